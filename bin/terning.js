@@ -1,0 +1,22 @@
+#!/usr/bin/env node
+// The `terning` command. It runs on Node >= 22: on an older node it hands itself to the Node 24 that
+// `npm install` put in node_modules, so a fresh machine with Node 20 still runs it.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const major = Number(process.versions.node.split('.')[0]);
+if (major < 22) {
+  const bundled = fileURLToPath(new URL('../node_modules/node/bin/node', import.meta.url));
+  if (!existsSync(bundled)) {
+    console.error(`terning needs Node >= 22 (this is ${process.version}); run \`npm install\` to get Node 24`);
+    process.exit(1);
+  }
+  const r = spawnSync(bundled, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
+  process.exit(r.status ?? 1);
+}
+
+const { register } = await import('tsx/esm/api');
+register();
+const { main } = await import('../cli/main.ts');
+await main(process.argv);

@@ -1,0 +1,28 @@
+import { Command } from 'commander';
+import { loadConfig } from '../../core/config.ts';
+import { createSequelize, ensureDatabase } from '../../core/db/sequelize.ts';
+import { createMigrator } from '../../core/db/migrator.ts';
+
+export async function migrate(direction: 'up' | 'down' = 'up', log: (line: string) => void = console.log): Promise<string[]> {
+  const config = loadConfig();
+  await ensureDatabase(config.mysqlUrl);
+  const sequelize = createSequelize(config.mysqlUrl);
+  try {
+    const migrator = createMigrator(sequelize, log);
+    const done = direction === 'up' ? await migrator.up() : await migrator.down();
+    return done.map((m) => m.name);
+  } finally {
+    await sequelize.close();
+  }
+}
+
+export function migrateCommand(): Command {
+  return new Command('migrate')
+    .description('create the database if missing and apply the migrations')
+    .option('--down', 'undo the last migration')
+    .addHelpText('after', '\nExamples:\n  terning migrate\n  terning migrate --down')
+    .action(async (o: { down?: boolean }) => {
+      const names = await migrate(o.down ? 'down' : 'up', () => {});
+      console.log(names.length ? `${o.down ? 'reverted' : 'applied'}: ${names.join(', ')}` : 'nothing to do: the schema is current');
+    });
+}

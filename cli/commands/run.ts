@@ -1,0 +1,36 @@
+import { Command } from 'commander';
+import { loadConfig } from '../../core/config.ts';
+import { ApiServer } from '../../server/process.ts';
+import { ConsumerProcess } from '../../consumer/process.ts';
+
+/** Runs a process until SIGTERM or SIGINT, then stops it cleanly. */
+async function runUntilSignal(proc: { start(): Promise<unknown>; stop(): Promise<void> }): Promise<void> {
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await proc.stop();
+    process.exit(0);
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  await proc.start();
+}
+
+export function serverCommand(): Command {
+  return new Command('server')
+    .description('run the API server (PORT, MYSQL_URL, REDIS_URL, KAFKA_BROKERS, ...)')
+    .action(async () => {
+      await runUntilSignal(new ApiServer(loadConfig()));
+    });
+}
+
+export function consumerCommand(): Command {
+  return new Command('consumer')
+    .description('run the decider and the winner-email sender')
+    .option('--no-emails', 'do not send winner emails from this process')
+    .action(async (o: { emails: boolean }) => {
+      const proc = new ConsumerProcess(loadConfig(), { sendEmails: o.emails });
+      await runUntilSignal(proc);
+    });
+}

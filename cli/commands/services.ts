@@ -1,0 +1,53 @@
+import { Command } from 'commander';
+import { servicesUp, servicesDown, servicesStatus, type ServiceStatus } from '../../infra/index.ts';
+import { loadConfig } from '../../core/config.ts';
+import { createKafka, ensureTopics } from '../../core/kafka/client.ts';
+import { createLogger } from '../../core/log.ts';
+import { UserError, EXIT } from '../errors.ts';
+
+function print(list: ServiceStatus[], json?: boolean) {
+  if (json) return console.log(JSON.stringify(list, null, 2));
+  for (const s of list) {
+    console.log(`${s.up ? 'up  ' : 'DOWN'}  ${s.name.padEnd(6)} ${s.address.padEnd(28)} ${s.managed ? 'started by terning' : 'external'}${s.detail ? `  ${s.detail}` : ''}`);
+  }
+}
+
+/** Creates terning's topics up front; the partition count comes from KAFKA_PARTITIONS (default 1: strict arrival order). */
+export async function createTopics(): Promise<void> {
+  const config = loadConfig();
+  const kafka = createKafka({ ...config.kafka, log: createLogger('terning-cli', 'warn') });
+  const numPartitions = Number(process.env.KAFKA_PARTITIONS ?? 1);
+  await ensureTopics(kafka, [
+    { topic: config.kafka.applicationsTopic, numPartitions },
+    { topic: config.kafka.deadLetterTopic, numPartitions: 1 },
+  ]);
+}
+
+export async function bringUp(log: (line: string) => void = console.log): Promise<ServiceStatus[]> {
+  const list = await servicesUp({ log });
+  const down = list.filter((s) => !s.up);
+  if (down.length) throw new UserError(`not up: ${down.map((s) => `${s.name} (${s.detail ?? 'see above'})`).join(', ')}`, EXIT.failed);
+  await createTopics();
+  return list;
+}
+
+export function servicesCommand(): Command {
+  const cmd = new Command('services').description('bring the local Kafka, MySQL, Redis and SES emulator up or down');
+  cmd.command('up')
+    .description('start whatever is missing (idempotent) and create the Kafka topics')
+    .option('--json', 'print JSON')
+    .action(async (o: { json?: boolean }) => print(await bringUp(o.json ? () => {} : console.log), o.json));
+  cmd.command('down')
+    .description('stop what terning started; data is kept in .terning/')
+    .option('--json', 'print JSON')
+    .action(async (o: { json?: boolean }) => print(await servicesDown({ log: o.json ? () => {} : console.log }), o.json));
+  cmd.command('status')
+    .description('show each service, changing nothing')
+    .option('--json', 'print JSON')
+    .action(async (o: { json?: boolean }) => {
+      const list = await servicesStatus();
+      print(list, o.json);
+      if (list.some((s) => !s.up)) process.exitCode = EXIT.failed;
+    });
+  return cmd;
+}

@@ -1,0 +1,26 @@
+import { Command, InvalidArgumentError } from 'commander';
+import type { EventSnapshot } from '../../core/events/events.ts';
+import { adminCall } from '../admin-client.ts';
+import { withTarget, target, eventPath, type TargetOptions } from '../options.ts';
+import { printEvent } from '../print.ts';
+
+const count = (v: string) => {
+  if (!/^\d+$/.test(v)) throw new InvalidArgumentError('the stock is a whole number, 0 or more');
+  return Number(v);
+};
+
+export function stockCommand(): Command {
+  const cmd = new Command('stock').description("read or set an event's gift stock");
+  withTarget(cmd.command('set').argument('<count>', 'the total number of gifts', count))
+    .description('set the total stock; the winners so far keep their gifts, so it cannot go below them')
+    .addHelpText('after', '\nExamples:\n  terning stock set 100\n  terning stock set 250 --event spring-sale')
+    .action(async (n: number, o: TargetOptions) => {
+      printEvent(await adminCall<EventSnapshot>(target(o), 'POST', eventPath(o, '/stock'), { count: n }), o.json);
+    });
+  withTarget(cmd.command('show'))
+    .description('show the total and remaining stock')
+    .action(async (o: TargetOptions) => {
+      printEvent(await adminCall<EventSnapshot>(target(o), 'GET', eventPath(o, '')), o.json);
+    });
+  return cmd;
+}

@@ -1,0 +1,146 @@
+import type { Consumer, EachBatchPayload, KafkaMessage, Producer } from 'kafkajs';
+import { decideBatch } from '../core/decisions.ts';
+import { decodeApplication, PoisonMessage, type ApplicationMessage } from '../core/kafka/codec.ts';
+import { toDeadLetter } from '../core/kafka/dead-letters.ts';
+import type { Scripts } from '../core/redis/scripts.ts';
+import type { ApplicationsRepo } from '../core/db/applications-repo.ts';
+import type { Logger } from '../core/log.ts';
+import { backoffMs, isOutage, sleep } from './retry.ts';
+
+export interface DeciderOptions {
+  topic: string;
+  deadLetterTopic: string;
+  chunkSize: number;
+  /** Attempts before a batch that keeps failing (not an outage) is split to find the bad message. */
+  attempts: number;
+  retryBaseMs: number;
+}
+
+interface Decoded { message: KafkaMessage; application: ApplicationMessage }
+
+/**
+ * The Kafka edge of the decider: each batch is decoded, decided and stored in chunks; an offset is
+ * committed only once its rows are in MySQL. Poison goes to the dead-letter topic with its error.
+ */
+export class Decider {
+  decided = 0;
+
+  constructor(
+    private readonly consumer: Consumer,
+    private readonly dlqProducer: Producer,
+    private readonly scripts: Scripts,
+    private readonly records: ApplicationsRepo,
+    private readonly opts: DeciderOptions,
+    private readonly log: Logger,
+    private readonly onDecided: (n: number) => void = () => {},
+  ) {}
+
+  async run(): Promise<void> {
+    await this.consumer.subscribe({ topic: this.opts.topic, fromBeginning: true });
+    await this.consumer.run({
+      autoCommit: true,
+      autoCommitThreshold: 1,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: (payload) => this.eachBatch(payload),
+    });
+  }
+
+  private async eachBatch(p: EachBatchPayload): Promise<void> {
+    const { batch } = p;
+    for (let i = 0; i < batch.messages.length; i += this.opts.chunkSize) {
+      if (!p.isRunning() || p.isStale()) return;
+      const chunk = batch.messages.slice(i, i + this.opts.chunkSize);
+      const good: Decoded[] = [];
+      const poison: { message: KafkaMessage; error: string }[] = [];
+      for (const message of chunk) {
+        try {
+          good.push({ message, application: decodeApplication(message.value) });
+        } catch (e) {
+          if (!(e instanceof PoisonMessage)) throw e;
+          poison.push({ message, error: e.message });
+        }
+      }
+      const failed = await this.decide(good, p);
+      if (failed === null) return;
+      poison.push(...failed);
+      if (poison.length) await this.deadLetter(poison, batch.topic, batch.partition, p);
+      p.resolveOffset(chunk[chunk.length - 1]!.offset);
+      await p.commitOffsetsIfNecessary();
+      await p.heartbeat();
+    }
+  }
+
+  /** Decides the chunk; returns the messages that failed on their own, or null when stopping. */
+  private async decide(items: Decoded[], p: EachBatchPayload): Promise<{ message: KafkaMessage; error: string }[] | null> {
+    if (items.length === 0) return [];
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await decideBatch(this.scripts, this.records, items.map((d) => d.application));
+        this.decided += items.length;
+        this.onDecided(items.length);
+        return [];
+      } catch (e) {
+        const outage = isOutage(e);
+        this.log.warn({ err: e, attempt, size: items.length, outage }, 'deciding a batch failed; retrying');
+        if (!outage && attempt + 1 >= this.opts.attempts) break;
+        if (!(await this.wait(backoffMs(attempt, this.opts.retryBaseMs), p))) return null;
+      }
+    }
+    if (items.length === 1) {
+      return [{ message: items[0]!.message, error: 'failed after retries' }];
+    }
+    // Split to find the message at fault, so one bad application doesn't dead-letter its neighbours.
+    const failed: { message: KafkaMessage; error: string }[] = [];
+    for (const item of items) {
+      const r = await this.decideOne(item, p);
+      if (r === null) return null;
+      failed.push(...r);
+    }
+    return failed;
+  }
+
+  private async decideOne(item: Decoded, p: EachBatchPayload): Promise<{ message: KafkaMessage; error: string }[] | null> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await decideBatch(this.scripts, this.records, [item.application]);
+        this.decided += 1;
+        this.onDecided(1);
+        return [];
+      } catch (e) {
+        if (!isOutage(e) && attempt + 1 >= this.opts.attempts) {
+          return [{ message: item.message, error: e instanceof Error ? e.message : String(e) }];
+        }
+        if (!(await this.wait(backoffMs(attempt, this.opts.retryBaseMs), p))) return null;
+      }
+    }
+  }
+
+  private async deadLetter(items: { message: KafkaMessage; error: string }[], topic: string, partition: number, p: EachBatchPayload) {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.dlqProducer.send({
+          topic: this.opts.deadLetterTopic,
+          acks: -1,
+          messages: items.map((i) => toDeadLetter(i.message, { topic, partition }, i.error)),
+        });
+        this.log.error({ count: items.length, errors: items.map((i) => i.error) }, 'applications dead-lettered');
+        return;
+      } catch (e) {
+        this.log.warn({ err: e, attempt }, 'dead-letter topic unavailable; retrying');
+        if (!(await this.wait(backoffMs(attempt, this.opts.retryBaseMs), p))) throw e;
+      }
+    }
+  }
+
+  /** Waits while heartbeating; false when the consumer is stopping and the batch should be left. */
+  private async wait(ms: number, p: EachBatchPayload): Promise<boolean> {
+    const until = Date.now() + ms;
+    while (Date.now() < until) {
+      if (!p.isRunning() || p.isStale()) return false;
+      await sleep(Math.min(1_000, until - Date.now()));
+      await p.heartbeat().catch(() => {});
+    }
+    return p.isRunning() && !p.isStale();
+  }
+}

@@ -1,0 +1,64 @@
+import type { OutboxRepo } from '../core/db/outbox-repo.ts';
+import type { Mailer } from '../core/email/mailer.ts';
+import { winnerMail } from '../core/email/templates.ts';
+import type { Logger } from '../core/log.ts';
+import { maskEmail } from '../core/log.ts';
+import { sleep } from './retry.ts';
+
+/**
+ * Drains the email outbox at SES's pace (ratePerSecond), apart from deciding, so a slow or failing
+ * mail service never holds up a decision. Failures are retried by the outbox's back-off.
+ */
+export class OutboxSender {
+  private running = false;
+  private loop?: Promise<void>;
+  sent = 0;
+
+  constructor(
+    private readonly outbox: OutboxRepo,
+    private readonly mailer: Mailer,
+    private readonly ratePerSecond: number,
+    private readonly log: Logger,
+    private readonly idleMs = 500,
+  ) {}
+
+  start(): void {
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      const windowStart = Date.now();
+      let items;
+      try {
+        items = await this.outbox.claim(this.ratePerSecond);
+      } catch (e) {
+        this.log.warn({ err: e }, 'outbox unavailable');
+        await sleep(2_000);
+        continue;
+      }
+      if (items.length === 0) {
+        await sleep(this.idleMs);
+        continue;
+      }
+      await Promise.all(items.map(async (item) => {
+        try {
+          const id = await this.mailer.send(winnerMail(item.email, item.eventName));
+          await this.outbox.markSent(item.id, id);
+          this.sent += 1;
+        } catch (e) {
+          this.log.warn({ err: e, email: maskEmail(item.email) }, 'winner email failed; will retry');
+          await this.outbox.markFailed(item, e instanceof Error ? e.message : String(e)).catch(() => {});
+        }
+      }));
+      const rest = 1_000 - (Date.now() - windowStart);
+      if (rest > 0) await sleep(rest);
+    }
+  }
+}

@@ -1,0 +1,93 @@
+import { z } from 'zod';
+
+/** Every setting terning reads, with a default that works on a developer's machine. */
+export interface Config {
+  env: 'development' | 'test' | 'production';
+  port: number;
+  host: string;
+  mysqlUrl: string;
+  redisUrl: string;
+  redisPrefix: string;
+  kafka: { brokers: string[]; clientId: string; applicationsTopic: string; deadLetterTopic: string; groupId: string };
+  jwt: { secret: string; issuer: string; audience: string; ttlSeconds: number };
+  adminKey: string;
+  ses: { endpoint: string | undefined; region: string; from: string; ratePerSecond: number };
+  code: { ttlSeconds: number; maxAttempts: number; resendSeconds: number };
+  defaultEventId: string;
+  logLevel: string;
+}
+
+const DEV_JWT_SECRET = 'terning-dev-secret-change-me-in-production';
+const DEV_ADMIN_KEY = 'terning-dev-admin-key';
+
+const int = (fallback: number) => z.coerce.number().int().nonnegative().default(fallback);
+
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  PORT: int(3000),
+  HOST: z.string().default('127.0.0.1'),
+  MYSQL_URL: z.string().url().default('mysql://root@127.0.0.1:3306/terning'),
+  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+  REDIS_PREFIX: z.string().min(1).default('terning'),
+  KAFKA_BROKERS: z.string().default('127.0.0.1:9092'),
+  KAFKA_CLIENT_ID: z.string().default('terning'),
+  KAFKA_TOPIC: z.string().default('terning.applications'),
+  KAFKA_DLQ_TOPIC: z.string().default('terning.applications.dlq'),
+  KAFKA_GROUP_ID: z.string().default('terning-decider'),
+  JWT_SECRET: z.string().optional(),
+  JWT_ISSUER: z.string().default('terning'),
+  JWT_AUDIENCE: z.string().default('terning-api'),
+  JWT_TTL_SECONDS: int(600),
+  ADMIN_KEY: z.string().optional(),
+  SES_ENDPOINT: z.string().url().optional(),
+  SES_REGION: z.string().default('us-east-1'),
+  SES_FROM: z.string().email().default('gift@terning.local'),
+  SES_RATE_PER_SECOND: int(14),
+  CODE_TTL_SECONDS: int(300),
+  CODE_MAX_ATTEMPTS: int(5),
+  CODE_RESEND_SECONDS: int(60),
+  DEFAULT_EVENT_ID: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/).default('default'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const production = e.NODE_ENV === 'production';
+  const missing = (['JWT_SECRET', 'ADMIN_KEY'] as const).filter((k) => !e[k]);
+  if (production && missing.length) {
+    throw new ConfigError(`NODE_ENV=production needs ${missing.join(' and ')}: set ${missing.map((k) => `${k}=...`).join(' ')} and start again`);
+  }
+  if (production && Buffer.byteLength(e.JWT_SECRET!) < 32) {
+    throw new ConfigError('NODE_ENV=production needs a JWT_SECRET of at least 32 bytes');
+  }
+  // Local development talks to the SES emulator unless told otherwise; production talks to AWS.
+  const sesEndpoint = e.SES_ENDPOINT ?? (production ? undefined : 'http://127.0.0.1:8005');
+  return {
+    env: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    mysqlUrl: e.MYSQL_URL,
+    redisUrl: e.REDIS_URL,
+    redisPrefix: e.REDIS_PREFIX,
+    kafka: {
+      brokers: e.KAFKA_BROKERS.split(',').map((b) => b.trim()).filter(Boolean),
+      clientId: e.KAFKA_CLIENT_ID,
+      applicationsTopic: e.KAFKA_TOPIC,
+      deadLetterTopic: e.KAFKA_DLQ_TOPIC,
+      groupId: e.KAFKA_GROUP_ID,
+    },
+    jwt: { secret: e.JWT_SECRET ?? DEV_JWT_SECRET, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE, ttlSeconds: e.JWT_TTL_SECONDS },
+    adminKey: e.ADMIN_KEY ?? DEV_ADMIN_KEY,
+    ses: { endpoint: sesEndpoint, region: e.SES_REGION, from: e.SES_FROM, ratePerSecond: Math.max(1, e.SES_RATE_PER_SECOND) },
+    code: { ttlSeconds: e.CODE_TTL_SECONDS, maxAttempts: Math.max(1, e.CODE_MAX_ATTEMPTS), resendSeconds: e.CODE_RESEND_SECONDS },
+    defaultEventId: e.DEFAULT_EVENT_ID,
+    logLevel: e.LOG_LEVEL,
+  };
+}

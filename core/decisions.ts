@@ -1,0 +1,29 @@
+import type { Scripts, DecidedApplication } from './redis/scripts.ts';
+import type { ApplicationsRepo, DecisionToStore } from './db/applications-repo.ts';
+import type { ApplicationMessage } from './kafka/codec.ts';
+
+/**
+ * The decider's use case: a batch of applications in arrival order gets its final word from Redis
+ * (one script call per event) and is stored in MySQL (one transaction). Running it again on the same
+ * applications gives the same decisions and takes no more stock.
+ */
+export async function decideBatch(
+  scripts: Scripts,
+  records: ApplicationsRepo,
+  applications: ApplicationMessage[],
+  now = Date.now(),
+): Promise<DecisionToStore[]> {
+  const byEvent = new Map<string, ApplicationMessage[]>();
+  for (const a of applications) {
+    const list = byEvent.get(a.eventId) ?? [];
+    list.push(a);
+    byEvent.set(a.eventId, list);
+  }
+  const out: DecisionToStore[] = [];
+  for (const [eventId, list] of byEvent) {
+    const decisions: DecidedApplication[] = await scripts.decide(eventId, list, now);
+    decisions.forEach((d, i) => out.push({ ...d, eventId, appliedAt: list[i]!.appliedAt }));
+  }
+  await records.storeDecisions(out);
+  return out;
+}

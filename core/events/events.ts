@@ -1,0 +1,130 @@
+import { conflict, notFound } from '../errors.ts';
+import type { EventRecord, EventsRepo } from '../db/events-repo.ts';
+import type { ApplicationsRepo } from '../db/applications-repo.ts';
+import type { Scripts } from '../redis/scripts.ts';
+
+export type EffectiveState = 'draft' | 'scheduled' | 'open' | 'closed';
+
+export interface EventSnapshot {
+  id: string;
+  name: string;
+  state: EffectiveState;
+  opensAt: string | null;
+  closesAt: string | null;
+  totalStock: number;
+  remainingStock: number;
+  applied: number;
+  won: number;
+  lost: number;
+  pending: number;
+}
+
+export function effectiveState(e: Pick<EventRecord, 'state' | 'opensAt' | 'closesAt'>, now = Date.now()): EffectiveState {
+  if (e.state !== 'open') return e.state;
+  if (e.closesAt && now >= e.closesAt.getTime()) return 'closed';
+  if (e.opensAt && now < e.opensAt.getTime()) return 'scheduled';
+  return 'open';
+}
+
+/**
+ * Events live in MySQL (the source of truth) and are mirrored into Redis, where the apply path reads
+ * them. Stock changes go through Redis first, atomically, so a running event never oversells.
+ */
+export class Events {
+  constructor(
+    private readonly repo: EventsRepo,
+    private readonly applications: ApplicationsRepo,
+    private readonly scripts: Scripts,
+  ) {}
+
+  async get(id: string): Promise<EventRecord> {
+    const e = await this.repo.find(id);
+    if (!e) throw notFound('EVENT_NOT_FOUND', `there is no event "${id}"`);
+    return e;
+  }
+
+  list(): Promise<EventRecord[]> {
+    return this.repo.list();
+  }
+
+  /** The event serving the original's calls: created empty, in draft, until the operator opens it. */
+  async ensure(id: string, name: string): Promise<EventRecord> {
+    const e = await this.repo.findOrCreate({ id, name, totalStock: 0 });
+    await this.mirror(e);
+    return e;
+  }
+
+  async create(e: { id: string; name: string; totalStock: number; opensAt?: Date | null; closesAt?: Date | null }): Promise<EventRecord> {
+    if (await this.repo.find(e.id)) throw conflict('EVENT_EXISTS', `an event "${e.id}" exists already`);
+    const created = await this.repo.create(e);
+    await this.mirror(created);
+    return created;
+  }
+
+  /** Puts the event into Redis from MySQL; returns false when MySQL does not know it. */
+  async load(id: string): Promise<boolean> {
+    const e = await this.repo.find(id);
+    if (!e) return false;
+    await this.mirror(e);
+    return true;
+  }
+
+  async setStock(id: string, count: number): Promise<EventSnapshot> {
+    await this.get(id);
+    const result = await this.scripts.setStock(id, count);
+    if (!result.ok) {
+      throw conflict('STOCK_BELOW_WINNERS', `${result.winners} people have already won; the stock can't be set below that`, { winners: result.winners });
+    }
+    await this.repo.update(id, { totalStock: count });
+    return this.snapshot(id);
+  }
+
+  async open(id: string, at?: Date): Promise<EventSnapshot> {
+    const e = await this.get(id);
+    const closesAt = e.closesAt && e.closesAt.getTime() <= Date.now() ? null : e.closesAt;
+    await this.repo.update(id, { state: 'open', opensAt: at ?? null, closesAt });
+    await this.mirror(await this.get(id));
+    return this.snapshot(id);
+  }
+
+  async close(id: string, at?: Date): Promise<EventSnapshot> {
+    await this.get(id);
+    if (at && at.getTime() > Date.now()) {
+      await this.repo.update(id, { closesAt: at });
+    } else {
+      await this.repo.update(id, { state: 'closed', closesAt: at ?? new Date() });
+    }
+    await this.mirror(await this.get(id));
+    return this.snapshot(id);
+  }
+
+  async snapshot(id: string): Promise<EventSnapshot> {
+    const e = await this.get(id);
+    const c = await this.scripts.counts(id);
+    const won = Math.max(0, c.total - c.remaining);
+    return {
+      id: e.id,
+      name: e.name,
+      state: effectiveState(e),
+      opensAt: e.opensAt?.toISOString() ?? null,
+      closesAt: e.closesAt?.toISOString() ?? null,
+      totalStock: c.total,
+      remainingStock: c.remaining,
+      applied: c.applied,
+      won,
+      lost: Math.max(0, c.decided - won),
+      pending: Math.max(0, c.applied - c.decided),
+    };
+  }
+
+  private async mirror(e: EventRecord): Promise<void> {
+    const { won } = await this.applications.countByStatus(e.id);
+    await this.scripts.loadEvent(e.id, {
+      state: e.state,
+      opensAt: e.opensAt?.getTime() ?? null,
+      closesAt: e.closesAt?.getTime() ?? null,
+      total: e.totalStock,
+      winners: won,
+    });
+  }
+}

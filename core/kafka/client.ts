@@ -1,0 +1,39 @@
+import { Kafka, logLevel, type LogEntry } from 'kafkajs';
+import type { Logger } from '../log.ts';
+
+const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
+  [logLevel.ERROR]: 'error', [logLevel.WARN]: 'warn', [logLevel.INFO]: 'info', [logLevel.DEBUG]: 'debug',
+};
+
+export function createKafka(opts: { brokers: string[]; clientId: string; log: Logger }): Kafka {
+  return new Kafka({
+    clientId: opts.clientId,
+    brokers: opts.brokers,
+    connectionTimeout: 3_000,
+    requestTimeout: 10_000,
+    retry: { initialRetryTime: 200, retries: 5, maxRetryTime: 2_000 },
+    logLevel: logLevel.WARN,
+    logCreator: () => ({ namespace, level, log }: LogEntry) => {
+      const { message, ...extra } = log;
+      opts.log[LEVELS[level] ?? 'info']({ kafka: namespace, ...extra }, message);
+    },
+  });
+}
+
+/** Topics are created up front, never by a first produce. */
+export async function ensureTopics(kafka: Kafka, topics: { topic: string; numPartitions?: number }[]): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = topics.filter((t) => !existing.has(t.topic));
+    if (missing.length) {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((t) => ({ topic: t.topic, numPartitions: t.numPartitions ?? 1, replicationFactor: 1 })),
+      });
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -1,0 +1,68 @@
+import type { Kafka, KafkaMessage, Message } from 'kafkajs';
+import { randomUUID } from 'node:crypto';
+
+export interface DeadLetter {
+  id: string;
+  error: string;
+  sourceTopic: string;
+  sourcePartition: number;
+  sourceOffset: string;
+  failedAt: string;
+  value: string;
+}
+
+/** A failed application, kept whole with the reason it failed, so it can be listed and replayed. */
+export function toDeadLetter(m: KafkaMessage, source: { topic: string; partition: number }, error: string): Message {
+  return {
+    key: m.key,
+    value: m.value,
+    headers: {
+      'x-error': error.slice(0, 2000),
+      'x-source-topic': source.topic,
+      'x-source-partition': String(source.partition),
+      'x-source-offset': m.offset,
+      'x-failed-at': new Date().toISOString(),
+    },
+  };
+}
+
+const header = (m: KafkaMessage, name: string) => m.headers?.[name]?.toString() ?? '';
+
+/** Reads the whole dead-letter topic, from the start to its end as it is now. */
+export async function listDeadLetters(kafka: Kafka, topic: string): Promise<DeadLetter[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = await admin.fetchTopicOffsets(topic).finally(() => admin.disconnect());
+  const wanted = ends.filter((p) => BigInt(p.high) > BigInt(p.low));
+  if (wanted.length === 0) return [];
+  const remaining = new Map(wanted.map((p) => [p.partition, BigInt(p.high)]));
+  const out: DeadLetter[] = [];
+  const consumer = kafka.consumer({ groupId: `terning-dlq-reader-${randomUUID()}` });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      consumer.run({
+        autoCommit: false,
+        eachMessage: async ({ partition, message }) => {
+          const end = remaining.get(partition);
+          if (end === undefined || BigInt(message.offset) >= end) return;
+          out.push({
+            id: `${partition}:${message.offset}`,
+            error: header(message, 'x-error'),
+            sourceTopic: header(message, 'x-source-topic'),
+            sourcePartition: Number(header(message, 'x-source-partition')),
+            sourceOffset: header(message, 'x-source-offset'),
+            failedAt: header(message, 'x-failed-at'),
+            value: message.value?.toString('utf8') ?? '',
+          });
+          if (BigInt(message.offset) + 1n >= end) remaining.delete(partition);
+          if (remaining.size === 0) resolve();
+        },
+      }).catch(reject);
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return out.sort((a, b) => a.failedAt.localeCompare(b.failedAt));
+}

@@ -1,0 +1,64 @@
+import type { Message, Producer } from 'kafkajs';
+
+interface Waiting { message: Message; resolve: () => void; reject: (e: unknown) => void }
+
+/**
+ * Group commit: one idempotent send in flight while the next batch gathers. kafkajs allows only one
+ * request in flight on an idempotent producer, so concurrent sends are queued here and go out together;
+ * each caller's promise settles when the broker has acknowledged its message (acks=all).
+ */
+export class GroupCommitProducer {
+  private queue: Waiting[] = [];
+  private sending = false;
+  private scheduled = false;
+  private idle: (() => void)[] = [];
+
+  constructor(
+    private readonly producer: Producer,
+    private readonly topic: string,
+    private readonly maxBatch = 5_000,
+  ) {}
+
+  send(message: Message): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ message, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /** Resolves once everything queued so far has been sent or has failed. */
+  flush(): Promise<void> {
+    if (!this.sending && this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idle.push(resolve));
+  }
+
+  get pending(): number {
+    return this.queue.length;
+  }
+
+  private schedule() {
+    if (this.sending || this.scheduled) return;
+    this.scheduled = true;
+    // Let the requests of this turn of the event loop join the batch.
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.drain();
+    });
+  }
+
+  private async drain() {
+    if (this.sending) return;
+    this.sending = true;
+    while (this.queue.length) {
+      const batch = this.queue.splice(0, this.maxBatch);
+      try {
+        await this.producer.send({ topic: this.topic, acks: -1, messages: batch.map((w) => w.message) });
+        for (const w of batch) w.resolve();
+      } catch (e) {
+        for (const w of batch) w.reject(e);
+      }
+    }
+    this.sending = false;
+    for (const done of this.idle.splice(0)) done();
+  }
+}

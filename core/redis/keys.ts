@@ -1,0 +1,18 @@
+/** Every Redis key terning uses, built in one place. The {eventId} hash tag keeps an event on one slot. */
+export function eventKeys(prefix: string, eventId: string) {
+  const base = `${prefix}:{${eventId}}`;
+  return {
+    meta: `${base}:meta`,
+    remaining: `${base}:remaining`,
+    applicants: `${base}:applicants`,
+    decisions: `${base}:decisions`,
+    ticketSeq: `${base}:seq`,
+    decisionsChannel: `${base}:decided`,
+  };
+}
+export type EventKeys = ReturnType<typeof eventKeys>;
+
+export function codeKeys(prefix: string, email: string) {
+  const base = `${prefix}:code:{${email}}`;
+  return { code: base, cooldown: `${base}:cooldown` };
+}

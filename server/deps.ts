@@ -1,0 +1,16 @@
+import type { Config } from '../core/config.ts';
+import type { VerificationCodes } from '../core/auth/codes.ts';
+import type { Tokens } from '../core/auth/tokens.ts';
+import type { Applications } from '../core/applications.ts';
+import type { Events } from '../core/events/events.ts';
+import type { Logger } from '../core/log.ts';
+
+/** What the HTTP edge needs from the core; built by server/process.ts, or by a test. */
+export interface ServerDeps {
+  config: Config;
+  codes: VerificationCodes;
+  tokens: Tokens;
+  applications: Applications;
+  events: Events;
+  log: Logger;
+}

@@ -1,0 +1,30 @@
+import type { Middleware } from 'koa';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { unauthorized } from '../../core/errors.ts';
+import type { Tokens } from '../../core/auth/tokens.ts';
+
+/** A participant's route: the Bearer token names the (normalised) email in ctx.state.email. */
+export function bearer(tokens: Tokens): Middleware {
+  return async (ctx, next) => {
+    const header = ctx.get('authorization');
+    const m = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(header);
+    if (!header) throw unauthorized('TOKEN_MISSING', 'send the token from verify-code as "Authorization: Bearer <token>"');
+    if (!m) throw unauthorized('TOKEN_INVALID', 'the Authorization header must be "Bearer <token>"');
+    ctx.state.email = await tokens.verify(m[1]!);
+    await next();
+  };
+}
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+/** An operator's route: X-ADMIN-KEY, compared in constant time. */
+export function adminKey(key: string): Middleware {
+  const expected = digest(key);
+  return async (ctx, next) => {
+    const given = ctx.get('x-admin-key');
+    if (!given || !timingSafeEqual(digest(given), expected)) {
+      throw unauthorized('ADMIN_KEY_INVALID', 'a valid X-ADMIN-KEY header is required');
+    }
+    await next();
+  };
+}

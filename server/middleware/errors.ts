@@ -1,0 +1,30 @@
+import type { Middleware } from 'koa';
+import { AppError } from '../../core/errors.ts';
+import type { Logger } from '../../core/log.ts';
+
+/** Registered first: every error leaves as {error: {code, message, details?}}; no stack ever does. */
+export function errors(log: Logger): Middleware {
+  return async (ctx, next) => {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) {
+        throw new AppError(404, 'NOT_FOUND', `no such endpoint: ${ctx.method} ${ctx.path}`);
+      }
+    } catch (e) {
+      const known = e instanceof AppError ? e : fromHttpError(e);
+      if (!known) log.error({ err: e, requestId: ctx.state.requestId, path: ctx.path }, 'unexpected error');
+      const err = known ?? new AppError(500, 'INTERNAL', 'something went wrong on our side; try again');
+      ctx.status = err.status;
+      if (err.headers) ctx.set(err.headers);
+      ctx.body = { error: { code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }) } };
+    }
+  };
+}
+
+/** Koa's own and router errors carry a status; 405 and 501 from allowedMethods among them. */
+function fromHttpError(e: unknown): AppError | null {
+  const status = (e as { status?: unknown })?.status;
+  if (typeof status !== 'number' || status < 400 || status >= 500) return null;
+  const codes: Record<number, string> = { 400: 'BAD_REQUEST', 404: 'NOT_FOUND', 405: 'METHOD_NOT_ALLOWED', 413: 'BODY_TOO_LARGE', 415: 'UNSUPPORTED_MEDIA_TYPE' };
+  return new AppError(status, codes[status] ?? 'BAD_REQUEST', (e as Error).message || 'bad request');
+}

@@ -1,0 +1,61 @@
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { z } from 'zod';
+import { adminKey } from '../middleware/auth.ts';
+import { parse } from '../middleware/validate.ts';
+import { eventId } from './event.ts';
+import type { ServerDeps } from '../deps.ts';
+
+const MAX_STOCK = 10_000_000;
+const stock = z.object({ count: z.number().int('count must be a whole number').min(0).max(MAX_STOCK) }).strict();
+const when = z.object({ at: z.string().datetime({ offset: true }).optional() }).strict();
+const newEvent = z.object({
+  id: eventId,
+  name: z.string().trim().min(1).max(200),
+  totalStock: z.number().int().min(0).max(MAX_STOCK).default(0),
+  opensAt: z.string().datetime({ offset: true }).optional(),
+  closesAt: z.string().datetime({ offset: true }).optional(),
+}).strict();
+
+const at = (s?: string) => (s ? new Date(s) : undefined);
+
+/** The operator's calls, behind X-ADMIN-KEY. /api/admin/event/* act on the default event. */
+export function adminRoutes({ events, config }: ServerDeps): Router {
+  const r = new Router({ prefix: '/api/admin' });
+  r.use(adminKey(config.adminKey));
+  const idOf = (ctx: Context) => (ctx.params.eventId === undefined ? config.defaultEventId : parse(eventId, ctx.params.eventId));
+
+  const show = async (ctx: Context) => {
+    ctx.body = await events.snapshot(idOf(ctx));
+  };
+  const setStock = async (ctx: Context) => {
+    const { count } = parse(stock, ctx.state.body);
+    ctx.body = await events.setStock(idOf(ctx), count);
+  };
+  const open = async (ctx: Context) => {
+    ctx.body = await events.open(idOf(ctx), at(parse(when, ctx.state.body).at));
+  };
+  const close = async (ctx: Context) => {
+    ctx.body = await events.close(idOf(ctx), at(parse(when, ctx.state.body).at));
+  };
+
+  r.get('/event', show);
+  r.post('/event/stock', setStock);
+  r.post('/event/open', open);
+  r.post('/event/close', close);
+
+  r.get('/events', async (ctx) => {
+    ctx.body = { events: await Promise.all((await events.list()).map((e) => events.snapshot(e.id))) };
+  });
+  r.post('/events', async (ctx) => {
+    const e = parse(newEvent, ctx.state.body);
+    await events.create({ id: e.id, name: e.name, totalStock: 0, opensAt: at(e.opensAt), closesAt: at(e.closesAt) });
+    ctx.status = 201;
+    ctx.body = e.totalStock > 0 ? await events.setStock(e.id, e.totalStock) : await events.snapshot(e.id);
+  });
+  r.get('/events/:eventId', show);
+  r.post('/events/:eventId/stock', setStock);
+  r.post('/events/:eventId/open', open);
+  r.post('/events/:eventId/close', close);
+  return r;
+}

@@ -1,0 +1,23 @@
+import Router from '@koa/router';
+import { z } from 'zod';
+import { emailAddress } from '../../core/email/address.ts';
+import { parse } from '../middleware/validate.ts';
+import type { ServerDeps } from '../deps.ts';
+
+const sendCode = z.object({ email: emailAddress }).strict();
+const verifyCode = z.object({ email: emailAddress, code: z.string().regex(/^\d{6}$/, 'the code is 6 digits') }).strict();
+
+export function authRoutes({ codes, tokens, config }: ServerDeps): Router {
+  const r = new Router({ prefix: '/api/auth' });
+  r.post('/send-verification-code', async (ctx) => {
+    const { email } = parse(sendCode, ctx.state.body);
+    await codes.send(email);
+    ctx.body = { sent: true, expiresInSeconds: config.code.ttlSeconds, resendAfterSeconds: config.code.resendSeconds };
+  });
+  r.post('/verify-code', async (ctx) => {
+    const { email, code } = parse(verifyCode, ctx.state.body);
+    await codes.verify(email, code);
+    ctx.body = { token: await tokens.issue(email), expiresInSeconds: config.jwt.ttlSeconds };
+  });
+  return r;
+}

@@ -1,0 +1,47 @@
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { z } from 'zod';
+import { bearer } from '../middleware/auth.ts';
+import { parse } from '../middleware/validate.ts';
+import type { ServerDeps } from '../deps.ts';
+
+const noBody = z.object({}).strict();
+
+export const eventId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'an event id is lower-case letters, digits and dashes');
+
+/**
+ * The participant's calls. /api/event/* are the original's paths and serve the default event;
+ * /api/events/:eventId/* serve any event.
+ */
+export function eventRoutes(deps: ServerDeps): Router {
+  const { applications, events, tokens, config } = deps;
+  const r = new Router({ prefix: '/api' });
+  const auth = bearer(tokens);
+  const idOf = (ctx: Context) => (ctx.params.eventId === undefined ? config.defaultEventId : parse(eventId, ctx.params.eventId));
+
+  const apply = async (ctx: Context) => {
+    parse(noBody, ctx.state.body);
+    const standing = await applications.apply(idOf(ctx), ctx.state.email, ctx.state.requestId);
+    ctx.status = standing.status === 'PENDING' ? 202 : 200;
+    ctx.body = standing;
+  };
+  const status = async (ctx: Context) => {
+    ctx.body = await applications.standing(idOf(ctx), ctx.state.email);
+  };
+  const info = async (ctx: Context) => {
+    const s = await events.snapshot(idOf(ctx));
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = {
+      id: s.id, name: s.name, state: s.state, opensAt: s.opensAt, closesAt: s.closesAt,
+      soldOut: s.totalStock > 0 && s.remainingStock === 0, serverTime: new Date().toISOString(),
+    };
+  };
+
+  r.post('/event/apply', auth, apply);
+  r.get('/event/status', auth, status);
+  r.get('/event', info);
+  r.post('/events/:eventId/apply', auth, apply);
+  r.get('/events/:eventId/status', auth, status);
+  r.get('/events/:eventId', info);
+  return r;
+}
