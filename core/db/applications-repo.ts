@@ -1,5 +1,6 @@
 import { QueryTypes, type Sequelize } from 'sequelize';
 import type { DecidedApplication } from '../redis/scripts.ts';
+import { sqlTime } from './sql-time.ts';
 
 export interface ApplicationRecord { eventId: string; email: string; ticket: number; status: 'WON' | 'LOST'; decidedAt: Date }
 
@@ -17,7 +18,7 @@ export class ApplicationsRepo {
    */
   async storeDecisions(decisions: DecisionToStore[]): Promise<void> {
     if (decisions.length === 0) return;
-    const now = new Date();
+    const now = sqlTime(Date.now());
     await this.sequelize.transaction(async (transaction) => {
       await this.sequelize.query(
         `INSERT INTO applications (event_id, email, ticket, status, applied_at, decided_at, created_at)
@@ -26,7 +27,7 @@ export class ApplicationsRepo {
         {
           transaction,
           replacements: decisions.flatMap((d) => [
-            d.eventId, d.email, d.ticket, d.decision === 'W' ? 'WON' : 'LOST', new Date(d.appliedAt), new Date(d.decidedAt), now,
+            d.eventId, d.email, d.ticket, d.decision === 'W' ? 'WON' : 'LOST', sqlTime(d.appliedAt), sqlTime(d.decidedAt), now,
           ]),
         },
       );

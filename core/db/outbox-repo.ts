@@ -1,5 +1,6 @@
 import { QueryTypes, type Sequelize } from 'sequelize';
 import { randomUUID } from 'node:crypto';
+import { sqlTime } from './sql-time.ts';
 
 export interface OutboxItem { id: number; eventId: string; eventName: string; email: string; kind: string; attempts: number }
 export interface OutboxCounts { queued: number; sent: number; failed: number }
@@ -12,12 +13,12 @@ export class OutboxRepo {
 
   async claim(limit: number, leaseMs = 60_000): Promise<OutboxItem[]> {
     const lease = randomUUID();
-    const now = new Date();
+    const now = sqlTime(Date.now());
     await this.sequelize.query(
       `UPDATE email_outbox SET lock_owner = ?, locked_until = ?
        WHERE status = 'queued' AND next_attempt_at <= ? AND (locked_until IS NULL OR locked_until < ?)
        ORDER BY id LIMIT ?`,
-      { replacements: [lease, new Date(now.getTime() + leaseMs), now, now, limit] },
+      { replacements: [lease, sqlTime(Date.now() + leaseMs), now, now, limit] },
     );
     const rows = await this.sequelize.query<{ id: string | number; event_id: string; name: string | null; email: string; kind: string; attempts: number }>(
       `SELECT o.id, o.event_id, e.name, o.email, o.kind, o.attempts
@@ -31,7 +32,7 @@ export class OutboxRepo {
   async markSent(id: number, messageId: string | undefined): Promise<void> {
     await this.sequelize.query(
       `UPDATE email_outbox SET status = 'sent', sent_at = ?, message_id = ?, locked_until = NULL, lock_owner = NULL WHERE id = ?`,
-      { replacements: [new Date(), messageId ?? null, id] },
+      { replacements: [sqlTime(Date.now()), messageId ?? null, id] },
     );
   }
 
@@ -41,7 +42,7 @@ export class OutboxRepo {
     const delayMs = Math.min(600_000, 1_000 * 2 ** attempts);
     await this.sequelize.query(
       `UPDATE email_outbox SET attempts = ?, last_error = ?, next_attempt_at = ?, status = ?, locked_until = NULL, lock_owner = NULL WHERE id = ?`,
-      { replacements: [attempts, error.slice(0, 1000), new Date(Date.now() + delayMs), attempts >= MAX_EMAIL_ATTEMPTS ? 'failed' : 'queued', item.id] },
+      { replacements: [attempts, error.slice(0, 1000), sqlTime(Date.now() + delayMs), attempts >= MAX_EMAIL_ATTEMPTS ? 'failed' : 'queued', item.id] },
     );
   }
 
