@@ -2,7 +2,7 @@ import type { Consumer, Producer } from 'kafkajs';
 import type { Config } from '../core/config.ts';
 import { createLogger, type Logger } from '../core/log.ts';
 import { openStores, type Stores } from '../core/stores.ts';
-import { createKafka } from '../core/kafka/client.ts';
+import { createKafka, producerConfig } from '../core/kafka/client.ts';
 import { OutboxRepo } from '../core/db/outbox-repo.ts';
 import { Mailer } from '../core/email/mailer.ts';
 import { Decider, type DeciderOptions } from './decider.ts';
@@ -35,7 +35,7 @@ export class ConsumerProcess {
       maxBytesPerPartition: 4 * 1024 * 1024,
       allowAutoTopicCreation: false,
     });
-    this.dlqProducer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    this.dlqProducer = kafka.producer(producerConfig);
     await Promise.all([this.consumer.connect(), this.dlqProducer.connect()]);
     this.decider = new Decider(this.consumer, this.dlqProducer, this.stores.scripts, this.stores.records, {
       topic: config.kafka.applicationsTopic,

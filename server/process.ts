@@ -4,7 +4,7 @@ import type { Producer } from 'kafkajs';
 import type { Config } from '../core/config.ts';
 import { createLogger, type Logger } from '../core/log.ts';
 import { openStores, type Stores } from '../core/stores.ts';
-import { createKafka } from '../core/kafka/client.ts';
+import { createKafka, producerConfig } from '../core/kafka/client.ts';
 import { GroupCommitProducer } from '../core/kafka/group-commit.ts';
 import { Mailer } from '../core/email/mailer.ts';
 import { VerificationCodes } from '../core/auth/codes.ts';
@@ -31,7 +31,7 @@ export class ApiServer {
     const { config, log } = this;
     this.stores = openStores(config);
     const kafka = createKafka({ ...config.kafka, log });
-    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    this.producer = kafka.producer(producerConfig);
     await this.producer.connect();
     this.batcher = new GroupCommitProducer(this.producer, config.kafka.applicationsTopic);
     this.mailer = new Mailer(config.ses);

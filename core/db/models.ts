@@ -1,19 +1,23 @@
-import { DataTypes, Model, type Sequelize, type InferAttributes, type InferCreationAttributes, type CreationOptional } from 'sequelize';
+import { DataTypes, Model, type Sequelize, type InferAttributes, type InferCreationAttributes, type CreationOptional, type ModelStatic } from 'sequelize';
 
-export class EventRow extends Model<InferAttributes<EventRow>, InferCreationAttributes<EventRow>> {
-  declare id: string;
-  declare name: string;
-  declare total_stock: number;
-  declare state: string;
-  declare opens_at: Date | null;
-  declare closes_at: Date | null;
-  declare created_at: CreationOptional<Date>;
-  declare updated_at: CreationOptional<Date>;
+export interface EventRow extends Model<InferAttributes<EventRow>, InferCreationAttributes<EventRow>> {
+  id: string;
+  name: string;
+  total_stock: number;
+  state: string;
+  opens_at: Date | null;
+  closes_at: Date | null;
+  created_at: CreationOptional<Date>;
+  updated_at: CreationOptional<Date>;
 }
 
-/** The ORM stays inside core/db: repositories hand plain objects to everyone else. */
-export function defineModels(sequelize: Sequelize) {
-  EventRow.init(
+/**
+ * The ORM stays inside core/db: repositories hand plain objects to everyone else. Each Sequelize
+ * instance gets its own model, so two pools in one process (a test, the CLI) never share one.
+ */
+export function defineEventModel(sequelize: Sequelize): ModelStatic<EventRow> {
+  return sequelize.define<EventRow>(
+    'Event',
     {
       id: { type: DataTypes.STRING(64), primaryKey: true },
       name: { type: DataTypes.STRING(200), allowNull: false },
@@ -24,7 +28,6 @@ export function defineModels(sequelize: Sequelize) {
       created_at: DataTypes.DATE(3),
       updated_at: DataTypes.DATE(3),
     },
-    { sequelize, tableName: 'events', modelName: 'Event' },
+    { tableName: 'events' },
   );
-  return { EventRow };
 }

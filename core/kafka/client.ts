@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type LogEntry } from 'kafkajs';
+import { Kafka, Partitioners, logLevel, type LogEntry, type ProducerConfig } from 'kafkajs';
 import type { Logger } from '../log.ts';
 
 // kafkajs 2.2.4 schedules a negative timeout on Node >= 24 (tulios/kafkajs#1751): harmless, and
@@ -27,6 +27,14 @@ export function createKafka(opts: { brokers: string[]; clientId: string; log: Lo
     },
   });
 }
+
+/** Idempotent, acks=all, one request in flight: kafkajs's rule for an idempotent producer. */
+export const producerConfig: ProducerConfig = {
+  idempotent: true,
+  maxInFlightRequests: 1,
+  allowAutoTopicCreation: false,
+  createPartitioner: Partitioners.DefaultPartitioner,
+};
 
 /** Topics are created up front, never by a first produce. */
 export async function ensureTopics(kafka: Kafka, topics: { topic: string; numPartitions?: number }[]): Promise<void> {

@@ -61,7 +61,7 @@ export async function startSystem(opts: { consumer?: boolean | ConsumerOptions; 
     config, url, api, consumer,
     tokens: new Tokens(config.jwt),
     async stop() {
-      await consumer?.stop();
+      await this.consumer?.stop();
       await api.stop();
     },
   };

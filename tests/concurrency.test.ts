@@ -1,0 +1,129 @@
+import test from 'ava';
+import { startSystem, newEvent, randomEmail, type System } from './support/system.ts';
+import { http } from './support/http.ts';
+import { until } from './support/wait.ts';
+import { topicSize } from './support/kafka.ts';
+import { applicationRows, outboxRows } from './support/db.ts';
+
+let sys: System;
+test.before(async () => {
+  sys = await startSystem({ consumer: { sendEmails: false } });
+});
+test.after.always(async () => {
+  await sys?.stop();
+});
+
+const admin = () => ({ adminKey: sys.config.adminKey });
+const snapshot = async (eventId: string) => (await http(sys.url, 'GET', `/api/admin/events/${eventId}`, admin())).body;
+const settled = (eventId: string, applied: number) =>
+  until('every applicant decided', async () => {
+    const s = await snapshot(eventId);
+    return s.applied === applied && s.pending === 0 && (await applicationRows(sys.config, eventId)).length === applied ? s : undefined;
+  }, 30_000);
+
+test('exactly min(stock, applicants) winners among concurrent applicants, in order of arrival', async (t) => {
+  const stock = 25;
+  const eventId = await newEvent(sys, stock);
+  const people = Array.from({ length: 150 }, () => randomEmail('herd'));
+  const tokens = await Promise.all(people.map((p) => sys.tokens.issue(p)));
+  const answers = await Promise.all(tokens.map((token) => http(sys.url, 'POST', `/api/events/${eventId}/apply`, { token })));
+
+  const accepted = answers.filter((a) => a.status === 202);
+  const soldOut = answers.filter((a) => a.status === 409 && a.body.error.code === 'SOLD_OUT');
+  t.is(accepted.length + soldOut.length, people.length, 'every answer is 202 or 409 SOLD_OUT');
+  const tickets = accepted.map((a) => a.body.ticket as number).sort((a, b) => a - b);
+  t.deepEqual(tickets, Array.from({ length: accepted.length }, (_, i) => i + 1), 'tickets are 1..n without gaps or repeats');
+
+  const s = await settled(eventId, accepted.length);
+  t.is(s.won, Math.min(stock, accepted.length));
+  t.is(s.remainingStock, stock - s.won);
+  const rows = await applicationRows(sys.config, eventId);
+  const winners = rows.filter((r) => r.status === 'WON');
+  t.is(winners.length, Math.min(stock, accepted.length));
+  t.deepEqual(winners.map((w) => w.ticket), Array.from({ length: winners.length }, (_, i) => i + 1), 'the first to arrive win');
+  t.is(new Set(rows.map((r) => r.email)).size, rows.length, 'nobody has two rows');
+  t.is((await outboxRows(sys.config, eventId)).length, winners.length, 'one email queued per winner');
+});
+
+test('with more stock than applicants everyone wins', async (t) => {
+  const eventId = await newEvent(sys, 50);
+  const tokens = await Promise.all(Array.from({ length: 20 }, () => sys.tokens.issue(randomEmail('few'))));
+  const answers = await Promise.all(tokens.map((token) => http(sys.url, 'POST', `/api/events/${eventId}/apply`, { token })));
+  t.true(answers.every((a) => a.status === 202));
+  const s = await settled(eventId, 20);
+  t.is(s.won, 20);
+  t.is(s.remainingStock, 30);
+});
+
+test('one person applying many times at the same moment takes one ticket and at most one unit', async (t) => {
+  const eventId = await newEvent(sys, 3);
+  const token = await sys.tokens.issue(randomEmail('twice'));
+  const answers = await Promise.all(Array.from({ length: 30 }, () => http(sys.url, 'POST', `/api/events/${eventId}/apply`, { token })));
+  t.true(answers.every((a) => a.status === 202 || a.status === 200));
+  t.deepEqual([...new Set(answers.map((a) => a.body.ticket))], [1]);
+  const s = await settled(eventId, 1);
+  t.is(s.won, 1);
+  t.is(s.remainingStock, 2);
+  const again = await http(sys.url, 'POST', `/api/events/${eventId}/apply`, { token });
+  t.is(again.status, 200, 'once decided, applying again answers the decision');
+  t.deepEqual(again.body.status, 'WON');
+  t.is(again.body.ticket, 1);
+  t.is((await applicationRows(sys.config, eventId)).length, 1);
+});
+
+test('a sold-out apply answers 409 and writes nothing to Kafka', async (t) => {
+  const eventId = await newEvent(sys, 1);
+  const first = await sys.tokens.issue(randomEmail('first'));
+  t.is((await http(sys.url, 'POST', `/api/events/${eventId}/apply`, { token: first })).status, 202);
+  await settled(eventId, 1);
+  const before = await topicSize(sys.config);
+  const late = await Promise.all(Array.from({ length: 10 }, async () => http(sys.url, 'POST', `/api/events/${eventId}/apply`, { token: await sys.tokens.issue(randomEmail('late')) })));
+  t.true(late.every((a) => a.status === 409 && a.body.error.code === 'SOLD_OUT'));
+  t.is(await topicSize(sys.config), before, 'the topic did not grow');
+  const s = await snapshot(eventId);
+  t.is(s.applied, 1, 'no one was registered');
+  const status = await http(sys.url, 'GET', `/api/events/${eventId}/status`, { token: await sys.tokens.issue(randomEmail('never')) });
+  t.is(status.status, 404);
+});
+
+test('stock set during the event keeps the winners and never goes below them', async (t) => {
+  const eventId = await newEvent(sys, 5);
+  const tokens = await Promise.all(Array.from({ length: 4 }, () => sys.tokens.issue(randomEmail('mid'))));
+  await Promise.all(tokens.map((token) => http(sys.url, 'POST', `/api/events/${eventId}/apply`, { token })));
+  await settled(eventId, 4);
+  const below = await http(sys.url, 'POST', `/api/admin/events/${eventId}/stock`, { ...admin(), body: { count: 3 } });
+  t.is(below.status, 409);
+  t.is(below.body.error.code, 'STOCK_BELOW_WINNERS');
+  t.is((await snapshot(eventId)).totalStock, 5, 'the refused change changed nothing');
+  const raised = await http(sys.url, 'POST', `/api/admin/events/${eventId}/stock`, { ...admin(), body: { count: 10 } });
+  t.is(raised.status, 200);
+  t.is(raised.body.totalStock, 10);
+  t.is(raised.body.remainingStock, 6);
+  t.is(raised.body.won, 4);
+  const lowered = await http(sys.url, 'POST', `/api/admin/events/${eventId}/stock`, { ...admin(), body: { count: 4 } });
+  t.is(lowered.body.remainingStock, 0);
+  const late = await http(sys.url, 'POST', `/api/events/${eventId}/apply`, { token: await sys.tokens.issue(randomEmail('after')) });
+  t.is(late.body.error.code, 'SOLD_OUT');
+});
+
+test('an event that is not open refuses applications, and opens and closes on schedule', async (t) => {
+  const eventId = await newEvent(sys, 5, false);
+  const token = await sys.tokens.issue(randomEmail('early'));
+  const early = await http(sys.url, 'POST', `/api/events/${eventId}/apply`, { token });
+  t.is(early.status, 409);
+  t.is(early.body.error.code, 'EVENT_NOT_OPEN');
+  const at = new Date(Date.now() + 1_500).toISOString();
+  const scheduled = await http(sys.url, 'POST', `/api/admin/events/${eventId}/open`, { ...admin(), body: { at } });
+  t.is(scheduled.body.state, 'scheduled');
+  t.is((await http(sys.url, 'POST', `/api/events/${eventId}/apply`, { token })).body.error.code, 'EVENT_NOT_OPEN');
+  const opened = await until('the scheduled opening', async () => {
+    const a = await http(sys.url, 'POST', `/api/events/${eventId}/apply`, { token });
+    return a.status === 202 ? a : undefined;
+  }, 5_000);
+  t.is(opened.body.ticket, 1);
+  const closed = await http(sys.url, 'POST', `/api/admin/events/${eventId}/close`, admin());
+  t.is(closed.body.state, 'closed');
+  const late = await http(sys.url, 'POST', `/api/events/${eventId}/apply`, { token: await sys.tokens.issue(randomEmail('late')) });
+  t.is(late.body.error.code, 'EVENT_NOT_OPEN');
+  await settled(eventId, 1);
+});

@@ -1,0 +1,25 @@
+import { QueryTypes } from 'sequelize';
+import type { Config } from '../../core/config.ts';
+import { createSequelize } from '../../core/db/sequelize.ts';
+
+export interface Row { email: string; ticket: number; status: 'WON' | 'LOST' }
+
+export async function applicationRows(config: Config, eventId: string): Promise<Row[]> {
+  const db = createSequelize(config.mysqlUrl, { pool: 1 });
+  try {
+    const rows = await db.query<{ email: string; ticket: string | number; status: 'WON' | 'LOST' }>(
+      'SELECT email, ticket, status FROM applications WHERE event_id = ? ORDER BY ticket', { replacements: [eventId], type: QueryTypes.SELECT });
+    return rows.map((r) => ({ ...r, ticket: Number(r.ticket) }));
+  } finally {
+    await db.close();
+  }
+}
+
+export async function outboxRows(config: Config, eventId: string): Promise<{ email: string; status: string }[]> {
+  const db = createSequelize(config.mysqlUrl, { pool: 1 });
+  try {
+    return await db.query('SELECT email, status FROM email_outbox WHERE event_id = ?', { replacements: [eventId], type: QueryTypes.SELECT });
+  } finally {
+    await db.close();
+  }
+}
