@@ -1,0 +1,72 @@
+import { spawn } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import type { Log } from './service.ts';
+
+export interface Tool {
+  bin: string;
+  /** The Debian package that provides it. */
+  pkg: string;
+}
+
+// Server binaries such as mariadbd live in sbin, which a non-root PATH often lacks.
+const EXTRA_DIRS = ['/usr/local/sbin', '/usr/sbin', '/sbin'];
+
+function findTool(bin: string): string | undefined {
+  const dirs = [...(process.env.PATH ?? '').split(delimiter).filter(Boolean), ...EXTRA_DIRS];
+  for (const dir of dirs) {
+    try {
+      accessSync(join(dir, bin), constants.X_OK);
+      return join(dir, bin);
+    } catch {
+      // not in this directory
+    }
+  }
+  return undefined;
+}
+
+const mayInstall = () =>
+  process.getuid?.() === 0 && ((!!process.env.CI && process.env.CI !== 'false') || process.env.TERNING_AUTO_INSTALL === '1');
+
+// apt-get holds a lock: services coming up in parallel must take turns.
+let aptQueue: Promise<unknown> = Promise.resolve();
+
+/**
+ * Paths of the tools `who` needs. Missing ones are installed with apt-get when running as root
+ * under CI or TERNING_AUTO_INSTALL=1; otherwise the error says exactly what to install.
+ */
+export async function requireTools(who: string, tools: Tool[], log: Log): Promise<Record<string, string>> {
+  const absent = tools.filter((t) => !findTool(t.bin));
+  if (absent.length) {
+    const names = absent.map((t) => t.bin).join(' and ');
+    const command = `apt-get install -y ${[...new Set(absent.map((t) => t.pkg))].join(' ')}`;
+    if (!mayInstall()) {
+      throw new Error(
+        `${names} ${absent.length > 1 ? 'are' : 'is'} not installed. Install with:\n` +
+          `  ${process.getuid?.() === 0 ? '' : 'sudo '}apt-get update && ${command}\n` +
+          `(as root, TERNING_AUTO_INSTALL=1 lets terning run that itself)`,
+      );
+    }
+    const install = aptQueue.then(async () => {
+      log(`${who}: apt-get update && ${command}`);
+      await apt(['update']);
+      await apt(command.split(' ').slice(1));
+    });
+    aptQueue = install.catch(() => undefined);
+    await install;
+    if (absent.some((t) => !findTool(t.bin))) throw new Error(`\`${command}\` succeeded but ${names} is still not on PATH`);
+  }
+  return Object.fromEntries(tools.map((t) => [t.bin, findTool(t.bin)!]));
+}
+
+async function apt(args: string[]): Promise<void> {
+  const child = spawn('apt-get', args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', resolve);
+  });
+  if (code !== 0) throw new Error(`apt-get ${args.join(' ')} exited with ${code}:\n${output.slice(-2000)}`);
+}
