@@ -7,6 +7,7 @@ import { listenHost } from './net.ts';
 import { logFile, terningHome } from './paths.ts';
 import { runLogged, spawnDetached } from './process.ts';
 import type { Log, Service } from './service.ts';
+import '../core/kafka/quiet-warnings.ts';
 import { requireTools, type Tool } from './tools.ts';
 
 /**

@@ -1,13 +1,6 @@
 import { Kafka, Partitioners, logLevel, type LogEntry, type ProducerConfig } from 'kafkajs';
 import type { Logger } from '../log.ts';
-
-// kafkajs 2.2.4 schedules a negative timeout on Node >= 24 (tulios/kafkajs#1751): harmless, and
-// unfixed upstream, so that one warning is dropped and every other warning still prints.
-const nodeWarn = process.listeners('warning');
-process.removeAllListeners('warning');
-process.on('warning', (w) => {
-  if (w.name !== 'TimeoutNegativeWarning') for (const l of nodeWarn) l(w);
-});
+import './quiet-warnings.ts';
 
 const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.ERROR]: 'error', [logLevel.WARN]: 'warn', [logLevel.INFO]: 'info', [logLevel.DEBUG]: 'debug',

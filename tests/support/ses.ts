@@ -1,14 +1,8 @@
-import { loadConfig } from '../../core/config.ts';
-
-interface StoredEmail { messageId: string; destination: { to: string[] }; subject: string; body: { text?: string; html?: string }; at: number }
-
-const endpoint = () => loadConfig().ses.endpoint ?? 'http://127.0.0.1:8005';
+import { readSesEmails, type SesStoredEmail } from '../../infra/index.ts';
 
 /** The emails the SES emulator holds for one address, oldest first. */
-export async function emailsTo(address: string): Promise<StoredEmail[]> {
-  const res = await fetch(`${endpoint()}/store`);
-  const { emails } = (await res.json()) as { emails: StoredEmail[] };
-  return emails.filter((e) => e.destination.to.includes(address));
+export async function emailsTo(address: string): Promise<SesStoredEmail[]> {
+  return (await readSesEmails()).filter((e) => e.destination.to.includes(address));
 }
 
 /** Waits for the newest verification code sent to an address and returns it. */
@@ -23,7 +17,7 @@ export async function readCode(address: string, timeoutMs = 10_000): Promise<str
   throw new Error(`no verification code reached ${address}`);
 }
 
-export async function waitForEmail(address: string, subject: RegExp, timeoutMs = 15_000): Promise<StoredEmail> {
+export async function waitForEmail(address: string, subject: RegExp, timeoutMs = 15_000): Promise<SesStoredEmail> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
     const mail = (await emailsTo(address)).find((e) => subject.test(e.subject));
