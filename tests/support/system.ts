@@ -57,14 +57,15 @@ export async function startSystem(opts: { consumer?: boolean | ConsumerOptions; 
     consumer = new ConsumerProcess(config, { retryBaseMs: 100, ...(typeof opts.consumer === 'object' ? opts.consumer : {}) }, testLog());
     await consumer.start();
   }
-  return {
+  const sys: System = {
     config, url, api, consumer,
     tokens: new Tokens(config.jwt),
     async stop() {
-      await this.consumer?.stop();
+      await sys.consumer?.stop();
       await api.stop();
     },
   };
+  return sys;
 }
 
 /** A fresh event through the admin API, with its stock set and, unless told otherwise, open. */
