@@ -1,0 +1,155 @@
+import test from 'ava';
+import { SignJWT, UnsecuredJWT } from 'jose';
+import { startSystem, newEvent, randomEmail, testLog, type System } from './support/system.ts';
+import { http, type Answer } from './support/http.ts';
+import { readCode } from './support/ses.ts';
+import { topicSize } from './support/kafka.ts';
+import { openStores } from '../core/stores.ts';
+import { VerificationCodes } from '../core/auth/codes.ts';
+import { Mailer } from '../core/email/mailer.ts';
+
+let sys: System;
+test.before(async () => {
+  sys = await startSystem({ consumer: false, env: { CODE_RESEND_SECONDS: '60' } });
+});
+test.after.always(async () => {
+  await sys?.stop();
+});
+
+/** Every refusal is a 4xx in the one error shape, never a 500 and never a stack. */
+function refused(t: import('ava').ExecutionContext, a: Answer, status: number, code: string) {
+  t.is(a.status, status, JSON.stringify(a.body));
+  t.is(a.body?.error?.code, code);
+  t.is(typeof a.body?.error?.message, 'string');
+  t.false(JSON.stringify(a.body).includes('at '), 'no stack trace');
+}
+
+const admin = () => ({ adminKey: sys.config.adminKey });
+const key = (s: string) => new TextEncoder().encode(s);
+
+test('send-verification-code refuses malformed, mistyped, unknown, oversized and poisoned bodies', async (t) => {
+  const post = (opts: Parameters<typeof http>[3]) => http(sys.url, 'POST', '/api/auth/send-verification-code', opts);
+  refused(t, await post({ raw: '{"email": ', headers: { 'Content-Type': 'application/json' } }), 400, 'MALFORMED_JSON');
+  refused(t, await post({ raw: 'email=a@b.c', headers: { 'Content-Type': 'application/x-www-form-urlencoded' } }), 415, 'UNSUPPORTED_MEDIA_TYPE');
+  refused(t, await post({ raw: '{"email":"a@b.co"}', headers: { 'Content-Type': 'text/plain' } }), 415, 'UNSUPPORTED_MEDIA_TYPE');
+  refused(t, await post({}), 400, 'VALIDATION_FAILED');
+  refused(t, await post({ body: { email: 5 } }), 400, 'VALIDATION_FAILED');
+  refused(t, await post({ body: { email: 'not-an-email' } }), 400, 'VALIDATION_FAILED');
+  refused(t, await post({ body: { email: randomEmail(), admin: true } }), 400, 'VALIDATION_FAILED');
+  refused(t, await post({ body: [randomEmail()] }), 400, 'VALIDATION_FAILED');
+  refused(t, await post({ body: null }), 400, 'VALIDATION_FAILED');
+  refused(t, await post({ body: { email: `${'a'.repeat(250)}@example.test` } }), 400, 'VALIDATION_FAILED');
+  refused(t, await post({ body: { email: randomEmail(), pad: 'x'.repeat(8_000) } }), 413, 'BODY_TOO_LARGE');
+  refused(t, await post({ raw: `{"email":"${randomEmail()}","__proto__":{"admin":true}}`, headers: { 'Content-Type': 'application/json' } }), 400, 'FORBIDDEN_KEY');
+  refused(t, await post({ raw: `{"email":"${randomEmail()}","constructor":{"prototype":{"admin":true}}}`, headers: { 'Content-Type': 'application/json' } }), 400, 'FORBIDDEN_KEY');
+  const v = await post({ body: { email: 'bad' } });
+  t.deepEqual(v.body.error.details.issues.map((i: { path: string }) => i.path), ['email'], 'the error names the field');
+});
+
+test('a second code within the cooldown is refused with 429 and Retry-After', async (t) => {
+  const email = randomEmail('cool');
+  t.is((await http(sys.url, 'POST', '/api/auth/send-verification-code', { body: { email } })).status, 200);
+  const again = await http(sys.url, 'POST', '/api/auth/send-verification-code', { body: { email } });
+  refused(t, again, 429, 'CODE_RECENTLY_SENT');
+  t.truthy(Number(again.headers.get('retry-after')) > 0);
+  const code = await readCode(email);
+  t.is((await http(sys.url, 'POST', '/api/auth/verify-code', { body: { email, code } })).status, 200, 'the first code still works');
+});
+
+test('verify-code: a wrong code counts down, five wrong codes void it, malformed codes change nothing', async (t) => {
+  const email = randomEmail('brute');
+  await http(sys.url, 'POST', '/api/auth/send-verification-code', { body: { email } });
+  const code = await readCode(email);
+  const wrong = code === '000000' ? '111111' : '000000';
+  const verify = (c: unknown) => http(sys.url, 'POST', '/api/auth/verify-code', { body: { email, code: c } });
+  refused(t, await verify('12345'), 400, 'VALIDATION_FAILED');
+  refused(t, await verify(123456), 400, 'VALIDATION_FAILED');
+  refused(t, await verify('12345a'), 400, 'VALIDATION_FAILED');
+  for (let left = 4; left >= 1; left--) {
+    const a = await verify(wrong);
+    refused(t, a, 401, 'CODE_INVALID');
+    t.is(a.body.error.details.attemptsLeft, left);
+  }
+  refused(t, await verify(wrong), 429, 'CODE_ATTEMPTS_EXCEEDED');
+  refused(t, await verify(code), 401, 'CODE_EXPIRED');
+  refused(t, await http(sys.url, 'POST', '/api/auth/verify-code', { body: { email: randomEmail('never'), code: '123456' } }), 401, 'CODE_EXPIRED');
+});
+
+test('a code expires after its lifetime', async (t) => {
+  const stores = openStores(sys.config);
+  const mailer = new Mailer(sys.config.ses);
+  try {
+    const codes = new VerificationCodes(stores.scripts, mailer, { ttlSeconds: 1, maxAttempts: 5, resendSeconds: 0, secret: 'x'.repeat(32) }, testLog());
+    const email = randomEmail('ttl');
+    await codes.send(email);
+    const code = await readCode(email);
+    await new Promise((r) => setTimeout(r, 1_300));
+    const err = await t.throwsAsync(codes.verify(email, code));
+    t.is((err as { code?: string }).code, 'CODE_EXPIRED');
+  } finally {
+    mailer.close();
+    await stores.close();
+  }
+});
+
+test('participant calls refuse missing, malformed, forged, expired and wrongly signed tokens', async (t) => {
+  const eventId = await newEvent(sys, 5);
+  const path = `/api/events/${eventId}/apply`;
+  const email = randomEmail('tok');
+  const { issuer, audience, secret } = sys.config.jwt;
+  const sign = (alg: string, k: string, claims: { exp?: number; aud?: string; iss?: string } = {}) => {
+    const jwt = new SignJWT({}).setProtectedHeader({ alg }).setSubject(email).setIssuer(claims.iss ?? issuer).setAudience(claims.aud ?? audience).setIssuedAt();
+    if (claims.exp !== -1) jwt.setExpirationTime(claims.exp ?? '10m');
+    return jwt.sign(key(k));
+  };
+  const before = await topicSize(sys.config);
+  refused(t, await http(sys.url, 'POST', path), 401, 'TOKEN_MISSING');
+  refused(t, await http(sys.url, 'POST', path, { headers: { Authorization: 'Basic abc' } }), 401, 'TOKEN_INVALID');
+  refused(t, await http(sys.url, 'POST', path, { token: 'not.a.jwt' }), 401, 'TOKEN_INVALID');
+  refused(t, await http(sys.url, 'POST', path, { token: await sign('HS256', 'another-secret-another-secret-123') }), 401, 'TOKEN_INVALID');
+  refused(t, await http(sys.url, 'POST', path, { token: await sign('HS512', secret) }), 401, 'TOKEN_INVALID');
+  refused(t, await http(sys.url, 'POST', path, { token: new UnsecuredJWT({ sub: email, iss: issuer, aud: audience }).setExpirationTime('10m').encode() }), 401, 'TOKEN_INVALID');
+  refused(t, await http(sys.url, 'POST', path, { token: await sign('HS256', secret, { exp: Math.floor(Date.now() / 1000) - 5 }) }), 401, 'TOKEN_EXPIRED');
+  refused(t, await http(sys.url, 'POST', path, { token: await sign('HS256', secret, { exp: -1 }) }), 401, 'TOKEN_INVALID');
+  refused(t, await http(sys.url, 'POST', path, { token: await sign('HS256', secret, { aud: 'someone-else' }) }), 401, 'TOKEN_INVALID');
+  refused(t, await http(sys.url, 'POST', path, { token: await sign('HS256', secret, { iss: 'someone-else' }) }), 401, 'TOKEN_INVALID');
+  refused(t, await http(sys.url, 'GET', `/api/events/${eventId}/status`, { token: 'x' }), 401, 'TOKEN_INVALID');
+  t.is(await topicSize(sys.config), before, 'nothing reached Kafka');
+  t.is((await http(sys.url, 'GET', `/api/admin/events/${eventId}`, admin())).body.applied, 0, 'nobody was registered');
+});
+
+test('apply refuses a body, an unknown event and a malformed event id', async (t) => {
+  const token = await sys.tokens.issue(randomEmail('apply'));
+  const eventId = await newEvent(sys, 5);
+  refused(t, await http(sys.url, 'POST', `/api/events/${eventId}/apply`, { token, body: { ticket: 1 } }), 400, 'VALIDATION_FAILED');
+  refused(t, await http(sys.url, 'POST', '/api/events/no-such-event/apply', { token }), 404, 'EVENT_NOT_FOUND');
+  refused(t, await http(sys.url, 'POST', '/api/events/Bad_Id!/apply', { token }), 400, 'VALIDATION_FAILED');
+  refused(t, await http(sys.url, 'GET', '/api/events/no-such-event/status', { token }), 404, 'NOT_APPLIED');
+  t.is((await http(sys.url, 'GET', `/api/admin/events/${eventId}`, admin())).body.applied, 0);
+});
+
+test('admin calls refuse a missing or wrong key and bad values, and change nothing', async (t) => {
+  const eventId = await newEvent(sys, 7);
+  const path = `/api/admin/events/${eventId}`;
+  const snapshot = async () => (await http(sys.url, 'GET', path, admin())).body;
+  const before = await snapshot();
+  refused(t, await http(sys.url, 'POST', `${path}/stock`, { body: { count: 1 } }), 401, 'ADMIN_KEY_INVALID');
+  refused(t, await http(sys.url, 'POST', `${path}/stock`, { body: { count: 1 }, adminKey: 'wrong' }), 401, 'ADMIN_KEY_INVALID');
+  refused(t, await http(sys.url, 'POST', `${path}/open`, { adminKey: `${sys.config.adminKey}x` }), 401, 'ADMIN_KEY_INVALID');
+  refused(t, await http(sys.url, 'GET', path), 401, 'ADMIN_KEY_INVALID');
+  for (const body of [{ count: -1 }, { count: 1.5 }, { count: '10' }, {}, { count: 1, extra: 1 }, { count: 1e12 }, { count: null }]) {
+    refused(t, await http(sys.url, 'POST', `${path}/stock`, { ...admin(), body }), 400, 'VALIDATION_FAILED');
+  }
+  refused(t, await http(sys.url, 'POST', `${path}/open`, { ...admin(), body: { at: 'tomorrow' } }), 400, 'VALIDATION_FAILED');
+  refused(t, await http(sys.url, 'POST', `${path}/close`, { ...admin(), body: { when: 'now' } }), 400, 'VALIDATION_FAILED');
+  refused(t, await http(sys.url, 'POST', '/api/admin/events/no-such-event/stock', { ...admin(), body: { count: 3 } }), 404, 'EVENT_NOT_FOUND');
+  refused(t, await http(sys.url, 'POST', '/api/admin/events', { ...admin(), body: { id: 'Not Valid', name: 'x' } }), 400, 'VALIDATION_FAILED');
+  refused(t, await http(sys.url, 'POST', '/api/admin/events', { ...admin(), body: { id: eventId, name: 'again' } }), 409, 'EVENT_EXISTS');
+  t.deepEqual(await snapshot(), before, 'the event is as it was');
+});
+
+test('unknown paths and wrong methods answer in the error shape', async (t) => {
+  refused(t, await http(sys.url, 'GET', '/api/nothing-here'), 404, 'NOT_FOUND');
+  refused(t, await http(sys.url, 'GET', '/api/event/apply'), 405, 'METHOD_NOT_ALLOWED');
+  refused(t, await http(sys.url, 'DELETE', '/api/auth/verify-code'), 405, 'METHOD_NOT_ALLOWED');
+});
