@@ -1,0 +1,26 @@
+import test from 'ava';
+import { loadConfig, ConfigError } from '../core/config.ts';
+
+test('every setting has a local default', (t) => {
+  const c = loadConfig({});
+  t.is(c.port, 3000);
+  t.is(c.mysqlUrl, 'mysql://root@127.0.0.1:3306/terning');
+  t.deepEqual(c.kafka.brokers, ['127.0.0.1:9092']);
+  t.is(c.ses.endpoint, 'http://127.0.0.1:8005');
+  t.is(c.jwt.ttlSeconds, 600);
+  t.is(c.code.ttlSeconds, 300);
+});
+
+test('production refuses to start without its secrets, and says which', (t) => {
+  const e = t.throws(() => loadConfig({ NODE_ENV: 'production' }), { instanceOf: ConfigError });
+  t.regex(e!.message, /JWT_SECRET and ADMIN_KEY/);
+  t.throws(() => loadConfig({ NODE_ENV: 'production', ADMIN_KEY: 'k' }), { message: /JWT_SECRET/ });
+  t.throws(() => loadConfig({ NODE_ENV: 'production', ADMIN_KEY: 'k', JWT_SECRET: 'short' }), { message: /32 bytes/ });
+  const ok = loadConfig({ NODE_ENV: 'production', ADMIN_KEY: 'k', JWT_SECRET: 's'.repeat(32) });
+  t.is(ok.ses.endpoint, undefined, 'production sends through AWS SES');
+});
+
+test('a malformed setting is named', (t) => {
+  t.throws(() => loadConfig({ PORT: 'eighty' }), { message: /PORT/ });
+  t.throws(() => loadConfig({ MYSQL_URL: 'nonsense' }), { message: /MYSQL_URL/ });
+});

@@ -1,0 +1,30 @@
+import test from 'ava';
+import { QueryTypes } from 'sequelize';
+import { createSequelize, ensureDatabase } from '../core/db/sequelize.ts';
+import { createMigrator } from '../core/db/migrator.ts';
+import { loadConfig } from '../core/config.ts';
+import { rand } from './support/system.ts';
+
+test('every migration goes up, down and up again on a fresh database', async (t) => {
+  const url = new URL(loadConfig().mysqlUrl);
+  const name = `terning_mig_${rand().replace(/-/g, '')}`;
+  url.pathname = `/${name}`;
+  await ensureDatabase(url.toString());
+  const db = createSequelize(url.toString(), { pool: 1 });
+  const tables = async () => (await db.query<{ t: string }>(
+    'SELECT table_name AS t FROM information_schema.tables WHERE table_schema = ? ORDER BY table_name', { replacements: [name], type: QueryTypes.SELECT },
+  )).map((r) => r.t).filter((x) => x !== 'terning_migrations');
+  try {
+    const migrator = createMigrator(db);
+    const up = await migrator.up();
+    t.true(up.length >= 3);
+    t.deepEqual(await tables(), ['applications', 'email_outbox', 'events']);
+    await migrator.down({ to: 0 });
+    t.deepEqual(await tables(), []);
+    await migrator.up();
+    t.deepEqual(await tables(), ['applications', 'email_outbox', 'events']);
+  } finally {
+    await db.query(`DROP DATABASE \`${name}\``);
+    await db.close();
+  }
+});
