@@ -71,7 +71,7 @@ test('one person applying many times at the same moment takes one ticket and at 
   t.is((await applicationRows(sys.config, eventId)).length, 1);
 });
 
-test('a sold-out apply answers 409 and writes nothing to Kafka', async (t) => {
+test.serial('a sold-out apply answers 409 and writes nothing to Kafka', async (t) => {
   const eventId = await newEvent(sys, 1);
   const first = await sys.tokens.issue(randomEmail('first'));
   t.is((await http(sys.url, 'POST', `/api/events/${eventId}/apply`, { token: first })).status, 202);
