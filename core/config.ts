@@ -15,6 +15,22 @@ export interface Config {
   code: { ttlSeconds: number; maxAttempts: number; resendSeconds: number };
   defaultEventId: string;
   logLevel: string;
+  /** Serve the admin routes on this port only (never the public one); undefined: on the public port. */
+  adminPort: number | undefined;
+  /** Take the client's address from X-Forwarded-For: only behind a proxy that sets it. */
+  trustProxy: boolean;
+  corsOrigins: string[];
+  limits: Limits;
+}
+
+/** Abuse limits: counts per window. Per address and per IP in Redis; per person (token) in each API process. */
+export interface Limits {
+  codeSendsPerAddressPerHour: number;
+  codeSendsPerIpPerHour: number;
+  failedCodeChecksPerIpPerHour: number;
+  adminFailuresPerIpPer15Minutes: number;
+  appliesPerPersonPer10Seconds: number;
+  statusChecksPerPersonPerMinute: number;
 }
 
 const DEV_JWT_SECRET = 'terning-dev-secret-change-me-in-production';
@@ -47,6 +63,15 @@ const schema = z.object({
   CODE_MAX_ATTEMPTS: int(5),
   CODE_RESEND_SECONDS: int(60),
   DEFAULT_EVENT_ID: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/).default('default'),
+  ADMIN_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  TRUST_PROXY: z.enum(['true', 'false', '1', '0']).default('false'),
+  CORS_ORIGINS: z.string().default(''),
+  LIMIT_CODE_SENDS_PER_ADDRESS_PER_HOUR: int(5),
+  LIMIT_CODE_SENDS_PER_IP_PER_HOUR: int(30),
+  LIMIT_FAILED_CODE_CHECKS_PER_IP_PER_HOUR: int(30),
+  LIMIT_ADMIN_FAILURES_PER_IP_PER_15_MINUTES: int(10),
+  LIMIT_APPLIES_PER_PERSON_PER_10_SECONDS: int(10),
+  LIMIT_STATUS_CHECKS_PER_PERSON_PER_MINUTE: int(120),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -89,5 +114,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     code: { ttlSeconds: e.CODE_TTL_SECONDS, maxAttempts: Math.max(1, e.CODE_MAX_ATTEMPTS), resendSeconds: e.CODE_RESEND_SECONDS },
     defaultEventId: e.DEFAULT_EVENT_ID,
     logLevel: e.LOG_LEVEL,
+    adminPort: e.ADMIN_PORT,
+    trustProxy: e.TRUST_PROXY === 'true' || e.TRUST_PROXY === '1',
+    corsOrigins: e.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),
+    limits: {
+      codeSendsPerAddressPerHour: Math.max(1, e.LIMIT_CODE_SENDS_PER_ADDRESS_PER_HOUR),
+      codeSendsPerIpPerHour: Math.max(1, e.LIMIT_CODE_SENDS_PER_IP_PER_HOUR),
+      failedCodeChecksPerIpPerHour: Math.max(1, e.LIMIT_FAILED_CODE_CHECKS_PER_IP_PER_HOUR),
+      adminFailuresPerIpPer15Minutes: Math.max(1, e.LIMIT_ADMIN_FAILURES_PER_IP_PER_15_MINUTES),
+      appliesPerPersonPer10Seconds: Math.max(1, e.LIMIT_APPLIES_PER_PERSON_PER_10_SECONDS),
+      statusChecksPerPersonPerMinute: Math.max(1, e.LIMIT_STATUS_CHECKS_PER_PERSON_PER_MINUTE),
+    },
   };
 }

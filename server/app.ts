@@ -2,6 +2,7 @@ import Koa from 'koa';
 import { errors } from './middleware/errors.ts';
 import { requestId } from './middleware/request-id.ts';
 import { jsonBody } from './middleware/json-body.ts';
+import { securityHeaders, corsAllowList } from './middleware/security.ts';
 import { authRoutes } from './routes/auth.ts';
 import { eventRoutes } from './routes/event.ts';
 import { adminRoutes } from './routes/admin.ts';
@@ -10,20 +11,26 @@ import type { ServerDeps } from './deps.ts';
 
 export const BODY_LIMIT = 4 * 1024;
 
+/**
+ * Which routes an app serves: everything on one port, or the public routes and the admin routes on
+ * two ports so that the admin API never faces the internet (ADMIN_PORT).
+ */
+export type Surface = 'all' | 'public' | 'admin';
+
 /** Builds the HTTP app; listening is the caller's business. */
-export function createApp(deps: ServerDeps): Koa {
+export function createApp(deps: ServerDeps, surface: Surface = 'all'): Koa {
   const app = new Koa();
-  app.proxy = true;
+  app.proxy = deps.config.trustProxy;
   app.use(errors(deps.log));
   app.use(requestId());
-  app.use(async (ctx, next) => {
-    ctx.set('X-Content-Type-Options', 'nosniff');
-    ctx.set('Referrer-Policy', 'no-referrer');
-    ctx.set('X-Frame-Options', 'DENY');
-    await next();
-  });
+  for (const mw of securityHeaders({ production: deps.config.env === 'production' })) app.use(mw);
+  app.use(corsAllowList(deps.config.corsOrigins));
   app.use(jsonBody({ limit: BODY_LIMIT }));
-  for (const router of [authRoutes(deps), eventRoutes(deps), adminRoutes(deps), pageRoutes()]) {
+  const routers = [
+    ...(surface !== 'admin' ? [authRoutes(deps), eventRoutes(deps), pageRoutes()] : []),
+    ...(surface !== 'public' ? [adminRoutes(deps)] : []),
+  ];
+  for (const router of routers) {
     app.use(router.routes());
     app.use(router.allowedMethods({ throw: true }));
   }

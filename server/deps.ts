@@ -4,6 +4,7 @@ import type { Tokens } from '../core/auth/tokens.ts';
 import type { Applications } from '../core/applications.ts';
 import type { Events } from '../core/events/events.ts';
 import type { Logger } from '../core/log.ts';
+import type { Limits } from '../core/limits.ts';
 
 /** What the HTTP edge needs from the core; built by server/process.ts, or by a test. */
 export interface ServerDeps {
@@ -12,5 +13,6 @@ export interface ServerDeps {
   tokens: Tokens;
   applications: Applications;
   events: Events;
+  limits: Limits;
   log: Logger;
 }

@@ -11,12 +11,14 @@ import { VerificationCodes } from '../core/auth/codes.ts';
 import { Tokens } from '../core/auth/tokens.ts';
 import { Applications } from '../core/applications.ts';
 import { createApp } from './app.ts';
+import { Limits } from '../core/limits.ts';
+import type Koa from 'koa';
 
 export const DEFAULT_EVENT_NAME = "Terning's Final Gift";
 
 /** The API process: start() listens, stop() drains requests, flushes Kafka and closes connections. */
 export class ApiServer {
-  private http?: Server;
+  private servers: Server[] = [];
   private stores?: Stores;
   private producer?: Producer;
   private batcher?: GroupCommitProducer;
@@ -27,7 +29,7 @@ export class ApiServer {
     this.log = log ?? createLogger('terning-server', config.logLevel);
   }
 
-  async start(): Promise<{ url: string }> {
+  async start(): Promise<{ url: string; adminUrl: string }> {
     const { config, log } = this;
     this.stores = openStores(config);
     const kafka = createKafka({ ...config.kafka, log });
@@ -37,32 +39,40 @@ export class ApiServer {
     this.mailer = new Mailer(config.ses);
     await this.stores.events.ensure(config.defaultEventId, DEFAULT_EVENT_NAME);
 
-    const app = createApp({
+    const limits = new Limits(this.stores.redis, config.redisPrefix, config.limits);
+    const deps = {
       config,
       log,
+      limits,
       events: this.stores.events,
       tokens: new Tokens(config.jwt),
-      codes: new VerificationCodes(this.stores.scripts, this.mailer, { ...config.code, secret: config.jwt.secret }, log),
+      codes: new VerificationCodes(this.stores.scripts, this.mailer, { ...config.code, secret: config.jwt.secret }, limits, log),
       applications: new Applications(this.stores.scripts, this.batcher, this.stores.events, this.stores.records, log),
-    });
-    this.http = createServer(app.callback());
-    this.http.keepAliveTimeout = 5_000;
+    };
+    const split = config.adminPort !== undefined;
+    const url = await this.listen(createApp(deps, split ? 'public' : 'all'), config.port);
+    const adminUrl = split ? await this.listen(createApp(deps, 'admin'), config.adminPort!) : url;
+    log.info({ url, adminUrl }, 'api listening');
+    return { url, adminUrl };
+  }
+
+  private async listen(app: Koa, port: number): Promise<string> {
+    const http = createServer(app.callback());
+    http.keepAliveTimeout = 5_000;
     await new Promise<void>((resolve, reject) => {
-      this.http!.once('error', reject);
-      this.http!.listen(config.port, config.host, () => resolve());
+      http.once('error', reject);
+      http.listen(port, this.config.host, () => resolve());
     });
-    const { port } = this.http.address() as AddressInfo;
-    const url = `http://${config.host}:${port}`;
-    log.info({ url }, 'api listening');
-    return { url };
+    this.servers.push(http);
+    return `http://${this.config.host}:${(http.address() as AddressInfo).port}`;
   }
 
   async stop(): Promise<void> {
-    if (this.http) {
-      const closed = new Promise<void>((resolve) => this.http!.close(() => resolve()));
-      this.http.closeIdleConnections();
-      await closed;
-    }
+    await Promise.all(this.servers.map((http) => {
+      const closed = new Promise<void>((resolve) => http.close(() => resolve()));
+      http.closeIdleConnections();
+      return closed;
+    }));
     await this.batcher?.flush();
     await this.producer?.disconnect().catch(() => {});
     this.mailer?.close();

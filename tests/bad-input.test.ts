@@ -7,6 +7,7 @@ import { topicSize } from './support/kafka.ts';
 import { openStores } from '../core/stores.ts';
 import { VerificationCodes } from '../core/auth/codes.ts';
 import { Mailer } from '../core/email/mailer.ts';
+import { Limits } from '../core/limits.ts';
 
 let sys: System;
 test.before(async () => {
@@ -79,12 +80,13 @@ test('a code expires after its lifetime', async (t) => {
   const stores = openStores(sys.config);
   const mailer = new Mailer(sys.config.ses);
   try {
-    const codes = new VerificationCodes(stores.scripts, mailer, { ttlSeconds: 1, maxAttempts: 5, resendSeconds: 0, secret: 'x'.repeat(32) }, testLog());
+    const limits = new Limits(stores.redis, sys.config.redisPrefix, sys.config.limits);
+    const codes = new VerificationCodes(stores.scripts, mailer, { ttlSeconds: 1, maxAttempts: 5, resendSeconds: 0, secret: 'x'.repeat(32) }, limits, testLog());
     const email = randomEmail('ttl');
-    await codes.send(email);
+    await codes.send(email, '127.0.0.9');
     const code = await readCode(email);
     await new Promise((r) => setTimeout(r, 1_300));
-    const err = await t.throwsAsync(codes.verify(email, code));
+    const err = await t.throwsAsync(codes.verify(email, code, '127.0.0.9'));
     t.is((err as { code?: string }).code, 'CODE_EXPIRED');
   } finally {
     mailer.close();

@@ -5,6 +5,7 @@ import type { Mailer } from '../email/mailer.ts';
 import { codeMail } from '../email/templates.ts';
 import type { Logger } from '../log.ts';
 import { maskEmail } from '../log.ts';
+import type { Limits } from '../limits.ts';
 
 export interface CodeSettings { ttlSeconds: number; maxAttempts: number; resendSeconds: number; secret: string }
 
@@ -14,6 +15,7 @@ export class VerificationCodes {
     private readonly scripts: Scripts,
     private readonly mailer: Mailer,
     private readonly settings: CodeSettings,
+    private readonly limits: Limits,
     private readonly log: Logger,
   ) {}
 
@@ -21,7 +23,9 @@ export class VerificationCodes {
     return createHmac('sha256', this.settings.secret).update(`${email}\n${code}`).digest('base64url');
   }
 
-  async send(email: string): Promise<void> {
+  /** The answer never says whether the address has applied or won: every address is treated alike. */
+  async send(email: string, ip: string): Promise<void> {
+    await this.limits.codeSend(email, ip);
     const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
     const { ttlSeconds, resendSeconds } = this.settings;
     const wait = await this.scripts.storeCode(email, this.hash(email, code), ttlSeconds, resendSeconds);
@@ -34,8 +38,14 @@ export class VerificationCodes {
     }
   }
 
-  async verify(email: string, code: string): Promise<void> {
+  /**
+   * Hashes are compared in Redis: the stored value is a keyed HMAC, so the time a comparison takes says
+   * nothing about the code itself.
+   */
+  async verify(email: string, code: string, ip: string): Promise<void> {
+    await this.limits.codeCheckAllowed(ip);
     const check = await this.scripts.verifyCode(email, this.hash(email, code), this.settings.maxAttempts);
+    if (check.kind !== 'ok') await this.limits.codeCheckFailed(ip);
     switch (check.kind) {
       case 'ok':
         return;

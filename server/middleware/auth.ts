@@ -2,6 +2,7 @@ import type { Middleware } from 'koa';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { unauthorized } from '../../core/errors.ts';
 import type { Tokens } from '../../core/auth/tokens.ts';
+import type { Limits } from '../../core/limits.ts';
 
 /** A participant's route: the Bearer token names the (normalised) email in ctx.state.email. */
 export function bearer(tokens: Tokens): Middleware {
@@ -17,12 +18,17 @@ export function bearer(tokens: Tokens): Middleware {
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
-/** An operator's route: X-ADMIN-KEY, compared in constant time. */
-export function adminKey(key: string): Middleware {
+/**
+ * An operator's route: X-ADMIN-KEY, compared in constant time (digests of equal length). An address
+ * that keeps guessing is refused with 429 before its next guess is even compared.
+ */
+export function adminKey(key: string, limits: Limits): Middleware {
   const expected = digest(key);
   return async (ctx, next) => {
+    await limits.adminAllowed(ctx.ip);
     const given = ctx.get('x-admin-key');
     if (!given || !timingSafeEqual(digest(given), expected)) {
+      await limits.adminFailed(ctx.ip);
       throw unauthorized('ADMIN_KEY_INVALID', 'a valid X-ADMIN-KEY header is required');
     }
     await next();

@@ -20,9 +20,9 @@ const newEvent = z.object({
 const at = (s?: string) => (s ? new Date(s) : undefined);
 
 /** The operator's calls, behind X-ADMIN-KEY. /api/admin/event/* act on the default event. */
-export function adminRoutes({ events, config }: ServerDeps): Router {
+export function adminRoutes({ events, config, limits }: ServerDeps): Router {
   const r = new Router({ prefix: '/api/admin' });
-  r.use(adminKey(config.adminKey));
+  r.use(adminKey(config.adminKey, limits));
   const idOf = (ctx: Context) => (ctx.params.eventId === undefined ? config.defaultEventId : parse(eventId, ctx.params.eventId));
 
   const show = async (ctx: Context) => {

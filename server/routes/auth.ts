@@ -11,12 +11,12 @@ export function authRoutes({ codes, tokens, config }: ServerDeps): Router {
   const r = new Router({ prefix: '/api/auth' });
   r.post('/send-verification-code', async (ctx) => {
     const { email } = parse(sendCode, ctx.state.body);
-    await codes.send(email);
+    await codes.send(email, ctx.ip);
     ctx.body = { sent: true, expiresInSeconds: config.code.ttlSeconds, resendAfterSeconds: config.code.resendSeconds };
   });
   r.post('/verify-code', async (ctx) => {
     const { email, code } = parse(verifyCode, ctx.state.body);
-    await codes.verify(email, code);
+    await codes.verify(email, code, ctx.ip);
     ctx.body = { token: await tokens.issue(email), expiresInSeconds: config.jwt.ttlSeconds };
   });
   return r;

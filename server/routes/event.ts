@@ -14,18 +14,20 @@ export const eventId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'an event i
  * /api/events/:eventId/* serve any event.
  */
 export function eventRoutes(deps: ServerDeps): Router {
-  const { applications, events, tokens, config } = deps;
+  const { applications, events, tokens, config, limits } = deps;
   const r = new Router({ prefix: '/api' });
   const auth = bearer(tokens);
   const idOf = (ctx: Context) => (ctx.params.eventId === undefined ? config.defaultEventId : parse(eventId, ctx.params.eventId));
 
   const apply = async (ctx: Context) => {
+    await limits.apply(ctx.state.email);
     parse(noBody, ctx.state.body);
     const standing = await applications.apply(idOf(ctx), ctx.state.email, ctx.state.requestId);
     ctx.status = standing.status === 'PENDING' ? 202 : 200;
     ctx.body = standing;
   };
   const status = async (ctx: Context) => {
+    await limits.status(ctx.state.email);
     ctx.body = await applications.standing(idOf(ctx), ctx.state.email);
   };
   const info = async (ctx: Context) => {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { loadConfig, type Config } from '../../core/config.ts';
-import { createLogger } from '../../core/log.ts';
+import { createLogger, type Logger } from '../../core/log.ts';
 import { createKafka, ensureTopics } from '../../core/kafka/client.ts';
 import { Tokens } from '../../core/auth/tokens.ts';
 import { ApiServer } from '../../server/process.ts';
@@ -40,6 +40,7 @@ export async function createTopics(config: Config, partitions = 1) {
 export interface System {
   config: Config;
   url: string;
+  adminUrl: string;
   api: ApiServer;
   consumer?: ConsumerProcess;
   tokens: Tokens;
@@ -47,18 +48,18 @@ export interface System {
 }
 
 /** The real server and (unless told otherwise) the real consumer, on real Kafka, Redis and MySQL. */
-export async function startSystem(opts: { consumer?: boolean | ConsumerOptions; env?: Record<string, string> } = {}): Promise<System> {
+export async function startSystem(opts: { consumer?: boolean | ConsumerOptions; env?: Record<string, string>; log?: Logger } = {}): Promise<System> {
   const config = testConfig(opts.env);
   await createTopics(config);
-  const api = new ApiServer(config, testLog());
-  const { url } = await api.start();
+  const api = new ApiServer(config, opts.log ?? testLog());
+  const { url, adminUrl } = await api.start();
   let consumer: ConsumerProcess | undefined;
   if (opts.consumer !== false) {
     consumer = new ConsumerProcess(config, { retryBaseMs: 100, ...(typeof opts.consumer === 'object' ? opts.consumer : {}) }, testLog());
     await consumer.start();
   }
   const sys: System = {
-    config, url, api, consumer,
+    config, url, adminUrl, api, consumer,
     tokens: new Tokens(config.jwt),
     async stop() {
       await sys.consumer?.stop();

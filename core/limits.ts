@@ -1,0 +1,76 @@
+import type { Redis } from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { tooMany } from './errors.ts';
+import type { Limits as Settings } from './config.ts';
+
+/**
+ * The abuse limits. Code sends, failed code checks and failed admin keys are counted in Redis, so
+ * every API process sees the same count. Applies and status checks are counted per person in each
+ * process: free on the hot path, and a person hammering the button hits one process at a time anyway.
+ * There is no per-IP limit on apply or status: thousands of real participants share one carrier NAT.
+ */
+export class Limits {
+  private readonly sendsPerAddress: RateLimiterAbstract;
+  private readonly sendsPerIp: RateLimiterAbstract;
+  private readonly failedChecksPerIp: RateLimiterAbstract;
+  private readonly adminFailuresPerIp: RateLimiterAbstract;
+  private readonly applies: RateLimiterAbstract;
+  private readonly statusChecks: RateLimiterAbstract;
+
+  constructor(redis: Redis, prefix: string, s: Settings) {
+    const shared = (name: string, points: number, duration: number) =>
+      new RateLimiterRedis({ storeClient: redis, keyPrefix: `${prefix}:limit:${name}`, points, duration });
+    this.sendsPerAddress = shared('send-address', s.codeSendsPerAddressPerHour, 3600);
+    this.sendsPerIp = shared('send-ip', s.codeSendsPerIpPerHour, 3600);
+    this.failedChecksPerIp = shared('check-ip', s.failedCodeChecksPerIpPerHour, 3600);
+    this.adminFailuresPerIp = shared('admin-ip', s.adminFailuresPerIpPer15Minutes, 900);
+    this.applies = new RateLimiterMemory({ points: s.appliesPerPersonPer10Seconds, duration: 10 });
+    this.statusChecks = new RateLimiterMemory({ points: s.statusChecksPerPersonPerMinute, duration: 60 });
+  }
+
+  async codeSend(address: string, ip: string): Promise<void> {
+    await take(this.sendsPerIp, ip, 'TOO_MANY_CODES', 'too many codes were asked for from this network; try again later');
+    await take(this.sendsPerAddress, address, 'TOO_MANY_CODES', 'too many codes were sent to this address; try again later');
+  }
+
+  /** Refuses an address that has failed too many checks, before the check is even made. */
+  async codeCheckAllowed(ip: string): Promise<void> {
+    await refuseIfSpent(this.failedChecksPerIp, ip, 'TOO_MANY_FAILED_CODES', 'too many wrong codes from this network; try again later');
+  }
+
+  async codeCheckFailed(ip: string): Promise<void> {
+    await this.failedChecksPerIp.penalty(ip, 1);
+  }
+
+  async adminAllowed(ip: string): Promise<void> {
+    await refuseIfSpent(this.adminFailuresPerIp, ip, 'TOO_MANY_ADMIN_FAILURES', 'too many wrong admin keys from this address; try again later');
+  }
+
+  async adminFailed(ip: string): Promise<void> {
+    await this.adminFailuresPerIp.penalty(ip, 1);
+  }
+
+  apply(person: string): Promise<void> {
+    return take(this.applies, person, 'TOO_MANY_REQUESTS', 'you are pressing apply too fast; your application is safe, wait a moment');
+  }
+
+  status(person: string): Promise<void> {
+    return take(this.statusChecks, person, 'TOO_MANY_REQUESTS', 'too many status checks; wait a moment');
+  }
+}
+
+const retryAfter = (r: RateLimiterRes) => Math.max(1, Math.ceil(r.msBeforeNext / 1000));
+
+async function take(limiter: RateLimiterAbstract, key: string, code: string, message: string): Promise<void> {
+  try {
+    await limiter.consume(key);
+  } catch (e) {
+    if (e instanceof RateLimiterRes) throw tooMany(code, message, retryAfter(e));
+    throw e;
+  }
+}
+
+async function refuseIfSpent(limiter: RateLimiterAbstract, key: string, code: string, message: string): Promise<void> {
+  const r = await limiter.get(key);
+  if (r && r.consumedPoints >= limiter.points) throw tooMany(code, message, retryAfter(r));
+}
