@@ -1,5 +1,5 @@
 import type { Consumer, EachBatchPayload, KafkaMessage, Producer } from 'kafkajs';
-import { decideBatch } from '../core/decisions.ts';
+import { decideBatch, type Announce } from '../core/decisions.ts';
 import { decodeApplication, PoisonMessage, type ApplicationMessage } from '../core/kafka/codec.ts';
 import { toDeadLetter } from '../core/kafka/dead-letters.ts';
 import type { Scripts } from '../core/redis/scripts.ts';
@@ -14,6 +14,8 @@ export interface DeciderOptions {
   /** Attempts before a batch that keeps failing (not an outage) is split to find the bad message. */
   attempts: number;
   retryBaseMs: number;
+  /** Tells the servers' result streams about each decided batch. */
+  announce?: Announce;
 }
 
 interface Decoded { message: KafkaMessage; application: ApplicationMessage }
@@ -76,7 +78,7 @@ export class Decider {
     if (items.length === 0) return [];
     for (let attempt = 0; ; attempt++) {
       try {
-        await decideBatch(this.scripts, this.records, items.map((d) => d.application));
+        await decideBatch(this.scripts, this.records, items.map((d) => d.application), Date.now(), this.opts.announce);
         this.decided += items.length;
         this.onDecided(items.length);
         return [];
@@ -103,7 +105,7 @@ export class Decider {
   private async decideOne(item: Decoded, p: EachBatchPayload): Promise<{ message: KafkaMessage; error: string }[] | null> {
     for (let attempt = 0; ; attempt++) {
       try {
-        await decideBatch(this.scripts, this.records, [item.application]);
+        await decideBatch(this.scripts, this.records, [item.application], Date.now(), this.opts.announce);
         this.decided += 1;
         this.onDecided(1);
         return [];

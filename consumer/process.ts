@@ -7,6 +7,7 @@ import { OutboxRepo } from '../core/db/outbox-repo.ts';
 import { Mailer } from '../core/email/mailer.ts';
 import { Decider, type DeciderOptions } from './decider.ts';
 import { OutboxSender } from './outbox-sender.ts';
+import { announcer } from '../core/decision-feed.ts';
 
 export interface ConsumerOptions extends Partial<DeciderOptions> { sendEmails?: boolean }
 
@@ -43,6 +44,7 @@ export class ConsumerProcess {
       chunkSize: this.opts.chunkSize ?? 2_000,
       attempts: this.opts.attempts ?? 3,
       retryBaseMs: this.opts.retryBaseMs ?? 1_000,
+      announce: announcer(this.stores.redis, config.redisPrefix),
     }, log);
     this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
       if (!payload.restart) log.fatal({ err: payload.error }, 'consumer crashed and will not restart');

@@ -2,6 +2,9 @@ import type { Scripts, DecidedApplication } from './redis/scripts.ts';
 import type { ApplicationsRepo, DecisionToStore } from './db/applications-repo.ts';
 import type { ApplicationMessage } from './kafka/codec.ts';
 
+/** Tells the servers' result streams about one event's decided batch (core/decision-feed.ts). */
+export type Announce = (eventId: string, decisions: DecidedApplication[]) => Promise<void>;
+
 /**
  * The decider's use case: a batch of applications in arrival order gets its final word from Redis
  * (one script call per event) and is stored in MySQL (one transaction). Running it again on the same
@@ -12,6 +15,7 @@ export async function decideBatch(
   records: ApplicationsRepo,
   applications: ApplicationMessage[],
   now = Date.now(),
+  announce?: Announce,
 ): Promise<DecisionToStore[]> {
   const byEvent = new Map<string, ApplicationMessage[]>();
   for (const a of applications) {
@@ -25,5 +29,7 @@ export async function decideBatch(
     decisions.forEach((d, i) => out.push({ ...d, eventId, appliedAt: list[i]!.appliedAt }));
   }
   await records.storeDecisions(out);
+  // Only once MySQL holds them: a stream told "decided" finds the same answer wherever it asks.
+  if (announce) for (const eventId of byEvent.keys()) await announce(eventId, out.filter((d) => d.eventId === eventId));
   return out;
 }
