@@ -7,6 +7,8 @@ import { authRoutes } from './routes/auth.ts';
 import { eventRoutes } from './routes/event.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { pageRoutes } from './routes/page.ts';
+import { streamRoutes } from './routes/stream.ts';
+import { opsRoutes } from './routes/ops.ts';
 import type { ServerDeps } from './deps.ts';
 
 export const BODY_LIMIT = 4 * 1024;
@@ -27,7 +29,8 @@ export function createApp(deps: ServerDeps, surface: Surface = 'all'): Koa {
   app.use(corsAllowList(deps.config.corsOrigins));
   app.use(jsonBody({ limit: BODY_LIMIT }));
   const routers = [
-    ...(surface !== 'admin' ? [authRoutes(deps), eventRoutes(deps), pageRoutes()] : []),
+    opsRoutes(deps, surface !== 'public'),
+    ...(surface !== 'admin' ? [authRoutes(deps), eventRoutes(deps), streamRoutes(deps), pageRoutes()] : []),
     ...(surface !== 'public' ? [adminRoutes(deps)] : []),
   ];
   for (const router of routers) {

@@ -5,6 +5,9 @@ import type { Applications } from '../core/applications.ts';
 import type { Events } from '../core/events/events.ts';
 import type { Logger } from '../core/log.ts';
 import type { Limits } from '../core/limits.ts';
+import type { DecisionFeed } from '../core/decision-feed.ts';
+import type { Metrics } from '../core/metrics.ts';
+import type { Readiness } from '../core/health.ts';
 
 /** What the HTTP edge needs from the core; built by server/process.ts, or by a test. */
 export interface ServerDeps {
@@ -14,5 +17,9 @@ export interface ServerDeps {
   applications: Applications;
   events: Events;
   limits: Limits;
+  /** The decisions announced by the consumer, for the result streams. */
+  feed: DecisionFeed;
+  metrics: Metrics;
+  readiness: () => Promise<Readiness>;
   log: Logger;
 }

@@ -12,6 +12,9 @@ import { Tokens } from '../core/auth/tokens.ts';
 import { Applications } from '../core/applications.ts';
 import { createApp } from './app.ts';
 import { Limits } from '../core/limits.ts';
+import { DecisionFeed } from '../core/decision-feed.ts';
+import { Metrics } from '../core/metrics.ts';
+import { readiness } from '../core/health.ts';
 import type Koa from 'koa';
 
 export const DEFAULT_EVENT_NAME = "Terning's Final Gift";
@@ -23,6 +26,9 @@ export class ApiServer {
   private producer?: Producer;
   private batcher?: GroupCommitProducer;
   private mailer?: Mailer;
+  private feed?: DecisionFeed;
+  private producerConnected = false;
+  readonly metrics = new Metrics('terning-server');
   readonly log: Logger;
 
   constructor(private readonly config: Config, log?: Logger) {
@@ -34,16 +40,33 @@ export class ApiServer {
     this.stores = openStores(config);
     const kafka = createKafka({ ...config.kafka, log });
     this.producer = kafka.producer(producerConfig);
+    this.producer.on(this.producer.events.CONNECT, () => { this.producerConnected = true; });
+    this.producer.on(this.producer.events.DISCONNECT, () => { this.producerConnected = false; });
     await this.producer.connect();
-    this.batcher = new GroupCommitProducer(this.producer, config.kafka.applicationsTopic);
+    const { metrics } = this;
+    this.batcher = new GroupCommitProducer(this.producer, config.kafka.applicationsTopic, undefined, (size, seconds, ok) => {
+      metrics.kafkaBatchSize.observe(size);
+      metrics.kafkaSendLatency.observe({ result: ok ? 'ok' : 'error' }, seconds);
+    });
     this.mailer = new Mailer(config.ses);
     await this.stores.events.ensure(config.defaultEventId, DEFAULT_EVENT_NAME);
 
     const limits = new Limits(this.stores.redis, config.redisPrefix, config.limits);
+    this.feed = new DecisionFeed(this.stores.redis, config.redisPrefix, log);
+    const { redis, sequelize } = this.stores;
     const deps = {
       config,
       log,
       limits,
+      feed: this.feed,
+      metrics,
+      readiness: () => readiness({
+        redis: () => redis.ping(),
+        mysql: () => sequelize.query('SELECT 1'),
+        kafka: async () => {
+          if (!this.producerConnected) throw new Error('the producer is not connected');
+        },
+      }),
       events: this.stores.events,
       tokens: new Tokens(config.jwt),
       codes: new VerificationCodes(this.stores.scripts, this.mailer, { ...config.code, secret: config.jwt.secret }, limits, log),
@@ -68,6 +91,8 @@ export class ApiServer {
   }
 
   async stop(): Promise<void> {
+    // Open result streams end first (their EventSource reconnects elsewhere), or close() would wait on them.
+    await this.feed?.close();
     await Promise.all(this.servers.map((http) => {
       const closed = new Promise<void>((resolve) => http.close(() => resolve()));
       http.closeIdleConnections();

@@ -2,6 +2,9 @@ import type { Message, Producer } from 'kafkajs';
 
 interface Waiting { message: Message; resolve: () => void; reject: (e: unknown) => void }
 
+/** Told about every send: how many messages went together, how long the broker took, and whether it took them. */
+export type SendObserver = (size: number, seconds: number, ok: boolean) => void;
+
 /**
  * Group commit: one idempotent send in flight while the next batch gathers. kafkajs allows only one
  * request in flight on an idempotent producer, so concurrent sends are queued here and go out together;
@@ -17,6 +20,7 @@ export class GroupCommitProducer {
     private readonly producer: Producer,
     private readonly topic: string,
     private readonly maxBatch = 5_000,
+    private readonly observe: SendObserver = () => {},
   ) {}
 
   send(message: Message): Promise<void> {
@@ -51,10 +55,13 @@ export class GroupCommitProducer {
     this.sending = true;
     while (this.queue.length) {
       const batch = this.queue.splice(0, this.maxBatch);
+      const started = performance.now();
       try {
         await this.producer.send({ topic: this.topic, acks: -1, messages: batch.map((w) => w.message) });
+        this.observe(batch.length, (performance.now() - started) / 1000, true);
         for (const w of batch) w.resolve();
       } catch (e) {
+        this.observe(batch.length, (performance.now() - started) / 1000, false);
         for (const w of batch) w.reject(e);
       }
     }

@@ -3,6 +3,7 @@ import type { Context } from 'koa';
 import { z } from 'zod';
 import { bearer } from '../middleware/auth.ts';
 import { parse } from '../middleware/validate.ts';
+import { AppError } from '../../core/errors.ts';
 import type { ServerDeps } from '../deps.ts';
 
 const noBody = z.object({}).strict();
@@ -14,17 +15,28 @@ export const eventId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'an event i
  * /api/events/:eventId/* serve any event.
  */
 export function eventRoutes(deps: ServerDeps): Router {
-  const { applications, events, tokens, config, limits } = deps;
+  const { applications, events, tokens, config, limits, metrics } = deps;
   const r = new Router({ prefix: '/api' });
   const auth = bearer(tokens);
   const idOf = (ctx: Context) => (ctx.params.eventId === undefined ? config.defaultEventId : parse(eventId, ctx.params.eventId));
 
   const apply = async (ctx: Context) => {
-    await limits.apply(ctx.state.email);
-    parse(noBody, ctx.state.body);
-    const standing = await applications.apply(idOf(ctx), ctx.state.email, ctx.state.requestId);
-    ctx.status = standing.status === 'PENDING' ? 202 : 200;
-    ctx.body = standing;
+    const started = performance.now();
+    let outcome = 'error';
+    try {
+      await limits.apply(ctx.state.email);
+      parse(noBody, ctx.state.body);
+      const standing = await applications.apply(idOf(ctx), ctx.state.email, ctx.state.requestId);
+      outcome = standing.status === 'PENDING' ? 'accepted' : 'decided';
+      ctx.status = standing.status === 'PENDING' ? 202 : 200;
+      ctx.body = standing;
+    } catch (e) {
+      if (e instanceof AppError) outcome = e.code.toLowerCase();
+      throw e;
+    } finally {
+      metrics.applies.inc({ outcome });
+      metrics.applyLatency.observe((performance.now() - started) / 1000);
+    }
   };
   const status = async (ctx: Context) => {
     await limits.status(ctx.state.email);

@@ -1,0 +1,33 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * Prometheus metrics of one process, in a registry of its own (so tests can run several processes'
+ * worth side by side). Names follow Prometheus conventions: unit suffixes, _total for counters.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+
+  readonly applies = new Counter({ name: 'terning_applies_total', help: 'Apply calls by outcome', labelNames: ['outcome'], registers: [this.registry] });
+  readonly applyLatency = new Histogram({
+    name: 'terning_apply_duration_seconds', help: 'Apply latency, request to answer', registers: [this.registry],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+  });
+  readonly kafkaBatchSize = new Histogram({
+    name: 'terning_kafka_batch_size', help: 'Messages per Kafka send (group commit)', registers: [this.registry],
+    buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000],
+  });
+  readonly kafkaSendLatency = new Histogram({
+    name: 'terning_kafka_send_duration_seconds', help: 'Kafka send latency, acks=all', labelNames: ['result'], registers: [this.registry],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
+  });
+  readonly decisions = new Counter({ name: 'terning_decisions_total', help: 'Applications decided, by decision', labelNames: ['decision'], registers: [this.registry] });
+  readonly deadLetters = new Counter({ name: 'terning_dead_letters_total', help: 'Applications sent to the dead-letter topic', registers: [this.registry] });
+  readonly consumerLag = new Gauge({ name: 'terning_consumer_lag', help: 'Messages not yet committed by the decider group', labelNames: ['partition'], registers: [this.registry] });
+  readonly outbox = new Gauge({ name: 'terning_email_outbox', help: 'Winner emails by state', labelNames: ['state'], registers: [this.registry] });
+  readonly sesSends = new Counter({ name: 'terning_ses_sends_total', help: 'SES send attempts by result', labelNames: ['result'], registers: [this.registry] });
+
+  constructor(service: string) {
+    this.registry.setDefaultLabels({ service });
+    collectDefaultMetrics({ register: this.registry });
+  }
+}
