@@ -2,7 +2,9 @@ import type { Consumer, EachBatchPayload, KafkaMessage, Producer } from 'kafkajs
 import { decideBatch, type Announce } from '../core/decisions.ts';
 import { decodeApplication, PoisonMessage, type ApplicationMessage } from '../core/kafka/codec.ts';
 import { toDeadLetter } from '../core/kafka/dead-letters.ts';
-import type { Scripts } from '../core/redis/scripts.ts';
+import { StockStateMissing, type Scripts } from '../core/redis/scripts.ts';
+import type { Restorer } from '../core/reconcile/restore.ts';
+import { faultPoint } from '../core/fault-point.ts';
 import type { ApplicationsRepo } from '../core/db/applications-repo.ts';
 import type { Logger } from '../core/log.ts';
 import { backoffMs, isOutage, sleep } from './retry.ts';
@@ -16,6 +18,8 @@ export interface DeciderOptions {
   retryBaseMs: number;
   /** Tells the servers' result streams about each decided batch. */
   announce?: Announce;
+  /** Rebuilds an event's Redis state from MySQL when its stock is missing (Redis lost its data). */
+  restorer?: Restorer;
 }
 
 interface Decoded { message: KafkaMessage; application: ApplicationMessage }
@@ -65,6 +69,7 @@ export class Decider {
       }
       const failed = await this.decide(good, p);
       if (failed === null) return;
+      await faultPoint('after-write');
       poison.push(...failed);
       if (poison.length) await this.deadLetter(poison, batch.topic, batch.partition, p);
       p.resolveOffset(chunk[chunk.length - 1]!.offset);
@@ -82,7 +87,9 @@ export class Decider {
         this.decided += items.length;
         this.onDecided(items.length);
         return [];
-      } catch (e) {
+      } catch (caught) {
+        const e = await this.heal(caught, items.map((d) => d.application), attempt);
+        if (e === null) continue;
         const outage = isOutage(e);
         this.log.warn({ err: e, attempt, size: items.length, outage }, 'deciding a batch failed; retrying');
         if (!outage && attempt + 1 >= this.opts.attempts) break;
@@ -109,12 +116,33 @@ export class Decider {
         this.decided += 1;
         this.onDecided(1);
         return [];
-      } catch (e) {
+      } catch (caught) {
+        const e = await this.heal(caught, [item.application], attempt);
+        if (e === null) continue;
         if (!isOutage(e) && attempt + 1 >= this.opts.attempts) {
           return [{ message: item.message, error: e instanceof Error ? e.message : String(e) }];
         }
         if (!(await this.wait(backoffMs(attempt, this.opts.retryBaseMs), p))) return null;
       }
+    }
+  }
+
+  /**
+   * Redis lost an event's state (its stock key is missing): rebuild it from MySQL and try again at
+   * once. Every chunk before this one is in MySQL (rows are written before offsets are committed),
+   * so the restored state is the one this chunk would have been decided against. Returns null when
+   * healed, else the error to judge; an event MySQL does not know is the message's fault (dead letter).
+   */
+  private async heal(e: unknown, applications: ApplicationMessage[], attempt: number): Promise<unknown> {
+    if (!(e instanceof StockStateMissing) || !this.opts.restorer) return e;
+    const maxTicket = applications.reduce((m, a) => (a.eventId === e.eventId && a.ticket > m ? a.ticket : m), 0);
+    try {
+      const r = await this.opts.restorer.restore(e.eventId, { maxTicket });
+      this.log.warn({ eventId: e.eventId, attempt, ...r }, "an event's Redis state was missing; restored it from MySQL");
+      // Straight back to deciding, unless restoring keeps not helping.
+      return attempt < 3 ? null : e;
+    } catch (err) {
+      return err;
     }
   }
 

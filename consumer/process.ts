@@ -45,6 +45,7 @@ export class ConsumerProcess {
       attempts: this.opts.attempts ?? 3,
       retryBaseMs: this.opts.retryBaseMs ?? 1_000,
       announce: announcer(this.stores.redis, config.redisPrefix),
+      restorer: this.stores.restorer,
     }, log);
     this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
       if (!payload.restart) log.fatal({ err: payload.error }, 'consumer crashed and will not restart');

@@ -7,6 +7,7 @@ import { createSequelize } from './db/sequelize.ts';
 import { EventsRepo } from './db/events-repo.ts';
 import { ApplicationsRepo } from './db/applications-repo.ts';
 import { Events } from './events/events.ts';
+import { Restorer } from './reconcile/restore.ts';
 
 /** Redis and MySQL with everything built on them: what the server, the consumer and the CLI share. */
 export interface Stores {
@@ -15,6 +16,7 @@ export interface Stores {
   sequelize: Sequelize;
   records: ApplicationsRepo;
   events: Events;
+  restorer: Restorer;
   close(): Promise<void>;
 }
 
@@ -23,9 +25,10 @@ export function openStores(config: Config): Stores {
   const scripts = new Scripts(redis, config.redisPrefix);
   const sequelize = createSequelize(config.mysqlUrl);
   const records = new ApplicationsRepo(sequelize);
-  const events = new Events(new EventsRepo(sequelize), records, scripts);
+  const restorer = new Restorer(sequelize, scripts);
+  const events = new Events(new EventsRepo(sequelize), records, scripts, restorer);
   return {
-    redis, scripts, sequelize, records, events,
+    redis, scripts, sequelize, records, events, restorer,
     async close() {
       await Promise.allSettled([redis.quit(), sequelize.close()]);
     },

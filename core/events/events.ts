@@ -1,7 +1,8 @@
 import { conflict, notFound } from '../errors.ts';
 import type { EventRecord, EventsRepo } from '../db/events-repo.ts';
 import type { ApplicationsRepo } from '../db/applications-repo.ts';
-import type { Scripts } from '../redis/scripts.ts';
+import { StockStateMissing, type Scripts } from '../redis/scripts.ts';
+import type { Restorer } from '../reconcile/restore.ts';
 
 export type EffectiveState = 'draft' | 'scheduled' | 'open' | 'closed';
 
@@ -35,6 +36,8 @@ export class Events {
     private readonly repo: EventsRepo,
     private readonly applications: ApplicationsRepo,
     private readonly scripts: Scripts,
+    /** Rebuilds the whole Redis state from MySQL when the stock is missing (Redis lost its data). */
+    private readonly restorer?: Restorer,
   ) {}
 
   async get(id: string): Promise<EventRecord> {
@@ -71,7 +74,11 @@ export class Events {
 
   async setStock(id: string, count: number): Promise<EventSnapshot> {
     await this.get(id);
-    const result = await this.scripts.setStock(id, count);
+    const result = await this.scripts.setStock(id, count).catch(async (e) => {
+      if (!(e instanceof StockStateMissing)) throw e;
+      await this.load(id);
+      return this.scripts.setStock(id, count);
+    });
     if (!result.ok) {
       throw conflict('STOCK_BELOW_WINNERS', `${result.winners} people have already won; the stock can't be set below that`, { winners: result.winners });
     }
@@ -118,13 +125,15 @@ export class Events {
   }
 
   private async mirror(e: EventRecord): Promise<void> {
+    const settings = { state: e.state, opensAt: e.opensAt?.getTime() ?? null, closesAt: e.closesAt?.getTime() ?? null, total: e.totalStock };
+    if (this.restorer) {
+      // A missing stock means Redis lost the event: its decisions, gate and tickets come back with it.
+      if ((await this.scripts.loadEvent(e.id, { ...settings, winners: null })) >= 0) return;
+      await this.restorer.restore(e.id);
+      await this.scripts.loadEvent(e.id, { ...settings, winners: null });
+      return;
+    }
     const { won } = await this.applications.countByStatus(e.id);
-    await this.scripts.loadEvent(e.id, {
-      state: e.state,
-      opensAt: e.opensAt?.getTime() ?? null,
-      closesAt: e.closesAt?.getTime() ?? null,
-      total: e.totalStock,
-      winners: won,
-    });
+    await this.scripts.loadEvent(e.id, { ...settings, winners: won });
   }
 }

@@ -7,6 +7,7 @@ export function eventKeys(prefix: string, eventId: string) {
     applicants: `${base}:applicants`,
     decisions: `${base}:decisions`,
     ticketSeq: `${base}:seq`,
+    restoreEpoch: `${base}:epoch`,
     decisionsChannel: `${base}:decided`,
   };
 }

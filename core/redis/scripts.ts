@@ -13,6 +13,10 @@ const SCRIPTS = {
   'verify-code': 1,
   'store-code': 2,
   'load-event': 2,
+  'restore-decisions': 2,
+  'restore-event': 5,
+  'confirm-decisions': 3,
+  'forget-decisions': 2,
 } as const;
 type ScriptName = keyof typeof SCRIPTS;
 
@@ -35,10 +39,23 @@ export type StandingResult =
 
 export interface DecidedApplication { email: string; ticket: number; decision: Decision; decidedAt: number }
 
+export interface RestoredDecision { email: string; decision: Decision; ticket: number; decidedAt: number; appliedAt: number }
+
+export interface RestoredEvent {
+  state: string;
+  opensAt: number | null;
+  closesAt: number | null;
+  total: number;
+  maxTicket: number;
+  epoch: string;
+  /** missing: only if the stock is still missing; always: recount in any case. */
+  mode: 'missing' | 'always';
+}
+
 export type CodeCheck = { kind: 'ok' } | { kind: 'wrong'; attemptsLeft: number } | { kind: 'missing' } | { kind: 'void' };
 
 export class StockStateMissing extends Error {
-  constructor(eventId: string) {
+  constructor(readonly eventId: string) {
     super(`the remaining stock of event ${eventId} is missing from Redis; run terning reconcile --fix`);
   }
 }
@@ -101,6 +118,7 @@ export class Scripts {
   async setStock(eventId: string, total: number): Promise<{ ok: true; total: number; remaining: number } | { ok: false; winners: number }> {
     const k = this.keys(eventId);
     const [code, a, b] = (await this.call('set-stock', k.meta, k.remaining, total)) as number[];
+    if (code === -2) throw new StockStateMissing(eventId);
     return code === 1 ? { ok: true, total: a!, remaining: b! } : { ok: false, winners: a! };
   }
 
@@ -112,9 +130,48 @@ export class Scripts {
     return { kind: 'unknown' };
   }
 
-  async loadEvent(eventId: string, e: { state: string; opensAt: number | null; closesAt: number | null; total: number; winners: number }): Promise<number> {
+  /** winners null: a missing stock is not rebuilt here and -1 is returned (restore it from MySQL). */
+  async loadEvent(eventId: string, e: { state: string; opensAt: number | null; closesAt: number | null; total: number; winners: number | null }): Promise<number> {
     const k = this.keys(eventId);
-    return (await this.call('load-event', k.meta, k.remaining, e.state, e.opensAt ?? '', e.closesAt ?? '', e.total, e.winners)) as number;
+    return (await this.call('load-event', k.meta, k.remaining, e.state, e.opensAt ?? '', e.closesAt ?? '', e.total, e.winners ?? '')) as number;
+  }
+
+  /** Puts one chunk of MySQL's decisions back; returns how many were missing or different. */
+  async restoreDecisions(eventId: string, rows: RestoredDecision[]): Promise<number> {
+    if (rows.length === 0) return 0;
+    const k = this.keys(eventId);
+    const args = rows.flatMap((r) => [r.email, r.decision, r.ticket, r.decidedAt, r.appliedAt]);
+    return (await this.call('restore-decisions', k.decisions, k.applicants, ...args)) as number;
+  }
+
+  /** The last step of a restore: settings, stock recounted from the decisions, tickets, a new epoch. */
+  async restoreEvent(eventId: string, e: RestoredEvent): Promise<{ restored: boolean; remaining: number; winners: number }> {
+    const k = this.keys(eventId);
+    const [done, remaining, winners] = (await this.call(
+      'restore-event', k.meta, k.remaining, k.decisions, k.ticketSeq, k.restoreEpoch,
+      e.state, e.opensAt ?? '', e.closesAt ?? '', e.total, e.maxTicket, e.epoch, e.mode,
+    )) as number[];
+    return { restored: done === 1, remaining: remaining!, winners: winners! };
+  }
+
+  /** The restore epoch now: read before deciding, handed to confirmDecisions after the write. */
+  async restoreEpoch(eventId: string): Promise<string> {
+    return (await this.redis.get(this.keys(eventId).restoreEpoch)) ?? '';
+  }
+
+  /** Puts back decisions a restore could not see (their write was in flight); returns how many. */
+  async confirmDecisions(eventId: string, epoch: string, decisions: DecidedApplication[]): Promise<number> {
+    if (decisions.length === 0) return 0;
+    const k = this.keys(eventId);
+    const args = decisions.flatMap((d) => [d.email, `${d.decision}|${d.ticket}|${d.decidedAt}`]);
+    return (await this.call('confirm-decisions', k.restoreEpoch, k.decisions, k.remaining, epoch, ...args)) as number;
+  }
+
+  /** Drops decisions only Redis holds, each only if unchanged; returns how many. */
+  async forgetDecisions(eventId: string, decisions: { email: string; value: string }[]): Promise<number> {
+    if (decisions.length === 0) return 0;
+    const k = this.keys(eventId);
+    return (await this.call('forget-decisions', k.decisions, k.applicants, ...decisions.flatMap((d) => [d.email, d.value]))) as number;
   }
 
   /** Live counts of an event, read in one round trip. */

@@ -9,10 +9,13 @@
   ARGV[2] opensAt            epoch ms, or "" for none
   ARGV[3] closesAt           epoch ms, or "" for none
   ARGV[4] total stock
-  ARGV[5] winners recorded in MySQL (used only to rebuild a missing remaining stock)
+  ARGV[5] winners recorded in MySQL (used only to rebuild a missing remaining stock), or "" to
+          rebuild nothing: then a missing stock returns -1 and nothing is written, so the caller can
+          restore the whole state (decisions, gate, tickets) from MySQL first (core/reconcile)
 
-  Returns the remaining stock.
+  Returns the remaining stock, or -1 (ARGV[5] = "" and the stock is missing).
 ]]
+if ARGV[5] == '' and redis.call('EXISTS', KEYS[2]) == 0 then return -1 end
 redis.call('HSET', KEYS[1], 'state', ARGV[1])
 if ARGV[2] == '' then redis.call('HDEL', KEYS[1], 'opensAt') else redis.call('HSET', KEYS[1], 'opensAt', ARGV[2]) end
 if ARGV[3] == '' then redis.call('HDEL', KEYS[1], 'closesAt') else redis.call('HSET', KEYS[1], 'closesAt', ARGV[3]) end

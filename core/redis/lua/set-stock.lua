@@ -7,10 +7,14 @@
 
   ARGV[1] new total stock (>= 0)
 
-  Returns {1, total, remaining} when set, or {-1, winners} when the new total is below the winners.
+  Returns {1, total, remaining} when set, {-1, winners} when the new total is below the winners, or
+  {-2, 0} when the remaining stock is missing (Redis lost its state: restore it from MySQL first, or
+  the winners so far would be forgotten).
 ]]
 local total = tonumber(redis.call('HGET', KEYS[1], 'total') or '0')
-local remaining = tonumber(redis.call('GET', KEYS[2]) or tostring(total))
+local remaining = redis.call('GET', KEYS[2])
+if not remaining then return {-2, 0} end
+remaining = tonumber(remaining)
 local winners = total - remaining
 local wanted = tonumber(ARGV[1])
 if wanted < winners then return {-1, winners} end
