@@ -16,6 +16,13 @@ if (major < 22) {
   process.exit(r.status ?? 1);
 }
 
+// Datadog APM, when switched on, is loaded before anything it instruments (http, koa, ioredis, mysql2,
+// kafkajs), with one service name per process: terning-server, terning-consumer, ...
+if (/^(true|1)$/i.test(process.env.DD_TRACE_ENABLED ?? '')) {
+  process.env.DD_SERVICE ??= `terning-${process.argv[2] ?? 'cli'}`;
+  await import('dd-trace/initialize.mjs');
+}
+
 const { register } = await import('tsx/esm/api');
 register();
 const { main } = await import('../cli/main.ts');

@@ -6,6 +6,7 @@ import type { ApplicationsRepo } from './db/applications-repo.ts';
 import type { Events } from './events/events.ts';
 import type { Logger } from './log.ts';
 import { maskEmail } from './log.ts';
+import { traced } from './tracing.ts';
 
 export type Standing =
   | { status: 'PENDING'; ticket: number; decidedAt: null }
@@ -34,7 +35,7 @@ export class Applications {
     const key = `${eventId}\n${email}`;
     const running = this.inFlight.get(key);
     if (running) return running;
-    const attempt = this.admit(eventId, email, requestId).finally(() => this.inFlight.delete(key));
+    const attempt = traced('terning.apply', { eventId }, () => this.admit(eventId, email, requestId)).finally(() => this.inFlight.delete(key));
     this.inFlight.set(key, attempt);
     return attempt;
   }
