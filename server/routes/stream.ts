@@ -1,0 +1,98 @@
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { PassThrough } from 'node:stream';
+import { unauthorized, unavailable } from '../../core/errors.ts';
+import type { Standing } from '../../core/applications.ts';
+import type { FeedSignal } from '../../core/decision-feed.ts';
+import { parse } from '../middleware/validate.ts';
+import { eventId } from './event.ts';
+import type { ServerDeps } from '../deps.ts';
+
+export const HEARTBEAT_MS = 15_000;
+const TOKEN = /^[A-Za-z0-9._~+/=-]+$/;
+
+/**
+ * The token of a stream: EventSource can't send headers, so the page puts it in `?access_token=` on
+ * the stream URLs only (never logged: the logs carry ctx.path, not the query). Other clients may use
+ * the Authorization header as on every other call.
+ */
+function streamToken(ctx: Context): string {
+  const header = /^Bearer (.+)$/.exec(ctx.get('authorization'))?.[1];
+  const query = ctx.query.access_token;
+  const token = header ?? (typeof query === 'string' ? query : undefined);
+  if (!token) throw unauthorized('TOKEN_MISSING', 'send the token as ?access_token=<token> (or "Authorization: Bearer <token>")');
+  if (!TOKEN.test(token)) throw unauthorized('TOKEN_INVALID', 'the token is not valid');
+  return token;
+}
+
+const frame = ({ status, ticket, decidedAt }: Standing) =>
+  `event: standing\ndata: ${JSON.stringify({ status, ticket, decidedAt })}\n\n`;
+
+/**
+ * The result, pushed: Server-Sent Events that send the standing at once, a comment every 15 s, and
+ * the decision the moment the consumer announces it; the stream ends once decided. Errors before the
+ * stream opens (no token, not applied) are answered in the one error shape.
+ */
+export function streamRoutes({ applications, tokens, config, limits, feed }: ServerDeps): Router {
+  const r = new Router({ prefix: '/api' });
+
+  const stream = async (ctx: Context) => {
+    const email = await tokens.verify(streamToken(ctx));
+    const id = ctx.params.eventId === undefined ? config.defaultEventId : parse(eventId, ctx.params.eventId);
+    await limits.status(email);
+
+    let out: PassThrough | undefined;
+    let early: Standing | undefined;
+    let done = false;
+    const finish = (s: Standing) => {
+      if (done) return;
+      if (!out) { early = s; return; }
+      done = true;
+      out.end(frame(s));
+    };
+    const onSignal = (signal: FeedSignal) => {
+      if (signal.kind === 'decided') finish(signal.notice);
+      else if (signal.kind === 'closing') { done = true; out?.end(); }
+      else applications.standing(id, email).then((s) => s.status !== 'PENDING' && finish(s), () => {});
+    };
+
+    let unwatch: () => void;
+    try {
+      unwatch = await feed.watch(id, email, onSignal);
+    } catch {
+      throw unavailable('STREAM_UNAVAILABLE', 'results can not be streamed right now; ask GET .../status instead', 5);
+    }
+    let standing: Standing;
+    try {
+      // Read after subscribing: a decision announced from here on reaches onSignal.
+      standing = early ?? (await applications.standing(id, email));
+    } catch (e) {
+      unwatch();
+      throw e;
+    }
+
+    out = new PassThrough();
+    ctx.req.socket.setTimeout(0);
+    ctx.req.socket.setNoDelay(true);
+    ctx.status = 200;
+    ctx.type = 'text/event-stream';
+    ctx.set({ 'Cache-Control': 'no-cache, no-transform', 'X-Accel-Buffering': 'no' });
+    ctx.body = out;
+    // Reconnects after a restart are spread over a few seconds instead of landing all at once.
+    out.write(`retry: ${2_000 + Math.floor(Math.random() * 3_000)}\n\n`);
+    const heartbeat = setInterval(() => out!.write(': heartbeat\n\n'), HEARTBEAT_MS);
+    out.once('close', () => {
+      clearInterval(heartbeat);
+      unwatch();
+    });
+    ctx.res.once('close', () => out!.destroy());
+    const first = early ?? standing;
+    if (done) out.end();
+    else if (first.status === 'PENDING') out.write(frame(first));
+    else finish(first);
+  };
+
+  r.get('/event/status/stream', stream);
+  r.get('/events/:eventId/status/stream', stream);
+  return r;
+}

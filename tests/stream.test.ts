@@ -1,0 +1,113 @@
+import test from 'ava';
+import { Redis } from 'ioredis';
+import { startSystem, newEvent, randomEmail, testLog, type System } from './support/system.ts';
+import { http } from './support/http.ts';
+import { openStream, nextStanding } from './support/sse.ts';
+import { ConsumerProcess } from '../consumer/process.ts';
+import { eventKeys } from '../core/redis/keys.ts';
+
+// No consumer at first: applications stay PENDING until a test starts one, so a decision is pushed.
+let sys: System;
+test.before(async () => {
+  sys = await startSystem({ consumer: false });
+});
+test.after.always(async () => {
+  await sys?.stop();
+});
+
+const streamUrl = (eventId: string, token?: string) =>
+  `${sys.url}/api/events/${eventId}/status/stream${token ? `?access_token=${encodeURIComponent(token)}` : ''}`;
+
+async function applied(eventId: string, tag: string) {
+  const email = randomEmail(tag);
+  const token = await sys.tokens.issue(email);
+  const res = await http(sys.url, 'POST', `/api/events/${eventId}/apply`, { token });
+  if (res.status !== 202) throw new Error(`apply answered ${res.status}: ${JSON.stringify(res.body)}`);
+  return { email, token, ticket: res.body.ticket as number };
+}
+
+test.serial('auth and other refusals come in the one error shape, before any stream opens', async (t) => {
+  const eventId = await newEvent(sys, 1);
+  const missing = await openStream(streamUrl(eventId));
+  t.is(missing.status, 401);
+  t.is(missing.body.error.code, 'TOKEN_MISSING');
+
+  const forged = await openStream(streamUrl(eventId, 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.'));
+  t.is(forged.status, 401);
+  t.is(forged.body.error.code, 'TOKEN_INVALID');
+
+  const token = await sys.tokens.issue(randomEmail('never'));
+  const notApplied = await openStream(streamUrl(eventId, token));
+  t.is(notApplied.status, 404);
+  t.deepEqual(Object.keys(notApplied.body), ['error']);
+  t.is(notApplied.body.error.code, 'NOT_APPLIED');
+
+  const badEvent = await openStream(`${sys.url}/api/events/NOT_AN_ID/status/stream?access_token=${token}`);
+  t.is(badEvent.status, 400);
+  t.is(badEvent.body.error.code, 'VALIDATION_FAILED');
+});
+
+test.serial('the standing is sent at once, the decision is pushed, and the stream ends; one subscriber for all', async (t) => {
+  const eventId = await newEvent(sys, 1);
+  const first = await applied(eventId, 'first');
+  const second = await applied(eventId, 'second');
+
+  const a = await openStream(streamUrl(eventId, first.token));
+  t.is(a.status, 200);
+  t.regex(a.headers.get('content-type') ?? '', /^text\/event-stream/);
+  t.regex(a.headers.get('cache-control') ?? '', /no-cache/);
+  t.deepEqual(await nextStanding(a), { status: 'PENDING', ticket: first.ticket, decidedAt: null });
+  // The header works too, for clients that can send one; and a second tab of the same person.
+  const aAgain = await openStream(streamUrl(eventId), { Authorization: `Bearer ${first.token}` });
+  t.is((await nextStanding(aAgain)).status, 'PENDING');
+  const b = await openStream(streamUrl(eventId, second.token));
+  t.is((await nextStanding(b)).status, 'PENDING');
+
+  const redis = new Redis(sys.config.redisUrl);
+  t.teardown(() => redis.quit());
+  const channel = eventKeys(sys.config.redisPrefix, eventId).decisionsChannel;
+  const [, subscribers] = (await redis.pubsub('NUMSUB', channel)) as [string, number];
+  t.is(Number(subscribers), 1, 'three streams, one subscription');
+
+  const consumer = new ConsumerProcess(sys.config, { retryBaseMs: 100, sendEmails: false }, testLog());
+  sys.consumer = consumer;
+  await consumer.start();
+
+  const won = await nextStanding(a, 20_000);
+  t.is(won.status, 'WON');
+  t.is(won.ticket, first.ticket);
+  t.truthy(Date.parse(won.decidedAt));
+  t.is(await a.next(), null, 'the stream ends once decided');
+  t.deepEqual(await nextStanding(aAgain), won);
+  t.is((await nextStanding(b)).status, 'LOST');
+
+  const status = await http(sys.url, 'GET', `/api/events/${eventId}/status`, { token: first.token });
+  t.deepEqual(status.body, won, 'the push and the status call agree');
+
+  const after = await until0(async () => Number(((await redis.pubsub('NUMSUB', channel)) as [string, number])[1]));
+  t.is(after, 0, 'the channel is left once nobody waits on it');
+});
+
+test.serial('someone already decided gets the decision at once and the stream ends', async (t) => {
+  const eventId = await newEvent(sys, 1);
+  const p = await applied(eventId, 'late');
+  let decided;
+  for (let i = 0; i < 200 && !decided; i++) {
+    const s = await http(sys.url, 'GET', `/api/events/${eventId}/status`, { token: p.token });
+    if (s.body.status !== 'PENDING') decided = s.body;
+    else await new Promise((r) => setTimeout(r, 100));
+  }
+  t.is(decided?.status, 'WON');
+  const s = await openStream(streamUrl(eventId, p.token));
+  t.deepEqual(await nextStanding(s), decided);
+  t.is(await s.next(), null);
+});
+
+async function until0(read: () => Promise<number>): Promise<number> {
+  let n = await read();
+  for (let i = 0; i < 50 && n !== 0; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    n = await read();
+  }
+  return n;
+}
