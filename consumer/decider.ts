@@ -24,6 +24,12 @@ export interface DeciderOptions {
 
 interface Decoded { message: KafkaMessage; application: ApplicationMessage }
 
+/** Told what the decider did, for the metrics. */
+export interface DeciderObserver {
+  decided(decisions: { decision: 'W' | 'L' }[]): void;
+  deadLettered(count: number): void;
+}
+
 /**
  * The Kafka edge of the decider: each batch is decoded, decided and stored in chunks; an offset is
  * committed only once its rows are in MySQL. Poison goes to the dead-letter topic with its error.
@@ -38,7 +44,7 @@ export class Decider {
     private readonly records: ApplicationsRepo,
     private readonly opts: DeciderOptions,
     private readonly log: Logger,
-    private readonly onDecided: (n: number) => void = () => {},
+    private readonly observe: DeciderObserver = { decided: () => {}, deadLettered: () => {} },
   ) {}
 
   async run(): Promise<void> {
@@ -83,9 +89,10 @@ export class Decider {
     if (items.length === 0) return [];
     for (let attempt = 0; ; attempt++) {
       try {
-        await decideBatch(this.scripts, this.records, items.map((d) => d.application), Date.now(), this.opts.announce);
+        const decided = await decideBatch(this.scripts, this.records, items.map((d) => d.application), Date.now(), this.opts.announce);
         this.decided += items.length;
-        this.onDecided(items.length);
+        this.observe.decided(decided);
+        this.log.debug({ size: items.length, requestIds: items.map((d) => d.application.requestId) }, 'batch decided');
         return [];
       } catch (caught) {
         const e = await this.heal(caught, items.map((d) => d.application), attempt);
@@ -112,9 +119,10 @@ export class Decider {
   private async decideOne(item: Decoded, p: EachBatchPayload): Promise<{ message: KafkaMessage; error: string }[] | null> {
     for (let attempt = 0; ; attempt++) {
       try {
-        await decideBatch(this.scripts, this.records, [item.application], Date.now(), this.opts.announce);
+        const decided = await decideBatch(this.scripts, this.records, [item.application], Date.now(), this.opts.announce);
         this.decided += 1;
-        this.onDecided(1);
+        this.observe.decided(decided);
+        this.log.debug({ requestId: item.application.requestId }, 'application decided');
         return [];
       } catch (caught) {
         const e = await this.heal(caught, [item.application], attempt);
@@ -154,6 +162,7 @@ export class Decider {
           acks: -1,
           messages: items.map((i) => toDeadLetter(i.message, { topic, partition }, i.error)),
         });
+        this.observe.deadLettered(items.length);
         this.log.error({ count: items.length, errors: items.map((i) => i.error) }, 'applications dead-lettered');
         return;
       } catch (e) {

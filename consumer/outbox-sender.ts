@@ -20,6 +20,7 @@ export class OutboxSender {
     private readonly ratePerSecond: number,
     private readonly log: Logger,
     private readonly idleMs = 500,
+    private readonly onResult: (ok: boolean) => void = () => {},
   ) {}
 
   start(): void {
@@ -52,7 +53,9 @@ export class OutboxSender {
           const id = await this.mailer.send(winnerMail(item.email, item.eventName));
           await this.outbox.markSent(item.id, id);
           this.sent += 1;
+          this.onResult(true);
         } catch (e) {
+          this.onResult(false);
           this.log.warn({ err: e, email: maskEmail(item.email) }, 'winner email failed; will retry');
           await this.outbox.markFailed(item, e instanceof Error ? e.message : String(e)).catch(() => {});
         }

@@ -1,4 +1,5 @@
-import type { Consumer, Producer } from 'kafkajs';
+import type { Admin, Consumer, Producer } from 'kafkajs';
+import type { Server } from 'node:http';
 import type { Config } from '../core/config.ts';
 import { createLogger, type Logger } from '../core/log.ts';
 import { openStores, type Stores } from '../core/stores.ts';
@@ -8,6 +9,10 @@ import { Mailer } from '../core/email/mailer.ts';
 import { Decider, type DeciderOptions } from './decider.ts';
 import { OutboxSender } from './outbox-sender.ts';
 import { announcer } from '../core/decision-feed.ts';
+import { Metrics } from '../core/metrics.ts';
+import { readiness } from '../core/health.ts';
+import { startOpsServer } from './ops-server.ts';
+import { refreshGauges } from './gauges.ts';
 
 export interface ConsumerOptions extends Partial<DeciderOptions> { sendEmails?: boolean }
 
@@ -18,7 +23,13 @@ export class ConsumerProcess {
   private dlqProducer?: Producer;
   private sender?: OutboxSender;
   private mailer?: Mailer;
+  private admin?: Admin;
+  private ops?: Server;
+  private stopGauges?: () => void;
+  private joined = false;
   decider?: Decider;
+  opsUrl?: string;
+  readonly metrics = new Metrics('terning-consumer');
   readonly log: Logger;
 
   constructor(private readonly config: Config, private readonly opts: ConsumerOptions = {}, log?: Logger) {
@@ -37,7 +48,12 @@ export class ConsumerProcess {
       allowAutoTopicCreation: false,
     });
     this.dlqProducer = kafka.producer(producerConfig);
-    await Promise.all([this.consumer.connect(), this.dlqProducer.connect()]);
+    this.admin = kafka.admin();
+    await Promise.all([this.consumer.connect(), this.dlqProducer.connect(), this.admin.connect()]);
+    const { metrics } = this;
+    this.consumer.on(this.consumer.events.GROUP_JOIN, () => { this.joined = true; });
+    this.consumer.on(this.consumer.events.STOP, () => { this.joined = false; });
+    this.consumer.on(this.consumer.events.CRASH, () => { this.joined = false; });
     this.decider = new Decider(this.consumer, this.dlqProducer, this.stores.scripts, this.stores.records, {
       topic: config.kafka.applicationsTopic,
       deadLetterTopic: config.kafka.deadLetterTopic,
@@ -46,23 +62,46 @@ export class ConsumerProcess {
       retryBaseMs: this.opts.retryBaseMs ?? 1_000,
       announce: announcer(this.stores.redis, config.redisPrefix),
       restorer: this.stores.restorer,
-    }, log);
+    }, log, {
+      decided: (ds) => { for (const d of ds) metrics.decisions.inc({ decision: d.decision === 'W' ? 'won' : 'lost' }); },
+      deadLettered: (n) => metrics.deadLetters.inc(n),
+    });
     this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
       if (!payload.restart) log.fatal({ err: payload.error }, 'consumer crashed and will not restart');
     });
     await this.decider.run();
     if (this.opts.sendEmails !== false) {
       this.mailer = new Mailer(config.ses);
-      this.sender = new OutboxSender(new OutboxRepo(this.stores.sequelize), this.mailer, config.ses.ratePerSecond, log);
+      this.sender = new OutboxSender(new OutboxRepo(this.stores.sequelize), this.mailer, config.ses.ratePerSecond, log, undefined,
+        (ok) => metrics.sesSends.inc({ result: ok ? 'sent' : 'failed' }));
       this.sender.start();
     }
-    log.info({ topic: config.kafka.applicationsTopic, group: config.kafka.groupId }, 'consumer running');
+    this.stopGauges = refreshGauges({ metrics, admin: this.admin, groupId: config.kafka.groupId, topic: config.kafka.applicationsTopic, outbox: new OutboxRepo(this.stores.sequelize) });
+    const { redis, sequelize } = this.stores;
+    const ops = await startOpsServer({
+      host: config.host,
+      port: config.metricsPort,
+      registry: metrics.registry,
+      readiness: () => readiness({
+        redis: () => redis.ping(),
+        mysql: () => sequelize.query('SELECT 1'),
+        kafka: async () => {
+          if (!this.joined) throw new Error('the decider has not joined its consumer group');
+        },
+      }),
+    });
+    this.ops = ops.server;
+    this.opsUrl = ops.url;
+    log.info({ topic: config.kafka.applicationsTopic, group: config.kafka.groupId, ops: this.opsUrl }, 'consumer running');
   }
 
   async stop(): Promise<void> {
+    this.stopGauges?.();
+    await new Promise<void>((resolve) => (this.ops ? this.ops.close(() => resolve()) : resolve()));
     await this.sender?.stop();
     await this.consumer?.disconnect().catch(() => {});
     await this.dlqProducer?.disconnect().catch(() => {});
+    await this.admin?.disconnect().catch(() => {});
     this.mailer?.close();
     await this.stores?.close();
     this.log.info('consumer stopped');

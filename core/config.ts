@@ -15,6 +15,8 @@ export interface Config {
   code: { ttlSeconds: number; maxAttempts: number; resendSeconds: number };
   defaultEventId: string;
   logLevel: string;
+  /** The consumer's /metrics, /healthz and /readyz. */
+  metricsPort: number;
   /** Serve the admin routes on this port only (never the public one); undefined: on the public port. */
   adminPort: number | undefined;
   /** Take the client's address from X-Forwarded-For: only behind a proxy that sets it. */
@@ -63,6 +65,7 @@ const schema = z.object({
   CODE_MAX_ATTEMPTS: int(5),
   CODE_RESEND_SECONDS: int(60),
   DEFAULT_EVENT_ID: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/).default('default'),
+  METRICS_PORT: int(9464),
   ADMIN_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   TRUST_PROXY: z.enum(['true', 'false', '1', '0']).default('false'),
   CORS_ORIGINS: z.string().default(''),
@@ -114,6 +117,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     code: { ttlSeconds: e.CODE_TTL_SECONDS, maxAttempts: Math.max(1, e.CODE_MAX_ATTEMPTS), resendSeconds: e.CODE_RESEND_SECONDS },
     defaultEventId: e.DEFAULT_EVENT_ID,
     logLevel: e.LOG_LEVEL,
+    metricsPort: e.METRICS_PORT,
     adminPort: e.ADMIN_PORT,
     trustProxy: e.TRUST_PROXY === 'true' || e.TRUST_PROXY === '1',
     corsOrigins: e.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),

@@ -11,6 +11,7 @@ export function envFor(config: Config, extra: Record<string, string> = {}): Reco
     NODE_ENV: 'test',
     HOST: config.host,
     PORT: '0',
+    METRICS_PORT: '0',
     LOG_LEVEL: 'info',
     MYSQL_URL: config.mysqlUrl,
     REDIS_URL: config.redisUrl,

@@ -18,6 +18,7 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     NODE_ENV: 'test',
     PORT: '0',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    METRICS_PORT: '0',
     KAFKA_TOPIC: `test.applications.${id}`,
     KAFKA_DLQ_TOPIC: `test.dlq.${id}`,
     KAFKA_GROUP_ID: `test-decider-${id}`,
