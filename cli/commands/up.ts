@@ -52,7 +52,7 @@ export function upCommand(): Command {
         `  the emails:     ${config.ses.endpoint ?? 'AWS SES'} (the SES emulator's inbox; JSON at ${config.ses.endpoint}/store)`,
         `  the admin key:  ${config.adminKey === 'terning-dev-admin-key' ? 'terning-dev-admin-key (development default)' : 'from ADMIN_KEY'}`,
         '',
-        'Next: `npx terning stock set 10` and `npx terning event open` in another terminal. Ctrl-C stops.',
+        'Next, in another terminal: `./bin/terning.js stock set 10` and `./bin/terning.js event open`. Ctrl-C stops.',
       ].join('\n'));
     });
 }
