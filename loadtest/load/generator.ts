@@ -1,0 +1,50 @@
+import { performance } from 'node:perf_hooks';
+import { Exchange } from './http-exchange.ts';
+import type { Job, JobResult } from './job.ts';
+
+/**
+ * The load generator's process: takes one Job over IPC, runs it, sends back a JobResult. It runs apart
+ * from the harness so that nothing else in its event loop delays a request.
+ */
+async function run(job: Job): Promise<JobResult> {
+  const n = job.tokens.length;
+  const requests = job.tokens.map((t) => Buffer.from(job.head + t + job.tail, 'latin1'));
+  const start = new Float64Array(n);
+  const end = new Float64Array(n);
+  const status = new Int16Array(n).fill(-2);
+  const errors: Record<string, number> = {};
+  const t0 = performance.now();
+  const clock = () => performance.now() - t0;
+  const cpu0 = process.cpuUsage();
+  let cursor = 0;
+  const next = job.mode === 'burst'
+    ? (lane: number, k: number) => { const i = lane + k * job.connections; return i < n ? i : -1; }
+    : () => (cursor < n && clock() < job.durationMs ? cursor++ : -1);
+
+  const lane = async (l: number) => {
+    const exchange = new Exchange(job.targets[l % job.targets.length]!, clock, job.timeoutMs);
+    for (let k = 0; ; k++) {
+      const i = next(l, k);
+      if (i < 0) break;
+      const o = await exchange.send(requests[i]!);
+      start[i] = o.start;
+      end[i] = o.end;
+      status[i] = o.status;
+      if (o.error) errors[o.error] = (errors[o.error] ?? 0) + 1;
+    }
+    exchange.close();
+  };
+  const lanes = Math.min(job.connections, n);
+  await Promise.all(Array.from({ length: lanes }, (_, l) => lane(l)));
+  const cpu = process.cpuUsage(cpu0);
+  let sent = 0;
+  for (let i = 0; i < n; i++) if (status[i] !== -2) sent++;
+  return { start, end, status, errors, sent, startedAt: performance.timeOrigin + t0, cpuMs: (cpu.user + cpu.system) / 1000 };
+}
+
+process.on('message', (job: Job) => {
+  run(job).then(
+    (r) => process.send!({ ok: true, result: r }, () => process.exit(0)),
+    (e) => process.send!({ ok: false, error: String(e?.stack ?? e) }, () => process.exit(1)),
+  );
+});

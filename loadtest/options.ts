@@ -1,0 +1,77 @@
+import { parseArgs } from 'node:util';
+
+export interface BenchOptions {
+  users: number;
+  stock: number;
+  herd: number;
+  rounds: number;
+  connections: number;
+  sustainSeconds: number;
+  sustainConnections: number;
+  apis: number;
+  consumers: number;
+  partitions: number;
+  references: boolean;
+  profile: boolean;
+  quick: boolean;
+  mysqlUrl: string;
+  out: string;
+}
+
+const HELP = `npm run bench -- [options]
+
+  --users N              applicants in the big burst (20000)
+  --stock N              units of stock in the big burst (1000)
+  --herd N               applicants in the original's scenario, one connection each (1500)
+  --rounds N             rounds of the herd scenario, alternating terning and the references (3)
+  --connections N        most connections the big burst opens at once (10000; the rest reuse them)
+  --sustain-seconds N    length of the sustained run (5)
+  --sustain-connections N  keep-alive connections of the sustained run (256)
+  --apis N --consumers N --partitions N   scale-out (1 1 1: strict arrival order)
+  --no-references        skip the trivial-Koa ceiling and the naive MySQL design
+  --profile              --cpu-prof the API and consumer processes; the top functions go in the results
+  --quick                a run of under a minute: 2000 users, 1 round, 2 s sustained
+  --mysql-url URL        the bench database (mysql://root@127.0.0.1:3306/terning_bench)
+  --out DIR              where results go (artifacts/bench)
+`;
+
+export function parseOptions(argv: string[]): BenchOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      users: { type: 'string' }, stock: { type: 'string' }, herd: { type: 'string' }, rounds: { type: 'string' },
+      connections: { type: 'string' }, 'sustain-seconds': { type: 'string' }, 'sustain-connections': { type: 'string' },
+      apis: { type: 'string' }, consumers: { type: 'string' }, partitions: { type: 'string' },
+      'no-references': { type: 'boolean' }, profile: { type: 'boolean' }, quick: { type: 'boolean' },
+      'mysql-url': { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    process.exit(0);
+  }
+  const quick = values.quick ?? false;
+  const int = (v: string | undefined, fallback: number, name: string) => {
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, not "${v}"`);
+    return n;
+  };
+  return {
+    users: int(values.users, quick ? 2_000 : 20_000, 'users'),
+    stock: int(values.stock, quick ? 100 : 1_000, 'stock'),
+    herd: int(values.herd, 1_500, 'herd'),
+    rounds: int(values.rounds, quick ? 1 : 3, 'rounds'),
+    connections: int(values.connections, 10_000, 'connections'),
+    sustainSeconds: int(values['sustain-seconds'], quick ? 2 : 5, 'sustain-seconds'),
+    sustainConnections: int(values['sustain-connections'], 256, 'sustain-connections'),
+    apis: int(values.apis, 1, 'apis'),
+    consumers: int(values.consumers, 1, 'consumers'),
+    partitions: int(values.partitions, 1, 'partitions'),
+    references: !values['no-references'],
+    profile: values.profile ?? false,
+    quick,
+    mysqlUrl: values['mysql-url'] ?? process.env.BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/terning_bench',
+    out: values.out ?? 'artifacts/bench',
+  };
+}

@@ -1,0 +1,29 @@
+import type { BenchResults } from './report.ts';
+import type { LoadSummary } from './stats.ts';
+
+const line = (name: string, l?: LoadSummary) => l
+  ? `  ${name.padEnd(10)} ${String(l.throughputPerSecond).padStart(7)}/s  p50 ${l.latencyMs.p50} p95 ${l.latencyMs.p95} p99 ${l.latencyMs.p99} max ${l.latencyMs.max} ms  ${JSON.stringify(l.byStatus)}${Object.keys(l.errors).length ? ` errors ${JSON.stringify(l.errors)}` : ''}`
+  : `  ${name.padEnd(10)} -`;
+
+/** The figures a person reads in the terminal; the JSON and the chart hold everything. */
+export function printSummary(r: BenchResults) {
+  const out: string[] = [];
+  out.push(`\nherd of ${r.options.herd} (one connection each), per round:`);
+  r.herd.runs.forEach((h, i) => out.push(`round ${i + 1}`, line('ceiling', h.ceiling?.load), line('terning', h.terning.load), line('naive', h.naive?.load)));
+  const b = r.big.terning;
+  out.push(`\nburst of ${r.options.users} for ${r.options.stock} units:`, line('ceiling', r.big.ceiling?.load), line('terning', b.load), line('naive', r.big.naive?.load));
+  out.push(`  first apply -> last decision ${b.firstApplyToLastDecisionMs} ms; all final ${b.finalAfterLast202Ms} ms after the last 202; rows in MySQL ${b.storedAfterLast202Ms} ms after it`);
+  out.push(`  decisions ${b.decisionsPerSecond}/s (peak ${b.peakDecisionsPerSecond}/s over 500 ms); invariants ${JSON.stringify(b.invariants)}`);
+  out.push(`  decider draining a backlog of ${r.backlog.applicants}: ${r.backlog.decisionsPerSecond}/s (peak ${r.backlog.peakDecisionsPerSecond}/s)`);
+  out.push(`\nsustained ${r.options.sustainSeconds} s:`, line('ceiling', r.sustained.ceiling?.load), line('terning', r.sustained.terning.load), line('naive', r.sustained.naive?.load));
+  out.push(`\nmemory: API peak ${Math.round(r.memory.apiPeakAfterBurstMb)} MB after the burst (${Math.round(r.memory.apiPeakMb)} MB overall), consumer ${Math.round(r.memory.consumerPeakMb)} MB`);
+  out.push('\ntargets:');
+  for (const t of r.targets) out.push(`  ${t.met ? 'MET   ' : 'MISSED'} ${t.name}: ${t.measured} (bar ${t.bar})`);
+  if (r.profiles) {
+    for (const [name, p] of Object.entries(r.profiles)) {
+      out.push(`\nprofile ${name}: ${p.packages.slice(0, 8).map((x) => `${x.name} ${x.selfPct}%`).join(', ')}`);
+      for (const f of p.functions.slice(0, 12)) out.push(`  ${String(f.selfPct).padStart(5)}%  ${f.name}  ${f.where}`);
+    }
+  }
+  process.stdout.write(`${out.join('\n')}\n`);
+}

@@ -1,0 +1,99 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+const ROOT = new URL('../', import.meta.url);
+
+/** A free TCP port on 127.0.0.1, asked of the kernel. */
+export async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise((resolve) => srv.close(resolve));
+  return port;
+}
+
+/** Resident memory of a process now and at its peak (VmRSS, VmHWM), in MB; null once it is gone. */
+export function memoryOf(pid: number): { rssMb: number; peakMb: number } | null {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0);
+    return { rssMb: kb('VmRSS') / 1024, peakMb: kb('VmHWM') / 1024 };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A process the harness started (a terning server or consumer, or a reference server). It keeps the
+ * peak of its resident memory, sampled from /proc every 100 ms, and its last lines of output.
+ */
+export class Proc {
+  private readonly child: ChildProcess;
+  private readonly sampler: NodeJS.Timeout;
+  private tail: string[] = [];
+  peakRssMb = 0;
+  exited: Promise<number | null>;
+
+  constructor(readonly name: string, args: string[], env: Record<string, string>, nodeFlags: string[] = []) {
+    this.child = spawn(process.execPath, [...nodeFlags, ...args], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const keep = (chunk: Buffer) => {
+      this.tail.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      this.tail = this.tail.slice(-20);
+    };
+    this.child.stdout!.on('data', keep);
+    this.child.stderr!.on('data', keep);
+    this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
+    this.sampler = setInterval(() => this.sample(), 100);
+    this.sampler.unref();
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  get output(): string {
+    return this.tail.join('\n');
+  }
+
+  signal(sig: NodeJS.Signals) {
+    this.child.kill(sig);
+  }
+
+  sample() {
+    const m = memoryOf(this.pid);
+    if (m) this.peakRssMb = Math.max(this.peakRssMb, m.peakMb, m.rssMb);
+  }
+
+  /** SIGTERM, then SIGKILL after `graceMs`: terning's processes drain and flush on SIGTERM. */
+  async stop(graceMs = 15_000): Promise<void> {
+    this.sample();
+    clearInterval(this.sampler);
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    this.child.kill('SIGTERM');
+    const done = await Promise.race([this.exited.then(() => true), sleep(graceMs).then(() => false)]);
+    if (!done) {
+      this.child.kill('SIGKILL');
+      await this.exited;
+    }
+  }
+}
+
+/** Waits until `probe` says yes, or fails with what the process printed. */
+export async function waitFor(what: string, probe: () => Promise<boolean>, proc?: Proc, timeoutMs = 30_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  let exited = false;
+  void proc?.exited.then(() => { exited = true; });
+  while (Date.now() < until && !exited) {
+    if (await probe().catch(() => false)) return;
+    await sleep(100);
+  }
+  throw new Error(`${what} did not become ready${proc ? `; its output:\n${proc.output}` : ''}`);
+}
+
+export const httpReady = (url: string) => async () => (await fetch(url)).ok;

@@ -1,0 +1,20 @@
+import { createServer } from 'node:http';
+import Koa from 'koa';
+
+/**
+ * The ceiling: a trivial Koa POST handler in its own process, answering what terning answers, with
+ * no work behind it. How fast this machine can answer HTTP at all with Node and Koa.
+ */
+const app = new Koa();
+let ticket = 0;
+app.use((ctx) => {
+  if (ctx.method !== 'POST') {
+    ctx.body = { ok: true };
+    return;
+  }
+  ctx.status = 202;
+  ctx.body = { status: 'PENDING', ticket: ++ticket, decidedAt: null };
+});
+const http = createServer(app.callback());
+http.keepAliveTimeout = 5_000;
+http.listen(Number(process.env.PORT), '127.0.0.1', Number(process.env.LISTEN_BACKLOG ?? 511));
