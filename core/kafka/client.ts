@@ -16,6 +16,8 @@ export function createKafka(opts: { brokers: string[]; clientId: string; log: Lo
     logLevel: logLevel.WARN,
     logCreator: () => ({ namespace, level, log }: LogEntry) => {
       const { message, ...extra } = log;
+      // The API bounds its producer's retries on purpose: it answers 503 rather than hang.
+      if (message.startsWith('Limiting retries for the idempotent producer')) return;
       opts.log[LEVELS[level] ?? 'info']({ kafka: namespace, ...extra }, message);
     },
   });
