@@ -1,16 +1,25 @@
 import { UserError, EXIT } from './errors.ts';
 
-export interface AdminTarget { url: string; adminKey: string }
+export interface AdminTarget {
+  url: string;
+  adminKey: string;
+  /** Who is making the change (X-ADMIN-ACTOR), recorded in the audit trail. */
+  actor?: string;
+}
 
 /** The operator's changes go through the server's admin API, the one place that validates them. */
-export async function adminCall<T>(target: AdminTarget, method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+export async function adminCall<T>(target: AdminTarget, method: 'GET' | 'POST', path: string, body?: unknown, timeoutMs = 10_000): Promise<T> {
   let res: Response;
   try {
     res = await fetch(new URL(path, target.url), {
       method,
-      headers: { 'X-ADMIN-KEY': target.adminKey, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+      headers: {
+        'X-ADMIN-KEY': target.adminKey,
+        ...(target.actor ? { 'X-ADMIN-ACTOR': target.actor } : {}),
+        ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(10_000),
+      signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (e) {
     throw new UserError(`the terning server at ${target.url} did not answer (${(e as Error).message}); start it with \`terning server\` or set --url`, EXIT.unreachable);

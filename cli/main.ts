@@ -1,12 +1,16 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../core/config.ts';
-import { UserError } from './errors.ts';
+import { UserError, EXIT } from './errors.ts';
 import { servicesCommand } from './commands/services.ts';
 import { migrateCommand } from './commands/migrate.ts';
 import { serverCommand, consumerCommand } from './commands/run.ts';
 import { stockCommand } from './commands/stock.ts';
 import { eventCommand } from './commands/event.ts';
 import { upCommand } from './commands/up.ts';
+import { watchCommand } from './commands/watch.ts';
+import { dlqCommand } from './commands/dlq.ts';
+import { exportCommand } from './commands/export.ts';
+import { auditCommand } from './commands/audit.ts';
 
 export function buildProgram(): Command {
   return new Command('terning')
@@ -18,18 +22,30 @@ export function buildProgram(): Command {
     .addCommand(serverCommand())
     .addCommand(consumerCommand())
     .addCommand(eventCommand())
-    .addCommand(stockCommand());
+    .addCommand(stockCommand())
+    .addCommand(watchCommand())
+    .addCommand(dlqCommand())
+    .addCommand(exportCommand())
+    .addCommand(auditCommand());
+}
+
+/** Commander throws instead of exiting, so its refusals get the usage exit code below. */
+function throwOnExit(cmd: Command): Command {
+  cmd.exitOverride();
+  for (const sub of cmd.commands) throwOnExit(sub);
+  return cmd;
 }
 
 export async function main(argv: string[]): Promise<void> {
   try {
-    await buildProgram().parseAsync(argv);
+    await throwOnExit(buildProgram()).parseAsync(argv);
   } catch (e) {
     if (e instanceof UserError || e instanceof ConfigError) {
       console.error(`terning: ${e.message}`);
       process.exit(e instanceof UserError ? e.exitCode : 2);
     }
-    if (e instanceof CommanderError) process.exit(e.exitCode);
+    // Commander's own refusals (an unknown option, a bad argument) are usage errors; --help exits 0.
+    if (e instanceof CommanderError) process.exit(e.exitCode === 0 ? 0 : EXIT.usage);
     throw e;
   }
 }

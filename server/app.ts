@@ -6,6 +6,8 @@ import { securityHeaders, corsAllowList } from './middleware/security.ts';
 import { authRoutes } from './routes/auth.ts';
 import { eventRoutes } from './routes/event.ts';
 import { adminRoutes } from './routes/admin.ts';
+import { dlqRoutes } from './routes/dlq.ts';
+import { auditRoutes } from './routes/audit.ts';
 import { pageRoutes } from './routes/page.ts';
 import { streamRoutes } from './routes/stream.ts';
 import { opsRoutes } from './routes/ops.ts';
@@ -31,7 +33,7 @@ export function createApp(deps: ServerDeps, surface: Surface = 'all'): Koa {
   const routers = [
     opsRoutes(deps, surface !== 'public'),
     ...(surface !== 'admin' ? [authRoutes(deps), eventRoutes(deps), streamRoutes(deps), pageRoutes()] : []),
-    ...(surface !== 'public' ? [adminRoutes(deps)] : []),
+    ...(surface !== 'public' ? [adminRoutes(deps), dlqRoutes(deps), auditRoutes(deps)] : []),
   ];
   for (const router of routers) {
     app.use(router.routes());

@@ -8,6 +8,9 @@ import type { Limits } from '../core/limits.ts';
 import type { DecisionFeed } from '../core/decision-feed.ts';
 import type { Metrics } from '../core/metrics.ts';
 import type { Readiness } from '../core/health.ts';
+import type { AuditLog } from '../core/audit/audit-log.ts';
+import type { AuditedEvents } from '../core/audit/audited-events.ts';
+import type { DeadLetterDesk } from '../core/dlq/dead-letter-desk.ts';
 
 /** What the HTTP edge needs from the core; built by server/process.ts, or by a test. */
 export interface ServerDeps {
@@ -22,4 +25,8 @@ export interface ServerDeps {
   metrics: Metrics;
   readiness: () => Promise<Readiness>;
   log: Logger;
+  /** The operator's changes to events, each recorded in the audit trail. */
+  changes: AuditedEvents;
+  audit: AuditLog;
+  deadLetters: DeadLetterDesk;
 }

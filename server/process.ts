@@ -16,6 +16,10 @@ import { DecisionFeed } from '../core/decision-feed.ts';
 import { Metrics } from '../core/metrics.ts';
 import { readiness } from '../core/health.ts';
 import type Koa from 'koa';
+import { AuditLog } from '../core/audit/audit-log.ts';
+import { AuditedEvents } from '../core/audit/audited-events.ts';
+import { DeadLetterDesk } from '../core/dlq/dead-letter-desk.ts';
+import { ReplayLog } from '../core/dlq/replay-log.ts';
 
 export const DEFAULT_EVENT_NAME = "Terning's Final Gift";
 
@@ -54,6 +58,10 @@ export class ApiServer {
     const limits = new Limits(this.stores.redis, config.redisPrefix, config.limits);
     this.feed = new DecisionFeed(this.stores.redis, config.redisPrefix, log);
     const { redis, sequelize } = this.stores;
+    const audit = new AuditLog(sequelize);
+    const deadLetters = new DeadLetterDesk(kafka, this.producer, new ReplayLog(sequelize), audit, {
+      applications: config.kafka.applicationsTopic, deadLetters: config.kafka.deadLetterTopic,
+    });
     const deps = {
       config,
       log,
@@ -68,6 +76,9 @@ export class ApiServer {
         },
       }),
       events: this.stores.events,
+      changes: new AuditedEvents(this.stores.events, audit),
+      audit,
+      deadLetters,
       tokens: new Tokens(config.jwt),
       codes: new VerificationCodes(this.stores.scripts, this.mailer, { ...config.code, secret: config.jwt.secret }, limits, log),
       applications: new Applications(this.stores.scripts, this.batcher, this.stores.events, this.stores.records, log),

@@ -5,6 +5,7 @@ import { adminKey } from '../middleware/auth.ts';
 import { parse } from '../middleware/validate.ts';
 import { eventId } from './event.ts';
 import type { ServerDeps } from '../deps.ts';
+import { callerOf } from './caller.ts';
 
 const MAX_STOCK = 10_000_000;
 const stock = z.object({ count: z.number().int('count must be a whole number').min(0).max(MAX_STOCK) }).strict();
@@ -20,7 +21,7 @@ const newEvent = z.object({
 const at = (s?: string) => (s ? new Date(s) : undefined);
 
 /** The operator's calls, behind X-ADMIN-KEY. /api/admin/event/* act on the default event. */
-export function adminRoutes({ events, config, limits }: ServerDeps): Router {
+export function adminRoutes({ events, changes, config, limits }: ServerDeps): Router {
   const r = new Router({ prefix: '/api/admin' });
   r.use(adminKey(config.adminKey, limits));
   const idOf = (ctx: Context) => (ctx.params.eventId === undefined ? config.defaultEventId : parse(eventId, ctx.params.eventId));
@@ -30,13 +31,13 @@ export function adminRoutes({ events, config, limits }: ServerDeps): Router {
   };
   const setStock = async (ctx: Context) => {
     const { count } = parse(stock, ctx.state.body);
-    ctx.body = await events.setStock(idOf(ctx), count);
+    ctx.body = await changes.setStock(callerOf(ctx), idOf(ctx), count);
   };
   const open = async (ctx: Context) => {
-    ctx.body = await events.open(idOf(ctx), at(parse(when, ctx.state.body).at));
+    ctx.body = await changes.open(callerOf(ctx), idOf(ctx), at(parse(when, ctx.state.body).at));
   };
   const close = async (ctx: Context) => {
-    ctx.body = await events.close(idOf(ctx), at(parse(when, ctx.state.body).at));
+    ctx.body = await changes.close(callerOf(ctx), idOf(ctx), at(parse(when, ctx.state.body).at));
   };
 
   r.get('/event', show);
@@ -49,9 +50,9 @@ export function adminRoutes({ events, config, limits }: ServerDeps): Router {
   });
   r.post('/events', async (ctx) => {
     const e = parse(newEvent, ctx.state.body);
-    await events.create({ id: e.id, name: e.name, totalStock: 0, opensAt: at(e.opensAt), closesAt: at(e.closesAt) });
+    const created = await changes.create(callerOf(ctx), { id: e.id, name: e.name, totalStock: e.totalStock, opensAt: at(e.opensAt), closesAt: at(e.closesAt) });
     ctx.status = 201;
-    ctx.body = e.totalStock > 0 ? await events.setStock(e.id, e.totalStock) : await events.snapshot(e.id);
+    ctx.body = created;
   });
   r.get('/events/:eventId', show);
   r.post('/events/:eventId/stock', setStock);

@@ -1,0 +1,216 @@
+import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { Redis } from 'ioredis';
+import type { Sequelize } from 'sequelize';
+import '../core/kafka/quiet-warnings.ts';
+import type { EventSnapshot } from '../core/events/events.ts';
+import { createSequelize } from '../core/db/sequelize.ts';
+import { OutboxRepo } from '../core/db/outbox-repo.ts';
+import { adminCall, type AdminTarget } from '../cli/admin-client.ts';
+import { UserError, EXIT } from '../cli/errors.ts';
+import { emptyConsole, pushRate, clock, type ConsoleData, type KafkaReading, type Reading } from './model.ts';
+
+export interface WatchSettings {
+  target: AdminTarget;
+  /** --event, or null for the server's default event. */
+  eventId: string | null;
+  defaultEventId: string;
+  mysqlUrl: string;
+  redisUrl: string;
+  kafka: { brokers: string[]; applicationsTopic: string; deadLetterTopic: string; groupId: string };
+  intervalMs?: number;
+  timeoutMs?: number;
+}
+
+const message = (e: unknown) => (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * All of `terning watch`'s I/O: the admin API for the event, and Redis, MySQL and Kafka directly for
+ * health, lag, dead letters and the outbox. Each source is read about every second on its own, with
+ * a timeout, so one that is down shows as down while the others stay live.
+ */
+export class ConsoleLoader {
+  private data: ConsoleData;
+  private readonly listeners = new Set<(d: ConsoleData) => void>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private stopped = false;
+  private previous: { id: string; applied: number; decided: number; at: number } | null = null;
+  private readonly redis: Redis;
+  private redisError = 'not connected yet';
+  private readonly sequelize: Sequelize;
+  private readonly outbox: OutboxRepo;
+  private readonly kafka: Kafka;
+  private admin: Admin | null = null;
+  private readonly interval: number;
+  private readonly timeout: number;
+
+  constructor(private readonly s: WatchSettings) {
+    this.data = emptyConsole(s.eventId);
+    this.interval = s.intervalMs ?? 1_000;
+    this.timeout = s.timeoutMs ?? 2_000;
+    this.redis = new Redis(s.redisUrl, {
+      lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: 1_000, retryStrategy: () => 1_000,
+    });
+    this.redis.on('error', (e) => { this.redisError = message(e); });
+    this.sequelize = createSequelize(s.mysqlUrl, { pool: 1 });
+    this.outbox = new OutboxRepo(this.sequelize);
+    this.kafka = new Kafka({
+      clientId: 'terning-watch', brokers: s.kafka.brokers, connectionTimeout: 1_000, requestTimeout: this.timeout,
+      retry: { retries: 0 }, logLevel: logLevel.NOTHING,
+    });
+  }
+
+  current(): ConsoleData {
+    return this.data;
+  }
+
+  subscribe(listener: (d: ConsoleData) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  start(): void {
+    this.redis.connect().catch(() => {});
+    this.every(() => this.readEvent());
+    this.every(() => this.readRedis());
+    this.every(() => this.readMysql());
+    this.every(() => this.readKafka());
+    this.every(async () => this.update({ now: Date.now() }));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.redis.disconnect();
+    await Promise.allSettled([this.admin?.disconnect(), this.sequelize.close()]);
+  }
+
+  open(): Promise<void> {
+    return this.change('open');
+  }
+
+  close(): Promise<void> {
+    return this.change('close');
+  }
+
+  private path(rest = ''): string {
+    return this.s.eventId ? `/api/admin/events/${encodeURIComponent(this.s.eventId)}${rest}` : `/api/admin/event${rest}`;
+  }
+
+  private async change(verb: 'open' | 'close'): Promise<void> {
+    try {
+      const e = await adminCall<EventSnapshot>(this.s.target, 'POST', this.path(`/${verb}`), undefined, this.timeout * 2);
+      this.update({ event: { value: e, at: Date.now(), error: null }, notice: { ok: true, text: `${verb === 'open' ? 'opened' : 'closed'} ${e.id} at ${clock(Date.now())} as ${this.s.target.actor}` } });
+    } catch (err) {
+      this.update({ notice: { ok: false, text: `could not ${verb}: ${message(err)}` } });
+    }
+  }
+
+  /** Runs a reading about every interval; a reading that hangs is reported after the timeout, and not started twice. */
+  private every(read: () => Promise<void>): void {
+    let running: Promise<void> | null = null;
+    const tick = async () => {
+      if (this.stopped) return;
+      const started = Date.now();
+      running ??= read().finally(() => { running = null; });
+      await Promise.race([running, sleep(this.timeout)]);
+      if (this.stopped) return;
+      const t = setTimeout(() => { this.timers.delete(t); void tick(); }, Math.max(0, this.interval - (Date.now() - started)));
+      this.timers.add(t);
+    };
+    void tick();
+  }
+
+  /** Reads one source: a good answer replaces the value; a failure keeps the last value and says why. */
+  private async read<K extends 'kafka' | 'outbox' | 'redis'>(key: K, get: () => Promise<NonNullable<ConsoleData[K]['value']>>): Promise<void> {
+    try {
+      const value = await this.withTimeout(get());
+      this.update({ [key]: { value, at: Date.now(), error: null } as Reading<unknown> } as Partial<ConsoleData>);
+    } catch (e) {
+      this.update({ [key]: { ...this.data[key], error: message(e) } } as Partial<ConsoleData>);
+    }
+  }
+
+  private async readEvent(): Promise<void> {
+    const started = performance.now();
+    const now = Date.now();
+    try {
+      const e = await adminCall<EventSnapshot>(this.s.target, 'GET', this.path(), undefined, this.timeout);
+      const api = { value: { latencyMs: Math.round(performance.now() - started) }, at: now, error: null };
+      this.update({ api, event: { value: e, at: now, error: null }, rates: this.nextRates(e, now) });
+    } catch (err) {
+      const refused = err instanceof UserError && err.exitCode === EXIT.rejected;
+      const api = refused ? { value: { latencyMs: Math.round(performance.now() - started) }, at: now, error: null } : { ...this.data.api, error: message(err) };
+      this.update({ api, event: { ...this.data.event, error: refused ? message(err) : 'the API does not answer' } });
+    }
+  }
+
+  private nextRates(e: EventSnapshot, at: number): ConsoleData['rates'] {
+    const decided = e.won + e.lost;
+    const prev = this.previous;
+    this.previous = { id: e.id, applied: e.applied, decided, at };
+    if (!prev || prev.id !== e.id) return { applications: [], decisions: [] };
+    const seconds = (at - prev.at) / 1000;
+    return {
+      applications: pushRate(this.data.rates.applications, prev.applied, e.applied, seconds),
+      decisions: pushRate(this.data.rates.decisions, prev.decided, decided, seconds),
+    };
+  }
+
+  private readRedis(): Promise<void> {
+    return this.read('redis', async () => {
+      if (this.redis.status !== 'ready') throw new Error(this.redisError);
+      const started = performance.now();
+      await this.redis.ping();
+      return { pingMs: Math.round(performance.now() - started) };
+    });
+  }
+
+  private readMysql(): Promise<void> {
+    const eventId = this.data.event.value?.id ?? this.s.eventId ?? this.s.defaultEventId;
+    return this.read('outbox', () => this.outbox.counts(eventId));
+  }
+
+  private readKafka(): Promise<void> {
+    return this.read('kafka', async (): Promise<KafkaReading> => {
+      try {
+        if (!this.admin) {
+          const admin = this.kafka.admin();
+          await admin.connect();
+          this.admin = admin;
+        }
+        const { applicationsTopic: topic, deadLetterTopic, groupId } = this.s.kafka;
+        const [ends, [committed], dlq] = await Promise.all([
+          this.admin.fetchTopicOffsets(topic),
+          this.admin.fetchOffsets({ groupId, topics: [topic] }),
+          this.admin.fetchTopicOffsets(deadLetterTopic),
+        ]);
+        const done = new Map((committed?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
+        const lag = ends.map((p) => {
+          const at = done.get(p.partition) ?? -1n;
+          return { partition: p.partition, lag: Number(BigInt(p.high) - (at < 0n ? BigInt(p.low) : at)) };
+        }).sort((a, b) => a.partition - b.partition);
+        return { lag, deadLetters: dlq.reduce((n, p) => n + Number(BigInt(p.high) - BigInt(p.low)), 0) };
+      } catch (e) {
+        const admin = this.admin;
+        this.admin = null;
+        await admin?.disconnect().catch(() => {});
+        throw e;
+      }
+    });
+  }
+
+  private withTimeout<T>(p: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    return Promise.race([
+      p,
+      new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`no answer in ${this.timeout} ms`)), this.timeout); }),
+    ]).finally(() => clearTimeout(timer));
+  }
+
+  private update(patch: Partial<ConsoleData>): void {
+    if (this.stopped) return;
+    this.data = { ...this.data, ...patch };
+    for (const l of this.listeners) l(this.data);
+  }
+}

@@ -1,0 +1,26 @@
+import Router from '@koa/router';
+import { z } from 'zod';
+import { adminKey } from '../middleware/auth.ts';
+import { parse } from '../middleware/validate.ts';
+import { callerOf } from './caller.ts';
+import type { ServerDeps } from '../deps.ts';
+
+const deadLetterId = z.string().regex(/^\d{1,5}:\d{1,20}$/, 'a dead letter id is PARTITION:OFFSET, as `terning dlq list` shows it');
+const replay = z.union([
+  z.object({ ids: z.array(deadLetterId).min(1).max(10_000) }).strict(),
+  z.object({ all: z.literal(true) }).strict(),
+]);
+
+/** The dead letters, behind X-ADMIN-KEY: GET lists them, POST /replay sends chosen ones (or all) back. */
+export function dlqRoutes({ deadLetters, config, limits }: ServerDeps): Router {
+  const r = new Router({ prefix: '/api/admin/dlq' });
+  r.use(adminKey(config.adminKey, limits));
+  r.get('/', async (ctx) => {
+    ctx.body = { deadLetters: await deadLetters.list() };
+  });
+  r.post('/replay', async (ctx) => {
+    const which = parse(replay, ctx.state.body);
+    ctx.body = await deadLetters.replay(callerOf(ctx), which);
+  });
+  return r;
+}
