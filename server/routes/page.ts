@@ -1,15 +1,38 @@
 import Router from '@koa/router';
-import { readFileSync } from 'node:fs';
+import { buildPage, type PageBuild } from '../page/build.ts';
 
-const html = readFileSync(new URL('../page/index.html', import.meta.url), 'utf8');
+/** The page loads only its own script and stylesheet, and talks only to this origin. */
+const CSP = [
+  "default-src 'none'", "script-src 'self'", "style-src 'self'", "connect-src 'self'", "img-src 'self' data:",
+  "base-uri 'none'", "form-action 'none'", "frame-ancestors 'none'",
+].join('; ');
 
-/** The participant page: one self-contained HTML file. */
+let built: PageBuild | undefined;
+
+/**
+ * The participant page. The HTML is revalidated on every visit (no-cache, with an ETag), so a new
+ * release is picked up at once; its script and stylesheet carry a content hash in their names and are
+ * cached for a year.
+ */
 export function pageRoutes(): Router {
+  built ??= buildPage();
+  const page = built;
   const r = new Router();
   r.get('/', (ctx) => {
+    ctx.set({ 'Cache-Control': 'no-cache', ETag: page.etag, 'Content-Security-Policy': CSP });
+    if (ctx.get('if-none-match') === page.etag) {
+      ctx.status = 304;
+      return;
+    }
     ctx.type = 'html';
-    ctx.set('Cache-Control', 'no-cache');
-    ctx.body = html;
+    ctx.body = page.html;
+  });
+  r.get('/assets/:name', (ctx) => {
+    const asset = page.assets.get(ctx.params.name!);
+    if (!asset) return;
+    ctx.set('Cache-Control', 'public, max-age=31536000, immutable');
+    ctx.type = asset.type;
+    ctx.body = asset.body;
   });
   return r;
 }
