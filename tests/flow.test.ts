@@ -82,5 +82,10 @@ test('the page is served at /', async (t) => {
   const page = await http(sys.url, 'GET', '/');
   t.is(page.status, 200);
   t.regex(page.headers.get('content-type') ?? '', /text\/html/);
-  t.regex(String(page.body), /send-verification-code/);
+  t.is(page.headers.get('cache-control'), 'no-cache');
+  const script = /src="(\/assets\/main-[A-Z0-9]+\.js)"/.exec(String(page.body))?.[1];
+  t.truthy(script, 'the page names its hashed script');
+  const js = await http(sys.url, 'GET', script!);
+  t.regex(js.headers.get('cache-control') ?? '', /immutable/);
+  t.regex(String(js.body), /send-verification-code/);
 });

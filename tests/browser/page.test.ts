@@ -1,0 +1,212 @@
+import test from 'ava';
+import { mkdirSync } from 'node:fs';
+import type { Browser, Page, Request } from 'playwright-core';
+import { startSystem, newEvent, randomEmail, testLog, type System } from '../support/system.ts';
+import { http } from '../support/http.ts';
+import { readCode } from '../support/ses.ts';
+import { ConsumerProcess } from '../../consumer/process.ts';
+import { launchChromium } from './support/chromium.ts';
+
+const SHOTS = 'artifacts/screenshots';
+const PHONE = { width: 360, height: 740 };
+const DESKTOP = { width: 1280, height: 800 };
+
+// Serial, on one system whose consumer starts only in the push test: until then results stay PENDING.
+let sys: System;
+let browser: Browser;
+test.before(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  sys = await startSystem({ consumer: false, env: { CODE_RESEND_SECONDS: '60' } });
+  browser = await launchChromium();
+});
+test.after.always(async () => {
+  await browser?.close();
+  await sys?.stop();
+});
+
+const admin = () => ({ adminKey: sys.config.adminKey });
+
+/** A fresh context (its own localStorage) on the page of one event; optionally already verified. */
+async function open(eventId: string, opts: { viewport?: typeof PHONE; email?: string; lang?: 'en' } = {}) {
+  const context = await browser.newContext({ viewport: opts.viewport ?? PHONE, locale: 'ko-KR', timezoneId: 'Asia/Seoul' });
+  if (opts.email) {
+    const session = { email: opts.email, token: await sys.tokens.issue(opts.email), expiresAt: Date.now() + 600_000 };
+    await context.addInitScript((s) => localStorage.setItem('terning.session', s), JSON.stringify(session));
+  }
+  if (opts.lang) await context.addInitScript(() => localStorage.setItem('terning.lang', 'en'));
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  const requests: string[] = [];
+  page.on('request', (r: Request) => requests.push(`${r.method()} ${new URL(r.url()).pathname}`));
+  await page.goto(`${sys.url}/?event=${eventId}`);
+  return { context, page, errors, requests };
+}
+
+const shot = (page: Page, name: string) => page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
+const text = (page: Page, selector: string) => page.locator(selector).innerText();
+
+async function verifyByEmail(page: Page, email: string, opts: { keyboard?: boolean } = {}) {
+  if (opts.keyboard) {
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Tab');
+    expectFocus(await page.evaluate(() => document.activeElement?.id), 'email');
+    await page.keyboard.type(email);
+    await page.keyboard.press('Enter');
+  } else {
+    await page.fill('#email', email);
+    await page.click('#send');
+  }
+  await page.locator('#step-code').waitFor();
+  const code = await readCode(email);
+  if (opts.keyboard) {
+    expectFocus(await page.evaluate(() => document.activeElement?.id), 'code');
+    await page.keyboard.type(code);
+    await page.keyboard.press('Enter');
+  } else {
+    await page.fill('#code', code);
+    await page.click('#verify');
+  }
+  await page.locator('#step-apply').waitFor();
+}
+
+function expectFocus(actual: unknown, expected: unknown) {
+  if (actual !== expected) throw new Error(`focus is on ${String(actual)}, expected ${String(expected)}`);
+}
+
+test.serial('not open yet: a countdown on the server clock, and the button turns on by itself', async (t) => {
+  const eventId = await newEvent(sys, 5, false);
+  const { page, errors, requests } = await open(eventId, { email: randomEmail('early') });
+  const opensAt = new Date(Date.now() + 4_000).toISOString();
+  const scheduled = await http(sys.url, 'POST', `/api/admin/events/${eventId}/open`, { ...admin(), body: { at: opensAt } });
+  t.is(scheduled.body.state, 'scheduled');
+  await page.reload();
+
+  const apply = page.locator('#apply');
+  await page.locator('#countdown').waitFor();
+  t.true(await apply.isDisabled());
+  t.regex(await text(page, '#countdown-value'), /^00:0[1-4]$/);
+  t.regex(await text(page, '#event-state'), /오픈/);
+  await shot(page, 'phone-countdown');
+
+  const loads = requests.filter((r) => r === 'GET /').length;
+  await page.waitForFunction(() => !(document.getElementById('apply') as HTMLButtonElement).disabled, null, { timeout: 10_000 });
+  t.true(Date.now() >= Date.parse(opensAt) - 1_000, 'not before the opening (give or take the round trip)');
+  t.is(requests.filter((r) => r === 'GET /').length, loads, 'no reload was needed');
+  t.is(await text(page, '#apply'), '응모하기');
+  t.regex(await text(page, '#msg-apply'), /지금 응모할 수 있어요/);
+  t.true(await page.locator('#countdown').isHidden());
+  t.deepEqual(errors, []);
+});
+
+test.serial('the result arrives by push: no status polling before it is shown', async (t) => {
+  const eventId = await newEvent(sys, 1);
+  const email = randomEmail('push');
+  const { page, errors, requests } = await open(eventId, { email });
+  await page.locator('#step-apply').waitFor();
+  await page.click('#apply');
+  await page.locator('#step-result[data-status="PENDING"]').waitFor();
+  t.is(await text(page, '#result-title'), '접수되었어요');
+  t.regex(await text(page, '#result-ticket'), /1번/);
+  await shot(page, 'phone-pending');
+
+  // Now the decider runs; its decision reaches the page over the stream.
+  const consumer = new ConsumerProcess(sys.config, { retryBaseMs: 100 }, testLog());
+  sys.consumer = consumer;
+  await consumer.start();
+  await page.locator('#step-result[data-status="WON"]').waitFor({ timeout: 20_000 });
+  t.is(await text(page, '#result-title'), '🎉 당첨되었어요!');
+  t.true(requests.some((r) => r === `GET /api/events/${eventId}/status/stream`), 'the page listened on the stream');
+  t.false(requests.some((r) => r === `GET /api/events/${eventId}/status`), 'and never polled');
+  t.true(await page.locator('#result-spinner').isHidden());
+  await shot(page, 'phone-won');
+  t.deepEqual(errors, []);
+});
+
+test.serial('the whole flow by keyboard alone, with the code from the SES emulator; a reload and a second tab agree', async (t) => {
+  const eventId = await newEvent(sys, 10);
+  const email = randomEmail('flow');
+  const { context, page, errors } = await open(eventId, { viewport: DESKTOP });
+  await page.locator('#event-state[data-phase="open"]').waitFor();
+  await shot(page, 'desktop-email');
+  await verifyByEmail(page, email, { keyboard: true });
+  t.regex(await text(page, '#signed-in-as'), new RegExp(email.replace(/[.]/g, '\\.')));
+  t.is(await page.evaluate(() => document.activeElement?.id), 'apply', 'focus moves on to the apply button');
+  await shot(page, 'desktop-apply');
+  await page.keyboard.press('Enter');
+  await page.locator('#step-result[data-status="WON"]').waitFor({ timeout: 20_000 });
+  t.is(await page.evaluate(() => document.activeElement?.id), 'result-title');
+  await shot(page, 'desktop-won');
+
+  await page.reload();
+  await page.locator('#step-result[data-status="WON"]').waitFor();
+  const second = await context.newPage();
+  await second.goto(`${sys.url}/?event=${eventId}`);
+  await second.locator('#step-result[data-status="WON"]').waitFor();
+  t.is(await text(second, '#result-ticket'), await text(page, '#result-ticket'));
+  t.deepEqual(errors, []);
+});
+
+test.serial('a wrong code says how many tries are left, in Korean and in English; resend shows its cooldown', async (t) => {
+  const eventId = await newEvent(sys, 10);
+  const email = randomEmail('wrong');
+  const { page } = await open(eventId);
+  await page.fill('#email', email);
+  await page.click('#send');
+  await page.locator('#step-code').waitFor();
+  const code = await readCode(email);
+  const wrong = code === '000000' ? '111111' : '000000';
+  await page.fill('#code', wrong);
+  await page.click('#verify');
+  await page.locator('#msg-code.error').waitFor();
+  t.regex(await text(page, '#msg-code'), /코드가 맞지 않아요. 4번 더/);
+  t.true(await page.locator('#resend').isDisabled());
+  t.regex(await text(page, '#resend'), /코드 다시 받기 \(\d+초\)/);
+  await shot(page, 'phone-wrong-code-ko');
+
+  await page.click('#lang');
+  t.is(await page.evaluate(() => document.documentElement.lang), 'en');
+  t.regex(await text(page, '#msg-code'), /That code is wrong. 4 attempt\(s\) left/);
+  t.regex(await text(page, '#resend'), /Send a new code \(\d+ s\)/);
+  await shot(page, 'phone-wrong-code-en');
+
+  await page.fill('#code', '12');
+  await page.click('#verify');
+  t.regex(await text(page, '#msg-code'), /6 digits/);
+});
+
+test.serial('sold out: the page says so and the button stays off; closed: it says the event ended', async (t) => {
+  const eventId = await newEvent(sys, 1);
+  const winner = await sys.tokens.issue(randomEmail('first'));
+  t.is((await http(sys.url, 'POST', `/api/events/${eventId}/apply`, { token: winner })).status, 202);
+  await waitFor(async () => (await http(sys.url, 'GET', `/api/events/${eventId}`)).body.soldOut === true);
+
+  const { page } = await open(eventId, { email: randomEmail('late') });
+  await page.locator('#event-state[data-phase="soldOut"]').waitFor();
+  t.is(await text(page, '#event-state'), '선물이 모두 소진되었어요');
+  t.true(await page.locator('#apply').isDisabled());
+  await shot(page, 'phone-sold-out');
+
+  const closedId = await newEvent(sys, 5);
+  await http(sys.url, 'POST', `/api/admin/events/${closedId}/close`, admin());
+  const closed = await open(closedId, { viewport: DESKTOP, lang: 'en' });
+  await closed.page.locator('#event-state[data-phase="closed"]').waitFor();
+  t.is(await text(closed.page, '#event-state'), 'The event has ended');
+  await shot(closed.page, 'desktop-closed-en');
+});
+
+test.serial('the phone layout fits 360 px without sideways scrolling', async (t) => {
+  const eventId = await newEvent(sys, 10);
+  const { page } = await open(eventId);
+  await page.locator('#event-state[data-phase="open"]').waitFor();
+  t.is(await page.evaluate(() => document.documentElement.scrollWidth), 360);
+  await shot(page, 'phone-email');
+});
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs = 20_000) {
+  const until = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
