@@ -11,6 +11,7 @@ import { watchCommand } from './commands/watch.ts';
 import { dlqCommand } from './commands/dlq.ts';
 import { exportCommand } from './commands/export.ts';
 import { auditCommand } from './commands/audit.ts';
+import { reconcileCommand } from './commands/reconcile.ts';
 
 export function buildProgram(): Command {
   return new Command('terning')
@@ -26,7 +27,8 @@ export function buildProgram(): Command {
     .addCommand(watchCommand())
     .addCommand(dlqCommand())
     .addCommand(exportCommand())
-    .addCommand(auditCommand());
+    .addCommand(auditCommand())
+    .addCommand(reconcileCommand());
 }
 
 /** Commander throws instead of exiting, so its refusals get the usage exit code below. */

@@ -1,4 +1,4 @@
-import { conflict, notFound, unavailable } from './errors.ts';
+import { AppError, conflict, notFound, unavailable } from './errors.ts';
 import type { Scripts, Decision } from './redis/scripts.ts';
 import type { GroupCommitProducer } from './kafka/group-commit.ts';
 import { encodeApplication } from './kafka/codec.ts';
@@ -41,7 +41,9 @@ export class Applications {
   }
 
   private async admit(eventId: string, email: string, requestId: string | undefined, loaded = false): Promise<Standing> {
-    const gate = await this.scripts.apply(eventId, email, Date.now());
+    // Redis down, restarting or loading its data, or MySQL down while the event is reloaded: nothing
+    // was registered, and the person is told to come back (503 Retry-After), not that something broke.
+    const gate = await this.scripts.apply(eventId, email, Date.now()).catch((e) => { throw this.stateUnavailable(e, eventId, email, requestId); });
     switch (gate.kind) {
       case 'decided':
         return decided(gate.decision, gate.ticket, gate.decidedAt);
@@ -50,7 +52,9 @@ export class Applications {
       case 'sold-out':
         throw conflict('SOLD_OUT', 'all the gifts are gone');
       case 'no-event':
-        if (!loaded && (await this.events.load(eventId))) return this.admit(eventId, email, requestId, true);
+        if (!loaded && (await this.events.load(eventId).catch((e) => { throw this.stateUnavailable(e, eventId, email, requestId); }))) {
+          return this.admit(eventId, email, requestId, true);
+        }
         throw notFound('EVENT_NOT_FOUND', `there is no event "${eventId}"`);
       case 'new':
       case 'pending':
@@ -68,6 +72,12 @@ export class Applications {
         }
         return { status: 'PENDING', ticket: gate.ticket, decidedAt: null };
     }
+  }
+
+  private stateUnavailable(e: unknown, eventId: string, email: string, requestId: string | undefined): unknown {
+    if (e instanceof AppError) return e;
+    this.log.error({ err: e, eventId, email: maskEmail(email), requestId }, 'the gate could not be reached');
+    return unavailable('STATE_UNAVAILABLE', 'applications can not be taken right now; try again in a moment', 1);
   }
 
   async standing(eventId: string, email: string): Promise<Standing> {

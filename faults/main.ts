@@ -1,0 +1,26 @@
+/**
+ * `npm run test:faults [-- --rounds 3 --applicants 150 --only redis]`: the fault-injection suite. It
+ * brings up its own Kafka, Redis and MariaDB (never the machine's shared ones), runs real API and
+ * consumer processes, injects every fault kind `rounds` times during bursts of applicants, checks
+ * every promise, prints one table, and exits 1 unless every count is 0.
+ */
+import { parseArgs } from 'node:util';
+import { runSuite } from './suite.ts';
+import { failures, formatTable } from './table.ts';
+
+const { values } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '3' },
+    applicants: { type: 'string', default: '150' },
+    only: { type: 'string', multiple: true },
+  },
+});
+const started = Date.now();
+const log = (line: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
+const result = await runSuite({ rounds: Number(values.rounds), applicants: Number(values.applicants), only: values.only, log });
+console.log(`\n${formatTable(result.rows)}`);
+console.log(`dead letters: ${result.deadLetters.letters}, unaccounted ${result.deadLetters.unaccounted}`);
+for (const n of result.notes) console.log(`note: ${n}`);
+const bad = result.rows.reduce((n, r) => n + failures(r), 0) + result.deadLetters.unaccounted;
+console.log(`${bad === 0 ? 'no promise broken' : `${bad} broken promises`} in ${((Date.now() - started) / 60_000).toFixed(1)} min`);
+process.exit(bad === 0 ? 0 : 1);

@@ -1,0 +1,149 @@
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { loadConfig } from '../core/config.ts';
+import { createLogger } from '../core/log.ts';
+import { openStores } from '../core/stores.ts';
+import { createKafka, ensureTopics } from '../core/kafka/client.ts';
+import { Tokens } from '../core/auth/tokens.ts';
+import { migrate } from '../cli/commands/migrate.ts';
+import { repoRoot } from '../infra/paths.ts';
+import { FaultServices } from './services.ts';
+import { TerningProcess } from './processes.ts';
+import { burst } from './burst.ts';
+import { checkDeadLetters, checkEvent, settle, type CheckContext } from './check.ts';
+import { FAULTS, type Harness } from './faults.ts';
+import { addOutcome, type Row } from './table.ts';
+
+export interface SuiteOptions {
+  rounds: number;
+  applicants: number;
+  /** Only the faults whose name contains one of these. */
+  only?: string[];
+  log?: (line: string) => void;
+}
+
+export interface SuiteResult { rows: Row[]; deadLetters: { letters: number; unaccounted: number }; notes: string[] }
+
+const free = async () => {
+  const { createServer } = await import('node:net');
+  return new Promise<number>((resolve) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+};
+
+/**
+ * The fault suite: its own Kafka, Redis and MariaDB; two real API processes and a real consumer
+ * (bin/terning.js) on random topics, group and prefix; for every fault kind, `rounds` bursts of
+ * applicants with the fault injected in the middle of each, then every promise checked.
+ */
+export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
+  const log = o.log ?? (() => {});
+  const services = await FaultServices.up(log);
+  const id = randomUUID().slice(0, 8);
+  // The processes' logs outlive the services' home, for a look after a failed run.
+  const logs = join(repoRoot, 'artifacts', `faults-${id}`);
+  mkdirSync(logs, { recursive: true });
+  log(`process logs in ${logs}`);
+  const processEnv: Record<string, string> = {
+    ...services.env,
+    NODE_ENV: 'development',
+    LOG_LEVEL: 'info', // 'api listening' and 'consumer running' are info lines
+    KAFKA_TOPIC: `faults.applications.${id}`,
+    KAFKA_DLQ_TOPIC: `faults.dlq.${id}`,
+    KAFKA_GROUP_ID: `faults-decider-${id}`,
+    REDIS_PREFIX: `faults-${id}`,
+    DEFAULT_EVENT_ID: `faults-default-${id}`,
+    // One person retries through every fault: the per-person limit is not what is tested here.
+    LIMIT_APPLIES_PER_PERSON_PER_10_SECONDS: '100000',
+    LIMIT_STATUS_CHECKS_PER_PERSON_PER_MINUTE: '100000',
+    // Winner emails go to the machine's SES emulator (it is only used, never stopped).
+    SES_RATE_PER_SECOND: '50',
+    // The consumer's metrics listener on a free port, beside anyone else's consumer.
+    METRICS_PORT: '0',
+  };
+  const config = loadConfig({ ...process.env, ...processEnv });
+  const quiet = createLogger('faults', 'silent');
+  const apis: TerningProcess[] = [];
+  let consumer: TerningProcess | undefined;
+  const stores = openStores(config);
+  // Redis is killed on purpose: the suite's own reads retry, and its client's errors are expected.
+  stores.redis.on('error', () => {});
+  const kafka = createKafka({ ...config.kafka, clientId: 'terning-faults', log: quiet });
+  const rows: Row[] = [];
+  const notes: string[] = [];
+  let poison = 0;
+  try {
+    await migrate('up', () => {});
+    await ensureTopics(kafka, [{ topic: config.kafka.applicationsTopic }, { topic: config.kafka.deadLetterTopic }]);
+    const urls: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const port = await free();
+      const api = new TerningProcess('server', { ...processEnv, PORT: String(port) }, join(logs, `api-${i}.log`));
+      apis.push(api);
+      urls.push(`http://127.0.0.1:${port}`);
+      await api.start();
+    }
+    consumer = new TerningProcess('consumer', processEnv, join(logs, 'consumer.log'));
+    await consumer.start();
+    const h: Harness = { services, apis, consumer, config, kafka, log };
+    const ctx: CheckContext = { config, stores, kafka };
+    const tokens = new Tokens(config.jwt);
+    const admin = { 'X-ADMIN-KEY': config.adminKey, 'Content-Type': 'application/json' };
+
+    const faults = FAULTS.filter((f) => !o.only?.length || o.only.some((s) => f.name.includes(s)));
+    for (const fault of faults) {
+      const row: Row = { fault: fault.name, injected: 0, rounds: 0, applicants: 0, lost: 0, duplicates: 0, oversold: 0, undersold: 0, stuck: 0 };
+      rows.push(row);
+      for (let r = 0; r < o.rounds; r++) {
+        for (const p of [...apis, consumer]) if (!p.running) {
+          notes.push(`${fault.name}: a ${p.kind} had exited on its own before round ${r + 1}; restarted`);
+          await p.start();
+        }
+        const eventId = `faults-${randomUUID().slice(0, 10)}`;
+        // Fewer gifts than people in two rounds of three, more in the third: both over- and undersell show.
+        const stock = r % 3 === 2 ? o.applicants + 7 : Math.max(1, Math.floor(o.applicants / 3));
+        const created = await fetch(`${urls[1]}/api/admin/events`, { method: 'POST', headers: admin, body: JSON.stringify({ id: eventId, name: eventId, totalStock: stock }) });
+        if (created.status !== 201) throw new Error(`creating ${eventId}: ${created.status} ${await created.text()}`);
+        const opened = await fetch(`${urls[1]}/api/admin/events/${eventId}/open`, { method: 'POST', headers: admin, body: '{}' });
+        if (opened.status !== 200) throw new Error(`opening ${eventId}: ${opened.status} ${await opened.text()}`);
+        const people = await Promise.all(Array.from({ length: o.applicants }, async () => {
+          const email = `f-${randomUUID().slice(0, 12)}@example.test`;
+          return { email, token: await tokens.issue(email) };
+        }));
+
+        await fault.prepare?.(h);
+        const started = Date.now();
+        const running = burst({ urls: () => urls, eventId, people, spreadMs: 4_000, deadlineMs: 120_000 });
+        await sleep(1_500);
+        const injected = await fault.inject(h, eventId);
+        const b = await running;
+        row.injected += injected.injected;
+        poison += injected.poison ?? 0;
+        const settled = await settle(ctx, eventId, b.accepted, 180_000);
+        const outcome = await checkEvent(ctx, eventId, stock, b);
+        row.rounds++;
+        addOutcome(row, outcome);
+        const retried = [...b.retried].map(([k, n]) => `${k}×${n}`).join(' ');
+        log(`${fault.name} #${r + 1}: stock ${stock}, ${b.accepted.size} accepted, ${b.soldOut.size} sold out${retried ? `, retried ${retried}` : ''}${injected.detail ? `, ${injected.detail}` : ''}; ${settled ? 'settled' : 'NOT SETTLED'} after ${((Date.now() - started) / 1000).toFixed(0)} s`);
+        for (const n of outcome.notes) {
+          notes.push(`${fault.name} #${r + 1}: ${n}`);
+          log(`  ${n}`);
+        }
+      }
+    }
+    await sleep(2_000);
+    const dl = await checkDeadLetters(ctx, poison);
+    notes.push(...dl.notes);
+    return { rows, deadLetters: { letters: dl.letters, unaccounted: dl.unaccounted }, notes };
+  } finally {
+    await Promise.allSettled([...apis, ...(consumer ? [consumer] : [])].map((p) => p.stop(5_000)));
+    for (const p of [...apis, ...(consumer ? [consumer] : [])]) p.close();
+    await stores.close();
+    await services.down();
+  }
+}
