@@ -25,7 +25,7 @@ COPY server ./server
 COPY consumer ./consumer
 COPY migrations ./migrations
 COPY infra ./infra
-# console/ is not copied: it is empty and not in git yet (tests/compose.test.ts says when the command needs it).
+COPY console ./console
 # The files stay owned by root: the app reads them and writes nothing here (tsx caches in /tmp).
 USER node
 EXPOSE 3000

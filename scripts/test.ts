@@ -30,6 +30,14 @@ const stop = await prepare();
 process.env.MYSQL_URL = testDb(process.env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/terning');
 const { migrate } = await import('../cli/commands/migrate.ts');
 await migrate('up', () => {});
+await forgetQueuedEmails(process.env.MYSQL_URL);
+
+/** Winner emails left queued by earlier runs (whose consumers didn't send) would only slow this one. */
+async function forgetQueuedEmails(url: string) {
+  const { createSequelize } = await import('../core/db/sequelize.ts');
+  const db = createSequelize(url, { pool: 1 });
+  await db.query("DELETE FROM email_outbox WHERE status = 'queued'").finally(() => db.close());
+}
 
 const ava = spawn(process.execPath, ['node_modules/ava/entrypoints/cli.mjs', ...process.argv.slice(2)], { stdio: 'inherit', env: process.env });
 const code = await new Promise<number>((resolve) => ava.on('exit', (c) => resolve(c ?? 1)));

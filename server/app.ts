@@ -25,6 +25,8 @@ export type Surface = 'all' | 'public' | 'admin';
 export function createApp(deps: ServerDeps, surface: Surface = 'all'): Koa {
   const app = new Koa();
   app.proxy = deps.config.trustProxy;
+  // Only the address the nearest proxy saw: a client can't choose what the per-IP limits count.
+  app.maxIpsCount = 1;
   app.use(errors(deps.log));
   app.use(requestId());
   for (const mw of securityHeaders({ production: deps.config.env === 'production' })) app.use(mw);

@@ -17,7 +17,7 @@ export async function readCode(address: string, timeoutMs = 10_000): Promise<str
   throw new Error(`no verification code reached ${address}`);
 }
 
-export async function waitForEmail(address: string, subject: RegExp, timeoutMs = 15_000): Promise<SesStoredEmail> {
+export async function waitForEmail(address: string, subject: RegExp, timeoutMs = 30_000): Promise<SesStoredEmail> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
     const mail = (await emailsTo(address)).find((e) => subject.test(e.subject));
