@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import { Box, Text, useInput } from 'ink';
 import { clock, num, stateLine, type ConsoleData } from './model.ts';
 import { Row, Stale } from './Row.tsx';
@@ -19,12 +19,19 @@ const rule = '─'.repeat(WIDTH);
 
 /** The live console of one event: what it shows comes in `data`; what the operator does goes out through the callbacks. */
 export function Console({ data, onOpen, onClose, onQuit }: ConsoleProps) {
-  const [asking, setAsking] = useState<'open' | 'close' | null>(null);
+  const [asking, setAskingState] = useState<'open' | 'close' | null>(null);
+  // Keys typed faster than a render (a paste, tmux send-keys) must see the question already asked.
+  const askingNow = useRef(asking);
+  const setAsking = (q: 'open' | 'close' | null) => {
+    askingNow.current = q;
+    setAskingState(q);
+  };
   useInput((input, key) => {
-    if (asking) {
+    const question = askingNow.current;
+    if (question) {
       if (input === 'y' || input === 'Y') {
         setAsking(null);
-        (asking === 'open' ? onOpen : onClose)();
+        (question === 'open' ? onOpen : onClose)();
       } else if (input === 'n' || input === 'N' || key.escape) {
         setAsking(null);
       }
@@ -51,7 +58,7 @@ export function Console({ data, onOpen, onClose, onQuit }: ConsoleProps) {
       ) : (
         <>
           <Row label="State"><Text bold color={e.state === 'open' ? 'green' : e.state === 'closed' ? 'red' : 'yellow'}>{stateLine(e, data.now)}</Text><Stale {...ev} /></Row>
-          <Row label="Stock"><StockBar remaining={e.remainingStock} total={e.totalStock} /><Stale {...ev} /></Row>
+          <Row label="Stock"><StockBar remaining={e.remainingStock} total={e.totalStock} /></Row>
           <Row label="Applied"><Text>{`${num(e.applied)}   won ${num(e.won)}   lost ${num(e.lost)}   `}<Text bold>{`PENDING ${num(e.pending)}`}</Text></Text></Row>
         </>
       )}
