@@ -2,9 +2,8 @@ import test from 'ava';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import type { Command } from 'commander';
 import { startSystem, newEvent, type System } from './support/system.ts';
-import { buildProgram } from '../cli/main.ts';
+import { terning } from './support/cli.ts';
 import { UserError, EXIT } from '../cli/errors.ts';
 
 let sys: System;
@@ -14,25 +13,6 @@ test.before(async () => {
 test.after.always(async () => {
   await sys?.stop();
 });
-
-function quiet(cmd: Command): Command {
-  cmd.exitOverride().configureOutput({ writeOut: () => {}, writeErr: () => {} });
-  for (const sub of cmd.commands) quiet(sub);
-  return cmd;
-}
-
-/** Runs `terning ...args` in-process through Commander, returning what it printed. */
-async function terning(...args: string[]): Promise<string> {
-  const lines: string[] = [];
-  const log = console.log;
-  console.log = (...parts: unknown[]) => lines.push(parts.join(' '));
-  try {
-    await quiet(buildProgram()).parseAsync(['node', 'terning', ...args]);
-  } finally {
-    console.log = log;
-  }
-  return lines.join('\n');
-}
 
 const target = () => ['--url', sys.url, '--admin-key', sys.config.adminKey];
 
