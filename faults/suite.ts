@@ -105,8 +105,9 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
           await p.start();
         }
         const eventId = `faults-${randomUUID().slice(0, 10)}`;
-        // Fewer gifts than people in two rounds of three, more in the third: both over- and undersell show.
-        const stock = r % 3 === 2 ? o.applicants + 7 : Math.max(1, Math.floor(o.applicants / 3));
+        // Fewer gifts than people, then more, then about half: both over- and undersell show, and the
+        // stock lasts into the fault in most rounds.
+        const stock = [Math.max(1, Math.floor(o.applicants * 0.6)), o.applicants + 7, Math.max(1, Math.floor(o.applicants / 2))][r % 3]!;
         const created = await fetch(`${urls[1]}/api/admin/events`, { method: 'POST', headers: admin, body: JSON.stringify({ id: eventId, name: eventId, totalStock: stock }) });
         if (created.status !== 201) throw new Error(`creating ${eventId}: ${created.status} ${await created.text()}`);
         const opened = await fetch(`${urls[1]}/api/admin/events/${eventId}/open`, { method: 'POST', headers: admin, body: '{}' });
@@ -118,8 +119,8 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
 
         await fault.prepare?.(h);
         const started = Date.now();
-        const running = burst({ urls: () => urls, eventId, people, spreadMs: 4_000, deadlineMs: 120_000 });
-        await sleep(1_500);
+        const running = burst({ urls: () => urls, eventId, people, spreadMs: 5_000, deadlineMs: 120_000 });
+        await sleep(800);
         const injected = await fault.inject(h, eventId);
         const b = await running;
         row.injected += injected.injected;
