@@ -115,7 +115,7 @@ test.serial('the result arrives by push: no status polling before it is shown', 
   sys.consumer = consumer;
   await consumer.start();
   await page.locator('#step-result[data-status="WON"]').waitFor({ timeout: 20_000 });
-  t.is(await text(page, '#result-title'), '🎉 당첨되었어요!');
+  t.is(await text(page, '#result-title'), '당첨되었어요!');
   t.true(requests.some((r) => r === `GET /api/events/${eventId}/status/stream`), 'the page listened on the stream');
   t.false(requests.some((r) => r === `GET /api/events/${eventId}/status`), 'and never polled');
   t.true(await page.locator('#result-spinner').isHidden());
@@ -173,6 +173,19 @@ test.serial('a wrong code says how many tries are left, in Korean and in English
   await page.fill('#code', '12');
   await page.click('#verify');
   t.regex(await text(page, '#msg-code'), /6 digits/);
+
+  // Wrong until the code is void: the message says to ask for a new one.
+  for (let i = 0; i < 6 && !/no longer works/.test(await text(page, '#msg-code')); i++) {
+    await page.fill('#code', wrong);
+    await page.click('#verify');
+    await page.waitForFunction(() => !(document.getElementById('verify') as HTMLButtonElement).disabled);
+  }
+  t.regex(await text(page, '#msg-code'), /Too many wrong tries: this code no longer works/);
+  await page.fill('#code', code);
+  await page.click('#verify');
+  await page.waitForFunction(() => !(document.getElementById('verify') as HTMLButtonElement).disabled);
+  t.regex(await text(page, '#msg-code'), /no longer works|expired/, 'even the right code is refused now');
+  t.true(await page.locator('#step-code').isVisible());
 });
 
 test.serial('sold out: the page says so and the button stays off; closed: it says the event ended', async (t) => {
