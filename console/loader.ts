@@ -41,13 +41,14 @@ export class ConsoleLoader {
   private readonly outbox: OutboxRepo;
   private readonly kafka: Kafka;
   private admin: Admin | null = null;
+  private readonly inflight = new Map<string, Promise<unknown>>();
   private readonly interval: number;
   private readonly timeout: number;
 
   constructor(private readonly s: WatchSettings) {
     this.data = emptyConsole(s.eventId);
     this.interval = s.intervalMs ?? 1_000;
-    this.timeout = s.timeoutMs ?? 2_000;
+    this.timeout = s.timeoutMs ?? 3_000;
     this.redis = new Redis(s.redisUrl, {
       lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: 1_000, retryStrategy: () => 1_000,
     });
@@ -102,18 +103,16 @@ export class ConsoleLoader {
       const e = await adminCall<EventSnapshot>(this.s.target, 'POST', this.path(`/${verb}`), undefined, this.timeout * 2);
       this.update({ event: { value: e, at: Date.now(), error: null }, notice: { ok: true, text: `${verb === 'open' ? 'opened' : 'closed'} ${e.id} at ${clock(Date.now())} as ${this.s.target.actor}` } });
     } catch (err) {
-      this.update({ notice: { ok: false, text: `could not ${verb}: ${message(err)}` } });
+      this.update({ notice: { ok: false, text: `could not ${verb}: ${this.explain(err)}` } });
     }
   }
 
-  /** Runs a reading about every interval; a reading that hangs is reported after the timeout, and not started twice. */
+  /** Runs a reading about every interval; one that hangs is reported after the timeout. */
   private every(read: () => Promise<void>): void {
-    let running: Promise<void> | null = null;
     const tick = async () => {
       if (this.stopped) return;
       const started = Date.now();
-      running ??= read().finally(() => { running = null; });
-      await Promise.race([running, sleep(this.timeout)]);
+      await Promise.race([read(), sleep(this.timeout)]);
       if (this.stopped) return;
       const t = setTimeout(() => { this.timers.delete(t); void tick(); }, Math.max(0, this.interval - (Date.now() - started)));
       this.timers.add(t);
@@ -121,10 +120,19 @@ export class ConsoleLoader {
     void tick();
   }
 
-  /** Reads one source: a good answer replaces the value; a failure keeps the last value and says why. */
+  /**
+   * Reads one source: a good answer replaces the value; a failure keeps the last value and says why.
+   * A read that outlives its timeout is waited for again, never doubled: two reads at once would
+   * share (and one could close) the same connection.
+   */
   private async read<K extends 'kafka' | 'outbox' | 'redis'>(key: K, get: () => Promise<NonNullable<ConsoleData[K]['value']>>): Promise<void> {
+    let pending = this.inflight.get(key) as Promise<NonNullable<ConsoleData[K]['value']>> | undefined;
+    if (!pending) {
+      pending = get().finally(() => this.inflight.delete(key));
+      this.inflight.set(key, pending);
+    }
     try {
-      const value = await this.withTimeout(get());
+      const value = await this.withTimeout(pending);
       this.update({ [key]: { value, at: Date.now(), error: null } as Reading<unknown> } as Partial<ConsoleData>);
     } catch (e) {
       this.update({ [key]: { ...this.data[key], error: message(e) } } as Partial<ConsoleData>);
@@ -140,9 +148,15 @@ export class ConsoleLoader {
       this.update({ api, event: { value: e, at: now, error: null }, rates: this.nextRates(e, now) });
     } catch (err) {
       const refused = err instanceof UserError && err.exitCode === EXIT.rejected;
-      const api = refused ? { value: { latencyMs: Math.round(performance.now() - started) }, at: now, error: null } : { ...this.data.api, error: message(err) };
+      const api = refused ? { value: { latencyMs: Math.round(performance.now() - started) }, at: now, error: null } : { ...this.data.api, error: this.explain(err) };
       this.update({ api, event: { ...this.data.event, error: refused ? message(err) : 'the API does not answer' } });
     }
+  }
+
+  /** The admin API's failures, short enough for one line of the console. */
+  private explain(err: unknown): string {
+    if (err instanceof UserError && err.exitCode === EXIT.unreachable) return `${this.s.target.url} does not answer`;
+    return message(err);
   }
 
   private nextRates(e: EventSnapshot, at: number): ConsoleData['rates'] {
@@ -180,11 +194,10 @@ export class ConsoleLoader {
           this.admin = admin;
         }
         const { applicationsTopic: topic, deadLetterTopic, groupId } = this.s.kafka;
-        const [ends, [committed], dlq] = await Promise.all([
-          this.admin.fetchTopicOffsets(topic),
-          this.admin.fetchOffsets({ groupId, topics: [topic] }),
-          this.admin.fetchTopicOffsets(deadLetterTopic),
-        ]);
+        // One after the other: kafkajs's admin refreshes its metadata per call, and concurrent refreshes collide.
+        const ends = await this.admin.fetchTopicOffsets(topic);
+        const [committed] = await this.admin.fetchOffsets({ groupId, topics: [topic] });
+        const dlq = await this.admin.fetchTopicOffsets(deadLetterTopic);
         const done = new Map((committed?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
         const lag = ends.map((p) => {
           const at = done.get(p.partition) ?? -1n;
