@@ -23,6 +23,13 @@ import { ReplayLog } from '../core/dlq/replay-log.ts';
 
 export const DEFAULT_EVENT_NAME = "Terning's Final Gift";
 
+/**
+ * How many connections the kernel may hold for the API before it accepts them. A herd opens thousands
+ * at once; with Node's default (511) the overflow is dropped or reset and retried a second later. The
+ * kernel caps it at net.core.somaxconn.
+ */
+const LISTEN_BACKLOG = 8_192;
+
 /** The API process: start() listens, stop() drains requests, flushes Kafka and closes connections. */
 export class ApiServer {
   private servers: Server[] = [];
@@ -95,7 +102,7 @@ export class ApiServer {
     http.keepAliveTimeout = 5_000;
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject);
-      http.listen(port, this.config.host, () => resolve());
+      http.listen({ port, host: this.config.host, backlog: LISTEN_BACKLOG }, () => resolve());
     });
     this.servers.push(http);
     return `http://${this.config.host}:${(http.address() as AddressInfo).port}`;

@@ -1,6 +1,10 @@
 import type { Message, Producer } from 'kafkajs';
 
-interface Waiting { message: Message; resolve: () => void; reject: (e: unknown) => void }
+interface Waiting { message: Message; bytes: number; resolve: () => void; reject: (e: unknown) => void }
+
+/** What a record costs in a batch beyond its key and value (attributes, offsets, lengths): an upper bound. */
+const RECORD_OVERHEAD = 64;
+const sizeOf = (m: Message) => RECORD_OVERHEAD + (m.key?.length ?? 0) + (m.value?.length ?? 0);
 
 /** Told about every send: how many messages went together, how long the broker took, and whether it took them. */
 export type SendObserver = (size: number, seconds: number, ok: boolean) => void;
@@ -8,7 +12,9 @@ export type SendObserver = (size: number, seconds: number, ok: boolean) => void;
 /**
  * Group commit: one idempotent send in flight while the next batch gathers. kafkajs allows only one
  * request in flight on an idempotent producer, so concurrent sends are queued here and go out together;
- * each caller's promise settles when the broker has acknowledged its message (acks=all).
+ * each caller's promise settles when the broker has acknowledged its message (acks=all). A batch is
+ * bounded in bytes as well as in count: the broker refuses a record batch over its message.max.bytes
+ * (1 MiB by default), and a herd fills a 5,000-message batch in a few milliseconds.
  */
 export class GroupCommitProducer {
   private queue: Waiting[] = [];
@@ -21,11 +27,12 @@ export class GroupCommitProducer {
     private readonly topic: string,
     private readonly maxBatch = 5_000,
     private readonly observe: SendObserver = () => {},
+    private readonly maxBatchBytes = 512 * 1024,
   ) {}
 
   send(message: Message): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ message, resolve, reject });
+      this.queue.push({ message, bytes: sizeOf(message), resolve, reject });
       this.schedule();
     });
   }
@@ -50,11 +57,23 @@ export class GroupCommitProducer {
     });
   }
 
+  /** How many of the oldest queued messages fit in one batch (at least one). */
+  private batchLength(): number {
+    let bytes = 0;
+    let n = 0;
+    while (n < this.queue.length && n < this.maxBatch) {
+      bytes += this.queue[n]!.bytes;
+      if (n > 0 && bytes > this.maxBatchBytes) break;
+      n++;
+    }
+    return n;
+  }
+
   private async drain() {
     if (this.sending) return;
     this.sending = true;
     while (this.queue.length) {
-      const batch = this.queue.splice(0, this.maxBatch);
+      const batch = this.queue.splice(0, this.batchLength());
       const started = performance.now();
       try {
         await this.producer.send({ topic: this.topic, acks: -1, messages: batch.map((w) => w.message) });

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { Exchange } from './http-exchange.ts';
+import { Exchange, type Outcome } from './http-exchange.ts';
 import type { Job, JobResult } from './job.ts';
 
 /**
@@ -17,20 +17,24 @@ async function run(job: Job): Promise<JobResult> {
   const clock = () => performance.now() - t0;
   const cpu0 = process.cpuUsage();
   let cursor = 0;
-  const next = job.mode === 'burst'
-    ? (lane: number, k: number) => { const i = lane + k * job.connections; return i < n ? i : -1; }
-    : () => (cursor < n && clock() < job.durationMs ? cursor++ : -1);
+  const next = () => (cursor < n && clock() < job.durationMs ? cursor++ : -1);
 
+  const record = (i: number, o: Outcome) => {
+    start[i] = o.start;
+    end[i] = o.end;
+    status[i] = o.status;
+    if (o.error) errors[o.error] = (errors[o.error] ?? 0) + 1;
+  };
+  // A burst writes all of a connection's requests at once (pipelined): every applicant is in flight
+  // from the first moment. A sustained run sends the next request when the previous one is answered.
   const lane = async (l: number) => {
     const exchange = new Exchange(job.targets[l % job.targets.length]!, clock, job.timeoutMs);
-    for (let k = 0; ; k++) {
-      const i = next(l, k);
-      if (i < 0) break;
-      const o = await exchange.send(requests[i]!);
-      start[i] = o.start;
-      end[i] = o.end;
-      status[i] = o.status;
-      if (o.error) errors[o.error] = (errors[o.error] ?? 0) + 1;
+    if (job.mode === 'burst') {
+      const mine: Promise<void>[] = [];
+      for (let i = l; i < n; i += job.connections) mine.push(exchange.send(requests[i]!).then((o) => record(i, o)));
+      await Promise.all(mine);
+    } else {
+      for (let i = next(); i >= 0; i = next()) record(i, await exchange.send(requests[i]!));
     }
     exchange.close();
   };

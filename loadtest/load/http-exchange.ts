@@ -36,15 +36,17 @@ function responseLength(buf: Buffer): number {
 export class Exchange {
   private socket?: Socket;
   private buf: Buffer = Buffer.alloc(0);
-  private pending?: { start: number; resolve: (o: Outcome) => void; timer: NodeJS.Timeout };
+  /** Requests written and not answered yet, oldest first (HTTP/1.1 answers in order). */
+  private waiting: { start: number; resolve: (o: Outcome) => void; timer: NodeJS.Timeout }[] = [];
 
   constructor(private readonly target: Target, private readonly clock: () => number, private readonly timeoutMs: number) {}
 
+  /** Writes the request at once, even while earlier ones on this connection wait (pipelining). */
   send(request: Buffer): Promise<Outcome> {
     return new Promise((resolve) => {
       const start = this.clock();
       const timer = setTimeout(() => this.fail(-1, 'timeout'), this.timeoutMs);
-      this.pending = { start, resolve, timer };
+      this.waiting.push({ start, resolve, timer });
       if (!this.socket || this.socket.destroyed) this.open();
       this.socket!.write(request);
     });
@@ -60,11 +62,13 @@ export class Exchange {
     this.buf = Buffer.alloc(0);
     socket.on('data', (chunk: Buffer) => {
       this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
-      const length = responseLength(this.buf);
-      if (length === 0 || !this.pending) return;
-      const status = Number(this.buf.toString('latin1', 9, 12));
-      this.buf = this.buf.subarray(length);
-      this.settle({ status });
+      for (;;) {
+        const length = responseLength(this.buf);
+        if (length === 0 || this.waiting.length === 0) return;
+        const status = Number(this.buf.toString('latin1', 9, 12));
+        this.buf = this.buf.subarray(length);
+        this.settle({ status });
+      }
     });
     socket.on('error', (e: NodeJS.ErrnoException) => this.fail(0, e.code ?? e.message));
     socket.on('close', () => {
@@ -74,15 +78,15 @@ export class Exchange {
     this.socket = socket;
   }
 
+  /** A broken connection fails every request still waiting on it. */
   private fail(status: number, error: string) {
-    if (!this.pending) return;
+    if (this.waiting.length === 0) return;
     this.close();
-    this.settle({ status, error });
+    while (this.waiting.length) this.settle({ status, error });
   }
 
   private settle(r: { status: number; error?: string }) {
-    const p = this.pending!;
-    this.pending = undefined;
+    const p = this.waiting.shift()!;
     clearTimeout(p.timer);
     p.resolve({ start: p.start, end: this.clock(), ...r });
   }

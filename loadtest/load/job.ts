@@ -1,8 +1,9 @@
 import type { Target } from './http-exchange.ts';
 
 /**
- * What the load generator is asked to do. A burst opens `connections` connections at once and sends
- * every request (connection i carries requests i, i + connections, ...). A sustained run keeps
+ * What the load generator is asked to do. A burst opens `connections` connections at once and writes
+ * every request at once (connection i carries requests i, i + connections, ..., pipelined, as a proxy
+ * in front of the API would multiplex its clients). A sustained run keeps
  * `connections` keep-alive connections busy with fresh requests until `durationMs` has passed or the
  * requests run out.
  */

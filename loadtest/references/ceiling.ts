@@ -17,4 +17,5 @@ app.use((ctx) => {
 });
 const http = createServer(app.callback());
 http.keepAliveTimeout = 5_000;
-http.listen(Number(process.env.PORT), '127.0.0.1', Number(process.env.LISTEN_BACKLOG ?? 511));
+// The same accept backlog as terning's API (server/process.ts), so a burst meets the same kernel.
+http.listen(Number(process.env.PORT), '127.0.0.1', Number(process.env.LISTEN_BACKLOG ?? 8_192));
