@@ -83,6 +83,7 @@ export class Events {
       throw conflict('STOCK_BELOW_WINNERS', `${result.winners} people have already won; the stock can't be set below that`, { winners: result.winners });
     }
     await this.repo.update(id, { totalStock: count });
+    this.recent.delete(id);
     return this.snapshot(id);
   }
 
@@ -105,8 +106,13 @@ export class Events {
     return this.snapshot(id);
   }
 
-  async snapshot(id: string): Promise<EventSnapshot> {
-    const e = await this.get(id);
+  /**
+   * The event with its live counts. With `settings: 'recent'` its settings may be up to a second old in
+   * this process (changes made here are seen at once): every waiting phone asks, and one MySQL read a
+   * second serves them all. The counts always come live from Redis.
+   */
+  async snapshot(id: string, settings: 'fresh' | 'recent' = 'fresh'): Promise<EventSnapshot> {
+    const e = settings === 'recent' ? await this.recentRecord(id) : await this.get(id);
     const c = await this.scripts.counts(id);
     const won = Math.max(0, c.total - c.remaining);
     return {
@@ -124,7 +130,20 @@ export class Events {
     };
   }
 
+  private readonly recent = new Map<string, { at: number; record: Promise<EventRecord> }>();
+
+  /** Only events that exist stay in the map, so it is as small as the list of events. */
+  private recentRecord(id: string): Promise<EventRecord> {
+    const hit = this.recent.get(id);
+    if (hit && Date.now() - hit.at < 1_000) return hit.record;
+    const record = this.get(id);
+    this.recent.set(id, { at: Date.now(), record });
+    record.catch(() => this.recent.delete(id));
+    return record;
+  }
+
   private async mirror(e: EventRecord): Promise<void> {
+    this.recent.delete(e.id);
     const settings = { state: e.state, opensAt: e.opensAt?.getTime() ?? null, closesAt: e.closesAt?.getTime() ?? null, total: e.totalStock };
     if (this.restorer) {
       // A missing stock means Redis lost the event: its decisions, gate and tickets come back with it.

@@ -43,7 +43,7 @@ export function eventRoutes(deps: ServerDeps): Router {
     ctx.body = await applications.standing(idOf(ctx), ctx.state.email);
   };
   const info = async (ctx: Context) => {
-    const s = await events.snapshot(idOf(ctx));
+    const s = await events.snapshot(idOf(ctx), 'recent');
     ctx.set('Cache-Control', 'no-store');
     ctx.body = {
       id: s.id, name: s.name, state: s.state, opensAt: s.opensAt, closesAt: s.closesAt,
