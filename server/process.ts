@@ -6,6 +6,7 @@ import { createLogger, type Logger } from '../core/log.ts';
 import { openStores, type Stores } from '../core/stores.ts';
 import { createKafka, producerConfig } from '../core/kafka/client.ts';
 import { GroupCommitProducer } from '../core/kafka/group-commit.ts';
+import { RenewingProducer } from '../core/kafka/renewing-producer.ts';
 import { Mailer } from '../core/email/mailer.ts';
 import { VerificationCodes } from '../core/auth/codes.ts';
 import { Tokens } from '../core/auth/tokens.ts';
@@ -36,6 +37,7 @@ export class ApiServer {
   private stores?: Stores;
   private producer?: Producer;
   private batcher?: GroupCommitProducer;
+  private applicationsProducer?: RenewingProducer;
   private mailer?: Mailer;
   private feed?: DecisionFeed;
   private producerConnected = false;
@@ -55,7 +57,10 @@ export class ApiServer {
     this.producer.on(this.producer.events.DISCONNECT, () => { this.producerConnected = false; });
     await this.producer.connect();
     const { metrics } = this;
-    this.batcher = new GroupCommitProducer(this.producer, config.kafka.applicationsTopic, undefined, (size, seconds, ok) => {
+    // Applications go through a producer of their own that is renewed after a failed send (see there).
+    this.applicationsProducer = new RenewingProducer(() => kafka.producer(producerConfig), log);
+    await this.applicationsProducer.connect();
+    this.batcher = new GroupCommitProducer(this.applicationsProducer, config.kafka.applicationsTopic, undefined, (size, seconds, ok) => {
       metrics.kafkaBatchSize.observe(size);
       metrics.kafkaSendLatency.observe({ result: ok ? 'ok' : 'error' }, seconds);
     });
@@ -117,6 +122,7 @@ export class ApiServer {
       return closed;
     }));
     await this.batcher?.flush();
+    await this.applicationsProducer?.disconnect();
     await this.producer?.disconnect().catch(() => {});
     this.mailer?.close();
     await this.stores?.close();

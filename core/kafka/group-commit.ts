@@ -23,7 +23,7 @@ export class GroupCommitProducer {
   private idle: (() => void)[] = [];
 
   constructor(
-    private readonly producer: Producer,
+    private readonly producer: Pick<Producer, 'send'>,
     private readonly topic: string,
     private readonly maxBatch = 5_000,
     private readonly observe: SendObserver = () => {},
