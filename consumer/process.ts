@@ -14,7 +14,11 @@ import { readiness } from '../core/health.ts';
 import { startOpsServer } from './ops-server.ts';
 import { refreshGauges } from './gauges.ts';
 
-export interface ConsumerOptions extends Partial<DeciderOptions> { sendEmails?: boolean }
+export interface ConsumerOptions extends Partial<DeciderOptions> {
+  sendEmails?: boolean;
+  /** Called when kafkajs gives up on the consumer; the command exits so the supervisor restarts it. */
+  onCrash?: (error: Error) => void;
+}
 
 /** The consumer process: the decider in a consumer group, and the outbox sender beside it. */
 export class ConsumerProcess {
@@ -67,7 +71,9 @@ export class ConsumerProcess {
       deadLettered: (n) => metrics.deadLetters.inc(n),
     });
     this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
-      if (!payload.restart) log.fatal({ err: payload.error }, 'consumer crashed and will not restart');
+      if (payload.restart) return;
+      log.fatal({ err: payload.error }, 'consumer crashed and will not restart');
+      this.opts.onCrash?.(payload.error);
     });
     await this.decider.run();
     if (this.opts.sendEmails !== false) {

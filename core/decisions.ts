@@ -27,6 +27,9 @@ export async function decideBatch(
   const out: DecisionToStore[] = [];
   const decided: { eventId: string; epoch: string; decisions: DecidedApplication[] }[] = [];
   for (const [eventId, list] of byEvent) {
+    // Arrival order is the ticket, not the Kafka order: two API processes' batches can reach Kafka in
+    // either order, and a herd makes chunks large enough to put them back in line.
+    list.sort((a, b) => a.ticket - b.ticket);
     const epoch = await scripts.restoreEpoch(eventId);
     const decisions: DecidedApplication[] = await scripts.decide(eventId, list, now);
     decisions.forEach((d, i) => out.push({ ...d, eventId, appliedAt: list[i]!.appliedAt }));

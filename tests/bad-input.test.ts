@@ -116,6 +116,10 @@ test('participant calls refuse missing, malformed, forged, expired and wrongly s
   refused(t, await http(sys.url, 'POST', path, { token: await sign('HS256', secret, { aud: 'someone-else' }) }), 401, 'TOKEN_INVALID');
   refused(t, await http(sys.url, 'POST', path, { token: await sign('HS256', secret, { iss: 'someone-else' }) }), 401, 'TOKEN_INVALID');
   refused(t, await http(sys.url, 'GET', `/api/events/${eventId}/status`, { token: 'x' }), 401, 'TOKEN_INVALID');
+  const minted = (sub: string) => new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuer(issuer).setAudience(audience).setExpirationTime('10m').sign(key(secret));
+  refused(t, await http(sys.url, 'POST', path, { token: await minted(email.toUpperCase()) }), 401, 'TOKEN_INVALID');
+  refused(t, await http(sys.url, 'POST', path, { token: await minted(` ${email}`) }), 401, 'TOKEN_INVALID');
+  refused(t, await http(sys.url, 'POST', path, { token: await minted('not-an-email') }), 401, 'TOKEN_INVALID');
   t.is(await topicSize(sys.config), before, 'nothing reached Kafka');
   t.is((await http(sys.url, 'GET', `/api/admin/events/${eventId}`, admin())).body.applied, 0, 'nobody was registered');
 });
@@ -143,6 +147,7 @@ test('admin calls refuse a missing or wrong key and bad values, and change nothi
     refused(t, await http(sys.url, 'POST', `${path}/stock`, { ...admin(), body }), 400, 'VALIDATION_FAILED');
   }
   refused(t, await http(sys.url, 'POST', `${path}/open`, { ...admin(), body: { at: 'tomorrow' } }), 400, 'VALIDATION_FAILED');
+  refused(t, await http(sys.url, 'POST', `${path}/open`, { ...admin(), body: { at: '9999-12-31T23:59:59-01:00' } }), 400, 'VALIDATION_FAILED');
   refused(t, await http(sys.url, 'POST', `${path}/close`, { ...admin(), body: { when: 'now' } }), 400, 'VALIDATION_FAILED');
   refused(t, await http(sys.url, 'POST', '/api/admin/events/no-such-event/stock', { ...admin(), body: { count: 3 } }), 404, 'EVENT_NOT_FOUND');
   refused(t, await http(sys.url, 'POST', '/api/admin/events', { ...admin(), body: { id: 'Not Valid', name: 'x' } }), 400, 'VALIDATION_FAILED');

@@ -63,6 +63,19 @@ test('a retry after a failed database write keeps the first decision and takes n
   }
 });
 
+test('arrival order is the ticket, even when Kafka holds the later ticket first', async (t) => {
+  const eventId = await newEvent(sys, 1);
+  const stores = openStores(sys.config);
+  try {
+    const later = { v: 1 as const, eventId, email: randomEmail('later'), ticket: 2, appliedAt: Date.now() };
+    const earlier = { v: 1 as const, eventId, email: randomEmail('earlier'), ticket: 1, appliedAt: Date.now() };
+    const out = await decideBatch(stores.scripts, stores.records, [later, earlier]);
+    t.deepEqual(out.map((d) => [d.ticket, d.decision]), [[1, 'W'], [2, 'L']]);
+  } finally {
+    await stores.close();
+  }
+});
+
 test('poison messages go to the dead-letter topic with their error, and the next application is still decided', async (t) => {
   const eventId = await newEvent(sys, 5);
   await produceRaw(sys.config, ['not json at all', JSON.stringify({ v: 1, eventId, email: 'nobody', ticket: -3 })]);

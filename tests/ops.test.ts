@@ -77,6 +77,11 @@ test('readyz answers 503 and names Redis when Redis goes away, and the server st
     t.is(down.body.checks.mysql, 'ok');
     t.is(down.body.checks.kafka, 'ok');
     t.is((await http(server.url, 'GET', '/healthz')).status, 200, 'alive, just not ready');
+    const token = await new Tokens(config.jwt).issue(randomEmail('outage'));
+    const status = await http(server.url, 'GET', '/api/event/status', { token });
+    t.is(status.status, 503, 'an outage is a 503 to retry, not a 500');
+    t.truthy(status.headers.get('retry-after'));
+    t.is(typeof status.body.error.code, 'string');
   } finally {
     redis.kill('SIGKILL');
     server.child.kill('SIGTERM');

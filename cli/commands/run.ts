@@ -30,7 +30,11 @@ export function consumerCommand(): Command {
     .description('run the decider and the winner-email sender')
     .option('--no-emails', 'do not send winner emails from this process')
     .action(async (o: { emails: boolean }) => {
-      const proc = new ConsumerProcess(loadConfig(), { sendEmails: o.emails });
+      const proc = new ConsumerProcess(loadConfig(), {
+        sendEmails: o.emails,
+        // A consumer that kafkajs gave up on must not sit idle: exit, and the supervisor starts a new one.
+        onCrash: () => void proc.stop().finally(() => process.exit(1)),
+      });
       await runUntilSignal(proc);
     });
 }

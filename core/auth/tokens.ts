@@ -1,5 +1,6 @@
 import { SignJWT, jwtVerify, errors } from 'jose';
-import { unauthorized } from '../errors.ts';
+import { AppError, unauthorized } from '../errors.ts';
+import { emailAddress } from '../email/address.ts';
 
 export interface TokenSettings { secret: string; issuer: string; audience: string; ttlSeconds: number }
 
@@ -34,8 +35,13 @@ export class Tokens {
         audience: this.settings.audience,
         requiredClaims: ['exp', 'sub'],
       });
-      return payload.sub!;
+      // A token minted elsewhere (load tools do) must still name one normalised address: `A@x.io` and
+      // `a@x.io` are one person, and a subject that is no email could never be decided.
+      const email = emailAddress.safeParse(payload.sub);
+      if (!email.success || email.data !== payload.sub) throw unauthorized('TOKEN_INVALID', 'the token does not name a normalised email address');
+      return email.data;
     } catch (e) {
+      if (e instanceof AppError) throw e;
       if (e instanceof errors.JWTExpired) throw unauthorized('TOKEN_EXPIRED', 'the token has expired; verify your email again');
       throw unauthorized('TOKEN_INVALID', 'the token is not valid');
     }

@@ -1,3 +1,4 @@
+import { UniqueConstraintError } from 'sequelize';
 import { conflict, notFound } from '../errors.ts';
 import type { EventRecord, EventsRepo } from '../db/events-repo.ts';
 import type { ApplicationsRepo } from '../db/applications-repo.ts';
@@ -58,8 +59,12 @@ export class Events {
   }
 
   async create(e: { id: string; name: string; totalStock: number; opensAt?: Date | null; closesAt?: Date | null }): Promise<EventRecord> {
-    if (await this.repo.find(e.id)) throw conflict('EVENT_EXISTS', `an event "${e.id}" exists already`);
-    const created = await this.repo.create(e);
+    const exists = () => conflict('EVENT_EXISTS', `an event "${e.id}" exists already`);
+    if (await this.repo.find(e.id)) throw exists();
+    // Two creates at once: the second meets the primary key.
+    const created = await this.repo.create(e).catch((err: unknown) => {
+      throw err instanceof UniqueConstraintError ? exists() : err;
+    });
     await this.mirror(created);
     return created;
   }

@@ -3,10 +3,11 @@ import { z } from 'zod';
 /** An application on its way from the API to the decider. Version 1; decoders reject anything else. */
 export const applicationMessage = z.object({
   v: z.literal(1),
-  eventId: z.string().min(1).max(64),
+  eventId: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/),
   email: z.string().email().max(254),
-  ticket: z.number().int().positive(),
-  appliedAt: z.number().int().positive(),
+  ticket: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+  // Anything decodable must be storable: MySQL's DATETIME ends in 9999.
+  appliedAt: z.number().int().positive().max(Date.UTC(9999, 0)),
   requestId: z.string().max(128).optional(),
 }).strict();
 

@@ -1,5 +1,6 @@
 import type { Middleware } from 'koa';
-import { AppError } from '../../core/errors.ts';
+import { AppError, unavailable } from '../../core/errors.ts';
+import { isOutage } from '../../core/outage.ts';
 import type { Logger } from '../../core/log.ts';
 
 /** Registered first: every error leaves as {error: {code, message, details?}}; no stack ever does. */
@@ -11,7 +12,7 @@ export function errors(log: Logger): Middleware {
         throw new AppError(404, 'NOT_FOUND', `no such endpoint: ${ctx.method} ${ctx.path}`);
       }
     } catch (e) {
-      const known = e instanceof AppError ? e : fromHttpError(e);
+      const known = e instanceof AppError ? e : fromHttpError(e) ?? fromOutage(e, log);
       if (!known) log.error({ err: e, requestId: ctx.state.requestId, path: ctx.path }, 'unexpected error');
       const err = known ?? new AppError(500, 'INTERNAL', 'something went wrong on our side; try again');
       ctx.status = err.status;
@@ -19,6 +20,13 @@ export function errors(log: Logger): Middleware {
       ctx.body = { error: { code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }) } };
     }
   };
+}
+
+/** Redis or MySQL away: a 503 the caller can retry, not a 500 that blames us for their wait. */
+function fromOutage(e: unknown, log: Logger): AppError | null {
+  if (!isOutage(e)) return null;
+  log.warn({ err: e }, 'a dependency is unavailable');
+  return unavailable('SERVICE_UNAVAILABLE', 'terning is briefly unable to answer; try again in a moment', 2);
 }
 
 /** Koa's own and router errors carry a status; 405 and 501 from allowedMethods among them. */

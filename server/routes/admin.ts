@@ -9,13 +9,18 @@ import { callerOf } from './caller.ts';
 
 const MAX_STOCK = 10_000_000;
 const stock = z.object({ count: z.number().int('count must be a whole number').min(0).max(MAX_STOCK) }).strict();
-const when = z.object({ at: z.string().datetime({ offset: true }).optional() }).strict();
+// An ISO 8601 time with its offset, within what MySQL's DATETIME holds.
+const instant = z.string().datetime({ offset: true }).refine((v) => {
+  const year = new Date(v).getUTCFullYear();
+  return year >= 2000 && year <= 9998;
+}, 'a time between the years 2000 and 9998');
+const when = z.object({ at: instant.optional() }).strict();
 const newEvent = z.object({
   id: eventId,
   name: z.string().trim().min(1).max(200),
   totalStock: z.number().int().min(0).max(MAX_STOCK).default(0),
-  opensAt: z.string().datetime({ offset: true }).optional(),
-  closesAt: z.string().datetime({ offset: true }).optional(),
+  opensAt: instant.optional(),
+  closesAt: instant.optional(),
 }).strict();
 
 const at = (s?: string) => (s ? new Date(s) : undefined);
