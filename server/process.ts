@@ -60,9 +60,11 @@ export class ApiServer {
     // Applications go through a producer of their own that is renewed after a failed send (see there).
     this.applicationsProducer = new RenewingProducer(() => kafka.producer(producerConfig), log);
     await this.applicationsProducer.connect();
-    this.batcher = new GroupCommitProducer(this.applicationsProducer, config.kafka.applicationsTopic, undefined, (size, seconds, ok) => {
-      metrics.kafkaBatchSize.observe(size);
-      metrics.kafkaSendLatency.observe({ result: ok ? 'ok' : 'error' }, seconds);
+    this.batcher = new GroupCommitProducer(this.applicationsProducer, config.kafka.applicationsTopic, {
+      observe: (size, seconds, ok) => {
+        metrics.kafkaBatchSize.observe(size);
+        metrics.kafkaSendLatency.observe({ result: ok ? 'ok' : 'error' }, seconds);
+      },
     });
     this.mailer = new Mailer(config.ses);
     await this.stores.events.ensure(config.defaultEventId, DEFAULT_EVENT_NAME);

@@ -9,6 +9,19 @@ const sizeOf = (m: Message) => RECORD_OVERHEAD + (m.key?.length ?? 0) + (m.value
 /** Told about every send: how many messages went together, how long the broker took, and whether it took them. */
 export type SendObserver = (size: number, seconds: number, ok: boolean) => void;
 
+export interface GroupCommitOptions {
+  maxBatch?: number;
+  maxBatchBytes?: number;
+  /** A send the broker hasn't answered by then fails its callers, and everyone queued behind it. */
+  deadlineMs?: number;
+  /** Past this many waiting messages, a new one fails at once instead of joining the wait. */
+  maxQueue?: number;
+  observe?: SendObserver;
+}
+
+/** Kafka is not taking messages fast enough to answer in time: the caller answers 503. */
+export class KafkaStalled extends Error {}
+
 /**
  * Group commit: one idempotent send in flight while the next batch gathers. kafkajs allows only one
  * request in flight on an idempotent producer, so concurrent sends are queued here and go out together;
@@ -21,16 +34,29 @@ export class GroupCommitProducer {
   private sending = false;
   private scheduled = false;
   private idle: (() => void)[] = [];
+  /** Set while a send has outlived its deadline: new messages fail fast instead of piling up. */
+  private stalled = false;
+  private readonly maxBatch: number;
+  private readonly maxBatchBytes: number;
+  private readonly deadlineMs: number;
+  private readonly maxQueue: number;
+  private readonly observe: SendObserver;
 
   constructor(
     private readonly producer: Pick<Producer, 'send'>,
     private readonly topic: string,
-    private readonly maxBatch = 5_000,
-    private readonly observe: SendObserver = () => {},
-    private readonly maxBatchBytes = 512 * 1024,
-  ) {}
+    opts: GroupCommitOptions = {},
+  ) {
+    this.maxBatch = opts.maxBatch ?? 5_000;
+    this.maxBatchBytes = opts.maxBatchBytes ?? 512 * 1024;
+    this.deadlineMs = opts.deadlineMs ?? 5_000;
+    this.maxQueue = opts.maxQueue ?? 100_000;
+    this.observe = opts.observe ?? (() => {});
+  }
 
   send(message: Message): Promise<void> {
+    if (this.stalled) return Promise.reject(new KafkaStalled('a send to Kafka is overdue'));
+    if (this.queue.length >= this.maxQueue) return Promise.reject(new KafkaStalled(`${this.queue.length} messages are waiting for Kafka`));
     return new Promise((resolve, reject) => {
       this.queue.push({ message, bytes: sizeOf(message), resolve, reject });
       this.schedule();
@@ -75,6 +101,14 @@ export class GroupCommitProducer {
     while (this.queue.length) {
       const batch = this.queue.splice(0, this.batchLength());
       const started = performance.now();
+      // Past the deadline the callers are answered (a promise settles once: a late success is then
+      // ignored) and the queue behind is failed too, while the send itself is left to finish, since an
+      // idempotent producer allows one in flight.
+      const overdue = setTimeout(() => {
+        this.stalled = true;
+        const late = new KafkaStalled(`Kafka did not answer within ${this.deadlineMs} ms`);
+        for (const w of [...batch, ...this.queue.splice(0)]) w.reject(late);
+      }, this.deadlineMs);
       try {
         await this.producer.send({ topic: this.topic, acks: -1, messages: batch.map((w) => w.message) });
         this.observe(batch.length, (performance.now() - started) / 1000, true);
@@ -82,6 +116,9 @@ export class GroupCommitProducer {
       } catch (e) {
         this.observe(batch.length, (performance.now() - started) / 1000, false);
         for (const w of batch) w.reject(e);
+      } finally {
+        clearTimeout(overdue);
+        this.stalled = false;
       }
     }
     this.sending = false;
