@@ -6,8 +6,9 @@ import type { Limits as Settings } from './config.ts';
 /**
  * The abuse limits. Code sends, failed code checks and failed admin keys are counted in Redis, so
  * every API process sees the same count. Applies and status checks are counted per person in each
- * process: free on the hot path, and a person hammering the button hits one process at a time anyway.
- * There is no per-IP limit on apply or status: thousands of real participants share one carrier NAT.
+ * API process: free on the hot path, and what they guard against (a hammered button, a tight polling
+ * loop) is stopped just as well by N processes' worth of the limit. There is no per-IP limit on apply or
+ * status: thousands of real participants share one carrier NAT.
  */
 export class Limits {
   private readonly sendsPerAddress: RateLimiterAbstract;
