@@ -84,9 +84,14 @@ export class Decider {
     }
   }
 
-  /** Decides the chunk; returns the messages that failed on their own, or null when stopping. */
+  /**
+   * Decides the chunk; returns the messages that failed on their own, or null when stopping. A chunk
+   * that keeps failing (not an outage) is split, so one bad application doesn't dead-letter its
+   * neighbours; a single one that keeps failing is returned with its error.
+   */
   private async decide(items: Decoded[], p: EachBatchPayload): Promise<{ message: KafkaMessage; error: string }[] | null> {
     if (items.length === 0) return [];
+    let last: unknown;
     for (let attempt = 0; ; attempt++) {
       try {
         const decided = await decideBatch(this.scripts, this.records, items.map((d) => d.application), Date.now(), this.opts.announce);
@@ -97,42 +102,21 @@ export class Decider {
       } catch (caught) {
         const e = await this.heal(caught, items.map((d) => d.application), attempt);
         if (e === null) continue;
+        last = e;
         const outage = isOutage(e);
         this.log.warn({ err: e, attempt, size: items.length, outage }, 'deciding a batch failed; retrying');
         if (!outage && attempt + 1 >= this.opts.attempts) break;
         if (!(await this.wait(backoffMs(attempt, this.opts.retryBaseMs), p))) return null;
       }
     }
-    if (items.length === 1) {
-      return [{ message: items[0]!.message, error: 'failed after retries' }];
-    }
-    // Split to find the message at fault, so one bad application doesn't dead-letter its neighbours.
+    if (items.length === 1) return [{ message: items[0]!.message, error: last instanceof Error ? last.message : String(last) }];
     const failed: { message: KafkaMessage; error: string }[] = [];
-    for (const item of items) {
-      const r = await this.decideOne(item, p);
+    for (const item of [...items].sort((a, b) => a.application.ticket - b.application.ticket)) {
+      const r = await this.decide([item], p);
       if (r === null) return null;
       failed.push(...r);
     }
     return failed;
-  }
-
-  private async decideOne(item: Decoded, p: EachBatchPayload): Promise<{ message: KafkaMessage; error: string }[] | null> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const decided = await decideBatch(this.scripts, this.records, [item.application], Date.now(), this.opts.announce);
-        this.decided += 1;
-        this.observe.decided(decided);
-        this.log.debug({ requestId: item.application.requestId }, 'application decided');
-        return [];
-      } catch (caught) {
-        const e = await this.heal(caught, [item.application], attempt);
-        if (e === null) continue;
-        if (!isOutage(e) && attempt + 1 >= this.opts.attempts) {
-          return [{ message: item.message, error: e instanceof Error ? e.message : String(e) }];
-        }
-        if (!(await this.wait(backoffMs(attempt, this.opts.retryBaseMs), p))) return null;
-      }
-    }
   }
 
   /**

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { startSystem, newEvent, randomEmail, testLog, type System } from './support/system.ts';
+import { startSystem, newEvent, randomEmail, randomEventId, testLog, type System } from './support/system.ts';
 import { http } from './support/http.ts';
 import { until } from './support/wait.ts';
 import { produceRaw } from './support/kafka.ts';
@@ -63,6 +63,26 @@ test('a retry after a failed database write keeps the first decision and takes n
   }
 });
 
+test('an application that keeps failing in a batch is dead-lettered alone; its neighbours are decided', async (t) => {
+  const eventId = await newEvent(sys, 5);
+  const ghost = `ghost-${randomEventId()}`;
+  const good = [randomEmail('n1'), randomEmail('n2')];
+  await produceRaw(sys.config, [
+    encodeApplication({ v: 1, eventId, email: good[0]!, ticket: 1, appliedAt: Date.now() }),
+    encodeApplication({ v: 1, eventId: ghost, email: randomEmail('ghost'), ticket: 1, appliedAt: Date.now() }),
+    encodeApplication({ v: 1, eventId, email: good[1]!, ticket: 2, appliedAt: Date.now() }),
+  ]);
+  const rows = await until('the two neighbours decided', async () => {
+    const r = await applicationRows(sys.config, eventId);
+    return r.length === 2 ? r : undefined;
+  });
+  t.deepEqual(rows.map((r) => [r.email, r.status]), [[good[0], 'WON'], [good[1], 'WON']]);
+  const kafka = createKafka({ ...sys.config.kafka, log: testLog() });
+  const letter = await until('the dead letter', async () =>
+    (await listDeadLetters(kafka, sys.config.kafka.deadLetterTopic)).find((l) => l.value.includes(ghost)));
+  t.regex(letter.error, /.+/);
+});
+
 test('arrival order is the ticket, even when Kafka holds the later ticket first', async (t) => {
   const eventId = await newEvent(sys, 1);
   const stores = openStores(sys.config);
@@ -84,7 +104,7 @@ test('poison messages go to the dead-letter topic with their error, and the next
   await until('the application after the poison decided', async () => ((await snapshot(eventId)).won === 1 ? true : undefined));
   const kafka = createKafka({ ...sys.config.kafka, log: testLog() });
   const letters = await until('two dead letters', async () => {
-    const l = await listDeadLetters(kafka, sys.config.kafka.deadLetterTopic);
+    const l = (await listDeadLetters(kafka, sys.config.kafka.deadLetterTopic)).filter((x) => x.value === 'not json at all' || x.value.includes(eventId));
     return l.length >= 2 ? l : undefined;
   });
   t.is(letters.length, 2);
