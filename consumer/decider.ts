@@ -3,7 +3,8 @@ import { decideBatch, type Announce } from '../core/decisions.ts';
 import { decodeApplication, PoisonMessage, type ApplicationMessage } from '../core/kafka/codec.ts';
 import { toDeadLetter } from '../core/kafka/dead-letters.ts';
 import { StockStateMissing, type Scripts } from '../core/redis/scripts.ts';
-import type { Restorer } from '../core/reconcile/restore.ts';
+import { UnknownEvent, type Restorer } from '../core/reconcile/restore.ts';
+import type { RedisRestarts } from '../core/redis/restarts.ts';
 import { faultPoint } from '../core/fault-point.ts';
 import type { ApplicationsRepo } from '../core/db/applications-repo.ts';
 import type { Logger } from '../core/log.ts';
@@ -20,6 +21,8 @@ export interface DeciderOptions {
   announce?: Announce;
   /** Rebuilds an event's Redis state from MySQL when its stock is missing (Redis lost its data). */
   restorer?: Restorer;
+  /** Tells when Redis restarted and may have lost its last second: events are recounted from MySQL. */
+  restarts?: RedisRestarts;
 }
 
 interface Decoded { message: KafkaMessage; application: ApplicationMessage }
@@ -73,6 +76,7 @@ export class Decider {
           poison.push({ message, error: e.message });
         }
       }
+      if (!(await this.recountAfterRestart(good.map((d) => d.application), p))) return;
       const failed = await this.decide(good, p);
       if (failed === null) return;
       await faultPoint('after-write');
@@ -125,6 +129,33 @@ export class Decider {
    * so the restored state is the one this chunk would have been decided against. Returns null when
    * healed, else the error to judge; an event MySQL does not know is the message's fault (dead letter).
    */
+  /**
+   * After a Redis restart, each event is recounted from MySQL before its next decision: a restart that
+   * lost the last second keeps a stock that is too high. Returns false when stopping.
+   */
+  private async recountAfterRestart(applications: ApplicationMessage[], p: EachBatchPayload): Promise<boolean> {
+    const { restarts, restorer } = this.opts;
+    if (!restarts || !restorer) return true;
+    for (const eventId of new Set(applications.map((a) => a.eventId))) {
+      if (!restarts.needsRecount(eventId)) continue;
+      const maxTicket = applications.reduce((m, a) => (a.eventId === eventId && a.ticket > m ? a.ticket : m), 0);
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const r = await restorer.restore(eventId, { mode: 'always', maxTicket });
+          this.log.warn({ eventId, ...r }, 'Redis restarted: the event was recounted from MySQL');
+          restarts.recounted(eventId);
+          break;
+        } catch (e) {
+          // An event MySQL doesn't know has nothing to recount; its applications fail on their own.
+          if (e instanceof UnknownEvent) break;
+          this.log.warn({ err: e, eventId, attempt }, 'recounting after a Redis restart failed; retrying');
+          if (!(await this.wait(backoffMs(attempt, this.opts.retryBaseMs), p))) return false;
+        }
+      }
+    }
+    return true;
+  }
+
   private async heal(e: unknown, applications: ApplicationMessage[], attempt: number): Promise<unknown> {
     if (!(e instanceof StockStateMissing) || !this.opts.restorer) return e;
     const maxTicket = applications.reduce((m, a) => (a.eventId === e.eventId && a.ticket > m ? a.ticket : m), 0);

@@ -9,6 +9,7 @@ import { Mailer } from '../core/email/mailer.ts';
 import { Decider, type DeciderOptions } from './decider.ts';
 import { OutboxSender } from './outbox-sender.ts';
 import { announcer } from '../core/decision-feed.ts';
+import { RedisRestarts } from '../core/redis/restarts.ts';
 import { Metrics } from '../core/metrics.ts';
 import { readiness } from '../core/health.ts';
 import { startOpsServer } from './ops-server.ts';
@@ -66,6 +67,7 @@ export class ConsumerProcess {
       retryBaseMs: this.opts.retryBaseMs ?? 1_000,
       announce: announcer(this.stores.redis, config.redisPrefix),
       restorer: this.stores.restorer,
+      restarts: new RedisRestarts(this.stores.redis),
     }, log, {
       decided: (ds) => { for (const d of ds) metrics.decisions.inc({ decision: d.decision === 'W' ? 'won' : 'lost' }); },
       deadLettered: (n) => metrics.deadLetters.inc(n),
