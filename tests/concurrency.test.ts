@@ -4,6 +4,8 @@ import { http } from './support/http.ts';
 import { until } from './support/wait.ts';
 import { topicSize } from './support/kafka.ts';
 import { applicationRows, outboxRows } from './support/db.ts';
+import { QueryTypes } from 'sequelize';
+import { openStores } from '../core/stores.ts';
 
 let sys: System;
 test.before(async () => {
@@ -105,6 +107,22 @@ test('stock set during the event keeps the winners and never goes below them', a
   t.is(lowered.body.remainingStock, 0);
   const late = await http(sys.url, 'POST', `/api/events/${eventId}/apply`, { token: await sys.tokens.issue(randomEmail('after')) });
   t.is(late.body.error.code, 'SOLD_OUT');
+});
+
+test('stock changes at the same moment leave Redis and MySQL with the same total', async (t) => {
+  const eventId = await newEvent(sys, 5);
+  const counts = Array.from({ length: 12 }, (_, i) => 10 + i);
+  const answers = await Promise.all(counts.map((count) => http(sys.url, 'POST', `/api/admin/events/${eventId}/stock`, { ...admin(), body: { count } })));
+  t.true(answers.every((a) => a.status === 200));
+  const live = await snapshot(eventId);
+  const stores = openStores(sys.config);
+  try {
+    const [row] = await stores.sequelize.query<{ total_stock: number }>('SELECT total_stock FROM events WHERE id = ?', { replacements: [eventId], type: QueryTypes.SELECT });
+    t.is(live.totalStock, row!.total_stock, 'Redis and MySQL agree');
+    t.is(live.remainingStock, live.totalStock);
+  } finally {
+    await stores.close();
+  }
 });
 
 test('an event that is not open refuses applications, and opens and closes on schedule', async (t) => {

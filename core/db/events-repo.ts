@@ -12,6 +12,17 @@ export interface EventRecord {
   closesAt: Date | null;
 }
 
+export type EventPatch = Partial<Pick<EventRecord, 'totalStock' | 'state' | 'opensAt' | 'closesAt'>>;
+
+function toValues(patch: EventPatch): Partial<EventRow> {
+  const values: Partial<EventRow> = {};
+  if (patch.totalStock !== undefined) values.total_stock = patch.totalStock;
+  if (patch.state !== undefined) values.state = patch.state;
+  if (patch.opensAt !== undefined) values.opens_at = patch.opensAt;
+  if (patch.closesAt !== undefined) values.closes_at = patch.closesAt;
+  return values;
+}
+
 const toRecord = (r: EventRow): EventRecord => ({
   id: r.id,
   name: r.name,
@@ -24,8 +35,22 @@ const toRecord = (r: EventRow): EventRecord => ({
 export class EventsRepo {
   private readonly rows: ModelStatic<EventRow>;
 
-  constructor(sequelize: Sequelize) {
+  constructor(private readonly sequelize: Sequelize) {
     this.rows = defineEventModel(sequelize);
+  }
+
+  /**
+   * Runs fn with the event's row locked (SELECT ... FOR UPDATE) until fn is done: changes to one event
+   * are made one at a time, so Redis and MySQL see them in the same order. Null when there is no event.
+   */
+  async withLocked<T>(id: string, fn: (e: EventRecord, save: (patch: EventPatch) => Promise<void>) => Promise<T>): Promise<T | null> {
+    return this.sequelize.transaction(async (transaction) => {
+      const row = await this.rows.findByPk(id, { transaction, lock: transaction.LOCK.UPDATE });
+      if (!row) return null;
+      return fn(toRecord(row), async (patch) => {
+        await this.rows.update(toValues(patch), { where: { id }, transaction });
+      });
+    });
   }
 
   async find(id: string): Promise<EventRecord | null> {
@@ -53,12 +78,8 @@ export class EventsRepo {
     return toRecord(row);
   }
 
-  async update(id: string, patch: Partial<Pick<EventRecord, 'totalStock' | 'state' | 'opensAt' | 'closesAt'>>): Promise<void> {
-    const values: Partial<EventRow> = {};
-    if (patch.totalStock !== undefined) values.total_stock = patch.totalStock;
-    if (patch.state !== undefined) values.state = patch.state;
-    if (patch.opensAt !== undefined) values.opens_at = patch.opensAt;
-    if (patch.closesAt !== undefined) values.closes_at = patch.closesAt;
-    await this.rows.update(values, { where: { id } });
+  async update(id: string, patch: EventPatch): Promise<void> {
+    await this.rows.update(toValues(patch), { where: { id } });
   }
+
 }

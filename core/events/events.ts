@@ -77,17 +77,28 @@ export class Events {
     return true;
   }
 
+  /**
+   * With the event's row locked, so two changes at once can't leave Redis and MySQL with different
+   * totals: Redis first (atomic, and the only place that knows the winners so far), then MySQL; if
+   * MySQL refuses, Redis gets the old total back.
+   */
   async setStock(id: string, count: number): Promise<EventSnapshot> {
-    await this.get(id);
-    const result = await this.scripts.setStock(id, count).catch(async (e) => {
-      if (!(e instanceof StockStateMissing)) throw e;
-      await this.load(id);
-      return this.scripts.setStock(id, count);
+    const done = await this.repo.withLocked(id, async (e, save) => {
+      const result = await this.scripts.setStock(id, count).catch(async (err) => {
+        if (!(err instanceof StockStateMissing)) throw err;
+        await this.mirror(e);
+        return this.scripts.setStock(id, count);
+      });
+      if (!result.ok) {
+        throw conflict('STOCK_BELOW_WINNERS', `${result.winners} people have already won; the stock can't be set below that`, { winners: result.winners });
+      }
+      await save({ totalStock: count }).catch(async (err) => {
+        await this.scripts.setStock(id, e.totalStock).catch(() => {});
+        throw err;
+      });
+      return true;
     });
-    if (!result.ok) {
-      throw conflict('STOCK_BELOW_WINNERS', `${result.winners} people have already won; the stock can't be set below that`, { winners: result.winners });
-    }
-    await this.repo.update(id, { totalStock: count });
+    if (!done) throw notFound('EVENT_NOT_FOUND', `there is no event "${id}"`);
     this.recent.delete(id);
     return this.snapshot(id);
   }
