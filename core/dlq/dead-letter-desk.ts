@@ -69,7 +69,8 @@ export class DeadLetterDesk {
       await this.producer.send({
         topic: this.topics.applications,
         acks: -1,
-        messages: sending.map((l) => ({ value: Buffer.from(l.value, 'utf8'), headers: { 'x-replayed-from': `${this.topics.deadLetters}/${l.id}` } })),
+        // Keyed by email like the API's own messages, so a replay lands on that person's partition.
+        messages: sending.map((l) => ({ key: l.email, value: Buffer.from(l.value, 'utf8'), headers: { 'x-replayed-from': `${this.topics.deadLetters}/${l.id}` } })),
       });
     } catch (e) {
       await this.replays.release(this.topics.deadLetters, sending.map((l) => l.id));
