@@ -66,13 +66,15 @@ try {
   const bigRun = strip(await terningRun(terning, redis, pool, o.stock, big));
   const apiPeakAfterBurstMb = Math.max(...terning.apis.map((a) => (a.sample(), a.peakRssMb)));
   const consumerPeakAfterBurstMb = Math.max(...terning.consumers.map((c) => (c.sample(), c.peakRssMb)));
+  const consumerPeaks = [consumerPeakAfterBurstMb];
   say(`  ${bigRun.load.throughputPerSecond}/s, p95 ${bigRun.load.latencyMs.p95} ms, all final ${bigRun.finalAfterLast202Ms} ms after the last 202`);
   const bigCeiling = refs.ceiling && strip(await referenceRun(refs.ceiling.url, big, contract));
   const bigNaive = refs.naive && strip(await referenceRun(refs.naive.url, big, contract, { pool, stock: o.stock }));
   loadAvg.big = loadavg();
 
-  say(`decider catch-up: the consumers stopped (SIGSTOP) during a burst of ${o.users}, then let go`);
+  say(`decider catch-up: no consumer during a burst of ${o.users}; new ones drain the backlog`);
   const backlogRun = strip(await terningRun(terning, redis, pool, o.stock, big, { backlog: true }));
+  consumerPeaks.push(...terning.consumers.map((c) => (c.sample(), c.peakRssMb)));
   say(`  ${backlogRun.decisionsPerSecond} decisions/s draining the backlog`);
   loadAvg.backlog = loadavg();
 
@@ -84,7 +86,7 @@ try {
   loadAvg.sustained = loadavg();
 
   const apiPeakMb = Math.max(...terning.apis.map((a) => (a.sample(), a.peakRssMb)));
-  const consumerPeakMb = Math.max(...terning.consumers.map((c) => (c.sample(), c.peakRssMb)));
+  const consumerPeakMb = Math.max(...consumerPeaks, ...terning.consumers.map((c) => (c.sample(), c.peakRssMb)));
   await terning.stop();
   await Promise.all(Object.values(refs).map((r) => r.proc.stop()));
 

@@ -61,10 +61,6 @@ export class Proc {
     return this.tail.join('\n');
   }
 
-  signal(sig: NodeJS.Signals) {
-    this.child.kill(sig);
-  }
-
   sample() {
     const m = memoryOf(this.pid);
     if (m) this.peakRssMb = Math.max(this.peakRssMb, m.peakMb, m.rssMb);

@@ -63,7 +63,7 @@ export interface TerningRun {
 }
 
 export interface TerningRunOptions {
-  /** Stops the consumers (SIGSTOP) during the load and lets them drain the backlog after: the decider's own speed. */
+  /** No consumer runs during the load; new ones start after it and drain the backlog: the decider's own speed. */
   backlog?: boolean;
   check?: boolean;
   settleMs?: number;
@@ -77,13 +77,9 @@ export async function terningRun(
   const tokens = mintTokens(t.config.jwt, benchEmails(eventId, usersFor(load)));
   const watch = new DecisionWatch(redis, t.config.redisPrefix, eventId);
   watch.start();
-  if (o.backlog) t.consumers.forEach((c) => c.signal('SIGSTOP'));
-  let result: JobResult;
-  try {
-    result = await runJob(job(load, t.urls.map(targetOf), `/api/events/${eventId}/apply`, tokens));
-  } finally {
-    if (o.backlog) t.consumers.forEach((c) => c.signal('SIGCONT'));
-  }
+  if (o.backlog) await t.stopConsumers();
+  const result = await runJob(job(load, t.urls.map(targetOf), `/api/events/${eventId}/apply`, tokens));
+  if (o.backlog) await t.startConsumers();
   const resumedAt = Date.now();
   const settled = await watch.settle(o.settleMs ?? 120_000);
   await watch.stop();

@@ -12,6 +12,9 @@ export interface Terning {
   urls: string[];
   apis: Proc[];
   consumers: Proc[];
+  /** Stops the consumers (they leave the group cleanly); startConsumers() brings new ones. */
+  stopConsumers(): Promise<void>;
+  startConsumers(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -51,8 +54,15 @@ export async function startTerning(o: TerningOptions): Promise<Terning> {
 
   const ports = await Promise.all(Array.from({ length: o.apis }, () => freePort()));
   const apis = ports.map((port, i) => new Proc(`api-${i + 1}`, ['bin/terning.js', 'server'], { ...env, PORT: String(port) }, profile(`api-${i + 1}`)));
-  const consumers = Array.from({ length: o.consumers }, (_, i) =>
-    new Proc(`consumer-${i + 1}`, ['bin/terning.js', 'consumer', '--no-emails'], env, profile(`consumer-${i + 1}`)));
+  let generation = 0;
+  const spawnConsumers = () => {
+    generation++;
+    return Array.from({ length: o.consumers }, (_, i) => {
+      const name = `consumer-${i + 1}${generation > 1 ? `-${generation}` : ''}`;
+      return new Proc(name, ['bin/terning.js', 'consumer', '--no-emails'], env, profile(name));
+    });
+  };
+  const consumers = spawnConsumers();
   const urls = ports.map((p) => `http://127.0.0.1:${p}`);
   let stopped: Promise<void> | undefined;
   const stop = () => (stopped ??= stopAll());
@@ -64,8 +74,7 @@ export async function startTerning(o: TerningOptions): Promise<Terning> {
     await admin.deleteGroups([config.kafka.groupId]).catch(() => {});
     await admin.disconnect();
   };
-  try {
-    await Promise.all(apis.map((p, i) => waitFor(p.name, httpReady(`${urls[i]}/api/event`), p)));
+  const groupJoined = async () => {
     const admin = kafka.admin();
     await admin.connect();
     try {
@@ -76,11 +85,24 @@ export async function startTerning(o: TerningOptions): Promise<Terning> {
     } finally {
       await admin.disconnect();
     }
+  };
+  try {
+    await Promise.all(apis.map((p, i) => waitFor(p.name, httpReady(`${urls[i]}/api/event`), p)));
+    await groupJoined();
   } catch (e) {
     await stop();
     throw e;
   }
-  return { config, urls, apis, consumers, stop };
+  return {
+    config, urls, apis, consumers, stop,
+    async stopConsumers() {
+      await Promise.all(consumers.map((c) => c.stop()));
+    },
+    async startConsumers() {
+      consumers.splice(0, consumers.length, ...spawnConsumers());
+      await groupJoined();
+    },
+  };
 }
 
 /** A fresh event through the admin API: created with its stock, then opened. */

@@ -11,6 +11,7 @@ import { Mailer } from '../core/email/mailer.ts';
 import { VerificationCodes } from '../core/auth/codes.ts';
 import { Tokens } from '../core/auth/tokens.ts';
 import { Applications } from '../core/applications.ts';
+import { admission } from './admission.ts';
 import { createApp } from './app.ts';
 import { Limits } from '../core/limits.ts';
 import { DecisionFeed } from '../core/decision-feed.ts';
@@ -30,6 +31,9 @@ export const DEFAULT_EVENT_NAME = "Terning's Final Gift";
  * kernel caps it at net.core.somaxconn.
  */
 const LISTEN_BACKLOG = 8_192;
+
+/** Requests the app works on at once; the rest of a herd waits its turn in order (server/admission.ts). */
+const CONCURRENCY = 512;
 
 /** The API process: start() listens, stop() drains requests, flushes Kafka and closes connections. */
 export class ApiServer {
@@ -105,7 +109,7 @@ export class ApiServer {
   }
 
   private async listen(app: Koa, port: number): Promise<string> {
-    const http = createServer(app.callback());
+    const http = createServer(admission(app.callback(), CONCURRENCY));
     http.keepAliveTimeout = 5_000;
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject);
