@@ -25,7 +25,7 @@ say(`preparing: ${o.apis} API(s), ${o.consumers} consumer(s), ${o.partitions} pa
 await ensureDatabase(o.mysqlUrl);
 migrate(o.mysqlUrl);
 const pool = createPool({ uri: o.mysqlUrl, connectionLimit: 4 });
-const terning = await startTerning({ apis: o.apis, consumers: o.consumers, partitions: o.partitions, mysqlUrl: o.mysqlUrl, cpuProfileDir: profileDir });
+const terning = await startTerning({ apis: o.apis, consumers: o.consumers, partitions: o.partitions, mysqlUrl: o.mysqlUrl, cpuProfileDir: profileDir, apiFlags: o.apiFlags });
 const redis = connectRedis(terning.config.redisUrl);
 const refs: { ceiling?: { url: string; proc: Proc }; naive?: { url: string; proc: Proc } } = {};
 const contract = terning.config.jwt;
@@ -69,6 +69,7 @@ try {
   const consumerPeaks = [consumerPeakAfterBurstMb];
   say(`  ${bigRun.load.throughputPerSecond}/s, p95 ${bigRun.load.latencyMs.p95} ms, all final ${bigRun.finalAfterLast202Ms} ms after the last 202`);
   const bigCeiling = refs.ceiling && strip(await referenceRun(refs.ceiling.url, big, contract));
+  const ceilingPeakAfterBurstMb = refs.ceiling ? (refs.ceiling.proc.sample(), refs.ceiling.proc.peakRssMb) : undefined;
   const bigNaive = refs.naive && strip(await referenceRun(refs.naive.url, big, contract, { pool, stock: o.stock }));
   loadAvg.big = loadavg();
 
@@ -116,7 +117,7 @@ try {
     big: { terning: bigRun, ceiling: bigCeiling, naive: bigNaive },
     backlog: backlogRun,
     sustained: { terning: sTerning, ceiling: sCeiling, naive: sNaive },
-    memory: { apiPeakAfterBurstMb, consumerPeakAfterBurstMb, apiPeakMb, consumerPeakMb },
+    memory: { apiPeakAfterBurstMb, consumerPeakAfterBurstMb, apiPeakMb, consumerPeakMb, ceilingPeakAfterBurstMb },
     targets, profiles,
   };
   const files = writeResults(results, o.out, stamp);

@@ -5,7 +5,7 @@ import { createLogger } from '../core/log.ts';
 import { createKafka, ensureTopics } from '../core/kafka/client.ts';
 import { Proc, freePort, httpReady, waitFor } from './processes.ts';
 
-export interface TerningOptions { apis: number; consumers: number; partitions: number; mysqlUrl: string; cpuProfileDir?: string }
+export interface TerningOptions { apis: number; consumers: number; partitions: number; mysqlUrl: string; cpuProfileDir?: string; apiFlags?: string[] }
 
 export interface Terning {
   config: Config;
@@ -53,7 +53,7 @@ export async function startTerning(o: TerningOptions): Promise<Terning> {
   const profile = (name: string) => (o.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfileDir}`, `--cpu-prof-name=${name}.cpuprofile`] : []);
 
   const ports = await Promise.all(Array.from({ length: o.apis }, () => freePort()));
-  const apis = ports.map((port, i) => new Proc(`api-${i + 1}`, ['bin/terning.js', 'server'], { ...env, PORT: String(port) }, profile(`api-${i + 1}`)));
+  const apis = ports.map((port, i) => new Proc(`api-${i + 1}`, ['bin/terning.js', 'server'], { ...env, PORT: String(port) }, [...(o.apiFlags ?? []), ...profile(`api-${i + 1}`)]));
   let generation = 0;
   const spawnConsumers = () => {
     generation++;
