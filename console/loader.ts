@@ -22,7 +22,8 @@ export interface WatchSettings {
 }
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** A pause that never keeps the process alive on its own (a quit console must exit at once). */
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
 /**
  * All of `terning watch`'s I/O: the admin API for the event, and Redis, MySQL and Kafka directly for
@@ -79,11 +80,20 @@ export class ConsoleLoader {
     this.every(async () => this.update({ now: Date.now() }));
   }
 
+  /** Every source read once (for `terning watch --json`): what the console would show now. */
+  async readOnce(): Promise<ConsoleData> {
+    await this.withTimeout(this.redis.connect()).catch(() => {});
+    await this.readEvent();
+    await Promise.all([this.readRedis(), this.readMysql(), this.readKafka()]);
+    return { ...this.data, now: Date.now() };
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     for (const t of this.timers) clearTimeout(t);
     this.redis.disconnect();
-    await Promise.allSettled([this.admin?.disconnect(), this.sequelize.close()]);
+    // Closing waits for reads in flight; a quit doesn't wait longer than a second for them.
+    await Promise.race([Promise.allSettled([this.admin?.disconnect(), this.sequelize.close()]), sleep(1_000)]);
   }
 
   open(): Promise<void> {
@@ -217,7 +227,7 @@ export class ConsoleLoader {
     let timer: NodeJS.Timeout | undefined;
     return Promise.race([
       p,
-      new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`no answer in ${this.timeout} ms`)), this.timeout); }),
+      new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`no answer in ${this.timeout} ms`)), this.timeout).unref(); }),
     ]).finally(() => clearTimeout(timer));
   }
 

@@ -21,20 +21,28 @@ export function watchCommand(): Command {
       'Examples:',
       '  terning watch',
       '  terning watch --event spring-sale --config ops/terning.config.json',
+      '  terning watch --json    # one reading of everything, for scripts (no terminal needed)',
     ].join('\n'))
     .action(async (o: WatchOptions) => {
-      if (!process.stdin.isTTY || !process.stdout.isTTY) {
-        throw new UserError('terning watch needs a terminal; for scripts use `terning event show --json`', EXIT.usage);
-      }
-      // Ink, React and the clients load only here: the other commands start without them.
-      const [{ createElement }, { render }, { ConsoleLoader }, { WatchApp }] = await Promise.all([
-        import('react'), import('ink'), import('../../console/loader.ts'), import('../../console/WatchApp.tsx'),
-      ]);
       const s = resolveSettings({ config: o.config, mysqlUrl: o.mysqlUrl, redisUrl: o.redisUrl, kafkaBrokers: o.kafkaBrokers });
-      const loader = new ConsoleLoader({
+      const settings = {
         target: target(o), eventId: o.event ?? null, defaultEventId: s.defaultEventId,
         mysqlUrl: s.mysqlUrl, redisUrl: s.redisUrl, kafka: s.kafka,
-      });
+      };
+      if (!o.json && (!process.stdin.isTTY || !process.stdout.isTTY)) {
+        throw new UserError('terning watch needs a terminal; for scripts use `terning watch --json`', EXIT.usage);
+      }
+      // Ink, React and the clients load only here: the other commands start without them.
+      const { ConsoleLoader } = await import('../../console/loader.ts');
+      const loader = new ConsoleLoader(settings);
+      if (o.json) {
+        try {
+          return console.log(JSON.stringify(await loader.readOnce(), null, 2));
+        } finally {
+          await loader.stop();
+        }
+      }
+      const [{ createElement }, { render }, { WatchApp }] = await Promise.all([import('react'), import('ink'), import('../../console/WatchApp.tsx')]);
       loader.start();
       const app = render(createElement(WatchApp, { source: loader }));
       try {
@@ -42,5 +50,7 @@ export function watchCommand(): Command {
       } finally {
         await loader.stop();
       }
+      // A client library still retrying a dead service (a connect in flight) must not hold a quit console open.
+      setTimeout(() => process.exit(0), 1_000).unref();
     });
 }
