@@ -119,3 +119,31 @@ test.serial('a command reaches the server named in the config file', async (t) =
   const broken = await t.throwsAsync(terning('stock', 'show', '--config', file(d, '{'), '--event', eventId), { instanceOf: UserError });
   t.is(broken!.exitCode, EXIT.usage);
 });
+
+test('every operator command has help with examples', async (t) => {
+  const { buildProgram } = await import('../cli/main.ts');
+  const commands = [
+    ['event', 'create'], ['event', 'list'], ['event', 'show'], ['event', 'open'], ['event', 'close'], ['stock', 'set'], ['stock', 'show'],
+    ['watch'], ['dlq', 'list'], ['dlq', 'replay'], ['export', 'winners'], ['audit'],
+  ];
+  for (const path of commands) {
+    let out = '';
+    const program = buildProgram();
+    const quiet = (c: typeof program) => {
+      c.exitOverride().configureOutput({ writeOut: (s) => { out += s; }, writeErr: () => {} });
+      c.commands.forEach(quiet);
+    };
+    quiet(program);
+    const e = await t.throwsAsync(program.parseAsync(['node', 'terning', ...path, '--help']));
+    t.is((e as { exitCode?: number }).exitCode, 0, path.join(' '));
+    t.regex(out, /Examples:\n {2}terning /, path.join(' '));
+    t.regex(out, /--config <file>/, `${path.join(' ')} takes a config file`);
+  }
+});
+
+test('event create --stock must be a whole number', async (t) => {
+  for (const v of ['ten', '-1', '1.5']) {
+    const e = await t.throwsAsync(terning('event', 'create', 'x-event', '--name', 'x', '--stock', v, '--url', 'http://127.0.0.1:9'));
+    t.regex(e!.message, /the stock is a whole number/, v);
+  }
+});

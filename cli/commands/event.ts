@@ -13,8 +13,10 @@ const time = (v: string) => {
 export function eventCommand(): Command {
   const cmd = new Command('event').description('create, show, open and close events');
   withTarget(cmd.command('show')).description('show an event with its live counts')
+    .addHelpText('after', '\nExamples:\n  terning event show\n  terning event show --event spring-sale --json')
     .action(async (o: TargetOptions) => printEvent(await adminCall<EventSnapshot>(target(o), 'GET', eventPath(o, '')), o.json));
   withTarget(cmd.command('list')).description('list the events')
+    .addHelpText('after', '\nExamples:\n  terning event list\n  terning event list --json --config ops/terning.config.json')
     .action(async (o: TargetOptions) => {
       const { events } = await adminCall<{ events: EventSnapshot[] }>(target(o), 'GET', '/api/admin/events');
       if (o.json) return console.log(JSON.stringify(events, null, 2));
@@ -23,7 +25,11 @@ export function eventCommand(): Command {
   withTarget(cmd.command('create').argument('<id>', 'lower-case letters, digits and dashes'))
     .description('create an event in draft')
     .requiredOption('--name <name>', 'what participants see')
-    .option('--stock <n>', 'the total stock', (v) => Number(v), 0)
+    .option('--stock <n>', 'the total stock', (v) => {
+      if (!/^\d+$/.test(v)) throw new InvalidArgumentError('the stock is a whole number, 0 or more');
+      return Number(v);
+    }, 0)
+    .addHelpText('after', '\nExamples:\n  terning event create spring-sale --name "Spring gift" --stock 500')
     .action(async (id: string, o: TargetOptions & { name: string; stock: number }) => {
       printEvent(await adminCall<EventSnapshot>(target(o), 'POST', '/api/admin/events', { id, name: o.name, totalStock: o.stock }), o.json);
     });

@@ -19,6 +19,7 @@ export function stockCommand(): Command {
     });
   withTarget(cmd.command('show'))
     .description('show the total and remaining stock')
+    .addHelpText('after', '\nExamples:\n  terning stock show\n  terning stock show --event spring-sale --json')
     .action(async (o: TargetOptions) => {
       printEvent(await adminCall<EventSnapshot>(target(o), 'GET', eventPath(o, '')), o.json);
     });
