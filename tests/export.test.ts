@@ -13,6 +13,8 @@ import { terning } from './support/cli.ts';
 import { UserError, EXIT } from '../cli/errors.ts';
 import { Writable } from 'node:stream';
 import { exportWinners } from '../core/export/winners.ts';
+import { requireTools } from '../infra/tools.ts';
+import { until } from './support/wait.ts';
 
 const config = loadConfig();
 const WINNERS = 3000;
@@ -167,4 +169,25 @@ test('a slow reader slows the query down: rows are not read ahead of what is wri
   release();
   t.deepEqual(await exported, { rows: WINNERS, total: WINNERS });
   t.is(written, expected.ndjson());
+});
+
+test('on a terminal, a progress bar on stderr (a real one: tmux)', async (t) => {
+  const { tmux } = await requireTools('the export test', [{ bin: 'tmux', pkg: 'tmux' }], () => {});
+  const socket = `terning-export-${rand()}`;
+  const out = join(dir, 'tty.csv');
+  const command = `env MYSQL_URL=${config.mysqlUrl} ${process.execPath} bin/terning.js export winners --event ${eventId} --out ${out}; echo "export exited with $?"; sleep 600`;
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  await promisify(execFile)(tmux!, ['-L', socket, 'new-session', '-d', '-s', 'x', '-x', '120', '-y', '10', '-c', root, command]);
+  try {
+    const screen = await until('the export to finish', async () => {
+      const s = (await promisify(execFile)(tmux!, ['-L', socket, 'capture-pane', '-p', '-t', 'x'])).stdout;
+      return /export exited with \d+/.test(s) ? s : undefined;
+    }, 60_000, 200);
+    t.regex(screen, new RegExp(`exporting ${eventId} \\[█{30}\\] 100%  ${WINNERS}/${WINNERS}`));
+    t.regex(screen, new RegExp(`exported ${WINNERS} winners of ${eventId} to ${out}`));
+    t.regex(screen, /export exited with 0/);
+    t.is(readFileSync(out, 'utf8'), expected.csv(), 'the bar went to stderr, not into the file');
+  } finally {
+    await promisify(execFile)(tmux!, ['-L', socket, 'kill-server']).catch(() => {});
+  }
 });
