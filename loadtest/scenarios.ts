@@ -79,8 +79,8 @@ export async function terningRun(
   watch.start();
   if (o.backlog) await t.stopConsumers();
   const result = await runJob(job(load, t.urls.map(targetOf), `/api/events/${eventId}/apply`, tokens));
-  if (o.backlog) await t.startConsumers();
   const resumedAt = Date.now();
+  if (o.backlog) await t.startConsumers();
   const settled = await watch.settle(o.settleMs ?? 120_000);
   await watch.stop();
   const load_ = summarize(result);
