@@ -116,3 +116,23 @@ test.serial('the decider restores a wiped event from MySQL: a redelivered winner
   t.true(report.clean, describeReport(report).join('\n'));
   t.true(newcomers.every((e) => after.find((r) => r.email === e)!.ticket > 3), 'new tickets follow the restored sequence');
 });
+
+test.serial('with the decider stopped, applicants waiting in Kafka are pending, not stuck, and the lag is reported', async (t) => {
+  const eventId = await newEvent(sys, 2);
+  await sys.consumer!.stop();
+  try {
+    const waiting = [randomEmail('wait'), randomEmail('wait')];
+    for (const e of waiting) t.is((await apply(eventId, e)).status, 202);
+    const stuck = randomEmail('stuck');
+    await stores.redis.hset(stores.scripts.keys(eventId).applicants, stuck, `9|${Date.now()}`);
+    const { report } = (await reconcile(sys.config, stores, kafka(), eventId))!;
+    t.is(report.pending, 2);
+    t.deepEqual(report.stuck, [{ email: stuck, ticket: 9 }]);
+    t.true(report.lag.reduce((n, p) => n + p.lag, 0) >= 2);
+    t.is(report.maxTicket, 2, 'the highest ticket waiting in Kafka is known');
+    t.false(report.clean);
+  } finally {
+    sys.consumer = new ConsumerProcess(sys.config, { sendEmails: false, retryBaseMs: 50 }, testLog());
+    await sys.consumer.start();
+  }
+});

@@ -69,6 +69,7 @@ export async function readBacklog(kafka: Kafka, topic: string, groupId: string, 
       }).catch(reject);
     }).finally(() => clearTimeout(timer));
   } finally {
+    await consumer.stop().catch(() => {});
     await consumer.disconnect();
   }
   return backlog;
