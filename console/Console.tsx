@@ -42,7 +42,9 @@ export function Console({ data, onOpen, onClose, onQuit }: ConsoleProps) {
     else if (input === 'c') setAsking('close');
   });
 
-  const { event: ev, kafka, outbox, redis } = data;
+  const { event: ev, kafka, mysql, redis } = data;
+  const outbox = mysql.value?.outbox;
+  const waiting = kafka.value && mysql.value ? Math.max(0, kafka.value.deadLetters - mysql.value.replayedDeadLetters) : null;
   const e = ev.value;
   const eventLabel = e?.id ?? data.eventId ?? 'the default event';
   const lag = kafka.value?.lag ?? [];
@@ -69,18 +71,18 @@ export function Console({ data, onOpen, onClose, onQuit }: ConsoleProps) {
         <Stale {...kafka} />
       </Row>
       <Row label="Dead letters">
-        <Text color={kafka.value && kafka.value.deadLetters > 0 ? 'red' : undefined}>{kafka.value === null ? '-' : num(kafka.value.deadLetters)}</Text>
+        <Text color={waiting ? 'red' : undefined}>{kafka.value === null ? '-' : `${num(kafka.value.deadLetters)}${mysql.value ? `   replayed ${num(mysql.value.replayedDeadLetters)}   waiting ${num(waiting!)}` : ''}`}</Text>
         <Stale {...kafka} />
       </Row>
       <Row label="Emails">
-        <Text>{outbox.value === null ? '-' : `sent ${num(outbox.value.sent)}   queued ${num(outbox.value.queued)}   failed ${num(outbox.value.failed)}`}</Text>
-        <Stale {...outbox} />
+        <Text>{outbox === undefined ? '-' : `sent ${num(outbox.sent)}   queued ${num(outbox.queued)}   failed ${num(outbox.failed)}`}</Text>
+        <Stale {...mysql} />
       </Row>
       <Row label="Health">
         <HealthLine services={[
           { name: 'API', reading: data.api, detail: data.api.value ? `${data.api.value.latencyMs} ms` : undefined },
           { name: 'Redis', reading: redis, detail: redis.value ? `${redis.value.pingMs} ms` : undefined },
-          { name: 'MySQL', reading: outbox },
+          { name: 'MySQL', reading: mysql },
           { name: 'Kafka', reading: kafka },
         ]} />
       </Row>

@@ -5,6 +5,7 @@ import '../core/kafka/quiet-warnings.ts';
 import type { EventSnapshot } from '../core/events/events.ts';
 import { createSequelize } from '../core/db/sequelize.ts';
 import { OutboxRepo } from '../core/db/outbox-repo.ts';
+import { ReplayLog } from '../core/dlq/replay-log.ts';
 import { adminCall, type AdminTarget } from '../cli/admin-client.ts';
 import { UserError, EXIT } from '../cli/errors.ts';
 import { emptyConsole, pushRate, clock, type ConsoleData, type KafkaReading, type Reading } from './model.ts';
@@ -40,6 +41,7 @@ export class ConsoleLoader {
   private redisError = 'not connected yet';
   private readonly sequelize: Sequelize;
   private readonly outbox: OutboxRepo;
+  private readonly replays: ReplayLog;
   private readonly kafka: Kafka;
   private admin: Admin | null = null;
   private readonly inflight = new Map<string, Promise<unknown>>();
@@ -56,6 +58,7 @@ export class ConsoleLoader {
     this.redis.on('error', (e) => { this.redisError = message(e); });
     this.sequelize = createSequelize(s.mysqlUrl, { pool: 1 });
     this.outbox = new OutboxRepo(this.sequelize);
+    this.replays = new ReplayLog(this.sequelize);
     this.kafka = new Kafka({
       clientId: 'terning-watch', brokers: s.kafka.brokers, connectionTimeout: 1_000, requestTimeout: this.timeout,
       retry: { retries: 0 }, logLevel: logLevel.NOTHING,
@@ -135,7 +138,7 @@ export class ConsoleLoader {
    * A read that outlives its timeout is waited for again, never doubled: two reads at once would
    * share (and one could close) the same connection.
    */
-  private async read<K extends 'kafka' | 'outbox' | 'redis'>(key: K, get: () => Promise<NonNullable<ConsoleData[K]['value']>>): Promise<void> {
+  private async read<K extends 'kafka' | 'mysql' | 'redis'>(key: K, get: () => Promise<NonNullable<ConsoleData[K]['value']>>): Promise<void> {
     let pending = this.inflight.get(key) as Promise<NonNullable<ConsoleData[K]['value']>> | undefined;
     if (!pending) {
       pending = get().finally(() => this.inflight.delete(key));
@@ -192,7 +195,10 @@ export class ConsoleLoader {
 
   private readMysql(): Promise<void> {
     const eventId = this.data.event.value?.id ?? this.s.eventId ?? this.s.defaultEventId;
-    return this.read('outbox', () => this.outbox.counts(eventId));
+    return this.read('mysql', async () => ({
+      outbox: await this.outbox.counts(eventId),
+      replayedDeadLetters: await this.replays.count(this.s.kafka.deadLetterTopic),
+    }));
   }
 
   private readKafka(): Promise<void> {
@@ -204,14 +210,16 @@ export class ConsoleLoader {
           this.admin = admin;
         }
         const { applicationsTopic: topic, deadLetterTopic, groupId } = this.s.kafka;
-        // One after the other: kafkajs's admin refreshes its metadata per call, and concurrent refreshes collide.
-        const ends = await this.admin.fetchTopicOffsets(topic);
-        const [committed] = await this.admin.fetchOffsets({ groupId, topics: [topic] });
+        // One after the other: kafkajs's admin refreshes its metadata per call, and concurrent refreshes
+        // collide (as does a group's offsets asked for first). The group's offsets before the topic's
+        // ends: ends read after them are never behind them.
         const dlq = await this.admin.fetchTopicOffsets(deadLetterTopic);
+        const [committed] = await this.admin.fetchOffsets({ groupId, topics: [topic] });
+        const ends = await this.admin.fetchTopicOffsets(topic);
         const done = new Map((committed?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
         const lag = ends.map((p) => {
           const at = done.get(p.partition) ?? -1n;
-          return { partition: p.partition, lag: Number(BigInt(p.high) - (at < 0n ? BigInt(p.low) : at)) };
+          return { partition: p.partition, lag: Math.max(0, Number(BigInt(p.high) - (at < 0n ? BigInt(p.low) : at))) };
         }).sort((a, b) => a.partition - b.partition);
         return { lag, deadLetters: dlq.reduce((n, p) => n + Number(BigInt(p.high) - BigInt(p.low)), 0) };
       } catch (e) {

@@ -16,6 +16,9 @@ export interface PartitionLag { partition: number; lag: number }
 
 export interface KafkaReading { lag: PartitionLag[]; deadLetters: number }
 
+/** What MySQL tells the console: the event's winner emails, and how many dead letters went back. */
+export interface MysqlReading { outbox: OutboxCounts; replayedDeadLetters: number }
+
 /** Everything `terning watch` shows; the components render it and never fetch. */
 export interface ConsoleData {
   /** The event asked for (--event), or null for the server's default event. */
@@ -27,7 +30,7 @@ export interface ConsoleData {
   /** Per-second rates, oldest first, one sample per reading of the event. */
   rates: { applications: number[]; decisions: number[] };
   kafka: Reading<KafkaReading>;
-  outbox: Reading<OutboxCounts>;
+  mysql: Reading<MysqlReading>;
   redis: Reading<{ pingMs: number }>;
   /** The result of the last open or close from the console. */
   notice: { text: string; ok: boolean } | null;
@@ -40,7 +43,7 @@ export const emptyConsole = (eventId: string | null, now = Date.now()): ConsoleD
   event: nothingYet(),
   rates: { applications: [], decisions: [] },
   kafka: nothingYet(),
-  outbox: nothingYet(),
+  mysql: nothingYet(),
   redis: nothingYet(),
   notice: null,
 });

@@ -72,14 +72,14 @@ test.serial('watch --json: one reading of every source; a dead one is named whil
   const watchArgs = () => [...baseArgs(), '--config', config];
   const live = await terningJson('watch', '--event', eventId, ...watchArgs());
   t.like(live, { eventId, api: { error: null }, event: { error: null, value: { id: eventId, totalStock: 4, remainingStock: 4, state: 'open' } } });
-  t.like(live, { redis: { error: null }, outbox: { error: null, value: { sent: 0, queued: 0, failed: 0 } }, kafka: { error: null, value: { deadLetters: 0 } } });
+  t.like(live, { redis: { error: null }, mysql: { error: null, value: { outbox: { sent: 0, queued: 0, failed: 0 }, replayedDeadLetters: 0 } }, kafka: { error: null, value: { deadLetters: 0 } } });
   t.deepEqual(live.kafka.value.lag, [{ partition: 0, lag: 0 }]);
 
   const closed = await freePort();
   const down = await terningJson('watch', '--event', eventId, ...watchArgs(), '--redis-url', `redis://127.0.0.1:${closed}`, '--kafka-brokers', `127.0.0.1:${closed}`);
   t.regex(down.redis.error, /ECONNREFUSED|no answer|not connected/);
   t.truthy(down.kafka.error);
-  t.like(down, { api: { error: null }, outbox: { error: null }, event: { error: null, value: { id: eventId } } });
+  t.like(down, { api: { error: null }, mysql: { error: null }, event: { error: null, value: { id: eventId } } });
 
   const unknown = await terningJson('watch', '--event', 'no-such-event', ...watchArgs());
   t.like(unknown, { api: { error: null }, event: { value: null } });
@@ -122,7 +122,7 @@ test.serial('terning watch in a real terminal: live numbers, open with a confirm
     /State\s+SCHEDULED · opens in 00:(59|60):\d\d/,
     /Stock\s+█{30}\s+5 of 5 left/,
     /Consumer lag\s+p0 0/,
-    /Dead letters\s+0/,
+    /Dead letters\s+0   replayed 0   waiting 0/,
     /Emails\s+sent 0\s+queued 0\s+failed 0/,
     /Health\s+API ok \d+ ms\s+Redis ok \d+ ms\s+MySQL ok\s+Kafka ok/,
     /\[o\] open\s+\[c\] close\s+\[q\] quit/,

@@ -20,6 +20,11 @@ export class ReplayLog {
     }]));
   }
 
+  async count(topic: string): Promise<number> {
+    const [row] = await this.sequelize.query<{ n: string | number }>('SELECT COUNT(*) AS n FROM dlq_replays WHERE topic = ?', { replacements: [topic], type: QueryTypes.SELECT });
+    return Number(row?.n ?? 0);
+  }
+
   /** Claims the dead letters not claimed yet; returns the ids this call got. */
   async claim(topic: string, letters: { id: string; eventId: string | null }[], actor: string): Promise<string[]> {
     const now = sqlTime(Date.now());
