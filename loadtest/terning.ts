@@ -55,14 +55,16 @@ export async function startTerning(o: TerningOptions): Promise<Terning> {
   const ports = await Promise.all(Array.from({ length: o.apis }, () => freePort()));
   const apis = ports.map((port, i) => new Proc(`api-${i + 1}`, ['bin/terning.js', 'server'], { ...env, PORT: String(port) }, [...(o.apiFlags ?? []), ...profile(`api-${i + 1}`)]));
   let generation = 0;
-  const spawnConsumers = () => {
+  // Each consumer serves /metrics on a port of its own.
+  const spawnConsumers = async () => {
     generation++;
-    return Array.from({ length: o.consumers }, (_, i) => {
+    const metricsPorts = await Promise.all(Array.from({ length: o.consumers }, () => freePort()));
+    return metricsPorts.map((metricsPort, i) => {
       const name = `consumer-${i + 1}${generation > 1 ? `-${generation}` : ''}`;
-      return new Proc(name, ['bin/terning.js', 'consumer', '--no-emails'], env, profile(name));
+      return new Proc(name, ['bin/terning.js', 'consumer', '--no-emails'], { ...env, METRICS_PORT: String(metricsPort) }, profile(name));
     });
   };
-  const consumers = spawnConsumers();
+  const consumers = await spawnConsumers();
   const urls = ports.map((p) => `http://127.0.0.1:${p}`);
   let stopped: Promise<void> | undefined;
   const stop = () => (stopped ??= stopAll());
@@ -99,7 +101,7 @@ export async function startTerning(o: TerningOptions): Promise<Terning> {
       await Promise.all(consumers.map((c) => c.stop()));
     },
     async startConsumers() {
-      consumers.splice(0, consumers.length, ...spawnConsumers());
+      consumers.splice(0, consumers.length, ...(await spawnConsumers()));
       await groupJoined();
     },
   };
