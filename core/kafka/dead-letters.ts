@@ -28,8 +28,11 @@ export function toDeadLetter(m: KafkaMessage, source: { topic: string; partition
 
 const header = (m: KafkaMessage, name: string) => m.headers?.[name]?.toString() ?? '';
 
-/** Reads the whole dead-letter topic, from the start to its end as it is now. */
-export async function listDeadLetters(kafka: Kafka, topic: string): Promise<DeadLetter[]> {
+/**
+ * Reads the whole dead-letter topic, from the start to its end as it is now, with a reader group of its
+ * own that is deleted afterwards; gives up after timeoutMs rather than hang on a broker that stalls.
+ */
+export async function listDeadLetters(kafka: Kafka, topic: string, timeoutMs = 30_000): Promise<DeadLetter[]> {
   const admin = kafka.admin();
   await admin.connect();
   const ends = await admin.fetchTopicOffsets(topic).finally(() => admin.disconnect());
@@ -37,11 +40,14 @@ export async function listDeadLetters(kafka: Kafka, topic: string): Promise<Dead
   if (wanted.length === 0) return [];
   const remaining = new Map(wanted.map((p) => [p.partition, BigInt(p.high)]));
   const out: DeadLetter[] = [];
-  const consumer = kafka.consumer({ groupId: `terning-dlq-reader-${randomUUID()}` });
+  const groupId = `terning-dlq-reader-${randomUUID()}`;
+  const consumer = kafka.consumer({ groupId });
   await consumer.connect();
+  let timer: NodeJS.Timeout | undefined;
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
+      timer = setTimeout(() => reject(new Error(`the dead-letter topic was not read to its end within ${timeoutMs} ms`)), timeoutMs);
       consumer.run({
         autoCommit: false,
         eachMessage: async ({ partition, message }) => {
@@ -62,7 +68,10 @@ export async function listDeadLetters(kafka: Kafka, topic: string): Promise<Dead
       }).catch(reject);
     });
   } finally {
+    clearTimeout(timer);
     await consumer.disconnect();
+    const cleanup = kafka.admin();
+    await cleanup.connect().then(() => cleanup.deleteGroups([groupId])).catch(() => {}).finally(() => cleanup.disconnect());
   }
   return out.sort((a, b) => a.failedAt.localeCompare(b.failedAt));
 }
