@@ -74,8 +74,10 @@ export async function reportEvent(deps: { redis: Redis; prefix: string; sequeliz
     const again = await deps.redis.hmget(k.decisions, ...mysqlOnly);
     mysqlOnly = mysqlOnly.filter((_, i) => again[i] === null);
   }
+  // Decision and ticket; not the time, which a DATETIME column without milliseconds would round.
+  const sameDecision = (a: string, b: string) => a.split('|').slice(0, 2).join('|') === b.split('|').slice(0, 2).join('|');
   const differing = [...stored.values()]
-    .filter((d) => redis.decisions.has(d.email) && redis.decisions.get(d.email) !== value(d))
+    .filter((d) => redis.decisions.has(d.email) && !sameDecision(redis.decisions.get(d.email)!, value(d)))
     .map((d) => ({ email: d.email, redis: redis.decisions.get(d.email)!, mysql: value(d) }));
 
   const undecided = [...redis.applicants.entries()].filter(([email]) => !redis.decisions.has(email) && !stored.has(email));
