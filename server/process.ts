@@ -1,6 +1,5 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Producer } from 'kafkajs';
 import type { Config } from '../core/config.ts';
 import { createLogger, type Logger } from '../core/log.ts';
 import { openStores, type Stores } from '../core/stores.ts';
@@ -39,12 +38,10 @@ const CONCURRENCY = 512;
 export class ApiServer {
   private servers: Server[] = [];
   private stores?: Stores;
-  private producer?: Producer;
   private batcher?: GroupCommitProducer;
   private applicationsProducer?: RenewingProducer;
   private mailer?: Mailer;
   private feed?: DecisionFeed;
-  private producerConnected = false;
   readonly metrics = new Metrics('terning-server');
   readonly log: Logger;
 
@@ -56,12 +53,9 @@ export class ApiServer {
     const { config, log } = this;
     this.stores = openStores(config);
     const kafka = createKafka({ ...config.kafka, log });
-    this.producer = kafka.producer(producerConfig);
-    this.producer.on(this.producer.events.CONNECT, () => { this.producerConnected = true; });
-    this.producer.on(this.producer.events.DISCONNECT, () => { this.producerConnected = false; });
-    await this.producer.connect();
     const { metrics } = this;
-    // Applications go through a producer of their own that is renewed after a failed send (see there).
+    // Applications (and replayed dead letters) go through a producer that is renewed after a failed
+    // send (see there).
     this.applicationsProducer = new RenewingProducer(() => kafka.producer(producerConfig), log);
     await this.applicationsProducer.connect();
     this.batcher = new GroupCommitProducer(this.applicationsProducer, config.kafka.applicationsTopic, {
@@ -77,7 +71,7 @@ export class ApiServer {
     this.feed = new DecisionFeed(this.stores.redis, config.redisPrefix, log);
     const { redis, sequelize } = this.stores;
     const audit = new AuditLog(sequelize);
-    const deadLetters = new DeadLetterDesk(kafka, this.producer, new ReplayLog(sequelize), audit, {
+    const deadLetters = new DeadLetterDesk(kafka, this.applicationsProducer, new ReplayLog(sequelize), audit, {
       applications: config.kafka.applicationsTopic, deadLetters: config.kafka.deadLetterTopic,
     });
     const deps = {
@@ -90,7 +84,7 @@ export class ApiServer {
         redis: () => redis.ping(),
         mysql: () => sequelize.query('SELECT 1'),
         kafka: async () => {
-          if (!this.producerConnected) throw new Error('the producer is not connected');
+          if (!this.applicationsProducer?.connected) throw new Error('the producer is not connected');
         },
       }),
       events: this.stores.events,
@@ -129,7 +123,6 @@ export class ApiServer {
     }));
     await this.batcher?.flush();
     await this.applicationsProducer?.disconnect();
-    await this.producer?.disconnect().catch(() => {});
     this.mailer?.close();
     await this.stores?.close();
     this.log.info('api stopped');

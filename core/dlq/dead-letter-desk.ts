@@ -37,7 +37,7 @@ function describe(l: DeadLetter): Pick<DeadLetterView, 'eventId' | 'email' | 'un
 export class DeadLetterDesk {
   constructor(
     private readonly kafka: Kafka,
-    private readonly producer: Producer,
+    private readonly producer: Pick<Producer, 'send'>,
     private readonly replays: ReplayLog,
     private readonly audit: AuditLog,
     private readonly topics: { applications: string; deadLetters: string },

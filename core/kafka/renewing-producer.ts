@@ -11,13 +11,27 @@ import type { Logger } from '../log.ts';
  * new id and starts its sequences at 0, so nothing it sends can be mistaken for what came before.
  */
 export class RenewingProducer {
-  private current: Producer;
-  private ready: Promise<void>;
+  private current!: Producer;
+  private ready!: Promise<void>;
+  private isConnected = false;
   renewals = 0;
 
   constructor(private readonly create: () => Producer, private readonly log: Logger) {
-    this.current = create();
-    this.ready = this.current.connect();
+    this.start();
+  }
+
+  /** Whether the producer in use holds a connection to the cluster (for readiness). */
+  get connected(): boolean {
+    return this.isConnected;
+  }
+
+  private start(): void {
+    const p = this.create();
+    this.current = p;
+    this.isConnected = false;
+    p.on(p.events.CONNECT, () => { if (p === this.current) this.isConnected = true; });
+    p.on(p.events.DISCONNECT, () => { if (p === this.current) this.isConnected = false; });
+    this.ready = p.connect();
     this.ready.catch(() => {});
   }
 
@@ -42,9 +56,7 @@ export class RenewingProducer {
 
   private renew(): void {
     const old = this.current;
-    this.current = this.create();
-    this.ready = this.current.connect();
-    this.ready.catch(() => {});
+    this.start();
     this.renewals++;
     this.log.warn({ renewals: this.renewals }, 'a send failed: the applications producer is replaced by a new one (new producer id)');
     void old.disconnect().catch(() => {});
