@@ -12,7 +12,7 @@ function niceMax(v: number): number {
 export function lineChart(o: { title: string; xLabel: string; yLabel: string; series: Series[]; width?: number; height?: number }): string {
   const W = o.width ?? 760;
   const H = o.height ?? 300;
-  const m = { l: 64, r: 16, t: 36, b: 44 };
+  const m = { l: 64, r: 16, t: 52, b: 44 };
   const all = o.series.flatMap((s) => s.points);
   const xMax = niceMax(Math.max(...all.map((p) => p[0]), 0));
   const yMax = niceMax(Math.max(...all.map((p) => p[1]), 0));
@@ -23,7 +23,7 @@ export function lineChart(o: { title: string; xLabel: string; yLabel: string; se
   const grid = ticks(yMax).map((v) => `<line x1="${m.l}" x2="${W - m.r}" y1="${y(v)}" y2="${y(v)}" stroke="#eee"/><text x="${m.l - 6}" y="${y(v) + 4}" text-anchor="end">${fmt(v)}</text>`).join('')
     + ticks(xMax).map((v) => `<text x="${x(v)}" y="${H - m.b + 16}" text-anchor="middle">${fmt(v)}</text>`).join('');
   const lines = o.series.map((s) => `<polyline fill="none" stroke="${s.color}" stroke-width="1.8" points="${s.points.map(([a, b]) => `${x(a).toFixed(1)},${y(b).toFixed(1)}`).join(' ')}"/>`).join('');
-  const legend = o.series.map((s, i) => `<rect x="${m.l + 10 + i * 150}" y="${m.t - 22}" width="12" height="4" fill="${s.color}"/><text x="${m.l + 26 + i * 150}" y="${m.t - 16}">${esc(s.name)}</text>`).join('');
+  const legend = o.series.map((s, i) => `<rect x="${m.l + 10 + i * 150}" y="${m.t - 20}" width="12" height="4" fill="${s.color}"/><text x="${m.l + 26 + i * 150}" y="${m.t - 14}">${esc(s.name)}</text>`).join('');
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="11">
 <text x="${m.l}" y="14" font-size="13" font-weight="bold">${esc(o.title)}</text>${grid}${legend}${lines}
 <line x1="${m.l}" x2="${m.l}" y1="${m.t}" y2="${H - m.b}" stroke="#999"/><line x1="${m.l}" x2="${W - m.r}" y1="${H - m.b}" y2="${H - m.b}" stroke="#999"/>

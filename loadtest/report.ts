@@ -25,12 +25,13 @@ const COLORS = { terning: '#1f77b4', ceiling: '#2ca02c', naive: '#d62728', p95: 
 function runCharts(title: string, r: TerningRun): string {
   const t0 = r.firstApplyAt;
   const s = (t: number) => (t - t0) / 1000;
+  const answered = r.timeline.filter((p) => p.n > 0);
   const latency = lineChart({
     title: `${title}: apply latency over time`, xLabel: 'seconds since the first apply', yLabel: 'ms',
     series: [
-      { name: 'p50', color: COLORS.terning, points: r.timeline.map((p) => [s(p.t), p.p50]) },
-      { name: 'p95', color: COLORS.p95, points: r.timeline.map((p) => [s(p.t), p.p95]) },
-      { name: 'max', color: COLORS.max, points: r.timeline.map((p) => [s(p.t), p.max]) },
+      { name: 'p50', color: COLORS.terning, points: answered.map((p) => [s(p.t), p.p50]) },
+      { name: 'p95', color: COLORS.p95, points: answered.map((p) => [s(p.t), p.p95]) },
+      { name: 'max', color: COLORS.max, points: answered.map((p) => [s(p.t), p.max]) },
     ],
   });
   const flow = lineChart({
@@ -44,7 +45,7 @@ function runCharts(title: string, r: TerningRun): string {
 }
 
 function html(r: BenchResults): string {
-  const rows = r.targets.map((t) => `<tr><td>${t.met ? '✅' : '❌'}</td><td>${t.name}</td><td>${t.measured}</td><td>${t.bar}</td></tr>`).join('');
+  const rows = r.targets.map((t) => `<tr><td style="color:${t.met ? '#2ca02c' : '#d62728'}">${t.met ? 'met' : 'MISSED'}</td><td>${t.name}</td><td>${t.measured}</td><td>${t.bar}</td></tr>`).join('');
   const tput = (name: string, x?: ReferenceRun | TerningRun, color = COLORS.terning) => (x ? [{ name, value: x.load.throughputPerSecond, color }] : []);
   return `<!doctype html><meta charset="utf-8"><title>terning benchmark ${r.at}</title>
 <style>body{font-family:sans-serif;max-width:820px;margin:24px auto;color:#222}td,th{padding:3px 8px;border-bottom:1px solid #eee;text-align:left}</style>

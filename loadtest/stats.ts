@@ -17,7 +17,7 @@ export interface LoadSummary {
   generatorCpuMs: number;
 }
 
-export interface TimelinePoint { t: number; answered: number; accepted: number; p50: number; p95: number; max: number }
+export interface TimelinePoint { t: number; answered: number; accepted: number; n: number; p50: number; p95: number; max: number }
 
 const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
 
@@ -82,7 +82,7 @@ export function timeline(r: JobResult, bucketMs: number, acceptedStatus = 202): 
     cumAnswered += l.length;
     cumAccepted += accepted.get(b) ?? 0;
     out.push({
-      t: r.startedAt + (b + 1) * bucketMs, answered: cumAnswered, accepted: cumAccepted,
+      t: r.startedAt + (b + 1) * bucketMs, answered: cumAnswered, accepted: cumAccepted, n: l.length,
       p50: round(percentile(l, 0.5)), p95: round(percentile(l, 0.95)), max: round(l[l.length - 1] ?? 0),
     });
   }
