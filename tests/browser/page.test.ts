@@ -223,3 +223,30 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs = 20_000) {
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+test.serial('when the stream can\'t be had, the page polls the status, backing off, and still shows the result', async (t) => {
+  const eventId = await newEvent(sys, 1);
+  await sys.consumer?.stop();
+  sys.consumer = undefined;
+  const { context, page, errors } = await open(eventId, { email: randomEmail('fallback') });
+  await context.route('**/status/stream**', (route) => route.fulfill({
+    status: 503, contentType: 'application/json', body: JSON.stringify({ error: { code: 'SERVICE_UNAVAILABLE', message: 'no streams here' } }),
+  }));
+  const polls: number[] = [];
+  page.on('request', (r) => {
+    if (new URL(r.url()).pathname === `/api/events/${eventId}/status`) polls.push(Date.now());
+  });
+  await page.locator('#step-apply').waitFor();
+  await page.click('#apply');
+  await page.locator('#step-result[data-status="PENDING"]').waitFor();
+  while (polls.length < 4) await page.waitForTimeout(250);
+  const gaps = polls.slice(1).map((at, i) => at - polls[i]!);
+  t.true(gaps[2]! > gaps[1]! && gaps[1]! > gaps[0]!, `the polls back off: ${gaps.join(', ')} ms apart`);
+
+  const consumer = new ConsumerProcess(sys.config, { retryBaseMs: 100 }, testLog());
+  sys.consumer = consumer;
+  await consumer.start();
+  await page.locator('#step-result[data-status="WON"]').waitFor({ timeout: 40_000 });
+  t.is(await text(page, '#result-title'), '당첨되었어요!');
+  t.deepEqual(errors, []);
+});
