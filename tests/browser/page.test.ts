@@ -6,6 +6,8 @@ import { http } from '../support/http.ts';
 import { readCode } from '../support/ses.ts';
 import { ConsumerProcess } from '../../consumer/process.ts';
 import { launchChromium } from './support/chromium.ts';
+import { Redis } from 'ioredis';
+import { codeKeys } from '../../core/redis/keys.ts';
 
 const SHOTS = 'artifacts/screenshots';
 const PHONE = { width: 360, height: 740 };
@@ -248,5 +250,26 @@ test.serial('when the stream can\'t be had, the page polls the status, backing o
   await consumer.start();
   await page.locator('#step-result[data-status="WON"]').waitFor({ timeout: 40_000 });
   t.is(await text(page, '#result-title'), '당첨되었어요!');
+  t.deepEqual(errors, []);
+});
+
+test.serial('an expired code says so and asks for a new one', async (t) => {
+  const eventId = await newEvent(sys, 10);
+  const email = randomEmail('expired');
+  const { page, errors } = await open(eventId);
+  await page.fill('#email', email);
+  await page.click('#send');
+  await page.locator('#step-code').waitFor();
+  const code = await readCode(email);
+  // The code's lifetime passes: Redis lets its key expire (here at once, rather than in five minutes).
+  const redis = new Redis(sys.config.redisUrl);
+  await redis.pexpire(codeKeys(sys.config.redisPrefix, email).code, 1);
+  await new Promise((r) => setTimeout(r, 20));
+  redis.disconnect();
+  await page.fill('#code', code);
+  await page.click('#verify');
+  await page.locator('#msg-code.error').waitFor();
+  t.regex(await text(page, '#msg-code'), /코드가 만료되었거나 이미 사용되었어요. 새 코드를 받아 주세요./);
+  t.true(await page.locator('#step-apply').isHidden());
   t.deepEqual(errors, []);
 });
