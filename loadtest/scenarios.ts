@@ -94,7 +94,11 @@ export async function terningRun(
   const last202At = result.startedAt + last202;
   const decided = watch.latest?.decided ?? 0;
   const lastDecisionAt = settled ? watch.reached(decided) : undefined;
-  const firstDecisionAt = watch.points.find((p) => p.decided > 0 && p.t >= (o.backlog ? resumedAt : 0))?.t;
+  // The decisions are timed from the last look at Redis before the first of them (a small backlog
+  // may be decided in one chunk, between two looks).
+  const since = o.backlog ? resumedAt : 0;
+  const firstIndex = watch.points.findIndex((p) => p.decided > 0 && p.t >= since);
+  const firstDecisionAt = firstIndex > 0 ? watch.points[firstIndex - 1]!.t : watch.points[firstIndex]?.t;
   const storedAt = o.check === false ? undefined : await waitForRows(pool, eventId, applicants, 60_000);
   const run: TerningRun = {
     eventId, stock, load: load_, applicants,
