@@ -80,14 +80,16 @@ test.serial('report and --fix: wrong stock, a flipped decision, a decision only 
   const ghost = randomEmail('ghost');
   await stores.redis.hset(k.decisions, ghost, `W|99|${Date.now()}`);
   const stuck = randomEmail('stuck');
-  await stores.redis.hset(k.applicants, stuck, `7|${Date.now()}`);
+  await stores.redis.hset(k.applicants, stuck, `7|${Date.now() - 120_000}`);
+  const justIn = randomEmail('just-in');
+  await stores.redis.hset(k.applicants, justIn, `8|${Date.now()}`);
 
   const { report, fix, after } = (await reconcile(sys.config, stores, kafka(), eventId, { fix: true }))!;
   t.false(report.clean);
   t.is(report.stockDifference, 5, 'remaining 5 where 0 is right: it would oversell');
   t.deepEqual(report.differing.map((d) => d.email), [loser.email]);
   t.deepEqual(report.redisOnly.map((d) => [d.email, d.waiting]), [[ghost, false]]);
-  t.deepEqual(report.stuck, [{ email: stuck, ticket: 7 }]);
+  t.deepEqual(report.stuck, [{ email: stuck, ticket: 7 }], 'one admitted a moment ago is not stuck yet');
   t.like(fix, { forgotten: 1, released: 1, changed: 1, remaining: 0, winners: 2 });
   t.true(after!.clean, describeReport(after!).join('\n'));
   t.is(await stores.redis.hget(k.decisions, loser.email), report.differing[0]!.mysql, "MySQL's decision is back");
@@ -129,7 +131,7 @@ test.serial('applicants waiting in Kafka are pending, not stuck, and the lag and
   for (const [i, email] of waiting.entries()) await stores.redis.hset(k.applicants, email, `${i + 1}|${Date.now()}`);
   await produceRaw(sys.config, waiting.map((email, i) => encodeApplication({ v: 1, eventId, email, ticket: i + 1, appliedAt: Date.now() })), topic);
   const stuck = randomEmail('stuck');
-  await stores.redis.hset(k.applicants, stuck, `9|${Date.now()}`);
+  await stores.redis.hset(k.applicants, stuck, `9|${Date.now() - 120_000}`);
   const backlog = await readBacklog(kafka(), topic, `test-nobody-${Date.now()}`);
   const report = (await reportEvent({ redis: stores.redis, prefix: sys.config.redisPrefix, sequelize: stores.sequelize }, eventId, backlog))!;
   t.is(report.pending, 2);

@@ -40,12 +40,28 @@ export interface EventReport {
 
 const value = (d: StoredDecision) => `${d.decision}|${d.ticket}|${d.decidedAt}`;
 
+/** Large lists are asked about in pieces: an event may have hundreds of thousands of applicants. */
+const PIECE = 5_000;
+const pieces = <T>(list: T[]) => Array.from({ length: Math.ceil(list.length / PIECE) }, (_, i) => list.slice(i * PIECE, (i + 1) * PIECE));
+
 async function mysqlDecisions(sequelize: Sequelize, eventId: string, emails: string[]): Promise<Set<string>> {
-  if (emails.length === 0) return new Set();
-  const rows = await sequelize.query<{ email: string }>(
-    'SELECT email FROM applications WHERE event_id = ? AND email IN (?)', { replacements: [eventId, emails], type: QueryTypes.SELECT });
-  return new Set(rows.map((r) => r.email));
+  const found = new Set<string>();
+  for (const piece of pieces(emails)) {
+    const rows = await sequelize.query<{ email: string }>(
+      'SELECT email FROM applications WHERE event_id = ? AND email IN (?)', { replacements: [eventId, piece], type: QueryTypes.SELECT });
+    for (const r of rows) found.add(r.email);
+  }
+  return found;
 }
+
+async function hmget(redis: Redis, key: string, fields: string[]): Promise<(string | null)[]> {
+  const out: (string | null)[] = [];
+  for (const piece of pieces(fields)) out.push(...(await redis.hmget(key, ...piece)));
+  return out;
+}
+
+/** An applicant admitted this recently may still be on the way to Kafka: not stuck yet. */
+const STUCK_AFTER_MS = 60_000;
 
 /**
  * Compares an event's Redis state with MySQL (the source of truth) and the Kafka backlog. The three are
@@ -71,7 +87,7 @@ export async function reportEvent(deps: { redis: Redis; prefix: string; sequeliz
 
   let mysqlOnly = [...stored.keys()].filter((e) => !redis.decisions.has(e));
   if (mysqlOnly.length) {
-    const again = await deps.redis.hmget(k.decisions, ...mysqlOnly);
+    const again = await hmget(deps.redis, k.decisions, mysqlOnly);
     mysqlOnly = mysqlOnly.filter((_, i) => again[i] === null);
   }
   // Decision and ticket; not the time, which a DATETIME column without milliseconds would round.
@@ -81,10 +97,11 @@ export async function reportEvent(deps: { redis: Redis; prefix: string; sequeliz
     .map((d) => ({ email: d.email, redis: redis.decisions.get(d.email)!, mysql: value(d) }));
 
   const undecided = [...redis.applicants.entries()].filter(([email]) => !redis.decisions.has(email) && !stored.has(email));
-  let stuckCandidates = undecided.filter(([email]) => !backlog.waiting.has(backlogKey(eventId, email)));
+  const settledBefore = Date.now() - STUCK_AFTER_MS;
+  let stuckCandidates = undecided.filter(([email, v]) => !backlog.waiting.has(backlogKey(eventId, email)) && Number(v.split('|')[1]) < settledBefore);
   if (stuckCandidates.length) {
     const emails = stuckCandidates.map(([e]) => e);
-    const [again, rows] = await Promise.all([deps.redis.hmget(k.decisions, ...emails), mysqlDecisions(deps.sequelize, eventId, emails)]);
+    const [again, rows] = await Promise.all([hmget(deps.redis, k.decisions, emails), mysqlDecisions(deps.sequelize, eventId, emails)]);
     stuckCandidates = stuckCandidates.filter(([email], i) => again[i] === null && !rows.has(email));
   }
   const stuck = stuckCandidates.map(([email, v]) => ({ email, ticket: Number(v.split('|')[0]) }));
@@ -93,7 +110,7 @@ export async function reportEvent(deps: { redis: Redis; prefix: string; sequeliz
   const winnersInFlight = redisOnly.filter((d) => d.winner && d.waiting).length;
   const expectedRemaining = Math.max(0, event.totalStock - winnersMysql - winnersInFlight);
   const stockDifference = (redis.remaining ?? 0) - expectedRemaining;
-  const maxTicket = Math.max(0, backlog.maxTicket.get(eventId) ?? 0, ...[...stored.values()].map((d) => d.ticket));
+  const maxTicket = [...stored.values()].reduce((m, d) => Math.max(m, d.ticket), backlog.maxTicket.get(eventId) ?? 0);
   return {
     eventId,
     totalStock: event.totalStock,
