@@ -22,7 +22,7 @@ export async function waitForRows(pool: Pool, eventId: string, expected: number,
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
     if ((await count(pool, 'SELECT COUNT(*) AS n FROM applications WHERE event_id = ?', [eventId])) >= expected) return Date.now();
-    await sleep(50);
+    await sleep(20);
   }
   return undefined;
 }

@@ -108,9 +108,12 @@ export async function terningRun(
     finalAfterLast202Ms: lastDecisionAt && Math.max(0, lastDecisionAt - last202At),
     firstApplyToLastDecisionMs: lastDecisionAt && lastDecisionAt - load_.firstAt,
     storedAfterLast202Ms: storedAt && Math.max(0, storedAt - last202At),
-    decisionsPerSecond: lastDecisionAt && firstDecisionAt && lastDecisionAt > firstDecisionAt
-      ? Math.round(((o.backlog ? decided - (watch.points.find((p) => p.t >= resumedAt)?.decided ?? 0) : decided) / (lastDecisionAt - firstDecisionAt)) * 1000)
-      : undefined,
+    // A backlog is timed until its rows are in MySQL: Redis shows a chunk's decisions before its write.
+    decisionsPerSecond: o.backlog
+      ? (storedAt && firstDecisionAt && Math.round((applicants / Math.max(1, storedAt - firstDecisionAt)) * 1000))
+      : (lastDecisionAt && firstDecisionAt && lastDecisionAt > firstDecisionAt
+        ? Math.round((decided / (lastDecisionAt - firstDecisionAt)) * 1000)
+        : undefined),
     peakDecisionsPerSecond: peakRate(watch.points, 500),
     invariants: o.check === false ? undefined : await checkInvariants(pool, eventId, stock, applicants),
     timeline: timeline(result, load.kind === 'burst' ? 50 : 250),
