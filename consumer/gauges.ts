@@ -13,9 +13,15 @@ export async function consumerLag(admin: Admin, groupId: string, topic: string):
   return lag;
 }
 
-/** Refreshes the gauges that are read from outside (lag, outbox) every few seconds; each may fail alone. */
-export function refreshGauges(opts: { metrics: Metrics; admin: Admin; groupId: string; topic: string; outbox: OutboxRepo; everyMs?: number }): () => void {
-  const tick = async () => {
+/**
+ * Refreshes the gauges that are read from outside (lag, outbox) every few seconds; each may fail alone.
+ * The returned stop waits for a refresh in flight: a Kafka admin call made after its client disconnected
+ * would open a new connection and keep the process alive.
+ */
+export function refreshGauges(opts: { metrics: Metrics; admin: Admin; groupId: string; topic: string; outbox: OutboxRepo; everyMs?: number }): () => Promise<void> {
+  let running: Promise<void> = Promise.resolve();
+  let stopped = false;
+  const refresh = async () => {
     await consumerLag(opts.admin, opts.groupId, opts.topic)
       .then((lag) => { for (const [partition, n] of lag) opts.metrics.consumerLag.set({ partition: String(partition) }, n); })
       .catch(() => {});
@@ -23,7 +29,14 @@ export function refreshGauges(opts: { metrics: Metrics; admin: Admin; groupId: s
       .then((c) => { for (const [state, n] of Object.entries(c)) opts.metrics.outbox.set({ state }, n); })
       .catch(() => {});
   };
-  void tick();
-  const timer = setInterval(() => void tick(), opts.everyMs ?? 5_000);
-  return () => clearInterval(timer);
+  const tick = () => {
+    if (!stopped) running = running.then(refresh);
+  };
+  tick();
+  const timer = setInterval(tick, opts.everyMs ?? 5_000);
+  return async () => {
+    stopped = true;
+    clearInterval(timer);
+    await running;
+  };
 }

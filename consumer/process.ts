@@ -30,7 +30,7 @@ export class ConsumerProcess {
   private mailer?: Mailer;
   private admin?: Admin;
   private ops?: Server;
-  private stopGauges?: () => void;
+  private stopGauges?: () => Promise<void>;
   private joined = false;
   decider?: Decider;
   opsUrl?: string;
@@ -104,7 +104,7 @@ export class ConsumerProcess {
   }
 
   async stop(): Promise<void> {
-    this.stopGauges?.();
+    await this.stopGauges?.();
     await new Promise<void>((resolve) => (this.ops ? this.ops.close(() => resolve()) : resolve()));
     await this.sender?.stop();
     await this.consumer?.disconnect().catch(() => {});
