@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { loadConfig } from '../../core/config.ts';
-import { ApiServer } from '../../server/process.ts';
-import { ConsumerProcess } from '../../consumer/process.ts';
+// Each process loads only its own code: the server never loads the consumer, nor the consumer the
+// server (memory under a herd counts).
 
 /** Runs a process until SIGTERM or SIGINT, then stops it cleanly. */
 async function runUntilSignal(proc: { start(): Promise<unknown>; stop(): Promise<void> }): Promise<void> {
@@ -21,6 +21,7 @@ export function serverCommand(): Command {
   return new Command('server')
     .description('run the API server (PORT, MYSQL_URL, REDIS_URL, KAFKA_BROKERS, ...)')
     .action(async () => {
+      const { ApiServer } = await import('../../server/process.ts');
       await runUntilSignal(new ApiServer(loadConfig()));
     });
 }
@@ -30,6 +31,7 @@ export function consumerCommand(): Command {
     .description('run the decider and the winner-email sender')
     .option('--no-emails', 'do not send winner emails from this process')
     .action(async (o: { emails: boolean }) => {
+      const { ConsumerProcess } = await import('../../consumer/process.ts');
       const proc = new ConsumerProcess(loadConfig(), {
         sendEmails: o.emails,
         // A consumer that kafkajs gave up on must not sit idle: exit, and the supervisor starts a new one.
