@@ -108,7 +108,9 @@ test.serial('terning watch in a real terminal: live numbers, open with a confirm
   redis = spawn(tools['redis-server']!, ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
   await until('the private redis', async () => ((await run(tools['redis-server']!.replace(/redis-server$/, 'redis-cli'), ['-p', String(redisPort), 'ping']).then((r) => r.stdout, () => '')).includes('PONG') ? true : undefined));
 
+  // A person's terminal, not a CI log: with CI set (as CI runs this suite) Ink writes only the last frame.
   const env = {
+    CI: 'false',
     TERNING_URL: sys.url, ADMIN_KEY: sys.config.adminKey, TERNING_ACTOR: 'operator-1',
     MYSQL_URL: sys.config.mysqlUrl, REDIS_URL: `redis://127.0.0.1:${redisPort}`, KAFKA_BROKERS: sys.config.kafka.brokers.join(','),
     KAFKA_TOPIC: sys.config.kafka.applicationsTopic, KAFKA_DLQ_TOPIC: sys.config.kafka.deadLetterTopic, KAFKA_GROUP_ID: sys.config.kafka.groupId,
