@@ -7,8 +7,8 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
  * 20,000 requests half-way through auth, Redis and Kafka, and the earliest are answered first.
  *
  * Only requests that arrived whole wait here: no body (apply, status, the page). A request with a body
- * could hold a place while its client trickles the body in, and an event stream (Accept:
- * text/event-stream) lives as long as the page is open; both go straight to the app.
+ * could hold a place while its client trickles the body in, and a result stream (…/status/stream)
+ * lives as long as the page is open; both go straight to the app.
  */
 export function admission(handler: RequestListener, concurrency: number): RequestListener {
   let running = 0;
@@ -34,8 +34,11 @@ export function admission(handler: RequestListener, concurrency: number): Reques
       start(req, res);
     }
   }
+  // Streams are known by their path, not by a header a client may word differently: a stream taking
+  // a place would hold it for as long as the page stays open.
+  const isStream = (req: IncomingMessage) => (req.url ?? '').split('?', 1)[0]!.endsWith('/status/stream');
   const waits = (req: IncomingMessage) =>
-    req.headers.accept !== 'text/event-stream' && !req.headers['transfer-encoding'] && !Number(req.headers['content-length'] ?? 0);
+    !isStream(req) && !req.headers['transfer-encoding'] && !Number(req.headers['content-length'] ?? 0);
 
   return (req, res) => {
     if (!waits(req)) return handler(req, res);

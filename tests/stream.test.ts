@@ -1,5 +1,6 @@
 import test from 'ava';
 import { Redis } from 'ioredis';
+import { get, type ClientRequest } from 'node:http';
 import { startSystem, newEvent, randomEmail, testLog, type System } from './support/system.ts';
 import { http } from './support/http.ts';
 import { openStream, nextStanding } from './support/sse.ts';
@@ -45,6 +46,26 @@ test.serial('auth and other refusals come in the one error shape, before any str
   const badEvent = await openStream(`${sys.url}/api/events/NOT_AN_ID/status/stream?access_token=${token}`);
   t.is(badEvent.status, 400);
   t.is(badEvent.body.error.code, 'VALIDATION_FAILED');
+});
+
+test.serial('hundreds of open streams, whatever their Accept header, never hold up an apply', async (t) => {
+  const eventId = await newEvent(sys, 10);
+  const people = await Promise.all(Array.from({ length: 6 }, (_, i) => applied(eventId, `held-${i}`)));
+  const streams: ClientRequest[] = [];
+  t.teardown(() => { for (const s of streams) s.destroy(); });
+  // More streams than the API works on at once (server/admission.ts), none saying text/event-stream.
+  await Promise.all(Array.from({ length: 540 }, (_, i) => new Promise<void>((resolve, reject) => {
+    const req = get(streamUrl(eventId, people[i % people.length]!.token), { agent: false }, (res) => {
+      if (res.statusCode === 200) resolve();
+      else reject(new Error(`stream ${i} answered ${res.statusCode}`));
+    });
+    req.on('error', reject);
+    streams.push(req);
+  })));
+  const late = await fetch(`${sys.url}/api/events/${eventId}/apply`, {
+    method: 'POST', headers: { Authorization: `Bearer ${await sys.tokens.issue(randomEmail('late'))}` }, signal: AbortSignal.timeout(10_000),
+  });
+  t.is(late.status, 202, 'answered while 540 streams stay open');
 });
 
 test.serial('the standing is sent at once, the decision is pushed, and the stream ends; one subscriber for all', async (t) => {
