@@ -1,23 +1,9 @@
 import test from 'ava';
-import { Redis } from 'ioredis';
+import { luaScripts } from './support/lua.ts';
 import { Scripts, StockStateMissing } from '../core/redis/scripts.ts';
-import { rand, randomEmail } from './support/system.ts';
-import { loadConfig } from '../core/config.ts';
+import { randomEmail } from './support/system.ts';
 
-const redis = new Redis(loadConfig().redisUrl);
-const prefixes: string[] = [];
-const scripts = () => {
-  const prefix = `test-lua-${rand()}`;
-  prefixes.push(prefix);
-  return new Scripts(redis, prefix);
-};
-test.after.always(async () => {
-  for (const p of prefixes) {
-    const keys = await redis.keys(`${p}:*`);
-    if (keys.length) await redis.del(...keys);
-  }
-  redis.disconnect();
-});
+const { redis, scripts } = luaScripts(test, 'lua');
 
 const NOW = 1_800_000_000_000;
 const openEvent = (s: Scripts, total: number, extra: { opensAt?: number; closesAt?: number; state?: string } = {}) =>

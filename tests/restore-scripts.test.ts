@@ -1,24 +1,9 @@
 import test from 'ava';
-import { Redis } from 'ioredis';
+import { luaScripts } from './support/lua.ts';
 import { Scripts, StockStateMissing } from '../core/redis/scripts.ts';
-import { loadConfig } from '../core/config.ts';
-import { rand } from './support/system.ts';
 
 // The Lua scripts of a restore from MySQL, each against real Redis under a random prefix.
-const redis = new Redis(loadConfig().redisUrl);
-const prefixes: string[] = [];
-const scripts = () => {
-  const prefix = `test-restore-${rand()}`;
-  prefixes.push(prefix);
-  return new Scripts(redis, prefix);
-};
-test.after.always(async () => {
-  for (const p of prefixes) {
-    const keys = await redis.keys(`${p}:*`);
-    if (keys.length) await redis.del(...keys);
-  }
-  redis.disconnect();
-});
+const { redis, scripts } = luaScripts(test, 'restore');
 
 const NOW = 1_800_000_000_000;
 const settings = { state: 'open', opensAt: null, closesAt: null, total: 3 };
