@@ -1,5 +1,5 @@
+import { freePort } from '../infra/net.ts';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -11,21 +11,6 @@ export type FaultService = 'kafka' | 'redis' | 'mysql';
 const MARKERS: Record<FaultService, string> = { kafka: 'kafka.Kafka', redis: 'redis-server', mysql: 'mariadbd' };
 const ALL: FaultService[] = ['mysql', 'redis', 'kafka'];
 
-async function freePort(alsoNext = false): Promise<number> {
-  for (;;) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const srv = createServer().once('error', reject).listen(0, '127.0.0.1', () => {
-        const { port } = srv.address() as { port: number };
-        srv.close(() => resolve(port));
-      });
-    });
-    if (!alsoNext) return port;
-    const next = await new Promise<boolean>((resolve) => {
-      const srv = createServer().once('error', () => resolve(false)).listen(port + 1, '127.0.0.1', () => srv.close(() => resolve(true)));
-    });
-    if (next) return port;
-  }
-}
 
 /**
  * The suite's own Kafka, Redis (append-only) and MariaDB, under a TERNING_HOME of their own on free

@@ -1,4 +1,4 @@
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Only addresses on this machine are ours to start a server on. */
@@ -61,4 +61,21 @@ export function errorMessage(err: unknown): string {
   const message = err.message || err.name;
   const cause = err.cause === undefined ? '' : errorMessage(err.cause);
   return cause && !message.includes(cause) ? `${message} (${cause})` : message;
+}
+
+/** A loopback port nothing listens on (and, with alsoNext, the one after it too: Kafka's controller). */
+export async function freePort(alsoNext = false): Promise<number> {
+  for (;;) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const srv = createServer().once('error', reject).listen(0, '127.0.0.1', () => {
+        const { port } = srv.address() as { port: number };
+        srv.close(() => resolve(port));
+      });
+    });
+    if (!alsoNext) return port;
+    const next = await new Promise<boolean>((resolve) => {
+      const srv = createServer().once('error', () => resolve(false)).listen(port + 1, '127.0.0.1', () => srv.close(() => resolve(true)));
+    });
+    if (next) return port;
+  }
 }

@@ -1,6 +1,6 @@
+import { freePort } from '../infra/net.ts';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
@@ -33,22 +33,6 @@ async function withEnv<T>(vars: Record<string, string>, fn: () => Promise<T>): P
   }
 }
 
-/** A port nothing listens on (and, for Kafka's controller, the one after it too). */
-async function freePort(alsoNext = false): Promise<number> {
-  for (;;) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const srv = createServer().once('error', reject).listen(0, '127.0.0.1', () => {
-        const { port } = srv.address() as { port: number };
-        srv.close(() => resolve(port));
-      });
-    });
-    if (!alsoNext) return port;
-    const next = await new Promise<boolean>((resolve) => {
-      const srv = createServer().once('error', () => resolve(false)).listen(port + 1, '127.0.0.1', () => srv.close(() => resolve(true)));
-    });
-    if (next) return port;
-  }
-}
 
 test.serial('servicesUp brings all four services up, and a second call is quick', async (t) => {
   t.timeout(FIRST_UP_MS);
