@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { tooMany } from './errors.ts';
+import { LocalWindow } from './local-window.ts';
 import type { Limits as Settings } from './config.ts';
 
 /**
@@ -15,8 +16,8 @@ export class Limits {
   private readonly sendsPerIp: RateLimiterAbstract;
   private readonly failedChecksPerIp: RateLimiterAbstract;
   private readonly adminFailuresPerIp: RateLimiterAbstract;
-  private readonly applies: RateLimiterAbstract;
-  private readonly statusChecks: RateLimiterAbstract;
+  private readonly applies: LocalWindow;
+  private readonly statusChecks: LocalWindow;
 
   constructor(redis: Redis, prefix: string, s: Settings) {
     const shared = (name: string, points: number, duration: number) =>
@@ -25,8 +26,8 @@ export class Limits {
     this.sendsPerIp = shared('send-ip', s.codeSendsPerIpPerHour, 3600);
     this.failedChecksPerIp = shared('check-ip', s.failedCodeChecksPerIpPerHour, 3600);
     this.adminFailuresPerIp = shared('admin-ip', s.adminFailuresPerIpPer15Minutes, 900);
-    this.applies = new RateLimiterMemory({ points: s.appliesPerPersonPer10Seconds, duration: 10 });
-    this.statusChecks = new RateLimiterMemory({ points: s.statusChecksPerPersonPerMinute, duration: 60 });
+    this.applies = new LocalWindow(s.appliesPerPersonPer10Seconds, 10_000);
+    this.statusChecks = new LocalWindow(s.statusChecksPerPersonPerMinute, 60_000);
   }
 
   async codeSend(address: string, ip: string): Promise<void> {
@@ -51,16 +52,22 @@ export class Limits {
     await this.adminFailuresPerIp.penalty(ip, 1);
   }
 
-  apply(person: string): Promise<void> {
-    return take(this.applies, person, 'TOO_MANY_REQUESTS', 'you are pressing apply too fast; your application is safe, wait a moment');
+  /** Throws 429 when the person has pressed apply too often (synchronous: no I/O on the hot path). */
+  apply(person: string): void {
+    takeLocal(this.applies, person, 'TOO_MANY_REQUESTS', 'you are pressing apply too fast; your application is safe, wait a moment');
   }
 
-  status(person: string): Promise<void> {
-    return take(this.statusChecks, person, 'TOO_MANY_REQUESTS', 'too many status checks; wait a moment');
+  status(person: string): void {
+    takeLocal(this.statusChecks, person, 'TOO_MANY_REQUESTS', 'too many status checks; wait a moment');
   }
 }
 
 const retryAfter = (r: RateLimiterRes) => Math.max(1, Math.ceil(r.msBeforeNext / 1000));
+
+function takeLocal(window: LocalWindow, key: string, code: string, message: string): void {
+  const waitMs = window.take(key);
+  if (waitMs > 0) throw tooMany(code, message, Math.max(1, Math.ceil(waitMs / 1000)));
+}
 
 async function take(limiter: RateLimiterAbstract, key: string, code: string, message: string): Promise<void> {
   try {

@@ -11,6 +11,7 @@ import { auditRoutes } from './routes/audit.ts';
 import { pageRoutes } from './routes/page.ts';
 import { streamRoutes } from './routes/stream.ts';
 import { opsRoutes } from './routes/ops.ts';
+import { dispatch } from './routes/dispatch.ts';
 import type { ServerDeps } from './deps.ts';
 
 export const BODY_LIMIT = 4 * 1024;
@@ -29,7 +30,7 @@ export function createApp(deps: ServerDeps, surface: Surface = 'all'): Koa {
   app.maxIpsCount = 1;
   app.use(errors(deps.log));
   app.use(requestId());
-  for (const mw of securityHeaders({ production: deps.config.env === 'production' })) app.use(mw);
+  app.use(securityHeaders({ production: deps.config.env === 'production' }));
   app.use(corsAllowList(deps.config.corsOrigins));
   app.use(jsonBody({ limit: BODY_LIMIT }));
   const routers = [
@@ -37,10 +38,7 @@ export function createApp(deps: ServerDeps, surface: Surface = 'all'): Koa {
     ...(surface !== 'admin' ? [authRoutes(deps), eventRoutes(deps), streamRoutes(deps), pageRoutes()] : []),
     ...(surface !== 'public' ? [adminRoutes(deps), dlqRoutes(deps), auditRoutes(deps)] : []),
   ];
-  for (const router of routers) {
-    app.use(router.routes());
-    app.use(router.allowedMethods({ throw: true }));
-  }
+  app.use(dispatch(routers));
   app.on('error', (err) => deps.log.debug({ err }, 'koa error'));
   return app;
 }

@@ -24,7 +24,7 @@ export function eventRoutes(deps: ServerDeps): Router {
     const started = performance.now();
     let outcome = 'error';
     try {
-      await limits.apply(ctx.state.email);
+      limits.apply(ctx.state.email);
       parse(noBody, ctx.state.body);
       const standing = await applications.apply(idOf(ctx), ctx.state.email, ctx.state.requestId);
       outcome = standing.status === 'PENDING' ? 'accepted' : 'decided';
@@ -39,7 +39,7 @@ export function eventRoutes(deps: ServerDeps): Router {
     }
   };
   const status = async (ctx: Context) => {
-    await limits.status(ctx.state.email);
+    limits.status(ctx.state.email);
     ctx.body = await applications.standing(idOf(ctx), ctx.state.email);
   };
   const info = async (ctx: Context) => {

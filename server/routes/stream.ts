@@ -39,7 +39,7 @@ export function streamRoutes({ applications, tokens, config, limits, feed }: Ser
   const stream = async (ctx: Context) => {
     const email = await tokens.verify(streamToken(ctx));
     const id = ctx.params.eventId === undefined ? config.defaultEventId : parse(eventId, ctx.params.eventId);
-    await limits.status(email);
+    limits.status(email);
 
     let out: PassThrough | undefined;
     let early: Standing | undefined;
