@@ -32,7 +32,7 @@ export const DEFAULT_EVENT_NAME = "Terning's Final Gift";
 const LISTEN_BACKLOG = 8_192;
 
 /** Requests the app works on at once; the rest of a herd waits its turn in order (server/admission.ts). */
-const CONCURRENCY = Number(process.env.API_CONCURRENCY ?? 512);
+const CONCURRENCY = 512;
 
 /** The API process: start() listens, stop() drains requests, flushes Kafka and closes connections. */
 export class ApiServer {
