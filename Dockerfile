@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
-# The terning image: the `terning` command (server, consumer, migrate, ...) on Node 24, the
-# TypeScript sources run as they are through tsx (a runtime dependency). docker-compose.yml runs it.
+# The terning image: the `terning` command (server, consumer, migrate, ...) on Node 24, compiled
+# into dist/ with esbuild when the image is built (TERNING_COMPILED=1). docker-compose.yml runs it.
 
 # --- deps: node_modules from the lockfile -----------------------------------------------------
 FROM node:24-slim AS deps
@@ -15,7 +15,8 @@ FROM node:24-slim AS runtime
 WORKDIR /app
 # In a container the API must listen on every interface; core/config.ts defaults to 127.0.0.1.
 ENV HOST=0.0.0.0 \
-    PORT=3000
+    PORT=3000 \
+    TERNING_COMPILED=1
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json tsconfig.json ./
 COPY bin ./bin
@@ -26,7 +27,10 @@ COPY consumer ./consumer
 COPY migrations ./migrations
 COPY infra ./infra
 COPY console ./console
-# The files stay owned by root: the app reads them and writes nothing here (tsx caches in /tmp).
+COPY scripts/build.ts ./scripts/build.ts
+# Compiled once, here: each process then runs dist/terning.mjs, ~30 MB less than through tsx.
+RUN node --import tsx scripts/build.ts
+# The files stay owned by root: the app reads them and writes nothing here.
 USER node
 EXPOSE 3000
 ENTRYPOINT ["node", "bin/terning.js"]

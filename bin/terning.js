@@ -3,7 +3,8 @@
 // `npm install` put in node_modules, so a fresh machine with Node 20 still runs it.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const major = Number(process.versions.node.split('.')[0]);
 if (major < 22) {
@@ -23,7 +24,19 @@ if (/^(true|1)$/i.test(process.env.DD_TRACE_ENABLED ?? '')) {
   await import('dd-trace/initialize.mjs');
 }
 
-const { register } = await import('tsx/esm/api');
-register();
-const { main } = await import('../cli/main.ts');
+// TERNING_COMPILED=1 runs dist/terning.mjs (npm run build), as the image does; otherwise the
+// TypeScript sources run as they are, through tsx.
+let main;
+if (/^(true|1)$/i.test(process.env.TERNING_COMPILED ?? '')) {
+  const compiled = pathToFileURL(join(fileURLToPath(new URL('..', import.meta.url)), 'dist', 'terning.mjs'));
+  if (!existsSync(compiled)) {
+    console.error('TERNING_COMPILED is set but dist/terning.mjs is missing: run `npm run build`');
+    process.exit(1);
+  }
+  ({ main } = await import(compiled.href));
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  ({ main } = await import('../cli/main.ts'));
+}
 await main(process.argv);

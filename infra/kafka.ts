@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
+import { fromRoot } from '../core/root.ts';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { listenHost } from './net.ts';
 import { logFile, terningHome } from './paths.ts';
@@ -16,7 +17,7 @@ import { requireTools, type Tool } from './tools.ts';
  * tarballs are not.
  */
 
-const POM = fileURLToPath(new URL('./kafka/pom.xml', import.meta.url));
+const POM = fromRoot('infra', 'kafka', 'pom.xml');
 const JAVA: Tool = { bin: 'java', pkg: 'openjdk-17-jre-headless' };
 const MAVEN: Tool = { bin: 'mvn', pkg: 'maven' };
 

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { ROOT } from '../core/root.ts';
 
-export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+export const repoRoot = ROOT;
 
 /** Where local services keep their state: git-ignored, and kept across servicesDown. */
 export function terningHome(): string {

@@ -21,11 +21,11 @@ const profileDir = o.profile ? join(o.out, `profile-${stamp}`) : undefined;
 const say = (s: string) => process.stdout.write(`[bench] ${s}  (load ${loadavg().map((x) => x.toFixed(2)).join(' ')})\n`);
 const strip = <T extends object>(r: T & { result?: unknown }): T => { const { result: _, ...rest } = r; return rest as T; };
 
-say(`preparing: ${o.apis} API(s), ${o.consumers} consumer(s), ${o.partitions} partition(s), database ${o.mysqlUrl}`);
+say(`preparing: ${o.apis} API(s), ${o.consumers} consumer(s), ${o.partitions} partition(s), ${o.source ? 'TypeScript through tsx' : 'compiled (npm run build)'}, database ${o.mysqlUrl}`);
 await ensureDatabase(o.mysqlUrl);
 migrate(o.mysqlUrl);
 const pool = createPool({ uri: o.mysqlUrl, connectionLimit: 4 });
-const terning = await startTerning({ apis: o.apis, consumers: o.consumers, partitions: o.partitions, mysqlUrl: o.mysqlUrl, cpuProfileDir: profileDir, apiFlags: o.apiFlags });
+const terning = await startTerning({ apis: o.apis, consumers: o.consumers, partitions: o.partitions, mysqlUrl: o.mysqlUrl, cpuProfileDir: profileDir, apiFlags: o.apiFlags, source: o.source });
 const redis = connectRedis(terning.config.redisUrl);
 const refs: { ceiling?: { url: string; proc: Proc }; naive?: { url: string; proc: Proc } } = {};
 const contract = terning.config.jwt;

@@ -15,6 +15,7 @@ export interface BenchOptions {
   profile: boolean;
   apiFlags: string[];
   quick: boolean;
+  source: boolean;
   mysqlUrl: string;
   out: string;
 }
@@ -34,6 +35,8 @@ const HELP = `npm run bench -- [options]
   --no-references        skip the trivial-Koa ceiling and the naive MySQL design
   --profile              --cpu-prof the API and consumer processes; the top functions go in the results
   --api-flags "FLAGS"    extra node flags for the API processes, e.g. "--max-old-space-size=192"
+  --source               run terning's TypeScript through tsx, not compiled (npm run build) as the
+                         image runs it; tsx costs each process ~30 MB
   --quick                a run of under a minute: 2000 users, 1 round, 2 s sustained
   --mysql-url URL        the bench database (mysql://root@127.0.0.1:3306/terning_bench)
   --out DIR              where results go (artifacts/bench)
@@ -46,7 +49,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       users: { type: 'string' }, stock: { type: 'string' }, herd: { type: 'string' }, rounds: { type: 'string' },
       connections: { type: 'string' }, 'sustain-seconds': { type: 'string' }, 'sustain-connections': { type: 'string' },
       apis: { type: 'string' }, consumers: { type: 'string' }, partitions: { type: 'string' },
-      'no-references': { type: 'boolean' }, profile: { type: 'boolean' }, quick: { type: 'boolean' }, 'api-flags': { type: 'string' },
+      'no-references': { type: 'boolean' }, profile: { type: 'boolean' }, quick: { type: 'boolean' }, source: { type: 'boolean' }, 'api-flags': { type: 'string' },
       'mysql-url': { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
   });
@@ -76,6 +79,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     profile: values.profile ?? false,
     apiFlags: (values['api-flags'] ?? '').split(/\s+/).filter(Boolean),
     quick,
+    source: values.source ?? false,
     mysqlUrl: values['mysql-url'] ?? process.env.BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/terning_bench',
     out: values.out ?? 'artifacts/bench',
   };

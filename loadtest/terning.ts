@@ -4,8 +4,13 @@ import { loadConfig, type Config } from '../core/config.ts';
 import { createLogger } from '../core/log.ts';
 import { createKafka, ensureTopics } from '../core/kafka/client.ts';
 import { Proc, freePort, httpReady, waitFor } from './processes.ts';
+import { buildCompiled } from '../scripts/build.ts';
 
-export interface TerningOptions { apis: number; consumers: number; partitions: number; mysqlUrl: string; cpuProfileDir?: string; apiFlags?: string[] }
+export interface TerningOptions {
+  apis: number; consumers: number; partitions: number; mysqlUrl: string; cpuProfileDir?: string; apiFlags?: string[];
+  /** Run the TypeScript through tsx instead of the build in dist/ that the image runs. */
+  source?: boolean;
+}
 
 export interface Terning {
   config: Config;
@@ -34,7 +39,10 @@ export function migrate(mysqlUrl: string) {
  */
 export async function startTerning(o: TerningOptions): Promise<Terning> {
   const id = randomUUID().slice(0, 8);
+  // As in production: compiled (npm run build), built afresh so that it is the code of this checkout.
+  if (!o.source) await buildCompiled();
   const env: Record<string, string> = {
+    TERNING_COMPILED: o.source ? '0' : '1',
     NODE_ENV: 'development',
     LOG_LEVEL: 'warn',
     MYSQL_URL: o.mysqlUrl,

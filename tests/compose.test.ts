@@ -154,6 +154,8 @@ function reachableFromBin(): { files: string[]; packages: Set<string> } {
     /\bimport\(\s*['"]([^'"]+)['"]\s*\)/g,
     /new URL\(\s*['"`](\.{1,2}\/[^'"`$]*)/g,
   ];
+  // fromRoot('core/redis/lua', ...): a path from the top of the repo, its leading literal parts.
+  const fromRoot = /\bfromRoot\(\s*((?:['"][^'"]*['"]\s*,?\s*)+)/g;
   const files = new Set<string>();
   const packages = new Set<string>();
   const queue = [join(root, 'bin/terning.js')];
@@ -166,6 +168,10 @@ function reachableFromBin(): { files: string[]; packages: Set<string> } {
     for (const spec of specifiers.flatMap((re) => [...text.matchAll(re)].map((m) => m[1]))) {
       if (spec.startsWith('.')) queue.push(...expand(resolve(dirname(file), spec)));
       else if (!spec.startsWith('node:')) packages.add(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]);
+    }
+    for (const m of text.matchAll(fromRoot)) {
+      const parts = [...m[1]!.matchAll(/['"]([^'"]*)['"]/g)].map((p) => p[1]!);
+      queue.push(...expand(join(root, ...parts)));
     }
   }
   return { files: [...files].map((f) => relative(root, f)), packages };

@@ -1,11 +1,11 @@
 import { Command } from 'commander';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { fromRoot } from '../../core/root.ts';
 import { loadConfig } from '../../core/config.ts';
 import { bringUp } from './services.ts';
 import { migrate } from './migrate.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/terning.js', import.meta.url));
+const BIN = fromRoot('bin', 'terning.js');
 
 function child(name: string, args: string[]): ChildProcess {
   const p = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' } });

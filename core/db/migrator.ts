@@ -1,12 +1,12 @@
 import { Umzug, SequelizeStorage } from 'umzug';
 import type { Sequelize, QueryInterface } from 'sequelize';
-import { fileURLToPath } from 'node:url';
+import { fromRoot } from '../root.ts';
 
 export type MigrationContext = QueryInterface;
 
 /** Migrations live in migrations/ at the top of the repo, each with up and down. */
 export function createMigrator(sequelize: Sequelize, log: (line: string) => void = () => {}) {
-  const glob = fileURLToPath(new URL('../../migrations/*.ts', import.meta.url));
+  const glob = fromRoot('migrations', '*.ts');
   return new Umzug<MigrationContext>({
     migrations: { glob },
     context: sequelize.getQueryInterface(),

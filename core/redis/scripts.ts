@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { fromRoot } from '../root.ts';
 import type { Redis } from 'ioredis';
 import { eventKeys, codeKeys } from './keys.ts';
 
@@ -68,7 +69,7 @@ export class Scripts {
     private readonly prefix: string,
   ) {
     for (const [name, numberOfKeys] of Object.entries(SCRIPTS) as [ScriptName, number][]) {
-      const lua = readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8');
+      const lua = readFileSync(fromRoot('core/redis/lua', `${name}.lua`), 'utf8');
       redis.defineCommand(commandName(name), { numberOfKeys, lua });
     }
   }

@@ -2,13 +2,13 @@ import { buildSync } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fromRoot } from '../../core/root.ts';
 
 export interface Asset { body: Buffer; type: string }
 export interface PageBuild { html: string; etag: string; assets: Map<string, Asset> }
 
 const TYPES: Record<string, string> = { '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8' };
-const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+const here = (path: string) => fromRoot('server/page', path);
 
 /**
  * Builds the page in memory with esbuild (a dependency of tsx, so there on every install, the

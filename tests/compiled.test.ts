@@ -1,0 +1,53 @@
+import test from 'ava';
+import { existsSync } from 'node:fs';
+import { startSystem, newEvent, randomEmail, type System } from './support/system.ts';
+import { envFor, spawnServer, spawnTerning, type Running } from './support/processes.ts';
+import { http } from './support/http.ts';
+import { until } from './support/wait.ts';
+import { buildCompiled } from '../scripts/build.ts';
+
+// The image runs terning compiled (npm run build, TERNING_COMPILED=1): the participant flow through a
+// compiled server and a compiled consumer, which must find the files beside the code (the Lua
+// scripts, the page's sources, the migrations) from dist/ as they do from the sources.
+let sys: System;
+const running: Running[] = [];
+test.before(async () => {
+  await buildCompiled();
+  sys = await startSystem({ consumer: false });
+});
+test.after.always(async () => {
+  for (const p of running) p.child.kill('SIGTERM');
+  await Promise.all(running.map((p) => p.exited));
+  await sys?.stop();
+});
+
+test('compiled, the server serves the page and takes applications, the consumer decides them, migrate knows the schema', async (t) => {
+  t.true(existsSync(new URL('../dist/terning.mjs', import.meta.url)));
+  const env = envFor(sys.config, { TERNING_COMPILED: '1' });
+  const server = await spawnServer(env);
+  running.push(server);
+  const consumer = spawnTerning(['consumer', '--no-emails'], env);
+  running.push(consumer);
+  await consumer.waitFor(/consumer running/);
+
+  const page = await fetch(`${server.url}/`);
+  t.is(page.status, 200);
+  t.regex(await page.text(), /<script type="module" src="\/assets\/main-[A-Z0-9]+\.js"/);
+
+  const eventId = await newEvent(sys, 1);
+  const [first, second] = [randomEmail('compiled'), randomEmail('compiled')];
+  const a = await http(server.url, 'POST', `/api/events/${eventId}/apply`, { token: await sys.tokens.issue(first) });
+  t.is(a.status, 202, JSON.stringify(a.body));
+  const b = await http(server.url, 'POST', `/api/events/${eventId}/apply`, { token: await sys.tokens.issue(second) });
+  t.is(b.status, 202, JSON.stringify(b.body));
+  const final = async (email: string) => until(`${email} decided`, async () => {
+    const s = await http(server.url, 'GET', `/api/events/${eventId}/status`, { token: await sys.tokens.issue(email) });
+    return s.body.status === 'PENDING' ? undefined : s.body.status;
+  });
+  t.is(await final(first), 'WON');
+  t.is(await final(second), 'LOST');
+
+  const migrate = spawnTerning(['migrate'], env);
+  t.is((await migrate.exited).code, 0, migrate.output.join('\n'));
+  t.true(migrate.output.some((l) => /schema is current/.test(l)), migrate.output.join('\n'));
+});
