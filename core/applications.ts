@@ -1,5 +1,6 @@
 import { AppError, conflict, notFound, unavailable } from './errors.ts';
 import type { Scripts, Decision } from './redis/scripts.ts';
+import { Gate } from './redis/gate.ts';
 import type { GroupCommitProducer } from './kafka/group-commit.ts';
 import { encodeApplication } from './kafka/codec.ts';
 import type { ApplicationsRepo } from './db/applications-repo.ts';
@@ -21,6 +22,7 @@ const decided = (d: Decision, ticket: number, at: number): Standing =>
  */
 export class Applications {
   private readonly inFlight = new Map<string, Promise<Standing>>();
+  private readonly gate: Gate;
 
   constructor(
     private readonly scripts: Scripts,
@@ -28,7 +30,9 @@ export class Applications {
     private readonly events: Events,
     private readonly records: ApplicationsRepo,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.gate = new Gate(scripts);
+  }
 
   apply(eventId: string, email: string, requestId?: string): Promise<Standing> {
     // The same person pressing twice in one process shares one hand-off to Kafka.
@@ -43,7 +47,7 @@ export class Applications {
   private async admit(eventId: string, email: string, requestId: string | undefined, loaded = false): Promise<Standing> {
     // Redis down, restarting or loading its data, or MySQL down while the event is reloaded: nothing
     // was registered, and the person is told to come back (503 Retry-After), not that something broke.
-    const gate = await this.scripts.apply(eventId, email, Date.now()).catch((e) => { throw this.stateUnavailable(e, eventId, email, requestId); });
+    const gate = await this.gate.pass(eventId, email).catch((e) => { throw this.stateUnavailable(e, eventId, email, requestId); });
     switch (gate.kind) {
       case 'decided':
         return decided(gate.decision, gate.ticket, gate.decidedAt);

@@ -35,6 +35,49 @@ test('apply.lua: tickets follow arrival and a repeat keeps its ticket', async (t
   t.deepEqual(await s.apply('e', emails[2]!, NOW), { kind: 'pending', ticket: 3, appliedAt: NOW });
 });
 
+test('apply.lua with many applicants: one call answers each in order, repeats included', async (t) => {
+  const s = scripts();
+  await openEvent(s, 3);
+  t.deepEqual(await s.apply('e', 'won@x.io', NOW), { kind: 'new', ticket: 1, appliedAt: NOW });
+  await s.decide('e', [{ email: 'won@x.io', ticket: 1 }], NOW + 1);
+  t.deepEqual(await s.apply('e', 'waits@x.io', NOW + 2), { kind: 'new', ticket: 2, appliedAt: NOW + 2 });
+  t.deepEqual(await s.applyMany('e', ['a@x.io', 'won@x.io', 'b@x.io', 'a@x.io', 'waits@x.io'], NOW + 3), [
+    { kind: 'new', ticket: 3, appliedAt: NOW + 3 },
+    { kind: 'decided', ticket: 1, decision: 'W', decidedAt: NOW + 1 },
+    { kind: 'new', ticket: 4, appliedAt: NOW + 3 },
+    { kind: 'pending', ticket: 3, appliedAt: NOW + 3 },
+    { kind: 'pending', ticket: 2, appliedAt: NOW + 2 },
+  ]);
+  // Closed: newcomers are refused in the same call that still answers those who applied.
+  await openEvent(s, 3, { state: 'closed' });
+  t.deepEqual(await s.applyMany('e', ['c@x.io', 'a@x.io', 'won@x.io'], NOW + 4), [
+    { kind: 'not-open' },
+    { kind: 'pending', ticket: 3, appliedAt: NOW + 3 },
+    { kind: 'decided', ticket: 1, decision: 'W', decidedAt: NOW + 1 },
+  ]);
+  t.deepEqual(await s.applyMany('other', ['a@x.io', 'b@x.io'], NOW), [{ kind: 'no-event' }, { kind: 'no-event' }]);
+  t.deepEqual(await s.applyMany('e', [], NOW), []);
+});
+
+test('the gate passes the applies of one turn in one call per event, in order of arrival', async (t) => {
+  const { Gate } = await import('../core/redis/gate.ts');
+  const s = scripts();
+  await openEvent(s, 100);
+  const calls: number[] = [];
+  const counting = Object.assign(Object.create(s) as Scripts, {
+    applyMany: (eventId: string, emails: string[], now: number) => {
+      calls.push(emails.length);
+      return s.applyMany(eventId, emails, now);
+    },
+  });
+  const gate = new Gate(counting, 4);
+  const emails = Array.from({ length: 10 }, () => randomEmail('gate'));
+  const results = await Promise.all([...emails.map((e) => gate.pass('e', e)), gate.pass('other', 'z@x.io')]);
+  t.deepEqual(results.slice(0, 10).map((r) => (r.kind === 'new' ? r.ticket : -1)), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  t.deepEqual(results[10], { kind: 'no-event' });
+  t.deepEqual(calls, [4, 4, 2, 1], 'batches of at most 4 for "e", one call for "other"');
+});
+
 test('release.lua removes only the caller\'s own ticket', async (t) => {
   const s = scripts();
   await openEvent(s, 10);

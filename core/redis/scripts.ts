@@ -63,6 +63,20 @@ export class StockStateMissing extends Error {
 
 type Call = (...args: (string | number)[]) => Promise<unknown>;
 
+function gateResult(flat: (number | string)[], at: number): GateResult {
+  const code = flat[at] as number;
+  const ticket = flat[at + 1] as number;
+  switch (code) {
+    case 1: return { kind: 'new', ticket, appliedAt: flat[at + 2] as number };
+    case 2: return { kind: 'pending', ticket, appliedAt: flat[at + 2] as number };
+    case 3: return { kind: 'decided', ticket, decision: flat[at + 3] as Decision, decidedAt: flat[at + 4] as number };
+    case -1: return { kind: 'no-event' };
+    case -2: return { kind: 'not-open' };
+    case -3: return { kind: 'sold-out' };
+    default: throw new Error(`apply.lua returned unknown code ${code}`);
+  }
+}
+
 export class Scripts {
   constructor(
     private readonly redis: Redis,
@@ -83,19 +97,17 @@ export class Scripts {
   }
 
   async apply(eventId: string, email: string, now: number): Promise<GateResult> {
+    return (await this.applyMany(eventId, [email], now))[0]!;
+  }
+
+  /** The gate for several applicants of one event in one call, in their order of arrival. */
+  async applyMany(eventId: string, emails: string[], now: number): Promise<GateResult[]> {
     const k = this.keys(eventId);
-    const [code, ticket, appliedAt, decision, decidedAt] = (await this.call(
-      'apply', k.meta, k.remaining, k.applicants, k.decisions, k.ticketSeq, email, now,
-    )) as [number, number, number, string, number];
-    switch (code) {
-      case 1: return { kind: 'new', ticket, appliedAt };
-      case 2: return { kind: 'pending', ticket, appliedAt };
-      case 3: return { kind: 'decided', ticket, decision: decision as Decision, decidedAt };
-      case -1: return { kind: 'no-event' };
-      case -2: return { kind: 'not-open' };
-      case -3: return { kind: 'sold-out' };
-      default: throw new Error(`apply.lua returned unknown code ${code}`);
-    }
+    const flat = (await this.call('apply', k.meta, k.remaining, k.applicants, k.decisions, k.ticketSeq, now, ...emails)) as (number | string)[];
+    if (flat.length !== emails.length * 5) throw new Error(`apply.lua answered ${flat.length} values for ${emails.length} applicants`);
+    const out: GateResult[] = new Array(emails.length);
+    for (let i = 0; i < emails.length; i++) out[i] = gateResult(flat, i * 5);
+    return out;
   }
 
   async release(eventId: string, email: string, ticket: number): Promise<boolean> {
