@@ -1,6 +1,6 @@
 import type { Consumer, EachBatchPayload, KafkaMessage, Producer } from 'kafkajs';
 import { decideBatch, type Announce } from '../core/decisions.ts';
-import { decodeApplication, PoisonMessage, type ApplicationMessage } from '../core/kafka/codec.ts';
+import { decodeApplications, encodeApplication, PoisonMessage, type ApplicationMessage } from '../core/kafka/codec.ts';
 import { toDeadLetter } from '../core/kafka/dead-letters.ts';
 import { StockStateMissing, type Scripts } from '../core/redis/scripts.ts';
 import { UnknownEvent, type Restorer } from '../core/reconcile/restore.ts';
@@ -26,6 +26,8 @@ export interface DeciderOptions {
 }
 
 interface Decoded { message: KafkaMessage; application: ApplicationMessage }
+/** A record that could not be read, or one application of a record that kept failing. */
+interface Failed { message: KafkaMessage; application?: ApplicationMessage; error: string }
 
 /** Told what the decider did, for the metrics. */
 export interface DeciderObserver {
@@ -63,14 +65,17 @@ export class Decider {
 
   private async eachBatch(p: EachBatchPayload): Promise<void> {
     const { batch } = p;
-    for (let i = 0; i < batch.messages.length; i += this.opts.chunkSize) {
+    for (let i = 0; i < batch.messages.length;) {
       if (!p.isRunning() || p.isStale()) return;
-      const chunk = batch.messages.slice(i, i + this.opts.chunkSize);
+      // A chunk is whole records, up to chunkSize applications (a record holds an API's batch).
+      const chunk: KafkaMessage[] = [];
       const good: Decoded[] = [];
-      const poison: { message: KafkaMessage; error: string }[] = [];
-      for (const message of chunk) {
+      const poison: Failed[] = [];
+      while (i < batch.messages.length && (chunk.length === 0 || good.length + poison.length < this.opts.chunkSize)) {
+        const message = batch.messages[i++]!;
+        chunk.push(message);
         try {
-          good.push({ message, application: decodeApplication(message.value) });
+          for (const application of decodeApplications(message.value)) good.push({ message, application });
         } catch (e) {
           if (!(e instanceof PoisonMessage)) throw e;
           poison.push({ message, error: e.message });
@@ -93,7 +98,7 @@ export class Decider {
    * that keeps failing (not an outage) is split, so one bad application doesn't dead-letter its
    * neighbours; a single one that keeps failing is returned with its error.
    */
-  private async decide(items: Decoded[], p: EachBatchPayload): Promise<{ message: KafkaMessage; error: string }[] | null> {
+  private async decide(items: Decoded[], p: EachBatchPayload): Promise<Failed[] | null> {
     if (items.length === 0) return [];
     let last: unknown;
     for (let attempt = 0; ; attempt++) {
@@ -113,8 +118,8 @@ export class Decider {
         if (!(await this.wait(backoffMs(attempt, this.opts.retryBaseMs), p))) return null;
       }
     }
-    if (items.length === 1) return [{ message: items[0]!.message, error: last instanceof Error ? last.message : String(last) }];
-    const failed: { message: KafkaMessage; error: string }[] = [];
+    if (items.length === 1) return [{ ...items[0]!, error: last instanceof Error ? last.message : String(last) }];
+    const failed: Failed[] = [];
     for (const item of [...items].sort((a, b) => a.application.ticket - b.application.ticket)) {
       const r = await this.decide([item], p);
       if (r === null) return null;
@@ -169,13 +174,14 @@ export class Decider {
     }
   }
 
-  private async deadLetter(items: { message: KafkaMessage; error: string }[], topic: string, partition: number, p: EachBatchPayload) {
+  private async deadLetter(items: Failed[], topic: string, partition: number, p: EachBatchPayload) {
     for (let attempt = 0; ; attempt++) {
       try {
         await this.dlqProducer.send({
           topic: this.opts.deadLetterTopic,
           acks: -1,
-          messages: items.map((i) => toDeadLetter(i.message, { topic, partition }, i.error)),
+          // An application that failed on its own is dead-lettered alone, not with its record's others.
+          messages: items.map((i) => toDeadLetter(i.message, { topic, partition }, i.error, i.application && encodeApplication(i.application))),
         });
         this.observe.deadLettered(items.length);
         this.log.error({ count: items.length, errors: items.map((i) => i.error) }, 'applications dead-lettered');

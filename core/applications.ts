@@ -2,7 +2,7 @@ import { AppError, conflict, notFound, unavailable } from './errors.ts';
 import type { Scripts, Decision } from './redis/scripts.ts';
 import { Gate } from './redis/gate.ts';
 import type { GroupCommitProducer } from './kafka/group-commit.ts';
-import { encodeApplication } from './kafka/codec.ts';
+import type { ApplicationMessage } from './kafka/codec.ts';
 import type { ApplicationsRepo } from './db/applications-repo.ts';
 import type { Events } from './events/events.ts';
 import type { Logger } from './log.ts';
@@ -26,7 +26,7 @@ export class Applications {
 
   constructor(
     private readonly scripts: Scripts,
-    private readonly producer: GroupCommitProducer,
+    private readonly producer: GroupCommitProducer<ApplicationMessage>,
     private readonly events: Events,
     private readonly records: ApplicationsRepo,
     private readonly log: Logger,
@@ -65,10 +65,7 @@ export class Applications {
         // A repeat while undecided is sent again: its first hand-off may still be in flight in another
         // process, and the decider ignores a second copy.
         try {
-          await this.producer.send({
-            key: email,
-            value: encodeApplication({ v: 1, eventId, email, ticket: gate.ticket, appliedAt: gate.appliedAt, requestId }),
-          });
+          await this.producer.send({ v: 1, eventId, email, ticket: gate.ticket, appliedAt: gate.appliedAt, requestId });
         } catch (e) {
           if (gate.kind === 'new') await this.scripts.release(eventId, email, gate.ticket).catch(() => {});
           this.log.error({ err: e, eventId, email: maskEmail(email), requestId }, 'kafka did not take the application');

@@ -3,7 +3,7 @@ import type { Kafka } from 'kafkajs';
 import { QueryTypes } from 'sequelize';
 import type { Config } from '../core/config.ts';
 import type { Stores } from '../core/stores.ts';
-import { decodeApplication } from '../core/kafka/codec.ts';
+import { decodeApplications } from '../core/kafka/codec.ts';
 import { listDeadLetters } from '../core/kafka/dead-letters.ts';
 import { readBacklog } from '../core/reconcile/kafka-backlog.ts';
 import { reportEvent } from '../core/reconcile/report.ts';
@@ -108,17 +108,19 @@ export async function checkDeadLetters(ctx: CheckContext, expectedPoison: number
   let poison = 0;
   let unaccounted = 0;
   for (const l of letters) {
-    let app;
+    let apps;
     try {
-      app = decodeApplication(Buffer.from(l.value));
+      apps = decodeApplications(Buffer.from(l.value));
     } catch {
       poison++;
       continue;
     }
-    const [row] = await ctx.stores.sequelize.query('SELECT 1 FROM applications WHERE event_id = ? AND email = ?', { replacements: [app.eventId, app.email], type: QueryTypes.SELECT });
-    const known = await ctx.stores.sequelize.query('SELECT 1 FROM events WHERE id = ?', { replacements: [app.eventId], type: QueryTypes.SELECT });
-    if (known.length === 0) poison++; // an application for an event that does not exist: injected
-    else if (!row) unaccounted++;
+    for (const app of apps) {
+      const [row] = await ctx.stores.sequelize.query('SELECT 1 FROM applications WHERE event_id = ? AND email = ?', { replacements: [app.eventId, app.email], type: QueryTypes.SELECT });
+      const known = await ctx.stores.sequelize.query('SELECT 1 FROM events WHERE id = ?', { replacements: [app.eventId], type: QueryTypes.SELECT });
+      if (known.length === 0) poison++; // an application for an event that does not exist: injected
+      else if (!row) unaccounted++;
+    }
   }
   const notes: string[] = [];
   if (poison !== expectedPoison) notes.push(`${poison} poison dead letters, ${expectedPoison} injected`);

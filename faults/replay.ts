@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import { producerConfig } from '../core/kafka/client.ts';
-import { encodeApplication, decodeApplication } from '../core/kafka/codec.ts';
+import { encodeApplication, encodeApplications, decodeApplications } from '../core/kafka/codec.ts';
 
 /** The values of every message of one event in the topic, from the start to its end as it is now. */
 async function readEvent(kafka: Kafka, topic: string, eventId: string): Promise<Buffer[]> {
@@ -22,7 +22,8 @@ async function readEvent(kafka: Kafka, topic: string, eventId: string): Promise<
           const end = remaining.get(partition);
           if (end === undefined || BigInt(message.offset) >= end) return;
           try {
-            if (message.value && decodeApplication(message.value).eventId === eventId) out.push(message.value);
+            const mine = message.value ? decodeApplications(message.value).filter((a) => a.eventId === eventId) : [];
+            if (mine.length) out.push(encodeApplications(mine));
           } catch { /* poison from another round */ }
           if (BigInt(message.offset) + 1n >= end) remaining.delete(partition);
           if (remaining.size === 0) resolve();

@@ -3,7 +3,9 @@ import type { AddressInfo } from 'node:net';
 import type { Config } from '../core/config.ts';
 import { createLogger, type Logger } from '../core/log.ts';
 import { openStores, type Stores } from '../core/stores.ts';
-import { createKafka, producerConfig } from '../core/kafka/client.ts';
+import { createKafka, partitionCount, producerConfig } from '../core/kafka/client.ts';
+import { applicationRecords, applicationSize } from '../core/kafka/application-records.ts';
+import type { ApplicationMessage } from '../core/kafka/codec.ts';
 import { GroupCommitProducer } from '../core/kafka/group-commit.ts';
 import { RenewingProducer } from '../core/kafka/renewing-producer.ts';
 import { Mailer } from '../core/email/mailer.ts';
@@ -38,7 +40,7 @@ const CONCURRENCY = 512;
 export class ApiServer {
   private servers: Server[] = [];
   private stores?: Stores;
-  private batcher?: GroupCommitProducer;
+  private batcher?: GroupCommitProducer<ApplicationMessage>;
   private applicationsProducer?: RenewingProducer;
   private mailer?: Mailer;
   private feed?: DecisionFeed;
@@ -58,7 +60,12 @@ export class ApiServer {
     // send (see there).
     this.applicationsProducer = new RenewingProducer(() => kafka.producer(producerConfig), log);
     await this.applicationsProducer.connect();
+    // One record per batch and partition (core/kafka/application-records.ts).
+    const partitions = await partitionCount(kafka, config.kafka.applicationsTopic);
+    if (partitions === undefined) log.warn({ topic: config.kafka.applicationsTopic }, 'the partitions of the applications topic are unknown: each batch goes to one partition');
     this.batcher = new GroupCommitProducer(this.applicationsProducer, config.kafka.applicationsTopic, {
+      pack: applicationRecords(partitions),
+      sizeOf: applicationSize,
       observe: (size, seconds, ok) => {
         metrics.kafkaBatchSize.observe(size);
         metrics.kafkaSendLatency.observe({ result: ok ? 'ok' : 'error' }, seconds);

@@ -4,7 +4,7 @@ import { http } from './support/http.ts';
 import { until } from './support/wait.ts';
 import { produceRaw } from './support/kafka.ts';
 import { applicationRows } from './support/db.ts';
-import { encodeApplication } from '../core/kafka/codec.ts';
+import { decodeApplication, encodeApplication, encodeApplications } from '../core/kafka/codec.ts';
 import { createKafka } from '../core/kafka/client.ts';
 import { listDeadLetters } from '../core/kafka/dead-letters.ts';
 import { decideBatch } from '../core/decisions.ts';
@@ -81,6 +81,27 @@ test('an application that keeps failing in a batch is dead-lettered alone; its n
   const letter = await until('the dead letter', async () =>
     (await listDeadLetters(kafka, sys.config.kafka.deadLetterTopic)).find((l) => l.value.includes(ghost)));
   t.regex(letter.error, /.+/);
+});
+
+test('a record holding several applications (as the API writes them) is decided whole; one failing in it is dead-lettered alone', async (t) => {
+  const eventId = await newEvent(sys, 1);
+  const ghost = `ghost-${randomEventId()}`;
+  const good = [randomEmail('r1'), randomEmail('r2')];
+  const ghostApp = { v: 1 as const, eventId: ghost, email: randomEmail('ghost'), ticket: 7, appliedAt: Date.now() };
+  await produceRaw(sys.config, [encodeApplications([
+    { v: 1, eventId, email: good[0]!, ticket: 1, appliedAt: Date.now() },
+    ghostApp,
+    { v: 1, eventId, email: good[1]!, ticket: 2, appliedAt: Date.now() },
+  ])]);
+  const rows = await until('the two neighbours decided', async () => {
+    const r = await applicationRows(sys.config, eventId);
+    return r.length === 2 ? r : undefined;
+  });
+  t.deepEqual(rows.map((r) => [r.email, r.status]), [[good[0], 'WON'], [good[1], 'LOST']]);
+  const kafka = createKafka({ ...sys.config.kafka, log: testLog() });
+  const letter = await until('the dead letter', async () =>
+    (await listDeadLetters(kafka, sys.config.kafka.deadLetterTopic)).find((l) => l.value.includes(ghost)));
+  t.deepEqual(decodeApplication(Buffer.from(letter.value)), ghostApp, 'the letter holds the failing application alone');
 });
 
 test('arrival order is the ticket, even when Kafka holds the later ticket first', async (t) => {

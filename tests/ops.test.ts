@@ -10,7 +10,7 @@ import { http } from './support/http.ts';
 import { until } from './support/wait.ts';
 import { Tokens } from '../core/auth/tokens.ts';
 import { createKafka } from '../core/kafka/client.ts';
-import { decodeApplication } from '../core/kafka/codec.ts';
+import { decodeApplications } from '../core/kafka/codec.ts';
 
 const freePort = () => new Promise<number>((resolve) => {
   const s = netServer().listen(0, '127.0.0.1', () => {
@@ -125,7 +125,7 @@ test('on SIGTERM the server answers what it took, flushes Kafka, and exits 0: ev
   await consumer.connect();
   await consumer.subscribe({ topic: config.kafka.applicationsTopic, fromBeginning: true });
   const inTopic = new Set<string>();
-  await consumer.run({ eachMessage: async ({ message }) => { inTopic.add(decodeApplication(message.value).email); } });
+  await consumer.run({ eachMessage: async ({ message }) => { for (const a of decodeApplications(message.value)) inTopic.add(a.email); } });
   await until('every accepted application in Kafka', async () => (accepted.every((e) => inTopic.has(e)) ? true : undefined), 20_000).catch(() => {});
   await consumer.disconnect();
   t.deepEqual(accepted.filter((e) => !inTopic.has(e)), [], 'no 202 without its message in Kafka');

@@ -1,7 +1,7 @@
 import type { Kafka, Producer } from 'kafkajs';
 import { conflict, notFound, unavailable, AppError } from '../errors.ts';
 import { listDeadLetters, type DeadLetter } from '../kafka/dead-letters.ts';
-import { decodeApplication } from '../kafka/codec.ts';
+import { decodeApplications } from '../kafka/codec.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { Caller } from '../audit/audited-events.ts';
 import type { ReplayLog } from './replay-log.ts';
@@ -22,8 +22,9 @@ export interface ReplayResult { replayed: string[]; skipped: { id: string; reaso
 
 function describe(l: DeadLetter): Pick<DeadLetterView, 'eventId' | 'email' | 'unreplayable'> {
   try {
-    const a = decodeApplication(Buffer.from(l.value, 'utf8'));
-    return { eventId: a.eventId, email: a.email, unreplayable: null };
+    // The decider dead-letters applications one by one; a record of several comes only from elsewhere.
+    const all = decodeApplications(Buffer.from(l.value, 'utf8'));
+    return { eventId: all[0]!.eventId, email: all.length === 1 ? all[0]!.email : `${all.length} applications`, unreplayable: null };
   } catch (e) {
     return { eventId: null, email: null, unreplayable: (e as Error).message };
   }

@@ -41,6 +41,20 @@ export const producerConfig: ProducerConfig = {
   createPartitioner: keyedPartitioner,
 };
 
+/** How many partitions a topic has; undefined when the cluster can't say now. */
+export async function partitionCount(kafka: Kafka, topic: string): Promise<number | undefined> {
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+    return topics[0]?.partitions.length || undefined;
+  } catch {
+    return undefined;
+  } finally {
+    await admin.disconnect().catch(() => {});
+  }
+}
+
 /** Topics are created up front, never by a first produce. */
 export async function ensureTopics(kafka: Kafka, topics: { topic: string; numPartitions?: number }[]): Promise<void> {
   const admin = kafka.admin();

@@ -11,11 +11,14 @@ export interface DeadLetter {
   value: string;
 }
 
-/** A failed application, kept whole with the reason it failed, so it can be listed and replayed. */
-export function toDeadLetter(m: KafkaMessage, source: { topic: string; partition: number }, error: string): Message {
+/**
+ * A failed application, kept whole with the reason it failed, so it can be listed and replayed: the
+ * record's own bytes, or `value` (one application of a record that holds several).
+ */
+export function toDeadLetter(m: KafkaMessage, source: { topic: string; partition: number }, error: string, value?: Buffer): Message {
   return {
     key: m.key,
-    value: m.value,
+    value: value ?? m.value,
     headers: {
       'x-error': error.slice(0, 2000),
       'x-source-topic': source.topic,

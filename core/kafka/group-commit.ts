@@ -1,15 +1,19 @@
 import type { Message, Producer } from 'kafkajs';
 
-interface Waiting { message: Message; bytes: number; resolve: () => void; reject: (e: unknown) => void }
+interface Waiting<T> { item: T; bytes: number; resolve: () => void; reject: (e: unknown) => void }
 
 /** What a record costs in a batch beyond its key and value (attributes, offsets, lengths): an upper bound. */
 const RECORD_OVERHEAD = 64;
-const sizeOf = (m: Message) => RECORD_OVERHEAD + (m.key?.length ?? 0) + (m.value?.length ?? 0);
+const messageSize = (m: Message) => RECORD_OVERHEAD + (m.key?.length ?? 0) + (m.value?.length ?? 0);
 
 /** Told about every send: how many messages went together, how long the broker took, and whether it took them. */
 export type SendObserver = (size: number, seconds: number, ok: boolean) => void;
 
-export interface GroupCommitOptions {
+export interface GroupCommitOptions<T> {
+  /** The Kafka records for a batch of items, e.g. one record per partition holding all of them. */
+  pack?: (items: T[]) => Message[];
+  /** An upper bound of an item's bytes in its record. */
+  sizeOf?: (item: T) => number;
   maxBatch?: number;
   maxBatchBytes?: number;
   /** A send the broker hasn't answered by then fails its callers, and everyone queued behind it. */
@@ -29,8 +33,8 @@ export class KafkaStalled extends Error {}
  * bounded in bytes as well as in count: the broker refuses a record batch over its message.max.bytes
  * (1 MiB by default), and a herd fills a 5,000-message batch in a few milliseconds.
  */
-export class GroupCommitProducer {
-  private queue: Waiting[] = [];
+export class GroupCommitProducer<T = Message> {
+  private queue: Waiting<T>[] = [];
   private sending = false;
   private scheduled = false;
   private idle: (() => void)[] = [];
@@ -41,12 +45,16 @@ export class GroupCommitProducer {
   private readonly deadlineMs: number;
   private readonly maxQueue: number;
   private readonly observe: SendObserver;
+  private readonly pack: (items: T[]) => Message[];
+  private readonly sizeOf: (item: T) => number;
 
   constructor(
     private readonly producer: Pick<Producer, 'send'>,
     private readonly topic: string,
-    opts: GroupCommitOptions = {},
+    opts: GroupCommitOptions<T> = {},
   ) {
+    this.pack = opts.pack ?? ((items) => items as unknown as Message[]);
+    this.sizeOf = opts.sizeOf ?? ((item) => messageSize(item as unknown as Message));
     this.maxBatch = opts.maxBatch ?? 5_000;
     this.maxBatchBytes = opts.maxBatchBytes ?? 512 * 1024;
     this.deadlineMs = opts.deadlineMs ?? 5_000;
@@ -54,11 +62,11 @@ export class GroupCommitProducer {
     this.observe = opts.observe ?? (() => {});
   }
 
-  send(message: Message): Promise<void> {
+  send(item: T): Promise<void> {
     if (this.stalled) return Promise.reject(new KafkaStalled('a send to Kafka is overdue'));
     if (this.queue.length >= this.maxQueue) return Promise.reject(new KafkaStalled(`${this.queue.length} messages are waiting for Kafka`));
     return new Promise((resolve, reject) => {
-      this.queue.push({ message, bytes: sizeOf(message), resolve, reject });
+      this.queue.push({ item, bytes: this.sizeOf(item), resolve, reject });
       this.schedule();
     });
   }
@@ -110,7 +118,7 @@ export class GroupCommitProducer {
         for (const w of [...batch, ...this.queue.splice(0)]) w.reject(late);
       }, this.deadlineMs);
       try {
-        await this.producer.send({ topic: this.topic, acks: -1, messages: batch.map((w) => w.message) });
+        await this.producer.send({ topic: this.topic, acks: -1, messages: this.pack(batch.map((w) => w.item)) });
         this.observe(batch.length, (performance.now() - started) / 1000, true);
         for (const w of batch) w.resolve();
       } catch (e) {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
-import { decodeApplication, PoisonMessage } from '../kafka/codec.ts';
+import { decodeApplications, PoisonMessage } from '../kafka/codec.ts';
 
 export interface PartitionLag { partition: number; committed: string; high: string; lag: number }
 
@@ -55,9 +55,10 @@ export async function readBacklog(kafka: Kafka, topic: string, groupId: string, 
             if (BigInt(m.offset) >= end) break;
             if (BigInt(m.offset) < BigInt(wanted.find((p) => p.partition === batch.partition)!.committed)) continue;
             try {
-              const a = decodeApplication(m.value);
-              backlog.waiting.add(backlogKey(a.eventId, a.email));
-              backlog.maxTicket.set(a.eventId, Math.max(backlog.maxTicket.get(a.eventId) ?? 0, a.ticket));
+              for (const a of decodeApplications(m.value)) {
+                backlog.waiting.add(backlogKey(a.eventId, a.email));
+                backlog.maxTicket.set(a.eventId, Math.max(backlog.maxTicket.get(a.eventId) ?? 0, a.ticket));
+              }
             } catch (e) {
               if (!(e instanceof PoisonMessage)) throw e;
               backlog.undecodable++;

@@ -1,0 +1,46 @@
+import test from 'ava';
+import { Partitioners, type PartitionMetadata } from 'kafkajs';
+import { decodeApplication, decodeApplications, encodeApplication, encodeApplications, PoisonMessage, type ApplicationMessage } from '../core/kafka/codec.ts';
+import { applicationRecords } from '../core/kafka/application-records.ts';
+
+const app = (i: number): ApplicationMessage => ({ v: 1, eventId: 'ev-codec', email: `p${i}@codec.test`, ticket: i, appliedAt: 1_800_000_000_000 + i });
+const poison = (t: import('ava').ExecutionContext, value: string, why: RegExp) => {
+  const e = t.throws(() => decodeApplications(Buffer.from(value)));
+  t.true(e instanceof PoisonMessage);
+  t.regex(e!.message, why);
+};
+
+test('a record holds one application (an object) or several (an array, in order)', (t) => {
+  t.deepEqual(decodeApplications(encodeApplication(app(1))), [app(1)]);
+  t.deepEqual(decodeApplications(encodeApplications([app(1), app(2), app(3)])), [app(1), app(2), app(3)]);
+  t.deepEqual(decodeApplication(encodeApplications([app(4)])), app(4));
+  t.throws(() => decodeApplication(encodeApplications([app(1), app(2)])), { instanceOf: PoisonMessage, message: /holds 2 applications/ });
+});
+
+test('a record that is no application, or holds one that is not, is poison as a whole', (t) => {
+  t.throws(() => decodeApplications(null), { instanceOf: PoisonMessage });
+  poison(t, 'not json', /not JSON/);
+  poison(t, '[]', /no application/);
+  poison(t, '42', /not an application/);
+  poison(t, JSON.stringify([app(1), { ...app(2), ticket: -1 }]), /\[1\] message is not an application: ticket/);
+  poison(t, JSON.stringify([app(1), { ...app(2), extra: true }]), /\[1\]/);
+  poison(t, JSON.stringify({ ...app(1), v: 2 }), /not an application: v/);
+});
+
+test('a batch becomes one record per partition, each application where its email as a key would go', (t) => {
+  const apps = Array.from({ length: 40 }, (_, i) => app(i + 1));
+  t.deepEqual(applicationRecords(1)(apps).map((r) => decodeApplications(r.value as Buffer)), [apps]);
+  t.deepEqual(applicationRecords(undefined)(apps).length, 1);
+  const records = applicationRecords(4)(apps);
+  const partitionMetadata = [0, 1, 2, 3].map((partitionId): PartitionMetadata => ({ partitionId, leader: 0, partitionErrorCode: 0, replicas: [0], isr: [0] }));
+  const byKey = Partitioners.DefaultPartitioner();
+  const seen: ApplicationMessage[] = [];
+  t.true(records.length > 1 && records.length <= 4);
+  for (const r of records) {
+    const inside = decodeApplications(r.value as Buffer);
+    for (const a of inside) t.is(byKey({ topic: 't', partitionMetadata, message: { key: a.email, value: null } }), r.partition as number);
+    t.deepEqual(inside, [...inside].sort((a, b) => a.ticket - b.ticket), 'in order of arrival within a record');
+    seen.push(...inside);
+  }
+  t.deepEqual(seen.sort((a, b) => a.ticket - b.ticket), apps, 'every application exactly once');
+});
