@@ -42,7 +42,7 @@ try {
     }
   }
   const herd: Load = { kind: 'burst', users: o.herd, connections: o.herd };
-  const big: Load = { kind: 'burst', users: o.users, connections: o.connections };
+  const big: Load = { kind: 'burst', users: o.users, connections: o.connections, pipelined: o.pipelined };
   const sustained: Load = { kind: 'sustained', users: 0, connections: o.sustainConnections, durationMs: o.sustainSeconds * 1000 };
 
   say('warming up (JIT) every server with a small burst');
@@ -62,12 +62,16 @@ try {
   }
   loadAvg.herd = loadavg();
 
-  say(`big burst: ${o.users} applicants for ${o.stock} units, at most ${o.connections} connections`);
+  say(`big burst: ${o.users} applicants for ${o.stock} units over ${o.connections} connections, ${o.pipelined ? 'pipelined' : 'one request at a time per connection, as behind a proxy'}`);
+  // The burst's own peak: the herd rounds before it have theirs.
+  const apiPeakHerdMb = Math.max(...terning.apis.map((a) => (a.sample(), a.peakRssMb)));
+  for (const p of [...terning.apis, ...terning.consumers]) p.resetPeak();
   const bigRun = strip(await terningRun(terning, redis, pool, o.stock, big));
   const apiPeakAfterBurstMb = Math.max(...terning.apis.map((a) => (a.sample(), a.peakRssMb)));
   const consumerPeakAfterBurstMb = Math.max(...terning.consumers.map((c) => (c.sample(), c.peakRssMb)));
   const consumerPeaks = [consumerPeakAfterBurstMb];
   say(`  ${bigRun.load.throughputPerSecond}/s, p95 ${bigRun.load.latencyMs.p95} ms, all final ${bigRun.finalAfterLast202Ms} ms after the last 202`);
+  refs.ceiling?.proc.resetPeak();
   const bigCeiling = refs.ceiling && strip(await referenceRun(refs.ceiling.url, big, contract));
   const ceilingPeakAfterBurstMb = refs.ceiling ? (refs.ceiling.proc.sample(), refs.ceiling.proc.peakRssMb) : undefined;
   const bigNaive = refs.naive && strip(await referenceRun(refs.naive.url, big, contract, { pool, stock: o.stock }));
@@ -86,7 +90,7 @@ try {
   say(`  ceiling ${sCeiling?.load.throughputPerSecond ?? '-'}/s, terning ${sTerning.load.throughputPerSecond}/s, naive ${sNaive?.load.throughputPerSecond ?? '-'}/s`);
   loadAvg.sustained = loadavg();
 
-  const apiPeakMb = Math.max(...terning.apis.map((a) => (a.sample(), a.peakRssMb)));
+  const apiPeakMb = Math.max(apiPeakHerdMb, ...terning.apis.map((a) => (a.sample(), a.peakRssMb)));
   const consumerPeakMb = Math.max(...consumerPeaks, ...terning.consumers.map((c) => (c.sample(), c.peakRssMb)));
   await terning.stop();
   await Promise.all(Object.values(refs).map((r) => r.proc.stop()));
@@ -117,7 +121,7 @@ try {
     big: { terning: bigRun, ceiling: bigCeiling, naive: bigNaive },
     backlog: backlogRun,
     sustained: { terning: sTerning, ceiling: sCeiling, naive: sNaive },
-    memory: { apiPeakAfterBurstMb, consumerPeakAfterBurstMb, apiPeakMb, consumerPeakMb, ceilingPeakAfterBurstMb },
+    memory: { apiPeakHerdMb, apiPeakAfterBurstMb, consumerPeakAfterBurstMb, apiPeakMb, consumerPeakMb, ceilingPeakAfterBurstMb },
     targets, profiles,
   };
   const files = writeResults(results, o.out, stamp);

@@ -6,6 +6,7 @@ export interface BenchOptions {
   herd: number;
   rounds: number;
   connections: number;
+  pipelined: boolean;
   sustainSeconds: number;
   sustainConnections: number;
   apis: number;
@@ -26,9 +27,12 @@ const HELP = `npm run bench -- [options]
   --stock N              units of stock in the big burst (1000)
   --herd N               applicants in the original's scenario, one connection each (1500)
   --rounds N             rounds of the herd scenario, alternating terning and the references (3)
-  --connections N        connections the big burst opens at once, its applies pipelined over them as a
-                         proxy in front of the API would (2000; 10000 sockets alone take a trivial
-                         Node server to ~250 MB)
+  --connections N        connections the big burst opens at once (2000; 10000 sockets alone take a
+                         trivial Node server to ~250 MB); each carries its share of the applies one
+                         at a time, as a proxy in front of the API does, every latency counted from
+                         the moment all pressed apply
+  --pipelined            the big burst writes every apply at once, pipelined on its connection: the
+                         API then holds the whole burst itself
   --sustain-seconds N    length of the sustained run (5)
   --sustain-connections N  keep-alive connections of the sustained run (256)
   --apis N --consumers N --partitions N   scale-out (1 1 1: strict arrival order)
@@ -47,7 +51,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     args: argv,
     options: {
       users: { type: 'string' }, stock: { type: 'string' }, herd: { type: 'string' }, rounds: { type: 'string' },
-      connections: { type: 'string' }, 'sustain-seconds': { type: 'string' }, 'sustain-connections': { type: 'string' },
+      connections: { type: 'string' }, pipelined: { type: 'boolean' }, 'sustain-seconds': { type: 'string' }, 'sustain-connections': { type: 'string' },
       apis: { type: 'string' }, consumers: { type: 'string' }, partitions: { type: 'string' },
       'no-references': { type: 'boolean' }, profile: { type: 'boolean' }, quick: { type: 'boolean' }, source: { type: 'boolean' }, 'api-flags': { type: 'string' },
       'mysql-url': { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' },
@@ -70,6 +74,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     herd: int(values.herd, 1_500, 'herd'),
     rounds: int(values.rounds, quick ? 1 : 3, 'rounds'),
     connections: int(values.connections, 2_000, 'connections'),
+    pipelined: values.pipelined ?? false,
     sustainSeconds: int(values['sustain-seconds'], quick ? 2 : 5, 'sustain-seconds'),
     sustainConnections: int(values['sustain-connections'], 256, 'sustain-connections'),
     apis: int(values.apis, 1, 'apis'),

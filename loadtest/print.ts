@@ -16,7 +16,7 @@ export function printSummary(r: BenchResults) {
   out.push(`  decisions ${b.decisionsPerSecond}/s (peak ${b.peakDecisionsPerSecond}/s over 500 ms); invariants ${JSON.stringify(b.invariants)}`);
   out.push(`  decider draining a backlog of ${r.backlog.applicants}: ${r.backlog.decisionsPerSecond}/s (peak ${r.backlog.peakDecisionsPerSecond}/s)`);
   out.push(`\nsustained ${r.options.sustainSeconds} s:`, line('ceiling', r.sustained.ceiling?.load), line('terning', r.sustained.terning.load), line('naive', r.sustained.naive?.load));
-  out.push(`\nmemory: API peak ${Math.round(r.memory.apiPeakAfterBurstMb)} MB after the burst (${Math.round(r.memory.apiPeakMb)} MB overall), consumer ${Math.round(r.memory.consumerPeakMb)} MB; the trivial-Koa ceiling ${Math.round(r.memory.ceilingPeakAfterBurstMb ?? 0)} MB after the same burst`);
+  out.push(`\nmemory: API peak ${Math.round(r.memory.apiPeakAfterBurstMb)} MB in the burst (${Math.round(r.memory.apiPeakHerdMb)} MB in the herd rounds, ${Math.round(r.memory.apiPeakMb)} MB overall), consumer ${Math.round(r.memory.consumerPeakMb)} MB; the trivial-Koa ceiling ${Math.round(r.memory.ceilingPeakAfterBurstMb ?? 0)} MB after the same burst`);
   out.push('\ntargets:');
   for (const t of r.targets) out.push(`  ${t.met ? 'MET   ' : 'MISSED'} ${t.name}: ${t.measured} (bar ${t.bar})`);
   if (r.profiles) {

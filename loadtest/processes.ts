@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -59,6 +59,18 @@ export class Proc {
 
   get output(): string {
     return this.tail.join('\n');
+  }
+
+  /**
+   * Starts the peak afresh, the kernel's (VmHWM, reset by writing 5 to clear_refs) and ours, so that a
+   * scenario's peak is its own and not an earlier one's.
+   */
+  resetPeak() {
+    try {
+      writeFileSync(`/proc/${this.pid}/clear_refs`, '5');
+    } catch { /* not Linux, or not allowed: the peak then counts from the start */ }
+    this.peakRssMb = 0;
+    this.sample();
   }
 
   sample() {

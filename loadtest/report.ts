@@ -14,7 +14,7 @@ export interface BenchResults {
   big: { terning: TerningRun; ceiling?: ReferenceRun; naive?: ReferenceRun };
   backlog: TerningRun;
   sustained: { terning: TerningRun; ceiling?: ReferenceRun; naive?: ReferenceRun };
-  memory: { apiPeakAfterBurstMb: number; consumerPeakAfterBurstMb: number; apiPeakMb: number; consumerPeakMb: number; ceilingPeakAfterBurstMb?: number };
+  memory: { apiPeakHerdMb: number; apiPeakAfterBurstMb: number; consumerPeakAfterBurstMb: number; apiPeakMb: number; consumerPeakMb: number; ceilingPeakAfterBurstMb?: number };
   targets: Target[];
   profiles?: Record<string, { functions: HotSpot[]; packages: { name: string; selfPct: number }[] }>;
 }

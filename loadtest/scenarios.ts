@@ -16,11 +16,11 @@ export const targetOf = (url: string): Target => {
   return { host: u.hostname, port: Number(u.port) };
 };
 
-export interface Load { kind: 'burst' | 'sustained'; users: number; connections: number; durationMs?: number }
+export interface Load { kind: 'burst' | 'sustained'; users: number; connections: number; durationMs?: number; pipelined?: boolean }
 
 function job(load: Load, targets: Target[], path: string, tokens: string[]): Job {
   return {
-    mode: load.kind, targets, ...applyRequest(path), tokens,
+    mode: load.kind, pipelined: load.pipelined, targets, ...applyRequest(path), tokens,
     connections: Math.min(load.connections, tokens.length),
     durationMs: load.durationMs ?? 0,
     timeoutMs: 30_000,

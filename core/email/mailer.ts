@@ -1,22 +1,32 @@
-import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
+import type { SESv2Client } from '@aws-sdk/client-sesv2';
 
 export interface Mail { to: string; subject: string; text: string; html?: string }
 
-/** Sends through SES v2: the emulator in development and tests, AWS when credentials and a region are set. */
+/**
+ * Sends through SES v2: the emulator in development and tests, AWS when credentials and a region are
+ * set. The AWS SDK is loaded with the first email, not at start-up: an API process that sends no code
+ * (or not yet) doesn't carry its ~7 MB.
+ */
 export class Mailer {
-  private readonly client: SESv2Client;
+  private client?: Promise<{ client: SESv2Client; SendEmailCommand: typeof import('@aws-sdk/client-sesv2').SendEmailCommand }>;
 
-  constructor(private readonly opts: { endpoint: string | undefined; region: string; from: string }) {
-    this.client = new SESv2Client({
-      region: opts.region,
-      ...(opts.endpoint
-        ? { endpoint: opts.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
-        : {}),
-    });
+  constructor(private readonly opts: { endpoint: string | undefined; region: string; from: string }) {}
+
+  private connect() {
+    return (this.client ??= import('@aws-sdk/client-sesv2').then(({ SESv2Client, SendEmailCommand }) => ({
+      SendEmailCommand,
+      client: new SESv2Client({
+        region: this.opts.region,
+        ...(this.opts.endpoint
+          ? { endpoint: this.opts.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
+          : {}),
+      }),
+    })));
   }
 
   async send(mail: Mail): Promise<string | undefined> {
-    const out = await this.client.send(new SendEmailCommand({
+    const { client, SendEmailCommand } = await this.connect();
+    const out = await client.send(new SendEmailCommand({
       FromEmailAddress: this.opts.from,
       Destination: { ToAddresses: [mail.to] },
       Content: {
@@ -33,6 +43,6 @@ export class Mailer {
   }
 
   close(): void {
-    this.client.destroy();
+    void this.client?.then(({ client }) => client.destroy());
   }
 }

@@ -25,14 +25,17 @@ async function run(job: Job): Promise<JobResult> {
     status[i] = o.status;
     if (o.error) errors[o.error] = (errors[o.error] ?? 0) + 1;
   };
-  // A burst writes all of a connection's requests at once (pipelined): every applicant is in flight
-  // from the first moment. A sustained run sends the next request when the previous one is answered.
+  // In a burst every applicant presses at the first moment: latency counts from then, whether the
+  // request waits in the generator (as in a proxy in front of the API) or, pipelined, in the API.
+  // A sustained run sends the next request when the previous one is answered.
   const lane = async (l: number) => {
     const exchange = new Exchange(job.targets[l % job.targets.length]!, clock, job.timeoutMs);
-    if (job.mode === 'burst') {
+    if (job.mode === 'burst' && job.pipelined) {
       const mine: Promise<void>[] = [];
-      for (let i = l; i < n; i += job.connections) mine.push(exchange.send(requests[i]!).then((o) => record(i, o)));
+      for (let i = l; i < n; i += job.connections) mine.push(exchange.send(requests[i]!).then((o) => record(i, { ...o, start: 0 })));
       await Promise.all(mine);
+    } else if (job.mode === 'burst') {
+      for (let i = l; i < n; i += job.connections) record(i, { ...(await exchange.send(requests[i]!)), start: 0 });
     } else {
       for (let i = next(); i >= 0; i = next()) record(i, await exchange.send(requests[i]!));
     }

@@ -1,14 +1,18 @@
 import type { Target } from './http-exchange.ts';
 
 /**
- * What the load generator is asked to do. A burst opens `connections` connections at once and writes
- * every request at once (connection i carries requests i, i + connections, ..., pipelined, as a proxy
- * in front of the API would multiplex its clients). A sustained run keeps
+ * What the load generator is asked to do. A burst has every applicant press at the same moment (each
+ * request's latency counts from then) over `connections` connections, connection i carrying requests
+ * i, i + connections, ...: by default one at a time, the next when the answer is in, as a proxy in
+ * front of the API (nginx's upstream keepalive) holds its clients' requests and passes them on;
+ * `pipelined`, all written at once, so the API itself holds every request of the burst. A sustained run keeps
  * `connections` keep-alive connections busy with fresh requests until `durationMs` has passed or the
  * requests run out.
  */
 export interface Job {
   mode: 'burst' | 'sustained';
+  /** A burst's requests all written at once on their connection (HTTP pipelining). */
+  pipelined?: boolean;
   targets: Target[];
   /** Request i is `head + tokens[i] + tail`: the method, path and headers around the token. */
   head: string;
