@@ -1,5 +1,5 @@
 import test from 'ava';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { startSystem, newEvent, randomEmail, type System } from './support/system.ts';
 import { envFor, spawnServer, spawnTerning, type Running } from './support/processes.ts';
 import { http } from './support/http.ts';
@@ -50,4 +50,30 @@ test('compiled, the server serves the page and takes applications, the consumer 
   const migrate = spawnTerning(['migrate'], env);
   t.is((await migrate.exited).code, 0, migrate.output.join('\n'));
   t.true(migrate.output.some((l) => /schema is current/.test(l)), migrate.output.join('\n'));
+});
+
+const commandLine = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+
+test('terning server runs within its memory budget, in the same process; an operator\'s heap flag wins', async (t) => {
+  const env = envFor(sys.config);
+  const budgeted = await spawnServer(env);
+  running.push(budgeted);
+  const args = commandLine(budgeted.child.pid!);
+  t.true(args.includes('--max-old-space-size=144'), args.join(' '));
+  t.true(args.includes('--max-semi-space-size=16'), args.join(' '));
+  t.is(args.at(-1), 'server');
+  t.true(args.at(-2)!.endsWith('bin/terning.js'));
+  t.is((await fetch(`${budgeted.url}/healthz`)).status, 200);
+
+  const own = await spawnServer({ ...env, NODE_OPTIONS: '--max-old-space-size=300' });
+  running.push(own);
+  const ownArgs = commandLine(own.child.pid!);
+  t.false(ownArgs.some((a) => a.startsWith('--max-old-space-size')), ownArgs.join(' '));
+  t.is((await fetch(`${own.url}/healthz`)).status, 200);
+
+  // Other commands are left as they are.
+  const consumer = spawnTerning(['consumer', '--no-emails'], env);
+  running.push(consumer);
+  await consumer.waitFor(/consumer running/);
+  t.false(commandLine(consumer.child.pid!).some((a) => a.startsWith('--max-old-space-size')));
 });
