@@ -22,7 +22,7 @@ if (major < 22) {
 // collects; README, Benchmark). Node reads these flags at start-up only, so the server process replaces
 // itself with one that has them (process.execve: the same pid, no second process). Flags given by the
 // operator (node flags or NODE_OPTIONS) win.
-export const API_HEAP_FLAGS = ['--max-semi-space-size=16', '--max-old-space-size=144'];
+const API_HEAP_FLAGS = ['--max-semi-space-size=16', '--max-old-space-size=144'];
 if (process.argv[2] === 'server' && typeof process.execve === 'function'
   && !`${process.execArgv.join(' ')} ${process.env.NODE_OPTIONS ?? ''}`.includes('--max-old-space-size')) {
   process.execve(process.execPath, [process.execPath, ...API_HEAP_FLAGS, ...process.execArgv, ...process.argv.slice(1)], process.env);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { servicesDown, servicesUp } from '../infra/index.ts';
 import { managedPid } from '../infra/process.ts';
-import { repoRoot } from '../infra/paths.ts';
+import { terningHome } from '../infra/paths.ts';
 
 export type FaultService = 'kafka' | 'redis' | 'mysql';
 const MARKERS: Record<FaultService, string> = { kafka: 'kafka.Kafka', redis: 'redis-server', mysql: 'mariadbd' };
@@ -24,7 +24,7 @@ export class FaultServices {
   static async up(log: (line: string) => void): Promise<FaultServices> {
     const home = mkdtempSync(join(tmpdir(), 'terning-faults-'));
     // The Kafka jars fetched once for the shared broker are reused rather than fetched again.
-    const sharedLibs = join(process.env.TERNING_HOME || join(repoRoot, '.terning'), 'kafka', 'libs');
+    const sharedLibs = join(terningHome(), 'kafka', 'libs');
     if (existsSync(sharedLibs)) {
       mkdirSync(join(home, 'kafka'), { recursive: true });
       symlinkSync(sharedLibs, join(home, 'kafka', 'libs'));

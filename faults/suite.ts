@@ -8,7 +8,7 @@ import { openStores } from '../core/stores.ts';
 import { createKafka, ensureTopics } from '../core/kafka/client.ts';
 import { Tokens } from '../core/auth/tokens.ts';
 import { migrate } from '../cli/commands/migrate.ts';
-import { repoRoot } from '../infra/paths.ts';
+import { ROOT } from '../core/root.ts';
 import { FaultServices } from './services.ts';
 import { TerningProcess } from './processes.ts';
 import { burst } from './burst.ts';
@@ -46,7 +46,7 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
   const services = await FaultServices.up(log);
   const id = randomUUID().slice(0, 8);
   // The processes' logs outlive the services' home, for a look after a failed run.
-  const logs = join(repoRoot, 'artifacts', `faults-${id}`);
+  const logs = join(ROOT, 'artifacts', `faults-${id}`);
   mkdirSync(logs, { recursive: true });
   log(`process logs in ${logs}`);
   const processEnv: Record<string, string> = {

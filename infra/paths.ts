@@ -1,11 +1,9 @@
 import { join } from 'node:path';
 import { ROOT } from '../core/root.ts';
 
-export const repoRoot = ROOT;
-
 /** Where local services keep their state: git-ignored, and kept across servicesDown. */
 export function terningHome(): string {
-  return process.env.TERNING_HOME || join(repoRoot, '.terning');
+  return process.env.TERNING_HOME || join(ROOT, '.terning');
 }
 
 export const runDir = () => join(terningHome(), 'run');

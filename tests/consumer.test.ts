@@ -63,6 +63,19 @@ test('a retry after a failed database write keeps the first decision and takes n
   }
 });
 
+/** The rows of the two good applications around a failing one, once both are decided. */
+const neighboursDecided = (eventId: string) => until('the two neighbours decided', async () => {
+  const r = await applicationRows(sys.config, eventId);
+  return r.length === 2 ? r : undefined;
+});
+
+/** The dead letter of the application for the ghost event. */
+const deadLetterOf = (ghost: string) => {
+  const kafka = createKafka({ ...sys.config.kafka, log: testLog() });
+  return until('the dead letter', async () =>
+    (await listDeadLetters(kafka, sys.config.kafka.deadLetterTopic)).find((l) => l.value.includes(ghost)));
+};
+
 test('an application that keeps failing in a batch is dead-lettered alone; its neighbours are decided', async (t) => {
   const eventId = await newEvent(sys, 5);
   const ghost = `ghost-${randomEventId()}`;
@@ -72,14 +85,9 @@ test('an application that keeps failing in a batch is dead-lettered alone; its n
     encodeApplication({ v: 1, eventId: ghost, email: randomEmail('ghost'), ticket: 1, appliedAt: Date.now() }),
     encodeApplication({ v: 1, eventId, email: good[1]!, ticket: 2, appliedAt: Date.now() }),
   ]);
-  const rows = await until('the two neighbours decided', async () => {
-    const r = await applicationRows(sys.config, eventId);
-    return r.length === 2 ? r : undefined;
-  });
+  const rows = await neighboursDecided(eventId);
   t.deepEqual(rows.map((r) => [r.email, r.status]), [[good[0], 'WON'], [good[1], 'WON']]);
-  const kafka = createKafka({ ...sys.config.kafka, log: testLog() });
-  const letter = await until('the dead letter', async () =>
-    (await listDeadLetters(kafka, sys.config.kafka.deadLetterTopic)).find((l) => l.value.includes(ghost)));
+  const letter = await deadLetterOf(ghost);
   t.regex(letter.error, /.+/);
 });
 
@@ -93,14 +101,9 @@ test('a record holding several applications (as the API writes them) is decided 
     ghostApp,
     { v: 1, eventId, email: good[1]!, ticket: 2, appliedAt: Date.now() },
   ])]);
-  const rows = await until('the two neighbours decided', async () => {
-    const r = await applicationRows(sys.config, eventId);
-    return r.length === 2 ? r : undefined;
-  });
+  const rows = await neighboursDecided(eventId);
   t.deepEqual(rows.map((r) => [r.email, r.status]), [[good[0], 'WON'], [good[1], 'LOST']]);
-  const kafka = createKafka({ ...sys.config.kafka, log: testLog() });
-  const letter = await until('the dead letter', async () =>
-    (await listDeadLetters(kafka, sys.config.kafka.deadLetterTopic)).find((l) => l.value.includes(ghost)));
+  const letter = await deadLetterOf(ghost);
   t.deepEqual(decodeApplication(Buffer.from(letter.value)), ghostApp, 'the letter holds the failing application alone');
 });
 

@@ -5,8 +5,7 @@ import { emailAddress } from '../email/address.ts';
 
 export interface TokenSettings { secret: string; issuer: string; audience: string; ttlSeconds: number }
 
-const invalid = (why: string) => unauthorized('TOKEN_INVALID', why);
-const NOT_VALID = 'the token is not valid';
+const invalid = (why = 'the token is not valid') => unauthorized('TOKEN_INVALID', why);
 
 /** Headers of tokens that passed (HS256, no critical extensions) are not parsed again: a herd's tokens share one or two. */
 const MAX_KNOWN_HEADERS = 16;
@@ -41,22 +40,18 @@ export class Tokens {
     return Promise.resolve(this.sign({ sub: email }));
   }
 
-  /** Returns the email the token was issued to. */
-  async verify(token: string): Promise<string> {
-    return this.verifySync(token);
-  }
-
-  verifySync(token: string, now = Date.now()): string {
+  /** Returns the email the token was issued to; synchronous, with no I/O. */
+  verify(token: string, now = Date.now()): string {
     const dot1 = token.indexOf('.');
     const dot2 = token.indexOf('.', dot1 + 1);
-    if (dot1 <= 0 || dot2 <= dot1 + 1 || token.indexOf('.', dot2 + 1) !== -1 || dot2 === token.length - 1) throw invalid(NOT_VALID);
+    if (dot1 <= 0 || dot2 <= dot1 + 1 || token.indexOf('.', dot2 + 1) !== -1 || dot2 === token.length - 1) throw invalid();
     const header = token.slice(0, dot1);
     const known = this.knownHeaders.has(header);
     if (!known) checkHeader(header);
     // The signature as sent is compared with the one expected, both base64url: one spelling only.
     const expected = Buffer.from(createHmac('sha256', this.key).update(token.slice(0, dot2)).digest('base64url'), 'latin1');
     const given = Buffer.from(token.slice(dot2 + 1), 'latin1');
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw invalid(NOT_VALID);
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw invalid();
     if (!known && this.knownHeaders.size < MAX_KNOWN_HEADERS) this.knownHeaders.add(header);
     const claims = parseJson(token.slice(dot1 + 1, dot2));
     return this.subjectOf(claims, now);
@@ -64,11 +59,11 @@ export class Tokens {
 
   private subjectOf(c: Record<string, unknown>, now: number): string {
     const { exp, nbf, iat, iss, aud, sub } = c;
-    if (typeof exp !== 'number' || !Number.isFinite(exp) || exp <= 0) throw invalid(NOT_VALID);
-    if (nbf !== undefined && (typeof nbf !== 'number' || nbf * 1000 > now)) throw invalid(NOT_VALID);
-    if (iat !== undefined && typeof iat !== 'number') throw invalid(NOT_VALID);
-    if (iss !== this.settings.issuer) throw invalid(NOT_VALID);
-    if (aud !== this.settings.audience && !(Array.isArray(aud) && aud.includes(this.settings.audience))) throw invalid(NOT_VALID);
+    if (typeof exp !== 'number' || !Number.isFinite(exp) || exp <= 0) throw invalid();
+    if (nbf !== undefined && (typeof nbf !== 'number' || nbf * 1000 > now)) throw invalid();
+    if (iat !== undefined && typeof iat !== 'number') throw invalid();
+    if (iss !== this.settings.issuer) throw invalid();
+    if (aud !== this.settings.audience && !(Array.isArray(aud) && aud.includes(this.settings.audience))) throw invalid();
     if (exp * 1000 <= now) throw unauthorized('TOKEN_EXPIRED', 'the token has expired; verify your email again');
     // A token minted elsewhere (load tools do) must still name one normalised address: `A@x.io` and
     // `a@x.io` are one person, and a subject that is no email could never be decided.
@@ -81,7 +76,7 @@ export class Tokens {
 /** The header must say HS256 and nothing a verifier is required to understand (crit). */
 function checkHeader(header: string) {
   const h = parseJson(header);
-  if (h.alg !== 'HS256' || h.crit !== undefined || (h.typ !== undefined && h.typ !== 'JWT')) throw invalid(NOT_VALID);
+  if (h.alg !== 'HS256' || h.crit !== undefined || (h.typ !== undefined && h.typ !== 'JWT')) throw invalid();
 }
 
 function parseJson(part: string): Record<string, unknown> {
@@ -89,8 +84,8 @@ function parseJson(part: string): Record<string, unknown> {
   try {
     v = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
   } catch {
-    throw invalid(NOT_VALID);
+    throw invalid();
   }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw invalid(NOT_VALID);
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw invalid();
   return v as Record<string, unknown>;
 }

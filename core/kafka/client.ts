@@ -1,4 +1,4 @@
-import { Kafka, Partitioners, logLevel, type ICustomPartitioner, type LogEntry, type ProducerConfig } from 'kafkajs';
+import { Kafka, Partitioners, logLevel, type LogEntry, type ProducerConfig } from 'kafkajs';
 import type { Logger } from '../log.ts';
 import './quiet-warnings.ts';
 
@@ -23,22 +23,12 @@ export function createKafka(opts: { brokers: string[]; clientId: string; log: Lo
   });
 }
 
-/**
- * kafkajs's default (murmur2 of the key, as the Java client), except that a topic of one partition,
- * the default, is answered at once: hashing every application's key for a choice of one cost the API
- * 4% of its time under load.
- */
-const keyedPartitioner: ICustomPartitioner = () => {
-  const byKey = Partitioners.DefaultPartitioner();
-  return (args) => (args.partitionMetadata.length === 1 ? args.partitionMetadata[0]!.partitionId : byKey(args));
-};
-
 /** Idempotent, acks=all, one request in flight: kafkajs's rule for an idempotent producer. */
 export const producerConfig: ProducerConfig = {
   idempotent: true,
   maxInFlightRequests: 1,
   allowAutoTopicCreation: false,
-  createPartitioner: keyedPartitioner,
+  createPartitioner: Partitioners.DefaultPartitioner,
 };
 
 /** How many partitions a topic has; undefined when the cluster can't say now. */

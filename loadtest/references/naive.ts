@@ -23,7 +23,7 @@ app.use(async (ctx) => {
   }
   let email: string;
   try {
-    email = await tokens.verify(ctx.get('authorization').replace(/^Bearer /, ''));
+    email = tokens.verify(ctx.get('authorization').replace(/^Bearer /, ''));
   } catch {
     ctx.status = 401;
     return;

@@ -11,7 +11,7 @@ export function bearer(tokens: Tokens): Middleware {
     const m = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(header);
     if (!header) throw unauthorized('TOKEN_MISSING', 'send the token from verify-code as "Authorization: Bearer <token>"');
     if (!m) throw unauthorized('TOKEN_INVALID', 'the Authorization header must be "Bearer <token>"');
-    ctx.state.email = tokens.verifySync(m[1]!);
+    ctx.state.email = tokens.verify(m[1]!);
     await next();
   };
 }

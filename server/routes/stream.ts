@@ -37,7 +37,7 @@ export function streamRoutes({ applications, tokens, config, limits, feed }: Ser
   const r = new Router({ prefix: '/api' });
 
   const stream = async (ctx: Context) => {
-    const email = await tokens.verify(streamToken(ctx));
+    const email = tokens.verify(streamToken(ctx));
     const id = ctx.params.eventId === undefined ? config.defaultEventId : parse(eventId, ctx.params.eventId);
     limits.status(email);
 
