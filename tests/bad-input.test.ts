@@ -116,7 +116,7 @@ test('participant calls refuse missing, malformed, forged, expired and wrongly s
   refused(t, await http(sys.url, 'POST', path, { token: await sign('HS256', secret, { aud: 'someone-else' }) }), 401, 'TOKEN_INVALID');
   refused(t, await http(sys.url, 'POST', path, { token: await sign('HS256', secret, { iss: 'someone-else' }) }), 401, 'TOKEN_INVALID');
   refused(t, await http(sys.url, 'GET', `/api/events/${eventId}/status`, { token: 'x' }), 401, 'TOKEN_INVALID');
-  const minted = (sub: string) => new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuer(issuer).setAudience(audience).setExpirationTime('10m').sign(key(secret));
+  const minted = (sub: string) => new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuer(issuer).setAudience(audience).setIssuedAt().setExpirationTime('10m').sign(key(secret));
   refused(t, await http(sys.url, 'POST', path, { token: await minted(email.toUpperCase()) }), 401, 'TOKEN_INVALID');
   refused(t, await http(sys.url, 'POST', path, { token: await minted(` ${email}`) }), 401, 'TOKEN_INVALID');
   refused(t, await http(sys.url, 'POST', path, { token: await minted('not-an-email') }), 401, 'TOKEN_INVALID');

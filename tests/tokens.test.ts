@@ -1,7 +1,7 @@
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
 import { SignJWT } from 'jose';
-import { Tokens } from '../core/auth/tokens.ts';
+import { CLOCK_SKEW_SECONDS, Tokens } from '../core/auth/tokens.ts';
 import { AppError } from '../core/errors.ts';
 import { LocalWindow } from '../core/local-window.ts';
 import { mintTokens } from '../loadtest/tokens.ts';
@@ -14,7 +14,7 @@ const email = `p-${randomBytes(4).toString('hex')}@tokens.test`;
 const now = () => Math.floor(Date.now() / 1000);
 
 const sign = (header: Record<string, unknown>, claims: Record<string, unknown>) =>
-  new SignJWT({ sub: email, iss: settings.issuer, aud: settings.audience, exp: now() + 60, ...claims })
+  new SignJWT({ sub: email, iss: settings.issuer, aud: settings.audience, iat: now(), exp: now() + 60, ...claims })
     .setProtectedHeader({ alg: 'HS256', ...header }).sign(key);
 
 function refusedWith(t: import('ava').ExecutionContext, token: string, code: string) {
@@ -56,6 +56,22 @@ test('a token is refused for its header, its signature, its shape or its claims'
   // A header that is no JSON object.
   const bad = Buffer.from('[1]').toString('base64url');
   refusedWith(t, `${bad}.${p}.${s}`, 'TOKEN_INVALID');
+});
+
+test('a token lives no longer than the token lifetime: iat required, not in the future, exp - iat bounded', async (t) => {
+  const ttl = settings.ttlSeconds;
+  const skew = CLOCK_SKEW_SECONDS;
+  refusedWith(t, await sign({}, { iat: undefined }), 'TOKEN_INVALID');
+  refusedWith(t, await sign({}, { exp: now() + 100 * 365 * 86_400 }), 'TOKEN_INVALID');
+  refusedWith(t, await sign({}, { exp: 1e308 }), 'TOKEN_INVALID');
+  refusedWith(t, await sign({}, { iat: now() + skew + 5, exp: now() + skew + 65 }), 'TOKEN_INVALID');
+  refusedWith(t, await sign({}, { iat: now() + 86_400, exp: now() + 86_400 + ttl }), 'TOKEN_INVALID');
+  refusedWith(t, await sign({}, { iat: now(), exp: now() + ttl + skew + 5 }), 'TOKEN_INVALID');
+  refusedWith(t, await sign({}, { iat: -1e308, exp: now() + 60 }), 'TOKEN_INVALID');
+  // Within the lifetime and the skew, a token minted by a clock a little ahead is still good.
+  t.is(tokens.verify(await sign({}, { iat: now() + skew - 5, exp: now() + skew - 5 + ttl })), email);
+  t.is(tokens.verify(await sign({}, { iat: now() - 10, exp: now() - 10 + ttl + skew })), email);
+  t.is(tokens.verify(mintTokens(settings, [email], now() - ttl + 30)[0]!), email, 'a load tool\'s token until its exp');
 });
 
 test('a local window allows its points per key, then names the wait until it turns', (t) => {

@@ -10,9 +10,13 @@ const invalid = (why = 'the token is not valid') => unauthorized('TOKEN_INVALID'
 /** Headers of tokens that passed (HS256, no critical extensions) are not parsed again: a herd's tokens share one or two. */
 const MAX_KNOWN_HEADERS = 16;
 
+/** Clocks of the load tools that mint tokens may run a little ahead of ours. */
+export const CLOCK_SKEW_SECONDS = 60;
+
 /**
- * The token contract (README): HS256, sub = the normalised email, iss and aud as configured, exp
- * required. Load tools mint tokens with the same secret.
+ * The token contract (README): HS256, sub = the normalised email, iss and aud as configured, iat and
+ * exp required, and no longer apart than the token lifetime: a leaked key or a careless load tool can't
+ * make a token that lives for years. Load tools mint tokens with the same secret.
  *
  * Verification is written out here on node:crypto: split, one HMAC-SHA256 compared in constant time,
  * one JSON.parse, the claims. It runs on every participant's request, and a general JWT library cost
@@ -60,8 +64,10 @@ export class Tokens {
   private subjectOf(c: Record<string, unknown>, now: number): string {
     const { exp, nbf, iat, iss, aud, sub } = c;
     if (typeof exp !== 'number' || !Number.isFinite(exp) || exp <= 0) throw invalid();
+    if (typeof iat !== 'number' || !Number.isFinite(iat)) throw invalid();
+    if (iat * 1000 > now + CLOCK_SKEW_SECONDS * 1000) throw invalid('the token was issued in the future');
+    if (exp - iat > this.settings.ttlSeconds + CLOCK_SKEW_SECONDS) throw invalid('the token lives longer than a token may');
     if (nbf !== undefined && (typeof nbf !== 'number' || nbf * 1000 > now)) throw invalid();
-    if (iat !== undefined && typeof iat !== 'number') throw invalid();
     if (iss !== this.settings.issuer) throw invalid();
     if (aud !== this.settings.audience && !(Array.isArray(aud) && aud.includes(this.settings.audience))) throw invalid();
     if (exp * 1000 <= now) throw unauthorized('TOKEN_EXPIRED', 'the token has expired; verify your email again');
