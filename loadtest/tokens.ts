@@ -1,9 +1,7 @@
-import { createHmac, createSecretKey } from 'node:crypto';
+import { createSecretKey } from 'node:crypto';
+import { signToken } from '../core/auth/tokens.ts';
 
 export interface TokenContract { secret: string; issuer: string; audience: string; ttlSeconds: number }
-
-const b64url = (s: string | Buffer) => Buffer.from(s).toString('base64url');
-const HEADER = b64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
 
 /**
  * Tokens minted the way README's token contract says (HS256 JWS, sub = the normalised email, iss, aud,
@@ -11,13 +9,9 @@ const HEADER = b64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
  */
 export function mintTokens(contract: TokenContract, emails: string[], now = Math.floor(Date.now() / 1000)): string[] {
   const key = createSecretKey(Buffer.from(contract.secret, 'utf8'));
-  return emails.map((email) => {
-    const claims = b64url(JSON.stringify({
-      sub: email.trim().toLowerCase(), iss: contract.issuer, aud: contract.audience, iat: now, exp: now + contract.ttlSeconds,
-    }));
-    const signature = createHmac('sha256', key).update(`${HEADER}.${claims}`).digest('base64url');
-    return `${HEADER}.${claims}.${signature}`;
-  });
+  return emails.map((email) => signToken(key, {
+    sub: email.trim().toLowerCase(), iss: contract.issuer, aud: contract.audience, iat: now, exp: now + contract.ttlSeconds,
+  }));
 }
 
 /** N distinct participants of one run: bench-<run>-<i>@bench.test. */

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
-import { SignJWT } from 'jose';
+import { SignJWT, jwtVerify } from 'jose';
 import { CLOCK_SKEW_SECONDS, Tokens } from '../core/auth/tokens.ts';
 import { AppError } from '../core/errors.ts';
 import { LocalWindow } from '../core/local-window.ts';
@@ -29,6 +29,15 @@ test('a token from the contract is accepted: issued here, minted by load tools, 
   t.is(tokens.verify(mintTokens(settings, [email])[0]!), email);
   t.is(tokens.verify(await sign({}, {})), email);
   t.is(tokens.verify(await sign({ typ: 'JWT' }, { aud: ['other', settings.audience] })), email);
+});
+
+test('a token issued here is a standard JWT: jose verifies its signature, issuer, audience and lifetime', async (t) => {
+  const issuedAt = Date.now();
+  const { payload, protectedHeader } = await jwtVerify(await tokens.issue(email, issuedAt), key, { issuer: settings.issuer, audience: settings.audience });
+  t.deepEqual(protectedHeader, { alg: 'HS256', typ: 'JWT' });
+  t.is(payload.sub, email);
+  t.is(payload.iat, Math.floor(issuedAt / 1000));
+  t.is(payload.exp, payload.iat! + settings.ttlSeconds);
 });
 
 test('a token is refused for its header, its signature, its shape or its claims', async (t) => {
