@@ -106,7 +106,7 @@ async function waitForStart(s: Service): Promise<void> {
       giveUp: () => (managedPid(s.name, s.marker) === undefined ? 'its process exited' : undefined),
     });
   } catch (err) {
-    throw new Error(`did not come up at ${s.address()}: ${errorMessage(err)}\nsee ${logFile(s.name)}, which ends:\n${logTail(s.name)}`);
+    throw new Error(`did not come up at ${s.address()}: ${errorMessage(err)}\nsee ${logFile(s.name)}, which ends:\n${logTail(s.name)}`, { cause: err });
   }
 }
 

@@ -109,7 +109,7 @@ export async function withLock<T>(name: string, fn: () => Promise<T>): Promise<T
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
-    let holder = NaN;
+    let holder: number;
     try {
       holder = Number(readFileSync(file, 'utf8').trim());
     } catch {

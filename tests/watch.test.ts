@@ -42,7 +42,7 @@ async function shows(...patterns: RegExp[]): Promise<string> {
       return patterns.every((p) => p.test(last)) ? last : undefined;
     }, 30_000, 200);
   } catch (e) {
-    throw new Error(`${(e as Error).message}\nthe screen:\n${last}`);
+    throw new Error(`${(e as Error).message}\nthe screen:\n${last}`, { cause: e });
   }
 }
 
@@ -124,7 +124,7 @@ test.serial('terning watch in a real terminal: live numbers, open with a confirm
     /State\s+SCHEDULED · opens in 00:(59|60):\d\d/,
     /Stock\s+█{30}\s+5 of 5 left/,
     /Consumer lag\s+p0 0/,
-    /Dead letters\s+0   replayed 0   waiting 0/,
+    /Dead letters\s+0 {3}replayed 0 {3}waiting 0/,
     /Emails\s+sent 0\s+queued 0\s+failed 0/,
     /Health\s+API ok \d+ ms\s+Redis ok \d+ ms\s+MySQL ok\s+Kafka ok/,
     /\[o\] open\s+\[c\] close\s+\[q\] quit/,

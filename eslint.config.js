@@ -1,0 +1,31 @@
+// `npm run lint`: ESLint's and typescript-eslint's recommended rules over every source file; then
+// scripts/check-deps.ts holds package.json to what the code imports.
+import js from '@eslint/js';
+import { defineConfig, globalIgnores } from 'eslint/config';
+import globals from 'globals';
+import tseslint from 'typescript-eslint';
+
+export default defineConfig(
+  globalIgnores(['node_modules/', 'dist/', 'artifacts/', '.terning/']),
+  js.configs.recommended,
+  tseslint.configs.recommended,
+  {
+    languageOptions: { globals: globals.node },
+    rules: {
+      // `const { key: _, ...rest } = o` is how a key is left out.
+      '@typescript-eslint/no-unused-vars': ['error', { ignoreRestSiblings: true }],
+      // A `stop` closure may name what is opened after it is defined: the `let` is on purpose.
+      'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
+    },
+  },
+  {
+    // The helpers hand a test whatever JSON the server sent; each test asserts the shape it reads.
+    files: ['tests/support/**'],
+    rules: { '@typescript-eslint/no-explicit-any': 'off' },
+  },
+  {
+    // k6 runs these, not Node.
+    files: ['loadtest/k6/**/*.js'],
+    languageOptions: { globals: { __ENV: 'readonly', __VU: 'readonly' } },
+  },
+);
