@@ -1,13 +1,18 @@
 import type { Redis } from 'ioredis';
 import type { Sequelize } from 'sequelize';
 import type { Config } from './config.ts';
+import { createLogger, type Logger } from './log.ts';
 import { createRedis } from './redis/client.ts';
 import { Scripts } from './redis/scripts.ts';
+import { RestoreScripts } from './redis/restore-scripts.ts';
 import { createSequelize } from './db/sequelize.ts';
 import { EventsRepo } from './db/events-repo.ts';
 import { ApplicationsRepo } from './db/applications-repo.ts';
 import { Events } from './events/events.ts';
-import { Restorer } from './reconcile/restore.ts';
+import { createKafka } from './kafka/client.ts';
+import { TopicOffsets } from './kafka/offsets.ts';
+import { MysqlState } from './restore/mysql-state.ts';
+import { Restorer } from './restore/restorer.ts';
 
 /** Redis and MySQL with everything built on them: what the server, the consumer and the CLI share. */
 export interface Stores {
@@ -16,20 +21,28 @@ export interface Stores {
   sequelize: Sequelize;
   records: ApplicationsRepo;
   events: Events;
+  /** Rebuilds events in Redis from MySQL after Redis lost them; reads the applications topic's offsets. */
   restorer: Restorer;
+  /** The applications topic's end offsets and the consumer group's progress on it. */
+  offsets: TopicOffsets;
   close(): Promise<void>;
 }
 
-export function openStores(config: Config): Stores {
+export function openStores(config: Config, log: Logger = createLogger('terning', config.logLevel)): Stores {
   const redis = createRedis(config.redisUrl);
   const scripts = new Scripts(redis, config.redisPrefix);
   const sequelize = createSequelize(config.mysqlUrl);
   const records = new ApplicationsRepo(sequelize);
-  const restorer = new Restorer(sequelize, scripts);
-  const events = new Events(new EventsRepo(sequelize), records, scripts, restorer);
+  const kafka = createKafka({ ...config.kafka, clientId: `${config.kafka.clientId}-offsets`, log });
+  const offsets = new TopicOffsets(kafka, config.kafka.applicationsTopic, config.kafka.groupId);
+  const restoreScripts = new RestoreScripts(redis, config.redisPrefix);
+  const restorer = new Restorer(restoreScripts, new MysqlState(sequelize), offsets, log);
+  const events = new Events(new EventsRepo(sequelize), scripts, restoreScripts, restorer);
   return {
-    redis, scripts, sequelize, records, events, restorer,
+    redis, scripts, sequelize, records, events, restorer, offsets,
     async close() {
+      await restorer.stop();
+      await offsets.close();
       await Promise.allSettled([redis.quit(), sequelize.close()]);
     },
   };

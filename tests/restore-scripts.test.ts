@@ -1,88 +1,105 @@
 import test from 'ava';
 import { luaScripts } from './support/lua.ts';
-import { Scripts, StockStateMissing } from '../core/redis/scripts.ts';
+import { RestoreScripts } from '../core/redis/restore-scripts.ts';
+import type { Scripts } from '../core/redis/scripts.ts';
 
-// The Lua scripts of a restore from MySQL, each against real Redis under a random prefix.
+// The Lua scripts that put events into Redis and restore them, against real Redis under random prefixes.
 const { redis, scripts } = luaScripts(test, 'restore');
 
 const NOW = 1_800_000_000_000;
-const settings = { state: 'open', opensAt: null, closesAt: null, total: 3 };
-const event = (s: Scripts, over: Partial<Parameters<Scripts['restoreEvent']>[1]> = {}) =>
-  s.restoreEvent('e', { ...settings, maxTicket: 0, epoch: 'x', mode: 'missing', ...over });
+const settings = { state: 'open', opensAt: null, closesAt: null, total: 5 };
+const ENDS = { 0: '7', 1: '3' };
 
-test('load-event.lua with no winners given leaves a missing stock missing and writes nothing', async (t) => {
-  const s = scripts();
-  t.is(await s.loadEvent('e', { ...settings, winners: null }), -1);
-  t.is(await redis.exists(s.keys('e').meta), 0, 'no settings either: the gate says "no event" until the restore');
-  await event(s);
-  t.is(await s.loadEvent('e', { ...settings, state: 'closed', winners: null }), 3);
-  t.is(await redis.hget(s.keys('e').meta, 'state'), 'closed');
-});
-
-test('set-stock.lua refuses to run on a missing stock', async (t) => {
-  const s = scripts();
-  await t.throwsAsync(s.setStock('e', 10), { instanceOf: StockStateMissing });
-  t.is(await redis.exists(s.keys('e').remaining), 0);
-});
-
-test('restore-decisions.lua puts MySQL decisions back, replaces a different one, keeps gate entries', async (t) => {
+function both(): { s: Scripts; r: RestoreScripts; k: ReturnType<Scripts['keys']> } {
   const s = scripts();
   const k = s.keys('e');
-  await redis.hset(k.decisions, 'b@x.io', `W|2|${NOW}`);
-  await redis.hset(k.applicants, 'a@x.io', `1|${NOW - 9}`);
-  const changed = await s.restoreDecisions('e', [
-    { email: 'a@x.io', decision: 'W', ticket: 1, decidedAt: NOW, appliedAt: NOW - 5 },
-    { email: 'b@x.io', decision: 'L', ticket: 2, decidedAt: NOW, appliedAt: NOW - 4 },
-    { email: 'c@x.io', decision: 'L', ticket: 3, decidedAt: NOW, appliedAt: NOW - 3 },
-  ]);
-  t.is(changed, 3);
-  t.deepEqual(await redis.hgetall(k.decisions), { 'a@x.io': `W|1|${NOW}`, 'b@x.io': `L|2|${NOW}`, 'c@x.io': `L|3|${NOW}` });
-  t.is(await redis.hget(k.applicants, 'a@x.io'), `1|${NOW - 9}`, 'an existing gate entry is kept');
-  t.is(await redis.hget(k.applicants, 'c@x.io'), `3|${NOW - 3}`);
-  t.is(await s.restoreDecisions('e', [{ email: 'a@x.io', decision: 'W', ticket: 1, decidedAt: NOW, appliedAt: NOW - 5 }]), 0, 'the same again changes nothing');
+  return { s, r: new RestoreScripts(redis, k.meta.slice(0, k.meta.indexOf(':{'))), k };
+}
+
+test('put-event.lua: a new event starts from its total; an existing one without stock is not rebuilt; none while restoring', async (t) => {
+  const { r, k } = both();
+  t.is(await r.loadEvent('e', settings), 'missing');
+  t.is(await redis.exists(k.meta), 0, 'nothing written: the gate says NO_EVENT until it is restored');
+  t.is(await r.loadEvent('e', settings, true), 5);
+  await redis.set(k.remaining, 2);
+  t.is(await r.loadEvent('e', { ...settings, state: 'closed', total: 9 }), 2, 'the stock in Redis is kept');
+  t.deepEqual(await redis.hgetall(k.meta), { state: 'closed', total: '5' }, 'and the total set-stock.lua moves');
+  await r.beginRestore('e', ENDS, NOW, true);
+  t.is(await r.loadEvent('e', settings, true), 'restoring');
 });
 
-test('restore-event.lua recounts the stock from the decisions, lifts tickets, sets the epoch; "missing" never overwrites a live stock', async (t) => {
-  const s = scripts();
-  const k = s.keys('e');
-  await redis.hset(k.decisions, 'a@x.io', `W|1|${NOW}`, 'b@x.io', `L|2|${NOW}`, 'c@x.io', `W|3|${NOW}`);
-  await redis.set(k.ticketSeq, 2);
-  t.deepEqual(await event(s, { maxTicket: 7, epoch: 'one' }), { restored: true, remaining: 1, winners: 2 });
-  t.is(await redis.get(k.ticketSeq), '7');
-  t.is(await s.restoreEpoch('e'), 'one');
-  t.is(await redis.hget(k.meta, 'total'), '3');
-  await redis.set(k.remaining, 0);
-  t.deepEqual(await event(s, { epoch: 'two' }), { restored: false, remaining: 0, winners: -1 });
-  t.is(await s.restoreEpoch('e'), 'one');
-  t.deepEqual(await event(s, { mode: 'always', total: 1, epoch: 'three' }), { restored: true, remaining: 0, winners: 2 }, 'never below 0');
-  t.is(await redis.get(k.ticketSeq), '7', 'the sequence never goes back');
+test('begin-restore.lua: marks a missing event once, wiping what is left; a whole one only when forced', async (t) => {
+  const { r, k } = both();
+  await r.loadEvent('e', settings, true);
+  t.deepEqual(await r.beginRestore('e', ENDS, NOW), { kind: 'whole' });
+  await redis.del(k.remaining);
+  await redis.hset(k.decisions, 'a', `W|1|${NOW}`);
+  await redis.hset(k.reserved, 'a', `1|${NOW}`);
+  const begun = await r.beginRestore('e', ENDS, NOW);
+  t.deepEqual(begun, { kind: 'begun', marker: { raw: `{"ends":{"0":"7","1":"3"},"at":${NOW}}`, ends: { 0: '7', 1: '3' }, at: NOW } });
+  t.deepEqual(await redis.exists(k.meta, k.remaining, k.decisions, k.reserved), 0, 'the restore rebuilds from MySQL alone');
+  t.deepEqual(await r.beginRestore('e', { 0: '9', 1: '9' }, NOW + 1), { kind: 'restoring', marker: (begun as { marker: unknown }).marker });
+  t.deepEqual((await r.marker('e'))?.ends, ENDS);
 });
 
-test('confirm-decisions.lua: a no-op while the epoch holds; after a restore it puts decisions back and takes their units', async (t) => {
-  const s = scripts();
-  const k = s.keys('e');
-  await event(s, { epoch: 'before' });
-  await s.decide('e', [{ email: 'a@x.io', ticket: 1 }], NOW);
-  const decided = [{ email: 'a@x.io', decision: 'W' as const, ticket: 1, decidedAt: NOW }];
-  t.is(await s.confirmDecisions('e', 'before', decided), 0);
-  // Redis loses everything and is restored from a MySQL that did not have a@x.io's row yet.
-  await redis.del(k.remaining, k.decisions, k.restoreEpoch);
-  t.is(await s.confirmDecisions('e', 'before', decided), 1, 'stock missing: the decision goes back for the restore to count');
-  t.is(await redis.exists(k.remaining), 0);
-  await redis.del(k.decisions);
-  await event(s, { epoch: 'after' });
-  t.is(await redis.get(k.remaining), '3');
-  t.is(await s.confirmDecisions('e', 'before', decided), 1);
-  t.is(await redis.get(k.remaining), '2', "the winner's unit is taken from the recounted stock");
-  t.is(await s.confirmDecisions('e', 'before', decided), 0, 'only once');
+test('begin-restore.lua forced: a whole event is marked; a restore under way starts over with its offsets', async (t) => {
+  const { s, r, k } = both();
+  await r.loadEvent('e', settings, true);
+  t.is((await s.apply('e', 'a', NOW)).kind, 'new');
+  const first = await r.beginRestore('e', ENDS, NOW, true);
+  t.is(first.kind, 'begun');
+  t.is(await redis.exists(k.decisions), 0);
+  t.deepEqual(await s.apply('e', 'a', NOW), { kind: 'restoring' }, 'the gate answers RESTORING, even to a winner');
+  await redis.hset(k.decisions, 'b', `W|2|${NOW}`);
+  const again = await r.beginRestore('e', { 0: '99' }, NOW + 5, true);
+  t.deepEqual(again, { kind: 'begun', marker: { raw: `{"ends":{"0":"7","1":"3"},"at":${NOW + 5}}`, ends: ENDS, at: NOW + 5 } });
+  t.is(await redis.exists(k.decisions), 0, 'what the first restore had loaded is dropped');
 });
 
-test('forget-decisions.lua drops a decision only while it is the one seen', async (t) => {
-  const s = scripts();
-  const k = s.keys('e');
-  await redis.hset(k.decisions, 'a@x.io', `W|1|${NOW}`, 'b@x.io', `L|2|${NOW}`);
-  await redis.hset(k.applicants, 'a@x.io', `1|${NOW}`);
-  t.is(await s.forgetDecisions('e', [{ email: 'a@x.io', value: `W|1|${NOW}` }, { email: 'b@x.io', value: `W|2|${NOW}` }]), 1);
-  t.deepEqual(await redis.hgetall(k.decisions), { 'b@x.io': `L|2|${NOW}` });
-  t.is(await redis.hget(k.applicants, 'a@x.io'), null);
+test('restore-winners.lua and finish-restore.lua: winners, stock = total - winners, tickets, gate open; only under their own marker', async (t) => {
+  const { s, r, k } = both();
+  await redis.set(k.ticketSeq, 4);
+  const begun = await r.beginRestore('e', ENDS, NOW);
+  if (begun.kind === 'whole') return t.fail();
+  const stale = { ...begun.marker, raw: begun.marker.raw.replace(String(NOW), String(NOW - 1)) };
+  t.false(await r.restoreWinners('e', stale, [{ person: 'x', ticket: 9, decidedAt: NOW }]));
+  t.true(await r.restoreWinners('e', begun.marker, [{ person: 'a', ticket: 2, decidedAt: NOW - 2 }, { person: 'b', ticket: 3, decidedAt: NOW - 1 }]));
+  t.true(await r.restoreWinners('e', begun.marker, [{ person: 'c', ticket: 6, decidedAt: NOW }]));
+  await redis.hset(k.reserved, 'z', `5|${NOW}`);
+  t.deepEqual(await r.finishRestore('e', stale, { ...settings, maxTicket: 7 }), { finished: false, remaining: 0, winners: 0 });
+  t.deepEqual(await r.finishRestore('e', begun.marker, { ...settings, closesAt: NOW + 60_000, maxTicket: 7 }), { finished: true, remaining: 2, winners: 3 });
+  t.deepEqual(await redis.hgetall(k.decisions), { a: `W|2|${NOW - 2}`, b: `W|3|${NOW - 1}`, c: `W|6|${NOW}` });
+  t.is(await redis.get(k.ticketSeq), '7', 'the sequence is past every ticket MySQL knows');
+  t.deepEqual(await redis.exists(k.reserved, k.restoring), 0);
+  t.deepEqual(await redis.hgetall(k.meta), { state: 'open', total: '5', closesAt: String(NOW + 60_000) });
+  t.deepEqual(await s.apply('e', 'a', NOW), { kind: 'decided', ticket: 2, decidedAt: NOW - 2 });
+  t.deepEqual(await s.apply('e', 'd', NOW), { kind: 'new', ticket: 8, decidedAt: NOW });
+  t.false(await r.restoreWinners('e', begun.marker, [{ person: 'x', ticket: 9, decidedAt: NOW }]), 'a late chunk of a finished restore is refused');
+  t.deepEqual(await r.finishRestore('e', begun.marker, { ...settings, maxTicket: 0 }), { finished: false, remaining: 0, winners: 0 });
+});
+
+test('finish-restore.lua never sets a stock below 0 nor lowers the ticket sequence', async (t) => {
+  const { r, k } = both();
+  await redis.set(k.ticketSeq, 12);
+  const begun = await r.beginRestore('e', ENDS, NOW);
+  if (begun.kind === 'whole') return t.fail();
+  await r.restoreWinners('e', begun.marker, [{ person: 'a', ticket: 1, decidedAt: NOW }, { person: 'b', ticket: 2, decidedAt: NOW }]);
+  t.deepEqual(await r.finishRestore('e', begun.marker, { ...settings, total: 1, maxTicket: 3 }), { finished: true, remaining: 0, winners: 2 });
+  t.is(await redis.get(k.ticketSeq), '12');
+});
+
+test('owned-key.lua: a lease is renewed and given up only by its owner; a marker dropped only if unchanged', async (t) => {
+  const { r, k } = both();
+  t.true(await r.takeLease('e', 'one', 5_000));
+  t.false(await r.takeLease('e', 'two', 5_000));
+  t.false(await r.holdLease('e', 'two', 0));
+  t.true(await r.holdLease('e', 'one', 60_000));
+  t.true(await redis.pttl(`${k.meta.slice(0, -':meta'.length)}:restore-lease`) > 5_000);
+  t.true(await r.holdLease('e', 'one', 0));
+  t.true(await r.takeLease('e', 'two', 5_000));
+  const begun = await r.beginRestore('e', ENDS, NOW);
+  if (begun.kind === 'whole') return t.fail();
+  t.false(await r.dropMarker('e', { ...begun.marker, raw: '{}' }));
+  t.true(await r.dropMarker('e', begun.marker));
+  t.is(await r.marker('e'), null);
 });

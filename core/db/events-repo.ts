@@ -62,13 +62,13 @@ export class EventsRepo {
     return (await this.rows.findAll({ order: [['created_at', 'ASC']] })).map(toRecord);
   }
 
-  /** Inserts the event unless it exists; returns the stored one either way. */
-  async findOrCreate(e: { id: string; name: string; totalStock: number }): Promise<EventRecord> {
-    const [row] = await this.rows.findOrCreate({
+  /** Inserts the event unless it exists; returns the stored one either way, and whether it was made now. */
+  async findOrCreate(e: { id: string; name: string; totalStock: number }): Promise<{ event: EventRecord; created: boolean }> {
+    const [row, created] = await this.rows.findOrCreate({
       where: { id: e.id },
       defaults: { id: e.id, name: e.name, total_stock: e.totalStock, state: 'draft', opens_at: null, closes_at: null },
     });
-    return toRecord(row);
+    return { event: toRecord(row), created };
   }
 
   async create(e: { id: string; name: string; totalStock: number; opensAt?: Date | null; closesAt?: Date | null }): Promise<EventRecord> {

@@ -1,9 +1,9 @@
 import { UniqueConstraintError } from 'sequelize';
-import { conflict, notFound } from '../errors.ts';
+import { conflict, notFound, unavailable } from '../errors.ts';
 import type { EventRecord, EventsRepo } from '../db/events-repo.ts';
-import type { ApplicationsRepo } from '../db/applications-repo.ts';
 import { StockStateMissing, type Scripts } from '../redis/scripts.ts';
-import type { Restorer } from '../reconcile/restore.ts';
+import type { RestoreScripts } from '../redis/restore-scripts.ts';
+import type { Restorer } from '../restore/restorer.ts';
 
 export type EffectiveState = 'draft' | 'scheduled' | 'open' | 'closed';
 
@@ -28,17 +28,25 @@ export function effectiveState(e: Pick<EventRecord, 'state' | 'opensAt' | 'close
   return 'open';
 }
 
+/** How long an admin change waits for a restore under way before it answers 503. */
+const RESTORE_WAIT_MS = 10_000;
+
+const restoring = () => unavailable('STATE_RESTORING', "the event's live state is being rebuilt from MySQL; try again in a moment", 1);
+
+/** Where an event stands in Redis: loaded, being restored from MySQL, or unknown to MySQL too. */
+export type Presence = 'loaded' | 'restoring' | 'unknown';
+
 /**
  * Events live in MySQL (the source of truth) and are mirrored into Redis, where the apply path reads
- * them. Stock changes go through Redis first, atomically, so a running event never oversells.
+ * them. Stock changes go through Redis first, atomically, so a running event never oversells. An event
+ * whose state Redis lost is restored from MySQL (core/restore): only a new one starts from its total.
  */
 export class Events {
   constructor(
     private readonly repo: EventsRepo,
-    private readonly applications: ApplicationsRepo,
     private readonly scripts: Scripts,
-    /** Rebuilds the whole Redis state from MySQL when the stock is missing (Redis lost its data). */
-    private readonly restorer?: Restorer,
+    private readonly loader: RestoreScripts,
+    private readonly restorer: Restorer,
   ) {}
 
   async get(id: string): Promise<EventRecord> {
@@ -53,9 +61,9 @@ export class Events {
 
   /** The event serving the original's calls: created empty, in draft, until the operator opens it. */
   async ensure(id: string, name: string): Promise<EventRecord> {
-    const e = await this.repo.findOrCreate({ id, name, totalStock: 0 });
-    await this.mirror(e);
-    return e;
+    const { event, created } = await this.repo.findOrCreate({ id, name, totalStock: 0 });
+    if ((await this.put(event, created)) === 'missing') await this.restorer.begin(id);
+    return event;
   }
 
   async create(e: { id: string; name: string; totalStock: number; opensAt?: Date | null; closesAt?: Date | null }): Promise<EventRecord> {
@@ -65,16 +73,30 @@ export class Events {
     const created = await this.repo.create(e).catch((err: unknown) => {
       throw err instanceof UniqueConstraintError ? exists() : err;
     });
-    await this.mirror(created);
+    // Nothing can have been decided for it yet: no restore to wait for.
+    await this.put(created, true);
     return created;
   }
 
-  /** Puts the event into Redis from MySQL; returns false when MySQL does not know it. */
-  async load(id: string): Promise<boolean> {
+  /**
+   * The gate met the event missing or restoring: loads its settings when Redis has its state, else
+   * begins its restore (or helps one under way on) without waiting for it.
+   */
+  async ensureLoaded(id: string): Promise<Presence> {
+    if (await this.restorer.isRestoring(id)) {
+      this.restorer.kick(id);
+      return 'restoring';
+    }
     const e = await this.repo.find(id);
-    if (!e) return false;
-    await this.mirror(e);
-    return true;
+    if (!e) return 'unknown';
+    const put = await this.put(e);
+    if (typeof put === 'number') return 'loaded';
+    return (await this.restorer.begin(id)) ? 'restoring' : 'loaded';
+  }
+
+  /** ensureLoaded for callers that only ask whether to try the gate again: false when MySQL does not know it. */
+  async load(id: string): Promise<boolean> {
+    return (await this.ensureLoaded(id)) !== 'unknown';
   }
 
   /**
@@ -83,11 +105,11 @@ export class Events {
    * MySQL refuses, Redis gets the old total back.
    */
   async setStock(id: string, count: number): Promise<EventSnapshot> {
+    await this.mirror(await this.get(id));
     const done = await this.repo.withLocked(id, async (e, save) => {
-      const result = await this.scripts.setStock(id, count).catch(async (err) => {
-        if (!(err instanceof StockStateMissing)) throw err;
-        await this.mirror(e);
-        return this.scripts.setStock(id, count);
+      const result = await this.scripts.setStock(id, count).catch((err) => {
+        // Redis lost it again since: the restore begun there is waited for by the admin's retry.
+        throw err instanceof StockStateMissing ? restoring() : err;
       });
       if (!result.ok) {
         throw conflict('STOCK_BELOW_WINNERS', `${result.winners} people have already won; the stock can't be set below that`, { winners: result.winners });
@@ -158,17 +180,15 @@ export class Events {
     return record;
   }
 
-  private async mirror(e: EventRecord): Promise<void> {
+  private put(e: EventRecord, isNew = false) {
     this.recent.delete(e.id);
-    const settings = { state: e.state, opensAt: e.opensAt?.getTime() ?? null, closesAt: e.closesAt?.getTime() ?? null, total: e.totalStock };
-    if (this.restorer) {
-      // A missing stock means Redis lost the event: its decisions, gate and tickets come back with it.
-      if ((await this.scripts.loadEvent(e.id, { ...settings, winners: null })) >= 0) return;
-      await this.restorer.restore(e.id);
-      await this.scripts.loadEvent(e.id, { ...settings, winners: null });
-      return;
-    }
-    const { won } = await this.applications.countByStatus(e.id);
-    await this.scripts.loadEvent(e.id, { ...settings, winners: won });
+    return this.loader.loadEvent(e.id, { state: e.state, opensAt: e.opensAt?.getTime() ?? null, closesAt: e.closesAt?.getTime() ?? null, total: e.totalStock }, isNew);
+  }
+
+  /** The event's settings into Redis, after its restore if Redis lost it (waited for a while, else 503). */
+  private async mirror(e: EventRecord): Promise<void> {
+    if (typeof (await this.put(e)) === 'number') return;
+    await this.restorer.begin(e.id);
+    if (!(await this.restorer.waitRestored(e.id, RESTORE_WAIT_MS)) || typeof (await this.put(e)) !== 'number') throw restoring();
   }
 }

@@ -17,3 +17,9 @@ export function codeKeys(prefix: string, email: string) {
   const base = `${prefix}:code:{${email}}`;
   return { code: base, cooldown: `${base}:cooldown` };
 }
+
+/** Held by the one process driving an event's restore (core/restore/restorer.ts). */
+export const restoreLeaseKey = (prefix: string, eventId: string) => `${prefix}:{${eventId}}:restore-lease`;
+
+/** The run_id of the Redis server last seen by any terning process (core/redis/restarts.ts). */
+export const runIdSeenKey = (prefix: string) => `${prefix}:run-id-seen`;

@@ -1,0 +1,32 @@
+--[[
+  put-event: put an event's settings from MySQL (the source of truth) into Redis. The stock is never
+  rebuilt here from counts (decisions made by a lost Redis may still be on their way through Kafka):
+  a missing stock is restored (begin-restore.lua), except for a new event, which has no decisions yet.
+  The total is kept when present: set-stock.lua moves it.
+
+  KEYS[1] event meta hash    {state, opensAt, closesAt, total}
+  KEYS[2] remaining stock    integer
+  KEYS[3] restoring marker
+
+  ARGV[1] state              draft | open | closed
+  ARGV[2] opensAt            epoch ms, or "" for none
+  ARGV[3] closesAt           epoch ms, or "" for none
+  ARGV[4] total stock
+  ARGV[5] "new": the event was just created, its stock is the total; "": an existing event
+
+  Returns the remaining stock, -1 when the stock is missing (restore it first), -2 while the event is
+  being restored. Nothing is written in either case.
+]]
+if redis.call('EXISTS', KEYS[3]) == 1 then return -2 end
+local remaining = redis.call('GET', KEYS[2])
+if not remaining and ARGV[5] ~= 'new' then return -1 end
+redis.call('HSET', KEYS[1], 'state', ARGV[1])
+if ARGV[2] == '' then redis.call('HDEL', KEYS[1], 'opensAt') else redis.call('HSET', KEYS[1], 'opensAt', ARGV[2]) end
+if ARGV[3] == '' then redis.call('HDEL', KEYS[1], 'closesAt') else redis.call('HSET', KEYS[1], 'closesAt', ARGV[3]) end
+if not remaining then
+  redis.call('HSET', KEYS[1], 'total', ARGV[4])
+  redis.call('SET', KEYS[2], ARGV[4])
+  return tonumber(ARGV[4])
+end
+if redis.call('HEXISTS', KEYS[1], 'total') == 0 then redis.call('HSET', KEYS[1], 'total', ARGV[4]) end
+return tonumber(remaining)

@@ -1,0 +1,101 @@
+import { readFileSync } from 'node:fs';
+import type { Redis } from 'ioredis';
+import { fromRoot } from '../root.ts';
+import { eventKeys, restoreLeaseKey } from './keys.ts';
+import type { EndOffsets } from '../kafka/offsets.ts';
+
+/** The scripts that put an event into Redis from MySQL: its settings, and a restore after Redis lost it. */
+const VERSION = 'v1';
+const SCRIPTS = {
+  'put-event': 3,
+  'begin-restore': 5,
+  'restore-winners': 2,
+  'finish-restore': 6,
+  'owned-key': 1,
+} as const;
+type ScriptName = keyof typeof SCRIPTS;
+
+const commandName = (name: ScriptName) => `terning_${VERSION}_${name.replaceAll('-', '_')}`;
+
+type Call = (...args: (string | number)[]) => Promise<unknown>;
+
+export interface EventSettings { state: string; opensAt: number | null; closesAt: number | null; total: number }
+
+/** A restore in force: the applications topic's end offsets when the loss was noticed. `raw` is its identity. */
+export interface RestoreMarker { raw: string; ends: EndOffsets; at: number }
+
+export function parseMarker(raw: string): RestoreMarker {
+  const m = JSON.parse(raw) as { ends: EndOffsets; at: number };
+  return { raw, ends: m.ends, at: m.at };
+}
+
+/** begun: this call set the marker; restoring: one was in force; whole: the event's state is there. */
+export type BeginResult = { kind: 'begun' | 'restoring'; marker: RestoreMarker } | { kind: 'whole' };
+
+export interface RestoredWinner { person: string; ticket: number; decidedAt: number }
+
+export class RestoreScripts {
+  constructor(private readonly redis: Redis, private readonly prefix: string) {
+    for (const [name, numberOfKeys] of Object.entries(SCRIPTS) as [ScriptName, number][]) {
+      const lua = readFileSync(fromRoot('core/redis/lua', `${name}.lua`), 'utf8');
+      redis.defineCommand(commandName(name), { numberOfKeys, lua });
+    }
+  }
+
+  private call(name: ScriptName, ...args: (string | number)[]): Promise<unknown> {
+    return ((this.redis as unknown as Record<string, Call>)[commandName(name)]).apply(this.redis, args);
+  }
+
+  private keys(eventId: string) {
+    return eventKeys(this.prefix, eventId);
+  }
+
+  /** Settings into Redis. Returns the remaining stock, 'missing' (restore first) or 'restoring'. */
+  async loadEvent(eventId: string, e: EventSettings, isNew = false): Promise<number | 'missing' | 'restoring'> {
+    const k = this.keys(eventId);
+    const r = (await this.call('put-event', k.meta, k.remaining, k.restoring, e.state, e.opensAt ?? '', e.closesAt ?? '', e.total, isNew ? 'new' : '')) as number;
+    return r === -1 ? 'missing' : r === -2 ? 'restoring' : r;
+  }
+
+  async beginRestore(eventId: string, ends: EndOffsets, now: number, force = false): Promise<BeginResult> {
+    const k = this.keys(eventId);
+    const [code, raw] = (await this.call('begin-restore', k.meta, k.remaining, k.decisions, k.reserved, k.restoring, JSON.stringify(ends), now, force ? 'force' : '')) as [number, string];
+    if (code === 0) return { kind: 'whole' };
+    return { kind: code === 1 ? 'begun' : 'restoring', marker: parseMarker(raw) };
+  }
+
+  async marker(eventId: string): Promise<RestoreMarker | null> {
+    const raw = await this.redis.get(this.keys(eventId).restoring);
+    return raw === null ? null : parseMarker(raw);
+  }
+
+  /** Writes a chunk of MySQL's winners; false when the marker is no longer this restore's. */
+  async restoreWinners(eventId: string, marker: RestoreMarker, winners: RestoredWinner[]): Promise<boolean> {
+    const k = this.keys(eventId);
+    const args = winners.flatMap((w) => [w.person, w.ticket, w.decidedAt]);
+    return (await this.call('restore-winners', k.decisions, k.restoring, marker.raw, ...args)) !== -1;
+  }
+
+  async finishRestore(eventId: string, marker: RestoreMarker, e: EventSettings & { maxTicket: number }): Promise<{ finished: boolean; remaining: number; winners: number }> {
+    const k = this.keys(eventId);
+    const [done, remaining, winners] = (await this.call(
+      'finish-restore', k.meta, k.remaining, k.decisions, k.reserved, k.ticketSeq, k.restoring,
+      marker.raw, e.state, e.opensAt ?? '', e.closesAt ?? '', e.total, e.maxTicket,
+    )) as number[];
+    return { finished: done === 1, remaining: remaining!, winners: winners! };
+  }
+
+  /** Drops a marker (an event MySQL no longer knows): only if it is still the one given. */
+  async dropMarker(eventId: string, marker: RestoreMarker): Promise<boolean> {
+    return (await this.call('owned-key', this.keys(eventId).restoring, marker.raw, 0)) === 1;
+  }
+
+  async takeLease(eventId: string, owner: string, ms: number): Promise<boolean> {
+    return (await this.redis.set(restoreLeaseKey(this.prefix, eventId), owner, 'PX', ms, 'NX')) === 'OK';
+  }
+
+  /** Renews the lease (ms > 0) or gives it up (0); false when it is no longer the owner's. */
+  async holdLease(eventId: string, owner: string, ms: number): Promise<boolean> {
+    return (await this.call('owned-key', restoreLeaseKey(this.prefix, eventId), owner, ms)) === 1;
+  }
+}
