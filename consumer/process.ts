@@ -6,22 +6,23 @@ import { openStores, type Stores } from '../core/stores.ts';
 import { createKafka, producerConfig } from '../core/kafka/client.ts';
 import { OutboxRepo } from '../core/db/outbox-repo.ts';
 import { Mailer } from '../core/email/mailer.ts';
-import { Decider, type DeciderOptions } from './decider.ts';
+import { Persister, type PersisterOptions } from './persister.ts';
 import { OutboxSender } from './outbox-sender.ts';
 import { announcer } from '../core/decision-feed.ts';
-import { RedisRestarts } from '../core/redis/restarts.ts';
 import { Metrics } from '../core/metrics.ts';
 import { readiness } from '../core/health.ts';
 import { startOpsServer } from './ops-server.ts';
 import { refreshGauges } from './gauges.ts';
+import { Sweeper } from './sweeper.ts';
+import { RedisRestarts } from '../core/redis/restarts.ts';
 
-export interface ConsumerOptions extends Partial<DeciderOptions> {
+export interface ConsumerOptions extends Partial<PersisterOptions> {
   sendEmails?: boolean;
   /** Called when kafkajs gives up on the consumer; the command exits so the supervisor restarts it. */
   onCrash?: (error: Error) => void;
 }
 
-/** The consumer process: the decider in a consumer group, and the outbox sender beside it. */
+/** The consumer process: the persister in a consumer group, and the outbox sender beside it. */
 export class ConsumerProcess {
   private stores?: Stores;
   private consumer?: Consumer;
@@ -31,8 +32,10 @@ export class ConsumerProcess {
   private admin?: Admin;
   private ops?: Server;
   private stopGauges?: () => Promise<void>;
+  private sweeper?: Sweeper;
+  private restarts?: RedisRestarts;
   private joined = false;
-  decider?: Decider;
+  persister?: Persister;
   opsUrl?: string;
   readonly metrics = new Metrics('terning-consumer');
   readonly log: Logger;
@@ -44,11 +47,20 @@ export class ConsumerProcess {
   async start(): Promise<void> {
     const { config, log } = this;
     this.stores = openStores(config);
-    const kafka = createKafka({ ...config.kafka, clientId: `${config.kafka.clientId}-consumer`, log });
+    // A consumer killed -9 never leaves its group: the others wait for it until its session times out,
+    // so the session is the broker's shortest (group.min.session.timeout.ms, 6 s by default), with a
+    // heartbeat each second, and an idle fetch returns within one so that it heartbeats too. A rebalance
+    // waits for the members' rejoin and SyncGroup at most rebalanceTimeout; a request that gives up
+    // before the broker answers makes the member rejoin, which starts another rebalance (a crash loop
+    // once stalled the group for minutes that way): kafkajs's requestTimeout outlasts a rebalance.
+    const rebalanceTimeout = 10_000;
+    const kafka = createKafka({ ...config.kafka, clientId: `${config.kafka.clientId}-consumer`, log, requestTimeout: rebalanceTimeout + 5_000 });
     this.consumer = kafka.consumer({
       groupId: config.kafka.groupId,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3_000,
+      sessionTimeout: 6_000,
+      rebalanceTimeout,
+      heartbeatInterval: 1_000,
+      maxWaitTimeInMs: 1_000,
       maxBytesPerPartition: 4 * 1024 * 1024,
       allowAutoTopicCreation: false,
     });
@@ -59,17 +71,21 @@ export class ConsumerProcess {
     this.consumer.on(this.consumer.events.GROUP_JOIN, () => { this.joined = true; });
     this.consumer.on(this.consumer.events.STOP, () => { this.joined = false; });
     this.consumer.on(this.consumer.events.CRASH, () => { this.joined = false; });
-    this.decider = new Decider(this.consumer, this.dlqProducer, this.stores.scripts, this.stores.records, {
+    const stores = this.stores;
+    this.persister = new Persister(this.consumer, this.dlqProducer, this.stores.scripts, this.stores.records, {
       topic: config.kafka.applicationsTopic,
       deadLetterTopic: config.kafka.deadLetterTopic,
       chunkSize: this.opts.chunkSize ?? 2_000,
       attempts: this.opts.attempts ?? 3,
       retryBaseMs: this.opts.retryBaseMs ?? 1_000,
       announce: announcer(this.stores.redis, config.redisPrefix),
-      restorer: this.stores.restorer,
-      restarts: new RedisRestarts(this.stores.redis),
+      // An event MySQL doesn't know has nothing to restore: its decisions fail on their own (dead letters).
+      restorer: this.opts.restorer ?? { begin: async (eventId) => stores.events.get(eventId).then(() => stores.restorer.begin(eventId)) },
     }, log, {
-      decided: (ds) => { for (const d of ds) metrics.decisions.inc({ decision: d.decision === 'W' ? 'won' : 'lost' }); },
+      persisted: (persisted, voided) => {
+        metrics.persisted.inc({ result: 'persisted' }, persisted);
+        if (voided) metrics.persisted.inc({ result: 'void' }, voided);
+      },
       deadLettered: (n) => metrics.deadLetters.inc(n),
     });
     this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
@@ -77,7 +93,11 @@ export class ConsumerProcess {
       log.fatal({ err: payload.error }, 'consumer crashed and will not restart');
       this.opts.onCrash?.(payload.error);
     });
-    await this.decider.run();
+    await this.persister.run();
+    this.restarts = new RedisRestarts(stores.redis, config.redisPrefix, () => stores.restorer.restoreAll(), log);
+    const timeoutMs = config.reservationTimeoutSeconds * 1_000;
+    this.sweeper = new Sweeper(stores, { timeoutMs, everyMs: Math.min(5_000, timeoutMs / 2), onReleased: (n) => metrics.reservationsReleased.inc(n) }, log);
+    this.sweeper.start();
     if (this.opts.sendEmails !== false) {
       this.mailer = new Mailer(config.ses);
       this.sender = new OutboxSender(new OutboxRepo(this.stores.sequelize), this.mailer, config.ses.ratePerSecond, log, undefined,
@@ -94,7 +114,7 @@ export class ConsumerProcess {
         redis: () => redis.ping(),
         mysql: () => sequelize.query('SELECT 1'),
         kafka: async () => {
-          if (!this.joined) throw new Error('the decider has not joined its consumer group');
+          if (!this.joined) throw new Error('the persister has not joined its consumer group');
         },
       }),
     });
@@ -107,6 +127,8 @@ export class ConsumerProcess {
     await this.stopGauges?.();
     await new Promise<void>((resolve) => (this.ops ? this.ops.close(() => resolve()) : resolve()));
     await this.sender?.stop();
+    await this.sweeper?.stop();
+    await this.restarts?.stop();
     await this.consumer?.disconnect().catch(() => {});
     await this.dlqProducer?.disconnect().catch(() => {});
     await this.admin?.disconnect().catch(() => {});

@@ -1,6 +1,6 @@
 import { AppError, conflict, notFound, unavailable } from './errors.ts';
-import type { Scripts, Decision } from './redis/scripts.ts';
-import { Gate } from './redis/gate.ts';
+import type { GateResult, HeldUnit, Scripts } from './redis/scripts.ts';
+import { TurnBatch } from './redis/turn-batch.ts';
 import type { GroupCommitProducer } from './kafka/group-commit.ts';
 import type { ApplicationMessage } from './kafka/codec.ts';
 import type { ApplicationsRepo } from './db/applications-repo.ts';
@@ -8,21 +8,30 @@ import type { Events } from './events/events.ts';
 import type { Logger } from './log.ts';
 import { maskEmail } from './log.ts';
 import { traced } from './tracing.ts';
+import { faultPoint } from './fault-point.ts';
 
-export type Standing =
-  | { status: 'PENDING'; ticket: number; decidedAt: null }
-  | { status: 'WON' | 'LOST'; ticket: number; decidedAt: string };
+/** WON once Kafka holds the decision; PENDING only while a winner's hand-off to Kafka is unconfirmed. */
+export interface Standing { status: 'WON' | 'PENDING'; ticket: number; decidedAt: string }
 
-const decided = (d: Decision, ticket: number, at: number): Standing =>
-  ({ status: d === 'W' ? 'WON' : 'LOST', ticket, decidedAt: new Date(at).toISOString() });
+/** An apply's answer: the standing, and whether this apply is the one that won it (202) or a repeat (200). */
+export interface Applied { standing: Standing; accepted: boolean }
+
+const standing = (status: Standing['status'], ticket: number, at: number): Standing =>
+  ({ status, ticket, decidedAt: new Date(at).toISOString() });
+
+const tryAgain = (code: string, seconds: number) =>
+  unavailable(code, 'applications can not be taken right now; try again in a moment', seconds);
 
 /**
- * The participant's side of an event: apply, then ask where one stands. An application is answered
- * PENDING only once Kafka holds it; the decider gives the final word.
+ * The participant's side of an event. The gate in Redis decides at arrival: the first people to arrive
+ * while stock is left win, everyone after is told SOLD_OUT at once. A winner is answered only once
+ * Kafka holds the decision (acks=all) and Redis confirmed it was still theirs; consumers persist it
+ * later, and nobody's answer waits for them.
  */
 export class Applications {
-  private readonly inFlight = new Map<string, Promise<Standing>>();
-  private readonly gate: Gate;
+  private readonly inFlight = new Map<string, Promise<Applied>>();
+  private readonly gate: TurnBatch<string, GateResult>;
+  private readonly confirmations: TurnBatch<HeldUnit, boolean>;
 
   constructor(
     private readonly scripts: Scripts,
@@ -31,63 +40,79 @@ export class Applications {
     private readonly records: ApplicationsRepo,
     private readonly log: Logger,
   ) {
-    this.gate = new Gate(scripts);
+    this.gate = new TurnBatch((eventId, persons, now) => scripts.applyMany(eventId, persons, now));
+    this.confirmations = new TurnBatch((eventId, units) => scripts.confirm(eventId, units));
   }
 
-  apply(eventId: string, email: string, requestId?: string): Promise<Standing> {
+  /** `person` is the canonical identity (core/identity.ts); `email` the address the person typed. */
+  apply(eventId: string, person: string, email: string, requestId?: string): Promise<Applied> {
     // The same person pressing twice in one process shares one hand-off to Kafka.
-    const key = `${eventId}\n${email}`;
+    const key = `${eventId}\n${person}`;
     const running = this.inFlight.get(key);
     if (running) return running;
-    const attempt = traced('terning.apply', { eventId }, () => this.admit(eventId, email, requestId)).finally(() => this.inFlight.delete(key));
+    const attempt = traced('terning.apply', { eventId }, () => this.admit(eventId, person, email, requestId)).finally(() => this.inFlight.delete(key));
     this.inFlight.set(key, attempt);
     return attempt;
   }
 
-  private async admit(eventId: string, email: string, requestId: string | undefined, loaded = false): Promise<Standing> {
-    // Redis down, restarting or loading its data, or MySQL down while the event is reloaded: nothing
-    // was registered, and the person is told to come back (503 Retry-After), not that something broke.
-    const gate = await this.gate.pass(eventId, email).catch((e) => { throw this.stateUnavailable(e, eventId, email, requestId); });
+  private async admit(eventId: string, person: string, email: string, requestId: string | undefined, loaded = false): Promise<Applied> {
+    // Redis down, restarting or loading its data, or MySQL down while the event is loaded: nothing was
+    // taken, and the person is told to come back (503 Retry-After), not that something broke.
+    const gate = await this.gate.add(eventId, person).catch((e) => { throw this.stateUnavailable(e, eventId, person, requestId); });
     switch (gate.kind) {
       case 'decided':
-        return decided(gate.decision, gate.ticket, gate.decidedAt);
+        return { standing: standing('WON', gate.ticket, gate.decidedAt), accepted: false };
       case 'not-open':
         throw conflict('EVENT_NOT_OPEN', 'the event is not open');
       case 'sold-out':
         throw conflict('SOLD_OUT', 'all the gifts are gone');
+      case 'restoring':
+        throw tryAgain('STATE_RESTORING', 1);
       case 'no-event':
-        if (!loaded && (await this.events.load(eventId).catch((e) => { throw this.stateUnavailable(e, eventId, email, requestId); }))) {
-          return this.admit(eventId, email, requestId, true);
+        if (!loaded && (await this.events.load(eventId).catch((e) => { throw this.stateUnavailable(e, eventId, person, requestId); }))) {
+          return this.admit(eventId, person, email, requestId, true);
         }
         throw notFound('EVENT_NOT_FOUND', `there is no event "${eventId}"`);
       case 'new':
-      case 'pending':
-        // A repeat while undecided is sent again: its first hand-off may still be in flight in another
-        // process, and the decider ignores a second copy.
-        try {
-          await this.producer.send({ v: 1, eventId, email, ticket: gate.ticket, appliedAt: gate.appliedAt, requestId });
-        } catch (e) {
-          if (gate.kind === 'new') await this.scripts.release(eventId, email, gate.ticket).catch(() => {});
-          this.log.error({ err: e, eventId, email: maskEmail(email), requestId }, 'kafka did not take the application');
-          throw unavailable('QUEUE_UNAVAILABLE', 'applications can not be taken right now; try again in a moment', 2);
-        }
-        return { status: 'PENDING', ticket: gate.ticket, decidedAt: null };
+      case 'resend':
+        return this.handOff(eventId, person, email, requestId, gate.kind, gate.ticket, gate.decidedAt);
     }
   }
 
-  private stateUnavailable(e: unknown, eventId: string, email: string, requestId: string | undefined): unknown {
-    if (e instanceof AppError) return e;
-    this.log.error({ err: e, eventId, email: maskEmail(email), requestId }, 'the gate could not be reached');
-    return unavailable('STATE_UNAVAILABLE', 'applications can not be taken right now; try again in a moment', 1);
+  /**
+   * The unit is the person's; Kafka must hold the decision before they are told. A new reservation that
+   * Kafka refuses is given back at once; a resent one is left to the sweeper (an earlier send of it may
+   * be in Kafka already).
+   */
+  private async handOff(eventId: string, person: string, email: string, requestId: string | undefined, kind: 'new' | 'resend', ticket: number, decidedAt: number): Promise<Applied> {
+    await faultPoint('after-gate');
+    try {
+      await this.producer.send({ v: 2, eventId, person, email, ticket, decidedAt, requestId });
+    } catch (e) {
+      if (kind === 'new') await this.scripts.release(eventId, person, ticket).catch(() => {});
+      this.log.error({ err: e, eventId, person: maskEmail(person), requestId }, 'kafka did not take the decision');
+      throw tryAgain('QUEUE_UNAVAILABLE', 2);
+    }
+    const held = await this.confirmations.add(eventId, { person, ticket }).catch((e) => { throw this.stateUnavailable(e, eventId, person, requestId); });
+    // Released as stale meanwhile, or lost with Redis's data: no unit is this person's, and their retry
+    // decides again. The record in Kafka is void (settle.lua).
+    if (!held) throw tryAgain('STATE_UNAVAILABLE', 1);
+    return { standing: standing('WON', ticket, decidedAt), accepted: true };
   }
 
-  async standing(eventId: string, email: string): Promise<Standing> {
-    const s = await this.scripts.standing(eventId, email);
-    if (s.kind === 'decided') return decided(s.decision, s.ticket, s.decidedAt);
-    if (s.kind === 'pending') return { status: 'PENDING', ticket: s.ticket, decidedAt: null };
-    // Redis may have lost its state; MySQL holds every decision.
-    const row = await this.records.find(eventId, email);
-    if (row) return { status: row.status, ticket: row.ticket, decidedAt: row.decidedAt.toISOString() };
-    throw notFound('NOT_APPLIED', 'you have not applied to this event');
+  private stateUnavailable(e: unknown, eventId: string, person: string, requestId: string | undefined): unknown {
+    if (e instanceof AppError) return e;
+    this.log.error({ err: e, eventId, person: maskEmail(person), requestId }, 'the gate could not be reached');
+    return tryAgain('STATE_UNAVAILABLE', 1);
+  }
+
+  async standing(eventId: string, person: string): Promise<Standing> {
+    const s = await this.scripts.standing(eventId, person);
+    if (s.kind === 'won') return standing('WON', s.ticket, s.decidedAt);
+    if (s.kind === 'unconfirmed') return standing('PENDING', s.ticket, s.decidedAt);
+    // Redis may have lost its state; MySQL holds every persisted winner.
+    const row = await this.records.find(eventId, person);
+    if (row?.status === 'WON') return standing('WON', row.ticket, row.decidedAt.getTime());
+    throw notFound('NOT_APPLIED', 'you hold no gift in this event');
   }
 }

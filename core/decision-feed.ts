@@ -2,10 +2,10 @@ import type { Redis } from 'ioredis';
 import { eventKeys } from './redis/keys.ts';
 import type { DecidedApplication } from './redis/scripts.ts';
 import type { Logger } from './log.ts';
-import type { Announce } from './decisions.ts';
+import type { Announce } from './persist.ts';
 
-/** A decision as it travels from the consumer to the servers' open result streams. */
-export interface DecisionNotice { email: string; status: 'WON' | 'LOST'; ticket: number; decidedAt: string }
+/** A persisted win as it travels from the consumer to the servers' open result streams; `email` names the person. */
+export interface DecisionNotice { email: string; status: 'WON'; ticket: number; decidedAt: string }
 
 /**
  * What the server's streams hear: a decision for the person they wait for, or `resync` when the
@@ -29,8 +29,8 @@ export function encodeDecisions(decisions: DecidedApplication[]): string {
 export function decodeDecisions(message: string): DecisionNotice[] {
   const wire = JSON.parse(message) as Wire;
   if (wire?.v !== 1 || !Array.isArray(wire.d)) return [];
-  return wire.d.map(([email, decision, ticket, at]) => ({
-    email, status: decision === 'W' ? 'WON' : 'LOST', ticket, decidedAt: new Date(at).toISOString(),
+  return wire.d.filter(([, decision]) => decision === 'W').map(([email, , ticket, at]) => ({
+    email, status: 'WON' as const, ticket, decidedAt: new Date(at).toISOString(),
   }));
 }
 

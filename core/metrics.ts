@@ -20,7 +20,14 @@ export class Metrics {
     name: 'terning_kafka_send_duration_seconds', help: 'Kafka send latency, acks=all', labelNames: ['result'], registers: [this.registry],
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
   });
-  readonly decisions = new Counter({ name: 'terning_decisions_total', help: 'Applications decided, by decision', labelNames: ['decision'], registers: [this.registry] });
+  readonly persisted = new Counter({
+    name: 'terning_decisions_persisted_total', help: 'Decisions read from Kafka: persisted, or void (their reservation was released)',
+    labelNames: ['result'], registers: [this.registry],
+  });
+  readonly reservationsReleased = new Counter({
+    name: 'terning_reservations_released_total', help: 'Reservations Kafka never took, released by the sweeper: their units went back to the stock',
+    registers: [this.registry],
+  });
   readonly deadLetters = new Counter({ name: 'terning_dead_letters_total', help: 'Applications sent to the dead-letter topic', registers: [this.registry] });
   readonly consumerLag = new Gauge({ name: 'terning_consumer_lag', help: 'Messages not yet committed by the decider group', labelNames: ['partition'], registers: [this.registry] });
   readonly outbox = new Gauge({ name: 'terning_email_outbox', help: 'Winner emails by state', labelNames: ['state'], registers: [this.registry] });

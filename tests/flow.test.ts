@@ -37,17 +37,22 @@ test('the whole flow: code by email, token, apply, decision, winner email and th
   t.is(reused.body.error.code, 'CODE_EXPIRED');
 
   const applied = await http(sys.url, 'POST', `/api/events/${eventId}/apply`, { token });
-  t.is(applied.status, 202);
-  t.deepEqual(applied.body, { status: 'PENDING', ticket: 1, decidedAt: null });
+  t.is(applied.status, 202, 'decided at arrival, answered once Kafka holds it');
+  t.is(applied.body.status, 'WON');
+  t.is(applied.body.ticket, 1);
+  t.truthy(Date.parse(applied.body.decidedAt));
 
-  const final = await until('a decision', async () => {
-    const s = await http(sys.url, 'GET', `/api/events/${eventId}/status`, { token });
-    return s.body.status === 'PENDING' ? undefined : s;
-  });
-  t.is(final.status, 200);
-  t.is(final.body.status, 'WON');
-  t.is(final.body.ticket, 1);
-  t.truthy(Date.parse(final.body.decidedAt));
+  const status = await http(sys.url, 'GET', `/api/events/${eventId}/status`, { token });
+  t.is(status.status, 200);
+  t.deepEqual(status.body, applied.body, 'the status answers WON at once');
+
+  const again = await http(sys.url, 'POST', `/api/events/${eventId}/apply`, { token });
+  t.is(again.status, 200, 'a repeat is told the same win');
+  t.deepEqual(again.body, applied.body);
+
+  const late = await http(sys.url, 'POST', `/api/events/${eventId}/apply`, { token: await sys.tokens.issue(randomEmail('late')) });
+  t.is(late.status, 409);
+  t.is(late.body.error.code, 'SOLD_OUT');
 
   const mail = await waitForEmail(email, /You won/);
   t.regex(mail.body.text ?? '', /winners/);
@@ -56,6 +61,39 @@ test('the whole flow: code by email, token, apply, decision, winner email and th
   const rows = await db.query<{ status: string; ticket: number }>('SELECT status, ticket FROM applications WHERE event_id = ? AND email = ?', { replacements: [eventId, email], type: QueryTypes.SELECT });
   await db.close();
   t.deepEqual(rows.map((r) => [r.status, Number(r.ticket)]), [['WON', 1]]);
+});
+
+test('one person is one applicant: aliases of an address share one win, mail goes to the address typed', async (t) => {
+  const eventId = await newEvent(sys, 5);
+  const id = randomEmail('alias').split('@')[0]!.replaceAll('-', '');
+  const typed = `${id.slice(0, 3)}.${id.slice(3)}+gift@googlemail.com`;
+  const aliases = [`${id}@gmail.com`, `${id}+1@gmail.com`, `${id.slice(0, 2)}.${id.slice(2)}@gmail.com`, `${id}@googlemail.com`];
+  const first = await http(sys.url, 'POST', `/api/events/${eventId}/apply`, { token: await sys.tokens.issue(typed) });
+  t.is(first.status, 202);
+  for (const alias of aliases) {
+    const again = await http(sys.url, 'POST', `/api/events/${eventId}/apply`, { token: await sys.tokens.issue(alias) });
+    t.is(again.status, 200, `${alias} is the same person`);
+    t.is(again.body.ticket, first.body.ticket);
+  }
+  const plus = await http(sys.url, 'POST', `/api/events/${eventId}/apply`, { token: await sys.tokens.issue(`${id}+x@example.test`) });
+  const bare = await http(sys.url, 'POST', `/api/events/${eventId}/apply`, { token: await sys.tokens.issue(`${id}@example.test`) });
+  t.is(plus.status, 202);
+  t.is(bare.status, 200, 'plus-tags are dropped for every domain');
+  t.is(bare.body.ticket, plus.body.ticket);
+
+  const db = createSequelize(sys.config.mysqlUrl);
+  try {
+    const rows = await until('the rows', async () => {
+      const r = await db.query<{ person: string; email: string }>('SELECT person, email FROM applications WHERE event_id = ? ORDER BY ticket', { replacements: [eventId], type: QueryTypes.SELECT });
+      return r.length === 2 ? r : undefined;
+    });
+    t.deepEqual(rows.map((r) => [r.person, r.email]), [[`${id}@gmail.com`, typed], [`${id}@example.test`, `${id}+x@example.test`]]);
+  } finally {
+    await db.close();
+  }
+  const info = await http(sys.url, 'GET', `/api/admin/events/${eventId}`, { adminKey: sys.config.adminKey });
+  t.is(info.body.won, 2);
+  t.is(info.body.remainingStock, 3);
 });
 
 test('the original calls serve the default event once it is opened', async (t) => {
@@ -68,10 +106,9 @@ test('the original calls serve the default event once it is opened', async (t) =
   const token = await sys.tokens.issue(randomEmail('default'));
   const applied = await http(sys.url, 'POST', '/api/event/apply', { token });
   t.is(applied.status, 202);
-  const final = await until('a decision', async () => {
-    const s = await http(sys.url, 'GET', '/api/event/status', { token });
-    return s.body.status === 'WON' ? s : undefined;
-  });
+  t.is(applied.body.status, 'WON');
+  const final = await http(sys.url, 'GET', '/api/event/status', { token });
+  t.is(final.body.status, 'WON');
   t.is(final.body.ticket, applied.body.ticket);
   const info = await http(sys.url, 'GET', '/api/admin/event', admin);
   t.is(info.body.won, 1);

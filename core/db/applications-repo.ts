@@ -1,10 +1,13 @@
 import { QueryTypes, type Sequelize } from 'sequelize';
-import type { DecidedApplication } from '../redis/scripts.ts';
+import type { ApplicationMessage } from '../kafka/codec.ts';
 import { sqlTime } from './sql-time.ts';
 
-export interface ApplicationRecord { eventId: string; email: string; ticket: number; status: 'WON' | 'LOST'; decidedAt: Date }
-
-export interface DecisionToStore extends DecidedApplication { eventId: string; appliedAt: number }
+/**
+ * A person's row in an event: WON, or RELEASED (a reservation Kafka never took, given back by the
+ * sweeper; a late record with that ticket is void). LOST rows are from before decisions were made at
+ * arrival.
+ */
+export interface ApplicationRecord { eventId: string; person: string; email: string; ticket: number; status: 'WON' | 'LOST' | 'RELEASED'; decidedAt: Date }
 
 const placeholders = (rows: number, cols: number) =>
   Array.from({ length: rows }, () => `(${Array(cols).fill('?').join(',')})`).join(',');
@@ -13,50 +16,62 @@ export class ApplicationsRepo {
   constructor(private readonly sequelize: Sequelize) {}
 
   /**
-   * Stores a batch of decisions and queues the winners' emails in one transaction. A row that is
-   * already there (a retry, a redelivered message) is left as it is: a decision never changes.
+   * Stores a batch of winners and queues their emails in one transaction. A row that is already there
+   * (a retry, a redelivered record, a second API's resend) is left as it is; a RELEASED row gives way
+   * to a win with another ticket (the person applied again after their reservation was released).
    */
-  async storeDecisions(decisions: DecisionToStore[]): Promise<void> {
-    if (decisions.length === 0) return;
+  async storeWinners(winners: ApplicationMessage[]): Promise<void> {
+    if (winners.length === 0) return;
     const now = sqlTime(Date.now());
     await this.sequelize.transaction(async (transaction) => {
       await this.sequelize.query(
-        `INSERT INTO applications (event_id, email, ticket, status, applied_at, decided_at, created_at)
-         VALUES ${placeholders(decisions.length, 7)}
+        `DELETE FROM applications WHERE status = 'RELEASED' AND (${winners.map(() => '(event_id = ? AND person = ? AND ticket <> ?)').join(' OR ')})`,
+        { transaction, replacements: winners.flatMap((w) => [w.eventId, w.person, w.ticket]) },
+      );
+      await this.sequelize.query(
+        `INSERT INTO applications (event_id, person, email, ticket, status, applied_at, decided_at, created_at)
+         VALUES ${placeholders(winners.length, 8)}
          ON DUPLICATE KEY UPDATE id = id`,
         {
           transaction,
-          replacements: decisions.flatMap((d) => [
-            d.eventId, d.email, d.ticket, d.decision === 'W' ? 'WON' : 'LOST', sqlTime(d.appliedAt), sqlTime(d.decidedAt), now,
-          ]),
+          replacements: winners.flatMap((w) => [w.eventId, w.person, w.email, w.ticket, 'WON', sqlTime(w.decidedAt), sqlTime(w.decidedAt), now]),
         },
       );
-      const winners = decisions.filter((d) => d.decision === 'W');
-      if (winners.length === 0) return;
+      // Only the rows that are WON with these tickets get mail: not a void record that met a RELEASED row.
       await this.sequelize.query(
         `INSERT INTO email_outbox (event_id, email, kind, status, attempts, next_attempt_at, created_at)
-         VALUES ${placeholders(winners.length, 7)}
-         ON DUPLICATE KEY UPDATE id = id`,
-        { transaction, replacements: winners.flatMap((w) => [w.eventId, w.email, 'winner', 'queued', 0, now, now]) },
+         SELECT event_id, email, 'winner', 'queued', 0, ?, ? FROM applications
+         WHERE status = 'WON' AND (${winners.map(() => '(event_id = ? AND person = ? AND ticket = ?)').join(' OR ')})
+         ON DUPLICATE KEY UPDATE id = email_outbox.id`,
+        { transaction, replacements: [now, now, ...winners.flatMap((w) => [w.eventId, w.person, w.ticket])] },
       );
     });
   }
 
-  async find(eventId: string, email: string): Promise<ApplicationRecord | null> {
-    const rows = await this.sequelize.query<{ ticket: string | number; status: 'WON' | 'LOST'; decided_at: Date }>(
-      'SELECT ticket, status, decided_at FROM applications WHERE event_id = ? AND email = ?',
-      { replacements: [eventId, email], type: QueryTypes.SELECT },
+  /** A reservation the sweeper gave back: recorded unless the person's row exists (a win persisted meanwhile). */
+  async markReleased(eventId: string, person: string, ticket: number, reservedAt: number): Promise<void> {
+    await this.sequelize.query(
+      `INSERT INTO applications (event_id, person, email, ticket, status, applied_at, decided_at, created_at)
+       VALUES (?, ?, ?, ?, 'RELEASED', ?, ?, ?) ON DUPLICATE KEY UPDATE id = id`,
+      { replacements: [eventId, person, person, ticket, sqlTime(reservedAt), sqlTime(reservedAt), sqlTime(Date.now())] },
     );
-    const r = rows[0];
-    return r ? { eventId, email, ticket: Number(r.ticket), status: r.status, decidedAt: new Date(r.decided_at) } : null;
   }
 
-  async countByStatus(eventId: string): Promise<{ won: number; lost: number }> {
+  async find(eventId: string, person: string): Promise<ApplicationRecord | null> {
+    const rows = await this.sequelize.query<{ email: string; ticket: string | number; status: ApplicationRecord['status']; decided_at: Date }>(
+      'SELECT email, ticket, status, decided_at FROM applications WHERE event_id = ? AND person = ?',
+      { replacements: [eventId, person], type: QueryTypes.SELECT },
+    );
+    const r = rows[0];
+    return r ? { eventId, person, email: r.email, ticket: Number(r.ticket), status: r.status, decidedAt: new Date(r.decided_at) } : null;
+  }
+
+  async countByStatus(eventId: string): Promise<{ won: number; released: number }> {
     const rows = await this.sequelize.query<{ status: string; n: string | number }>(
       'SELECT status, COUNT(*) AS n FROM applications WHERE event_id = ? GROUP BY status',
       { replacements: [eventId], type: QueryTypes.SELECT },
     );
     const get = (s: string) => Number(rows.find((r) => r.status === s)?.n ?? 0);
-    return { won: get('WON'), lost: get('LOST') };
+    return { won: get('WON'), released: get('RELEASED') };
   }
 }

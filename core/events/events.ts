@@ -152,7 +152,6 @@ export class Events {
   async snapshot(id: string, settings: 'fresh' | 'recent' = 'fresh'): Promise<EventSnapshot> {
     const e = settings === 'recent' ? await this.recentRecord(id) : await this.get(id);
     const c = await this.scripts.counts(id);
-    const won = Math.max(0, c.total - c.remaining);
     return {
       id: e.id,
       name: e.name,
@@ -161,10 +160,12 @@ export class Events {
       closesAt: e.closesAt?.toISOString() ?? null,
       totalStock: c.total,
       remainingStock: c.remaining,
-      applied: c.applied,
-      won,
-      lost: Math.max(0, c.decided - won),
-      pending: Math.max(0, c.applied - c.decided),
+      // Decided at arrival: everyone who applied while stock was left won; the rest were told SOLD_OUT
+      // and hold nothing. pending: winners whose hand-off to Kafka is not confirmed yet.
+      applied: c.winners,
+      won: c.winners,
+      lost: 0,
+      pending: c.unconfirmed,
     };
   }
 

@@ -2,11 +2,11 @@ import { Partitioners, type Message, type PartitionMetadata } from 'kafkajs';
 import { encodeApplications, type ApplicationMessage } from './codec.ts';
 
 /** What an application costs in its record at most: the JSON around its fields. */
-export const applicationSize = (a: ApplicationMessage) => 120 + a.eventId.length + a.email.length + (a.requestId?.length ?? 0);
+export const applicationSize = (a: ApplicationMessage) => 130 + a.eventId.length + a.person.length + a.email.length + (a.requestId?.length ?? 0);
 
 /**
  * How a group-commit batch of applications becomes Kafka records: one record per partition, holding
- * that partition's applications in order of arrival. An application goes to the partition its email
+ * that partition's applications in order of arrival. An application goes to the partition its person
  * would go to as a key (kafkajs's murmur2, as the Java client), so one person's repeats share a
  * partition whatever record they travel in. With the partition count unknown, the batch is one record.
  */
@@ -19,7 +19,7 @@ export function applicationRecords(partitions: number | undefined): (apps: Appli
   return (apps) => {
     const groups = new Map<number, ApplicationMessage[]>();
     for (const a of apps) {
-      const p = partitionOf(a.email);
+      const p = partitionOf(a.person);
       const group = groups.get(p);
       if (group) group.push(a);
       else groups.set(p, [a]);

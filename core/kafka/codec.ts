@@ -1,13 +1,18 @@
 import { z } from 'zod';
 
-/** An application on its way from the API to the decider. Version 1; decoders reject anything else. */
+/**
+ * A decided application on its way from the API to the consumers, who persist it: the gate gave
+ * `person` the unit with this ticket at `decidedAt`; `email` is where their mail goes. Version 2;
+ * decoders reject anything else (version 1 carried undecided applications).
+ */
 export const applicationMessage = z.object({
-  v: z.literal(1),
+  v: z.literal(2),
   eventId: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/),
+  person: z.string().email().max(254),
   email: z.string().email().max(254),
   ticket: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
   // Anything decodable must be storable: MySQL's DATETIME ends in 9999.
-  appliedAt: z.number().int().positive().max(Date.UTC(9999, 0)),
+  decidedAt: z.number().int().positive().max(Date.UTC(9999, 0)),
   requestId: z.string().max(128).optional(),
 }).strict();
 
@@ -18,7 +23,7 @@ export function encodeApplication(m: ApplicationMessage): Buffer {
 }
 
 /**
- * Several applications in one Kafka record: a JSON array of version-1 applications, in order of
+ * Several applications in one Kafka record: a JSON array of version-2 applications, in order of
  * arrival. The API writes one record per group-commit batch (and partition): encoding a Kafka record
  * costs kafkajs more than an application's JSON, so one record per apply was a sixth of the API's work.
  */

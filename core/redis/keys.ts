@@ -4,10 +4,11 @@ export function eventKeys(prefix: string, eventId: string) {
   return {
     meta: `${base}:meta`,
     remaining: `${base}:remaining`,
-    applicants: `${base}:applicants`,
+    reserved: `${base}:reserved`,
     decisions: `${base}:decisions`,
     ticketSeq: `${base}:seq`,
     restoreEpoch: `${base}:epoch`,
+    restoring: `${base}:restoring`,
     decisionsChannel: `${base}:decided`,
   };
 }

@@ -6,12 +6,13 @@ import { eventKeys, codeKeys } from './keys.ts';
 /** Every Lua script, loaded once under a versioned name; one typed method each. */
 const VERSION = 'v1';
 const SCRIPTS = {
-  apply: 5,
-  release: 1,
-  decide: 2,
+  apply: 6,
+  confirm: 2,
+  release: 3,
+  settle: 4,
   'set-stock': 2,
   status: 2,
-  'verify-code': 1,
+  'verify-code': 2,
   'store-code': 2,
   'load-event': 2,
   'restore-decisions': 2,
@@ -25,18 +26,26 @@ const commandName = (name: ScriptName) => `terning_${VERSION}_${name.replaceAll(
 
 export type Decision = 'W' | 'L';
 
+/** What the gate answered one applicant (apply.lua). */
 export type GateResult =
-  | { kind: 'new'; ticket: number; appliedAt: number }
-  | { kind: 'pending'; ticket: number; appliedAt: number }
-  | { kind: 'decided'; ticket: number; decision: Decision; decidedAt: number }
+  | { kind: 'new'; ticket: number; decidedAt: number }
+  | { kind: 'resend'; ticket: number; decidedAt: number }
+  | { kind: 'decided'; ticket: number; decidedAt: number }
   | { kind: 'no-event' }
   | { kind: 'not-open' }
-  | { kind: 'sold-out' };
+  | { kind: 'sold-out' }
+  | { kind: 'restoring' };
 
 export type StandingResult =
-  | { kind: 'decided'; decision: Decision; ticket: number; decidedAt: number }
-  | { kind: 'pending'; ticket: number; appliedAt: number }
+  | { kind: 'won'; ticket: number; decidedAt: number }
+  | { kind: 'unconfirmed'; ticket: number; decidedAt: number }
   | { kind: 'unknown' };
+
+/** One winner's decision, as Kafka carries it: who, their place in the order, when. */
+export interface HeldUnit { person: string; ticket: number }
+
+/** settle.lua's answer for a chunk of one event: per decision, persist or void; or the event is being restored. */
+export type Settlement = { kind: 'settled'; persist: boolean[] } | { kind: 'restoring'; marker: string };
 
 export interface DecidedApplication { email: string; ticket: number; decision: Decision; decidedAt: number }
 
@@ -53,7 +62,13 @@ export interface RestoredEvent {
   mode: 'missing' | 'always';
 }
 
-export type CodeCheck = { kind: 'ok' } | { kind: 'wrong'; attemptsLeft: number } | { kind: 'missing' } | { kind: 'void' };
+/** send: mail the code derived from this seed (the pending code's, kept, or the new one); wait: the cooldown runs. */
+export type CodeSend = { kind: 'send'; seed: string } | { kind: 'wait'; seconds: number };
+
+/** spent: this requester has no tries left on the code, which still works for others; void: for no one. */
+export type CodeCheck = { kind: 'ok' } | { kind: 'wrong'; attemptsLeft: number } | { kind: 'missing' } | { kind: 'spent' } | { kind: 'void' };
+
+export interface CodeAttempts { perRequester: number; total: number }
 
 export class StockStateMissing extends Error {
   constructor(readonly eventId: string) {
@@ -63,16 +78,21 @@ export class StockStateMissing extends Error {
 
 type Call = (...args: (string | number)[]) => Promise<unknown>;
 
-function gateResult(flat: (number | string)[], at: number): GateResult {
-  const code = flat[at] as number;
-  const ticket = flat[at + 1] as number;
+const NO_EVENT: GateResult = { kind: 'no-event' };
+const NOT_OPEN: GateResult = { kind: 'not-open' };
+const SOLD_OUT: GateResult = { kind: 'sold-out' };
+const RESTORING: GateResult = { kind: 'restoring' };
+
+function gateResult(flat: number[], at: number): GateResult {
+  const code = flat[at]!;
   switch (code) {
-    case 1: return { kind: 'new', ticket, appliedAt: flat[at + 2] as number };
-    case 2: return { kind: 'pending', ticket, appliedAt: flat[at + 2] as number };
-    case 3: return { kind: 'decided', ticket, decision: flat[at + 3] as Decision, decidedAt: flat[at + 4] as number };
-    case -1: return { kind: 'no-event' };
-    case -2: return { kind: 'not-open' };
-    case -3: return { kind: 'sold-out' };
+    case 1: return { kind: 'new', ticket: flat[at + 1]!, decidedAt: flat[at + 2]! };
+    case 2: return { kind: 'resend', ticket: flat[at + 1]!, decidedAt: flat[at + 2]! };
+    case 3: return { kind: 'decided', ticket: flat[at + 1]!, decidedAt: flat[at + 2]! };
+    case -1: return NO_EVENT;
+    case -2: return NOT_OPEN;
+    case -3: return SOLD_OUT;
+    case -4: return RESTORING;
     default: throw new Error(`apply.lua returned unknown code ${code}`);
   }
 }
@@ -100,32 +120,37 @@ export class Scripts {
     return (await this.applyMany(eventId, [email], now))[0]!;
   }
 
-  /** The gate for several applicants of one event in one call, in their order of arrival. */
-  async applyMany(eventId: string, emails: string[], now: number): Promise<GateResult[]> {
+  /** The gate and the decision for several persons of one event in one call, in their order of arrival. */
+  async applyMany(eventId: string, persons: string[], now: number): Promise<GateResult[]> {
     const k = this.keys(eventId);
-    const flat = (await this.call('apply', k.meta, k.remaining, k.applicants, k.decisions, k.ticketSeq, now, ...emails)) as (number | string)[];
-    if (flat.length !== emails.length * 5) throw new Error(`apply.lua answered ${flat.length} values for ${emails.length} applicants`);
-    const out: GateResult[] = new Array(emails.length);
-    for (let i = 0; i < emails.length; i++) out[i] = gateResult(flat, i * 5);
+    const flat = (await this.call('apply', k.meta, k.remaining, k.reserved, k.decisions, k.ticketSeq, k.restoring, now, ...persons)) as number[];
+    if (flat.length !== persons.length * 3) throw new Error(`apply.lua answered ${flat.length} values for ${persons.length} applicants`);
+    const out: GateResult[] = new Array(persons.length);
+    for (let i = 0; i < persons.length; i++) out[i] = gateResult(flat, i * 3);
     return out;
   }
 
-  async release(eventId: string, email: string, ticket: number): Promise<boolean> {
-    return (await this.call('release', this.keys(eventId).applicants, email, ticket)) === 1;
+  /** Kafka holds these decisions: their reservations are confirmed; false where none is held any more. */
+  async confirm(eventId: string, units: HeldUnit[]): Promise<boolean[]> {
+    if (units.length === 0) return [];
+    const k = this.keys(eventId);
+    const out = (await this.call('confirm', k.reserved, k.decisions, ...units.flatMap((u) => [u.person, u.ticket]))) as number[];
+    return out.map((v) => v === 1);
   }
 
-  async decide(eventId: string, applications: { email: string; ticket: number }[], now: number): Promise<DecidedApplication[]> {
+  /** Gives a reservation's unit back (only if still unconfirmed, and reserved at or before `reservedBy`). */
+  async release(eventId: string, person: string, ticket: number, reservedBy?: number): Promise<boolean> {
     const k = this.keys(eventId);
-    const args = applications.flatMap((a) => [a.email, a.ticket]);
-    const out = (await this.call('decide', k.remaining, k.decisions, now, ...args)) as number | (string | number)[];
-    if (out === -1) throw new StockStateMissing(eventId);
-    const flat = out as (string | number)[];
-    return applications.map((a, i) => ({
-      email: a.email,
-      decision: flat[i * 3] as Decision,
-      ticket: Number(flat[i * 3 + 1]),
-      decidedAt: Number(flat[i * 3 + 2]),
-    }));
+    return (await this.call('release', k.reserved, k.decisions, k.remaining, person, ticket, reservedBy ?? '')) === 1;
+  }
+
+  /** Which of these decisions read from Kafka are to be persisted (settle.lua). */
+  async settle(eventId: string, units: HeldUnit[]): Promise<Settlement> {
+    const k = this.keys(eventId);
+    const out = (await this.call('settle', k.meta, k.reserved, k.decisions, k.restoring, ...units.flatMap((u) => [u.person, u.ticket]))) as (number | string)[];
+    if (out[0] === -1) return { kind: 'restoring', marker: String(out[1] ?? '') };
+    if (out.length !== units.length + 1) throw new Error(`settle.lua answered ${out.length - 1} values for ${units.length} decisions`);
+    return { kind: 'settled', persist: out.slice(1).map((v) => v === 1) };
   }
 
   async setStock(eventId: string, total: number): Promise<{ ok: true; total: number; remaining: number } | { ok: false; winners: number }> {
@@ -135,11 +160,11 @@ export class Scripts {
     return code === 1 ? { ok: true, total: a!, remaining: b! } : { ok: false, winners: a! };
   }
 
-  async standing(eventId: string, email: string): Promise<StandingResult> {
+  async standing(eventId: string, person: string): Promise<StandingResult> {
     const k = this.keys(eventId);
-    const [state, ticket, at] = (await this.call('status', k.applicants, k.decisions, email)) as [string, number, number];
-    if (state === 'W' || state === 'L') return { kind: 'decided', decision: state, ticket, decidedAt: at };
-    if (state === 'P') return { kind: 'pending', ticket, appliedAt: at };
+    const [state, ticket, at] = (await this.call('status', k.reserved, k.decisions, person)) as [string, number, number];
+    if (state === 'W') return { kind: 'won', ticket, decidedAt: at };
+    if (state === 'P') return { kind: 'unconfirmed', ticket, decidedAt: at };
     return { kind: 'unknown' };
   }
 
@@ -154,7 +179,7 @@ export class Scripts {
     if (rows.length === 0) return 0;
     const k = this.keys(eventId);
     const args = rows.flatMap((r) => [r.email, r.decision, r.ticket, r.decidedAt, r.appliedAt]);
-    return (await this.call('restore-decisions', k.decisions, k.applicants, ...args)) as number;
+    return (await this.call('restore-decisions', k.decisions, k.reserved, ...args)) as number;
   }
 
   /** The last step of a restore: settings, stock recounted from the decisions, tickets, a new epoch. */
@@ -184,27 +209,30 @@ export class Scripts {
   async forgetDecisions(eventId: string, decisions: { email: string; value: string }[]): Promise<number> {
     if (decisions.length === 0) return 0;
     const k = this.keys(eventId);
-    return (await this.call('forget-decisions', k.decisions, k.applicants, ...decisions.flatMap((d) => [d.email, d.value]))) as number;
+    return (await this.call('forget-decisions', k.decisions, k.reserved, ...decisions.flatMap((d) => [d.email, d.value]))) as number;
   }
 
-  /** Live counts of an event, read in one round trip. */
-  async counts(eventId: string): Promise<{ total: number; remaining: number; applied: number; decided: number }> {
+  /** Live counts of an event, read in one round trip: winners, and those of them Kafka has not confirmed yet. */
+  async counts(eventId: string): Promise<{ total: number; remaining: number; winners: number; unconfirmed: number }> {
     const k = this.keys(eventId);
-    const res = await this.redis.multi().hget(k.meta, 'total').get(k.remaining).hlen(k.applicants).hlen(k.decisions).exec();
+    const res = await this.redis.multi().hget(k.meta, 'total').get(k.remaining).hlen(k.decisions).hlen(k.reserved).exec();
     const n = (i: number) => Number(res?.[i]?.[1] ?? 0);
-    return { total: n(0), remaining: n(1), applied: n(2), decided: n(3) };
+    return { total: n(0), remaining: n(1), winners: n(2), unconfirmed: n(3) };
   }
 
-  async storeCode(email: string, hash: string, ttlSeconds: number, cooldownSeconds: number): Promise<number> {
+  async storeCode(email: string, code: { seed: string; hash: string }, requester: string, ttlSeconds: number, cooldownSeconds: number): Promise<CodeSend> {
     const k = codeKeys(this.prefix, email);
-    return (await this.call('store-code', k.code, k.cooldown, hash, ttlSeconds, cooldownSeconds)) as number;
+    const [wait, seed] = (await this.call('store-code', k.code, k.cooldown, code.seed, code.hash, ttlSeconds, cooldownSeconds, requester)) as [number, string];
+    return wait > 0 ? { kind: 'wait', seconds: wait } : { kind: 'send', seed };
   }
 
-  async verifyCode(email: string, hash: string, maxAttempts: number): Promise<CodeCheck> {
-    const [code, left] = (await this.call('verify-code', codeKeys(this.prefix, email).code, hash, maxAttempts)) as [number, number];
+  async verifyCode(email: string, hash: string, requester: string, allowed: CodeAttempts): Promise<CodeCheck> {
+    const k = codeKeys(this.prefix, email);
+    const [code, left] = (await this.call('verify-code', k.code, k.cooldown, hash, requester, allowed.perRequester, allowed.total)) as [number, number];
     if (code === 1) return { kind: 'ok' };
     if (code === 0) return { kind: 'wrong', attemptsLeft: left };
     if (code === -2) return { kind: 'void' };
+    if (code === -3) return { kind: 'spent' };
     return { kind: 'missing' };
   }
 }

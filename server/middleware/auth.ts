@@ -1,17 +1,23 @@
 import type { Middleware } from 'koa';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { unauthorized } from '../../core/errors.ts';
+import { personOf } from '../../core/identity.ts';
 import type { Tokens } from '../../core/auth/tokens.ts';
 import type { Limits } from '../../core/limits.ts';
 
-/** A participant's route: the Bearer token names the (normalised) email in ctx.state.email. */
+/**
+ * A participant's route: the Bearer token names the (normalised) email the person typed, in
+ * ctx.state.email (where mail goes), and the person it belongs to, in ctx.state.person (core/identity.ts).
+ */
 export function bearer(tokens: Tokens): Middleware {
   return async (ctx, next) => {
     const header = ctx.get('authorization');
     const m = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(header);
     if (!header) throw unauthorized('TOKEN_MISSING', 'send the token from verify-code as "Authorization: Bearer <token>"');
     if (!m) throw unauthorized('TOKEN_INVALID', 'the Authorization header must be "Bearer <token>"');
-    ctx.state.email = tokens.verify(m[1]!);
+    const email = tokens.verify(m[1]!);
+    ctx.state.email = email;
+    ctx.state.person = personOf(email);
     await next();
   };
 }

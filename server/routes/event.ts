@@ -1,9 +1,10 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import { bearer } from '../middleware/auth.ts';
 import { parse } from '../middleware/validate.ts';
 import { AppError } from '../../core/errors.ts';
+import { newRouter } from './router.ts';
 import type { ServerDeps } from '../deps.ts';
 
 const noBody = z.object({}).strict();
@@ -16,7 +17,7 @@ export const eventId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'an event i
  */
 export function eventRoutes(deps: ServerDeps): Router {
   const { applications, events, tokens, config, limits, metrics } = deps;
-  const r = new Router({ prefix: '/api' });
+  const r = newRouter('/api');
   const auth = bearer(tokens);
   const idOf = (ctx: Context) => (ctx.params.eventId === undefined ? config.defaultEventId : parse(eventId, ctx.params.eventId));
 
@@ -24,11 +25,11 @@ export function eventRoutes(deps: ServerDeps): Router {
     const started = performance.now();
     let outcome = 'error';
     try {
-      limits.apply(ctx.state.email);
+      limits.apply(ctx.state.person);
       parse(noBody, ctx.state.body);
-      const standing = await applications.apply(idOf(ctx), ctx.state.email, ctx.state.requestId);
-      outcome = standing.status === 'PENDING' ? 'accepted' : 'decided';
-      ctx.status = standing.status === 'PENDING' ? 202 : 200;
+      const { standing, accepted } = await applications.apply(idOf(ctx), ctx.state.person, ctx.state.email, ctx.state.requestId);
+      outcome = accepted ? 'won' : 'decided';
+      ctx.status = accepted ? 202 : 200;
       ctx.body = standing;
     } catch (e) {
       if (e instanceof AppError) outcome = e.code.toLowerCase();
@@ -39,8 +40,8 @@ export function eventRoutes(deps: ServerDeps): Router {
     }
   };
   const status = async (ctx: Context) => {
-    limits.status(ctx.state.email);
-    ctx.body = await applications.standing(idOf(ctx), ctx.state.email);
+    limits.status(ctx.state.person);
+    ctx.body = await applications.standing(idOf(ctx), ctx.state.person);
   };
   const info = async (ctx: Context) => {
     const s = await events.snapshot(idOf(ctx), 'recent');

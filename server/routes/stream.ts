@@ -1,11 +1,13 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { PassThrough } from 'node:stream';
 import { unauthorized, unavailable } from '../../core/errors.ts';
 import type { Standing } from '../../core/applications.ts';
 import type { FeedSignal } from '../../core/decision-feed.ts';
 import { parse } from '../middleware/validate.ts';
+import { personOf } from '../../core/identity.ts';
 import { eventId } from './event.ts';
+import { newRouter } from './router.ts';
 import type { ServerDeps } from '../deps.ts';
 
 export const HEARTBEAT_MS = 15_000;
@@ -29,15 +31,16 @@ const frame = ({ status, ticket, decidedAt }: Standing) =>
   `event: standing\ndata: ${JSON.stringify({ status, ticket, decidedAt })}\n\n`;
 
 /**
- * The result, pushed: Server-Sent Events that send the standing at once, a comment every 15 s, and
- * the decision the moment the consumer announces it; the stream ends once decided. Errors before the
+ * The result, pushed: Server-Sent Events that send the standing at once (the gate decided at arrival,
+ * so it is WON already, unless the winner's hand-off to Kafka is still unconfirmed: then PENDING, and
+ * WON the moment a consumer persists it), a comment every 15 s; the stream ends once WON. Errors before the
  * stream opens (no token, not applied) are answered in the one error shape.
  */
 export function streamRoutes({ applications, tokens, config, limits, feed }: ServerDeps): Router {
-  const r = new Router({ prefix: '/api' });
+  const r = newRouter('/api');
 
   const stream = async (ctx: Context) => {
-    const email = tokens.verify(streamToken(ctx));
+    const email = personOf(tokens.verify(streamToken(ctx)));
     const id = ctx.params.eventId === undefined ? config.defaultEventId : parse(eventId, ctx.params.eventId);
     limits.status(email);
 

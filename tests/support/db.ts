@@ -2,13 +2,13 @@ import { QueryTypes } from 'sequelize';
 import type { Config } from '../../core/config.ts';
 import { createSequelize } from '../../core/db/sequelize.ts';
 
-export interface Row { email: string; ticket: number; status: 'WON' | 'LOST' }
+export interface Row { person: string; email: string; ticket: number; status: 'WON' | 'LOST' | 'RELEASED' }
 
 export async function applicationRows(config: Config, eventId: string): Promise<Row[]> {
   const db = createSequelize(config.mysqlUrl, { pool: 1 });
   try {
-    const rows = await db.query<{ email: string; ticket: string | number; status: 'WON' | 'LOST' }>(
-      'SELECT email, ticket, status FROM applications WHERE event_id = ? ORDER BY ticket', { replacements: [eventId], type: QueryTypes.SELECT });
+    const rows = await db.query<{ person: string; email: string; ticket: string | number; status: Row['status'] }>(
+      'SELECT person, email, ticket, status FROM applications WHERE event_id = ? ORDER BY ticket', { replacements: [eventId], type: QueryTypes.SELECT });
     return rows.map((r) => ({ ...r, ticket: Number(r.ticket) }));
   } finally {
     await db.close();

@@ -1,81 +1,86 @@
 --[[
-  apply: the gate every application passes. The applies that reach an API process in the same turn
-  of its event loop pass together, in one call and one round trip, in their order of arrival.
-  A person who already applied gets the same answer again; otherwise the event must be open and have
-  stock left, and the applicant gets the next ticket (their place in the order of arrival).
+  apply: the gate, and the decision. The applies that reach an API process in the same turn of its
+  event loop pass together, in one call, in their order of arrival. Redis is the one order every API
+  process shares, so the unit is taken here, at arrival: the first people to arrive while stock is left
+  win, and everyone after gets SOLD_OUT at once. A winner's unit stays reserved until Kafka holds the
+  decision (confirm.lua); if Kafka refuses it, release.lua gives it back.
 
   KEYS[1] event meta hash    {state, opensAt, closesAt, total}
-  KEYS[2] remaining stock    integer, decremented by decide.lua
-  KEYS[3] applicants hash    email -> "ticket|appliedAtMs"
-  KEYS[4] decisions hash     email -> "W|ticket|decidedAtMs" or "L|ticket|decidedAtMs"
-  KEYS[5] ticket sequence    integer
+  KEYS[2] remaining stock    integer
+  KEYS[3] reserved hash      person -> "ticket|decidedAtMs" (winners Kafka has not confirmed yet)
+  KEYS[4] decisions hash     person -> "W|ticket|decidedAtMs"
+  KEYS[5] ticket sequence    integer: one ticket per unit taken, the winner's place in the order
+  KEYS[6] restoring marker   present while the event is rebuilt from MySQL (Redis lost its data)
 
   ARGV[1]    now, epoch ms
-  ARGV[2..]  the applicants' emails (normalised), in order of arrival
+  ARGV[2..]  the applicants (canonical persons), in order of arrival
 
-  Returns, per email in order, five values {code, ticket, appliedAtMs, decision, decidedAtMs}:
-     1  NEW        a new ticket; the caller hands the application to Kafka
-     2  PENDING    applied before, not decided yet
-     3  DECIDED    applied before and decided; decision is "W" or "L"
+  Returns, per person in order, three values {code, ticket, decidedAtMs}:
+     1  NEW        won now; the caller hands the decision to Kafka, then confirms it
+     2  RESEND     won before, but Kafka's hold on it was never confirmed: the caller sends it again
+     3  DECIDED    won before, and Kafka holds it
     -1  NO_EVENT   the event is unknown to Redis
     -2  NOT_OPEN   the event is not open now
     -3  SOLD_OUT   no stock is left
+    -4  RESTORING  the event's state is being rebuilt from MySQL; come back in a moment
 ]]
 local now = tonumber(ARGV[1])
 local out = {}
 
--- Whether the event takes new applicants does not change during the call: apply.lua takes no stock
--- (decide.lua does). Read once, when the first new applicant needs it.
+-- Whether the event takes new applicants: read once, when the first newcomer needs it. Only the stock
+-- moves during the call (this script takes it).
 local gate
-local function takes_new()
+local function open_now()
   if gate == nil then
-    local meta = redis.call('HMGET', KEYS[1], 'state', 'opensAt', 'closesAt')
-    if not meta[1] then
-      gate = -1
+    if redis.call('EXISTS', KEYS[6]) == 1 then
+      gate = -4
     else
-      local opensAt = tonumber(meta[2])
-      local closesAt = tonumber(meta[3])
-      if meta[1] ~= 'open' or (opensAt and now < opensAt) or (closesAt and now >= closesAt) then
-        gate = -2
-      elseif tonumber(redis.call('GET', KEYS[2]) or '0') <= 0 then
-        gate = -3
+      local meta = redis.call('HMGET', KEYS[1], 'state', 'opensAt', 'closesAt')
+      if not meta[1] then
+        gate = -1
       else
-        gate = 1
+        local opensAt = tonumber(meta[2])
+        local closesAt = tonumber(meta[3])
+        if meta[1] ~= 'open' or (opensAt and now < opensAt) or (closesAt and now >= closesAt) then
+          gate = -2
+        else
+          gate = 1
+        end
       end
     end
   end
   return gate
 end
 
-local function push(code, ticket, appliedAt, decision, decidedAt)
-  local n = #out
-  out[n + 1] = code
-  out[n + 2] = ticket
-  out[n + 3] = appliedAt
-  out[n + 4] = decision
-  out[n + 5] = decidedAt
-end
-
+local remaining
 for i = 2, #ARGV do
-  local email = ARGV[i]
-  local decided = redis.call('HGET', KEYS[4], email)
-  if decided then
-    local status, ticket, at = string.match(decided, '^(%a)|(%d+)|(%d+)$')
-    push(3, tonumber(ticket), 0, status, tonumber(at))
+  local person = ARGV[i]
+  local n = #out
+  local decided = redis.call('HGET', KEYS[4], person)
+  if decided and open_now() ~= -4 then
+    local ticket, at = string.match(decided, '^W|(%d+)|(%d+)$')
+    out[n + 1] = redis.call('HEXISTS', KEYS[3], person) == 1 and 2 or 3
+    out[n + 2] = tonumber(ticket)
+    out[n + 3] = tonumber(at)
   else
-    local applied = redis.call('HGET', KEYS[3], email)
-    if applied then
-      local ticket, at = string.match(applied, '^(%d+)|(%d+)$')
-      push(2, tonumber(ticket), tonumber(at), '', 0)
+    local g = open_now()
+    if g == 1 then
+      if remaining == nil then remaining = tonumber(redis.call('GET', KEYS[2]) or '0') end
+      if remaining <= 0 then g = -3 end
+    end
+    if g ~= 1 then
+      out[n + 1] = g
+      out[n + 2] = 0
+      out[n + 3] = 0
     else
-      local g = takes_new()
-      if g ~= 1 then
-        push(g, 0, 0, '', 0)
-      else
-        local ticket = redis.call('INCR', KEYS[5])
-        redis.call('HSET', KEYS[3], email, ticket .. '|' .. now)
-        push(1, ticket, now, '', 0)
-      end
+      remaining = remaining - 1
+      redis.call('DECR', KEYS[2])
+      local ticket = redis.call('INCR', KEYS[5])
+      redis.call('HSET', KEYS[4], person, 'W|' .. ticket .. '|' .. now)
+      redis.call('HSET', KEYS[3], person, ticket .. '|' .. now)
+      out[n + 1] = 1
+      out[n + 2] = ticket
+      out[n + 3] = now
     end
   end
 end

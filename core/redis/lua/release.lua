@@ -1,16 +1,25 @@
 --[[
-  release: forget an application whose hand-off to Kafka failed, so no half-registered applicant is
-  left behind. Only the caller's own ticket is removed: a later, successful application stays.
+  release: give back the unit of a reservation Kafka never took, so no unit is held by nobody. Called
+  by the API when Kafka refused the decision, and by the sweeper for reservations that stayed
+  unconfirmed past their timeout while the consumer group had no lag (provably not in Kafka). Only the
+  caller's own ticket is released: a confirmed winner, or a later reservation, stays.
 
-  KEYS[1] applicants hash    email -> "ticket|appliedAtMs"
-  ARGV[1] email
+  KEYS[1] reserved hash      person -> "ticket|decidedAtMs"
+  KEYS[2] decisions hash     person -> "W|ticket|decidedAtMs"
+  KEYS[3] remaining stock    integer
+
+  ARGV[1] person
   ARGV[2] ticket
+  ARGV[3] reserved at or before this epoch ms, or "" for any age
 
-  Returns 1 when removed, 0 when the entry was not the caller's (or is gone).
+  Returns 1 when released (the unit is back in the stock), 0 when not held as given.
 ]]
-local applied = redis.call('HGET', KEYS[1], ARGV[1])
-if applied and string.match(applied, '^(%d+)|') == ARGV[2] then
-  redis.call('HDEL', KEYS[1], ARGV[1])
-  return 1
-end
-return 0
+local reserved = redis.call('HGET', KEYS[1], ARGV[1])
+if not reserved then return 0 end
+local ticket, at = string.match(reserved, '^(%d+)|(%d+)$')
+if ticket ~= ARGV[2] then return 0 end
+if ARGV[3] ~= '' and tonumber(at) > tonumber(ARGV[3]) then return 0 end
+redis.call('HDEL', KEYS[1], ARGV[1])
+redis.call('HDEL', KEYS[2], ARGV[1])
+redis.call('INCR', KEYS[3])
+return 1

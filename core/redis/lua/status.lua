@@ -1,21 +1,16 @@
 --[[
   status: where one person stands in one event.
 
-  KEYS[1] applicants hash    email -> "ticket|appliedAtMs"
-  KEYS[2] decisions hash     email -> "W|ticket|decidedAtMs" or "L|ticket|decidedAtMs"
-  ARGV[1] email
+  KEYS[1] reserved hash      person -> "ticket|decidedAtMs"
+  KEYS[2] decisions hash     person -> "W|ticket|decidedAtMs"
+  ARGV[1] person
 
-  Returns {state, ticket, atMs}: state "W" or "L" (decided; atMs = decidedAt), "P" (applied, pending;
-  atMs = appliedAt) or "" (never applied, as far as Redis knows).
+  Returns {state, ticket, decidedAtMs}: state "W" (won, and Kafka holds it), "P" (won at arrival, but
+  Kafka's hold on it is not confirmed yet: the API that took it died, or is still sending) or "" (no
+  unit held, as far as Redis knows).
 ]]
 local decided = redis.call('HGET', KEYS[2], ARGV[1])
-if decided then
-  local status, ticket, at = string.match(decided, '^(%a)|(%d+)|(%d+)$')
-  return {status, tonumber(ticket), tonumber(at)}
-end
-local applied = redis.call('HGET', KEYS[1], ARGV[1])
-if applied then
-  local ticket, at = string.match(applied, '^(%d+)|(%d+)$')
-  return {'P', tonumber(ticket), tonumber(at)}
-end
-return {'', 0, 0}
+if not decided then return {'', 0, 0} end
+local ticket, at = string.match(decided, '^W|(%d+)|(%d+)$')
+local state = redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 and 'P' or 'W'
+return {state, tonumber(ticket), tonumber(at)}

@@ -1,55 +1,55 @@
 import type { Consumer, EachBatchPayload, KafkaMessage, Producer } from 'kafkajs';
-import { decideBatch, type Announce } from '../core/decisions.ts';
+import { persistBatch, type Announce, type ReadDecision } from '../core/persist.ts';
 import { decodeApplications, encodeApplication, PoisonMessage, type ApplicationMessage } from '../core/kafka/codec.ts';
 import { toDeadLetter } from '../core/kafka/dead-letters.ts';
 import { StockStateMissing, type Scripts } from '../core/redis/scripts.ts';
-import { UnknownEvent, type Restorer } from '../core/reconcile/restore.ts';
-import type { RedisRestarts } from '../core/redis/restarts.ts';
 import { faultPoint } from '../core/fault-point.ts';
 import type { ApplicationsRepo } from '../core/db/applications-repo.ts';
 import type { Logger } from '../core/log.ts';
 import { backoffMs, isOutage, sleep } from './retry.ts';
 
-export interface DeciderOptions {
+/** Begins rebuilding an event whose Redis state is missing (Redis lost its data): docs/decide-at-arrival.md. */
+export interface RestoreStarter { begin(eventId: string): Promise<unknown> }
+
+export interface PersisterOptions {
   topic: string;
   deadLetterTopic: string;
   chunkSize: number;
   /** Attempts before a batch that keeps failing (not an outage) is split to find the bad message. */
   attempts: number;
   retryBaseMs: number;
-  /** Tells the servers' result streams about each decided batch. */
+  /** Tells the servers' result streams about each persisted batch. */
   announce?: Announce;
-  /** Rebuilds an event's Redis state from MySQL when its stock is missing (Redis lost its data). */
-  restorer?: Restorer;
-  /** Tells when Redis restarted and may have lost its last second: events are recounted from MySQL. */
-  restarts?: RedisRestarts;
+  /** Marks an event restoring when Redis lost it, so its decisions can be judged by their offsets. */
+  restorer?: RestoreStarter;
 }
 
-interface Decoded { message: KafkaMessage; application: ApplicationMessage }
+interface Decoded extends ReadDecision { message: KafkaMessage }
 /** A record that could not be read, or one application of a record that kept failing. */
 interface Failed { message: KafkaMessage; application?: ApplicationMessage; error: string }
 
-/** Told what the decider did, for the metrics. */
-export interface DeciderObserver {
-  decided(decisions: { decision: 'W' | 'L' }[]): void;
+/** Told what the persister did, for the metrics. */
+export interface PersisterObserver {
+  persisted(count: number, voided: number): void;
   deadLettered(count: number): void;
 }
 
 /**
- * The Kafka edge of the decider: each batch is decoded, decided and stored in chunks; an offset is
- * committed only once its rows are in MySQL. Poison goes to the dead-letter topic with its error.
+ * The Kafka edge of the consumers: each batch of decisions is decoded and persisted in chunks; an
+ * offset is committed only once its rows are in MySQL. Poison goes to the dead-letter topic with its
+ * error. Nothing here decides: the gate did, at arrival.
  */
-export class Decider {
-  decided = 0;
+export class Persister {
+  persisted = 0;
 
   constructor(
     private readonly consumer: Consumer,
     private readonly dlqProducer: Producer,
     private readonly scripts: Scripts,
     private readonly records: ApplicationsRepo,
-    private readonly opts: DeciderOptions,
+    private readonly opts: PersisterOptions,
     private readonly log: Logger,
-    private readonly observe: DeciderObserver = { decided: () => {}, deadLettered: () => {} },
+    private readonly observe: PersisterObserver = { persisted: () => {}, deadLettered: () => {} },
   ) {}
 
   async run(): Promise<void> {
@@ -75,14 +75,13 @@ export class Decider {
         const message = batch.messages[i++]!;
         chunk.push(message);
         try {
-          for (const application of decodeApplications(message.value)) good.push({ message, application });
+          for (const application of decodeApplications(message.value)) good.push({ message, application, partition: batch.partition, offset: message.offset });
         } catch (e) {
           if (!(e instanceof PoisonMessage)) throw e;
           poison.push({ message, error: e.message });
         }
       }
-      if (!(await this.recountAfterRestart(good.map((d) => d.application), p))) return;
-      const failed = await this.decide(good, p);
+      const failed = await this.persist(good, p);
       if (failed === null) return;
       await faultPoint('after-write');
       poison.push(...failed);
@@ -94,22 +93,25 @@ export class Decider {
   }
 
   /**
-   * Decides the chunk; returns the messages that failed on their own, or null when stopping. A chunk
+   * Persists the chunk; returns the messages that failed on their own, or null when stopping. A chunk
    * that keeps failing (not an outage) is split, so one bad application doesn't dead-letter its
    * neighbours; a single one that keeps failing is returned with its error.
    */
-  private async decide(items: Decoded[], p: EachBatchPayload): Promise<Failed[] | null> {
+  private async persist(items: Decoded[], p: EachBatchPayload): Promise<Failed[] | null> {
     if (items.length === 0) return [];
     let last: unknown;
     for (let attempt = 0; ; attempt++) {
       try {
-        const decided = await decideBatch(this.scripts, this.records, items.map((d) => d.application), Date.now(), this.opts.announce);
-        this.decided += items.length;
-        this.observe.decided(decided);
-        this.log.debug({ size: items.length, requestIds: items.map((d) => d.application.requestId) }, 'batch decided');
+        const done = await persistBatch(this.scripts, this.records, items, this.opts.announce);
+        this.persisted += done.persisted.length;
+        this.observe.persisted(done.persisted.length, done.void.length);
+        if (done.void.length) {
+          this.log.warn({ void: done.void.map((a) => ({ eventId: a.eventId, ticket: a.ticket, requestId: a.requestId })) }, 'decisions void: their reservations were released');
+        }
+        this.log.debug({ size: items.length, requestIds: items.map((d) => d.application.requestId) }, 'batch persisted');
         return [];
       } catch (caught) {
-        const e = await this.heal(caught, items.map((d) => d.application), attempt);
+        const e = await this.heal(caught, attempt);
         if (e === null) continue;
         last = e;
         const outage = isOutage(e);
@@ -121,7 +123,7 @@ export class Decider {
     if (items.length === 1) return [{ ...items[0]!, error: last instanceof Error ? last.message : String(last) }];
     const failed: Failed[] = [];
     for (const item of [...items].sort((a, b) => a.application.ticket - b.application.ticket)) {
-      const r = await this.decide([item], p);
+      const r = await this.persist([item], p);
       if (r === null) return null;
       failed.push(...r);
     }
@@ -129,45 +131,14 @@ export class Decider {
   }
 
   /**
-   * Redis lost an event's state (its stock key is missing): rebuild it from MySQL and try again at
-   * once. Every chunk before this one is in MySQL (rows are written before offsets are committed),
-   * so the restored state is the one this chunk would have been decided against. Returns null when
-   * healed, else the error to judge; an event MySQL does not know is the message's fault (dead letter).
+   * Redis lost an event's state: mark it restoring (with the topic's offsets of the moment) and try
+   * again at once, now judged by the marker. Returns null when that was done, else the error to judge.
    */
-  /**
-   * After a Redis restart, each event is recounted from MySQL before its next decision: a restart that
-   * lost the last second keeps a stock that is too high. Returns false when stopping.
-   */
-  private async recountAfterRestart(applications: ApplicationMessage[], p: EachBatchPayload): Promise<boolean> {
-    const { restarts, restorer } = this.opts;
-    if (!restarts || !restorer) return true;
-    for (const eventId of new Set(applications.map((a) => a.eventId))) {
-      if (!restarts.needsRecount(eventId)) continue;
-      const maxTicket = applications.reduce((m, a) => (a.eventId === eventId && a.ticket > m ? a.ticket : m), 0);
-      for (let attempt = 0; ; attempt++) {
-        try {
-          const r = await restorer.restore(eventId, { mode: 'always', maxTicket });
-          this.log.warn({ eventId, ...r }, 'Redis restarted: the event was recounted from MySQL');
-          restarts.recounted(eventId);
-          break;
-        } catch (e) {
-          // An event MySQL doesn't know has nothing to recount; its applications fail on their own.
-          if (e instanceof UnknownEvent) break;
-          this.log.warn({ err: e, eventId, attempt }, 'recounting after a Redis restart failed; retrying');
-          if (!(await this.wait(backoffMs(attempt, this.opts.retryBaseMs), p))) return false;
-        }
-      }
-    }
-    return true;
-  }
-
-  private async heal(e: unknown, applications: ApplicationMessage[], attempt: number): Promise<unknown> {
+  private async heal(e: unknown, attempt: number): Promise<unknown> {
     if (!(e instanceof StockStateMissing) || !this.opts.restorer) return e;
-    const maxTicket = applications.reduce((m, a) => (a.eventId === e.eventId && a.ticket > m ? a.ticket : m), 0);
     try {
-      const r = await this.opts.restorer.restore(e.eventId, { maxTicket });
-      this.log.warn({ eventId: e.eventId, attempt, ...r }, "an event's Redis state was missing; restored it from MySQL");
-      // Straight back to deciding, unless restoring keeps not helping.
+      await this.opts.restorer.begin(e.eventId);
+      this.log.warn({ eventId: e.eventId, attempt }, "an event's Redis state was missing; it is being restored from MySQL");
       return attempt < 3 ? null : e;
     } catch (err) {
       return err;

@@ -1,0 +1,32 @@
+--[[
+  settle: a consumer read these decisions from Kafka; which of them are to be persisted. A decision is
+  persisted when Redis holds it (same person, same ticket): its reservation is confirmed here, since
+  Kafka holds it. One Redis no longer holds is void: its reservation was released (stale, or Kafka
+  refused it), so no 202 was answered for it and its unit went back to the stock.
+
+  KEYS[1] event meta hash    {state, ...}
+  KEYS[2] reserved hash      person -> "ticket|decidedAtMs"
+  KEYS[3] decisions hash     person -> "W|ticket|decidedAtMs"
+  KEYS[4] restoring marker   JSON, present while the event is rebuilt from MySQL
+
+  ARGV[1], ARGV[2], ...      person, ticket, person, ticket, ...
+
+  Returns {-1, marker or ""} when the event's state is missing or being restored (the caller decides by
+  the marker's offsets, see docs/decide-at-arrival.md), else {1, v1, v2, ...}: per pair 1 persist,
+  0 void.
+]]
+local marker = redis.call('GET', KEYS[4])
+if marker or redis.call('EXISTS', KEYS[1]) == 0 then return {-1, marker or ''} end
+local out = {1}
+for i = 1, #ARGV, 2 do
+  local person, ticket = ARGV[i], ARGV[i + 1]
+  local decided = redis.call('HGET', KEYS[3], person)
+  if decided and string.match(decided, '^W|(%d+)|') == ticket then
+    local reserved = redis.call('HGET', KEYS[2], person)
+    if reserved and string.match(reserved, '^(%d+)|') == ticket then redis.call('HDEL', KEYS[2], person) end
+    out[#out + 1] = 1
+  else
+    out[#out + 1] = 0
+  end
+end
+return out
