@@ -23,6 +23,8 @@ export interface Config {
   trustProxy: boolean;
   corsOrigins: string[];
   limits: Limits;
+  /** A reservation Kafka never took is released this long after the gate made it (the consumer's sweeper). */
+  reservationTimeoutSeconds: number;
 }
 
 /** Abuse limits: counts per window. Per address and per IP in Redis; per person (token) in each API process. */
@@ -75,6 +77,7 @@ const schema = z.object({
   LIMIT_ADMIN_FAILURES_PER_IP_PER_15_MINUTES: int(10),
   LIMIT_APPLIES_PER_PERSON_PER_10_SECONDS: int(10),
   LIMIT_STATUS_CHECKS_PER_PERSON_PER_MINUTE: int(120),
+  RESERVATION_TIMEOUT_SECONDS: z.coerce.number().int().positive().default(30),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -130,5 +133,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       appliesPerPersonPer10Seconds: Math.max(1, e.LIMIT_APPLIES_PER_PERSON_PER_10_SECONDS),
       statusChecksPerPersonPerMinute: Math.max(1, e.LIMIT_STATUS_CHECKS_PER_PERSON_PER_MINUTE),
     },
+    reservationTimeoutSeconds: e.RESERVATION_TIMEOUT_SECONDS,
   };
 }

@@ -25,6 +25,8 @@ export interface Stores {
   restorer: Restorer;
   /** The applications topic's end offsets and the consumer group's progress on it. */
   offsets: TopicOffsets;
+  /** What MySQL holds about events and their winners, read-only. */
+  mysql: MysqlState;
   close(): Promise<void>;
 }
 
@@ -36,10 +38,11 @@ export function openStores(config: Config, log: Logger = createLogger('terning',
   const kafka = createKafka({ ...config.kafka, clientId: `${config.kafka.clientId}-offsets`, log });
   const offsets = new TopicOffsets(kafka, config.kafka.applicationsTopic, config.kafka.groupId);
   const restoreScripts = new RestoreScripts(redis, config.redisPrefix);
-  const restorer = new Restorer(restoreScripts, new MysqlState(sequelize), offsets, log);
+  const mysql = new MysqlState(sequelize);
+  const restorer = new Restorer(restoreScripts, mysql, offsets, log);
   const events = new Events(new EventsRepo(sequelize), scripts, restoreScripts, restorer);
   return {
-    redis, scripts, sequelize, records, events, restorer, offsets,
+    redis, scripts, sequelize, records, events, restorer, offsets, mysql,
     async close() {
       await restorer.stop();
       await offsets.close();

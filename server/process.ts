@@ -23,6 +23,7 @@ import { AuditLog } from '../core/audit/audit-log.ts';
 import { AuditedEvents } from '../core/audit/audited-events.ts';
 import { DeadLetterDesk } from '../core/dlq/dead-letter-desk.ts';
 import { ReplayLog } from '../core/dlq/replay-log.ts';
+import { RedisRestarts } from '../core/redis/restarts.ts';
 
 export const DEFAULT_EVENT_NAME = "Terning's Final Gift";
 
@@ -44,6 +45,7 @@ export class ApiServer {
   private applicationsProducer?: RenewingProducer;
   private mailer?: Mailer;
   private feed?: DecisionFeed;
+  private restarts?: RedisRestarts;
   readonly metrics = new Metrics('terning-server');
   readonly log: Logger;
 
@@ -73,6 +75,8 @@ export class ApiServer {
     });
     this.mailer = new Mailer(config.ses);
     await this.stores.events.ensure(config.defaultEventId, DEFAULT_EVENT_NAME);
+    const stores = this.stores;
+    this.restarts = new RedisRestarts(stores.redis, config.redisPrefix, () => stores.restorer.restoreAll(), log);
 
     const limits = new Limits(this.stores.redis, config.redisPrefix, config.limits);
     this.feed = new DecisionFeed(this.stores.redis, config.redisPrefix, log);
@@ -128,6 +132,7 @@ export class ApiServer {
       http.closeIdleConnections();
       return closed;
     }));
+    await this.restarts?.stop();
     await this.batcher?.flush();
     await this.applicationsProducer?.disconnect();
     this.mailer?.close();

@@ -1,0 +1,61 @@
+import type { Redis } from 'ioredis';
+import type { Scripts } from './redis/scripts.ts';
+import type { ApplicationsRepo } from './db/applications-repo.ts';
+import type { MysqlState } from './restore/mysql-state.ts';
+import type { Restorer, OffsetsSource } from './restore/restorer.ts';
+import { totalLag } from './kafka/offsets.ts';
+
+/** Events closed longer ago than this are no longer swept: their reservations were, while they were recent. */
+const RECENT_MS = 24 * 3_600_000;
+
+export interface Reservation { eventId: string; person: string; ticket: number; reservedAt: number }
+
+export interface StaleReservationsDeps {
+  redis: Redis;
+  scripts: Scripts;
+  records: ApplicationsRepo;
+  mysql: MysqlState;
+  offsets: Pick<OffsetsSource, 'progress'>;
+  restorer: Restorer;
+}
+
+export interface Sweep {
+  released: Reservation[];
+  /** Stale reservations left for the next pass: the consumer group had lag. */
+  waiting: number;
+}
+
+/**
+ * The sweeper's use case (docs/decide-at-arrival.md): a reservation still unconfirmed `timeoutMs` after
+ * the gate made it, while the consumer group has no lag, is provably not in Kafka (every record there
+ * was settled, and settling confirms it). Its unit goes back to the stock for the next person to arrive
+ * (release.lua, which checks it is still that reservation, that old) and a RELEASED row records it. The
+ * lag is read after the reservations are listed, so a record sent before the listing has been settled.
+ * A restore met on the way is helped on: its driver may have died.
+ */
+export async function releaseStaleReservations(deps: StaleReservationsDeps, timeoutMs: number, now = Date.now()): Promise<Sweep> {
+  const before = now - timeoutMs;
+  const stale: Reservation[] = [];
+  for (const eventId of await deps.mysql.liveEventIds(new Date(now - RECENT_MS))) {
+    if (await deps.restorer.isRestoring(eventId)) {
+      deps.restorer.kick(eventId);
+      continue;
+    }
+    const key = deps.scripts.keys(eventId).reserved;
+    for await (const chunk of deps.redis.hscanStream(key, { count: 1_000 }) as AsyncIterable<string[]>) {
+      for (let i = 0; i < chunk.length; i += 2) {
+        const [ticket, at] = chunk[i + 1]!.split('|').map(Number) as [number, number];
+        if (at <= before) stale.push({ eventId, person: chunk[i]!, ticket, reservedAt: at });
+      }
+    }
+  }
+  if (stale.length === 0) return { released: [], waiting: 0 };
+  if (totalLag(await deps.offsets.progress()) > 0) return { released: [], waiting: stale.length };
+  const released: Reservation[] = [];
+  for (const r of stale) {
+    if (!(await deps.scripts.release(r.eventId, r.person, r.ticket, before))) continue;
+    await deps.records.markReleased(r.eventId, r.person, r.ticket, r.reservedAt);
+    released.push(r);
+  }
+  return { released, waiting: 0 };
+}

@@ -1,0 +1,68 @@
+import test from 'ava';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { QueryTypes } from 'sequelize';
+import { createTopics, randomEmail, randomEventId, testConfig, testLog } from './support/system.ts';
+import { produceRaw } from './support/kafka.ts';
+import { openStores, type Stores } from '../core/stores.ts';
+import { createKafka } from '../core/kafka/client.ts';
+import { releaseStaleReservations } from '../core/stale-reservations.ts';
+import type { Config } from '../core/config.ts';
+
+// The sweeper's use case on real Redis, MySQL and Kafka; no consumer runs: the test commits the
+// group's offsets itself, to say when Kafka has been persisted.
+let config: Config;
+let stores: Stores;
+test.before(async () => {
+  config = testConfig();
+  await createTopics(config);
+  stores = openStores(config, testLog());
+});
+test.after.always(async () => {
+  await stores?.close();
+});
+
+async function commitGroupToEnd(): Promise<void> {
+  const admin = createKafka({ ...config.kafka, log: testLog() }).admin();
+  await admin.connect();
+  try {
+    const ends = await admin.fetchTopicOffsets(config.kafka.applicationsTopic);
+    await admin.setOffsets({ groupId: config.kafka.groupId, topic: config.kafka.applicationsTopic, partitions: ends.map((e) => ({ partition: e.partition, offset: e.high })) });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function reserve(eventId: string, person: string): Promise<number> {
+  const g = await stores.scripts.apply(eventId, person, Date.now());
+  if (g.kind !== 'new') throw new Error(`the gate answered ${g.kind}`);
+  return g.ticket;
+}
+
+test.serial('a stale reservation is released only while the group has no lag; a confirmed one or a young one never', async (t) => {
+  const eventId = randomEventId();
+  await stores.events.create({ id: eventId, name: eventId, totalStock: 3 });
+  await stores.events.open(eventId);
+  const [stale, confirmed, young] = [randomEmail('stale'), randomEmail('confirmed'), randomEmail('young')];
+  const staleTicket = await reserve(eventId, stale);
+  const confirmedTicket = await reserve(eventId, confirmed);
+  t.deepEqual(await stores.scripts.confirm(eventId, [{ person: confirmed, ticket: confirmedTicket }]), [true]);
+  // A record the group has not persisted yet: it could be the stale one's.
+  await produceRaw(config, ['not persisted yet']);
+  await sleep(1_100);
+
+  t.deepEqual(await releaseStaleReservations(stores, 1_000), { released: [], waiting: 1 }, 'lag: nothing is released');
+  t.is(await stores.redis.get(stores.scripts.keys(eventId).remaining), '1');
+
+  await commitGroupToEnd();
+  await reserve(eventId, young);
+  const sweep = await releaseStaleReservations(stores, 1_000);
+  t.deepEqual(sweep.released.map((r) => [r.person, r.ticket]), [[stale, staleTicket]]);
+  const k = stores.scripts.keys(eventId);
+  t.is(await stores.redis.get(k.remaining), '1', 'its unit is back for the next person to arrive');
+  t.deepEqual(Object.keys(await stores.redis.hgetall(k.reserved)), [young]);
+  t.deepEqual((await stores.scripts.apply(eventId, stale, Date.now())).kind, 'new', 'the released person may apply again');
+  const rows = await stores.sequelize.query<{ person: string; status: string; ticket: string | number }>(
+    'SELECT person, status, ticket FROM applications WHERE event_id = ?', { replacements: [eventId], type: QueryTypes.SELECT });
+  t.deepEqual(rows.map((r) => [r.person, r.status, Number(r.ticket)]), [[stale, 'RELEASED', staleTicket]]);
+  t.deepEqual(await releaseStaleReservations(stores, 1_000), { released: [], waiting: 0 }, 'nothing twice');
+});
