@@ -6,10 +6,12 @@ import { logTail, managedPid, stopManaged, withLock } from './process.ts';
 import { redis } from './redis.ts';
 import type { Log, Service, ServiceName } from './service.ts';
 import { ses } from './ses.ts';
+import type { Tool } from './tools.ts';
 
 export type { ServiceName } from './service.ts';
 export { readSesEmails, type SesStoredEmail } from './ses.ts';
 export { databaseNames } from './mysql.ts';
+export { REDIS_SERVER } from './redis.ts';
 export { terningHome } from './paths.ts';
 
 export interface ServiceStatus {
@@ -47,6 +49,9 @@ export async function servicesDown(opts: Options = {}): Promise<ServiceStatus[]>
     return status(s);
   });
 }
+
+/** What the machine must have for terning to start each of the four services itself. */
+export const serviceTools = (): Tool[] => ALL.flatMap((name) => SERVICES[name].tools);
 
 /** Looks at all four services without starting or stopping anything. */
 export async function servicesStatus(): Promise<ServiceStatus[]> {

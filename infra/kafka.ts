@@ -125,6 +125,8 @@ async function withAdmin<T>(retries: number, fn: (admin: Admin) => Promise<T>): 
 export const kafka: Service = {
   name: 'kafka',
   marker: 'kafka.Kafka',
+  // Maven only fetches the jars, on the first start (and again when infra/kafka/pom.xml changes).
+  tools: [JAVA, MAVEN],
   startTimeoutMs: 60_000,
   stopTimeoutMs: 30_000,
   address: () => brokers().join(','),

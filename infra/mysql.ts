@@ -32,6 +32,10 @@ const asRoot = () => (process.getuid?.() === 0 ? ['--user=root'] : []);
 export const mysqlService: Service = {
   name: 'mysql',
   marker: 'mariadbd',
+  tools: [
+    { bin: 'mariadbd', pkg: 'mariadb-server' },
+    { bin: 'mariadb-install-db', pkg: 'mariadb-server' },
+  ],
   startTimeoutMs: 60_000,
   stopTimeoutMs: 30_000,
   address: () => redact(url()),
@@ -47,10 +51,7 @@ export const mysqlService: Service = {
   },
 
   async start(log) {
-    const tools = await requireTools('mysql', [
-      { bin: 'mariadbd', pkg: 'mariadb-server' },
-      { bin: 'mariadb-install-db', pkg: 'mariadb-server' },
-    ], log);
+    const tools = await requireTools('mysql', this.tools, log);
     const datadir = join(terningHome(), 'mysql');
     mkdirSync(runDir(), { recursive: true });
     // --no-defaults everywhere: the system's my.cnf points at the system server's socket and datadir.

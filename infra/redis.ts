@@ -5,13 +5,16 @@ import { listenHost } from './net.ts';
 import { terningHome } from './paths.ts';
 import { spawnDetached } from './process.ts';
 import { redact, type Service } from './service.ts';
-import { requireTools } from './tools.ts';
+import { requireTools, type Tool } from './tools.ts';
 
 const url = () => new URL(process.env.REDIS_URL || 'redis://127.0.0.1:6379');
+
+export const REDIS_SERVER: Tool = { bin: 'redis-server', pkg: 'redis-server' };
 
 export const redis: Service = {
   name: 'redis',
   marker: 'redis-server',
+  tools: [REDIS_SERVER],
   startTimeoutMs: 15_000,
   stopTimeoutMs: 10_000,
   address: () => redact(url()),
@@ -40,7 +43,7 @@ export const redis: Service = {
   },
 
   async start(log) {
-    const { 'redis-server': bin } = await requireTools('redis', [{ bin: 'redis-server', pkg: 'redis-server' }], log);
+    const { 'redis-server': bin } = await requireTools('redis', this.tools, log);
     const dir = join(terningHome(), 'redis');
     mkdirSync(dir, { recursive: true });
     const { host, port } = this.endpoint();

@@ -1,3 +1,5 @@
+import type { Tool } from './tools.ts';
+
 export type ServiceName = 'mysql' | 'redis' | 'kafka' | 'ses';
 
 export type Log = (line: string) => void;
@@ -11,6 +13,8 @@ export interface Service {
   endpoint(): { host: string; port: number };
   /** Resolves only when the service answers a real request, not merely accepts a connection. */
   ping(): Promise<void>;
+  /** What starting our own copy takes from the machine (installed by start() as root, or asked for). */
+  tools: Tool[];
   /** Starts our own copy in the background (pid file written); index.ts then waits on ping. */
   start(log: Log): Promise<void>;
   /** Runs once it answers, whether it is ours or not. */

@@ -50,6 +50,8 @@ export async function readSesEmails(sinceSeconds?: number): Promise<SesStoredEma
 export const ses: Service = {
   name: 'ses',
   marker: 'aws-ses-v2-local',
+  // The emulator is an npm package, run on terning's own Node.
+  tools: [],
   startTimeoutMs: 15_000,
   stopTimeoutMs: 5_000,
   address: () => endpoint().origin,

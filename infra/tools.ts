@@ -25,30 +25,26 @@ function findTool(bin: string): string | undefined {
   return undefined;
 }
 
-const mayInstall = () =>
-  process.getuid?.() === 0 && ((!!process.env.CI && process.env.CI !== 'false') || process.env.TERNING_AUTO_INSTALL === '1');
-
 // apt-get holds a lock: services coming up in parallel must take turns.
 let aptQueue: Promise<unknown> = Promise.resolve();
 
 /**
- * Paths of the tools `who` needs. Missing ones are installed with apt-get when running as root
- * under CI or TERNING_AUTO_INSTALL=1; otherwise the error says exactly what to install.
+ * Paths of the tools `who` needs. Missing ones are installed with apt-get when running as root, which
+ * `log` is told first; anyone else gets an error with the one command that installs them all.
  */
 export async function requireTools(who: string, tools: Tool[], log: Log): Promise<Record<string, string>> {
   const absent = tools.filter((t) => !findTool(t.bin));
   if (absent.length) {
-    const names = absent.map((t) => t.bin).join(' and ');
+    const names = [...new Set(absent.map((t) => t.bin))].join(', ');
     const command = `apt-get install -y ${[...new Set(absent.map((t) => t.pkg))].join(' ')}`;
-    if (!mayInstall()) {
+    if (process.getuid?.() !== 0) {
       throw new Error(
-        `${names} ${absent.length > 1 ? 'are' : 'is'} not installed. Install with:\n` +
-          `  ${process.getuid?.() === 0 ? '' : 'sudo '}apt-get update && ${command}\n` +
-          `(as root, TERNING_AUTO_INSTALL=1 lets terning run that itself)`,
+        `${who}: ${names} not installed. As root, terning installs what is missing itself; otherwise run:\n` +
+          `  sudo apt-get update && sudo ${command}`,
       );
     }
     const install = aptQueue.then(async () => {
-      log(`${who}: apt-get update && ${command}`);
+      log(`${who}: installing ${names} (apt-get update && ${command})`);
       await apt(['update']);
       await apt(command.split(' ').slice(1));
     });

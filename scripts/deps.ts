@@ -13,7 +13,6 @@ export interface PackageJson {
   dependencies?: Record<string, string>;
   devDependencies?: Record<string, string>;
   scripts?: Record<string, string>;
-  ava?: { nodeArguments?: string[] };
   bin?: string | Record<string, string>;
   types?: string;
   typings?: string;
@@ -103,7 +102,7 @@ export function dependencyProblems(repo: Repo): string[] {
     if (importedBy.has(name) && !neededShipped.has(name)) problems.push(`${name} is a dependency, but only code the image does not ship imports it (${importedBy.get(name)!.join(', ')}): move it to devDependencies`);
   }
 
-  const commands = [...Object.values(repo.pkg.scripts ?? {}), ...(repo.pkg.ava?.nodeArguments ?? [])].join('\n');
+  const commands = Object.values(repo.pkg.scripts ?? {}).join('\n');
   const runs = (name: string) => {
     if (new RegExp(`--import[= ]${name}(\\s|$)`, 'm').test(commands)) return true;
     const bin = repo.installed(name)?.bin;

@@ -1,10 +1,31 @@
 /**
- * `npm test`: makes sure the services answer (testcontainers when a Docker engine runs, else the
- * machine's own, brought up by `terning services up`), migrates a test database, then runs ava.
+ * `npm test`, which README promises does all the set-up on a fresh machine:
+ * 1. what the tests need and the machine lacks (tests/support/tools.ts) is installed with apt-get when
+ *    running as root, saying what; anyone else is stopped here, before anything runs, with the one
+ *    command to run;
+ * 2. `npm run typecheck` and `npm run lint` (skipped when only some tests are asked for);
+ * 3. the services answer (testcontainers when a Docker engine runs, else the machine's own, brought up
+ *    by `terning services up`), and a test database is migrated;
+ * 4. ava, whose own counts (artifacts/ava-report.json, ava.config.js) give the closing line.
  */
 import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { servicesUp } from '../infra/index.ts';
+import { requireTools } from '../infra/tools.ts';
 import { startContainers } from '../tests/support/containers.ts';
+import { testTools } from '../tests/support/tools.ts';
+import { AVA_REPORT, closingLine, countRun, readRunReport } from './run-report.ts';
+
+const log = (line: string) => console.log(`  ${line}`);
+const selection = process.argv.slice(2);
+
+function stop(message: string): never {
+  console.error(`\n${message}`);
+  process.exit(1);
+}
+
+const run = (command: string, args: string[]) =>
+  new Promise<number>((resolve) => spawn(command, args, { stdio: 'inherit' }).on('exit', (code) => resolve(code ?? 1)));
 
 const testDb = (url: string) => {
   const u = new URL(url);
@@ -16,21 +37,15 @@ async function prepare(): Promise<() => Promise<void>> {
   const containers = await startContainers();
   if (containers) {
     Object.assign(process.env, containers.env);
-    await servicesUp({ only: ['ses'], log: (l) => console.log(`  ${l}`) });
+    await servicesUp({ only: ['ses'], log });
     return containers.stop;
   }
   console.log('no Docker engine: using the local services (terning services up)');
-  const list = await servicesUp({ log: (l) => console.log(`  ${l}`) });
+  const list = await servicesUp({ log });
   const down = list.filter((s) => !s.up);
   if (down.length) throw new Error(`services not up: ${down.map((s) => `${s.name}: ${s.detail}`).join('; ')}`);
   return async () => {};
 }
-
-const stop = await prepare();
-process.env.MYSQL_URL = testDb(process.env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/terning');
-const { migrate } = await import('../cli/commands/migrate.ts');
-await migrate('up', () => {});
-await forgetQueuedEmails(process.env.MYSQL_URL);
 
 /** Winner emails left queued by earlier runs (whose consumers didn't send) would only slow this one. */
 async function forgetQueuedEmails(url: string) {
@@ -39,7 +54,27 @@ async function forgetQueuedEmails(url: string) {
   await db.query("DELETE FROM email_outbox WHERE status = 'queued'").finally(() => db.close());
 }
 
-const ava = spawn(process.execPath, ['node_modules/ava/entrypoints/cli.mjs', ...process.argv.slice(2)], { stdio: 'inherit', env: process.env });
-const code = await new Promise<number>((resolve) => ava.on('exit', (c) => resolve(c ?? 1)));
-await stop();
+await requireTools('npm test', testTools(), log).catch((err: Error) => stop(err.message));
+rmSync(AVA_REPORT, { force: true });
+
+if (selection.length) {
+  console.log('typecheck and lint skipped: only some tests are asked for (plain `npm test` runs them)');
+} else {
+  for (const check of ['typecheck', 'lint']) {
+    console.log(`== npm run ${check}`);
+    if ((await run('npm', ['run', '--silent', check])) !== 0) stop(`npm test: \`npm run ${check}\` failed (above), so no test was run`);
+  }
+}
+
+console.log('== services');
+const stopServices = await prepare().catch((err: Error) => stop(`npm test: the services did not come up, so no test was run:\n${err.message}`));
+process.env.MYSQL_URL = testDb(process.env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/terning');
+const { migrate } = await import('../cli/commands/migrate.ts');
+await migrate('up', () => {});
+await forgetQueuedEmails(process.env.MYSQL_URL);
+
+console.log('== ava');
+const code = await run(process.execPath, ['node_modules/ava/entrypoints/cli.mjs', ...selection]);
+await stopServices();
+console.log(`\ntests: ${closingLine(countRun(readRunReport()), code)}`);
 process.exit(code);

@@ -14,6 +14,7 @@ import { UserError, EXIT } from '../cli/errors.ts';
 import { Writable } from 'node:stream';
 import { exportWinners } from '../core/export/winners.ts';
 import { requireTools } from '../infra/tools.ts';
+import { TMUX } from './support/tools.ts';
 import { until } from './support/wait.ts';
 
 const config = loadConfig();
@@ -172,7 +173,7 @@ test('a slow reader slows the query down: rows are not read ahead of what is wri
 });
 
 test('on a terminal, a progress bar on stderr (a real one: tmux)', async (t) => {
-  const { tmux } = await requireTools('the export test', [{ bin: 'tmux', pkg: 'tmux' }], () => {});
+  const { tmux } = await requireTools('the export test', [TMUX], () => {});
   const socket = `terning-export-${rand()}`;
   const out = join(dir, 'tty.csv');
   const command = `env MYSQL_URL=${config.mysqlUrl} ${process.execPath} bin/terning.js export winners --event ${eventId} --out ${out}; echo "export exited with $?"; sleep 600`;

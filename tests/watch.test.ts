@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { REDIS_SERVER } from '../infra/index.ts';
 import { requireTools } from '../infra/tools.ts';
+import { TMUX } from './support/tools.ts';
 import { startSystem, newEvent, randomEmail, rand, type System } from './support/system.ts';
 import { http } from './support/http.ts';
 import { until } from './support/wait.ts';
@@ -47,8 +49,7 @@ async function shows(...patterns: RegExp[]): Promise<string> {
 }
 
 test.before(async () => {
-  // tmux and redis-server are installed the way `terning services up` installs the services on CI.
-  tools = await requireTools('the watch test', [{ bin: 'tmux', pkg: 'tmux' }, { bin: 'redis-server', pkg: 'redis-server' }], () => {});
+  tools = await requireTools('the watch test', [TMUX, REDIS_SERVER], () => {});
   sys = await startSystem();
 });
 

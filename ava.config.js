@@ -1,0 +1,33 @@
+// ava's settings. Beside its report on the terminal, each run leaves the runner's own final counts in
+// artifacts/ava-report.json (or $TERNING_AVA_REPORT), which `npm test` and .ci/run count
+// (scripts/run-report.ts): every test that passed, failed or never finished, every failed hook,
+// crashed worker, timeout, uncaught exception and unhandled rejection, as ava counted them.
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+
+const report = () => resolve(process.env.TERNING_AVA_REPORT || 'artifacts/ava-report.json');
+
+export default {
+  extensions: { ts: 'module', tsx: 'module' },
+  nodeArguments: ['--import=tsx'],
+  files: ['tests/**/*.test.ts', 'tests/**/*.test.tsx'],
+  timeout: '2m',
+  concurrency: 2,
+  workerThreads: false,
+  // ava's one way to hear a run's events beside its own reporter (an experiment: tests/run-report.test.ts
+  // runs real failures through it).
+  nonSemVerExperiments: { observeRunsFromConfig: true },
+  async observeRun(run) {
+    const file = report();
+    rmSync(file, { force: true });
+    let stats;
+    for await (const event of run.events) {
+      if (event.type === 'stats') stats = event.stats;
+      if (event.type === 'end' && stats) {
+        mkdirSync(dirname(file), { recursive: true });
+        // Written at once: ava exits right after its last event.
+        writeFileSync(file, `${JSON.stringify({ ...stats, byFile: undefined, parallelRuns: undefined }, null, 2)}\n`);
+      }
+    }
+  },
+};
