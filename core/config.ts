@@ -12,7 +12,8 @@ export interface Config {
   jwt: { secret: string; issuer: string; audience: string; ttlSeconds: number };
   adminKey: string;
   ses: { endpoint: string | undefined; region: string; from: string; ratePerSecond: number };
-  code: { ttlSeconds: number; maxAttempts: number; resendSeconds: number };
+  /** maxAttempts: wrong tries per requester (client address) on one code; maxAttemptsTotal: from all of them, then the code is void. */
+  code: { ttlSeconds: number; maxAttempts: number; maxAttemptsTotal: number; resendSeconds: number };
   defaultEventId: string;
   logLevel: string;
   /** The consumer's /metrics, /healthz and /readyz. */
@@ -27,8 +28,9 @@ export interface Config {
   reservationTimeoutSeconds: number;
 }
 
-/** Abuse limits: counts per window. Per address and per IP in Redis; per person (token) in each API process. */
+/** Abuse limits: counts per window. Per address and IP, and per IP, in Redis; per person (token) in each API process. */
 export interface Limits {
+  /** Counted per (address, requesting IP): a stranger's sends use up only the stranger's own quota. */
   codeSendsPerAddressPerHour: number;
   codeSendsPerIpPerHour: number;
   failedCodeChecksPerIpPerHour: number;
@@ -65,6 +67,7 @@ const schema = z.object({
   SES_RATE_PER_SECOND: int(14),
   CODE_TTL_SECONDS: int(300),
   CODE_MAX_ATTEMPTS: int(5),
+  CODE_MAX_ATTEMPTS_TOTAL: int(100),
   CODE_RESEND_SECONDS: int(60),
   DEFAULT_EVENT_ID: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/).default('default'),
   METRICS_PORT: int(9464),
@@ -118,7 +121,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jwt: { secret: e.JWT_SECRET ?? DEV_JWT_SECRET, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE, ttlSeconds: e.JWT_TTL_SECONDS },
     adminKey: e.ADMIN_KEY ?? DEV_ADMIN_KEY,
     ses: { endpoint: sesEndpoint, region: e.SES_REGION, from: e.SES_FROM, ratePerSecond: Math.max(1, e.SES_RATE_PER_SECOND) },
-    code: { ttlSeconds: e.CODE_TTL_SECONDS, maxAttempts: Math.max(1, e.CODE_MAX_ATTEMPTS), resendSeconds: e.CODE_RESEND_SECONDS },
+    code: {
+      ttlSeconds: e.CODE_TTL_SECONDS,
+      maxAttempts: Math.max(1, e.CODE_MAX_ATTEMPTS),
+      maxAttemptsTotal: Math.max(1, e.CODE_MAX_ATTEMPTS, e.CODE_MAX_ATTEMPTS_TOTAL),
+      resendSeconds: e.CODE_RESEND_SECONDS,
+    },
     defaultEventId: e.DEFAULT_EVENT_ID,
     logLevel: e.LOG_LEVEL,
     metricsPort: e.METRICS_PORT,

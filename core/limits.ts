@@ -6,13 +6,14 @@ import type { Limits as Settings } from './config.ts';
 
 /**
  * The abuse limits. Code sends, failed code checks and failed admin keys are counted in Redis, so
- * every API process sees the same count. Applies and status checks are counted per person in each
+ * every API process sees the same count. Sends to an address are counted per requesting IP: a stranger
+ * asking for codes to someone else's address uses up only the stranger's own quota, never the owner's. Applies and status checks are counted per person in each
  * API process: free on the hot path, and what they guard against (a hammered button, a tight polling
  * loop) is stopped just as well by N processes' worth of the limit. There is no per-IP limit on apply or
  * status: thousands of real participants share one carrier NAT.
  */
 export class Limits {
-  private readonly sendsPerAddress: RateLimiterAbstract;
+  private readonly sendsPerAddressAndIp: RateLimiterAbstract;
   private readonly sendsPerIp: RateLimiterAbstract;
   private readonly failedChecksPerIp: RateLimiterAbstract;
   private readonly adminFailuresPerIp: RateLimiterAbstract;
@@ -22,7 +23,7 @@ export class Limits {
   constructor(redis: Redis, prefix: string, s: Settings) {
     const shared = (name: string, points: number, duration: number) =>
       new RateLimiterRedis({ storeClient: redis, keyPrefix: `${prefix}:limit:${name}`, points, duration });
-    this.sendsPerAddress = shared('send-address', s.codeSendsPerAddressPerHour, 3600);
+    this.sendsPerAddressAndIp = shared('send-address-ip', s.codeSendsPerAddressPerHour, 3600);
     this.sendsPerIp = shared('send-ip', s.codeSendsPerIpPerHour, 3600);
     this.failedChecksPerIp = shared('check-ip', s.failedCodeChecksPerIpPerHour, 3600);
     this.adminFailuresPerIp = shared('admin-ip', s.adminFailuresPerIpPer15Minutes, 900);
@@ -32,10 +33,11 @@ export class Limits {
 
   async codeSend(address: string, ip: string): Promise<void> {
     await take(this.sendsPerIp, ip, 'TOO_MANY_CODES', 'too many codes were asked for from this network; try again later');
-    await take(this.sendsPerAddress, address, 'TOO_MANY_CODES', 'too many codes were sent to this address; try again later');
+    // An IP holds no '|', so the last one in the key splits it unambiguously.
+    await take(this.sendsPerAddressAndIp, `${address}|${ip}`, 'TOO_MANY_CODES', 'too many codes were asked for this address from this network; try again later');
   }
 
-  /** Refuses an address that has failed too many checks, before the check is even made. */
+  /** Refuses an IP that has failed too many checks, before the check is even made. */
   async codeCheckAllowed(ip: string): Promise<void> {
     await refuseIfSpent(this.failedChecksPerIp, ip, 'TOO_MANY_FAILED_CODES', 'too many wrong codes from this network; try again later');
   }

@@ -1,4 +1,4 @@
-import { createHmac, randomInt } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { AppError, tooMany, unauthorized, unavailable } from '../errors.ts';
 import type { Scripts } from '../redis/scripts.ts';
 import type { Mailer } from '../email/mailer.ts';
@@ -7,9 +7,15 @@ import type { Logger } from '../log.ts';
 import { maskEmail } from '../log.ts';
 import type { Limits } from '../limits.ts';
 
-export interface CodeSettings { ttlSeconds: number; maxAttempts: number; resendSeconds: number; secret: string }
+export interface CodeSettings { ttlSeconds: number; maxAttempts: number; maxAttemptsTotal: number; resendSeconds: number; secret: string }
 
-/** Six-digit codes that prove an address: secure random, stored only as a keyed hash, single use. */
+/**
+ * Six-digit codes that prove an address: single use, derived with the key from a random seed, so that
+ * Redis holds only the seed and a keyed hash, neither of which gives the code away without the key.
+ * While a code is pending every send mails that same code: whoever asks, the owner's inbox always holds
+ * a code that works. Wrong tries count per requester (client address) and in total: a stranger's
+ * guesses spend the stranger's tries, not the owner's (README, Security, has the odds).
+ */
 export class VerificationCodes {
   constructor(
     private readonly scripts: Scripts,
@@ -23,13 +29,22 @@ export class VerificationCodes {
     return createHmac('sha256', this.settings.secret).update(`${email}\n${code}`).digest('base64url');
   }
 
+  /** 48 bits of an HMAC taken modulo a million: the bias is below one in a hundred million. */
+  private codeOf(email: string, seed: string): string {
+    const n = createHmac('sha256', this.settings.secret).update(`code\n${email}\n${seed}`).digest().readUIntBE(0, 6) % 1_000_000;
+    return String(n).padStart(6, '0');
+  }
+
   /** The answer never says whether the address has applied or won: every address is treated alike. */
   async send(email: string, ip: string): Promise<void> {
     await this.limits.codeSend(email, ip);
-    const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
+    const seed = randomBytes(16).toString('base64url');
     const { ttlSeconds, resendSeconds } = this.settings;
-    const wait = await this.scripts.storeCode(email, this.hash(email, code), ttlSeconds, resendSeconds);
-    if (wait > 0) throw tooMany('CODE_RECENTLY_SENT', `a code was sent to this address moments ago; ask again in ${wait} s`, wait);
+    const sent = await this.scripts.storeCode(email, { seed, hash: this.hash(email, this.codeOf(email, seed)) }, ip, ttlSeconds, resendSeconds);
+    if (sent.kind === 'wait') {
+      throw tooMany('CODE_RECENTLY_SENT', `a code was sent to this address moments ago; ask again in ${sent.seconds} s`, sent.seconds);
+    }
+    const code = this.codeOf(email, sent.seed);
     try {
       await this.mailer.send(codeMail(email, code, Math.round(ttlSeconds / 60)));
     } catch (e) {
@@ -44,13 +59,16 @@ export class VerificationCodes {
    */
   async verify(email: string, code: string, ip: string): Promise<void> {
     await this.limits.codeCheckAllowed(ip);
-    const check = await this.scripts.verifyCode(email, this.hash(email, code), this.settings.maxAttempts);
+    const { maxAttempts, maxAttemptsTotal } = this.settings;
+    const check = await this.scripts.verifyCode(email, this.hash(email, code), ip, { perRequester: maxAttempts, total: maxAttemptsTotal });
     if (check.kind !== 'ok') await this.limits.codeCheckFailed(ip);
     switch (check.kind) {
       case 'ok':
         return;
       case 'wrong':
         throw new AppError(401, 'CODE_INVALID', `the code is wrong; ${check.attemptsLeft} attempt(s) left`, { attemptsLeft: check.attemptsLeft });
+      case 'spent':
+        throw new AppError(429, 'CODE_ATTEMPTS_EXCEEDED', 'too many wrong codes from this network; ask for the code again to try again');
       case 'void':
         throw new AppError(429, 'CODE_ATTEMPTS_EXCEEDED', 'too many wrong codes; this code no longer works, ask for a new one');
       case 'missing':
