@@ -1,6 +1,7 @@
 import Koa from 'koa';
 import { errors } from './middleware/errors.ts';
 import { requestId } from './middleware/request-id.ts';
+import { canonicalPath } from './middleware/canonical-path.ts';
 import { jsonBody } from './middleware/json-body.ts';
 import { securityHeaders, corsAllowList } from './middleware/security.ts';
 import { authRoutes } from './routes/auth.ts';
@@ -30,6 +31,7 @@ export function createApp(deps: ServerDeps, surface: Surface = 'all'): Koa {
   app.maxIpsCount = 1;
   app.use(errors(deps.log));
   app.use(requestId());
+  app.use(canonicalPath());
   app.use(securityHeaders({ production: deps.config.env === 'production' }));
   app.use(corsAllowList(deps.config.corsOrigins));
   app.use(jsonBody({ limit: BODY_LIMIT }));

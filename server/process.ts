@@ -13,12 +13,13 @@ import { VerificationCodes } from '../core/auth/codes.ts';
 import { Tokens } from '../core/auth/tokens.ts';
 import { Applications } from '../core/applications.ts';
 import { admission } from './admission.ts';
-import { createApp } from './app.ts';
+import { createApp, type Surface } from './app.ts';
 import { Limits } from '../core/limits.ts';
 import { DecisionFeed } from '../core/decision-feed.ts';
 import { Metrics } from '../core/metrics.ts';
 import { readiness } from '../core/health.ts';
 import type Koa from 'koa';
+import type { ServerDeps } from './deps.ts';
 import { AuditLog } from '../core/audit/audit-log.ts';
 import { AuditedEvents } from '../core/audit/audited-events.ts';
 import { DeadLetterDesk } from '../core/dlq/dead-letter-desk.ts';
@@ -40,6 +41,8 @@ const CONCURRENCY = 512;
 /** The API process: start() listens, stop() drains requests, flushes Kafka and closes connections. */
 export class ApiServer {
   private servers: Server[] = [];
+  /** The apps listening, by surface: tests read their routes (server/routes/dispatch.ts routesOf). */
+  readonly apps: { surface: Surface; url: string; app: Koa }[] = [];
   private stores?: Stores;
   private batcher?: GroupCommitProducer<ApplicationMessage>;
   private applicationsProducer?: RenewingProducer;
@@ -107,13 +110,14 @@ export class ApiServer {
       applications: new Applications(this.stores.scripts, this.batcher, this.stores.events, this.stores.records, log),
     };
     const split = config.adminPort !== undefined;
-    const url = await this.listen(createApp(deps, split ? 'public' : 'all'), config.port);
-    const adminUrl = split ? await this.listen(createApp(deps, 'admin'), config.adminPort!) : url;
+    const url = await this.listen(split ? 'public' : 'all', deps, config.port);
+    const adminUrl = split ? await this.listen('admin', deps, config.adminPort!) : url;
     log.info({ url, adminUrl }, 'api listening');
     return { url, adminUrl };
   }
 
-  private async listen(app: Koa, port: number): Promise<string> {
+  private async listen(surface: Surface, deps: ServerDeps, port: number): Promise<string> {
+    const app = createApp(deps, surface);
     const http = createServer(admission(app.callback(), CONCURRENCY));
     http.keepAliveTimeout = 5_000;
     await new Promise<void>((resolve, reject) => {
@@ -121,7 +125,9 @@ export class ApiServer {
       http.listen({ port, host: this.config.host, backlog: LISTEN_BACKLOG }, () => resolve());
     });
     this.servers.push(http);
-    return `http://${this.config.host}:${(http.address() as AddressInfo).port}`;
+    const url = `http://${this.config.host}:${(http.address() as AddressInfo).port}`;
+    this.apps.push({ surface, url, app });
+    return url;
   }
 
   async stop(): Promise<void> {

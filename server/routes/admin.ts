@@ -1,11 +1,11 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
-import { adminKey } from '../middleware/auth.ts';
 import { parse } from '../middleware/validate.ts';
 import { eventId } from './event.ts';
 import type { ServerDeps } from '../deps.ts';
 import { callerOf } from './caller.ts';
+import { adminRouter } from './router.ts';
 
 const MAX_STOCK = 10_000_000;
 const stock = z.object({ count: z.number().int('count must be a whole number').min(0).max(MAX_STOCK) }).strict();
@@ -26,9 +26,9 @@ const newEvent = z.object({
 const at = (s?: string) => (s ? new Date(s) : undefined);
 
 /** The operator's calls, behind X-ADMIN-KEY. /api/admin/event/* act on the default event. */
-export function adminRoutes({ events, changes, config, limits }: ServerDeps): Router {
-  const r = new Router({ prefix: '/api/admin' });
-  r.use(adminKey(config.adminKey, limits));
+export function adminRoutes(deps: ServerDeps): Router {
+  const { events, changes, config } = deps;
+  const r = adminRouter(deps);
   const idOf = (ctx: Context) => (ctx.params.eventId === undefined ? config.defaultEventId : parse(eventId, ctx.params.eventId));
 
   const show = async (ctx: Context) => {
@@ -63,5 +63,5 @@ export function adminRoutes({ events, changes, config, limits }: ServerDeps): Ro
   r.post('/events/:eventId/stock', setStock);
   r.post('/events/:eventId/open', open);
   r.post('/events/:eventId/close', close);
-  return r;
+  return r.router;
 }

@@ -1,8 +1,8 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
 import { z } from 'zod';
-import { adminKey } from '../middleware/auth.ts';
 import { parse } from '../middleware/validate.ts';
 import { eventId } from './event.ts';
+import { adminRouter } from './router.ts';
 import type { ServerDeps } from '../deps.ts';
 
 const query = z.object({
@@ -11,12 +11,12 @@ const query = z.object({
 }).strict();
 
 /** The audit trail of operator changes, newest first, behind X-ADMIN-KEY. */
-export function auditRoutes({ audit, config, limits }: ServerDeps): Router {
-  const r = new Router({ prefix: '/api/admin/audit' });
-  r.use(adminKey(config.adminKey, limits));
-  r.get('/', async (ctx) => {
+export function auditRoutes(deps: ServerDeps): Router {
+  const { audit } = deps;
+  const r = adminRouter(deps);
+  r.get('/audit', async (ctx) => {
     const q = parse(query, ctx.query);
     ctx.body = { entries: await audit.list({ eventId: q.event, limit: q.limit ?? 50 }) };
   });
-  return r;
+  return r.router;
 }

@@ -1,14 +1,15 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
 import { z } from 'zod';
 import { emailAddress } from '../../core/email/address.ts';
 import { parse } from '../middleware/validate.ts';
+import { newRouter } from './router.ts';
 import type { ServerDeps } from '../deps.ts';
 
 const sendCode = z.object({ email: emailAddress }).strict();
 const verifyCode = z.object({ email: emailAddress, code: z.string().regex(/^\d{6}$/, 'the code is 6 digits') }).strict();
 
 export function authRoutes({ codes, tokens, config }: ServerDeps): Router {
-  const r = new Router({ prefix: '/api/auth' });
+  const r = newRouter('/api/auth');
   r.post('/send-verification-code', async (ctx) => {
     const { email } = parse(sendCode, ctx.state.body);
     await codes.send(email, ctx.ip);

@@ -1,8 +1,8 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
 import { z } from 'zod';
-import { adminKey } from '../middleware/auth.ts';
 import { parse } from '../middleware/validate.ts';
 import { callerOf } from './caller.ts';
+import { adminRouter } from './router.ts';
 import type { ServerDeps } from '../deps.ts';
 
 const deadLetterId = z.string().regex(/^\d{1,5}:\d{1,20}$/, 'a dead letter id is PARTITION:OFFSET, as `terning dlq list` shows it');
@@ -12,15 +12,15 @@ const replay = z.union([
 ]);
 
 /** The dead letters, behind X-ADMIN-KEY: GET lists them, POST /replay sends chosen ones (or all) back. */
-export function dlqRoutes({ deadLetters, config, limits }: ServerDeps): Router {
-  const r = new Router({ prefix: '/api/admin/dlq' });
-  r.use(adminKey(config.adminKey, limits));
-  r.get('/', async (ctx) => {
+export function dlqRoutes(deps: ServerDeps): Router {
+  const { deadLetters } = deps;
+  const r = adminRouter(deps);
+  r.get('/dlq', async (ctx) => {
     ctx.body = { deadLetters: await deadLetters.list() };
   });
-  r.post('/replay', async (ctx) => {
+  r.post('/dlq/replay', async (ctx) => {
     const which = parse(replay, ctx.state.body);
     ctx.body = await deadLetters.replay(callerOf(ctx), which);
   });
-  return r;
+  return r.router;
 }

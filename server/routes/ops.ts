@@ -1,4 +1,5 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
+import { newRouter } from './router.ts';
 import type { ServerDeps } from '../deps.ts';
 
 /**
@@ -7,7 +8,7 @@ import type { ServerDeps } from '../deps.ts';
  * when the admin API has its own).
  */
 export function opsRoutes({ readiness, metrics }: ServerDeps, withMetrics: boolean): Router {
-  const r = new Router();
+  const r = newRouter();
   r.get('/healthz', (ctx) => {
     ctx.set('Cache-Control', 'no-store');
     ctx.body = { status: 'ok' };

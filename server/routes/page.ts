@@ -1,5 +1,6 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
 import { buildPage, type PageBuild } from '../page/build.ts';
+import { newRouter } from './router.ts';
 
 /** The page loads only its own script and stylesheet, and talks only to this origin. */
 const CSP = [
@@ -17,7 +18,7 @@ let built: PageBuild | undefined;
 export function pageRoutes(): Router {
   built ??= buildPage();
   const page = built;
-  const r = new Router();
+  const r = newRouter();
   r.get('/', (ctx) => {
     ctx.set({ 'Cache-Control': 'no-cache', ETag: page.etag, 'Content-Security-Policy': CSP });
     if (ctx.get('if-none-match') === page.etag) {

@@ -1,3 +1,5 @@
+import { Agent, request, type IncomingHttpHeaders } from 'node:http';
+
 export interface Answer<T = any> { status: number; body: T; headers: Headers }
 
 /** A small fetch wrapper: JSON in, JSON out, the status kept. */
@@ -17,4 +19,28 @@ export async function http<T = any>(base: string, method: string, path: string, 
     body = text ? JSON.parse(text) : undefined;
   } catch { /* not JSON: keep the text so the assertion shows it */ }
   return { status: res.status, body, headers: res.headers };
+}
+
+export interface RawAnswer { status: number; text: string; headers: IncomingHttpHeaders }
+
+const agent = new Agent({ keepAlive: true, maxSockets: 32 });
+
+/**
+ * A request whose method and path go out exactly as given: fetch resolves dot segments, turns
+ * backslashes into slashes and refuses TRACE and CONNECT. A connection the server closes without
+ * an answer is status 0.
+ */
+export function rawHttp(base: string, method: string, path: string, opts: { headers?: Record<string, string>; body?: string } = {}): Promise<RawAnswer> {
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve) => {
+    const req = request({ agent, host: hostname, port, method, path, headers: opts.headers }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => { text += chunk; });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text, headers: res.headers }));
+      res.on('error', () => resolve({ status: res.statusCode ?? 0, text, headers: res.headers }));
+    });
+    req.on('error', () => resolve({ status: 0, text: '', headers: {} }));
+    req.end(opts.body);
+  });
 }
