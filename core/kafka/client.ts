@@ -6,12 +6,12 @@ const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.ERROR]: 'error', [logLevel.WARN]: 'warn', [logLevel.INFO]: 'info', [logLevel.DEBUG]: 'debug',
 };
 
-export function createKafka(opts: { brokers: string[]; clientId: string; log: Logger }): Kafka {
+export function createKafka(opts: { brokers: string[]; clientId: string; log: Logger; requestTimeout?: number }): Kafka {
   return new Kafka({
     clientId: opts.clientId,
     brokers: opts.brokers,
     connectionTimeout: 3_000,
-    requestTimeout: 10_000,
+    requestTimeout: opts.requestTimeout ?? 10_000,
     retry: { initialRetryTime: 200, retries: 5, maxRetryTime: 2_000 },
     logLevel: logLevel.WARN,
     logCreator: () => ({ namespace, level, log }: LogEntry) => {
