@@ -3,8 +3,8 @@ import { Partitioners, type PartitionMetadata } from 'kafkajs';
 import { decodeApplication, decodeApplications, encodeApplication, encodeApplications, PoisonMessage, type ApplicationMessage } from '../core/kafka/codec.ts';
 import { applicationRecords } from '../core/kafka/application-records.ts';
 
-const app = (i: number): ApplicationMessage => ({ v: 1, eventId: 'ev-codec', email: `p${i}@codec.test`, ticket: i, appliedAt: 1_800_000_000_000 + i });
-const poison = (t: import('ava').ExecutionContext, value: string, why: RegExp) => {
+const app = (i: number): ApplicationMessage => ({ v: 2, eventId: 'ev-codec', person: `p${i}@codec.test`, email: `p.${i}+x@codec.test`, ticket: i, decidedAt: 1_800_000_000_000 + i });
+const poison = (t: import('ava').ExecutionContext, value: string, why: RegExp, _what?: string) => {
   const e = t.throws(() => decodeApplications(Buffer.from(value)));
   t.true(e instanceof PoisonMessage);
   t.regex(e!.message, why);
@@ -24,10 +24,12 @@ test('a record that is no application, or holds one that is not, is poison as a 
   poison(t, '42', /not an application/);
   poison(t, JSON.stringify([app(1), { ...app(2), ticket: -1 }]), /\[1\] message is not an application: ticket/);
   poison(t, JSON.stringify([app(1), { ...app(2), extra: true }]), /\[1\]/);
-  poison(t, JSON.stringify({ ...app(1), v: 2 }), /not an application: v/);
+  poison(t, JSON.stringify({ ...app(1), v: 1 }), /not an application: v/);
+  poison(t, JSON.stringify({ v: 1, eventId: 'ev-codec', email: 'a@codec.test', ticket: 1, appliedAt: 1 }), /not an application/, 'an undecided version-1 application');
+  poison(t, JSON.stringify({ ...app(1), person: undefined }), /person/);
 });
 
-test('a batch becomes one record per partition, each application where its email as a key would go', (t) => {
+test('a batch becomes one record per partition, each application where its person as a key would go', (t) => {
   const apps = Array.from({ length: 40 }, (_, i) => app(i + 1));
   t.deepEqual(applicationRecords(1)(apps).map((r) => decodeApplications(r.value as Buffer)), [apps]);
   t.deepEqual(applicationRecords(undefined)(apps).length, 1);
@@ -38,7 +40,7 @@ test('a batch becomes one record per partition, each application where its email
   t.true(records.length > 1 && records.length <= 4);
   for (const r of records) {
     const inside = decodeApplications(r.value as Buffer);
-    for (const a of inside) t.is(byKey({ topic: 't', partitionMetadata, message: { key: a.email, value: null } }), r.partition as number);
+    for (const a of inside) t.is(byKey({ topic: 't', partitionMetadata, message: { key: a.person, value: null } }), r.partition as number);
     t.deepEqual(inside, [...inside].sort((a, b) => a.ticket - b.ticket), 'in order of arrival within a record');
     seen.push(...inside);
   }

@@ -3,7 +3,7 @@ import { startSystem, newEvent, randomEmail, randomEventId, testLog, type System
 import { http } from './support/http.ts';
 import { until } from './support/wait.ts';
 import { produceRaw } from './support/kafka.ts';
-import { applicationRows } from './support/db.ts';
+import { applicationRows, outboxRows } from './support/db.ts';
 import { decodeApplication, encodeApplication, encodeApplications, type ApplicationMessage } from '../core/kafka/codec.ts';
 import { createKafka } from '../core/kafka/client.ts';
 import { listDeadLetters } from '../core/kafka/dead-letters.ts';
@@ -156,4 +156,17 @@ test.serial('nobody waits on a consumer: with none running, everyone is answered
     return r.length === 3 ? r : undefined;
   });
   t.deepEqual(rows.map((r) => [r.person, r.ticket]), people.slice(0, 3).map((p, i) => [p, i + 1]));
+});
+
+test('a released reservation recorded in MySQL keeps a late copy of it out, and gives way to the person\'s next win', async (t) => {
+  const eventId = await newEvent(sys, 3);
+  const person = randomEmail('released');
+  const old: ApplicationMessage = { v: 2, eventId, person, email: person, ticket: 1, decidedAt: Date.now() };
+  await stores.records.markReleased(eventId, person, 1, old.decidedAt);
+  await stores.records.storeWinners([old]);
+  t.deepEqual((await applicationRows(sys.config, eventId)).map((r) => [r.ticket, r.status]), [[1, 'RELEASED']], 'the late copy is void');
+  t.deepEqual(await outboxRows(sys.config, eventId), [], 'and mails nobody');
+  await stores.records.storeWinners([{ ...old, ticket: 4 }]);
+  t.deepEqual((await applicationRows(sys.config, eventId)).map((r) => [r.ticket, r.status]), [[4, 'WON']]);
+  t.deepEqual((await outboxRows(sys.config, eventId)).map((r) => r.email), [person]);
 });

@@ -1,4 +1,4 @@
-import { QueryTypes, type Sequelize } from 'sequelize';
+import { QueryTypes, type Sequelize, type Transaction } from 'sequelize';
 import type { ApplicationMessage } from '../kafka/codec.ts';
 import { sqlTime } from './sql-time.ts';
 
@@ -24,28 +24,53 @@ export class ApplicationsRepo {
     if (winners.length === 0) return;
     const now = sqlTime(Date.now());
     await this.sequelize.transaction(async (transaction) => {
-      await this.sequelize.query(
-        `DELETE FROM applications WHERE status = 'RELEASED' AND (${winners.map(() => '(event_id = ? AND person = ? AND ticket <> ?)').join(' OR ')})`,
-        { transaction, replacements: winners.flatMap((w) => [w.eventId, w.person, w.ticket]) },
-      );
+      const existing = await this.existing(winners, transaction);
+      const stale: number[] = [];
+      const fresh = winners.filter((w) => {
+        const row = existing.get(`${w.eventId}\n${w.person}`);
+        if (!row) return true;
+        if (row.status !== 'RELEASED') return false;
+        if (Number(row.ticket) === w.ticket) return false;
+        stale.push(row.id);
+        return true;
+      });
+      if (fresh.length === 0) return;
+      if (stale.length) await this.sequelize.query('DELETE FROM applications WHERE id IN (?)', { transaction, replacements: [stale] });
       await this.sequelize.query(
         `INSERT INTO applications (event_id, person, email, ticket, status, applied_at, decided_at, created_at)
-         VALUES ${placeholders(winners.length, 8)}
+         VALUES ${placeholders(fresh.length, 8)}
          ON DUPLICATE KEY UPDATE id = id`,
         {
           transaction,
-          replacements: winners.flatMap((w) => [w.eventId, w.person, w.email, w.ticket, 'WON', sqlTime(w.decidedAt), sqlTime(w.decidedAt), now]),
+          replacements: fresh.flatMap((w) => [w.eventId, w.person, w.email, w.ticket, 'WON', sqlTime(w.decidedAt), sqlTime(w.decidedAt), now]),
         },
       );
-      // Only the rows that are WON with these tickets get mail: not a void record that met a RELEASED row.
       await this.sequelize.query(
         `INSERT INTO email_outbox (event_id, email, kind, status, attempts, next_attempt_at, created_at)
-         SELECT event_id, email, 'winner', 'queued', 0, ?, ? FROM applications
-         WHERE status = 'WON' AND (${winners.map(() => '(event_id = ? AND person = ? AND ticket = ?)').join(' OR ')})
-         ON DUPLICATE KEY UPDATE id = email_outbox.id`,
-        { transaction, replacements: [now, now, ...winners.flatMap((w) => [w.eventId, w.person, w.ticket])] },
+         VALUES ${placeholders(fresh.length, 7)}
+         ON DUPLICATE KEY UPDATE id = id`,
+        { transaction, replacements: fresh.flatMap((w) => [w.eventId, w.email, 'winner', 'queued', 0, now, now]) },
       );
     });
+  }
+
+  /** The rows these persons have already, by `${eventId}\n${person}`: one indexed read per event. */
+  private async existing(apps: ApplicationMessage[], transaction: Transaction) {
+    const byEvent = new Map<string, string[]>();
+    for (const a of apps) {
+      const list = byEvent.get(a.eventId);
+      if (list) list.push(a.person);
+      else byEvent.set(a.eventId, [a.person]);
+    }
+    const out = new Map<string, { id: number; ticket: number | string; status: ApplicationRecord['status'] }>();
+    for (const [eventId, persons] of byEvent) {
+      const rows = await this.sequelize.query<{ id: number; person: string; ticket: number | string; status: ApplicationRecord['status'] }>(
+        'SELECT id, person, ticket, status FROM applications WHERE event_id = ? AND person IN (?)',
+        { transaction, type: QueryTypes.SELECT, replacements: [eventId, persons] },
+      );
+      for (const r of rows) out.set(`${eventId}\n${r.person}`, r);
+    }
+    return out;
   }
 
   /** A reservation the sweeper gave back: recorded unless the person's row exists (a win persisted meanwhile). */
