@@ -21,7 +21,7 @@ const config = loadConfig();
 const WINNERS = 3000;
 const BIN = fileURLToPath(new URL('../bin/terning.js', import.meta.url));
 
-interface Winner { ticket: number; email: string; appliedAt: string | null; decidedAt: string }
+interface Winner { ticket: number; person: string; email: string; appliedAt: string | null; decidedAt: string }
 let eventId: string;
 let winners: Winner[];
 let emptyEventId: string;
@@ -38,23 +38,25 @@ test.before(async () => {
       await db.query('INSERT INTO events (id, name, total_stock, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)', { replacements: [id, `export ${id}`, WINNERS, 'closed', now, now] });
     }
     const base = Date.parse('2026-03-01T01:00:00.000Z');
-    const rows: { email: string; ticket: number; status: string; applied: number | null; decided: number }[] = [];
+    const rows: { person: string; email: string; ticket: number; status: string; applied: number | null; decided: number }[] = [];
     for (let ticket = 1; ticket <= WINNERS + 500; ticket++) {
-      const won = ticket <= WINNERS;
-      const email = ticket === 7 ? `"odd,one"-${rand()}@example.test` : `w${ticket}-${rand()}@example.test`;
-      rows.push({ email, ticket, status: won ? 'WON' : 'LOST', applied: ticket === 11 ? null : base + ticket * 3, decided: base + ticket * 3 + 250 });
+      // Released reservations (and LOST rows from before decisions were made at arrival) are no winners.
+      const status = ticket <= WINNERS ? 'WON' : ticket % 2 ? 'RELEASED' : 'LOST';
+      const person = ticket === 7 ? `"odd,one"-${rand()}@example.test` : `w${ticket}-${rand()}@example.test`;
+      const email = ticket % 3 === 0 ? person.replace('@', '+gift@') : person;
+      rows.push({ person, email, ticket, status, applied: ticket === 11 ? null : base + ticket * 3, decided: base + ticket * 3 + 250 });
     }
     // Inserted out of ticket order: the export orders them.
     rows.reverse();
     for (let i = 0; i < rows.length; i += 1000) {
       const chunk = rows.slice(i, i + 1000);
       await db.query(
-        `INSERT INTO applications (event_id, email, ticket, status, applied_at, decided_at, created_at) VALUES ${chunk.map(() => '(?,?,?,?,?,?,?)').join(',')}`,
-        { replacements: chunk.flatMap((r) => [eventId, r.email, r.ticket, r.status, r.applied === null ? null : sqlTime(r.applied), sqlTime(r.decided), now]) },
+        `INSERT INTO applications (event_id, person, email, ticket, status, applied_at, decided_at, created_at) VALUES ${chunk.map(() => '(?,?,?,?,?,?,?,?)').join(',')}`,
+        { replacements: chunk.flatMap((r) => [eventId, r.person, r.email, r.ticket, r.status, r.applied === null ? null : sqlTime(r.applied), sqlTime(r.decided), now]) },
       );
     }
     winners = rows.filter((r) => r.status === 'WON').sort((a, b) => a.ticket - b.ticket).map((r) => ({
-      ticket: r.ticket, email: r.email, appliedAt: r.applied === null ? null : new Date(r.applied).toISOString(), decidedAt: new Date(r.decided).toISOString(),
+      ticket: r.ticket, person: r.person, email: r.email, appliedAt: r.applied === null ? null : new Date(r.applied).toISOString(), decidedAt: new Date(r.decided).toISOString(),
     }));
   } finally {
     await db.close();
@@ -63,7 +65,7 @@ test.before(async () => {
 
 const csvField = (v: string | number | null) => (v === null ? '' : /[",]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v));
 const expected = {
-  csv: () => `ticket,email,applied_at,decided_at\n${winners.map((w) => `${[w.ticket, w.email, w.appliedAt, w.decidedAt].map(csvField).join(',')}\n`).join('')}`,
+  csv: () => `ticket,person,email,applied_at,decided_at\n${winners.map((w) => `${[w.ticket, w.person, w.email, w.appliedAt, w.decidedAt].map(csvField).join(',')}\n`).join('')}`,
   json: () => `[\n${winners.map((w) => JSON.stringify(w)).join(',\n')}\n]\n`,
   ndjson: () => winners.map((w) => `${JSON.stringify(w)}\n`).join(''),
 };
@@ -81,7 +83,8 @@ for (const format of ['csv', 'json', 'ndjson'] as const) {
 test('the exact shapes: quoting in CSV, a missing applied_at, JSON that parses back', (t) => {
   t.true(expected.csv().includes(`7,"""odd,one""-`), 'a field with a comma or quote is quoted, its quotes doubled');
   t.true(expected.csv().includes('\n11,w11-'), 'row 11 is there');
-  t.regex(expected.csv(), /\n11,w11-[^,]+,,2026-03-01T01:00:00\.283Z\n/);
+  t.regex(expected.csv(), /\n11,w11-[^,]+,w11-[^,]+,,2026-03-01T01:00:00\.283Z\n/);
+  t.regex(expected.csv(), /\n12,(w12-[^@]+)@example\.test,\1\+gift@example\.test,/, 'the person and the address they typed');
   t.is(JSON.parse(expected.json()).length, WINNERS);
 });
 
@@ -94,7 +97,7 @@ test('csv is the default format; standard output when there is no --out (through
 });
 
 test('an event without winners exports just the frame of each format', async (t) => {
-  for (const [format, text] of [['csv', 'ticket,email,applied_at,decided_at\n'], ['json', '[]\n'], ['ndjson', '']] as const) {
+  for (const [format, text] of [['csv', 'ticket,person,email,applied_at,decided_at\n'], ['json', '[]\n'], ['ndjson', '']] as const) {
     const out = join(dir, `empty.${format}`);
     await terning('export', 'winners', '--event', emptyEventId, '--format', format, '--out', out);
     t.is(readFileSync(out, 'utf8'), text, format);

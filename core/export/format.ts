@@ -3,10 +3,13 @@ import { Transform } from 'node:stream';
 export const EXPORT_FORMATS = ['csv', 'json', 'ndjson'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
-/** One winner as support hands it on: times in ISO 8601 UTC. */
-export interface WinnerRow { ticket: number; email: string; appliedAt: string | null; decidedAt: string }
+/**
+ * One winner as support hands it on: the person (the canonical identity that won, core/identity.ts)
+ * and the address they typed, where their mail went; times in ISO 8601 UTC.
+ */
+export interface WinnerRow { ticket: number; person: string; email: string; appliedAt: string | null; decidedAt: string }
 
-const CSV_HEADER = 'ticket,email,applied_at,decided_at\n';
+const CSV_HEADER = 'ticket,person,email,applied_at,decided_at\n';
 
 /** RFC 4180: a field with a comma, quote or line break is quoted, its quotes doubled. */
 const csvField = (v: string | number | null) => {
@@ -14,7 +17,7 @@ const csvField = (v: string | number | null) => {
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 };
 
-const csvLine = (r: WinnerRow) => `${[r.ticket, r.email, r.appliedAt, r.decidedAt].map(csvField).join(',')}\n`;
+const csvLine = (r: WinnerRow) => `${[r.ticket, r.person, r.email, r.appliedAt, r.decidedAt].map(csvField).join(',')}\n`;
 
 /** Rows in, text out, one row at a time: the stream's backpressure reaches the database. */
 export function formatRows(format: ExportFormat): Transform {

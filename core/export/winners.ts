@@ -31,14 +31,14 @@ export async function exportWinners(opts: {
     const [{ n }] = (await one(conn, "SELECT COUNT(*) AS n FROM applications WHERE event_id = ? AND status = 'WON'", [opts.eventId])) as [{ n: number }];
     const progress: ExportProgress = { rows: 0, total: Number(n) };
     const rows = conn
-      .query("SELECT ticket, email, applied_at, decided_at FROM applications WHERE event_id = ? AND status = 'WON' ORDER BY ticket", [opts.eventId])
+      .query("SELECT ticket, person, email, applied_at, decided_at FROM applications WHERE event_id = ? AND status = 'WON' ORDER BY ticket", [opts.eventId])
       .stream({ highWaterMark: 1_000 }) as Readable;
     const toWinner = new Transform({
       objectMode: true,
-      transform(r: { ticket: number | string; email: string; applied_at: string | null; decided_at: string }, _enc, done) {
+      transform(r: { ticket: number | string; person: string; email: string; applied_at: string | null; decided_at: string }, _enc, done) {
         progress.rows++;
         opts.onProgress?.(progress);
-        done(null, { ticket: Number(r.ticket), email: r.email, appliedAt: iso(r.applied_at), decidedAt: iso(r.decided_at)! } satisfies WinnerRow);
+        done(null, { ticket: Number(r.ticket), person: r.person, email: r.email, appliedAt: iso(r.applied_at), decidedAt: iso(r.decided_at)! } satisfies WinnerRow);
       },
     });
     await pipeline(rows, toWinner, formatRows(opts.format), opts.out, { end: !opts.keepOpen });
