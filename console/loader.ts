@@ -6,6 +6,7 @@ import type { EventSnapshot } from '../core/events/events.ts';
 import { createSequelize } from '../core/db/sequelize.ts';
 import { OutboxRepo } from '../core/db/outbox-repo.ts';
 import { ReplayLog } from '../core/dlq/replay-log.ts';
+import { groupProgress } from '../core/kafka/offsets.ts';
 import { adminCall, type AdminTarget } from '../cli/admin-client.ts';
 import { UserError, EXIT } from '../cli/errors.ts';
 import { emptyConsole, pushRate, clock, type ConsoleData, type KafkaReading, type Reading } from './model.ts';
@@ -214,13 +215,7 @@ export class ConsoleLoader {
         // collide (as does a group's offsets asked for first). The group's offsets before the topic's
         // ends: ends read after them are never behind them.
         const dlq = await this.admin.fetchTopicOffsets(deadLetterTopic);
-        const [committed] = await this.admin.fetchOffsets({ groupId, topics: [topic] });
-        const ends = await this.admin.fetchTopicOffsets(topic);
-        const done = new Map((committed?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
-        const lag = ends.map((p) => {
-          const at = done.get(p.partition) ?? -1n;
-          return { partition: p.partition, lag: Math.max(0, Number(BigInt(p.high) - (at < 0n ? BigInt(p.low) : at))) };
-        }).sort((a, b) => a.partition - b.partition);
+        const lag = (await groupProgress(this.admin, groupId, topic)).map((p) => ({ partition: p.partition, lag: p.lag }));
         return { lag, deadLetters: dlq.reduce((n, p) => n + Number(BigInt(p.high) - BigInt(p.low)), 0) };
       } catch (e) {
         const admin = this.admin;

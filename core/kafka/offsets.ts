@@ -16,10 +16,16 @@ export async function endOffsets(admin: Admin, topic: string): Promise<EndOffset
   return Object.fromEntries(ends.map((p) => [String(p.partition), p.high]));
 }
 
-/** The group's progress on each partition of the topic, read in one round of admin calls. */
+/**
+ * The group's progress on each partition of the topic. One call after the other: kafkajs's admin
+ * refreshes its metadata per call, and concurrent refreshes collide. The group's offsets first: ends
+ * read after them are never behind them, so a lag of 0 means every record written before the call
+ * was consumed.
+ */
 export async function groupProgress(admin: Admin, groupId: string, topic: string): Promise<PartitionProgress[]> {
-  const [ends, [committed]] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId, topics: [topic] })]);
-  return ends.map((e) => {
+  const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+  const ends = await admin.fetchTopicOffsets(topic);
+  return ends.sort((a, b) => a.partition - b.partition).map((e) => {
     const c = BigInt(committed?.partitions.find((p) => p.partition === e.partition)?.offset ?? '-1');
     const low = BigInt(e.low);
     // Records below the log's start were deleted by retention: nothing is left there to consume.

@@ -1,23 +1,25 @@
-import type { Kafka } from 'kafkajs';
 import type { Config } from '../config.ts';
 import type { Stores } from '../stores.ts';
-import { readBacklog } from './kafka-backlog.ts';
 import { reportEvent, type EventReport } from './report.ts';
-import { fixEvent, type FixResult } from './fix.ts';
 
-export interface Reconciled { report: EventReport; fix?: FixResult; after?: EventReport }
+export interface Reconciled {
+  report: EventReport;
+  /** With fix: whether the restore finished within the wait (it waits for the consumers to drain Kafka). */
+  restored?: boolean;
+  after?: EventReport;
+}
 
 /**
- * `terning reconcile`: compares Redis, MySQL and Kafka for an event and, with fix, rebuilds Redis
- * from MySQL and reports again.
+ * `terning reconcile`: compares Redis, MySQL and Kafka for an event. With fix, the event is restored
+ * from MySQL (core/restore, forced): the gate answers 503 until the consumers have persisted Kafka up
+ * to its end, then Redis holds exactly MySQL's winners; the report is made again.
  */
-export async function reconcile(config: Config, stores: Stores, kafka: Kafka, eventId: string, opts: { fix?: boolean } = {}): Promise<Reconciled | null> {
-  const deps = { redis: stores.redis, prefix: config.redisPrefix, sequelize: stores.sequelize };
-  const backlog = () => readBacklog(kafka, config.kafka.applicationsTopic, config.kafka.groupId);
-  const report = await reportEvent(deps, eventId, await backlog());
-  if (!report) return null;
-  if (!opts.fix) return { report };
-  const fix = await fixEvent(stores.scripts, stores.restorer, report);
-  const after = (await reportEvent(deps, eventId, await backlog()))!;
-  return { report, fix, after };
+export async function reconcile(config: Config, stores: Stores, eventId: string, opts: { fix?: boolean; waitMs?: number } = {}): Promise<Reconciled | null> {
+  const report = () => reportEvent(stores, config.redisPrefix, eventId, config.reservationTimeoutSeconds * 1_000);
+  const first = await report();
+  if (!first) return null;
+  if (!opts.fix) return { report: first };
+  await stores.restorer.begin(eventId, { force: true });
+  const restored = await stores.restorer.waitRestored(eventId, opts.waitMs ?? 60_000);
+  return { report: first, restored, after: (await report())! };
 }

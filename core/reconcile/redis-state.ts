@@ -2,14 +2,15 @@ import type { Redis } from 'ioredis';
 import { eventKeys } from '../redis/keys.ts';
 
 export interface RedisEventState {
-  /** null: the key is missing (Redis lost its data, or the event was never loaded). */
+  /** null: the key is missing (Redis lost its data, a restore runs, or the event was never loaded). */
   remaining: number | null;
-  total: number | null;
   ticketSeq: number;
-  /** email -> "W|ticket|decidedAtMs" */
+  /** person -> "W|ticket|decidedAtMs": every winner, confirmed or not */
   decisions: Map<string, string>;
-  /** email -> "ticket|appliedAtMs" */
-  applicants: Map<string, string>;
+  /** person -> "ticket|decidedAtMs": winners Kafka has not confirmed yet */
+  reserved: Map<string, string>;
+  /** The restoring marker, when a restore runs. */
+  restoring: string | null;
 }
 
 async function readHash(redis: Redis, key: string): Promise<Map<string, string>> {
@@ -20,16 +21,10 @@ async function readHash(redis: Redis, key: string): Promise<Map<string, string>>
   return out;
 }
 
-/** An event's live state in Redis. Not one snapshot: the hashes are scanned while deciding goes on. */
+/** An event's live state in Redis. Not one snapshot: the hashes are scanned while the gate goes on. */
 export async function readRedisState(redis: Redis, prefix: string, eventId: string): Promise<RedisEventState> {
   const k = eventKeys(prefix, eventId);
-  const [remaining, total, seq] = await Promise.all([redis.get(k.remaining), redis.hget(k.meta, 'total'), redis.get(k.ticketSeq)]);
-  const [decisions, applicants] = await Promise.all([readHash(redis, k.decisions), readHash(redis, k.applicants)]);
-  return {
-    remaining: remaining === null ? null : Number(remaining),
-    total: total === null ? null : Number(total),
-    ticketSeq: Number(seq ?? 0),
-    decisions,
-    applicants,
-  };
+  const [remaining, seq, restoring] = await Promise.all([redis.get(k.remaining), redis.get(k.ticketSeq), redis.get(k.restoring)]);
+  const [decisions, reserved] = await Promise.all([readHash(redis, k.decisions), readHash(redis, k.reserved)]);
+  return { remaining: remaining === null ? null : Number(remaining), ticketSeq: Number(seq ?? 0), decisions, reserved, restoring };
 }

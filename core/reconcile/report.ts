@@ -1,134 +1,116 @@
-import type { Redis } from 'ioredis';
 import { QueryTypes, type Sequelize } from 'sequelize';
+import type { Redis } from 'ioredis';
 import { eventKeys } from '../redis/keys.ts';
-import { MysqlState, type StoredDecision } from './mysql-state.ts';
+import { totalLag, type PartitionProgress } from '../kafka/offsets.ts';
+import type { MysqlState } from '../restore/mysql-state.ts';
 import { readRedisState } from './redis-state.ts';
-import { backlogKey, type Backlog, type PartitionLag } from './kafka-backlog.ts';
 
-export interface RedisOnlyDecision { email: string; value: string; winner: boolean; waiting: boolean }
-
-/** Every difference between Redis, MySQL and Kafka for one event. */
+/** Every difference between Redis, MySQL and Kafka for one event (docs/decide-at-arrival.md). */
 export interface EventReport {
   eventId: string;
   totalStock: number;
   winnersMysql: number;
-  losersMysql: number;
-  /** Winners decided in Redis whose message is still in Kafka: their rows are on the way. */
-  winnersInFlight: number;
+  released: number;
+  /** Every winner Redis holds, confirmed or not. */
+  winnersRedis: number;
+  /** Winners Kafka has not confirmed yet. */
+  reserved: number;
   /** Redis's remaining stock; null when the key is missing. */
   remaining: number | null;
-  /** total - winners in MySQL - winners in flight. */
+  /** total - winners in Redis: a unit is taken at arrival. */
   expectedRemaining: number;
-  /** remaining - expected: above 0 would oversell, below 0 leaves units unsold. */
+  /** remaining - expected: above 0 would oversell, below 0 leaves units held by nobody. */
   stockDifference: number;
-  /** Decided in Redis, not in MySQL; `waiting`: a message for it is still in Kafka. */
-  redisOnly: RedisOnlyDecision[];
-  /** In MySQL, missing from Redis. */
+  /** The restoring marker while a restore runs: the gate answers 503 meanwhile. */
+  restoring: string | null;
+  /** Confirmed winners in Redis with no row in MySQL: on their way while there is lag, else never persisted. */
+  redisOnly: string[];
+  /** Winners in MySQL that Redis does not know: they could win a second unit. */
   mysqlOnly: string[];
-  /** In both, but not the same decision. */
-  differing: { email: string; redis: string; mysql: string }[];
-  /** In the gate, undecided, with a message still in Kafka. */
-  pending: number;
-  /** In the gate, undecided, and no message left in Kafka past the committed offset: never to be decided. */
-  stuck: { email: string; ticket: number }[];
+  /** Reservations older than the timeout: the sweeper gives them back once the group has no lag. */
+  stuck: { person: string; ticket: number; reservedAt: number }[];
   ticketSeq: number;
+  /** The highest ticket MySQL knows, won or released. */
   maxTicket: number;
-  lag: PartitionLag[];
-  /** Decisions and gate entries are consistent and the stock is right (pending and lag are normal). */
+  lag: PartitionProgress[];
   clean: boolean;
 }
 
-const value = (d: StoredDecision) => `${d.decision}|${d.ticket}|${d.decidedAt}`;
-
-/** Large lists are asked about in pieces: an event may have hundreds of thousands of applicants. */
+/** Large lists are asked about in pieces: an event may have hundreds of thousands of winners. */
 const PIECE = 5_000;
 const pieces = <T>(list: T[]) => Array.from({ length: Math.ceil(list.length / PIECE) }, (_, i) => list.slice(i * PIECE, (i + 1) * PIECE));
 
-async function mysqlDecisions(sequelize: Sequelize, eventId: string, emails: string[]): Promise<Set<string>> {
+async function wonInMysql(sequelize: Sequelize, eventId: string, persons: string[]): Promise<Set<string>> {
   const found = new Set<string>();
-  for (const piece of pieces(emails)) {
-    const rows = await sequelize.query<{ email: string }>(
-      'SELECT email FROM applications WHERE event_id = ? AND email IN (?)', { replacements: [eventId, piece], type: QueryTypes.SELECT });
-    for (const r of rows) found.add(r.email);
+  for (const piece of pieces(persons)) {
+    const rows = await sequelize.query<{ person: string }>(
+      "SELECT person FROM applications WHERE event_id = ? AND status = 'WON' AND person IN (?)", { replacements: [eventId, piece], type: QueryTypes.SELECT });
+    for (const r of rows) found.add(r.person);
   }
   return found;
 }
 
-async function hmget(redis: Redis, key: string, fields: string[]): Promise<(string | null)[]> {
-  const out: (string | null)[] = [];
-  for (const piece of pieces(fields)) out.push(...(await redis.hmget(key, ...piece)));
-  return out;
+export interface ReportDeps {
+  redis: Redis;
+  sequelize: Sequelize;
+  mysql: MysqlState;
+  offsets: { progress(): Promise<PartitionProgress[]> };
 }
 
-/** An applicant admitted this recently may still be on the way to Kafka: not stuck yet. */
-const STUCK_AFTER_MS = 60_000;
-
 /**
- * Compares an event's Redis state with MySQL (the source of truth) and the Kafka backlog. The three are
- * read one after the other while deciding may go on, so every difference is checked once more on its
- * own before it is reported.
+ * Compares an event's Redis state with MySQL (the source of truth) and the consumer group's lag. They
+ * are read one after the other while the gate and the consumers go on, so a difference is checked once
+ * more on its own before it is reported.
  */
-export async function reportEvent(deps: { redis: Redis; prefix: string; sequelize: Sequelize }, eventId: string, backlog: Backlog): Promise<EventReport | null> {
-  const mysql = new MysqlState(deps.sequelize);
-  const event = await mysql.event(eventId);
+export async function reportEvent(deps: ReportDeps, prefix: string, eventId: string, reservationTimeoutMs: number): Promise<EventReport | null> {
+  const event = await deps.mysql.event(eventId);
   if (!event) return null;
-  const stored = new Map<string, StoredDecision>();
-  for await (const page of mysql.decisions(eventId)) for (const d of page) stored.set(d.email, d);
-  const redis = await readRedisState(deps.redis, deps.prefix, eventId);
-  const k = eventKeys(deps.prefix, eventId);
+  const lag = await deps.offsets.progress();
+  const stored = new Set<string>();
+  for await (const page of deps.mysql.winners(eventId)) for (const w of page) stored.add(w.person);
+  const [redis, maxTicket, [released]] = await Promise.all([
+    readRedisState(deps.redis, prefix, eventId),
+    deps.mysql.maxTicket(eventId),
+    deps.sequelize.query<{ n: number | string }>("SELECT COUNT(*) AS n FROM applications WHERE event_id = ? AND status = 'RELEASED'", { replacements: [eventId], type: QueryTypes.SELECT }),
+  ]);
 
-  let redisOnlyCandidates = [...redis.decisions.keys()].filter((e) => !stored.has(e));
-  const lateRows = await mysqlDecisions(deps.sequelize, eventId, redisOnlyCandidates);
-  redisOnlyCandidates = redisOnlyCandidates.filter((e) => !lateRows.has(e));
-  const redisOnly = redisOnlyCandidates.map((email) => {
-    const v = redis.decisions.get(email)!;
-    return { email, value: v, winner: v.startsWith('W'), waiting: backlog.waiting.has(backlogKey(eventId, email)) };
-  });
-
-  let mysqlOnly = [...stored.keys()].filter((e) => !redis.decisions.has(e));
+  let redisOnly = [...redis.decisions.keys()].filter((p) => !redis.reserved.has(p) && !stored.has(p));
+  if (redisOnly.length) {
+    const late = await wonInMysql(deps.sequelize, eventId, redisOnly);
+    redisOnly = redisOnly.filter((p) => !late.has(p));
+  }
+  let mysqlOnly = [...stored].filter((p) => !redis.decisions.has(p));
   if (mysqlOnly.length) {
-    const again = await hmget(deps.redis, k.decisions, mysqlOnly);
+    const k = eventKeys(prefix, eventId);
+    const again: (string | null)[] = [];
+    for (const piece of pieces(mysqlOnly)) again.push(...(await deps.redis.hmget(k.decisions, ...piece)));
     mysqlOnly = mysqlOnly.filter((_, i) => again[i] === null);
   }
-  // Decision and ticket; not the time, which a DATETIME column without milliseconds would round.
-  const sameDecision = (a: string, b: string) => a.split('|').slice(0, 2).join('|') === b.split('|').slice(0, 2).join('|');
-  const differing = [...stored.values()]
-    .filter((d) => redis.decisions.has(d.email) && !sameDecision(redis.decisions.get(d.email)!, value(d)))
-    .map((d) => ({ email: d.email, redis: redis.decisions.get(d.email)!, mysql: value(d) }));
+  const before = Date.now() - reservationTimeoutMs;
+  const stuck = [...redis.reserved.entries()]
+    .map(([person, v]) => ({ person, ticket: Number(v.split('|')[0]), reservedAt: Number(v.split('|')[1]) }))
+    .filter((r) => r.reservedAt <= before);
 
-  const undecided = [...redis.applicants.entries()].filter(([email]) => !redis.decisions.has(email) && !stored.has(email));
-  const settledBefore = Date.now() - STUCK_AFTER_MS;
-  let stuckCandidates = undecided.filter(([email, v]) => !backlog.waiting.has(backlogKey(eventId, email)) && Number(v.split('|')[1]) < settledBefore);
-  if (stuckCandidates.length) {
-    const emails = stuckCandidates.map(([e]) => e);
-    const [again, rows] = await Promise.all([hmget(deps.redis, k.decisions, emails), mysqlDecisions(deps.sequelize, eventId, emails)]);
-    stuckCandidates = stuckCandidates.filter(([email], i) => again[i] === null && !rows.has(email));
-  }
-  const stuck = stuckCandidates.map(([email, v]) => ({ email, ticket: Number(v.split('|')[0]) }));
-
-  const winnersMysql = [...stored.values()].filter((d) => d.decision === 'W').length;
-  const winnersInFlight = redisOnly.filter((d) => d.winner && d.waiting).length;
-  const expectedRemaining = Math.max(0, event.totalStock - winnersMysql - winnersInFlight);
+  const expectedRemaining = Math.max(0, event.total - redis.decisions.size);
   const stockDifference = (redis.remaining ?? 0) - expectedRemaining;
-  const maxTicket = [...stored.values()].reduce((m, d) => Math.max(m, d.ticket), backlog.maxTicket.get(eventId) ?? 0);
   return {
     eventId,
-    totalStock: event.totalStock,
-    winnersMysql,
-    losersMysql: stored.size - winnersMysql,
-    winnersInFlight,
+    totalStock: event.total,
+    winnersMysql: stored.size,
+    released: Number(released?.n ?? 0),
+    winnersRedis: redis.decisions.size,
+    reserved: redis.reserved.size,
     remaining: redis.remaining,
     expectedRemaining,
     stockDifference,
+    restoring: redis.restoring,
     redisOnly,
     mysqlOnly,
-    differing,
-    pending: undecided.length - stuck.length,
     stuck,
     ticketSeq: redis.ticketSeq,
     maxTicket,
-    lag: backlog.lag,
-    clean: redis.remaining !== null && stockDifference === 0 && redisOnly.every((d) => d.waiting)
-      && mysqlOnly.length === 0 && differing.length === 0 && stuck.length === 0 && redis.ticketSeq >= maxTicket,
+    lag,
+    clean: redis.restoring === null && redis.remaining !== null && stockDifference === 0
+      && (redisOnly.length === 0 || totalLag(lag) > 0) && mysqlOnly.length === 0 && stuck.length === 0 && redis.ticketSeq >= maxTicket,
   };
 }

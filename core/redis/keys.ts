@@ -7,7 +7,6 @@ export function eventKeys(prefix: string, eventId: string) {
     reserved: `${base}:reserved`,
     decisions: `${base}:decisions`,
     ticketSeq: `${base}:seq`,
-    restoreEpoch: `${base}:epoch`,
     restoring: `${base}:restoring`,
     decisionsChannel: `${base}:decided`,
   };
@@ -18,6 +17,13 @@ export function codeKeys(prefix: string, email: string) {
   const base = `${prefix}:code:{${email}}`;
   return { code: base, cooldown: `${base}:cooldown` };
 }
+
+/**
+ * Where the scripts that move an event's gate say so: "sold <eventId>" when the last unit is taken,
+ * "moved <eventId>" when stock comes back or the event's settings or state change
+ * (core/sold-out-board.ts). One channel for every event: these are rare.
+ */
+export const gateChannel = (prefix: string) => `${prefix}:gate`;
 
 /** Held by the one process driving an event's restore (core/restore/restorer.ts). */
 export const restoreLeaseKey = (prefix: string, eventId: string) => `${prefix}:{${eventId}}:restore-lease`;

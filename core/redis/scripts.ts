@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fromRoot } from '../root.ts';
 import type { Redis } from 'ioredis';
-import { eventKeys, codeKeys } from './keys.ts';
+import { eventKeys, codeKeys, gateChannel } from './keys.ts';
 
 /** Every Lua script, loaded once under a versioned name; one typed method each. */
 const VERSION = 'v1';
@@ -14,11 +14,6 @@ const SCRIPTS = {
   status: 2,
   'verify-code': 2,
   'store-code': 2,
-  'load-event': 2,
-  'restore-decisions': 2,
-  'restore-event': 5,
-  'confirm-decisions': 3,
-  'forget-decisions': 2,
 } as const;
 type ScriptName = keyof typeof SCRIPTS;
 
@@ -49,19 +44,6 @@ export type Settlement = { kind: 'settled'; persist: boolean[] } | { kind: 'rest
 
 export interface DecidedApplication { email: string; ticket: number; decision: Decision; decidedAt: number }
 
-export interface RestoredDecision { email: string; decision: Decision; ticket: number; decidedAt: number; appliedAt: number }
-
-export interface RestoredEvent {
-  state: string;
-  opensAt: number | null;
-  closesAt: number | null;
-  total: number;
-  maxTicket: number;
-  epoch: string;
-  /** missing: only if the stock is still missing; always: recount in any case. */
-  mode: 'missing' | 'always';
-}
-
 /** send: mail the code derived from this seed (the pending code's, kept, or the new one); wait: the cooldown runs. */
 export type CodeSend = { kind: 'send'; seed: string } | { kind: 'wait'; seconds: number };
 
@@ -72,7 +54,7 @@ export interface CodeAttempts { perRequester: number; total: number }
 
 export class StockStateMissing extends Error {
   constructor(readonly eventId: string) {
-    super(`the remaining stock of event ${eventId} is missing from Redis; run terning reconcile --fix`);
+    super(`the remaining stock of event ${eventId} is missing from Redis: it is restored from MySQL`);
   }
 }
 
@@ -123,7 +105,7 @@ export class Scripts {
   /** The gate and the decision for several persons of one event in one call, in their order of arrival. */
   async applyMany(eventId: string, persons: string[], now: number): Promise<GateResult[]> {
     const k = this.keys(eventId);
-    const flat = (await this.call('apply', k.meta, k.remaining, k.reserved, k.decisions, k.ticketSeq, k.restoring, now, ...persons)) as number[];
+    const flat = (await this.call('apply', k.meta, k.remaining, k.reserved, k.decisions, k.ticketSeq, k.restoring, now, gateChannel(this.prefix), eventId, ...persons)) as number[];
     if (flat.length !== persons.length * 3) throw new Error(`apply.lua answered ${flat.length} values for ${persons.length} applicants`);
     const out: GateResult[] = new Array(persons.length);
     for (let i = 0; i < persons.length; i++) out[i] = gateResult(flat, i * 3);
@@ -141,7 +123,7 @@ export class Scripts {
   /** Gives a reservation's unit back (only if still unconfirmed, and reserved at or before `reservedBy`). */
   async release(eventId: string, person: string, ticket: number, reservedBy?: number): Promise<boolean> {
     const k = this.keys(eventId);
-    return (await this.call('release', k.reserved, k.decisions, k.remaining, person, ticket, reservedBy ?? '')) === 1;
+    return (await this.call('release', k.reserved, k.decisions, k.remaining, person, ticket, reservedBy ?? '', gateChannel(this.prefix), eventId)) === 1;
   }
 
   /** Which of these decisions read from Kafka are to be persisted (settle.lua). */
@@ -155,7 +137,7 @@ export class Scripts {
 
   async setStock(eventId: string, total: number): Promise<{ ok: true; total: number; remaining: number } | { ok: false; winners: number }> {
     const k = this.keys(eventId);
-    const [code, a, b] = (await this.call('set-stock', k.meta, k.remaining, total)) as number[];
+    const [code, a, b] = (await this.call('set-stock', k.meta, k.remaining, total, gateChannel(this.prefix), eventId)) as number[];
     if (code === -2) throw new StockStateMissing(eventId);
     return code === 1 ? { ok: true, total: a!, remaining: b! } : { ok: false, winners: a! };
   }
@@ -166,50 +148,6 @@ export class Scripts {
     if (state === 'W') return { kind: 'won', ticket, decidedAt: at };
     if (state === 'P') return { kind: 'unconfirmed', ticket, decidedAt: at };
     return { kind: 'unknown' };
-  }
-
-  /** winners null: a missing stock is not rebuilt here and -1 is returned (restore it from MySQL). */
-  async loadEvent(eventId: string, e: { state: string; opensAt: number | null; closesAt: number | null; total: number; winners: number | null }): Promise<number> {
-    const k = this.keys(eventId);
-    return (await this.call('load-event', k.meta, k.remaining, e.state, e.opensAt ?? '', e.closesAt ?? '', e.total, e.winners ?? '')) as number;
-  }
-
-  /** Puts one chunk of MySQL's decisions back; returns how many were missing or different. */
-  async restoreDecisions(eventId: string, rows: RestoredDecision[]): Promise<number> {
-    if (rows.length === 0) return 0;
-    const k = this.keys(eventId);
-    const args = rows.flatMap((r) => [r.email, r.decision, r.ticket, r.decidedAt, r.appliedAt]);
-    return (await this.call('restore-decisions', k.decisions, k.reserved, ...args)) as number;
-  }
-
-  /** The last step of a restore: settings, stock recounted from the decisions, tickets, a new epoch. */
-  async restoreEvent(eventId: string, e: RestoredEvent): Promise<{ restored: boolean; remaining: number; winners: number }> {
-    const k = this.keys(eventId);
-    const [done, remaining, winners] = (await this.call(
-      'restore-event', k.meta, k.remaining, k.decisions, k.ticketSeq, k.restoreEpoch,
-      e.state, e.opensAt ?? '', e.closesAt ?? '', e.total, e.maxTicket, e.epoch, e.mode,
-    )) as number[];
-    return { restored: done === 1, remaining: remaining!, winners: winners! };
-  }
-
-  /** The restore epoch now: read before deciding, handed to confirmDecisions after the write. */
-  async restoreEpoch(eventId: string): Promise<string> {
-    return (await this.redis.get(this.keys(eventId).restoreEpoch)) ?? '';
-  }
-
-  /** Puts back decisions a restore could not see (their write was in flight); returns how many. */
-  async confirmDecisions(eventId: string, epoch: string, decisions: DecidedApplication[]): Promise<number> {
-    if (decisions.length === 0) return 0;
-    const k = this.keys(eventId);
-    const args = decisions.flatMap((d) => [d.email, `${d.decision}|${d.ticket}|${d.decidedAt}`]);
-    return (await this.call('confirm-decisions', k.restoreEpoch, k.decisions, k.remaining, epoch, ...args)) as number;
-  }
-
-  /** Drops decisions only Redis holds, each only if unchanged; returns how many. */
-  async forgetDecisions(eventId: string, decisions: { email: string; value: string }[]): Promise<number> {
-    if (decisions.length === 0) return 0;
-    const k = this.keys(eventId);
-    return (await this.call('forget-decisions', k.decisions, k.reserved, ...decisions.flatMap((d) => [d.email, d.value]))) as number;
   }
 
   /** Live counts of an event, read in one round trip: winners, and those of them Kafka has not confirmed yet. */
