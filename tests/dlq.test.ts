@@ -9,6 +9,7 @@ import { createKafka, producerConfig } from '../core/kafka/client.ts';
 import { UserError, EXIT } from '../cli/errors.ts';
 import type { DeadLetterView, ReplayResult } from '../core/dlq/dead-letter-desk.ts';
 import type { AuditEntry } from '../core/audit/audit-log.ts';
+import { openStores } from '../core/stores.ts';
 
 let sys: System;
 test.before(async () => {
@@ -20,9 +21,15 @@ test.after.always(async () => {
 
 const target = (actor = 'support-1') => ['--url', sys.url, '--admin-key', sys.config.adminKey, '--actor', actor];
 const application = (eventId: string, email: string, ticket: number) =>
-  JSON.stringify({ v: 1, eventId, email, ticket, appliedAt: Date.now() });
+  JSON.stringify({ v: 2, eventId, person: email, email, ticket, decidedAt: Date.now() });
 
-/** Dead letters as the decider writes them, for applications that failed while the services hiccupped. */
+/** Units taken at the gate, as an API does before it hands the decisions to Kafka. */
+async function reserve(eventId: string, persons: string[]) {
+  const stores = openStores(sys.config);
+  await stores.scripts.applyMany(eventId, persons, Date.now()).finally(() => stores.close());
+}
+
+/** Dead letters as the persister writes them, for decisions that failed while the services hiccupped. */
 async function deadLetter(values: string[], error: string) {
   const producer = createKafka({ ...sys.config.kafka, log: testLog() }).producer(producerConfig);
   await producer.connect();
@@ -42,8 +49,9 @@ async function deadLetter(values: string[], error: string) {
 test.serial('dead letters are listed with their errors and replayed once; a replay never makes a second winner', async (t) => {
   const eventId = await newEvent(sys, 5);
   const [ann, ben] = [randomEmail('ann'), randomEmail('ben')];
+  await reserve(eventId, [ann, ben]);
   await produceRaw(sys.config, [application(eventId, ann, 1), 'this is not an application']);
-  await until('ann decided', async () => ((await applicationRows(sys.config, eventId)).length === 1 ? true : undefined));
+  await until('ann persisted', async () => ((await applicationRows(sys.config, eventId)).length === 1 ? true : undefined));
   await deadLetter([application(eventId, ann, 1), application(eventId, ben, 2)], 'failed after retries');
   await until('three dead letters', async () => ((await topicSize(sys.config, sys.config.kafka.deadLetterTopic)) === 3 ? true : undefined));
 
@@ -67,9 +75,9 @@ test.serial('dead letters are listed with their errors and replayed once; a repl
   t.deepEqual(replayed.replayed.sort(), [annAgain.id, benLetter.id].sort());
   t.deepEqual(replayed.skipped, [{ id: poison.id, reason: 'message is not JSON' }]);
 
-  await until('ben decided', async () => ((await applicationRows(sys.config, eventId)).length === 2 ? true : undefined));
+  await until('ben persisted', async () => ((await applicationRows(sys.config, eventId)).length === 2 ? true : undefined));
   const rows = await applicationRows(sys.config, eventId);
-  t.deepEqual(rows, [{ email: ann, ticket: 1, status: 'WON' }, { email: ben, ticket: 2, status: 'WON' }], 'ann won once, ben won his unit');
+  t.deepEqual(rows, [{ person: ann, email: ann, ticket: 1, status: 'WON' }, { person: ben, email: ben, ticket: 2, status: 'WON' }], 'ann won once, ben won his unit');
   const event = await terningJson('stock', 'show', '--event', eventId, ...target());
   t.is(event.remainingStock, 3, 'two units taken, not three');
 
