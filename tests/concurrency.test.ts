@@ -34,6 +34,8 @@ test('exactly min(stock, applicants) winners among concurrent applicants, in ord
   const accepted = answers.filter((a) => a.status === 202);
   const soldOut = answers.filter((a) => a.status === 409 && a.body.error.code === 'SOLD_OUT');
   t.is(accepted.length + soldOut.length, people.length, 'every answer is 202 or 409 SOLD_OUT');
+  t.is(accepted.length, stock, 'decided at arrival: exactly as many 202s as units');
+  t.true(accepted.every((a) => a.body.status === 'WON'));
   const tickets = accepted.map((a) => a.body.ticket as number).sort((a, b) => a - b);
   t.deepEqual(tickets, Array.from({ length: accepted.length }, (_, i) => i + 1), 'tickets are 1..n without gaps or repeats');
 
