@@ -34,11 +34,17 @@ const bodyFor = (path: string, newId: string): string => JSON.stringify(
 
 const ADMIN_DATA = /"(remainingStock|totalStock|entries|deadLetters|events|replayed)"|^terning_|# HELP/m;
 
-interface Target { name: string; url: string; routes: Route[] }
+interface Target { url: string; routes: Route[] }
 
 let single: System;
 let split: System;
 let eventId: string;
+const targets = new Map<string, Target>();
+const ONE_PORT = 'one port (createApp "all")';
+const ADMIN_PORT = 'ADMIN_PORT (createApp "admin")';
+// The public port has no admin route of its own: the admin port's must not be found there either.
+const PUBLIC_PORT = 'the public port beside ADMIN_PORT';
+
 test.before(async () => {
   const env = { TRUST_PROXY: 'true', LIMIT_ADMIN_FAILURES_PER_IP_PER_15_MINUTES: '3' };
   [single, split] = await Promise.all([
@@ -46,30 +52,25 @@ test.before(async () => {
     startSystem({ consumer: false, env: { ...env, ADMIN_PORT: '0' } }),
   ]);
   eventId = await newEvent(single, 5, false);
+  const app = (sys: System, surface: Surface) => sys.api.apps.find((a) => a.surface === surface)!;
+  const [all, admin, publicApp] = [app(single, 'all'), app(split, 'admin'), app(split, 'public')];
+  targets.set(ONE_PORT, { url: all.url, routes: adminRoutes('all', all.app) });
+  targets.set(ADMIN_PORT, { url: admin.url, routes: adminRoutes('admin', admin.app) });
+  targets.set(PUBLIC_PORT, { url: publicApp.url, routes: adminRoutes('admin', admin.app) });
 });
 test.after.always(async () => {
   await Promise.all([single?.stop(), split?.stop()]);
 });
 
-function targets(): Target[] {
-  const app = (sys: System, surface: Surface) => sys.api.apps.find((a) => a.surface === surface)!;
-  const all = app(single, 'all');
-  const admin = app(split, 'admin');
-  const publicApp = app(split, 'public');
-  return [
-    { name: 'one port (createApp "all")', url: all.url, routes: adminRoutes('all', all.app) },
-    { name: 'ADMIN_PORT (createApp "admin")', url: admin.url, routes: adminRoutes('admin', admin.app) },
-    // The public port has no admin route of its own: the admin port's must not be found there either.
-    { name: 'the public port beside ADMIN_PORT', url: publicApp.url, routes: adminRoutes('admin', admin.app) },
-  ];
-}
-
 let ip = 0;
 /** Each request from an address of its own, so the lockout never answers in the guard's place. */
 const nextIp = () => `10.${(++ip >> 16) & 255}.${(ip >> 8) & 255}.${ip & 255}`;
 
-async function inBatches<T>(items: T[], size: number, run: (item: T) => Promise<void>) {
-  for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(run));
+async function inParallel<T>(items: T[], run: (item: T) => Promise<void>) {
+  let next = 0;
+  await Promise.all(Array.from({ length: 32 }, async () => {
+    while (next < items.length) await run(items[next++]!);
+  }));
 }
 
 /** What the operator sees of both systems: the test's event, each default event, each dead letter queue. */
@@ -84,41 +85,41 @@ async function adminState() {
   }));
 }
 
-test('every admin route the apps register refuses every spelling of its path, under every method, without the key', async (t) => {
-  const trail = `guard-${rand()}`;
-  const newId = randomEventId();
-  const before = await adminState();
-  const leaks: string[] = [];
-  let sent = 0;
-  for (const target of targets()) {
-    t.true(target.routes.length >= 10, `${target.name}: only ${target.routes.length} admin routes found`);
+for (const name of [ONE_PORT, ADMIN_PORT, PUBLIC_PORT]) {
+  test.serial(`${name}: every admin route refuses every spelling of its path, under every method, without the key`, async (t) => {
+    const target = targets.get(name)!;
+    t.true(target.routes.length >= 10, `only ${target.routes.length} admin routes found`);
+    const trail = `guard-${rand()}`;
+    const newId = randomEventId();
+    const before = await adminState();
+    const leaks: string[] = [];
+    let sent = 0;
     const requests = target.routes.flatMap((r) => spellings(r.path, eventId).flatMap((path) => METHODS.map((method) => ({ method, path }))));
-    await inBatches(requests, 32, async ({ method, path }) => {
+    await inParallel(requests, async ({ method, path }) => {
       const withBody = method !== 'GET' && method !== 'HEAD';
       const a: RawAnswer = await rawHttp(target.url, method, path, {
         headers: { 'X-Forwarded-For': nextIp(), 'X-Request-Id': `${trail}-${++sent}`, ...(withBody ? { 'Content-Type': 'application/json' } : {}) },
         body: withBody ? bodyFor(path, newId) : undefined,
       });
-      if ((a.status >= 200 && a.status < 400) || ADMIN_DATA.test(a.text)) leaks.push(`${target.name}: ${method} ${path} answered ${a.status} ${a.text.slice(0, 120)}`);
+      if ((a.status >= 200 && a.status < 400) || ADMIN_DATA.test(a.text)) leaks.push(`${method} ${path} answered ${a.status} ${a.text.slice(0, 120)}`);
     });
-  }
-  t.log(`${sent} requests`);
-  t.deepEqual(leaks.slice(0, 20), [], `${leaks.length} answers gave something away`);
+    t.log(`${sent} requests`);
+    t.deepEqual(leaks.slice(0, 20), [], `${leaks.length} answers gave something away`);
 
-  t.deepEqual(await adminState(), before, 'the event, the default events and the dead letters are as they were');
-  const admin = { adminKey: single.config.adminKey, headers: { 'X-Forwarded-For': nextIp() } };
-  t.is((await http(single.url, 'GET', `/api/admin/events/${newId}`, admin)).status, 404, 'no event was created');
-  const { entries } = (await http(single.url, 'GET', '/api/admin/audit?limit=10000', admin)).body;
-  t.deepEqual(entries.filter((e: { requestId: string }) => e.requestId?.startsWith(trail)), [], 'the audit trail holds none of these requests');
-});
+    t.deepEqual(await adminState(), before, 'the event, the default events and the dead letters are as they were');
+    const admin = { adminKey: single.config.adminKey, headers: { 'X-Forwarded-For': nextIp() } };
+    t.is((await http(single.url, 'GET', `/api/admin/events/${newId}`, admin)).status, 404, 'no event was created');
+    const { entries } = (await http(single.url, 'GET', '/api/admin/audit?limit=10000', admin)).body;
+    t.deepEqual(entries.filter((e: { requestId: string }) => e.requestId?.startsWith(trail)), [], 'the audit trail holds none of these requests');
+  });
+}
 
-test('an address locked out for wrong keys is refused the right key under every spelling', async (t) => {
-  for (const sys of [single, split]) {
+test.serial('an address locked out for wrong keys is refused the right key under every spelling', async (t) => {
+  for (const [sys, name] of [[single, ONE_PORT], [split, ADMIN_PORT]] as const) {
     const locked = { 'X-Forwarded-For': nextIp() };
     for (let i = 0; i < 3; i++) await http(sys.adminUrl, 'GET', '/api/admin/events', { adminKey: `guess-${i}`, headers: locked });
-    const target = targets().find((x) => x.url === sys.adminUrl)!;
     const answers: string[] = [];
-    await inBatches(target.routes.flatMap((r) => spellings(r.path, eventId).flatMap((path) => r.methods.map((method) => ({ method, path })))), 32, async ({ method, path }) => {
+    await inParallel(targets.get(name)!.routes.flatMap((r) => spellings(r.path, eventId).flatMap((path) => r.methods.map((method) => ({ method, path })))), async ({ method, path }) => {
       const a = await rawHttp(sys.adminUrl, method, path, { headers: { ...locked, 'X-ADMIN-KEY': sys.config.adminKey } });
       if (![404, 429].includes(a.status)) answers.push(`${method} ${path} answered ${a.status} ${a.text.slice(0, 120)}`);
     });

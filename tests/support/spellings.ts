@@ -28,7 +28,7 @@ export function spellings(template: string, value: string): string[] {
     // ; parameters
     ...eachLiteral((s) => `${s};x=1`), `${path};`, `${path};jsessionid=1`,
     // encoded slashes and backslashes
-    ...eachJoint('%2F'), ...eachJoint('%2f'), ...eachJoint('\\'), ...eachJoint('%5C'),
-  ])];
+    ...eachJoint('%2F'), ...eachJoint('\\'), eachJoint('%2f')[0], eachJoint('%5C')[0],
+  ].filter((p): p is string => p !== undefined))];
 }
 
