@@ -5,6 +5,7 @@ import type { GroupCommitProducer } from './kafka/group-commit.ts';
 import type { ApplicationMessage } from './kafka/codec.ts';
 import type { ApplicationsRepo } from './db/applications-repo.ts';
 import type { Events } from './events/events.ts';
+import type { SoldOutBoard } from './sold-out-board.ts';
 import type { Logger } from './log.ts';
 import { maskEmail } from './log.ts';
 import { traced } from './tracing.ts';
@@ -13,7 +14,10 @@ import { faultPoint } from './fault-point.ts';
 /** WON once Kafka holds the decision; PENDING only while a winner's hand-off to Kafka is unconfirmed. */
 export interface Standing { status: 'WON' | 'PENDING'; ticket: number; decidedAt: string }
 
-/** An apply's answer: the standing, and whether this apply is the one that won it (202) or a repeat (200). */
+/**
+ * An apply's answer: the standing, and whether this apply is the one that took the unit (202) or a
+ * repeat of a winner (200), the resend of an unconfirmed win included.
+ */
 export interface Applied { standing: Standing; accepted: boolean }
 
 const standing = (status: Standing['status'], ticket: number, at: number): Standing =>
@@ -39,6 +43,7 @@ export class Applications {
     private readonly events: Events,
     private readonly records: ApplicationsRepo,
     private readonly log: Logger,
+    private readonly soldOut: SoldOutBoard,
   ) {
     this.gate = new TurnBatch((eventId, persons, now) => scripts.applyMany(eventId, persons, now));
     this.confirmations = new TurnBatch((eventId, units) => scripts.confirm(eventId, units));
@@ -58,13 +63,16 @@ export class Applications {
   private async admit(eventId: string, person: string, email: string, requestId: string | undefined, loaded = false): Promise<Applied> {
     // Redis down, restarting or loading its data, or MySQL down while the event is loaded: nothing was
     // taken, and the person is told to come back (503 Retry-After), not that something broke.
-    const gate = await this.gate.add(eventId, person).catch((e) => { throw this.stateUnavailable(e, eventId, person, requestId); });
+    // Once an event is sold out, this process answers from memory (core/sold-out-board.ts).
+    const gate = this.soldOut.answer(eventId, person)
+      ?? await this.gate.add(eventId, person).catch((e) => { throw this.stateUnavailable(e, eventId, person, requestId); });
     switch (gate.kind) {
       case 'decided':
         return { standing: standing('WON', gate.ticket, gate.decidedAt), accepted: false };
       case 'not-open':
         throw conflict('EVENT_NOT_OPEN', 'the event is not open');
       case 'sold-out':
+        this.soldOut.noticed(eventId);
         throw conflict('SOLD_OUT', 'all the gifts are gone');
       case 'restoring':
         throw tryAgain('STATE_RESTORING', 1);
@@ -97,7 +105,7 @@ export class Applications {
     // Released as stale meanwhile, or lost with Redis's data: no unit is this person's, and their retry
     // decides again. The record in Kafka is void (settle.lua).
     if (!held) throw tryAgain('STATE_UNAVAILABLE', 1);
-    return { standing: standing('WON', ticket, decidedAt), accepted: true };
+    return { standing: standing('WON', ticket, decidedAt), accepted: kind === 'new' };
   }
 
   private stateUnavailable(e: unknown, eventId: string, person: string, requestId: string | undefined): unknown {
