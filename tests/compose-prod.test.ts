@@ -473,7 +473,7 @@ test('both consumers are in one group; exactly one sends the winner emails', (t)
   t.is(senders.length, 1, `each sender sends SES_RATE_PER_SECOND; ${senders.length} senders would exceed it`);
 });
 
-test('Kafka runs in KRaft mode and the applications topic gets 3 partitions', (t) => {
+test('Kafka runs in KRaft mode and the applications topic gets 4 partitions', (t) => {
   const env = environmentOf(service('kafka'));
   t.is(env.KAFKA_PROCESS_ROLES, 'broker,controller');
   t.falsy(env.KAFKA_ZOOKEEPER_CONNECT);
@@ -485,9 +485,9 @@ test('Kafka runs in KRaft mode and the applications topic gets 3 partitions', (t
   const { applicationsTopic, deadLetterTopic } = configOf(apis[0]).kafka;
   const script = words(service('kafka-init').command).join(' ');
   const created = [...script.matchAll(/--create --if-not-exists --topic (\S+) --partitions (\S+)/g)].map((m) => [m[1], m[2]]);
-  t.deepEqual(created, [[applicationsTopic, '3'], [deadLetterTopic, '1']]);
-  t.true(rawProd.includes('--partitions ${KAFKA_PARTITIONS:-3}'), 'the partitions come from KAFKA_PARTITIONS, 3 unless set');
-  t.is(exampleEnv().KAFKA_PARTITIONS ?? '3', '3');
+  t.deepEqual(created, [[applicationsTopic, '4'], [deadLetterTopic, '1']]);
+  t.true(rawProd.includes('--partitions ${KAFKA_PARTITIONS:-4}'), 'the partitions come from KAFKA_PARTITIONS, 4 unless set');
+  t.is(exampleEnv().KAFKA_PARTITIONS ?? '4', '4');
   t.true(script.includes('PartitionCount'), 'kafka-init checks the count of an existing topic');
 });
 

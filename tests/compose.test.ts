@@ -274,10 +274,10 @@ test('kafka-init creates the topics core/config.ts names by default, once Kafka 
   const { applicationsTopic, deadLetterTopic } = loadConfig({}).kafka;
   const init = service('kafka-init');
   t.deepEqual(createdTopics(init), [
-    { topic: applicationsTopic, partitions: '1', ifNotExists: true },
+    { topic: applicationsTopic, partitions: '4', ifNotExists: true },
     { topic: deadLetterTopic, partitions: '1', ifNotExists: true },
   ]);
-  t.true(words(init.command).join(' ').includes('--partitions ${KAFKA_PARTITIONS:-1}'), 'the partitions come from KAFKA_PARTITIONS, as in `terning services up`');
+  t.true(words(init.command).join(' ').includes('--partitions ${KAFKA_PARTITIONS:-4}'), 'the partitions come from KAFKA_PARTITIONS, as in `terning services up`');
   t.is(condition(init, 'kafka'), 'service_healthy');
 });
 

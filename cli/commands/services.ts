@@ -12,11 +12,11 @@ function print(list: ServiceStatus[], json?: boolean) {
   }
 }
 
-/** Creates terning's topics up front; the partition count comes from KAFKA_PARTITIONS (default 1: strict arrival order). */
+/** Creates terning's topics up front; the partition count comes from KAFKA_PARTITIONS (default 4: arrival order is the gate's, not the partition's). */
 export async function createTopics(): Promise<void> {
   const config = loadConfig();
   const kafka = createKafka({ ...config.kafka, log: createLogger('terning-cli', 'warn') });
-  const numPartitions = Number(process.env.KAFKA_PARTITIONS ?? 1);
+  const numPartitions = Number(process.env.KAFKA_PARTITIONS ?? 4);
   await ensureTopics(kafka, [
     { topic: config.kafka.applicationsTopic, numPartitions },
     { topic: config.kafka.deadLetterTopic, numPartitions: 1 },
