@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { eventKeys } from './redis/keys.ts';
+import type { Subscriber } from './redis/subscriber.ts';
 import type { DecidedApplication } from './redis/scripts.ts';
 import type { Logger } from './log.ts';
 import type { Announce } from './persist.ts';
@@ -42,23 +43,24 @@ export function announcer(redis: Redis, prefix: string): Announce {
 }
 
 /**
- * The server's side: ONE subscriber connection per process, whatever the number of open streams.
- * An event's channel is subscribed while someone in this process waits on it; each message is fanned
- * out in-process to the listeners waiting for the emails it names.
+ * The server's side: the process's one subscriber connection (core/redis/subscriber.ts), whatever the
+ * number of open streams. An event's channel is subscribed while someone in this process waits on it;
+ * each message is fanned out in-process to the listeners waiting for the emails it names.
  */
 export class DecisionFeed {
-  private subscriber?: Redis;
   /** channel -> email -> listeners */
   private readonly waiting = new Map<string, Map<string, Set<FeedListener>>>();
   private readonly subscribing = new Map<string, Promise<unknown>>();
-  private everReady = false;
   private closed = false;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly subscriber: Subscriber,
     private readonly prefix: string,
     private readonly log: Logger,
-  ) {}
+  ) {
+    // What was published while the connection was down is gone: every stream reads its standing again.
+    subscriber.onResume(() => this.broadcast({ kind: 'resync' }));
+  }
 
   /** How many listeners wait, in this process. */
   get listeners(): number {
@@ -78,7 +80,7 @@ export class DecisionFeed {
     if (!byEmail) {
       byEmail = new Map();
       this.waiting.set(channel, byEmail);
-      this.subscribing.set(channel, this.connection().subscribe(channel));
+      this.subscribing.set(channel, this.subscriber.subscribe(channel, (message) => this.deliver(channel, message)));
     }
     let set = byEmail.get(email);
     if (!set) byEmail.set(email, (set = new Set()));
@@ -101,23 +103,8 @@ export class DecisionFeed {
     if (byEmail.size === 0) {
       this.waiting.delete(channel);
       this.subscribing.delete(channel);
-      // Commands on one connection run in order: a later subscribe to this channel comes after this.
-      this.subscriber?.unsubscribe(channel).catch(() => {});
+      this.subscriber.unsubscribe(channel);
     }
-  }
-
-  private connection(): Redis {
-    if (this.subscriber) return this.subscriber;
-    const sub = this.redis.duplicate({ connectionName: `${this.prefix}:decision-feed` });
-    sub.on('message', (channel: string, message: string) => this.deliver(channel, message));
-    sub.on('ready', () => {
-      // ioredis subscribes again by itself after a reconnect; what was published meanwhile is gone.
-      if (this.everReady) this.broadcast({ kind: 'resync' });
-      this.everReady = true;
-    });
-    sub.on('error', (err) => this.log.warn({ err }, 'decision feed connection error'));
-    this.subscriber = sub;
-    return sub;
   }
 
   private deliver(channel: string, message: string): void {
@@ -142,12 +129,12 @@ export class DecisionFeed {
     }
   }
 
-  /** Tells every listener the server is stopping, then drops the connection. */
-  async close(): Promise<void> {
+  /** Tells every listener the server is stopping; the connection is its owner's to close. */
+  close(): void {
     this.closed = true;
     this.broadcast({ kind: 'closing' });
+    for (const channel of this.waiting.keys()) this.subscriber.unsubscribe(channel);
     this.waiting.clear();
     this.subscribing.clear();
-    await this.subscriber?.quit().catch(() => {});
   }
 }

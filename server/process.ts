@@ -16,6 +16,8 @@ import { admission } from './admission.ts';
 import { createApp, type Surface } from './app.ts';
 import { Limits } from '../core/limits.ts';
 import { DecisionFeed } from '../core/decision-feed.ts';
+import { Subscriber } from '../core/redis/subscriber.ts';
+import { SoldOutBoard } from '../core/sold-out-board.ts';
 import { Metrics } from '../core/metrics.ts';
 import { readiness } from '../core/health.ts';
 import type Koa from 'koa';
@@ -48,6 +50,7 @@ export class ApiServer {
   private applicationsProducer?: RenewingProducer;
   private mailer?: Mailer;
   private feed?: DecisionFeed;
+  private subscriber?: Subscriber;
   private restarts?: RedisRestarts;
   readonly metrics = new Metrics('terning-server');
   readonly log: Logger;
@@ -82,7 +85,10 @@ export class ApiServer {
     this.restarts = new RedisRestarts(stores.redis, config.redisPrefix, () => stores.restorer.restoreAll(), log);
 
     const limits = new Limits(this.stores.redis, config.redisPrefix, config.limits);
-    this.feed = new DecisionFeed(this.stores.redis, config.redisPrefix, log);
+    this.subscriber = new Subscriber(this.stores.redis, `${config.redisPrefix}:subscriber`, log);
+    this.feed = new DecisionFeed(this.subscriber, config.redisPrefix, log);
+    const soldOut = new SoldOutBoard(this.stores.redis, config.redisPrefix, this.subscriber, log);
+    await soldOut.start();
     const { redis, sequelize } = this.stores;
     const audit = new AuditLog(sequelize);
     const deadLetters = new DeadLetterDesk(kafka, this.applicationsProducer, new ReplayLog(sequelize), audit, {
@@ -107,7 +113,7 @@ export class ApiServer {
       deadLetters,
       tokens: new Tokens(config.jwt),
       codes: new VerificationCodes(this.stores.scripts, this.mailer, { ...config.code, secret: config.jwt.secret }, limits, log),
-      applications: new Applications(this.stores.scripts, this.batcher, this.stores.events, this.stores.records, log),
+      applications: new Applications(this.stores.scripts, this.batcher, this.stores.events, this.stores.records, log, soldOut),
     };
     const split = config.adminPort !== undefined;
     const url = await this.listen(split ? 'public' : 'all', deps, config.port);
@@ -132,13 +138,14 @@ export class ApiServer {
 
   async stop(): Promise<void> {
     // Open result streams end first (their EventSource reconnects elsewhere), or close() would wait on them.
-    await this.feed?.close();
+    this.feed?.close();
     await Promise.all(this.servers.map((http) => {
       const closed = new Promise<void>((resolve) => http.close(() => resolve()));
       http.closeIdleConnections();
       return closed;
     }));
     await this.restarts?.stop();
+    await this.subscriber?.close();
     await this.batcher?.flush();
     await this.applicationsProducer?.disconnect();
     this.mailer?.close();

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import { fromRoot } from '../root.ts';
-import { eventKeys, restoreLeaseKey } from './keys.ts';
+import { eventKeys, gateChannel, restoreLeaseKey } from './keys.ts';
 import type { EndOffsets } from '../kafka/offsets.ts';
 
 /** The scripts that put an event into Redis from MySQL: its settings, and a restore after Redis lost it. */
@@ -53,13 +53,13 @@ export class RestoreScripts {
   /** Settings into Redis. Returns the remaining stock, 'missing' (restore first) or 'restoring'. */
   async loadEvent(eventId: string, e: EventSettings, isNew = false): Promise<number | 'missing' | 'restoring'> {
     const k = this.keys(eventId);
-    const r = (await this.call('put-event', k.meta, k.remaining, k.restoring, e.state, e.opensAt ?? '', e.closesAt ?? '', e.total, isNew ? 'new' : '')) as number;
+    const r = (await this.call('put-event', k.meta, k.remaining, k.restoring, e.state, e.opensAt ?? '', e.closesAt ?? '', e.total, isNew ? 'new' : '', gateChannel(this.prefix), eventId)) as number;
     return r === -1 ? 'missing' : r === -2 ? 'restoring' : r;
   }
 
   async beginRestore(eventId: string, ends: EndOffsets, now: number, force = false): Promise<BeginResult> {
     const k = this.keys(eventId);
-    const [code, raw] = (await this.call('begin-restore', k.meta, k.remaining, k.decisions, k.reserved, k.restoring, JSON.stringify(ends), now, force ? 'force' : '')) as [number, string];
+    const [code, raw] = (await this.call('begin-restore', k.meta, k.remaining, k.decisions, k.reserved, k.restoring, JSON.stringify(ends), now, force ? 'force' : '', gateChannel(this.prefix), eventId)) as [number, string];
     if (code === 0) return { kind: 'whole' };
     return { kind: code === 1 ? 'begun' : 'restoring', marker: parseMarker(raw) };
   }
@@ -80,7 +80,7 @@ export class RestoreScripts {
     const k = this.keys(eventId);
     const [done, remaining, winners] = (await this.call(
       'finish-restore', k.meta, k.remaining, k.decisions, k.reserved, k.ticketSeq, k.restoring,
-      marker.raw, e.state, e.opensAt ?? '', e.closesAt ?? '', e.total, e.maxTicket,
+      marker.raw, e.state, e.opensAt ?? '', e.closesAt ?? '', e.total, e.maxTicket, gateChannel(this.prefix), eventId,
     )) as number[];
     return { finished: done === 1, remaining: remaining!, winners: winners! };
   }

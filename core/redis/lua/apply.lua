@@ -13,7 +13,9 @@
   KEYS[6] restoring marker   present while the event is rebuilt from MySQL (Redis lost its data)
 
   ARGV[1]    now, epoch ms
-  ARGV[2..]  the applicants (canonical persons), in order of arrival
+  ARGV[2]    the gate channel: "sold <eventId>" is published there when this call takes the last unit
+  ARGV[3]    the event id
+  ARGV[4..]  the applicants (canonical persons), in order of arrival
 
   Returns, per person in order, three values {code, ticket, decidedAtMs}:
      1  NEW        won now; the caller hands the decision to Kafka, then confirms it
@@ -53,7 +55,7 @@ local function open_now()
 end
 
 local remaining
-for i = 2, #ARGV do
+for i = 4, #ARGV do
   local person = ARGV[i]
   local n = #out
   local decided = redis.call('HGET', KEYS[4], person)
@@ -74,7 +76,7 @@ for i = 2, #ARGV do
       out[n + 3] = 0
     else
       remaining = remaining - 1
-      redis.call('DECR', KEYS[2])
+      if redis.call('DECR', KEYS[2]) == 0 then redis.call('PUBLISH', ARGV[2], 'sold ' .. ARGV[3]) end
       local ticket = redis.call('INCR', KEYS[5])
       redis.call('HSET', KEYS[4], person, 'W|' .. ticket .. '|' .. now)
       redis.call('HSET', KEYS[3], person, ticket .. '|' .. now)

@@ -3,7 +3,8 @@
   (docs/decide-at-arrival.md, Restore). While the marker is there the gate answers RESTORING, and the
   consumers persist a decision read from Kafka by its offset: below the marker's end offsets it was
   made before the loss was noticed and is kept; at or above them no one confirmed it, and it is void.
-  Whatever state of the event is left is dropped with it: the restore rebuilds it from MySQL alone.
+  Whatever state of the event is left is dropped with it: the restore rebuilds it from MySQL alone. The
+  gate channel hears "moved": no API process may answer from what it remembers (core/sold-out-board.ts).
 
   KEYS[1] event meta hash
   KEYS[2] remaining stock
@@ -16,6 +17,8 @@
   ARGV[3] "force": mark even an event whose state looks whole (Redis restarted and may have lost its
           last writes; reconcile --fix); a marker in force is replaced, keeping its offsets, so a
           restore that was under way starts over on a clean state. "": only when meta or stock is missing.
+  ARGV[4] the gate channel
+  ARGV[5] the event id
 
   Returns {1, marker} when this call set the marker, {2, marker} when one was in force already,
   {0, ""} when the event's state is whole (and not forced).
@@ -33,4 +36,5 @@ if current then ends = string.match(current, '^{"ends":(.*),"at":%d+}$') or ends
 local marker = '{"ends":' .. ends .. ',"at":' .. ARGV[2] .. '}'
 redis.call('SET', KEYS[5], marker)
 redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
+redis.call('PUBLISH', ARGV[4], 'moved ' .. ARGV[5])
 return {1, marker}

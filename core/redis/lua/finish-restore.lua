@@ -3,7 +3,8 @@
   back. Writes the settings from MySQL, the stock as total - winners, the ticket sequence at least the
   highest ticket MySQL knows (won or released: a ticket is never handed out twice), drops any
   reservation (none can be confirmed now: they were made by the lost Redis, and Kafka's copies were
-  judged by the marker), and lifts the marker: the gate opens again.
+  judged by the marker), and lifts the marker: the gate opens again, as the gate channel hears ("sold"
+  when nothing is left, else "moved"; core/sold-out-board.ts).
 
   KEYS[1] event meta hash    {state, opensAt, closesAt, total}
   KEYS[2] remaining stock    integer
@@ -18,6 +19,8 @@
   ARGV[4] closesAt           epoch ms, or "" for none
   ARGV[5] total stock
   ARGV[6] highest ticket in MySQL
+  ARGV[7] the gate channel
+  ARGV[8] the event id
 
   Returns {1, remaining, winners} when finished, {0, 0, 0} when the marker is not the one given
   (started over, or finished by another process).
@@ -31,4 +34,5 @@ local remaining = math.max(0, tonumber(ARGV[5]) - winners)
 redis.call('SET', KEYS[2], remaining)
 if tonumber(ARGV[6]) > tonumber(redis.call('GET', KEYS[5]) or '0') then redis.call('SET', KEYS[5], ARGV[6]) end
 redis.call('DEL', KEYS[4], KEYS[6])
+redis.call('PUBLISH', ARGV[7], (remaining > 0 and 'moved ' or 'sold ') .. ARGV[8])
 return {1, remaining, winners}

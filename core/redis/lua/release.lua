@@ -2,7 +2,8 @@
   release: give back the unit of a reservation Kafka never took, so no unit is held by nobody. Called
   by the API when Kafka refused the decision, and by the sweeper for reservations that stayed
   unconfirmed past their timeout while the consumer group had no lag (provably not in Kafka). Only the
-  caller's own ticket is released: a confirmed winner, or a later reservation, stays.
+  caller's own ticket is released: a confirmed winner, or a later reservation, stays. A released unit is
+  announced on the gate channel: API processes that answer SOLD_OUT from memory stop (core/sold-out-board.ts).
 
   KEYS[1] reserved hash      person -> "ticket|decidedAtMs"
   KEYS[2] decisions hash     person -> "W|ticket|decidedAtMs"
@@ -11,6 +12,8 @@
   ARGV[1] person
   ARGV[2] ticket
   ARGV[3] reserved at or before this epoch ms, or "" for any age
+  ARGV[4] the gate channel: "moved <eventId>" is published there when a unit is released
+  ARGV[5] the event id
 
   Returns 1 when released (the unit is back in the stock), 0 when not held as given.
 ]]
@@ -22,4 +25,5 @@ if ARGV[3] ~= '' and tonumber(at) > tonumber(ARGV[3]) then return 0 end
 redis.call('HDEL', KEYS[1], ARGV[1])
 redis.call('HDEL', KEYS[2], ARGV[1])
 redis.call('INCR', KEYS[3])
+redis.call('PUBLISH', ARGV[4], 'moved ' .. ARGV[5])
 return 1

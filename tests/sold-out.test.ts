@@ -1,0 +1,170 @@
+import test from 'ava';
+import { Redis } from 'ioredis';
+import { connect } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startSystem, newEvent, randomEmail, testLog, type System } from './support/system.ts';
+import { http } from './support/http.ts';
+import { until } from './support/wait.ts';
+import { ApiServer } from '../server/process.ts';
+import { openStores, type Stores } from '../core/stores.ts';
+import { eventKeys } from '../core/redis/keys.ts';
+
+// Two API processes on one Redis, no consumer: a winner's 202 needs Kafka's ack and Redis, not a consumer.
+let sys: System;
+let second: ApiServer;
+let secondUrl: string;
+let stores: Stores;
+const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+test.before(async () => {
+  sys = await startSystem({ consumer: false });
+  second = new ApiServer(sys.config, testLog());
+  secondUrl = (await second.start()).url;
+  stores = openStores(sys.config);
+});
+test.after.always(async () => {
+  await second?.stop();
+  await sys?.stop();
+  await stores?.close();
+  redis.disconnect();
+});
+
+const apis = () => [sys.url, secondUrl];
+
+async function apply(url: string, eventId: string, email = randomEmail('crowd')) {
+  const res = await http(url, 'POST', `/api/events/${eventId}/apply`, { token: await sys.tokens.issue(email) });
+  return { status: res.status, code: res.body?.error?.code as string | undefined, ticket: res.body?.ticket as number | undefined, email };
+}
+
+/**
+ * The commands Redis ran that name the event (its keys, or its id on the gate channel) while `fn` ran,
+ * as MONITOR shows them, read off a plain socket.
+ */
+async function commandsDuring(eventId: string, fn: () => Promise<unknown>): Promise<string[]> {
+  const { hostname, port } = new URL(sys.config.redisUrl);
+  const socket = connect({ host: hostname, port: Number(port || 6379) });
+  let text = '';
+  socket.setEncoding('utf8');
+  socket.on('data', (chunk: string) => { text += chunk; });
+  socket.write('MONITOR\r\n');
+  await until('MONITOR to start', async () => (text.startsWith('+OK') ? true : undefined), 5_000, 5);
+  try {
+    await fn();
+    await sleep(50);
+  } finally {
+    socket.destroy();
+  }
+  return text.split('\r\n').filter((line) => line.includes(`${sys.config.redisPrefix}:{${eventId}}`) || line.includes(`"${eventId}"`));
+}
+
+/** Waits until both API processes answer a newcomer SOLD_OUT without asking Redis. */
+async function answeredFromMemory(t: { log: (...a: unknown[]) => void }, eventId: string) {
+  await until('both API processes answering SOLD_OUT from memory', async () => {
+    const seen = await commandsDuring(eventId, async () => {
+      for (const url of apis()) {
+        const r = await apply(url, eventId);
+        if (r.code !== 'SOLD_OUT') throw new Error(`apply answered ${r.status} ${r.code}`);
+      }
+    });
+    if (seen.length) t.log(`still asking Redis: ${seen[0]}`);
+    return seen.length === 0 ? true : undefined;
+  }, 5_000, 100);
+}
+
+async function soldOutEvent(t: { log: (...a: unknown[]) => void }, stock: number) {
+  const eventId = await newEvent(sys, stock);
+  const winners = [];
+  for (let i = 0; i < stock; i++) {
+    const w = await apply(apis()[i % 2]!, eventId);
+    if (w.status !== 202) throw new Error(`winner ${i} answered ${w.status} ${w.code}`);
+    winners.push(w);
+  }
+  await answeredFromMemory(t, eventId);
+  return { eventId, winners };
+}
+
+test.serial('once sold out, both processes answer SOLD_OUT, and WON to a winner Kafka holds, with no Redis command for the event', async (t) => {
+  const { eventId, winners } = await soldOutEvent(t, 3);
+  // The last winner's hand-off may be confirmed after the boards were read: that one may go to the gate.
+  const confirmedEarlier = winners.slice(0, 2);
+  const answers: { status: number; code?: string; ticket?: number }[] = [];
+  const seen = await commandsDuring(eventId, async () => {
+    for (const url of apis()) {
+      for (let i = 0; i < 20; i++) answers.push(await apply(url, eventId));
+      for (const w of confirmedEarlier) answers.push(await apply(url, eventId, w.email));
+    }
+  });
+  t.deepEqual(seen, []);
+  const soldOut = answers.filter((a) => a.status === 409 && a.code === 'SOLD_OUT').length;
+  t.is(soldOut, 40);
+  const repeats = answers.filter((a) => a.status === 200);
+  t.deepEqual(repeats.map((a) => a.ticket).sort(), [1, 1, 2, 2], 'each winner pressing again is told WON with their ticket, by either process');
+  for (const url of apis()) {
+    const last = await apply(url, eventId, winners[2]!.email);
+    t.deepEqual([last.status, last.ticket], [200, 3]);
+  }
+});
+
+test.serial('a winner whose hand-off Kafka never confirmed still goes to the gate, and is sent again', async (t) => {
+  const eventId = await newEvent(sys, 2);
+  const first = await apply(sys.url, eventId);
+  t.is(first.status, 202);
+  // The second unit reserved and never handed to Kafka, as by an API process killed after the gate.
+  const held = randomEmail('held');
+  const [gate] = await stores.scripts.applyMany(eventId, [held], Date.now());
+  t.is(gate!.kind, 'new');
+  await answeredFromMemory(t, eventId);
+  let again: Awaited<ReturnType<typeof apply>> | undefined;
+  const seen = await commandsDuring(eventId, async () => {
+    again = await apply(secondUrl, eventId, held);
+  });
+  t.deepEqual([again!.status, again!.ticket], [200, 2], 'told WON: the decision was sent to Kafka again and confirmed');
+  t.true(seen.some((c) => c.includes('"HDEL"') && c.includes(':reserved')), 'the gate was asked, and the reservation confirmed');
+});
+
+test.serial('a stock increase made through one process reopens applying in the other within a moment', async (t) => {
+  const { eventId } = await soldOutEvent(t, 1);
+  const raised = await http(sys.url, 'POST', `/api/admin/events/${eventId}/stock`, { adminKey: sys.config.adminKey, body: { count: 2 } });
+  t.is(raised.status, 200, JSON.stringify(raised.body));
+  const started = Date.now();
+  const won = await until('a newcomer winning through the other process', async () => {
+    const r = await apply(secondUrl, eventId);
+    return r.status === 202 ? r : undefined;
+  }, 2_000, 20);
+  t.is(won.ticket, 2);
+  t.log(`reopened after ${Date.now() - started} ms`);
+  await answeredFromMemory(t, eventId);
+});
+
+test.serial('a released unit reopens applying in every process within a moment', async (t) => {
+  const eventId = await newEvent(sys, 2);
+  t.is((await apply(sys.url, eventId)).status, 202);
+  const held = randomEmail('held');
+  const [gate] = await stores.scripts.applyMany(eventId, [held], Date.now());
+  await answeredFromMemory(t, eventId);
+  t.true(gate!.kind === 'new' && (await stores.scripts.release(eventId, held, gate!.ticket)));
+  const won = await until('a newcomer winning the released unit', async () => {
+    const r = await apply(apis()[Math.floor(Math.random() * 2)]!, eventId);
+    return r.status === 202 ? r : undefined;
+  }, 2_000, 20);
+  t.is(won.ticket, 3);
+  await answeredFromMemory(t, eventId);
+});
+
+test.serial('when the subscriber connection drops, the board is wiped, Redis asked again, and the board rebuilt after resubscribing', async (t) => {
+  const { eventId } = await soldOutEvent(t, 1);
+  // A unit comes back without a word on the gate channel: what a process could miss while its
+  // subscriber connection is down.
+  await redis.incr(eventKeys(sys.config.redisPrefix, eventId).remaining);
+  t.is((await apply(sys.url, eventId)).code, 'SOLD_OUT', 'the board does not know of it yet');
+  // Only this file's subscribers: other tests share the Redis.
+  const clients = (await redis.client('LIST', 'TYPE', 'pubsub') as string).split('\n');
+  const ours = clients.filter((c) => c.includes(` name=${sys.config.redisPrefix}:subscriber `)).map((c) => /\bid=(\d+)/.exec(c)![1]!);
+  t.is(ours.length, 2);
+  for (const id of ours) await redis.client('KILL', 'ID', id);
+  const won = await until('a newcomer winning the unit', async () => {
+    const r = await apply(sys.url, eventId);
+    return r.status === 202 ? r : undefined;
+  }, 3_000, 20);
+  t.is(won.ticket, 2);
+  await answeredFromMemory(t, eventId);
+});
