@@ -11,7 +11,7 @@ import { dlqRoutes } from './routes/dlq.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { pageRoutes } from './routes/page.ts';
 import { streamRoutes } from './routes/stream.ts';
-import { opsRoutes } from './routes/ops.ts';
+import { metricsRoutes, opsRoutes } from './routes/ops.ts';
 import { dispatch } from './routes/dispatch.ts';
 import type { ServerDeps } from './deps.ts';
 
@@ -36,7 +36,8 @@ export function createApp(deps: ServerDeps, surface: Surface = 'all'): Koa {
   app.use(corsAllowList(deps.config.corsOrigins));
   app.use(jsonBody({ limit: BODY_LIMIT }));
   const routers = [
-    opsRoutes(deps, surface !== 'public'),
+    opsRoutes(deps),
+    ...(surface !== 'public' ? [metricsRoutes(deps, surface === 'admin' ? 'open' : 'admin-key')] : []),
     ...(surface !== 'admin' ? [authRoutes(deps), eventRoutes(deps), streamRoutes(deps), pageRoutes()] : []),
     ...(surface !== 'public' ? [adminRoutes(deps), dlqRoutes(deps), auditRoutes(deps)] : []),
   ];

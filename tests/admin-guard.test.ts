@@ -18,7 +18,7 @@ const PUBLIC = new Set([
   'GET /api/events/:eventId', 'POST /api/events/:eventId/apply', 'GET /api/events/:eventId/status', 'GET /api/events/:eventId/status/stream',
 ]);
 /** Prometheus scrapes /metrics without the key where no one else can reach it: the admin port. */
-const OPEN_ON: Record<Surface, Set<string>> = { all: new Set(['GET /metrics']), public: new Set(), admin: new Set(['GET /metrics']) };
+const OPEN_ON: Record<Surface, Set<string>> = { all: new Set(), public: new Set(), admin: new Set(['GET /metrics']) };
 
 const key = (r: Route) => `${r.methods.filter((m) => m !== 'HEAD').join(',')} ${r.path}`;
 const adminRoutes = (surface: Surface, app: System['api']['apps'][number]['app']) =>

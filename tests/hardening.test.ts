@@ -130,8 +130,13 @@ test('with ADMIN_PORT the admin API is served on its own port only', async (t) =
     const admin = { adminKey: split.config.adminKey };
     t.is((await http(split.url, 'GET', '/api/admin/events', admin)).status, 404, 'not on the public port');
     t.is((await http(split.adminUrl, 'GET', '/api/admin/events', admin)).status, 200);
-    t.is((await http(split.adminUrl, 'GET', '/api/event')).status, 404, 'the admin port serves nothing public');
-    t.is((await http(split.url, 'GET', '/api/event')).status, 200);
+    t.is((await http(split.adminUrl, 'GET', '/')).status, 404, 'the admin port serves nothing public');
+    t.is((await http(split.url, 'GET', '/')).status, 200);
+    t.is((await http(split.url, 'GET', '/metrics')).status, 404, 'no metrics on the public port, even with the key');
+    t.is((await http(split.url, 'GET', '/metrics', admin)).status, 404);
+    const scraped = await http(split.adminUrl, 'GET', '/metrics');
+    t.is(scraped.status, 200, 'Prometheus reads the admin port without the key');
+    t.regex(String(scraped.body), /process_resident_memory_bytes/);
   } finally {
     await split.stop();
   }

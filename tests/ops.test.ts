@@ -39,7 +39,11 @@ test('healthz, readyz and metrics of a running server', async (t) => {
     const tokens = new Tokens(config.jwt);
     t.is((await http(server.url, 'POST', `/api/events/${id}/apply`, { token: await tokens.issue(randomEmail('m')) })).status, 202);
     await http(server.url, 'POST', `/api/events/${id}/apply`, { token: 'bad' });
-    const metrics = String((await http(server.url, 'GET', '/metrics')).body);
+    // One port serves everything here (no ADMIN_PORT): /metrics is the operator's, behind the key.
+    const refused = await http(server.url, 'GET', '/metrics');
+    t.is(refused.status, 401);
+    t.is(refused.body.error.code, 'ADMIN_KEY_INVALID');
+    const metrics = String((await http(server.url, 'GET', '/metrics', { adminKey: config.adminKey })).body);
     const sample = (name: string, label = '') => new RegExp(`^${name}\\{[^}]*${label}[^}]*service="terning-server"[^}]*\\} (\\d+)$|^${name}\\{[^}]*service="terning-server"[^}]*${label}[^}]*\\} (\\d+)$`, 'm');
     const value = (name: string, label = '') => {
       const m = sample(name, label).exec(metrics);

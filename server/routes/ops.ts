@@ -1,13 +1,13 @@
 import type Router from '@koa/router';
-import { newRouter } from './router.ts';
+import type { Context } from 'koa';
+import { adminRouter, newRouter } from './router.ts';
 import type { ServerDeps } from '../deps.ts';
 
 /**
- * For the platform, not for people: /healthz (the process is alive), /readyz (Redis, MySQL and the
- * Kafka producer answer; a 503 names what doesn't) and /metrics (Prometheus; kept off the public port
- * when the admin API has its own).
+ * For the platform, not for people: /healthz (the process is alive) and /readyz (Redis, MySQL and the
+ * Kafka producer answer; a 503 names what doesn't).
  */
-export function opsRoutes({ readiness, metrics }: ServerDeps, withMetrics: boolean): Router {
+export function opsRoutes({ readiness }: ServerDeps): Router {
   const r = newRouter();
   r.get('/healthz', (ctx) => {
     ctx.set('Cache-Control', 'no-store');
@@ -19,11 +19,21 @@ export function opsRoutes({ readiness, metrics }: ServerDeps, withMetrics: boole
     ctx.status = answer.ready ? 200 : 503;
     ctx.body = answer;
   });
-  if (withMetrics) {
-    r.get('/metrics', async (ctx) => {
-      ctx.type = metrics.registry.contentType;
-      ctx.body = await metrics.registry.metrics();
-    });
-  }
   return r;
+}
+
+/**
+ * /metrics for Prometheus. It tells the Node version, the memory and the live counts of every outcome,
+ * so no participant may read it: on the admin port (ADMIN_PORT, never public) the scraper reads it as
+ * is; where one port serves everything it takes X-ADMIN-KEY like any admin route.
+ */
+export function metricsRoutes(deps: ServerDeps, access: 'open' | 'admin-key'): Router {
+  const serve = async (ctx: Context) => {
+    ctx.type = deps.metrics.registry.contentType;
+    ctx.body = await deps.metrics.registry.metrics();
+  };
+  if (access === 'open') return newRouter().get('/metrics', serve);
+  const r = adminRouter(deps, '');
+  r.get('/metrics', serve);
+  return r.router;
 }

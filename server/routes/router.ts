@@ -23,8 +23,8 @@ export interface AdminRouter {
  * spelled. A guard mounted with router.use() on a prefix is matched apart from the routes, and
  * missed them when the two disagreed (it took `/API/admin/event` for another path; the route did not).
  */
-export function adminRouter({ config, limits }: Pick<ServerDeps, 'config' | 'limits'>): AdminRouter {
-  const router = newRouter('/api/admin');
+export function adminRouter({ config, limits }: Pick<ServerDeps, 'config' | 'limits'>, prefix = '/api/admin'): AdminRouter {
+  const router = newRouter(prefix);
   const guard = adminKey(config.adminKey, limits);
   return {
     router,
