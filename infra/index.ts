@@ -6,7 +6,7 @@ import { logTail, managedPid, stopManaged, withLock } from './process.ts';
 import { redis } from './redis.ts';
 import type { Log, Service, ServiceName } from './service.ts';
 import { ses } from './ses.ts';
-import type { Tool } from './tools.ts';
+import { requireTools, type Tool } from './tools.ts';
 
 export type { ServiceName } from './service.ts';
 export { readSesEmails, type SesStoredEmail } from './ses.ts';
@@ -33,12 +33,18 @@ interface Options {
 
 /**
  * Makes every selected service answer: one that already answers at its address is used as it is;
- * otherwise terning starts its own under $TERNING_HOME. Safe to call again at any time. Services
- * come up in parallel; if any fails, the error names each failure (the others are left running).
+ * otherwise terning starts its own under $TERNING_HOME. Safe to call again at any time. What the
+ * ones to start need from the machine is installed first, all at once (as root; anyone else is stopped
+ * before anything starts, with the one command to run). Services come up in parallel; if any fails,
+ * the error names each failure (the others are left running).
  */
 export async function servicesUp(opts: Options = {}): Promise<ServiceStatus[]> {
   const log = opts.log ?? (() => {});
-  return settleAll(selected(opts.only), (s) => bringUp(s, log));
+  const services = selected(opts.only);
+  const answering = await Promise.all(services.map((s) => s.ping().then(() => true, () => false)));
+  const toStart = services.filter((_, i) => !answering[i]);
+  await requireTools(`starting ${toStart.map((s) => s.name).join(', ')}`, toStart.flatMap((s) => s.tools), log);
+  return settleAll(services, (s) => bringUp(s, log));
 }
 
 /** Stops what terning started (SIGTERM, then SIGKILL); services it did not start are left alone. Data is kept. */

@@ -25,6 +25,9 @@ function findTool(bin: string): string | undefined {
   return undefined;
 }
 
+/** Tools missing where they can't be installed: the message holds the one command that installs them. */
+export class MissingTools extends Error {}
+
 // apt-get holds a lock: services coming up in parallel must take turns.
 let aptQueue: Promise<unknown> = Promise.resolve();
 
@@ -38,7 +41,7 @@ export async function requireTools(who: string, tools: Tool[], log: Log): Promis
     const names = [...new Set(absent.map((t) => t.bin))].join(', ');
     const command = `apt-get install -y ${[...new Set(absent.map((t) => t.pkg))].join(' ')}`;
     if (process.getuid?.() !== 0) {
-      throw new Error(
+      throw new MissingTools(
         `${who}: ${names} not installed. As root, terning installs what is missing itself; otherwise run:\n` +
           `  sudo apt-get update && sudo ${command}`,
       );

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { servicesUp, servicesDown, servicesStatus, type ServiceStatus } from '../../infra/index.ts';
+import { MissingTools } from '../../infra/tools.ts';
 import { loadConfig } from '../../core/config.ts';
 import { createKafka, ensureTopics } from '../../core/kafka/client.ts';
 import { createLogger } from '../../core/log.ts';
@@ -24,7 +25,9 @@ export async function createTopics(): Promise<void> {
 }
 
 export async function bringUp(log: (line: string) => void = console.log): Promise<ServiceStatus[]> {
-  const list = await servicesUp({ log });
+  const list = await servicesUp({ log }).catch((e: unknown) => {
+    throw e instanceof MissingTools ? new UserError(e.message, EXIT.failed) : e;
+  });
   const down = list.filter((s) => !s.up);
   if (down.length) throw new UserError(`not up: ${down.map((s) => `${s.name} (${s.detail ?? 'see above'})`).join(', ')}`, EXIT.failed);
   await createTopics();
