@@ -24,7 +24,8 @@ test('put-event.lua: a new event starts from its total; an existing one without 
   await redis.set(k.remaining, 2);
   t.is(await r.loadEvent('e', { ...settings, state: 'closed', total: 9 }), 2, 'the stock in Redis is kept');
   t.deepEqual(await redis.hgetall(k.meta), { state: 'closed', total: '5' }, 'and the total set-stock.lua moves');
-  await r.beginRestore('e', ENDS, NOW, true);
+  await redis.del(k.remaining);
+  await r.beginRestore('e', ENDS, NOW);
   t.is(await r.loadEvent('e', settings, true), 'restoring');
 });
 
@@ -42,13 +43,15 @@ test('begin-restore.lua: marks a missing event once, wiping what is left; a whol
   t.deepEqual((await r.marker('e'))?.ends, ENDS);
 });
 
-test('begin-restore.lua forced: a whole event is marked; a restore under way starts over with its offsets', async (t) => {
+test('begin-restore.lua forced: a whole event is dropped for a begin with offsets read after; a restore under way starts over with its offsets', async (t) => {
   const { s, r, k } = both();
   await r.loadEvent('e', settings, true);
   t.is((await s.apply('e', 'a', NOW)).kind, 'new');
-  const first = await r.beginRestore('e', ENDS, NOW, true);
-  t.is(first.kind, 'begun');
-  t.is(await redis.exists(k.decisions), 0);
+  t.deepEqual(await r.beginRestore('e', ENDS, NOW, true), { kind: 'dropped' });
+  t.deepEqual(await redis.exists(k.meta, k.remaining, k.decisions, k.reserved, k.restoring), 0, 'no marker yet: its offsets are read after the drop');
+  t.deepEqual(await s.confirm('e', [{ person: 'a', ticket: 1 }]), [false], 'no confirm succeeds after the drop');
+  t.deepEqual(await s.apply('e', 'a', NOW), { kind: 'no-event' }, 'nothing is decided: the gate asks for the event to be loaded');
+  t.is((await r.beginRestore('e', ENDS, NOW)).kind, 'begun');
   t.deepEqual(await s.apply('e', 'a', NOW), { kind: 'restoring' }, 'the gate answers RESTORING, even to a winner');
   await redis.hset(k.decisions, 'b', `W|2|${NOW}`);
   const again = await r.beginRestore('e', { 0: '99' }, NOW + 5, true);
@@ -60,7 +63,7 @@ test('restore-winners.lua and finish-restore.lua: winners, stock = total - winne
   const { s, r, k } = both();
   await redis.set(k.ticketSeq, 4);
   const begun = await r.beginRestore('e', ENDS, NOW);
-  if (begun.kind === 'whole') return t.fail();
+  if (begun.kind !== 'begun') return t.fail();
   const stale = { ...begun.marker, raw: begun.marker.raw.replace(String(NOW), String(NOW - 1)) };
   t.false(await r.restoreWinners('e', stale, [{ person: 'x', ticket: 9, decidedAt: NOW }]));
   t.true(await r.restoreWinners('e', begun.marker, [{ person: 'a', ticket: 2, decidedAt: NOW - 2 }, { person: 'b', ticket: 3, decidedAt: NOW - 1 }]));
@@ -82,7 +85,7 @@ test('finish-restore.lua never sets a stock below 0 nor lowers the ticket sequen
   const { r, k } = both();
   await redis.set(k.ticketSeq, 12);
   const begun = await r.beginRestore('e', ENDS, NOW);
-  if (begun.kind === 'whole') return t.fail();
+  if (begun.kind !== 'begun') return t.fail();
   await r.restoreWinners('e', begun.marker, [{ person: 'a', ticket: 1, decidedAt: NOW }, { person: 'b', ticket: 2, decidedAt: NOW }]);
   t.deepEqual(await r.finishRestore('e', begun.marker, { ...settings, total: 1, maxTicket: 3 }), { finished: true, remaining: 0, winners: 2 });
   t.is(await redis.get(k.ticketSeq), '12');
@@ -98,7 +101,7 @@ test('owned-key.lua: a lease is renewed and given up only by its owner; a marker
   t.true(await r.holdLease('e', 'one', 0));
   t.true(await r.takeLease('e', 'two', 5_000));
   const begun = await r.beginRestore('e', ENDS, NOW);
-  if (begun.kind === 'whole') return t.fail();
+  if (begun.kind !== 'begun') return t.fail();
   t.false(await r.dropMarker('e', { ...begun.marker, raw: '{}' }));
   t.true(await r.dropMarker('e', begun.marker));
   t.is(await r.marker('e'), null);

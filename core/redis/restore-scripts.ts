@@ -29,8 +29,8 @@ export function parseMarker(raw: string): RestoreMarker {
   return { raw, ends: m.ends, at: m.at };
 }
 
-/** begun: this call set the marker; restoring: one was in force; whole: the event's state is there. */
-export type BeginResult = { kind: 'begun' | 'restoring'; marker: RestoreMarker } | { kind: 'whole' };
+/** begun: this call set the marker; restoring: one was in force; whole: the event's state is there; dropped: forced, begin again. */
+export type BeginResult = { kind: 'begun'; marker: RestoreMarker } | { kind: 'restoring'; marker: RestoreMarker } | { kind: 'whole' } | { kind: 'dropped' };
 
 export interface RestoredWinner { person: string; ticket: number; decidedAt: number }
 
@@ -61,7 +61,8 @@ export class RestoreScripts {
     const k = this.keys(eventId);
     const [code, raw] = (await this.call('begin-restore', k.meta, k.remaining, k.decisions, k.reserved, k.restoring, JSON.stringify(ends), now, force ? 'force' : '', gateChannel(this.prefix), eventId)) as [number, string];
     if (code === 0) return { kind: 'whole' };
-    return { kind: code === 1 ? 'begun' : 'restoring', marker: parseMarker(raw) };
+    if (code === 3) return { kind: 'dropped' };
+    return code === 1 ? { kind: 'begun', marker: parseMarker(raw) } : { kind: 'restoring', marker: parseMarker(raw) };
   }
 
   async marker(eventId: string): Promise<RestoreMarker | null> {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../log.ts';
 import { reached, type EndOffsets, type PartitionProgress } from '../kafka/offsets.ts';
-import type { RestoreMarker, RestoreScripts } from '../redis/restore-scripts.ts';
+import type { BeginResult, RestoreMarker, RestoreScripts } from '../redis/restore-scripts.ts';
 import type { MysqlState } from './mysql-state.ts';
 
 /** Where the applications topic ends, and how far the consumer group has persisted it. */
@@ -54,22 +54,25 @@ export class Restorer {
     return (await this.beginMany([eventId], opts))[0] ?? null;
   }
 
-  /** begin() for several events, with one read of the topic's offsets. */
+  /**
+   * begin() for several events, with one read of the topic's offsets. Forced, their state is dropped
+   * first and the offsets read after: a decision confirmed before the drop is in Kafka below them.
+   */
   async beginMany(eventIds: string[], opts: { force?: boolean } = {}): Promise<(RestoreMarker | null)[]> {
-    if (eventIds.length === 0) return [];
-    const ends = await this.offsets.ends();
-    const out: (RestoreMarker | null)[] = [];
-    for (const eventId of eventIds) {
-      const r = await this.scripts.beginRestore(eventId, ends, Date.now(), opts.force);
-      if (r.kind === 'whole') {
-        out.push(null);
-        continue;
-      }
+    const begun = new Map<string, BeginResult>();
+    if (opts.force) for (const eventId of eventIds) begun.set(eventId, await this.scripts.beginRestore(eventId, {}, Date.now(), true));
+    const rest = eventIds.filter((eventId) => !begun.has(eventId) || begun.get(eventId)!.kind === 'dropped');
+    if (rest.length) {
+      const ends = await this.offsets.ends();
+      for (const eventId of rest) begun.set(eventId, await this.scripts.beginRestore(eventId, ends, Date.now()));
+    }
+    return eventIds.map((eventId) => {
+      const r = begun.get(eventId)!;
+      if (r.kind === 'whole' || r.kind === 'dropped') return null;
       if (r.kind === 'begun') this.log.warn({ eventId, ends: r.marker.ends, force: opts.force ?? false }, 'the event is restoring: its Redis state is rebuilt from MySQL once the consumers have persisted Kafka up to these offsets');
       this.kick(eventId);
-      out.push(r.marker);
-    }
-    return out;
+      return r.marker;
+    });
   }
 
   /** Redis restarted or failed over and may have lost any event's last writes: every event is restored. */
@@ -120,7 +123,7 @@ export class Restorer {
   }
 
   /** One attempt at the event's restore, holding its lease. */
-  async drive(eventId: string): Promise<Drive> {
+  private async drive(eventId: string): Promise<Drive> {
     const owner = randomUUID();
     if (!(await this.scripts.takeLease(eventId, owner, this.opts.leaseMs))) return (await this.isRestoring(eventId)) ? 'busy' : 'done';
     const renewal = setInterval(() => void this.scripts.holdLease(eventId, owner, this.opts.leaseMs).catch(() => {}), this.opts.leaseMs / 3);

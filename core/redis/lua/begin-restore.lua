@@ -14,20 +14,28 @@
 
   ARGV[1] the applications topic's end offsets, read just before: JSON '{"<partition>":"<offset>",...}'
   ARGV[2] now, epoch ms
-  ARGV[3] "force": mark even an event whose state looks whole (Redis restarted and may have lost its
-          last writes; reconcile --fix); a marker in force is replaced, keeping its offsets, so a
-          restore that was under way starts over on a clean state. "": only when meta or stock is missing.
+  ARGV[3] "force": restore even an event whose state looks whole (Redis restarted and may have lost
+          its last writes; reconcile --fix). Its state is dropped and no marker set (the caller reads
+          the offsets now and begins again): a confirm that succeeded before the drop has its decision
+          in Kafka below offsets read after it, where offsets read before could miss it. A marker in
+          force is replaced instead, keeping its offsets, so a restore that was under way starts over
+          on a clean state. "": only when meta or stock is missing.
   ARGV[4] the gate channel
   ARGV[5] the event id
 
   Returns {1, marker} when this call set the marker, {2, marker} when one was in force already,
-  {0, ""} when the event's state is whole (and not forced).
+  {0, ""} when the event's state is whole (and not forced), {3, ""} when forced and dropped.
 ]]
 local current = redis.call('GET', KEYS[5])
 local force = ARGV[3] == 'force'
 if current and not force then return {2, current} end
 if not current and not force and redis.call('EXISTS', KEYS[1]) == 1 and redis.call('EXISTS', KEYS[2]) == 1 then
   return {0, ''}
+end
+if force and not current then
+  redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
+  redis.call('PUBLISH', ARGV[4], 'moved ' .. ARGV[5])
+  return {3, ''}
 end
 -- A restore that starts over keeps the offsets the loss was first noticed at: the consumers may have
 -- judged records by them already.
