@@ -9,14 +9,16 @@ export interface BurstOptions {
   spreadMs: number;
   /** A person keeps trying (503, 5xx, 429, a dropped connection) until this long after the start. */
   deadlineMs: number;
+  /** These people leave at their first dropped connection (the page closed), without an answer. */
+  abandons?: (index: number) => boolean;
 }
 
 export interface BurstResult {
-  /** Answered 202 PENDING, or 200 with a decision (their application was in already). */
-  accepted: Set<string>;
+  /** Told WON (202, or 200 for a repeat), with the ticket they were told. */
+  won: Map<string, number>;
   soldOut: Set<string>;
-  /** Never got an answer that settles it before the deadline. */
-  gaveUp: Set<string>;
+  /** Never got an answer that settles it: gave up at the deadline, or left. */
+  unanswered: Set<string>;
   /** Answers that were retried: status (or "network") -> count. */
   retried: Map<string, number>;
 }
@@ -26,7 +28,7 @@ export interface BurstResult {
  * after a 503 (Retry-After), another 5xx, a 429 or a dropped connection, on the next API process.
  */
 export async function burst(o: BurstOptions): Promise<BurstResult> {
-  const result: BurstResult = { accepted: new Set(), soldOut: new Set(), gaveUp: new Set(), retried: new Map() };
+  const result: BurstResult = { won: new Map(), soldOut: new Set(), unanswered: new Set(), retried: new Map() };
   const started = Date.now();
   let next = 0;
   const retried = (why: string) => result.retried.set(why, (result.retried.get(why) ?? 0) + 1);
@@ -42,9 +44,9 @@ export async function burst(o: BurstOptions): Promise<BurstResult> {
           headers: { Authorization: `Bearer ${p.token}` },
           signal: AbortSignal.timeout(30_000),
         });
-        const body = (await res.json().catch(() => ({}))) as { error?: { code?: string } };
-        if (res.status === 202 || res.status === 200) {
-          result.accepted.add(p.email);
+        const body = (await res.json().catch(() => ({}))) as { status?: string; ticket?: number; error?: { code?: string } };
+        if ((res.status === 202 || res.status === 200) && body.status === 'WON' && typeof body.ticket === 'number') {
+          result.won.set(p.email, body.ticket);
           return;
         }
         if (res.status === 409 && body.error?.code === 'SOLD_OUT') {
@@ -57,10 +59,11 @@ export async function burst(o: BurstOptions): Promise<BurstResult> {
       } catch (e) {
         if (e instanceof Error && e.message.startsWith('apply answered')) throw e;
         retried('network');
+        if (o.abandons?.(i)) break;
       }
       await sleep(wait);
     }
-    result.gaveUp.add(p.email);
+    result.unanswered.add(p.email);
   }));
   return result;
 }

@@ -3,18 +3,25 @@ import type { Kafka } from 'kafkajs';
 import { QueryTypes } from 'sequelize';
 import type { Config } from '../core/config.ts';
 import type { Stores } from '../core/stores.ts';
+import { eventKeys } from '../core/redis/keys.ts';
 import { decodeApplications } from '../core/kafka/codec.ts';
 import { listDeadLetters } from '../core/kafka/dead-letters.ts';
-import { readBacklog } from '../core/reconcile/kafka-backlog.ts';
-import { reportEvent } from '../core/reconcile/report.ts';
 import type { BurstResult } from './burst.ts';
+import { readEvent } from './topic.ts';
 
 export interface Outcome {
   applicants: number;
+  /** A 202 with no row, a decided record with no row, a winner with no email, a unit in Redis nobody persisted. */
   lost: number;
   duplicates: number;
   oversold: number;
+  /** Units held by nobody, or people told SOLD_OUT while units were left that nobody gave back. */
   undersold: number;
+  /** Winners who are not the first tickets handed out (released ones aside). */
+  outOfOrder: number;
+  /** People who never got an answer and yet hold something. */
+  unanswered: number;
+  /** Lag, reservations or a restore left over once everything should have settled. */
   stuck: number;
   /** Why any of the above is not 0, one line each. */
   notes: string[];
@@ -22,30 +29,55 @@ export interface Outcome {
 
 export interface CheckContext { config: Config; stores: Stores; kafka: Kafka }
 
+interface Row { person: string; email: string; status: 'WON' | 'RELEASED'; ticket: number }
+
 async function lag(ctx: CheckContext): Promise<number> {
   const admin = ctx.kafka.admin();
   await admin.connect();
   try {
     const topic = ctx.config.kafka.applicationsTopic;
     const [ends, [committed]] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId: ctx.config.kafka.groupId, topics: [topic] })]);
-    return ends.reduce((n, e) => n + Number(BigInt(e.high) - BigInt(committed?.partitions.find((p) => p.partition === e.partition)?.offset ?? '0')), 0);
+    return ends.reduce((n, e) => {
+      const c = BigInt(committed?.partitions.find((p) => p.partition === e.partition)?.offset ?? '-1');
+      return n + Number(BigInt(e.high) - (c < 0n ? BigInt(e.low) : c));
+    }, 0);
   } finally {
     await admin.disconnect();
   }
 }
 
-async function rows(ctx: CheckContext, eventId: string) {
-  return ctx.stores.sequelize.query<{ email: string; status: 'WON' | 'LOST' }>(
-    'SELECT email, status FROM applications WHERE event_id = ?', { replacements: [eventId], type: QueryTypes.SELECT });
+async function rows(ctx: CheckContext, eventId: string): Promise<Row[]> {
+  return ctx.stores.sequelize.query<Row>(
+    'SELECT person, email, status, ticket FROM applications WHERE event_id = ?', { replacements: [eventId], type: QueryTypes.SELECT });
 }
 
-/** Waits until every accepted applicant has a row and the decider group has consumed everything. */
-export async function settle(ctx: CheckContext, eventId: string, accepted: Set<string>, timeoutMs: number): Promise<boolean> {
+/** The event's state in Redis: what the gate holds once everything has settled. */
+async function redisState(ctx: CheckContext, eventId: string) {
+  const k = eventKeys(ctx.config.redisPrefix, eventId);
+  const [remaining, reserved, decisions, restoring, total] = await Promise.all([
+    ctx.stores.redis.get(k.remaining), ctx.stores.redis.hgetall(k.reserved), ctx.stores.redis.hgetall(k.decisions),
+    ctx.stores.redis.exists(k.restoring), ctx.stores.redis.hget(k.meta, 'total'),
+  ]);
+  const won = new Map<string, number>();
+  for (const [person, v] of Object.entries(decisions)) {
+    const [d, ticket] = v.split('|');
+    if (d === 'W') won.set(person, Number(ticket));
+  }
+  return { remaining: remaining === null ? undefined : Number(remaining), reserved: Object.keys(reserved), won, restoring: restoring > 0, total: total === null ? undefined : Number(total) };
+}
+
+/**
+ * Waits until every applicant told WON has their row, the consumer group has persisted the whole topic,
+ * no reservation is left in Redis (the sweeper gives back those Kafka never got) and no restore is
+ * under way. False when that did not happen in time.
+ */
+export async function settle(ctx: CheckContext, eventId: string, b: BurstResult, timeoutMs: number): Promise<boolean> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
     try {
-      const stored = new Set((await rows(ctx, eventId)).map((r) => r.email));
-      if ([...accepted].every((e) => stored.has(e)) && (await lag(ctx)) === 0) return true;
+      const won = new Set((await rows(ctx, eventId)).filter((r) => r.status === 'WON').map((r) => r.person));
+      const redis = await redisState(ctx, eventId);
+      if ([...b.won.keys()].every((p) => won.has(p)) && redis.reserved.length === 0 && !redis.restoring && (await lag(ctx)) === 0) return true;
     } catch { /* a service may still be coming back */ }
     await sleep(500);
   }
@@ -53,56 +85,100 @@ export async function settle(ctx: CheckContext, eventId: string, accepted: Set<s
 }
 
 /**
- * The promises, checked against MySQL, Redis and Kafka once the system has settled: every accepted
- * applicant decided (lost), nobody decided twice or two ways (duplicates), winners = min(stock,
- * applicants) and Redis's remaining stock = stock - winners (oversold, undersold), nobody left in the
- * gate undecided (stuck); every winner's email queued or sent exactly once; every dead letter
- * accounted for (injected poison, or a copy of an application that was decided).
+ * The promises, checked against MySQL, Redis and the applications topic read back to its end, once the
+ * system has settled (see settle): every 202 has its row, every decided record has its row and a void
+ * one (released, or decided by a Redis that was then lost) was never answered 202; winners are exactly
+ * the first tickets handed out, released ones aside; remaining stock + winners = total; nobody holds a
+ * unit without having been told; every winner's email queued or sent exactly once.
  */
-export async function checkEvent(ctx: CheckContext, eventId: string, stock: number, b: BurstResult): Promise<Outcome> {
+export async function checkEvent(ctx: CheckContext, eventId: string, total: number, b: BurstResult): Promise<Outcome> {
   const notes: string[] = [];
   const stored = await rows(ctx, eventId);
-  const byEmail = new Map(stored.map((r) => [r.email, r.status]));
-  const winners = stored.filter((r) => r.status === 'WON').map((r) => r.email);
+  const redis = await redisState(ctx, eventId);
+  const records = await readEvent(ctx.kafka, ctx.config.kafka.applicationsTopic, eventId);
+  const byPerson = new Map(stored.map((r) => [r.person, r]));
+  const winners = stored.filter((r) => r.status === 'WON');
+  const released = new Set(stored.filter((r) => r.status === 'RELEASED').map((r) => r.ticket));
+  const wonRow = (person: string, ticket: number) => byPerson.get(person)?.status === 'WON' && byPerson.get(person)!.ticket === ticket;
 
-  const lostEmails = [...b.accepted].filter((e) => !byEmail.has(e));
-  if (lostEmails.length) notes.push(`${lostEmails.length} accepted applicants have no decision in MySQL`);
-  if (b.gaveUp.size) notes.push(`${b.gaveUp.size} applicants never got an answer that settles it`);
-  const applicants = new Set([...b.accepted, ...byEmail.keys()]).size;
+  // Every 202 has its row, with the ticket the person was told.
+  const told = [...b.won].filter(([person, ticket]) => !wonRow(person, ticket));
+  if (told.length) notes.push(`${told.length} told WON have no WON row with their ticket (e.g. ${told[0]![0]} ticket ${told[0]![1]}: ${JSON.stringify(byPerson.get(told[0]![0]) ?? null)})`);
 
-  let duplicates = stored.length - byEmail.size;
+  // Every record Redis or a 202 says was decided has its row; the others are void and nobody was told.
+  let unpersisted = 0;
+  let voidTold = 0;
+  const tickets = new Set<number>([...winners.map((r) => r.ticket), ...released, ...b.won.values()]);
+  for (const a of records.flatMap((r) => r.applications)) {
+    tickets.add(a.ticket);
+    if (wonRow(a.person, a.ticket)) continue;
+    if (b.won.get(a.person) === a.ticket) voidTold++;
+    else if (redis.won.get(a.person) === a.ticket) unpersisted++;
+    else released.add(a.ticket);
+  }
+  if (unpersisted) notes.push(`${unpersisted} records decided in Redis have no row`);
+  if (voidTold) notes.push(`${voidTold} void records had been answered 202`);
+
+  // Redis and MySQL agree on every winner: one that only Redis has holds a unit nobody will persist;
+  // one that only MySQL has could win a second unit.
+  const redisOnly = [...redis.won].filter(([person, ticket]) => !wonRow(person, ticket)).length;
+  const mysqlOnly = winners.filter((r) => redis.won.get(r.person) !== r.ticket).length;
+  if (redisOnly) notes.push(`${redisOnly} winners only in Redis, never persisted`);
+  if (mysqlOnly) notes.push(`${mysqlOnly} MySQL winners missing from Redis (could win again)`);
+
+  // Winner emails: one per winner, to the address they typed, none for anyone else.
   const outbox = await ctx.stores.sequelize.query<{ email: string; n: number | string; status: string }>(
     "SELECT email, COUNT(*) AS n, MIN(status) AS status FROM email_outbox WHERE event_id = ? AND kind = 'winner' GROUP BY email",
     { replacements: [eventId], type: QueryTypes.SELECT });
   const outboxBy = new Map(outbox.map((o) => [o.email, o]));
+  const winnerEmails = new Set(winners.map((w) => w.email));
   const extraEmails = outbox.reduce((n, o) => n + Number(o.n) - 1, 0);
-  const strayEmails = outbox.filter((o) => byEmail.get(o.email) !== 'WON').length;
-  const noEmail = winners.filter((w) => !['queued', 'sent'].includes(outboxBy.get(w)?.status ?? '')).length;
+  const strayEmails = outbox.filter((o) => !winnerEmails.has(o.email)).length;
+  const noEmail = winners.filter((w) => !['queued', 'sent'].includes(outboxBy.get(w.email)?.status ?? '')).length;
   if (extraEmails || strayEmails) notes.push(`${extraEmails} extra winner emails, ${strayEmails} for people who did not win`);
   if (noEmail) notes.push(`${noEmail} winners have no email queued or sent`);
-  duplicates += extraEmails + strayEmails;
 
-  const report = await reportEvent({ redis: ctx.stores.redis, prefix: ctx.config.redisPrefix, sequelize: ctx.stores.sequelize }, eventId,
-    await readBacklog(ctx.kafka, ctx.config.kafka.applicationsTopic, ctx.config.kafka.groupId));
-  const orphans = report!.redisOnly.length;
-  if (report!.differing.length) notes.push(`${report!.differing.length} people decided one way in Redis and another in MySQL`);
-  if (report!.mysqlOnly.length) notes.push(`${report!.mysqlOnly.length} MySQL decisions missing from Redis (could be decided again)`);
-  if (orphans) notes.push(`${orphans} decisions only in Redis, never written`);
-  duplicates += report!.differing.length + report!.mysqlOnly.length;
+  const duplicateTickets = winners.length - new Set(winners.map((w) => w.ticket)).size;
+  const duplicatePeople = stored.length - byPerson.size;
+  if (duplicateTickets || duplicatePeople) notes.push(`${duplicateTickets} tickets won twice, ${duplicatePeople} people with two rows`);
 
-  const remaining = report!.remaining;
-  const expectedWinners = Math.min(stock, byEmail.size);
-  const oversold = Math.max(0, winners.length - stock) + Math.max(0, (remaining ?? 0) - (stock - winners.length));
-  const undersold = Math.max(0, expectedWinners - winners.length) + Math.max(0, stock - winners.length - (remaining ?? 0));
-  if (oversold || undersold) notes.push(`stock ${stock}, ${winners.length} winners of ${byEmail.size}, Redis remaining ${remaining ?? 'MISSING'}`);
+  // Winners are exactly the first tickets handed out, once the released ones are set aside.
+  const first = new Set([...tickets].filter((t) => !released.has(t)).sort((x, y) => x - y).slice(0, winners.length));
+  const outOfOrder = winners.filter((w) => !first.has(w.ticket)).length;
+  if (outOfOrder) notes.push(`${outOfOrder} winners are not among the first ${winners.length} tickets handed out (${released.size} released)`);
 
-  const stuck = report!.stuck.length + report!.pending + Math.max(0, report!.lag.reduce((n, p) => n + p.lag, 0));
-  if (stuck) notes.push(`${report!.stuck.length} stuck in the gate, ${report!.pending} pending, lag ${report!.lag.map((p) => p.lag).join('/')}`);
+  // remaining + winners = total: no unit held by nobody, none given twice.
+  const remaining = redis.remaining;
+  if (redis.total !== undefined && redis.total !== total) notes.push(`Redis says the total is ${redis.total}, not ${total}`);
+  const oversold = Math.max(0, winners.length - total) + Math.max(0, (remaining ?? 0) + winners.length - total);
+  const heldByNobody = Math.max(0, total - winners.length - (remaining ?? 0));
+  // SOLD_OUT is told only when every unit was taken: a unit left now must be one given back since.
+  const soldOutEarly = b.soldOut.size ? Math.max(0, (remaining ?? 0) - released.size) : 0;
+  if (oversold || heldByNobody || soldOutEarly) notes.push(`total ${total}, ${winners.length} winners, Redis remaining ${remaining ?? 'MISSING'}, ${released.size} released, ${b.soldOut.size} told SOLD_OUT`);
 
-  return { applicants, lost: lostEmails.length + orphans + noEmail, duplicates, oversold, undersold, stuck, notes };
+  // Someone who never got an answer may hold nothing.
+  const holding = [...b.unanswered].filter((p) => byPerson.get(p)?.status === 'WON' || redis.won.has(p) || redis.reserved.includes(p)).length;
+  if (holding) notes.push(`${holding} of ${b.unanswered.size} never answered hold a unit`);
+  else if (b.unanswered.size) notes.push(`(${b.unanswered.size} left without an answer, holding nothing)`);
+
+  const leftLag = await lag(ctx);
+  const stuck = redis.reserved.length + (redis.restoring ? 1 : 0) + leftLag + (remaining === undefined ? 1 : 0);
+  if (stuck) notes.push(`${redis.reserved.length} reservations left, restoring ${redis.restoring}, lag ${leftLag}, remaining ${remaining ?? 'MISSING'}`);
+
+  return {
+    applicants: b.won.size + b.soldOut.size + b.unanswered.size,
+    lost: told.length + unpersisted + voidTold + redisOnly + noEmail,
+    duplicates: mysqlOnly + extraEmails + strayEmails + duplicateTickets + duplicatePeople,
+    oversold,
+    undersold: heldByNobody + soldOutEarly,
+    outOfOrder,
+    unanswered: holding,
+    stuck,
+    notes,
+  };
 }
 
-/** Dead letters for this run: each is injected poison, or a copy of an application that was decided. */
+/** Dead letters for this run: each is injected poison, or a copy of an application that was persisted. */
 export async function checkDeadLetters(ctx: CheckContext, expectedPoison: number): Promise<{ letters: number; unaccounted: number; notes: string[] }> {
   const letters = await listDeadLetters(ctx.kafka, ctx.config.kafka.deadLetterTopic).catch(() => []);
   let poison = 0;
@@ -116,7 +192,7 @@ export async function checkDeadLetters(ctx: CheckContext, expectedPoison: number
       continue;
     }
     for (const app of apps) {
-      const [row] = await ctx.stores.sequelize.query('SELECT 1 FROM applications WHERE event_id = ? AND email = ?', { replacements: [app.eventId, app.email], type: QueryTypes.SELECT });
+      const [row] = await ctx.stores.sequelize.query('SELECT 1 FROM applications WHERE event_id = ? AND person = ?', { replacements: [app.eventId, app.person], type: QueryTypes.SELECT });
       const known = await ctx.stores.sequelize.query('SELECT 1 FROM events WHERE id = ?', { replacements: [app.eventId], type: QueryTypes.SELECT });
       if (known.length === 0) poison++; // an application for an event that does not exist: injected
       else if (!row) unaccounted++;
@@ -124,6 +200,6 @@ export async function checkDeadLetters(ctx: CheckContext, expectedPoison: number
   }
   const notes: string[] = [];
   if (poison !== expectedPoison) notes.push(`${poison} poison dead letters, ${expectedPoison} injected`);
-  if (unaccounted) notes.push(`${unaccounted} dead-lettered applications were never decided`);
+  if (unaccounted) notes.push(`${unaccounted} dead-lettered applications were never persisted`);
   return { letters: letters.length, unaccounted: unaccounted + Math.abs(poison - expectedPoison), notes };
 }

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kafka } from 'kafkajs';
 import type { Config } from '../core/config.ts';
+import type { FaultPoint } from '../core/fault-point.ts';
 import type { FaultServices } from './services.ts';
 import type { TerningProcess } from './processes.ts';
 import { replay } from './replay.ts';
@@ -8,46 +9,107 @@ import { replay } from './replay.ts';
 export interface Harness {
   services: FaultServices;
   apis: TerningProcess[];
-  consumer: TerningProcess;
+  consumers: TerningProcess[];
   config: Config;
   kafka: Kafka;
   log(line: string): void;
 }
 
-export interface Injected { injected: number; poison?: number; detail?: string }
+export interface Injected {
+  injected: number;
+  poison?: number;
+  detail?: string;
+  /** When the fault ended (a new consumer started, a service came back): persistence is timed from here. */
+  endedAt: number;
+}
 
 /** One kind of fault: made ready before a burst (optional), injected while it runs. */
 export interface Fault {
   name: string;
   prepare?(h: Harness): Promise<void>;
   inject(h: Harness, eventId: string): Promise<Injected>;
+  /** Some applicants give up at their first dropped connection, as someone closing the page would. */
+  abandons?: boolean;
 }
 
-/** The consumer runs with TERNING_FAULT_POINT set, stops at that point in its first chunk, and is killed there. */
-const consumerKilledAt = (point: 'after-decide' | 'after-write', name: string): Fault => ({
+/** Starts the consumers again after a fault; says how long they took to be up (their start counts in the recovery). */
+async function restart(consumers: TerningProcess[], injected: number): Promise<Injected> {
+  const endedAt = Date.now();
+  await Promise.all(consumers.map((c) => c.start()));
+  return { injected, endedAt, detail: `consumer${consumers.length > 1 ? 's' : ''} up in ${((Date.now() - endedAt) / 1000).toFixed(1)} s` };
+}
+
+/** The first consumer runs with TERNING_FAULT_POINT set, stops at that point in its first chunk, and is killed there. */
+const consumerKilledAt = (point: FaultPoint, name: string): Fault => ({
   name,
   async prepare(h) {
-    await h.consumer.stop();
-    await h.consumer.start({ TERNING_FAULT_POINT: point });
+    await h.consumers[0]!.stop();
+    await h.consumers[0]!.start({ TERNING_FAULT_POINT: point });
   },
   async inject(h) {
-    await h.consumer.waitFor(/terning-fault-point/, 60_000);
-    await h.consumer.kill9();
-    await h.consumer.start();
-    return { injected: 1 };
+    const c = h.consumers[0]!;
+    await c.waitFor(/terning-fault-point/, 60_000);
+    await c.kill9();
+    return restart([c], 1);
   },
 });
 
 export const FAULTS: Fault[] = [
-  consumerKilledAt('after-decide', 'consumer kill -9 after decide, before write'),
+  consumerKilledAt('after-settle', 'consumer kill -9 after settle, before write'),
   consumerKilledAt('after-write', 'consumer kill -9 after write, before commit'),
+  {
+    // A supervisor restarts a consumer that dies at once; here it dies again before it is up, three
+    // times within 2 s, each time leaving the group a member that will never answer.
+    name: 'consumer crash loop (3 kills in 2 s)',
+    async inject(h) {
+      const c = h.consumers[0]!;
+      await c.kill9();
+      for (let i = 0; i < 2; i++) {
+        c.spawn();
+        await sleep(900);
+        await c.kill9();
+      }
+      return restart([c], 3);
+    },
+  },
+  {
+    // A consumer that dies just after joining (a crash at start) leaves a member behind each time.
+    name: 'consumer crash loop (3 kills, each restart as it joins)',
+    async inject(h) {
+      const c = h.consumers[0]!;
+      await c.kill9();
+      for (let i = 0; i < 2; i++) {
+        await c.start();
+        await c.kill9();
+      }
+      return restart([c], 3);
+    },
+  },
   {
     name: 'api kill -9 with requests in flight',
     async inject(h) {
       await h.apis[0]!.kill9();
       await sleep(1_000);
       await h.apis[0]!.start();
-      return { injected: 1 };
+      return { injected: 1, endedAt: Date.now() };
+    },
+  },
+  {
+    // The first API stops between the gate's decision and Kafka's ack and is killed there: the units it
+    // reserved are resent by the retries of their people, or released by the sweeper for those who left.
+    name: 'api kill -9 between the gate and Kafka',
+    abandons: true,
+    async prepare(h) {
+      await h.apis[0]!.stop();
+      await h.apis[0]!.start({ TERNING_FAULT_POINT: 'after-gate' });
+    },
+    async inject(h) {
+      const api = h.apis[0]!;
+      await api.waitFor(/terning-fault-point/, 30_000);
+      await api.kill9();
+      const endedAt = Date.now();
+      await api.start();
+      return { injected: 1, endedAt };
     },
   },
   {
@@ -56,7 +118,7 @@ export const FAULTS: Fault[] = [
       await h.services.kill('redis');
       await sleep(1_000);
       await h.services.start('redis');
-      return { injected: 1 };
+      return { injected: 1, endedAt: Date.now() };
     },
   },
   {
@@ -66,7 +128,23 @@ export const FAULTS: Fault[] = [
       h.services.wipeRedis();
       await sleep(1_000);
       await h.services.start('redis');
-      return { injected: 1 };
+      return { injected: 1, endedAt: Date.now() };
+    },
+  },
+  {
+    // Decisions wait in Kafka (no consumer runs) when Redis loses them: the event is rebuilt from
+    // MySQL only once the consumers have persisted the topic up to where it was at the loss.
+    name: 'redis data lost with a backlog in Kafka',
+    async prepare(h) {
+      await Promise.all(h.consumers.map((c) => c.stop()));
+    },
+    async inject(h) {
+      await sleep(1_500);
+      await h.services.kill('redis');
+      h.services.wipeRedis();
+      await h.services.start('redis');
+      await sleep(2_000);
+      return restart(h.consumers, 1);
     },
   },
   {
@@ -75,7 +153,7 @@ export const FAULTS: Fault[] = [
       h.services.signal('mysql', 'SIGSTOP');
       await sleep(12_000);
       h.services.signal('mysql', 'SIGCONT');
-      return { injected: 1 };
+      return { injected: 1, endedAt: Date.now() };
     },
   },
   {
@@ -84,14 +162,14 @@ export const FAULTS: Fault[] = [
       await h.services.kill('kafka');
       await sleep(2_000);
       await h.services.start('kafka');
-      return { injected: 1 };
+      return { injected: 1, endedAt: Date.now() };
     },
   },
   {
     name: 'messages delivered 2-3 times + poison',
     async inject(h, eventId) {
       const r = await replay(h.kafka, h.config.kafka.applicationsTopic, eventId);
-      return { injected: 1, poison: r.poison, detail: `${r.copies} copies` };
+      return { injected: 1, poison: r.poison, detail: `${r.copies} copies`, endedAt: Date.now() };
     },
   },
 ];

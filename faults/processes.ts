@@ -32,6 +32,12 @@ export class TerningProcess {
 
   /** Starts it (with extra environment, e.g. TERNING_FAULT_POINT) and waits until it says it is ready. */
   async start(extraEnv: Record<string, string> = {}, timeoutMs = 60_000): Promise<void> {
+    this.spawn(extraEnv);
+    await this.waitFor(READY[this.kind], timeoutMs);
+  }
+
+  /** Starts it without waiting, as a supervisor restarts a process that died. */
+  spawn(extraEnv: Record<string, string> = {}): void {
     const child = spawn(process.execPath, [BIN, this.kind], { env: { ...process.env, ...this.env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     this.starts++;
@@ -49,7 +55,6 @@ export class TerningProcess {
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
-    await this.waitFor(READY[this.kind], timeoutMs);
   }
 
   /** Resolves when this start of the process has printed a line matching the pattern. */

@@ -9,12 +9,14 @@ import { createKafka, ensureTopics } from '../core/kafka/client.ts';
 import { Tokens } from '../core/auth/tokens.ts';
 import { migrate } from '../cli/commands/migrate.ts';
 import { ROOT } from '../core/root.ts';
+import { freePort } from '../infra/net.ts';
 import { FaultServices } from './services.ts';
 import { TerningProcess } from './processes.ts';
 import { burst } from './burst.ts';
 import { checkDeadLetters, checkEvent, settle, type CheckContext } from './check.ts';
 import { FAULTS, type Harness } from './faults.ts';
-import { addOutcome, type Row } from './table.ts';
+import { PersistenceWatch } from './progress.ts';
+import { addOutcome, addResumed, emptyRow, type Row } from './table.ts';
 
 export interface SuiteOptions {
   rounds: number;
@@ -26,20 +28,16 @@ export interface SuiteOptions {
 
 export interface SuiteResult { rows: Row[]; deadLetters: { letters: number; unaccounted: number }; notes: string[] }
 
-const free = async () => {
-  const { createServer } = await import('node:net');
-  return new Promise<number>((resolve) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-};
+/** As production runs: two API processes, two consumers in one group, four partitions. */
+const APIS = 2;
+const CONSUMERS = 2;
+const PARTITIONS = 4;
 
 /**
- * The fault suite: its own Kafka, Redis and MariaDB; two real API processes and a real consumer
- * (bin/terning.js) on random topics, group and prefix; for every fault kind, `rounds` bursts of
- * applicants with the fault injected in the middle of each, then every promise checked.
+ * The fault suite: its own Kafka, Redis and MariaDB; real API and consumer processes (bin/terning.js)
+ * on random topics, group and prefix; for every fault kind, `rounds` bursts of applicants with the
+ * fault injected in the middle of each, then every promise checked and the time until persistence
+ * resumed after the fault taken.
  */
 export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
   const log = o.log ?? (() => {});
@@ -65,11 +63,14 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
     SES_RATE_PER_SECOND: '50',
     // The consumer's metrics listener on a free port, beside anyone else's consumer.
     METRICS_PORT: '0',
+    // Reservations Kafka never got (an API killed before its send) go back within seconds, so that the
+    // suite sees them given back rather than waiting the production 30 s.
+    RESERVATION_TIMEOUT_SECONDS: '5',
   };
   const config = loadConfig({ ...process.env, ...processEnv });
   const quiet = createLogger('faults', 'silent');
   const apis: TerningProcess[] = [];
-  let consumer: TerningProcess | undefined;
+  const consumers: TerningProcess[] = [];
   const stores = openStores(config);
   // Redis is killed on purpose: the suite's own reads retry, and its client's errors are expected.
   stores.redis.on('error', () => {});
@@ -79,28 +80,31 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
   let poison = 0;
   try {
     await migrate('up', () => {});
-    await ensureTopics(kafka, [{ topic: config.kafka.applicationsTopic }, { topic: config.kafka.deadLetterTopic }]);
+    await ensureTopics(kafka, [{ topic: config.kafka.applicationsTopic, numPartitions: PARTITIONS }, { topic: config.kafka.deadLetterTopic }]);
     const urls: string[] = [];
-    for (let i = 0; i < 2; i++) {
-      const port = await free();
+    for (let i = 0; i < APIS; i++) {
+      const port = await freePort();
       const api = new TerningProcess('server', { ...processEnv, PORT: String(port) }, join(logs, `api-${i}.log`));
       apis.push(api);
       urls.push(`http://127.0.0.1:${port}`);
       await api.start();
     }
-    consumer = new TerningProcess('consumer', processEnv, join(logs, 'consumer.log'));
-    await consumer.start();
-    const h: Harness = { services, apis, consumer, config, kafka, log };
+    for (let i = 0; i < CONSUMERS; i++) {
+      const consumer = new TerningProcess('consumer', processEnv, join(logs, `consumer-${i}.log`));
+      consumers.push(consumer);
+      await consumer.start();
+    }
+    const h: Harness = { services, apis, consumers, config, kafka, log };
     const ctx: CheckContext = { config, stores, kafka };
     const tokens = new Tokens(config.jwt);
     const admin = { 'X-ADMIN-KEY': config.adminKey, 'Content-Type': 'application/json' };
 
     const faults = FAULTS.filter((f) => !o.only?.length || o.only.some((s) => f.name.includes(s)));
     for (const fault of faults) {
-      const row: Row = { fault: fault.name, injected: 0, rounds: 0, applicants: 0, lost: 0, duplicates: 0, oversold: 0, undersold: 0, stuck: 0 };
+      const row = emptyRow(fault.name);
       rows.push(row);
       for (let r = 0; r < o.rounds; r++) {
-        for (const p of [...apis, consumer]) if (!p.running) {
+        for (const p of [...apis, ...consumers]) if (!p.running) {
           notes.push(`${fault.name}: a ${p.kind} had exited on its own before round ${r + 1}; restarted`);
           await p.start();
         }
@@ -112,6 +116,7 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
         if (created.status !== 201) throw new Error(`creating ${eventId}: ${created.status} ${await created.text()}`);
         const opened = await fetch(`${urls[1]}/api/admin/events/${eventId}/open`, { method: 'POST', headers: admin, body: '{}' });
         if (opened.status !== 200) throw new Error(`opening ${eventId}: ${opened.status} ${await opened.text()}`);
+        // Canonical addresses (core/identity.ts): each is its own person.
         const people = await Promise.all(Array.from({ length: o.applicants }, async () => {
           const email = `f-${randomUUID().slice(0, 12)}@example.test`;
           return { email, token: await tokens.issue(email) };
@@ -119,18 +124,23 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
 
         await fault.prepare?.(h);
         const started = Date.now();
-        const running = burst({ urls: () => urls, eventId, people, spreadMs: 5_000, deadlineMs: 120_000 });
+        const watch = new PersistenceWatch(kafka, config.kafka.applicationsTopic, config.kafka.groupId);
+        watch.start();
+        const running = burst({ urls: () => urls, eventId, people, spreadMs: 5_000, deadlineMs: 120_000, abandons: fault.abandons ? (i) => i % 4 === 0 : undefined });
         await sleep(800);
         const injected = await fault.inject(h, eventId);
         const b = await running;
         row.injected += injected.injected;
         poison += injected.poison ?? 0;
-        const settled = await settle(ctx, eventId, b.accepted, 180_000);
+        const settled = await settle(ctx, eventId, b, 180_000);
+        const resumedMs = await watch.stop(injected.endedAt);
         const outcome = await checkEvent(ctx, eventId, stock, b);
         row.rounds++;
         addOutcome(row, outcome);
+        addResumed(row, resumedMs);
         const retried = [...b.retried].map(([k, n]) => `${k}×${n}`).join(' ');
-        log(`${fault.name} #${r + 1}: stock ${stock}, ${b.accepted.size} accepted, ${b.soldOut.size} sold out${retried ? `, retried ${retried}` : ''}${injected.detail ? `, ${injected.detail}` : ''}; ${settled ? 'settled' : 'NOT SETTLED'} after ${((Date.now() - started) / 1000).toFixed(0)} s`);
+        const resumedText = `, persistence ${resumedMs === null ? 'STALLED still' : `resumed ${(resumedMs / 1000).toFixed(1)} s after the fault`}`;
+        log(`${fault.name} #${r + 1}: stock ${stock}, ${b.won.size} won, ${b.soldOut.size} sold out, ${b.unanswered.size} unanswered${retried ? `, retried ${retried}` : ''}${injected.detail ? `, ${injected.detail}` : ''}${resumedText}; ${settled ? 'settled' : 'NOT SETTLED'} after ${((Date.now() - started) / 1000).toFixed(0)} s`);
         for (const n of outcome.notes) {
           notes.push(`${fault.name} #${r + 1}: ${n}`);
           log(`  ${n}`);
@@ -142,8 +152,8 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
     notes.push(...dl.notes);
     return { rows, deadLetters: { letters: dl.letters, unaccounted: dl.unaccounted }, notes };
   } finally {
-    await Promise.allSettled([...apis, ...(consumer ? [consumer] : [])].map((p) => p.stop(5_000)));
-    for (const p of [...apis, ...(consumer ? [consumer] : [])]) p.close();
+    await Promise.allSettled([...apis, ...consumers].map((p) => p.stop(5_000)));
+    for (const p of [...apis, ...consumers]) p.close();
     await stores.close();
     await services.down();
   }

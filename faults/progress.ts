@@ -1,0 +1,69 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Kafka } from 'kafkajs';
+
+/** Records waiting this long with no commit on their partition are a stall; shorter waits are work. */
+const STALL_MS = 1_500;
+
+/**
+ * Watches the consumer group's committed offsets against the topic's ends every 100 ms, to tell when
+ * persistence resumed after a fault: a partition stalls while it has records waiting and no commit for
+ * over 1.5 s; persistence resumed at the end of the last stall that was still on when the fault ended
+ * or began after it.
+ */
+export class PersistenceWatch {
+  private stopped = false;
+  private running?: Promise<void>;
+  /** Per partition: since when its records have been waiting with no commit, and its committed offset then. */
+  private waiting = new Map<number, { since: number; committed: bigint }>();
+  private stalls: { from: number; to: number }[] = [];
+
+  constructor(private readonly kafka: Kafka, private readonly topic: string, private readonly groupId: string) {}
+
+  start(): void {
+    this.running = this.loop();
+  }
+
+  private async loop() {
+    const admin = this.kafka.admin();
+    try {
+      while (!this.stopped) {
+        try {
+          await admin.connect();
+          const [ends, [committed]] = await Promise.all([admin.fetchTopicOffsets(this.topic), admin.fetchOffsets({ groupId: this.groupId, topics: [this.topic] })]);
+          this.look(Date.now(), ends.map((e) => {
+            const c = BigInt(committed?.partitions.find((p) => p.partition === e.partition)?.offset ?? '-1');
+            return { partition: e.partition, committed: c < 0n ? BigInt(e.low) : c, high: BigInt(e.high) };
+          }));
+        } catch { /* Kafka may be the fault: the waits go on until it answers */ }
+        await sleep(100);
+      }
+    } finally {
+      await admin.disconnect().catch(() => {});
+    }
+  }
+
+  private look(at: number, partitions: { partition: number; committed: bigint; high: bigint }[]) {
+    for (const p of partitions) {
+      const w = this.waiting.get(p.partition);
+      if (w && p.committed > w.committed) {
+        if (at - w.since > STALL_MS) this.stalls.push({ from: w.since, to: at });
+        this.waiting.delete(p.partition);
+      }
+      if (p.committed < p.high && !this.waiting.has(p.partition)) this.waiting.set(p.partition, { since: at, committed: p.committed });
+      if (p.committed >= p.high) this.waiting.delete(p.partition);
+    }
+  }
+
+  /**
+   * Stops watching. Returns how long after `since` persistence resumed (0 when nothing stalled after
+   * it), or null when a partition is stalled still.
+   */
+  async stop(since: number): Promise<number | null> {
+    this.stopped = true;
+    await this.running;
+    const now = Date.now();
+    if ([...this.waiting.values()].some((w) => now - w.since > STALL_MS)) return null;
+    const ends = this.stalls.filter((s) => s.to > since).map((s) => s.to - since);
+    return Math.max(0, ...ends);
+  }
+}
