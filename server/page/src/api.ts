@@ -12,6 +12,7 @@ export interface EventInfo {
   serverTime: string;
 }
 
+/** WON, or PENDING while a win's hand-off is unconfirmed; LOST only from a server older than decide-at-arrival. */
 export interface Standing { status: 'PENDING' | 'WON' | 'LOST'; ticket: number; decidedAt: string | null }
 
 const NETWORK: ApiError = { code: 'NETWORK', message: 'the server could not be reached' };

@@ -1,14 +1,16 @@
 /// <reference lib="dom" />
-import { eventApi, sendCode, verifyCode, type EventInfo, type Standing } from './api.ts';
+import { eventApi, sendCode, verifyCode, type Answer, type EventInfo, type Standing } from './api.ts';
 import { ServerClock } from './clock.ts';
 import { watchResult } from './result.ts';
 import { appliedAs, endSession, forgetApplied, loadSession, markApplied, saveLang, savedLang, saveSession, type Session } from './session.ts';
 import { errorMessage, type Lang, type Message } from './text.ts';
-import { render, focusStep, type Step, type View } from './view.ts';
+import { render, focusStep, type Result, type Step, type View } from './view.ts';
 
 /**
- * The participant page: email, code, apply, the live result. Everything it shows is drawn from one
- * state by render(); the handlers below change the state and say where focus goes next.
+ * The participant page: email, code, apply, the result. Everything it shows is drawn from one state by
+ * render(); the handlers below change the state and say where focus goes next. The gate decides when
+ * the person arrives, so the apply answer is the result: WON, or SOLD_OUT (they hold nothing). Only a
+ * win whose hand-off is unconfirmed (PENDING, rare) is watched until it is WON.
  */
 const eventId = new URLSearchParams(location.search).get('event');
 const api = eventApi(eventId);
@@ -25,12 +27,22 @@ const state: View = {
   resendAt: 0,
   busy: null,
   msg: {},
-  standing: null,
+  retry: null,
+  result: null,
   now: () => clock.now(),
 };
 let wasOpen = false;
 let stopWatching = () => {};
 let nextRefresh: ReturnType<typeof setTimeout> | undefined;
+let nextApply: ReturnType<typeof setTimeout> | undefined;
+let infoAsked = 0;
+
+/** Tries of one press of Apply when the server can't take it (503, or no answer): the press and 4 more. */
+const APPLY_ATTEMPTS = 5;
+const SOLD_OUT: Result = { status: 'SOLD_OUT' };
+// An older server's LOST means the same as SOLD_OUT now: nothing is held.
+const resultOf = (s: Standing): Result =>
+  s.status === 'LOST' ? SOLD_OUT : { status: s.status, ticket: s.ticket, decidedAt: s.decidedAt };
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const show = () => {
@@ -49,28 +61,39 @@ const goTo = (step: Step) => {
 
 async function refreshEvent(): Promise<void> {
   clearTimeout(nextRefresh);
+  const asked = ++infoAsked;
   const sentAt = performance.now();
   const res = await api.info();
   const receivedAt = performance.now();
+  // An older answer arriving after a newer one would undo what the newer one said.
+  if (asked !== infoAsked) return;
   if (res.ok) {
     clock.observe(res.body.serverTime, sentAt, receivedAt);
     state.event = res.body;
     state.eventError = null;
   } else {
+    // 404: no such event, or one not yet public (a draft); any other failure keeps what was known.
+    if (res.status === 404) state.event = null;
     state.eventError = errorMessage(res.error.code);
   }
   show();
   scheduleRefresh(res.ok ? res.body : null);
 }
 
-/** Every 30 s or so; right after the opening when it is near, each phone at a slightly different moment. */
+/**
+ * On the apply step every 5 s or so, so the button says "sold out" before anyone presses it (the call
+ * is cheap: settings cached a second, the counts one Redis read); elsewhere every 30 s or so; right
+ * after the opening when it is near. Each phone at a slightly different moment.
+ */
 function scheduleRefresh(e: EventInfo | null): void {
+  clearTimeout(nextRefresh);
   const untilOpen = e?.opensAt ? Date.parse(e.opensAt) - clock.now() : Infinity;
+  const watching = state.step === 'apply' && document.visibilityState === 'visible';
   if (untilOpen > 0 && untilOpen < 60_000) {
     setTimeout(show, untilOpen + 5);
     nextRefresh = setTimeout(refreshEvent, untilOpen + 500 + Math.random() * 2_000);
   } else {
-    nextRefresh = setTimeout(refreshEvent, 30_000 * (0.8 + Math.random() * 0.4));
+    nextRefresh = setTimeout(refreshEvent, (watching ? 5_000 : 30_000) * (0.8 + Math.random() * 0.4));
   }
 }
 
@@ -78,14 +101,16 @@ function watch(session: Session): void {
   stopWatching();
   stopWatching = watchResult(api, session.token, {
     onStanding: (s: Standing) => {
-      state.standing = s;
+      state.result = resultOf(s);
+      if (state.result.status === 'SOLD_OUT') forgetApplied(eventKey);
       show();
     },
     onRefused: (error) => {
       if (error.code === 'NOT_APPLIED') {
         forgetApplied(eventKey);
-        state.standing = null;
+        state.result = null;
         goTo('apply');
+        void refreshEvent();
       } else {
         signOut(errorMessage(error.code));
       }
@@ -97,9 +122,11 @@ const eventKey = eventId ?? 'default';
 
 function signOut(message?: Message): void {
   stopWatching();
+  clearTimeout(nextApply);
   endSession();
   state.session = null;
-  state.standing = null;
+  state.retry = null;
+  state.result = null;
   state.msg = message ? { email: message } : {};
   goTo('email');
 }
@@ -180,6 +207,7 @@ $('form-code').addEventListener('submit', async (e) => {
     saveSession(state.session);
     state.msg = {};
     goTo('apply');
+    void refreshEvent();
     return;
   }
   state.msg = { code: errorMessage(res.error.code, res.error.details, 'code') };
@@ -192,28 +220,54 @@ $('form-code').addEventListener('submit', async (e) => {
   }
 });
 
-$('apply').addEventListener('click', async () => {
+$('apply').addEventListener('click', () => {
   const session = state.session;
-  if (!session || state.busy) return;
-  state.busy = 'apply';
+  if (!session || state.busy || state.retry) return;
   state.msg = {};
+  void apply(session, 1);
+});
+
+/** No answer, or "not now" (503 with Retry-After; a proxy's 502/504): worth the same press again. */
+const retryable = (res: Answer<unknown>) => res.status === 0 || res.status === 502 || res.status === 503 || res.status === 504;
+
+async function apply(session: Session, attempt: number): Promise<void> {
+  state.busy = 'apply';
   show();
   const res = await api.apply(session.token);
   state.busy = null;
+  if (state.session !== session) return;
+  if (!res.ok && retryable(res) && attempt < APPLY_ATTEMPTS) {
+    // Applying again is safe: a person holds at most one unit, and a retry of a win gets the same one.
+    const delay = (res.error.details?.retryAfterSeconds ?? 2) * 1_000 * (1 + Math.random() * 0.5);
+    state.retry = { attempt: attempt + 1, max: APPLY_ATTEMPTS, at: performance.now() + delay, network: res.status === 0 };
+    show();
+    nextApply = setTimeout(() => void apply(session, attempt + 1), delay);
+    return;
+  }
+  state.retry = null;
   if (res.ok) {
+    state.result = resultOf(res.body);
+    if (state.result.status === 'SOLD_OUT') return soldOut();
     markApplied(eventKey, session.email);
-    state.standing = res.body;
     goTo('result');
-    if (res.body.status === 'PENDING') watch(session);
+    if (state.result.status === 'PENDING') watch(session);
     return;
   }
   const code = res.error.code;
   if (code.startsWith('TOKEN_')) return signOut(errorMessage(code));
-  if (code === 'SOLD_OUT' && state.event) state.event = { ...state.event, soldOut: true };
+  if (code === 'SOLD_OUT') return soldOut();
   state.msg = { apply: errorMessage(code, res.error.details) };
   show();
-  if (code === 'EVENT_NOT_OPEN') void refreshEvent();
-});
+  if (code === 'EVENT_NOT_OPEN' || code === 'EVENT_NOT_FOUND') void refreshEvent();
+}
+
+/** The stock was gone when this person arrived: they hold nothing, and the page says so as their result. */
+function soldOut(): void {
+  if (state.event) state.event = { ...state.event, soldOut: true };
+  state.result = SOLD_OUT;
+  goTo('result');
+  void refreshEvent();
+}
 
 $('sign-out').addEventListener('click', () => signOut());
 

@@ -1,9 +1,13 @@
-import type { EventInfo, Standing } from './api.ts';
+import type { EventInfo } from './api.ts';
 import { countdown } from './clock.ts';
 import type { Session } from './session.ts';
 import { text, type Lang, type Message, type TextKey } from './text.ts';
 
 export type Step = 'email' | 'code' | 'apply' | 'result';
+/** What the result step shows: a win (PENDING while its hand-off is unconfirmed), or that nothing is held. */
+export type Result = { status: 'WON' | 'PENDING'; ticket: number; decidedAt: string | null } | { status: 'SOLD_OUT' };
+/** An apply the server could not take, tried again by itself: attempt n of max, the next at performance.now() `at`. */
+export interface Retry { attempt: number; max: number; at: number; network: boolean }
 export type Phase = 'loading' | 'draft' | 'scheduled' | 'open' | 'closed' | 'soldOut';
 
 /** Everything the page shows, in one place. */
@@ -19,7 +23,9 @@ export interface View {
   resendAt: number;
   busy: null | 'send' | 'verify' | 'apply';
   msg: { email?: Message; code?: Message; apply?: Message };
-  standing: Standing | null;
+  retry: Retry | null;
+  /** null on the result step: not known yet (a reload asks the stream). */
+  result: Result | null;
   /** The server's clock. */
   now(): number;
 }
@@ -111,30 +117,35 @@ export function render(v: View): boolean {
 
   setText($('signed-in-as'), v.session ? t('signedInAs', { email: v.session.email }) : '');
   const apply = $('apply') as HTMLButtonElement;
-  apply.disabled = p !== 'open' || v.busy === 'apply';
-  setText(apply, v.busy === 'apply' ? t('applying')
+  apply.disabled = p !== 'open' || v.busy === 'apply' || !!v.retry;
+  setText(apply, v.busy === 'apply' || v.retry ? t('applying')
     : p === 'open' ? t('apply')
     : p === 'scheduled' ? t('applyOpensAt', { at: when(lang, e!.opensAt!, true) })
     : p === 'closed' ? t('applyClosed')
     : p === 'soldOut' ? t('applySoldOut')
     : t('applyDraft'));
-  say('msg-apply', lang, v.msg.apply);
+  say('msg-apply', lang, v.retry ? retryMessage(v.retry, v.busy === 'apply') : v.msg.apply);
 
   renderResult(v, t);
   return p === 'open';
 }
 
+function retryMessage(r: Retry, now: boolean): Message {
+  const params = { n: r.attempt, max: r.max, s: Math.max(1, Math.ceil((r.at - performance.now()) / 1000)) };
+  return { key: now ? 'retryingNow' : r.network ? 'retryNetwork' : 'retryBusy', params };
+}
+
 function renderResult(v: View, t: (key: TextKey, params?: Record<string, string | number>) => string): void {
-  const s = v.standing;
-  const status = s?.status ?? 'PENDING';
+  const r = v.result;
   const box = $('step-result');
-  box.dataset.status = status;
-  setText($('result-title'), t(status === 'WON' ? 'resultWonTitle' : status === 'LOST' ? 'resultLostTitle' : 'resultPendingTitle'));
-  setText($('result-body'), status === 'WON' ? t('resultWonBody', { email: v.session?.email ?? '' })
-    : status === 'LOST' ? t('resultLostBody') : t('resultPendingBody'));
-  setHidden($('result-spinner'), status !== 'PENDING');
-  setText($('result-ticket'), s ? t('ticket', { ticket: s.ticket }) : '');
-  setText($('result-decided'), s?.decidedAt ? t('decidedAt', { at: when(v.lang, s.decidedAt, true) }) : '');
+  box.dataset.status = r?.status ?? 'LOADING';
+  setText($('result-title'), t(!r ? 'resultLoading' : r.status === 'WON' ? 'resultWonTitle' : r.status === 'SOLD_OUT' ? 'resultSoldOutTitle' : 'resultPendingTitle'));
+  setText($('result-body'), !r ? '' : r.status === 'WON' ? t('resultWonBody', { email: v.session?.email ?? '' })
+    : r.status === 'SOLD_OUT' ? t('resultSoldOutBody') : t('resultPendingBody'));
+  setHidden($('result-spinner'), !!r && r.status !== 'PENDING');
+  const held = r && r.status !== 'SOLD_OUT' ? r : null;
+  setText($('result-ticket'), held ? t('ticket', { ticket: held.ticket }) : '');
+  setText($('result-decided'), held?.decidedAt ? t('decidedAt', { at: when(v.lang, held.decidedAt, true) }) : '');
 }
 
 const FOCUS: Record<Step, string> = { email: 'email', code: 'code', apply: 'apply', result: 'result-title' };
