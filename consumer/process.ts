@@ -46,7 +46,7 @@ export class ConsumerProcess {
 
   async start(): Promise<void> {
     const { config, log } = this;
-    this.stores = openStores(config);
+    this.stores = openStores(config, log);
     // A consumer killed -9 never leaves its group: the others wait for it until its session times out,
     // so the session is the broker's shortest (group.min.session.timeout.ms, 6 s by default), with a
     // heartbeat each second, and an idle fetch returns within one so that it heartbeats too. A rebalance

@@ -61,7 +61,7 @@ export class ApiServer {
 
   async start(): Promise<{ url: string; adminUrl: string }> {
     const { config, log } = this;
-    this.stores = openStores(config);
+    this.stores = openStores(config, log);
     const kafka = createKafka({ ...config.kafka, log });
     const { metrics } = this;
     // Applications (and replayed dead letters) go through a producer that is renewed after a failed
