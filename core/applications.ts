@@ -34,6 +34,7 @@ const tryAgain = (code: string, seconds: number) =>
  */
 export class Applications {
   private readonly inFlight = new Map<string, Promise<Applied>>();
+  private readonly restoreOffered = new Map<string, number>();
   private readonly gate: TurnBatch<string, GateResult>;
   private readonly confirmations: TurnBatch<HeldUnit, boolean>;
 
@@ -75,6 +76,7 @@ export class Applications {
         this.soldOut.noticed(eventId);
         throw conflict('SOLD_OUT', 'all the gifts are gone');
       case 'restoring':
+        this.helpRestore(eventId);
         throw tryAgain('STATE_RESTORING', 1);
       case 'no-event':
         if (!loaded && (await this.events.load(eventId).catch((e) => { throw this.stateUnavailable(e, eventId, person, requestId); }))) {
@@ -106,6 +108,17 @@ export class Applications {
     // decides again. The record in Kafka is void (settle.lua).
     if (!held) throw tryAgain('STATE_UNAVAILABLE', 1);
     return { standing: standing('WON', ticket, decidedAt), accepted: kind === 'new' };
+  }
+
+  /**
+   * Any API process that meets a restoring event offers to drive its restore (one driver at a time
+   * holds the lease), so a driver that died is replaced by the next apply: at most once a second here.
+   */
+  private helpRestore(eventId: string): void {
+    const now = Date.now();
+    if (now - (this.restoreOffered.get(eventId) ?? 0) < 1_000) return;
+    this.restoreOffered.set(eventId, now);
+    this.events.ensureLoaded(eventId).catch((e) => this.log.warn({ err: e, eventId }, 'could not offer to restore the event'));
   }
 
   private stateUnavailable(e: unknown, eventId: string, person: string, requestId: string | undefined): unknown {

@@ -1,7 +1,9 @@
 import test from 'ava';
 import { SignJWT, UnsecuredJWT } from 'jose';
 import { startSystem, newEvent, randomEmail, testLog, type System } from './support/system.ts';
-import { http, type Answer } from './support/http.ts';
+import { METHODS } from 'node:http';
+import { http, rawHttp, type Answer } from './support/http.ts';
+import { routesOf } from '../server/routes/dispatch.ts';
 import { readCode } from './support/ses.ts';
 import { topicSize } from './support/kafka.ts';
 import { openStores } from '../core/stores.ts';
@@ -159,4 +161,29 @@ test('unknown paths and wrong methods answer in the error shape', async (t) => {
   refused(t, await http(sys.url, 'GET', '/api/nothing-here'), 404, 'NOT_FOUND');
   refused(t, await http(sys.url, 'GET', '/api/event/apply'), 405, 'METHOD_NOT_ALLOWED');
   refused(t, await http(sys.url, 'DELETE', '/api/auth/verify-code'), 405, 'METHOD_NOT_ALLOWED');
+});
+
+test('every other method on every path the app serves is 405 with Allow, on unknown paths 404, never a 5xx', async (t) => {
+  const routes = routesOf(sys.api.apps[0]!.app).map((r) => ({ ...r, path: r.path.replace(/:\w+/g, 'x') }));
+  const known = new Set(routes.map((r) => r.path));
+  const wrong: string[] = [];
+  for (const path of [...known, '/api/nothing-here', '/nothing', '/api/admin/nothing']) {
+    const served = routes.filter((r) => r.path === path).flatMap((r) => r.methods);
+    // FOO and BREW are methods Node's parser doesn't know: it refuses them before the app, in the shape too.
+    await Promise.all([...METHODS, 'FOO', 'BREW'].filter((m) => !served.includes(m)).map(async (method) => {
+      const a = await rawHttp(sys.url, method, path);
+      const [status, code] = ['FOO', 'BREW'].includes(method) ? [400, 'BAD_REQUEST']
+        : method === 'CONNECT' ? [405, 'METHOD_NOT_ALLOWED']
+        : !known.has(path) ? [404, 'NOT_FOUND']
+        : method === 'OPTIONS' ? [204, undefined]
+        : [405, 'METHOD_NOT_ALLOWED'];
+      let body: { error?: { code?: unknown; message?: unknown } } | undefined;
+      try { body = a.text ? JSON.parse(a.text) : undefined; } catch { /* not JSON: reported below */ }
+      const shapeOk = method === 'HEAD' || code === undefined || (body?.error?.code === code && typeof body.error.message === 'string');
+      const withAllow = known.has(path) && !['FOO', 'BREW', 'CONNECT'].includes(method);
+      const allowOk = !withAllow || served.every((m) => String(a.headers.allow).split(', ').includes(m));
+      if (a.status !== status || !shapeOk || !allowOk) wrong.push(`${method} ${path}: ${a.status} allow=${a.headers.allow} ${a.text.slice(0, 100)}`);
+    }));
+  }
+  t.deepEqual(wrong, []);
 });

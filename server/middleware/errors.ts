@@ -29,7 +29,7 @@ function fromOutage(e: unknown, log: Logger): AppError | null {
   return unavailable('SERVICE_UNAVAILABLE', 'terning is briefly unable to answer; try again in a moment', 2);
 }
 
-/** Koa's own and router errors carry a status; 405 and 501 from allowedMethods among them. */
+/** Koa's own errors and its helpers' (raw-body, http-errors) carry a status: a 4xx is the caller's to fix. */
 function fromHttpError(e: unknown): AppError | null {
   const status = (e as { status?: unknown })?.status;
   if (typeof status !== 'number' || status < 400 || status >= 500) return null;

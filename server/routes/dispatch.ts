@@ -1,34 +1,37 @@
 import type Router from '@koa/router';
 import type Koa from 'koa';
 import type { Middleware } from 'koa';
+import { AppError } from '../../core/errors.ts';
 
 const ROUTERS = Symbol('routers');
 
 /**
  * Every router behind one step: the request goes straight to the router that has its path and
  * method, instead of through each router in turn (a router and its allowedMethods per file made the
- * herd's apply pass sixteen steps that had nothing to say about it). A path some router has under
- * another method goes to that router, whose allowedMethods answers 405 (or OPTIONS); anything else
- * falls through, to the 404 of the error handler.
+ * herd's apply pass sixteen steps that had nothing to say about it). A path the routers have under
+ * other methods only is answered here, whatever the method (TRACE, PROPFIND, QUERY, ...): 405 with
+ * Allow, or 204 with Allow to OPTIONS. Any other path falls through, to the 404 of the error handler.
  */
 export function dispatch(routers: Router[]): Middleware {
   for (const router of routers) {
     if (!router.opts.sensitive || !router.opts.strict) throw new Error(`the router of ${router.opts.prefix || '/'} matches paths in more than one spelling: make it with newRouter()`);
   }
-  const entries = routers.map((router) => {
-    const routes = router.routes() as Middleware;
-    const allowed = router.allowedMethods({ throw: true }) as Middleware;
-    const handle: Middleware = (ctx, next) => routes(ctx, () => allowed(ctx, next));
-    return { router, handle };
-  });
+  const entries = routers.map((router) => ({ router, routes: router.routes() as Middleware }));
   const step: Middleware = (ctx, next) => {
-    let other: (typeof entries)[number] | undefined;
-    for (const e of entries) {
-      const m = e.router.match(ctx.path, ctx.method);
-      if (m.route) return e.handle(ctx, next);
-      if (!other && m.path.some((layer) => layer.methods.length > 0)) other = e;
+    const allowed = new Set<string>();
+    for (const { router, routes } of entries) {
+      const m = router.match(ctx.path, ctx.method);
+      if (m.route) return routes(ctx, next);
+      for (const layer of m.path) for (const method of layer.methods) allowed.add(method);
     }
-    return other ? other.handle(ctx, next) : next();
+    if (!allowed.size) return next();
+    const allow = [...allowed, 'OPTIONS'].join(', ');
+    ctx.set('Allow', allow);
+    if (ctx.method === 'OPTIONS') {
+      ctx.status = 204;
+      return;
+    }
+    throw new AppError(405, 'METHOD_NOT_ALLOWED', `${ctx.method} is not served at ${ctx.path}; it takes ${allow}`);
   };
   return Object.assign(step, { [ROUTERS]: routers });
 }

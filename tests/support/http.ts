@@ -1,4 +1,5 @@
 import { Agent, request, type IncomingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
 
 export interface Answer<T = any> { status: number; body: T; headers: Headers }
 
@@ -33,14 +34,21 @@ const agent = new Agent({ keepAlive: true, maxSockets: 32 });
 export function rawHttp(base: string, method: string, path: string, opts: { headers?: Record<string, string>; body?: string } = {}): Promise<RawAnswer> {
   const { hostname, port } = new URL(base);
   return new Promise((resolve) => {
-    const req = request({ agent, host: hostname, port, method, path, headers: opts.headers }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => { text += chunk; });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text, headers: res.headers }));
-      res.on('error', () => resolve({ status: res.statusCode ?? 0, text, headers: res.headers }));
-    });
+    let answered = false;
+    const read = (status: number | undefined, headers: IncomingHttpHeaders, body: Readable, first = '') => {
+      answered = true;
+      let text = first;
+      body.setEncoding('utf8');
+      body.on('data', (chunk: string) => { text += chunk; });
+      body.on('end', () => resolve({ status: status ?? 0, text, headers }));
+      body.on('close', () => resolve({ status: status ?? 0, text, headers }));
+      body.on('error', () => resolve({ status: status ?? 0, text, headers }));
+    };
+    const req = request({ agent, host: hostname, port, method, path, headers: opts.headers }, (res) => read(res.statusCode, res.headers, res));
+    // An answer to CONNECT comes as a tunnel: its body is what the server writes before it closes.
+    req.on('connect', (res, socket, head) => read(res.statusCode, res.headers, socket, head.toString()));
     req.on('error', () => resolve({ status: 0, text: '', headers: {} }));
+    req.on('close', () => answered || resolve({ status: 0, text: '', headers: {} }));
     req.end(opts.body);
   });
 }
