@@ -13,6 +13,7 @@ import { VerificationCodes } from '../core/auth/codes.ts';
 import { Tokens } from '../core/auth/tokens.ts';
 import { Applications } from '../core/applications.ts';
 import { admission } from './admission.ts';
+import { answerBeforeKoa } from './before-koa.ts';
 import { createApp, type Surface } from './app.ts';
 import { Limits } from '../core/limits.ts';
 import { DecisionFeed } from '../core/decision-feed.ts';
@@ -125,6 +126,7 @@ export class ApiServer {
   private async listen(surface: Surface, deps: ServerDeps, port: number): Promise<string> {
     const app = createApp(deps, surface);
     const http = createServer(admission(app.callback(), CONCURRENCY));
+    answerBeforeKoa(http);
     http.keepAliveTimeout = 5_000;
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject);
