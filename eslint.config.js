@@ -12,8 +12,8 @@ export default defineConfig(
   {
     languageOptions: { globals: globals.node },
     rules: {
-      // `const { key: _, ...rest } = o` is how a key is left out.
-      '@typescript-eslint/no-unused-vars': ['error', { ignoreRestSiblings: true }],
+      // `const { key: _, ...rest } = o` is how a key is left out; `_what` names a parameter left unused.
+      '@typescript-eslint/no-unused-vars': ['error', { ignoreRestSiblings: true, argsIgnorePattern: '^_' }],
       // A `stop` closure may name what is opened after it is defined: the `let` is on purpose.
       'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
     },
