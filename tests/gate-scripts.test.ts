@@ -4,14 +4,14 @@ import type { Scripts } from '../core/redis/scripts.ts';
 import { TurnBatch } from '../core/redis/turn-batch.ts';
 import { randomEmail } from './support/system.ts';
 
-const { redis, scripts } = luaScripts(test, 'gate');
+const { redis, scripts, server } = luaScripts(test, 'gate');
 
 const NOW = 1_800_000_000_000;
 /** An event as Redis holds it, written directly: these tests are about the gate, not the loading. */
 async function event(s: Scripts, total: number, meta: { state?: string; opensAt?: number; closesAt?: number } = {}) {
   const k = s.keys('e');
   await redis.del(k.meta);
-  await redis.hset(k.meta, { state: meta.state ?? 'open', total, ...(meta.opensAt ? { opensAt: meta.opensAt } : {}), ...(meta.closesAt ? { closesAt: meta.closesAt } : {}) });
+  await redis.hset(k.meta, { state: meta.state ?? 'open', total, server: await server(), ...(meta.opensAt ? { opensAt: meta.opensAt } : {}), ...(meta.closesAt ? { closesAt: meta.closesAt } : {}) });
   if ((await redis.exists(k.remaining)) === 0) await redis.set(k.remaining, total);
 }
 

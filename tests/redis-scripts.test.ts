@@ -3,13 +3,13 @@ import { luaScripts } from './support/lua.ts';
 import type { Scripts } from '../core/redis/scripts.ts';
 import { randomEmail } from './support/system.ts';
 
-const { redis, scripts } = luaScripts(test, 'lua');
+const { redis, scripts, server } = luaScripts(test, 'lua');
 
 const NOW = 1_800_000_000_000;
 /** An open event as Redis holds it, written directly: loading events is tested in restore-scripts.test.ts. */
 async function openEvent(s: Scripts, total: number) {
   const k = s.keys('e');
-  await redis.hset(k.meta, { state: 'open', total });
+  await redis.hset(k.meta, { state: 'open', total, server: await server() });
   await redis.set(k.remaining, total);
 }
 

@@ -4,7 +4,7 @@ import { RestoreScripts } from '../core/redis/restore-scripts.ts';
 import type { Scripts } from '../core/redis/scripts.ts';
 
 // The Lua scripts that put events into Redis and restore them, against real Redis under random prefixes.
-const { redis, scripts } = luaScripts(test, 'restore');
+const { redis, scripts, server } = luaScripts(test, 'restore');
 
 const NOW = 1_800_000_000_000;
 const settings = { state: 'open', opensAt: null, closesAt: null, total: 5 };
@@ -23,7 +23,7 @@ test('put-event.lua: a new event starts from its total; an existing one without 
   t.is(await r.loadEvent('e', settings, true), 5);
   await redis.set(k.remaining, 2);
   t.is(await r.loadEvent('e', { ...settings, state: 'closed', total: 9 }), 2, 'the stock in Redis is kept');
-  t.deepEqual(await redis.hgetall(k.meta), { state: 'closed', total: '5' }, 'and the total set-stock.lua moves');
+  t.deepEqual(await redis.hgetall(k.meta), { state: 'closed', total: '5', server: await server() }, 'and the total set-stock.lua moves');
   await redis.del(k.remaining);
   await r.beginRestore('e', ENDS, NOW);
   t.is(await r.loadEvent('e', settings, true), 'restoring');
@@ -74,11 +74,30 @@ test('restore-winners.lua and finish-restore.lua: winners, stock = total - winne
   t.deepEqual(await redis.hgetall(k.decisions), { a: `W|2|${NOW - 2}`, b: `W|3|${NOW - 1}`, c: `W|6|${NOW}` });
   t.is(await redis.get(k.ticketSeq), '7', 'the sequence is past every ticket MySQL knows');
   t.deepEqual(await redis.exists(k.reserved, k.restoring), 0);
-  t.deepEqual(await redis.hgetall(k.meta), { state: 'open', total: '5', closesAt: String(NOW + 60_000) });
+  t.deepEqual(await redis.hgetall(k.meta), { state: 'open', total: '5', closesAt: String(NOW + 60_000), server: await server() });
   t.deepEqual(await s.apply('e', 'a', NOW), { kind: 'decided', ticket: 2, decidedAt: NOW - 2 });
   t.deepEqual(await s.apply('e', 'd', NOW), { kind: 'new', ticket: 8, decidedAt: NOW });
   t.false(await r.restoreWinners('e', begun.marker, [{ person: 'x', ticket: 9, decidedAt: NOW }]), 'a late chunk of a finished restore is refused');
   t.deepEqual(await r.finishRestore('e', begun.marker, { ...settings, maxTicket: 0 }), { finished: false, remaining: 0, winners: 0 });
+});
+
+test('an event whose meta names another server (Redis restarted or failed over since, maybe without its last writes) is unknown to every script until restored', async (t) => {
+  const { s, r, k } = both();
+  await r.loadEvent('e', settings, true);
+  t.is((await s.apply('e', 'a', NOW)).kind, 'new');
+  t.is((await s.apply('e', 'b', NOW)).kind, 'new');
+  t.deepEqual(await s.confirm('e', [{ person: 'a', ticket: 1 }]), [true]);
+  // What a promoted replica holds: every key, written by a primary with another run_id.
+  await redis.hset(k.meta, 'server', 'f'.repeat(40));
+  t.deepEqual(await s.apply('e', 'c', NOW), { kind: 'no-event' }, 'no unit is taken against a stock that may be too high');
+  t.deepEqual(await s.apply('e', 'a', NOW), { kind: 'no-event' }, 'nor a win told from it');
+  t.deepEqual(await s.confirm('e', [{ person: 'b', ticket: 2 }]), [false], 'no confirm: the restore judges the decision by its offset');
+  t.false(await s.release('e', 'b', 2));
+  t.deepEqual(await s.settle('e', [{ person: 'a', ticket: 1 }]), { kind: 'restoring', marker: '' }, 'a consumer begins the restore');
+  await t.throwsAsync(s.setStock('e', 9), { message: /missing/ });
+  t.is(await r.loadEvent('e', settings), 'missing', 'loading it begins the restore');
+  t.is((await r.beginRestore('e', ENDS, NOW)).kind, 'begun');
+  t.deepEqual(await redis.exists(k.meta, k.remaining, k.decisions, k.reserved), 0);
 });
 
 test('finish-restore.lua never sets a stock below 0 nor lowers the ticket sequence', async (t) => {

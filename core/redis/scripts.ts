@@ -7,8 +7,8 @@ import { eventKeys, codeKeys, gateChannel } from './keys.ts';
 const VERSION = 'v1';
 const SCRIPTS = {
   apply: 6,
-  confirm: 2,
-  release: 3,
+  confirm: 3,
+  release: 4,
   settle: 4,
   'set-stock': 2,
   status: 2,
@@ -116,14 +116,14 @@ export class Scripts {
   async confirm(eventId: string, units: HeldUnit[]): Promise<boolean[]> {
     if (units.length === 0) return [];
     const k = this.keys(eventId);
-    const out = (await this.call('confirm', k.reserved, k.decisions, ...units.flatMap((u) => [u.person, u.ticket]))) as number[];
+    const out = (await this.call('confirm', k.reserved, k.decisions, k.meta, ...units.flatMap((u) => [u.person, u.ticket]))) as number[];
     return out.map((v) => v === 1);
   }
 
   /** Gives a reservation's unit back (only if still unconfirmed, and reserved at or before `reservedBy`). */
   async release(eventId: string, person: string, ticket: number, reservedBy?: number): Promise<boolean> {
     const k = this.keys(eventId);
-    return (await this.call('release', k.reserved, k.decisions, k.remaining, person, ticket, reservedBy ?? '', gateChannel(this.prefix), eventId)) === 1;
+    return (await this.call('release', k.reserved, k.decisions, k.remaining, k.meta, person, ticket, reservedBy ?? '', gateChannel(this.prefix), eventId)) === 1;
   }
 
   /** Which of these decisions read from Kafka are to be persisted (settle.lua). */

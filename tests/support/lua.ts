@@ -8,7 +8,7 @@ import { rand } from './system.ts';
  * Scripts on real Redis, each call under a random key prefix of its own; every key they made is
  * deleted after the file's tests.
  */
-export function luaScripts(t: typeof test, tag: string): { redis: Redis; scripts: () => Scripts } {
+export function luaScripts(t: typeof test, tag: string): { redis: Redis; scripts: () => Scripts; server: () => Promise<string> } {
   const redis = new Redis(loadConfig().redisUrl);
   const prefixes: string[] = [];
   t.after.always(async () => {
@@ -20,6 +20,8 @@ export function luaScripts(t: typeof test, tag: string): { redis: Redis; scripts
   });
   return {
     redis,
+    // An event's meta names the server its state is whole on (its run_id): one written by hand must too.
+    server: async () => /run_id:(\w+)/.exec(await redis.info('server'))![1]!,
     scripts: () => {
       const prefix = `test-${tag}-${rand()}`;
       prefixes.push(prefix);

@@ -12,6 +12,9 @@
   KEYS[5] ticket sequence    integer: one ticket per unit taken, the winner's place in the order
   KEYS[6] restoring marker   present while the event is rebuilt from MySQL (Redis lost its data)
 
+  An event whose meta names another server (run_id) than this one is unknown here: its state was made
+  on a Redis that restarted or failed over since, and may lack its last writes.
+
   ARGV[1]    now, epoch ms
   ARGV[2]    the gate channel: "sold <eventId>" is published there when this call takes the last unit
   ARGV[3]    the event id
@@ -21,13 +24,14 @@
      1  NEW        won now; the caller hands the decision to Kafka, then confirms it
      2  RESEND     won before, but Kafka's hold on it was never confirmed: the caller sends it again
      3  DECIDED    won before, and Kafka holds it
-    -1  NO_EVENT   the event is unknown to Redis
+    -1  NO_EVENT   the event is unknown to this Redis server (the caller loads it, or begins its restore)
     -2  NOT_OPEN   the event is not open now
     -3  SOLD_OUT   no stock is left
     -4  RESTORING  the event's state is being rebuilt from MySQL; come back in a moment
 ]]
 local now = tonumber(ARGV[1])
 local out = {}
+local server = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
 
 -- Whether the event takes new applicants: read once, when the first newcomer needs it. Only the stock
 -- moves during the call (this script takes it).
@@ -37,8 +41,8 @@ local function open_now()
     if redis.call('EXISTS', KEYS[6]) == 1 then
       gate = -4
     else
-      local meta = redis.call('HMGET', KEYS[1], 'state', 'opensAt', 'closesAt')
-      if not meta[1] then
+      local meta = redis.call('HMGET', KEYS[1], 'state', 'opensAt', 'closesAt', 'server')
+      if not meta[1] or meta[4] ~= server then
         gate = -1
       else
         local opensAt = tonumber(meta[2])
@@ -59,7 +63,7 @@ for i = 4, #ARGV do
   local person = ARGV[i]
   local n = #out
   local decided = redis.call('HGET', KEYS[4], person)
-  if decided and open_now() ~= -4 then
+  if decided and open_now() ~= -4 and open_now() ~= -1 then
     local ticket, at = string.match(decided, '^W|(%d+)|(%d+)$')
     out[n + 1] = redis.call('HEXISTS', KEYS[3], person) == 1 and 2 or 3
     out[n + 2] = tonumber(ticket)

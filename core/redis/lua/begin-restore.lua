@@ -6,7 +6,7 @@
   Whatever state of the event is left is dropped with it: the restore rebuilds it from MySQL alone. The
   gate channel hears "moved": no API process may answer from what it remembers (core/sold-out-board.ts).
 
-  KEYS[1] event meta hash
+  KEYS[1] event meta hash    {server, ...}
   KEYS[2] remaining stock
   KEYS[3] decisions hash
   KEYS[4] reserved hash
@@ -19,17 +19,21 @@
           the offsets now and begins again): a confirm that succeeded before the drop has its decision
           in Kafka below offsets read after it, where offsets read before could miss it. A marker in
           force is replaced instead, keeping its offsets, so a restore that was under way starts over
-          on a clean state. "": only when meta or stock is missing.
+          on a clean state. "": only when meta or stock is missing, or meta names another server
+          (run_id) than this one: Redis restarted or failed over since, and may have lost its last
+          writes. A confirm can't succeed on this server for such an event (confirm.lua), so offsets
+          read before this call hold every decision answered 202.
   ARGV[4] the gate channel
   ARGV[5] the event id
 
   Returns {1, marker} when this call set the marker, {2, marker} when one was in force already,
   {0, ""} when the event's state is whole (and not forced), {3, ""} when forced and dropped.
 ]]
+local server = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
 local current = redis.call('GET', KEYS[5])
 local force = ARGV[3] == 'force'
 if current and not force then return {2, current} end
-if not current and not force and redis.call('EXISTS', KEYS[1]) == 1 and redis.call('EXISTS', KEYS[2]) == 1 then
+if not current and not force and redis.call('HGET', KEYS[1], 'server') == server and redis.call('EXISTS', KEYS[2]) == 1 then
   return {0, ''}
 end
 if force and not current then

@@ -2,24 +2,29 @@
   confirm: Kafka acknowledged these decisions (acks=all), so their units are no longer only reserved.
   The API calls it before it answers 202 WON; a consumer that settled the record first has confirmed
   it already. A reservation that is gone (released as stale, or lost with Redis's data) is not
-  confirmed: the API answers 503 and the person's retry decides again.
+  confirmed: the API answers 503 and the person's retry decides again. Nor is anything of an event whose
+  meta names another server (run_id) than this one: Redis restarted or failed over since the decision
+  and may have lost it; the event is restored first.
 
   KEYS[1] reserved hash      person -> "ticket|decidedAtMs"
   KEYS[2] decisions hash     person -> "W|ticket|decidedAtMs"
+  KEYS[3] event meta hash    {server, ...}
 
   ARGV[1], ARGV[2], ...      person, ticket, person, ticket, ...
 
   Returns one value per pair: 1 confirmed (now or before), 0 not held.
 ]]
+local server = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
+local here = redis.call('HGET', KEYS[3], 'server') == server
 local out = {}
 for i = 1, #ARGV, 2 do
   local person, ticket = ARGV[i], ARGV[i + 1]
   local held = 0
-  local reserved = redis.call('HGET', KEYS[1], person)
+  local reserved = here and redis.call('HGET', KEYS[1], person)
   if reserved and string.match(reserved, '^(%d+)|') == ticket then
     redis.call('HDEL', KEYS[1], person)
     held = 1
-  else
+  elseif here then
     local decided = redis.call('HGET', KEYS[2], person)
     if decided and string.match(decided, '^W|(%d+)|') == ticket then held = 1 end
   end

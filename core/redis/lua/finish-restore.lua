@@ -3,10 +3,11 @@
   back. Writes the settings from MySQL, the stock as total - winners, the ticket sequence at least the
   highest ticket MySQL knows (won or released: a ticket is never handed out twice), drops any
   reservation (none can be confirmed now: they were made by the lost Redis, and Kafka's copies were
-  judged by the marker), and lifts the marker: the gate opens again, as the gate channel hears ("sold"
-  when nothing is left, else "moved"; core/sold-out-board.ts).
+  judged by the marker), names this server (run_id) as the one the event's state is whole on, and lifts
+  the marker: the gate opens again, as the gate channel hears ("sold" when nothing is left, else
+  "moved"; core/sold-out-board.ts).
 
-  KEYS[1] event meta hash    {state, opensAt, closesAt, total}
+  KEYS[1] event meta hash    {state, opensAt, closesAt, total, server}
   KEYS[2] remaining stock    integer
   KEYS[3] decisions hash     person -> "W|ticket|decidedAtMs"
   KEYS[4] reserved hash
@@ -26,7 +27,7 @@
   (started over, or finished by another process).
 ]]
 if redis.call('GET', KEYS[6]) ~= ARGV[1] then return {0, 0, 0} end
-redis.call('HSET', KEYS[1], 'state', ARGV[2], 'total', ARGV[5])
+redis.call('HSET', KEYS[1], 'state', ARGV[2], 'total', ARGV[5], 'server', string.match(redis.call('INFO', 'server'), 'run_id:(%x+)'))
 if ARGV[3] == '' then redis.call('HDEL', KEYS[1], 'opensAt') else redis.call('HSET', KEYS[1], 'opensAt', ARGV[3]) end
 if ARGV[4] == '' then redis.call('HDEL', KEYS[1], 'closesAt') else redis.call('HSET', KEYS[1], 'closesAt', ARGV[4]) end
 local winners = redis.call('HLEN', KEYS[3])

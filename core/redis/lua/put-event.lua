@@ -2,10 +2,12 @@
   put-event: put an event's settings from MySQL (the source of truth) into Redis. The stock is never
   rebuilt here from counts (decisions made by a lost Redis may still be on their way through Kafka):
   a missing stock is restored (begin-restore.lua), except for a new event, which has no decisions yet.
+  So is one kept by another server than this one (meta names another run_id: Redis restarted or failed
+  over since, and may have lost its last writes). A new event's meta names this server.
   The total is kept when present: set-stock.lua moves it. Settings written are announced on the gate
   channel ("moved": an event opened or closed may answer otherwise; core/sold-out-board.ts).
 
-  KEYS[1] event meta hash    {state, opensAt, closesAt, total}
+  KEYS[1] event meta hash    {state, opensAt, closesAt, total, server}
   KEYS[2] remaining stock    integer
   KEYS[3] restoring marker
 
@@ -17,18 +19,19 @@
   ARGV[6] the gate channel
   ARGV[7] the event id
 
-  Returns the remaining stock, -1 when the stock is missing (restore it first), -2 while the event is
-  being restored. Nothing is written in either case.
+  Returns the remaining stock, -1 when the stock is missing or not this server's (restore it first), -2
+  while the event is being restored. Nothing is written in either case.
 ]]
+local server = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
 if redis.call('EXISTS', KEYS[3]) == 1 then return -2 end
 local remaining = redis.call('GET', KEYS[2])
-if not remaining and ARGV[5] ~= 'new' then return -1 end
+if ARGV[5] ~= 'new' and (not remaining or redis.call('HGET', KEYS[1], 'server') ~= server) then return -1 end
 redis.call('HSET', KEYS[1], 'state', ARGV[1])
 redis.call('PUBLISH', ARGV[6], 'moved ' .. ARGV[7])
 if ARGV[2] == '' then redis.call('HDEL', KEYS[1], 'opensAt') else redis.call('HSET', KEYS[1], 'opensAt', ARGV[2]) end
 if ARGV[3] == '' then redis.call('HDEL', KEYS[1], 'closesAt') else redis.call('HSET', KEYS[1], 'closesAt', ARGV[3]) end
 if not remaining then
-  redis.call('HSET', KEYS[1], 'total', ARGV[4])
+  redis.call('HSET', KEYS[1], 'total', ARGV[4], 'server', server)
   redis.call('SET', KEYS[2], ARGV[4])
   return tonumber(ARGV[4])
 end

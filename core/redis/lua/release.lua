@@ -4,10 +4,13 @@
   unconfirmed past their timeout while the consumer group had no lag (provably not in Kafka). Only the
   caller's own ticket is released: a confirmed winner, or a later reservation, stays. A released unit is
   announced on the gate channel: API processes that answer SOLD_OUT from memory stop (core/sold-out-board.ts).
+  Nothing is released of an event whose meta names another server (run_id) than this one: Redis
+  restarted or failed over since, and may have lost the reservation's confirmation; the restore judges it.
 
   KEYS[1] reserved hash      person -> "ticket|decidedAtMs"
   KEYS[2] decisions hash     person -> "W|ticket|decidedAtMs"
   KEYS[3] remaining stock    integer
+  KEYS[4] event meta hash    {server, ...}
 
   ARGV[1] person
   ARGV[2] ticket
@@ -17,6 +20,8 @@
 
   Returns 1 when released (the unit is back in the stock), 0 when not held as given.
 ]]
+local server = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
+if redis.call('HGET', KEYS[4], 'server') ~= server then return 0 end
 local reserved = redis.call('HGET', KEYS[1], ARGV[1])
 if not reserved then return 0 end
 local ticket, at = string.match(reserved, '^(%d+)|(%d+)$')

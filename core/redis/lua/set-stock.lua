@@ -3,7 +3,7 @@
   The units already won stay won; the remaining stock becomes the new total minus them. The change is
   announced on the gate channel (core/sold-out-board.ts): "sold" when nothing is left, else "moved".
 
-  KEYS[1] event meta hash    {total, ...}
+  KEYS[1] event meta hash    {total, server, ...}
   KEYS[2] remaining stock    integer
 
   ARGV[1] new total stock (>= 0)
@@ -11,12 +11,14 @@
   ARGV[3] the event id
 
   Returns {1, total, remaining} when set, {-1, winners} when the new total is below the winners, or
-  {-2, 0} when the remaining stock is missing (Redis lost its state: restore it from MySQL first, or
-  the winners so far would be forgotten).
+  {-2, 0} when the remaining stock is missing, or was kept by another server than this one (meta names
+  another run_id: Redis restarted or failed over since, and may have lost winners): restore it from
+  MySQL first, or the winners so far would be forgotten.
 ]]
+local server = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
 local total = tonumber(redis.call('HGET', KEYS[1], 'total') or '0')
 local remaining = redis.call('GET', KEYS[2])
-if not remaining then return {-2, 0} end
+if not remaining or redis.call('HGET', KEYS[1], 'server') ~= server then return {-2, 0} end
 remaining = tonumber(remaining)
 local winners = total - remaining
 local wanted = tonumber(ARGV[1])

@@ -4,19 +4,21 @@
   Kafka holds it. One Redis no longer holds is void: its reservation was released (stale, or Kafka
   refused it), so no 202 was answered for it and its unit went back to the stock.
 
-  KEYS[1] event meta hash    {state, ...}
+  KEYS[1] event meta hash    {server, ...}
   KEYS[2] reserved hash      person -> "ticket|decidedAtMs"
   KEYS[3] decisions hash     person -> "W|ticket|decidedAtMs"
   KEYS[4] restoring marker   JSON, present while the event is rebuilt from MySQL
 
   ARGV[1], ARGV[2], ...      person, ticket, person, ticket, ...
 
-  Returns {-1, marker or ""} when the event's state is missing or being restored (the caller decides by
-  the marker's offsets, see docs/decide-at-arrival.md), else {1, v1, v2, ...}: per pair 1 persist,
-  0 void.
+  Returns {-1, marker or ""} when the event's state is missing or being restored, or was made on another
+  server (its meta names another run_id: Redis restarted or failed over since, and may have lost
+  decisions Kafka holds): the caller decides by the marker's offsets, or begins the restore, see
+  docs/decide-at-arrival.md. Else {1, v1, v2, ...}: per pair 1 persist, 0 void.
 ]]
+local server = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
 local marker = redis.call('GET', KEYS[4])
-if marker or redis.call('EXISTS', KEYS[1]) == 0 then return {-1, marker or ''} end
+if marker or redis.call('HGET', KEYS[1], 'server') ~= server then return {-1, marker or ''} end
 local out = {1}
 for i = 1, #ARGV, 2 do
   local person, ticket = ARGV[i], ARGV[i + 1]
