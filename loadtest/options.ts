@@ -35,7 +35,7 @@ const HELP = `npm run bench -- [options]
                          API then holds the whole burst itself
   --sustain-seconds N    length of the sustained run (5)
   --sustain-connections N  keep-alive connections of the sustained run (256)
-  --apis N --consumers N --partitions N   scale-out (1 1 1: strict arrival order)
+  --apis N --consumers N --partitions N   scale-out (1 1 1); the gate keeps arrival order on any of them
   --no-references        skip the trivial-Koa ceiling and the naive MySQL design
   --profile              --cpu-prof the API and consumer processes; the top functions go in the results
   --api-flags "FLAGS"    extra node flags for the API processes, e.g. "--max-old-space-size=192"

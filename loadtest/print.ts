@@ -12,9 +12,9 @@ export function printSummary(r: BenchResults) {
   r.herd.runs.forEach((h, i) => out.push(`round ${i + 1}`, line('ceiling', h.ceiling?.load), line('terning', h.terning.load), line('naive', h.naive?.load)));
   const b = r.big.terning;
   out.push(`\nburst of ${r.options.users} for ${r.options.stock} units:`, line('ceiling', r.big.ceiling?.load), line('terning', b.load), line('naive', r.big.naive?.load));
-  out.push(`  first apply -> last decision ${b.firstApplyToLastDecisionMs} ms; all final ${b.finalAfterLast202Ms} ms after the last 202; rows in MySQL ${b.storedAfterLast202Ms} ms after it`);
-  out.push(`  decisions ${b.decisionsPerSecond}/s (peak ${b.peakDecisionsPerSecond}/s over 500 ms); invariants ${JSON.stringify(b.invariants)}`);
-  out.push(`  decider draining a backlog of ${r.backlog.applicants}: ${r.backlog.decisionsPerSecond}/s (peak ${r.backlog.peakDecisionsPerSecond}/s)`);
+  out.push(`  answers: ${b.won} WON (202), ${b.soldOut} SOLD_OUT (409), each final; every winner persisted (MySQL) ${b.persistedAfterLastAnswerMs} ms after the last answer, ${b.persistedPerSecond}/s (peak ${b.peakPersistedPerSecond}/s over 500 ms)`);
+  out.push(`  invariants ${JSON.stringify(b.invariants)}`);
+  out.push(`  consumers persisting a backlog of ${r.backlog.won} winners: ${r.backlog.persistedPerSecond}/s (peak ${r.backlog.peakPersistedPerSecond}/s)`);
   out.push(`\nsustained ${r.options.sustainSeconds} s:`, line('ceiling', r.sustained.ceiling?.load), line('terning', r.sustained.terning.load), line('naive', r.sustained.naive?.load));
   out.push(`\nmemory: API peak ${Math.round(r.memory.apiPeakAfterBurstMb)} MB in the burst (${Math.round(r.memory.apiPeakHerdMb)} MB in the herd rounds, ${Math.round(r.memory.apiPeakMb)} MB overall), consumer ${Math.round(r.memory.consumerPeakMb)} MB; the trivial-Koa ceiling ${Math.round(r.memory.ceilingPeakAfterBurstMb ?? 0)} MB after the same burst`);
   out.push('\ntargets:');

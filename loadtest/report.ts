@@ -19,9 +19,9 @@ export interface BenchResults {
   profiles?: Record<string, { functions: HotSpot[]; packages: { name: string; selfPct: number }[] }>;
 }
 
-const COLORS = { terning: '#1f77b4', ceiling: '#2ca02c', naive: '#d62728', p95: '#ff7f0e', max: '#bbb', decided: '#9467bd' };
+const COLORS = { terning: '#1f77b4', ceiling: '#2ca02c', naive: '#d62728', p95: '#ff7f0e', max: '#bbb', persisted: '#9467bd' };
 
-/** Latency over time and accepted versus decided over time, for one terning run. */
+/** Latency over time, and winners told versus persisted over time, for one terning run. */
 function runCharts(title: string, r: TerningRun): string {
   const t0 = r.firstApplyAt;
   const s = (t: number) => (t - t0) / 1000;
@@ -35,10 +35,10 @@ function runCharts(title: string, r: TerningRun): string {
     ],
   });
   const flow = lineChart({
-    title: `${title}: accepted (202) versus decided`, xLabel: 'seconds since the first apply', yLabel: 'applicants',
+    title: `${title}: told WON (202) versus persisted`, xLabel: 'seconds since the first apply', yLabel: 'winners',
     series: [
-      { name: 'accepted (202)', color: COLORS.terning, points: [[0, 0], ...r.timeline.map((p): [number, number] => [s(p.t), p.accepted])] },
-      { name: 'decided (WON/LOST)', color: COLORS.decided, points: r.decisions.filter((p) => p.t >= t0).map((p) => [s(p.t), p.decided]) },
+      { name: 'told WON (202)', color: COLORS.terning, points: [[0, 0], ...r.timeline.map((p): [number, number] => [s(p.t), p.accepted])] },
+      { name: 'persisted (MySQL)', color: COLORS.persisted, points: r.persisted.filter((p) => p.t >= t0).map((p) => [s(p.t), p.persisted]) },
     ],
   });
   return `${latency}\n${flow}`;
@@ -59,7 +59,7 @@ ${barChart({ title: 'apply latency p95', unit: 'ms', bars: [
   ] })}
 <h2>Burst of ${r.options.users} for ${r.options.stock} units</h2>
 ${runCharts(`burst of ${r.options.users}`, r.big.terning)}
-<h2>Decider draining a backlog of ${r.options.users}</h2>
+<h2>Consumers persisting a backlog of ${r.options.users} winners</h2>
 ${runCharts('backlog', r.backlog)}
 <h2>Sustained, ${r.options.sustainSeconds} s, distinct users</h2>
 ${barChart({ title: 'throughput', unit: 'applies/s', bars: [...tput('trivial Koa (ceiling)', r.sustained.ceiling, COLORS.ceiling), ...tput('terning', r.sustained.terning), ...tput('naive MySQL transaction', r.sustained.naive, COLORS.naive)] })}

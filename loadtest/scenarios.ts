@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'mysql2/promise';
-import type { Redis } from 'ioredis';
 import { runJob } from './load/run-job.ts';
 import { applyRequest, type Job, type JobResult } from './load/job.ts';
 import type { Target } from './load/http-exchange.ts';
 import { benchEmails, mintTokens, type TokenContract } from './tokens.ts';
 import { summarize, timeline, type LoadSummary, type TimelinePoint } from './stats.ts';
-import { DecisionWatch, type DecisionPoint } from './watch.ts';
-import { checkInvariants, waitForRows, type Invariants } from './invariants.ts';
+import { PersistWatch, type PersistPoint } from './watch.ts';
+import { answersOf, checkInvariants, type Invariants } from './invariants.ts';
 import { openEvent, type Terning } from './terning.ts';
 import { prepareNaive } from './references/naive-schema.ts';
 
@@ -45,90 +44,74 @@ export interface TerningRun {
   eventId: string;
   stock: number;
   load: LoadSummary;
-  /** Applicants the gate admitted (answered 202 or, for a repeat, 200). */
-  applicants: number;
+  /** Answered 202 WON and 409 SOLD_OUT: each answer is final. */
+  won: number;
+  soldOut: number;
   firstApplyAt: number;
-  last202At: number;
-  lastDecisionAt?: number;
-  /** From the last 202 to the moment every applicant had a final result (Redis), then rows (MySQL). */
-  finalAfterLast202Ms?: number;
-  firstApplyToLastDecisionMs?: number;
-  storedAfterLast202Ms?: number;
-  /** Decisions per second from the first decision to the last, and the best 500 ms window. */
-  decisionsPerSecond?: number;
-  peakDecisionsPerSecond?: number;
+  lastAnswerAt: number;
+  /** From the last answer until every winner's row was in MySQL: the consumers persist after the answer. */
+  persistedAfterLastAnswerMs?: number;
+  /** Rows per second from the first persisted to the last, and the best 500 ms window. */
+  persistedPerSecond?: number;
+  peakPersistedPerSecond?: number;
   invariants?: Invariants;
   timeline: TimelinePoint[];
-  decisions: DecisionPoint[];
+  persisted: PersistPoint[];
 }
 
 export interface TerningRunOptions {
-  /** No consumer runs during the load; new ones start after it and drain the backlog: the decider's own speed. */
+  /** No consumer runs during the load; new ones start after it and persist the backlog: their own speed. */
   backlog?: boolean;
   check?: boolean;
   settleMs?: number;
 }
 
-/** The load against terning on a fresh event, watched until everyone admitted has a final result. */
+/** The load against terning on a fresh event, then watched until every winner is persisted. */
 export async function terningRun(
-  t: Terning, redis: Redis, pool: Pool, stock: number, load: Load, o: TerningRunOptions = {},
+  t: Terning, pool: Pool, stock: number, load: Load, o: TerningRunOptions = {},
 ): Promise<TerningRun & { result: JobResult }> {
   const eventId = await openEvent(t, stock);
   const tokens = mintTokens(t.config.jwt, benchEmails(eventId, usersFor(load)));
-  const watch = new DecisionWatch(redis, t.config.redisPrefix, eventId);
+  const watch = new PersistWatch(pool, eventId);
   watch.start();
   if (o.backlog) await t.stopConsumers();
   const result = await runJob(job(load, t.urls.map(targetOf), `/api/events/${eventId}/apply`, tokens));
   const resumedAt = Date.now();
   if (o.backlog) await t.startConsumers();
-  const settled = await watch.settle(o.settleMs ?? 120_000);
-  await watch.stop();
   const load_ = summarize(result);
-  let applicants = 0;
-  let last202 = 0;
-  for (let i = 0; i < result.status.length; i++) {
-    const s = result.status[i]!;
-    if (s === 202 || s === 200) applicants++;
-    if (s === 202) last202 = Math.max(last202, result.end[i]!);
-  }
-  const last202At = result.startedAt + last202;
-  const decided = watch.latest?.decided ?? 0;
-  const lastDecisionAt = settled ? watch.reached(decided) : undefined;
-  // The decisions are timed from the last look at Redis before the first of them (a small backlog
-  // may be decided in one chunk, between two looks).
+  const answers = answersOf(result);
+  const settled = await watch.settle(answers.won, o.settleMs ?? 120_000);
+  await watch.stop();
+  let lastAnswer = 0;
+  for (let i = 0; i < result.status.length; i++) if (result.status[i] === 202 || result.status[i] === 409) lastAnswer = Math.max(lastAnswer, result.end[i]!);
+  const lastAnswerAt = result.startedAt + lastAnswer;
+  const lastRowAt = settled ? watch.reached(answers.won) : undefined;
+  // Rows are timed from the last look before the first of them (a small backlog may be persisted in one
+  // chunk, between two looks); a backlog from when its consumers were started.
   const since = o.backlog ? resumedAt : 0;
-  const firstIndex = watch.points.findIndex((p) => p.decided > 0 && p.t >= since);
-  const firstDecisionAt = firstIndex > 0 ? watch.points[firstIndex - 1]!.t : watch.points[firstIndex]?.t;
-  const storedAt = o.check === false ? undefined : await waitForRows(pool, eventId, applicants, 60_000);
+  const firstIndex = watch.points.findIndex((p) => p.persisted > 0 && p.t >= since);
+  const firstRowAt = firstIndex > 0 ? watch.points[firstIndex - 1]!.t : watch.points[firstIndex]?.t;
   const run: TerningRun = {
-    eventId, stock, load: load_, applicants,
+    eventId, stock, load: load_, won: answers.won, soldOut: answers.soldOut,
     firstApplyAt: load_.firstAt,
-    last202At,
-    lastDecisionAt,
-    finalAfterLast202Ms: lastDecisionAt && Math.max(0, lastDecisionAt - last202At),
-    firstApplyToLastDecisionMs: lastDecisionAt && lastDecisionAt - load_.firstAt,
-    storedAfterLast202Ms: storedAt && Math.max(0, storedAt - last202At),
-    // A backlog is timed until its rows are in MySQL: Redis shows a chunk's decisions before its write.
-    decisionsPerSecond: o.backlog
-      ? (storedAt && firstDecisionAt && Math.round((applicants / Math.max(1, storedAt - firstDecisionAt)) * 1000))
-      : (lastDecisionAt && firstDecisionAt && lastDecisionAt > firstDecisionAt
-        ? Math.round((decided / (lastDecisionAt - firstDecisionAt)) * 1000)
-        : undefined),
-    peakDecisionsPerSecond: peakRate(watch.points, 500),
-    invariants: o.check === false ? undefined : await checkInvariants(pool, eventId, stock, applicants),
+    lastAnswerAt,
+    persistedAfterLastAnswerMs: lastRowAt && Math.max(0, lastRowAt - lastAnswerAt),
+    persistedPerSecond: lastRowAt && firstRowAt && lastRowAt > firstRowAt ? Math.round((answers.won / (lastRowAt - firstRowAt)) * 1000) : undefined,
+    peakPersistedPerSecond: peakRate(watch.points, 500),
+    invariants: o.check === false ? undefined : await checkInvariants(pool, eventId, stock, answers),
     timeline: timeline(result, load.kind === 'burst' ? 50 : 250),
-    decisions: watch.points,
+    persisted: watch.points,
   };
   return { ...run, result };
 }
 
-function peakRate(points: DecisionPoint[], windowMs: number): number {
+function peakRate(points: PersistPoint[], windowMs: number): number {
   let best = 0;
   let j = 0;
   for (let i = 0; i < points.length; i++) {
     while (points[i]!.t - points[j]!.t > windowMs) j++;
     const span = points[i]!.t - points[j]!.t;
-    if (span >= windowMs * 0.8) best = Math.max(best, ((points[i]!.decided - points[j]!.decided) / span) * 1000);
+    if (span >= windowMs * 0.8) best = Math.max(best, ((points[i]!.persisted - points[j]!.persisted) / span) * 1000);
   }
   return Math.round(best);
 }

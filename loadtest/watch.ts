@@ -1,43 +1,40 @@
-import { Redis } from 'ioredis';
+import type { Pool } from 'mysql2/promise';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { eventKeys } from '../core/redis/keys.ts';
 
-export interface DecisionPoint { t: number; applied: number; decided: number }
+export interface PersistPoint { t: number; persisted: number }
 
 /**
- * Watches an event's live counts in Redis (applicants admitted by the gate, decisions made by the
- * decider), every `everyMs`, until `stop()` says so or everyone admitted has a final result.
+ * Watches an event's winners persisted in MySQL (the consumers' work: every answer is given before it),
+ * every `everyMs`, until `stop()` says so.
  */
-export class DecisionWatch {
-  readonly points: DecisionPoint[] = [];
+export class PersistWatch {
+  readonly points: PersistPoint[] = [];
   private stopped = false;
   private running?: Promise<void>;
 
-  constructor(private readonly redis: Redis, private readonly prefix: string, private readonly eventId: string, private readonly everyMs = 20) {}
+  constructor(private readonly pool: Pool, private readonly eventId: string, private readonly everyMs = 50) {}
 
   start() {
     this.running = this.loop();
   }
 
   private async loop() {
-    const k = eventKeys(this.prefix, this.eventId);
     while (!this.stopped) {
-      const [[, applied], [, decided]] = (await this.redis.multi().hlen(k.applicants).hlen(k.decisions).exec()) as [[null, number], [null, number]];
-      this.points.push({ t: Date.now(), applied, decided });
+      const [rows] = await this.pool.query("SELECT COUNT(*) AS n FROM applications WHERE event_id = ? AND status = 'WON'", [this.eventId]);
+      this.points.push({ t: Date.now(), persisted: Number((rows as { n: number }[])[0]!.n) });
       await sleep(this.everyMs);
     }
   }
 
-  get latest(): DecisionPoint | undefined {
+  get latest(): PersistPoint | undefined {
     return this.points[this.points.length - 1];
   }
 
-  /** Waits until every admitted applicant is decided (after the load is over), or the time is up. */
-  async settle(timeoutMs: number): Promise<boolean> {
+  /** Waits until `winners` rows are persisted, or the time is up. */
+  async settle(winners: number, timeoutMs: number): Promise<boolean> {
     const until = Date.now() + timeoutMs;
     while (Date.now() < until) {
-      const p = this.latest;
-      if (p && p.applied > 0 && p.decided >= p.applied) return true;
+      if ((this.latest?.persisted ?? -1) >= winners) return true;
       await sleep(this.everyMs);
     }
     return false;
@@ -48,12 +45,8 @@ export class DecisionWatch {
     await this.running;
   }
 
-  /** When the decisions count first reached `n`. */
+  /** When the persisted count first reached `n`. */
   reached(n: number): number | undefined {
-    return this.points.find((p) => p.decided >= n)?.t;
+    return this.points.find((p) => p.persisted >= n)?.t;
   }
-}
-
-export function connectRedis(url: string) {
-  return new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 2 });
 }

@@ -10,6 +10,7 @@ async function run(job: Job): Promise<JobResult> {
   const n = job.tokens.length;
   const requests = job.tokens.map((t) => Buffer.from(job.head + t + job.tail, 'latin1'));
   const start = new Float64Array(n);
+  const wroteAt = new Float64Array(n);
   const end = new Float64Array(n);
   const status = new Int16Array(n).fill(-2);
   const errors: Record<string, number> = {};
@@ -19,8 +20,9 @@ async function run(job: Job): Promise<JobResult> {
   let cursor = 0;
   const next = () => (cursor < n && clock() < job.durationMs ? cursor++ : -1);
 
-  const record = (i: number, o: Outcome) => {
-    start[i] = o.start;
+  const record = (i: number, o: Outcome, pressedAt = o.start) => {
+    start[i] = pressedAt;
+    wroteAt[i] = o.start;
     end[i] = o.end;
     status[i] = o.status;
     if (o.error) errors[o.error] = (errors[o.error] ?? 0) + 1;
@@ -32,10 +34,10 @@ async function run(job: Job): Promise<JobResult> {
     const exchange = new Exchange(job.targets[l % job.targets.length]!, clock, job.timeoutMs);
     if (job.mode === 'burst' && job.pipelined) {
       const mine: Promise<void>[] = [];
-      for (let i = l; i < n; i += job.connections) mine.push(exchange.send(requests[i]!).then((o) => record(i, { ...o, start: 0 })));
+      for (let i = l; i < n; i += job.connections) mine.push(exchange.send(requests[i]!).then((o) => record(i, o, 0)));
       await Promise.all(mine);
     } else if (job.mode === 'burst') {
-      for (let i = l; i < n; i += job.connections) record(i, { ...(await exchange.send(requests[i]!)), start: 0 });
+      for (let i = l; i < n; i += job.connections) record(i, await exchange.send(requests[i]!), 0);
     } else {
       for (let i = next(); i >= 0; i = next()) record(i, await exchange.send(requests[i]!));
     }
@@ -46,7 +48,7 @@ async function run(job: Job): Promise<JobResult> {
   const cpu = process.cpuUsage(cpu0);
   let sent = 0;
   for (let i = 0; i < n; i++) if (status[i] !== -2) sent++;
-  return { start, end, status, errors, sent, startedAt: performance.timeOrigin + t0, cpuMs: (cpu.user + cpu.system) / 1000 };
+  return { start, wroteAt, end, status, errors, sent, startedAt: performance.timeOrigin + t0, cpuMs: (cpu.user + cpu.system) / 1000 };
 }
 
 process.on('message', (job: Job) => {

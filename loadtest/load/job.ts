@@ -25,7 +25,10 @@ export interface Job {
 
 /** Per request, in order of the tokens: ms since the run's start; status 0 = error, -1 = timeout, -2 = not sent. */
 export interface JobResult {
+  /** When latency counts from: a burst's press (0), or a sustained run's write. */
   start: Float64Array;
+  /** When the request was handed to its connection: what arrival order can be told from. */
+  wroteAt: Float64Array;
   end: Float64Array;
   status: Int16Array;
   errors: Record<string, number>;
