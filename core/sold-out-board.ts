@@ -100,15 +100,17 @@ export class SoldOutBoard {
     try {
       const k = eventKeys(this.prefix, eventId);
       const now = Date.now();
-      const res = await this.redis.multi().exists(k.restoring).hmget(k.meta, 'state', 'opensAt', 'closesAt').get(k.remaining).exec();
-      const [restoring, meta, remaining] = (res ?? []).map(([err, value]) => {
+      const res = await this.redis.multi().info('server').exists(k.restoring).hmget(k.meta, 'state', 'opensAt', 'closesAt', 'server').get(k.remaining).exec();
+      const [info, restoring, meta, remaining] = (res ?? []).map(([err, value]) => {
         if (err) throw err;
         return value;
-      }) as [number, (string | null)[], string | null];
-      const [state, opensAt, closesAt] = meta;
+      }) as [string, number, (string | null)[], string | null];
+      const [state, opensAt, closesAt, server] = meta;
       const closes = closesAt ? Number(closesAt) : Infinity;
       const open = state === 'open' && !(opensAt && now < Number(opensAt)) && now < closes;
-      if (restoring || !open || remaining === null || Number(remaining) > 0) return;
+      // State made on another Redis server (restarted, failed over) is unknown to the gate (apply.lua).
+      const whole = server !== null && info.includes(`run_id:${server}`);
+      if (restoring || !whole || !open || remaining === null || Number(remaining) > 0) return;
       // Nothing here changes while the event stays sold out, except that unconfirmed winners get
       // confirmed (they are then asked of the gate a little longer than needed).
       const winners = new Map<string, string>();
