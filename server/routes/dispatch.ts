@@ -9,8 +9,9 @@ const ROUTERS = Symbol('routers');
  * Every router behind one step: the request goes straight to the router that has its path and
  * method, instead of through each router in turn (a router and its allowedMethods per file made the
  * herd's apply pass sixteen steps that had nothing to say about it). A path the routers have under
- * other methods only is answered here, whatever the method (TRACE, PROPFIND, QUERY, ...): 405 with
- * Allow, or 204 with Allow to OPTIONS. Any other path falls through, to the 404 of the error handler.
+ * other methods only is answered here, whatever the method (TRACE, PROPFIND, QUERY, OPTIONS, ...): 405
+ * with Allow. OPTIONS is served only as a CORS preflight, by the CORS step before this one: an admin
+ * path answers nothing 2xx without the key. Any other path falls through, to the error handler's 404.
  */
 export function dispatch(routers: Router[]): Middleware {
   for (const router of routers) {
@@ -25,13 +26,9 @@ export function dispatch(routers: Router[]): Middleware {
       for (const layer of m.path) for (const method of layer.methods) allowed.add(method);
     }
     if (!allowed.size) return next();
-    const allow = [...allowed, 'OPTIONS'].join(', ');
+    const allow = [...allowed].join(', ');
     ctx.set('Allow', allow);
-    if (ctx.method === 'OPTIONS') {
-      ctx.status = 204;
-      return;
-    }
-    throw new AppError(405, 'METHOD_NOT_ALLOWED', `${ctx.method} is not served at ${ctx.path}; it takes ${allow}`);
+    throw new AppError(405, 'METHOD_NOT_ALLOWED', `${ctx.path} takes ${allow}, not ${ctx.method}`);
   };
   return Object.assign(step, { [ROUTERS]: routers });
 }

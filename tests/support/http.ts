@@ -44,7 +44,17 @@ export function rawHttp(base: string, method: string, path: string, opts: { head
       body.on('close', () => resolve({ status: status ?? 0, text, headers }));
       body.on('error', () => resolve({ status: status ?? 0, text, headers }));
     };
-    const req = request({ agent, host: hostname, port, method, path, headers: opts.headers }, (res) => read(res.statusCode, res.headers, res));
+    // Node frames no body of OPTIONS, DELETE, ... unless told its length: the server would read it as the next request.
+    const headers = opts.body === undefined ? opts.headers : { ...opts.headers, 'Content-Length': String(Buffer.byteLength(opts.body)) };
+    const req = request({ agent, host: hostname, port, method, path, headers }, (res) => {
+      // A result stream that opened lasts until a decision: its status and headers are the answer.
+      if (res.headers['content-type']?.startsWith('text/event-stream')) {
+        answered = true;
+        res.destroy();
+        return resolve({ status: res.statusCode ?? 0, text: '', headers: res.headers });
+      }
+      read(res.statusCode, res.headers, res);
+    });
     // An answer to CONNECT comes as a tunnel: its body is what the server writes before it closes.
     req.on('connect', (res, socket, head) => read(res.statusCode, res.headers, socket, head.toString()));
     req.on('error', () => resolve({ status: 0, text: '', headers: {} }));
