@@ -44,7 +44,7 @@ await ensureTopics(createKafka({ ...config.kafka, log: createLogger('streams', '
 const server = new Proc('server', ['--import', 'tsx', 'bin/terning.js', 'server'], env);
 let consumer: Proc | undefined;
 try {
-  await waitFor('the server', httpReady(`${base}/api/event`), server);
+  await waitFor('the server', httpReady(`${base}/readyz`), server);
 
   const newEvent = async (name: string) => {
     const id = `${name}-${run}`;

@@ -97,7 +97,7 @@ export async function startTerning(o: TerningOptions): Promise<Terning> {
     }
   };
   try {
-    await Promise.all(apis.map((p, i) => waitFor(p.name, httpReady(`${urls[i]}/api/event`), p)));
+    await Promise.all(apis.map((p, i) => waitFor(p.name, httpReady(`${urls[i]}/readyz`), p)));
     await groupJoined();
   } catch (e) {
     await stop();

@@ -186,3 +186,21 @@ test('every other method on every path the app serves is 405 with Allow, on unkn
   }
   t.deepEqual(wrong, []);
 });
+
+test('a draft event is hidden from participants as if it did not exist; scheduled, open and closed ones are shown', async (t) => {
+  const eventId = await newEvent(sys, 5, false);
+  const draft = await http(sys.url, 'GET', `/api/events/${eventId}`);
+  refused(t, draft, 404, 'EVENT_NOT_FOUND');
+  const unknown = await http(sys.url, 'GET', '/api/events/no-such-event');
+  refused(t, unknown, 404, 'EVENT_NOT_FOUND');
+  t.is(draft.body.error.message.replace(eventId, '<id>'), unknown.body.error.message.replace('no-such-event', '<id>'), 'the answer an unknown event gets');
+  refused(t, await http(sys.url, 'GET', '/api/event'), 404, 'EVENT_NOT_FOUND');
+
+  const shown = async () => (await http(sys.url, 'GET', `/api/events/${eventId}`)).body.state;
+  await http(sys.url, 'POST', `/api/admin/events/${eventId}/open`, { ...admin(), body: { at: new Date(Date.now() + 3_600_000).toISOString() } });
+  t.is(await shown(), 'scheduled');
+  await http(sys.url, 'POST', `/api/admin/events/${eventId}/open`, admin());
+  t.is(await shown(), 'open');
+  await http(sys.url, 'POST', `/api/admin/events/${eventId}/close`, admin());
+  t.is(await shown(), 'closed');
+});

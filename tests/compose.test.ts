@@ -248,7 +248,7 @@ test('the server listens on every interface, publishes its port and checks its h
   const config = loadConfig(environmentOf(server));
   t.is(config.host, '0.0.0.0');
   t.true((server.ports ?? []).some((p) => String(p).endsWith(`:${config.port}`)), `port ${config.port} is not published`);
-  t.true(words(server.healthcheck?.test).join(' ').includes(`127.0.0.1:${config.port}/api/event`));
+  t.true(words(server.healthcheck?.test).join(' ').includes(`127.0.0.1:${config.port}/readyz`));
 });
 
 test('the server and the consumer wait for the schema, the topics, Redis and the SES emulator', (t) => {

@@ -44,7 +44,7 @@ export function upCommand(): Command {
       process.once('SIGINT', () => void stopAll(0));
       process.once('SIGTERM', () => void stopAll(0));
       const page = `http://${config.host}:${config.port}/`;
-      await waitFor(`${page}api/event`, 60_000);
+      await waitFor(`${page}readyz`, 60_000);
       console.log([
         '',
         `terning is up.`,

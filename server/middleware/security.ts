@@ -36,8 +36,12 @@ export function securityHeaders(opts: { production: boolean }): Middleware {
   return async (ctx, next) => {
     const res = ctx.res;
     for (const [name, value] of list) res.setHeader(name, value);
-    await next();
-    if (ctx.path.startsWith('/api/') && !res.hasHeader('Content-Security-Policy')) res.setHeader('Content-Security-Policy', API_CSP);
+    try {
+      await next();
+    } finally {
+      // Refusals too: they leave through the error handler, past this step.
+      if (ctx.path.startsWith('/api/') && !res.hasHeader('Content-Security-Policy')) res.setHeader('Content-Security-Policy', API_CSP);
+    }
   };
 }
 

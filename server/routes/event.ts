@@ -3,7 +3,7 @@ import type { Context } from 'koa';
 import { z } from 'zod';
 import { bearer } from '../middleware/auth.ts';
 import { parse } from '../middleware/validate.ts';
-import { AppError } from '../../core/errors.ts';
+import { AppError, notFound } from '../../core/errors.ts';
 import { newRouter } from './router.ts';
 import type { ServerDeps } from '../deps.ts';
 
@@ -45,6 +45,8 @@ export function eventRoutes(deps: ServerDeps): Router {
   };
   const info = async (ctx: Context) => {
     const s = await events.snapshot(idOf(ctx), 'recent');
+    // A draft is the operator's: to participants it does not exist until it is scheduled or open.
+    if (s.state === 'draft') throw notFound('EVENT_NOT_FOUND', `there is no event "${s.id}"`);
     ctx.set('Cache-Control', 'no-store');
     ctx.body = {
       id: s.id, name: s.name, state: s.state, opensAt: s.opensAt, closesAt: s.closesAt,
