@@ -30,6 +30,8 @@ export interface Fault {
   inject(h: Harness, eventId: string): Promise<Injected>;
   /** Some applicants give up at their first dropped connection, as someone closing the page would. */
   abandons?: boolean;
+  /** Arrivals spread over this long (5 s): a fault that lasts longer keeps records coming through it. */
+  spreadMs?: number;
 }
 
 /** Starts the consumers again after a fault; says how long they took to be up (their start counts in the recovery). */
@@ -75,6 +77,7 @@ export const FAULTS: Fault[] = [
   {
     // A consumer that dies just after joining (a crash at start) leaves a member behind each time.
     name: 'consumer crash loop (3 kills, each restart as it joins)',
+    spreadMs: 30_000,
     async inject(h) {
       const c = h.consumers[0]!;
       await c.kill9();

@@ -126,7 +126,7 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
         const started = Date.now();
         const watch = new PersistenceWatch(kafka, config.kafka.applicationsTopic, config.kafka.groupId);
         watch.start();
-        const running = burst({ urls: () => urls, eventId, people, spreadMs: 5_000, deadlineMs: 120_000, abandons: fault.abandons ? (i) => i % 4 === 0 : undefined });
+        const running = burst({ urls: () => urls, eventId, people, spreadMs: fault.spreadMs ?? 5_000, deadlineMs: 120_000, abandons: fault.abandons ? (i) => i % 4 === 0 : undefined });
         await sleep(800);
         const injected = await fault.inject(h, eventId);
         const b = await running;
