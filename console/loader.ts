@@ -7,8 +7,7 @@ import { createSequelize } from '../core/db/sequelize.ts';
 import { OutboxRepo } from '../core/db/outbox-repo.ts';
 import { ReplayLog } from '../core/dlq/replay-log.ts';
 import { groupProgress } from '../core/kafka/offsets.ts';
-import { adminCall, type AdminTarget } from '../cli/admin-client.ts';
-import { UserError, EXIT } from '../cli/errors.ts';
+import { adminCall, AdminCallError, type AdminTarget } from '../core/admin/client.ts';
 import { emptyConsole, pushRate, clock, type ConsoleData, type KafkaReading, type Reading } from './model.ts';
 
 export interface WatchSettings {
@@ -161,7 +160,7 @@ export class ConsoleLoader {
       const api = { value: { latencyMs: Math.round(performance.now() - started) }, at: now, error: null };
       this.update({ api, event: { value: e, at: now, error: null }, rates: this.nextRates(e, now) });
     } catch (err) {
-      const refused = err instanceof UserError && err.exitCode === EXIT.rejected;
+      const refused = err instanceof AdminCallError && err.kind === 'refused';
       const api = refused ? { value: { latencyMs: Math.round(performance.now() - started) }, at: now, error: null } : { ...this.data.api, error: this.explain(err) };
       this.update({ api, event: { ...this.data.event, error: refused ? message(err) : 'the API does not answer' } });
     }
@@ -169,7 +168,7 @@ export class ConsoleLoader {
 
   /** The admin API's failures, short enough for one line of the console. */
   private explain(err: unknown): string {
-    if (err instanceof UserError && err.exitCode === EXIT.unreachable) return `${this.s.target.url} does not answer`;
+    if (err instanceof AdminCallError && err.kind === 'unreachable') return `${this.s.target.url} does not answer`;
     return message(err);
   }
 
