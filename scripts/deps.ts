@@ -20,8 +20,8 @@ export interface PackageJson {
 
 export interface Repo {
   pkg: PackageJson;
-  /** Source files, by path from the top of the checkout (with `/`). */
-  files: { path: string; text: string }[];
+  /** Source files, by path from the top of the checkout (with `/`), and what each imports (importsOf). */
+  files: { path: string; imports: Map<string, boolean> }[];
   /** What the Dockerfile copies into the image: folders and files, from the top of the checkout. */
   shipped: string[];
   /** The package.json of an installed package. */
@@ -76,6 +76,7 @@ const typed = (typesPackage: string) => {
 };
 
 const isShipped = (path: string, shipped: string[]) => shipped.some((s) => path === s || path.startsWith(`${s}/`));
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 export function dependencyProblems(repo: Repo): string[] {
   const problems: string[] = [];
@@ -86,7 +87,7 @@ export function dependencyProblems(repo: Repo): string[] {
   const neededShipped = new Set<string>();
   for (const file of repo.files) {
     if (NOT_NODE.some((dir) => file.path.startsWith(dir))) continue;
-    for (const [name, atRunTime] of importsOf(file.text, file.path)) {
+    for (const [name, atRunTime] of file.imports) {
       importedBy.set(name, [...(importedBy.get(name) ?? []), file.path]);
       if (atRunTime && isShipped(file.path, repo.shipped)) neededShipped.add(name);
     }
@@ -104,10 +105,10 @@ export function dependencyProblems(repo: Repo): string[] {
 
   const commands = Object.values(repo.pkg.scripts ?? {}).join('\n');
   const runs = (name: string) => {
-    if (new RegExp(`--import[= ]${name}(\\s|$)`, 'm').test(commands)) return true;
+    if (new RegExp(`--import[= ]${escape(name)}(\\s|$)`, 'm').test(commands)) return true;
     const bin = repo.installed(name)?.bin;
     const bins = typeof bin === 'string' ? [name.split('/').pop()!] : Object.keys(bin ?? {});
-    return bins.some((b) => new RegExp(`(^|[\\s;&|(])${b.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(\\s|$)`, 'm').test(commands));
+    return bins.some((b) => new RegExp(`(^|[\\s;&|(])${escape(b)}(\\s|$)`, 'm').test(commands));
   };
   for (const name of declared) {
     if (importedBy.has(name)) continue;
@@ -123,11 +124,13 @@ export function dependencyProblems(repo: Repo): string[] {
   return problems;
 }
 
-function sourceFiles(root: string, dir = root): { path: string; text: string }[] {
+function sourceFiles(root: string, dir = root): Repo['files'] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const full = join(dir, entry.name);
     if (entry.isDirectory()) return SKIP_DIRS.has(entry.name) ? [] : sourceFiles(root, full);
-    return SOURCE.test(entry.name) ? [{ path: relative(root, full).split(sep).join('/'), text: readFileSync(full, 'utf8') }] : [];
+    if (!SOURCE.test(entry.name)) return [];
+    const path = relative(root, full).split(sep).join('/');
+    return [{ path, imports: importsOf(readFileSync(full, 'utf8'), path) }];
   });
 }
 
