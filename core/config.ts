@@ -20,6 +20,8 @@ export interface Config {
   metricsPort: number;
   /** Serve the admin routes on this port only (never the public one); undefined: on the public port. */
   adminPort: number | undefined;
+  /** How long the API's HTTP servers wait on a client: its headers, its whole request, an idle keep-alive connection. */
+  http: { headersTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number };
   /** Take the client's address from X-Forwarded-For: only behind a proxy that sets it. */
   trustProxy: boolean;
   corsOrigins: string[];
@@ -72,6 +74,9 @@ const schema = z.object({
   DEFAULT_EVENT_ID: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/).default('default'),
   METRICS_PORT: int(9464),
   ADMIN_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1).default(10_000),
+  HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1).default(30_000),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(1).default(5_000),
   TRUST_PROXY: z.enum(['true', 'false', '1', '0']).default('false'),
   CORS_ORIGINS: z.string().default(''),
   LIMIT_CODE_SENDS_PER_ADDRESS_PER_HOUR: int(5),
@@ -98,6 +103,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const missing = (['JWT_SECRET', 'ADMIN_KEY'] as const).filter((k) => !e[k]);
   if (production && missing.length) {
     throw new ConfigError(`NODE_ENV=production needs ${missing.join(' and ')}: set ${missing.map((k) => `${k}=...`).join(' ')} and start again`);
+  }
+  if (e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP_REQUEST_TIMEOUT_MS) {
+    throw new ConfigError('HTTP_HEADERS_TIMEOUT_MS must not be longer than HTTP_REQUEST_TIMEOUT_MS: the headers are part of the request');
   }
   if (production && Buffer.byteLength(e.JWT_SECRET!) < 32) {
     throw new ConfigError('NODE_ENV=production needs a JWT_SECRET of at least 32 bytes');
@@ -131,6 +139,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     metricsPort: e.METRICS_PORT,
     adminPort: e.ADMIN_PORT,
+    http: { headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS, requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS, keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS },
     trustProxy: e.TRUST_PROXY === 'true' || e.TRUST_PROXY === '1',
     corsOrigins: e.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),
     limits: {

@@ -41,6 +41,9 @@ const LISTEN_BACKLOG = 8_192;
 /** Requests the app works on at once; the rest of a herd waits its turn in order (server/admission.ts). */
 const CONCURRENCY = 512;
 
+/** How often Node looks for connections past their headers or request timeout (else every 30 s): a slow client outlives them by at most this. */
+const CONNECTIONS_CHECKING_INTERVAL_MS = 1_000;
+
 /** The API process: start() listens, stop() drains requests, flushes Kafka and closes connections. */
 export class ApiServer {
   private servers: Server[] = [];
@@ -125,9 +128,16 @@ export class ApiServer {
 
   private async listen(surface: Surface, deps: ServerDeps, port: number): Promise<string> {
     const app = createApp(deps, surface);
-    const http = createServer(admission(app.callback(), CONCURRENCY));
+    const { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs } = this.config.http;
+    // A participant's request arrives in milliseconds; a client that trickles it in is holding a connection.
+    // requestTimeout ends once the request is whole, so a result stream (a GET) lives on.
+    const http = createServer({
+      headersTimeout: headersTimeoutMs,
+      requestTimeout: requestTimeoutMs,
+      connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS,
+    }, admission(app.callback(), CONCURRENCY));
     answerBeforeKoa(http);
-    http.keepAliveTimeout = 5_000;
+    http.keepAliveTimeout = keepAliveTimeoutMs;
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject);
       http.listen({ port, host: this.config.host, backlog: LISTEN_BACKLOG }, () => resolve());

@@ -366,13 +366,29 @@ test('nginx balances over both APIs, on the port they listen on', (t) => {
 test('nginx keeps connections to the APIs alive, closing them before Node does', (t) => {
   const upstream = all(http, 'upstream')[0].block!;
   t.true(Number(one(upstream, 'keepalive')?.args[0]) > 0, 'no keepalive pool');
-  const nodeKeepAlive = read('server/process.ts').match(/keepAliveTimeout = ([\d_]+)/)?.[1];
-  t.truthy(nodeKeepAlive, 'server/process.ts sets no keepAliveTimeout');
   const nginxKeepAlive = seconds(one(upstream, 'keepalive_timeout')?.args[0] ?? '60s');
-  t.true(nginxKeepAlive * 1000 < Number(nodeKeepAlive!.replace(/_/g, '')), `nginx keeps idle connections ${nginxKeepAlive}s, Node closes them after ${nodeKeepAlive} ms: a 502 race`);
+  for (const api of apis) {
+    const nodeKeepAlive = configOf(api).http.keepAliveTimeoutMs;
+    t.true(nginxKeepAlive * 1000 < nodeKeepAlive, `nginx keeps idle connections ${nginxKeepAlive}s, ${api} closes them after ${nodeKeepAlive} ms: a 502 race`);
+  }
   const root = locationFor('/')!.block!;
   t.deepEqual(one(root, 'proxy_http_version')?.args, ['1.1']);
   t.true(all(root, 'proxy_set_header').some((d) => d.args[0] === 'Connection' && d.args[1] === ''), 'Connection "" is needed for keepalive');
+});
+
+test('nginx limits connections per client address, generously, and answers the excess in the error shape', (t) => {
+  const zone = all(http, 'limit_conn_zone').find((z) => z.args[0] === '$binary_remote_addr');
+  t.truthy(zone, 'no limit_conn_zone keyed by the client address');
+  const name = zone!.args[1]!.replace(/^zone=/, '').split(':')[0];
+  const limit = all(server, 'limit_conn').find((l) => l.args[0] === name);
+  t.truthy(limit, `no limit_conn on the zone ${name}`);
+  t.true(Number(limit!.args[1]) >= 256, `limit_conn ${limit!.args[1]}: too few for the phones behind one carrier NAT address`);
+  const status = one(server, 'limit_conn_status')?.args[0] ?? '503';
+  const page = all(server, 'error_page').find((e) => e.args.includes(status));
+  t.truthy(page, `nginx's own ${status} has no error_page in the error shape`);
+  const answer = one(locations.find((l) => l.args[0] === page!.args.at(-1))?.block ?? [], 'return');
+  t.is(answer?.args[0], status);
+  t.regex(answer?.args[1] ?? '', /^\{"error":\{"code":"[A-Z_]+","message":/);
 });
 
 test('nginx passes the client address and the request id, and the APIs trust it', (t) => {
