@@ -4,7 +4,7 @@ import { decodeApplication, decodeApplications, encodeApplication, encodeApplica
 import { applicationRecords } from '../core/kafka/application-records.ts';
 
 const app = (i: number): ApplicationMessage => ({ v: 2, eventId: 'ev-codec', person: `p${i}@codec.test`, email: `p.${i}+x@codec.test`, ticket: i, decidedAt: 1_800_000_000_000 + i });
-const poison = (t: import('ava').ExecutionContext, value: string, why: RegExp, _what?: string) => {
+const poison = (t: import('ava').ExecutionContext, value: string, why: RegExp) => {
   const e = t.throws(() => decodeApplications(Buffer.from(value)));
   t.true(e instanceof PoisonMessage);
   t.regex(e!.message, why);
@@ -25,7 +25,7 @@ test('a record that is no application, or holds one that is not, is poison as a 
   poison(t, JSON.stringify([app(1), { ...app(2), ticket: -1 }]), /\[1\] message is not an application: ticket/);
   poison(t, JSON.stringify([app(1), { ...app(2), extra: true }]), /\[1\]/);
   poison(t, JSON.stringify({ ...app(1), v: 1 }), /not an application: v/);
-  poison(t, JSON.stringify({ v: 1, eventId: 'ev-codec', email: 'a@codec.test', ticket: 1, appliedAt: 1 }), /not an application/, 'an undecided version-1 application');
+  poison(t, JSON.stringify({ v: 1, eventId: 'ev-codec', email: 'a@codec.test', ticket: 1, appliedAt: 1 }), /not an application/);
   poison(t, JSON.stringify({ ...app(1), person: undefined }), /person/);
 });
 

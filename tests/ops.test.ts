@@ -49,7 +49,7 @@ test('healthz, readyz and metrics of a running server', async (t) => {
       const m = sample(name, label).exec(metrics);
       return Number(m?.[1] ?? m?.[2] ?? NaN);
     };
-    t.is(value('terning_applies_total', 'outcome="accepted"'), 1);
+    t.is(value('terning_applies_total', 'outcome="won"'), 1);
     t.false(sample('terning_applies_total', 'outcome="token_invalid"').test(metrics), 'a refused token never reaches apply');
     t.is(value('terning_apply_duration_seconds_count'), 1);
     t.true(value('terning_kafka_batch_size_count') >= 1);
