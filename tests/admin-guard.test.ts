@@ -34,7 +34,7 @@ const bodyFor = (path: string, newId: string): string => JSON.stringify(
 
 const ADMIN_DATA = /"(remainingStock|totalStock|entries|deadLetters|events|replayed)"|^terning_|# HELP/m;
 
-interface Target { url: string; routes: Route[] }
+interface Target { url: string; routes: Route[]; methods: readonly string[] }
 
 let single: System;
 let split: System;
@@ -54,9 +54,11 @@ test.before(async () => {
   eventId = await newEvent(single, 5, false);
   const app = (sys: System, surface: Surface) => sys.api.apps.find((a) => a.surface === surface)!;
   const [all, admin, publicApp] = [app(single, 'all'), app(split, 'admin'), app(split, 'public')];
-  targets.set(ONE_PORT, { url: all.url, routes: adminRoutes('all', all.app) });
-  targets.set(ADMIN_PORT, { url: admin.url, routes: adminRoutes('admin', admin.app) });
-  targets.set(PUBLIC_PORT, { url: publicApp.url, routes: adminRoutes('admin', admin.app) });
+  targets.set(ONE_PORT, { url: all.url, routes: adminRoutes('all', all.app), methods: METHODS });
+  targets.set(ADMIN_PORT, { url: admin.url, routes: adminRoutes('admin', admin.app), methods: METHODS });
+  // No admin route there: what an admin path's spelling could reach is a public route or nothing, so
+  // the admin routes' own methods and a few others cover it.
+  targets.set(PUBLIC_PORT, { url: publicApp.url, routes: adminRoutes('admin', admin.app), methods: ['GET', 'HEAD', 'POST', 'PUT', 'OPTIONS', 'TRACE', 'PROPFIND'] });
 });
 test.after.always(async () => {
   await Promise.all([single?.stop(), split?.stop()]);
@@ -86,7 +88,8 @@ async function adminState() {
 }
 
 for (const name of [ONE_PORT, ADMIN_PORT, PUBLIC_PORT]) {
-  test.serial(`${name}: every admin route refuses every spelling of its path, under every method, without the key`, async (t) => {
+  const methods = name === PUBLIC_PORT ? 'their own methods and others' : 'every method';
+  test.serial(`${name}: every admin route refuses every spelling of its path, under ${methods}, without the key`, async (t) => {
     const target = targets.get(name)!;
     t.true(target.routes.length >= 10, `only ${target.routes.length} admin routes found`);
     const trail = `guard-${rand()}`;
@@ -94,7 +97,7 @@ for (const name of [ONE_PORT, ADMIN_PORT, PUBLIC_PORT]) {
     const before = await adminState();
     const leaks: string[] = [];
     let sent = 0;
-    const requests = target.routes.flatMap((r) => spellings(r.path, eventId).flatMap((path) => METHODS.map((method) => ({ method, path }))));
+    const requests = target.routes.flatMap((r) => spellings(r.path, eventId).flatMap((path) => target.methods.map((method) => ({ method, path }))));
     await inParallel(requests, async ({ method, path }) => {
       const withBody = method !== 'GET' && method !== 'HEAD';
       const a: RawAnswer = await rawHttp(target.url, method, path, {
