@@ -75,6 +75,9 @@ export class Applications {
       case 'sold-out':
         this.soldOut.noticed(eventId);
         throw conflict('SOLD_OUT', 'all the gifts are gone');
+      case 'draft':
+        // Hidden from participants until scheduled or open, as GET /api/events/<id> hides it.
+        throw notFound('EVENT_NOT_FOUND', `there is no event "${eventId}"`);
       case 'restoring':
         this.helpRestore(eventId);
         throw tryAgain('STATE_RESTORING', 1);

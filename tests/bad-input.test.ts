@@ -195,6 +195,11 @@ test('a draft event is hidden from participants as if it did not exist; schedule
   refused(t, unknown, 404, 'EVENT_NOT_FOUND');
   t.is(draft.body.error.message.replace(eventId, '<id>'), unknown.body.error.message.replace('no-such-event', '<id>'), 'the answer an unknown event gets');
   refused(t, await http(sys.url, 'GET', '/api/event'), 404, 'EVENT_NOT_FOUND');
+  // Applying with a valid token tells no more than asking does.
+  const token = await sys.tokens.issue(randomEmail('draft'));
+  const applied = await http(sys.url, 'POST', `/api/events/${eventId}/apply`, { token });
+  refused(t, applied, 404, 'EVENT_NOT_FOUND');
+  t.is(applied.body.error.message.replace(eventId, '<id>'), unknown.body.error.message.replace('no-such-event', '<id>'));
 
   const shown = async () => (await http(sys.url, 'GET', `/api/events/${eventId}`)).body.state;
   await http(sys.url, 'POST', `/api/admin/events/${eventId}/open`, { ...admin(), body: { at: new Date(Date.now() + 3_600_000).toISOString() } });

@@ -19,6 +19,8 @@ test('apply.lua: unknown event, not open, scheduled, closed by time, sold out, r
   const s = scripts();
   t.deepEqual(await s.apply('e', 'a@x.io', NOW), { kind: 'no-event' });
   await event(s, 1, { state: 'draft' });
+  t.deepEqual(await s.apply('e', 'a@x.io', NOW), { kind: 'draft' }, 'hidden from participants');
+  await event(s, 1, { state: 'closed' });
   t.deepEqual(await s.apply('e', 'a@x.io', NOW), { kind: 'not-open' });
   await event(s, 1, { opensAt: NOW + 1 });
   t.deepEqual(await s.apply('e', 'a@x.io', NOW), { kind: 'not-open' });

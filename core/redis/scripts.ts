@@ -29,7 +29,8 @@ export type GateResult =
   | { kind: 'no-event' }
   | { kind: 'not-open' }
   | { kind: 'sold-out' }
-  | { kind: 'restoring' };
+  | { kind: 'restoring' }
+  | { kind: 'draft' };
 
 export type StandingResult =
   | { kind: 'won'; ticket: number; decidedAt: number }
@@ -64,6 +65,7 @@ const NO_EVENT: GateResult = { kind: 'no-event' };
 const NOT_OPEN: GateResult = { kind: 'not-open' };
 const SOLD_OUT: GateResult = { kind: 'sold-out' };
 const RESTORING: GateResult = { kind: 'restoring' };
+const DRAFT: GateResult = { kind: 'draft' };
 
 function gateResult(flat: number[], at: number): GateResult {
   const code = flat[at]!;
@@ -75,6 +77,7 @@ function gateResult(flat: number[], at: number): GateResult {
     case -2: return NOT_OPEN;
     case -3: return SOLD_OUT;
     case -4: return RESTORING;
+    case -5: return DRAFT;
     default: throw new Error(`apply.lua returned unknown code ${code}`);
   }
 }

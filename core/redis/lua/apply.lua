@@ -28,6 +28,7 @@
     -2  NOT_OPEN   the event is not open now
     -3  SOLD_OUT   no stock is left
     -4  RESTORING  the event's state is being rebuilt from MySQL; come back in a moment
+    -5  DRAFT      the event is a draft: hidden from participants, as if it did not exist
 ]]
 local now = tonumber(ARGV[1])
 local out = {}
@@ -47,7 +48,9 @@ local function open_now()
       else
         local opensAt = tonumber(meta[2])
         local closesAt = tonumber(meta[3])
-        if meta[1] ~= 'open' or (opensAt and now < opensAt) or (closesAt and now >= closesAt) then
+        if meta[1] == 'draft' then
+          gate = -5
+        elseif meta[1] ~= 'open' or (opensAt and now < opensAt) or (closesAt and now >= closesAt) then
           gate = -2
         else
           gate = 1
