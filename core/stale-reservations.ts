@@ -4,6 +4,7 @@ import type { ApplicationsRepo } from './db/applications-repo.ts';
 import type { MysqlState } from './restore/mysql-state.ts';
 import type { Restorer, OffsetsSource } from './restore/restorer.ts';
 import { totalLag } from './kafka/offsets.ts';
+import { reservationOf } from './redis/event-values.ts';
 
 /** Events closed longer ago than this are no longer swept: their reservations were, while they were recent. */
 const RECENT_MS = 24 * 3_600_000;
@@ -44,8 +45,8 @@ export async function releaseStaleReservations(deps: StaleReservationsDeps, time
     const key = deps.scripts.keys(eventId).reserved;
     for await (const chunk of deps.redis.hscanStream(key, { count: 1_000 }) as AsyncIterable<string[]>) {
       for (let i = 0; i < chunk.length; i += 2) {
-        const [ticket, at] = chunk[i + 1]!.split('|').map(Number) as [number, number];
-        if (at <= before) stale.push({ eventId, person: chunk[i]!, ticket, reservedAt: at });
+        const r = reservationOf(chunk[i + 1]!);
+        if (r && r.reservedAt <= before) stale.push({ eventId, person: chunk[i]!, ...r });
       }
     }
   }

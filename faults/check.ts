@@ -4,6 +4,7 @@ import { QueryTypes } from 'sequelize';
 import type { Config } from '../core/config.ts';
 import type { Stores } from '../core/stores.ts';
 import { eventKeys } from '../core/redis/keys.ts';
+import { decisionOf } from '../core/redis/event-values.ts';
 import { decodeApplications } from '../core/kafka/codec.ts';
 import { listDeadLetters } from '../core/kafka/dead-letters.ts';
 import type { BurstResult } from './burst.ts';
@@ -60,8 +61,8 @@ async function redisState(ctx: CheckContext, eventId: string) {
   ]);
   const won = new Map<string, number>();
   for (const [person, v] of Object.entries(decisions)) {
-    const [d, ticket] = v.split('|');
-    if (d === 'W') won.set(person, Number(ticket));
+    const d = decisionOf(v);
+    if (d) won.set(person, d.ticket);
   }
   return { remaining: remaining === null ? undefined : Number(remaining), reserved: Object.keys(reserved), won, restoring: restoring > 0, total: total === null ? undefined : Number(total) };
 }

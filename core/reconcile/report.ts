@@ -1,6 +1,7 @@
 import { QueryTypes, type Sequelize } from 'sequelize';
 import type { Redis } from 'ioredis';
 import { eventKeys } from '../redis/keys.ts';
+import { reservationOf } from '../redis/event-values.ts';
 import { totalLag, type PartitionProgress } from '../kafka/offsets.ts';
 import type { MysqlState } from '../restore/mysql-state.ts';
 import { readRedisState } from './redis-state.ts';
@@ -88,7 +89,7 @@ export async function reportEvent(deps: ReportDeps, prefix: string, eventId: str
   }
   const before = Date.now() - reservationTimeoutMs;
   const stuck = [...redis.reserved.entries()]
-    .map(([person, v]) => ({ person, ticket: Number(v.split('|')[0]), reservedAt: Number(v.split('|')[1]) }))
+    .map(([person, v]) => ({ person, ticket: 0, reservedAt: Number.POSITIVE_INFINITY, ...reservationOf(v) }))
     .filter((r) => r.reservedAt <= before);
 
   const expectedRemaining = Math.max(0, event.total - redis.decisions.size);

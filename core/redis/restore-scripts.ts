@@ -1,11 +1,9 @@
-import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
-import { fromRoot } from '../root.ts';
+import { defineScripts } from './lua-scripts.ts';
 import { eventKeys, gateChannel, restoreLeaseKey } from './keys.ts';
 import type { EndOffsets } from '../kafka/offsets.ts';
 
 /** The scripts that put an event into Redis from MySQL: its settings, and a restore after Redis lost it. */
-const VERSION = 'v1';
 const SCRIPTS = {
   'put-event': 3,
   'begin-restore': 5,
@@ -15,9 +13,7 @@ const SCRIPTS = {
 } as const;
 type ScriptName = keyof typeof SCRIPTS;
 
-const commandName = (name: ScriptName) => `terning_${VERSION}_${name.replaceAll('-', '_')}`;
 
-type Call = (...args: (string | number)[]) => Promise<unknown>;
 
 export interface EventSettings { state: string; opensAt: number | null; closesAt: number | null; total: number }
 
@@ -36,15 +32,10 @@ export interface RestoredWinner { person: string; ticket: number; decidedAt: num
 
 export class RestoreScripts {
   constructor(private readonly redis: Redis, private readonly prefix: string) {
-    for (const [name, numberOfKeys] of Object.entries(SCRIPTS) as [ScriptName, number][]) {
-      const lua = readFileSync(fromRoot('core/redis/lua', `${name}.lua`), 'utf8');
-      redis.defineCommand(commandName(name), { numberOfKeys, lua });
-    }
+    this.call = defineScripts(redis, SCRIPTS);
   }
 
-  private call(name: ScriptName, ...args: (string | number)[]): Promise<unknown> {
-    return ((this.redis as unknown as Record<string, Call>)[commandName(name)]).apply(this.redis, args);
-  }
+  private readonly call: (name: ScriptName, ...args: (string | number)[]) => Promise<unknown>;
 
   private keys(eventId: string) {
     return eventKeys(this.prefix, eventId);

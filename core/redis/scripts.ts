@@ -1,10 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { fromRoot } from '../root.ts';
 import type { Redis } from 'ioredis';
+import { defineScripts } from './lua-scripts.ts';
 import { eventKeys, codeKeys, gateChannel } from './keys.ts';
 
 /** Every Lua script, loaded once under a versioned name; one typed method each. */
-const VERSION = 'v1';
 const SCRIPTS = {
   apply: 6,
   confirm: 3,
@@ -17,7 +15,6 @@ const SCRIPTS = {
 } as const;
 type ScriptName = keyof typeof SCRIPTS;
 
-const commandName = (name: ScriptName) => `terning_${VERSION}_${name.replaceAll('-', '_')}`;
 
 export type Decision = 'W' | 'L';
 
@@ -59,7 +56,6 @@ export class StockStateMissing extends Error {
   }
 }
 
-type Call = (...args: (string | number)[]) => Promise<unknown>;
 
 const NO_EVENT: GateResult = { kind: 'no-event' };
 const NOT_OPEN: GateResult = { kind: 'not-open' };
@@ -87,15 +83,10 @@ export class Scripts {
     private readonly redis: Redis,
     private readonly prefix: string,
   ) {
-    for (const [name, numberOfKeys] of Object.entries(SCRIPTS) as [ScriptName, number][]) {
-      const lua = readFileSync(fromRoot('core/redis/lua', `${name}.lua`), 'utf8');
-      redis.defineCommand(commandName(name), { numberOfKeys, lua });
-    }
+    this.call = defineScripts(redis, SCRIPTS);
   }
 
-  private call(name: ScriptName, ...args: (string | number)[]): Promise<unknown> {
-    return ((this.redis as unknown as Record<string, Call>)[commandName(name)]).apply(this.redis, args);
-  }
+  private readonly call: (name: ScriptName, ...args: (string | number)[]) => Promise<unknown>;
 
   keys(eventId: string) {
     return eventKeys(this.prefix, eventId);

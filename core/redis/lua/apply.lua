@@ -30,9 +30,10 @@
     -4  RESTORING  the event's state is being rebuilt from MySQL; come back in a moment
     -5  DRAFT      the event is a draft: hidden from participants, as if it did not exist
 ]]
+--! include event-state.lua
 local now = tonumber(ARGV[1])
 local out = {}
-local server = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
+local server = this_server()
 
 -- Whether the event takes new applicants: read once, when the first newcomer needs it. Only the stock
 -- moves during the call (this script takes it).
@@ -67,7 +68,7 @@ for i = 4, #ARGV do
   local n = #out
   local decided = redis.call('HGET', KEYS[4], person)
   if decided and open_now() ~= -4 and open_now() ~= -1 then
-    local ticket, at = string.match(decided, '^W|(%d+)|(%d+)$')
+    local ticket, at = decision_of(decided)
     out[n + 1] = redis.call('HEXISTS', KEYS[3], person) == 1 and 2 or 3
     out[n + 2] = tonumber(ticket)
     out[n + 3] = tonumber(at)
@@ -85,8 +86,8 @@ for i = 4, #ARGV do
       remaining = remaining - 1
       if redis.call('DECR', KEYS[2]) == 0 then redis.call('PUBLISH', ARGV[2], 'sold ' .. ARGV[3]) end
       local ticket = redis.call('INCR', KEYS[5])
-      redis.call('HSET', KEYS[4], person, 'W|' .. ticket .. '|' .. now)
-      redis.call('HSET', KEYS[3], person, ticket .. '|' .. now)
+      redis.call('HSET', KEYS[4], person, decision(ticket, now))
+      redis.call('HSET', KEYS[3], person, reservation(ticket, now))
       out[n + 1] = 1
       out[n + 2] = ticket
       out[n + 3] = now

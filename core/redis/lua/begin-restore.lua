@@ -29,7 +29,8 @@
   Returns {1, marker} when this call set the marker, {2, marker} when one was in force already,
   {0, ""} when the event's state is whole (and not forced), {3, ""} when forced and dropped.
 ]]
-local server = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
+--! include event-state.lua
+local server = this_server()
 local current = redis.call('GET', KEYS[5])
 local force = ARGV[3] == 'force'
 if current and not force then return {2, current} end

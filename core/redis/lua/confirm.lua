@@ -14,19 +14,20 @@
 
   Returns one value per pair: 1 confirmed (now or before), 0 not held.
 ]]
-local server = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
+--! include event-state.lua
+local server = this_server()
 local here = redis.call('HGET', KEYS[3], 'server') == server
 local out = {}
 for i = 1, #ARGV, 2 do
   local person, ticket = ARGV[i], ARGV[i + 1]
   local held = 0
   local reserved = here and redis.call('HGET', KEYS[1], person)
-  if reserved and string.match(reserved, '^(%d+)|') == ticket then
+  if reservation_of(reserved) == ticket then
     redis.call('HDEL', KEYS[1], person)
     held = 1
   elseif here then
     local decided = redis.call('HGET', KEYS[2], person)
-    if decided and string.match(decided, '^W|(%d+)|') == ticket then held = 1 end
+    if decision_of(decided) == ticket then held = 1 end
   end
   out[#out + 1] = held
 end

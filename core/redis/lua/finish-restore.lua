@@ -26,8 +26,9 @@
   Returns {1, remaining, winners} when finished, {0, 0, 0} when the marker is not the one given
   (started over, or finished by another process).
 ]]
+--! include event-state.lua
 if redis.call('GET', KEYS[6]) ~= ARGV[1] then return {0, 0, 0} end
-redis.call('HSET', KEYS[1], 'state', ARGV[2], 'total', ARGV[5], 'server', string.match(redis.call('INFO', 'server'), 'run_id:(%x+)'))
+redis.call('HSET', KEYS[1], 'state', ARGV[2], 'total', ARGV[5], 'server', this_server())
 if ARGV[3] == '' then redis.call('HDEL', KEYS[1], 'opensAt') else redis.call('HSET', KEYS[1], 'opensAt', ARGV[3]) end
 if ARGV[4] == '' then redis.call('HDEL', KEYS[1], 'closesAt') else redis.call('HSET', KEYS[1], 'closesAt', ARGV[4]) end
 local winners = redis.call('HLEN', KEYS[3])

@@ -22,7 +22,8 @@
   Returns the remaining stock, -1 when the stock is missing or not this server's (restore it first), -2
   while the event is being restored. Nothing is written in either case.
 ]]
-local server = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
+--! include event-state.lua
+local server = this_server()
 if redis.call('EXISTS', KEYS[3]) == 1 then return -2 end
 local remaining = redis.call('GET', KEYS[2])
 if ARGV[5] ~= 'new' and (not remaining or redis.call('HGET', KEYS[1], 'server') ~= server) then return -1 end

@@ -20,11 +20,12 @@
 
   Returns 1 when released (the unit is back in the stock), 0 when not held as given.
 ]]
-local server = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
+--! include event-state.lua
+local server = this_server()
 if redis.call('HGET', KEYS[4], 'server') ~= server then return 0 end
 local reserved = redis.call('HGET', KEYS[1], ARGV[1])
 if not reserved then return 0 end
-local ticket, at = string.match(reserved, '^(%d+)|(%d+)$')
+local ticket, at = reservation_of(reserved)
 if ticket ~= ARGV[2] then return 0 end
 if ARGV[3] ~= '' and tonumber(at) > tonumber(ARGV[3]) then return 0 end
 redis.call('HDEL', KEYS[1], ARGV[1])

@@ -11,10 +11,11 @@
 
   Returns the number of winners written, or -1 when the marker is not the one given.
 ]]
+--! include event-state.lua
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then return -1 end
 local n = 0
 for i = 2, #ARGV, 3 do
-  redis.call('HSET', KEYS[1], ARGV[i], 'W|' .. ARGV[i + 1] .. '|' .. ARGV[i + 2])
+  redis.call('HSET', KEYS[1], ARGV[i], decision(ARGV[i + 1], ARGV[i + 2]))
   n = n + 1
 end
 return n

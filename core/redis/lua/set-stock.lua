@@ -15,7 +15,8 @@
   another run_id: Redis restarted or failed over since, and may have lost winners): restore it from
   MySQL first, or the winners so far would be forgotten.
 ]]
-local server = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
+--! include event-state.lua
+local server = this_server()
 local total = tonumber(redis.call('HGET', KEYS[1], 'total') or '0')
 local remaining = redis.call('GET', KEYS[2])
 if not remaining or redis.call('HGET', KEYS[1], 'server') ~= server then return {-2, 0} end

@@ -16,16 +16,17 @@
   decisions Kafka holds): the caller decides by the marker's offsets, or begins the restore, see
   docs/decide-at-arrival.md. Else {1, v1, v2, ...}: per pair 1 persist, 0 void.
 ]]
-local server = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
+--! include event-state.lua
+local server = this_server()
 local marker = redis.call('GET', KEYS[4])
 if marker or redis.call('HGET', KEYS[1], 'server') ~= server then return {-1, marker or ''} end
 local out = {1}
 for i = 1, #ARGV, 2 do
   local person, ticket = ARGV[i], ARGV[i + 1]
   local decided = redis.call('HGET', KEYS[3], person)
-  if decided and string.match(decided, '^W|(%d+)|') == ticket then
+  if decision_of(decided) == ticket then
     local reserved = redis.call('HGET', KEYS[2], person)
-    if reserved and string.match(reserved, '^(%d+)|') == ticket then redis.call('HDEL', KEYS[2], person) end
+    if reservation_of(reserved) == ticket then redis.call('HDEL', KEYS[2], person) end
     out[#out + 1] = 1
   else
     out[#out + 1] = 0
