@@ -4,6 +4,7 @@ import { decodeApplications, encodeApplication, PoisonMessage, type ApplicationM
 import { toDeadLetter } from '../core/kafka/dead-letters.ts';
 import { StockStateMissing, type Scripts } from '../core/redis/scripts.ts';
 import { faultPoint } from '../core/fault-point.ts';
+import { AppError } from '../core/errors.ts';
 import type { ApplicationsRepo } from '../core/db/applications-repo.ts';
 import type { Logger } from '../core/log.ts';
 import { backoffMs, isOutage, sleep } from './retry.ts';
@@ -115,8 +116,10 @@ export class Persister {
         if (e === null) continue;
         last = e;
         const outage = isOutage(e);
-        this.log.warn({ err: e, attempt, size: items.length, outage }, 'deciding a batch failed; retrying');
-        if (!outage && attempt + 1 >= this.opts.attempts) break;
+        // An event MySQL does not know stays unknown: its decisions fail now, not after the back-off.
+        const permanent = e instanceof AppError && e.code === 'EVENT_NOT_FOUND';
+        this.log.warn({ err: e, attempt, size: items.length, outage }, 'persisting a batch failed; retrying');
+        if (permanent || (!outage && attempt + 1 >= this.opts.attempts)) break;
         if (!(await this.wait(backoffMs(attempt, this.opts.retryBaseMs), p))) return null;
       }
     }
