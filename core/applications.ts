@@ -23,6 +23,10 @@ export interface Applied { standing: Standing; accepted: boolean }
 const standing = (status: Standing['status'], ticket: number, at: number): Standing =>
   ({ status, ticket, decidedAt: new Date(at).toISOString() });
 
+// Most of a herd hears one of these: made once, not per request (an Error takes its stack when made).
+const SOLD_OUT = conflict('SOLD_OUT', 'all the gifts are gone');
+const NOT_OPEN = conflict('EVENT_NOT_OPEN', 'the event is not open');
+
 const tryAgain = (code: string, seconds: number) =>
   unavailable(code, 'applications can not be taken right now; try again in a moment', seconds);
 
@@ -50,6 +54,14 @@ export class Applications {
     this.confirmations = new TurnBatch((eventId, units) => scripts.confirm(eventId, units));
   }
 
+  /**
+   * SOLD_OUT when this process knows it without Redis (core/sold-out-board.ts), else undefined: then
+   * apply(). Most of a herd is answered here, with no promise, no error made, nothing thrown.
+   */
+  soldOutFromMemory(eventId: string, person: string): AppError | undefined {
+    return this.soldOut.answer(eventId, person)?.kind === 'sold-out' ? SOLD_OUT : undefined;
+  }
+
   /** `person` is the canonical identity (core/identity.ts); `email` the address the person typed. */
   apply(eventId: string, person: string, email: string, requestId?: string): Promise<Applied> {
     // The same person pressing twice in one process shares one hand-off to Kafka.
@@ -71,10 +83,10 @@ export class Applications {
       case 'decided':
         return { standing: standing('WON', gate.ticket, gate.decidedAt), accepted: false };
       case 'not-open':
-        throw conflict('EVENT_NOT_OPEN', 'the event is not open');
+        throw NOT_OPEN;
       case 'sold-out':
         this.soldOut.noticed(eventId);
-        throw conflict('SOLD_OUT', 'all the gifts are gone');
+        throw SOLD_OUT;
       case 'draft':
         // Hidden from participants until scheduled or open, as GET /api/events/<id> hides it.
         throw notFound('EVENT_NOT_FOUND', `there is no event "${eventId}"`);

@@ -13,6 +13,7 @@ import { pageRoutes } from './routes/page.ts';
 import { streamRoutes } from './routes/stream.ts';
 import { metricsRoutes, opsRoutes } from './routes/ops.ts';
 import { dispatch } from './routes/dispatch.ts';
+import { applyLane } from './routes/apply-lane.ts';
 import type { ServerDeps } from './deps.ts';
 
 export const BODY_LIMIT = 4 * 1024;
@@ -30,6 +31,7 @@ export function createApp(deps: ServerDeps, surface: Surface = 'all'): Koa {
   // Only the address the nearest proxy saw: a client can't choose what the per-IP limits count.
   app.maxIpsCount = 1;
   app.use(errors(deps.log));
+  if (surface !== 'admin') app.use(applyLane(deps));
   app.use(requestId());
   app.use(canonicalPath());
   app.use(securityHeaders({ production: deps.config.env === 'production' }));

@@ -171,7 +171,7 @@ test.serial('when the subscriber connection drops, the board is wiped, Redis ask
   await redis.incr(eventKeys(sys.config.redisPrefix, eventId).remaining);
   t.is((await apply(sys.url, eventId)).code, 'SOLD_OUT', 'the board does not know of it yet');
   // Only this file's subscribers: other tests share the Redis.
-  const clients = (await redis.client('LIST', 'TYPE', 'pubsub') as string).split('\n');
+  const clients = (await redis.call('CLIENT', 'LIST', 'TYPE', 'pubsub') as string).split('\n');
   const ours = clients.filter((c) => c.includes(` name=${sys.config.redisPrefix}:subscriber `)).map((c) => /\bid=(\d+)/.exec(c)![1]!);
   t.is(ours.length, 2);
   for (const id of ours) await redis.client('KILL', 'ID', id);

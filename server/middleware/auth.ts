@@ -1,4 +1,4 @@
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { unauthorized } from '../../core/errors.ts';
 import { personOf } from '../../core/identity.ts';
@@ -10,16 +10,23 @@ import type { Limits } from '../../core/limits.ts';
  * ctx.state.email (where mail goes), and the person it belongs to, in ctx.state.person (core/identity.ts).
  */
 export function bearer(tokens: Tokens): Middleware {
-  return async (ctx, next) => {
-    const header = ctx.get('authorization');
-    const m = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(header);
-    if (!header) throw unauthorized('TOKEN_MISSING', 'send the token from verify-code as "Authorization: Bearer <token>"');
-    if (!m) throw unauthorized('TOKEN_INVALID', 'the Authorization header must be "Bearer <token>"');
-    const email = tokens.verify(m[1]!);
-    ctx.state.email = email;
-    ctx.state.person = personOf(email);
-    await next();
+  return (ctx, next) => {
+    authenticate(ctx, tokens);
+    return next();
   };
+}
+
+const BEARER = /^Bearer ([A-Za-z0-9._~+/=-]+)$/;
+
+/** What bearer() does, for a route that runs ahead of the chain (server/routes/apply-lane.ts). */
+export function authenticate(ctx: Context, tokens: Tokens): void {
+  const header = ctx.req.headers.authorization;
+  if (!header) throw unauthorized('TOKEN_MISSING', 'send the token from verify-code as "Authorization: Bearer <token>"');
+  const m = BEARER.exec(header);
+  if (!m) throw unauthorized('TOKEN_INVALID', 'the Authorization header must be "Bearer <token>"');
+  const email = tokens.verify(m[1]!);
+  ctx.state.email = email;
+  ctx.state.person = personOf(email);
 }
 
 const digest = (s: string) => createHash('sha256').update(s).digest();

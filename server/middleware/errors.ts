@@ -1,4 +1,4 @@
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
 import { AppError, unavailable } from '../../core/errors.ts';
 import { isOutage } from '../../core/outage.ts';
 import type { Logger } from '../../core/log.ts';
@@ -14,12 +14,32 @@ export function errors(log: Logger): Middleware {
     } catch (e) {
       const known = e instanceof AppError ? e : fromHttpError(e) ?? fromOutage(e, log);
       if (!known) log.error({ err: e, requestId: ctx.state.requestId, path: ctx.path }, 'unexpected error');
-      const err = known ?? new AppError(500, 'INTERNAL', 'something went wrong on our side; try again');
-      ctx.status = err.status;
-      if (err.headers) ctx.set(err.headers);
-      ctx.body = { error: { code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }) } };
+      renderError(ctx, known ?? new AppError(500, 'INTERNAL', 'something went wrong on our side; try again'));
     }
   };
+}
+
+/** The one error shape, as the error handler writes it; a route may answer a refusal so without throwing. */
+export function renderError(ctx: Context, err: AppError): void {
+  ctx.status = err.status;
+  if (err.headers) ctx.set(err.headers);
+  ctx.set('Content-Type', 'application/json; charset=utf-8');
+  ctx.body = bodyOf(err);
+}
+
+const rendered = new WeakMap<AppError, string>();
+
+/**
+ * An error's body, rendered once per error: one made once for a whole herd (SOLD_OUT) is rendered once.
+ * A string, not a Buffer: Node writes a string body in one piece with the head.
+ */
+function bodyOf(err: AppError): string {
+  let body = rendered.get(err);
+  if (body === undefined) {
+    body = JSON.stringify({ error: { code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }) } });
+    rendered.set(err, body);
+  }
+  return body;
 }
 
 /** Redis or MySQL away: a 503 the caller can retry, not a 500 that blames us for their wait. */

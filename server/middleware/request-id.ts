@@ -1,14 +1,20 @@
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
 import { randomUUID } from 'node:crypto';
 
 const SAFE = /^[A-Za-z0-9._-]{1,64}$/;
 
-/** Every request carries an id, from the caller's X-Request-Id when it is sane, else a fresh one. */
+/** The request's id, from the caller's X-Request-Id when it is sane, else a fresh one; echoed back. */
+export function stampRequestId(ctx: Context): void {
+  const given = ctx.req.headers['x-request-id'];
+  const id = typeof given === 'string' && SAFE.test(given) ? given : randomUUID();
+  ctx.state.requestId = id;
+  ctx.res.setHeader('X-Request-Id', id);
+}
+
+/** Every request carries an id. */
 export function requestId(): Middleware {
-  return async (ctx, next) => {
-    const given = ctx.get('x-request-id');
-    ctx.state.requestId = SAFE.test(given) ? given : randomUUID();
-    ctx.set('X-Request-Id', ctx.state.requestId);
-    await next();
+  return (ctx, next) => {
+    stampRequestId(ctx);
+    return next();
   };
 }

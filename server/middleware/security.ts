@@ -30,6 +30,11 @@ export function securityHeaderList(opts: { production: boolean }): [string, stri
   return [...headers];
 }
 
+/** What an answer of the API carries: the security headers and the API's CSP, in one list. */
+export function apiHeaderList(opts: { production: boolean }): [string, string][] {
+  return [...securityHeaderList(opts), ['Content-Security-Policy', API_CSP]];
+}
+
 /** Security headers on every answer; HSTS only where TLS is in front (production). */
 export function securityHeaders(opts: { production: boolean }): Middleware {
   const list = securityHeaderList(opts);

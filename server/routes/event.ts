@@ -3,11 +3,10 @@ import type { Context } from 'koa';
 import { z } from 'zod';
 import { bearer } from '../middleware/auth.ts';
 import { parse } from '../middleware/validate.ts';
-import { AppError, notFound } from '../../core/errors.ts';
+import { notFound } from '../../core/errors.ts';
+import { applyHandler } from './apply.ts';
 import { newRouter } from './router.ts';
 import type { ServerDeps } from '../deps.ts';
-
-const noBody = z.object({}).strict();
 
 export const eventId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'an event id is lower-case letters, digits and dashes');
 
@@ -16,29 +15,12 @@ export const eventId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'an event i
  * /api/events/:eventId/* serve any event.
  */
 export function eventRoutes(deps: ServerDeps): Router {
-  const { applications, events, tokens, config, limits, metrics } = deps;
+  const { applications, events, tokens, config, limits } = deps;
   const r = newRouter('/api');
   const auth = bearer(tokens);
   const idOf = (ctx: Context) => (ctx.params.eventId === undefined ? config.defaultEventId : parse(eventId, ctx.params.eventId));
 
-  const apply = async (ctx: Context) => {
-    const started = performance.now();
-    let outcome = 'error';
-    try {
-      limits.apply(ctx.state.person);
-      parse(noBody, ctx.state.body);
-      const { standing, accepted } = await applications.apply(idOf(ctx), ctx.state.person, ctx.state.email, ctx.state.requestId);
-      outcome = accepted ? 'won' : 'decided';
-      ctx.status = accepted ? 202 : 200;
-      ctx.body = standing;
-    } catch (e) {
-      if (e instanceof AppError) outcome = e.code.toLowerCase();
-      throw e;
-    } finally {
-      metrics.applies.inc({ outcome });
-      metrics.applyLatency.observe((performance.now() - started) / 1000);
-    }
-  };
+  const apply = applyHandler(deps, idOf);
   const status = async (ctx: Context) => {
     limits.status(ctx.state.person);
     ctx.body = await applications.standing(idOf(ctx), ctx.state.person);

@@ -1,0 +1,36 @@
+import type { Middleware } from 'koa';
+import { authenticate } from '../middleware/auth.ts';
+import { stampRequestId } from '../middleware/request-id.ts';
+import { apiHeaderList } from '../middleware/security.ts';
+import { applyHandler } from './apply.ts';
+import type { ServerDeps } from '../deps.ts';
+
+/** The apply paths, as spelled: a path that matches is canonical by construction. */
+const APPLY = /^\/api\/(?:event|events\/([a-z0-9][a-z0-9-]{0,63}))\/apply$/;
+
+/**
+ * The apply call, ahead of the chain. In a herd nearly every request is an apply, and once the gifts
+ * are gone most are answered from memory (core/sold-out-board.ts): the chain's steps for every other
+ * call (path checks, the body reader, CORS, the routers' matching) would then be most of what an
+ * answer costs. This lane takes only an apply that needs none of them: POST on an apply path as spelled,
+ * no body, no Origin. It does what the chain would (the request id, the security headers with the
+ * API's CSP, the bearer token) and runs the route's own handler; the error handler before it renders
+ * refusals. Anything else, an apply that doesn't fit included, goes the long way.
+ */
+export function applyLane(deps: ServerDeps): Middleware {
+  const headers = apiHeaderList({ production: deps.config.env === 'production' });
+  const apply = applyHandler(deps, (ctx) => ctx.params.eventId ?? deps.config.defaultEventId);
+  return (ctx, next) => {
+    if (ctx.method !== 'POST') return next();
+    const m = APPLY.exec(ctx.path);
+    if (m === null) return next();
+    const h = ctx.req.headers;
+    if (h.origin !== undefined || h['transfer-encoding'] !== undefined || (h['content-length'] !== undefined && h['content-length'] !== '0')) return next();
+    stampRequestId(ctx);
+    const res = ctx.res;
+    for (let i = 0; i < headers.length; i++) res.setHeader(headers[i]![0], headers[i]![1]);
+    ctx.params = m[1] === undefined ? {} : { eventId: m[1] };
+    authenticate(ctx, deps.tokens);
+    return apply(ctx);
+  };
+}

@@ -1,0 +1,55 @@
+import test from 'ava';
+import { startSystem, newEvent, randomEmail, type System } from './support/system.ts';
+import { rawHttp } from './support/http.ts';
+
+// The apply lane (server/routes/apply-lane.ts) answers a bodiless apply ahead of the chain; an apply
+// with a body goes the long way. Both must answer alike: same status, body, and headers.
+let sys: System;
+test.before(async () => {
+  sys = await startSystem({ consumer: false });
+});
+test.after.always(async () => {
+  await sys?.stop();
+});
+
+const VOLATILE = new Set(['date', 'x-request-id', 'content-length', 'keep-alive', 'connection']);
+const stable = (headers: Record<string, unknown>) => Object.fromEntries(Object.entries(headers).filter(([k]) => !VOLATILE.has(k)).sort());
+
+async function both(path: string, email: string) {
+  const token = await sys.tokens.issue(email);
+  const lane = await rawHttp(sys.url, 'POST', path, { headers: { Authorization: `Bearer ${token}` } });
+  const long = await rawHttp(sys.url, 'POST', path, { headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: '{}' });
+  return { lane, long };
+}
+
+test('an apply answers alike in the lane and the long way: sold out, won, refused token', async (t) => {
+  const eventId = await newEvent(sys, 1);
+  const path = `/api/events/${eventId}/apply`;
+  const winner = randomEmail('winner');
+  const won = await both(path, winner);
+  t.is(won.lane.status, 202);
+  t.is(won.long.status, 200, 'the repeat of a winner');
+  t.deepEqual(stable(won.lane.headers), stable(won.long.headers));
+
+  const soldOut = await both(path, randomEmail('late'));
+  t.deepEqual([soldOut.lane.status, soldOut.long.status], [409, 409]);
+  t.is(soldOut.lane.text, soldOut.long.text);
+  t.is(JSON.parse(soldOut.lane.text).error.code, 'SOLD_OUT');
+  t.deepEqual(stable(soldOut.lane.headers), stable(soldOut.long.headers));
+  t.truthy(soldOut.lane.headers['content-security-policy']);
+  t.truthy(soldOut.lane.headers['x-request-id']);
+
+  const forged = await rawHttp(sys.url, 'POST', path, { headers: { Authorization: 'Bearer a.b.c' } });
+  const forgedLong = await rawHttp(sys.url, 'POST', path, { headers: { Authorization: 'Bearer a.b.c', 'Content-Type': 'application/json' }, body: '{}' });
+  t.deepEqual([forged.status, forgedLong.status], [401, 401]);
+  t.is(forged.text, forgedLong.text);
+  t.deepEqual(stable(forged.headers), stable(forgedLong.headers));
+});
+
+test('a body that is not empty is refused on a sold-out event too, before the sold-out answer', async (t) => {
+  const eventId = await newEvent(sys, 0);
+  const token = await sys.tokens.issue(randomEmail('body'));
+  const res = await rawHttp(sys.url, 'POST', `/api/events/${eventId}/apply`, { headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: '{"x":1}' });
+  t.is(res.status, 400);
+  t.is(JSON.parse(res.text).error.code, 'VALIDATION_FAILED');
+});
