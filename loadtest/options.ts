@@ -4,6 +4,8 @@ export interface BenchOptions {
   users: number;
   stock: number;
   herd: number;
+  herdNew: number;
+  herdNewOpen: number;
   rounds: number;
   connections: number;
   pipelined: boolean;
@@ -23,9 +25,14 @@ export interface BenchOptions {
 
 const HELP = `npm run bench -- [options]
 
-  --users N              applicants in the big burst (20000)
+  --users N              applicants in the big burst (20000), e.g. 1000000: the crowd of a real
+                         giveaway, most of it after the gifts are gone
   --stock N              units of stock in the big burst (1000)
   --herd N               applicants in the original's scenario, one connection each (1500)
+  --herd-new N           applicants of the herd on new connections: each opens its own, as browsers
+                         do without a proxy, and closes it once answered (20000; 0: none)
+  --herd-new-open N      how many of those connections may be open at once (8000): the API and the
+                         generator each have 20,000 open files on this machine
   --rounds N             rounds of the herd scenario, alternating terning and the references (3)
   --connections N        connections the big burst opens at once (2000; 10000 sockets alone take a
                          trivial Node server to ~250 MB); each carries its share of the applies one
@@ -50,7 +57,7 @@ export function parseOptions(argv: string[]): BenchOptions {
   const { values } = parseArgs({
     args: argv,
     options: {
-      users: { type: 'string' }, stock: { type: 'string' }, herd: { type: 'string' }, rounds: { type: 'string' },
+      users: { type: 'string' }, stock: { type: 'string' }, herd: { type: 'string' }, 'herd-new': { type: 'string' }, 'herd-new-open': { type: 'string' }, rounds: { type: 'string' },
       connections: { type: 'string' }, pipelined: { type: 'boolean' }, 'sustain-seconds': { type: 'string' }, 'sustain-connections': { type: 'string' },
       apis: { type: 'string' }, consumers: { type: 'string' }, partitions: { type: 'string' },
       'no-references': { type: 'boolean' }, profile: { type: 'boolean' }, quick: { type: 'boolean' }, source: { type: 'boolean' }, 'api-flags': { type: 'string' },
@@ -72,6 +79,8 @@ export function parseOptions(argv: string[]): BenchOptions {
     users: int(values.users, quick ? 2_000 : 20_000, 'users'),
     stock: int(values.stock, quick ? 100 : 1_000, 'stock'),
     herd: int(values.herd, 1_500, 'herd'),
+    herdNew: values['herd-new'] === '0' ? 0 : int(values['herd-new'], quick ? 2_000 : 20_000, 'herd-new'),
+    herdNewOpen: int(values['herd-new-open'], 8_000, 'herd-new-open'),
     rounds: int(values.rounds, quick ? 1 : 3, 'rounds'),
     connections: int(values.connections, 2_000, 'connections'),
     pipelined: values.pipelined ?? false,

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -25,6 +25,23 @@ export function memoryOf(pid: number): { rssMb: number; peakMb: number } | null 
   }
 }
 
+/** The kernel's clock ticks per second, in which /proc/<pid>/stat counts CPU time. */
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
+
+/** CPU time a process has used so far, user and system, in ms (/proc/<pid>/stat); null once it is gone. */
+export function cpuMsOf(pid: number): number | null {
+  try {
+    // The command name may hold spaces: the fields are counted after its closing parenthesis.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return null;
+  }
+}
+
+/** A reading of a process's CPU time (ms) at a moment (epoch ms). */
+export interface CpuReading { t: number; ms: number }
+
 /**
  * A process the harness started (a terning server or consumer, or a reference server). It keeps the
  * peak of its resident memory, sampled from /proc every 100 ms, and its last lines of output.
@@ -34,6 +51,8 @@ export class Proc {
   private readonly sampler: NodeJS.Timeout;
   private tail: string[] = [];
   peakRssMb = 0;
+  /** Its CPU time, read every 100 ms: what a window of a run cost it (cpuBetween). */
+  readonly cpu: CpuReading[] = [];
   exited: Promise<number | null>;
 
   constructor(readonly name: string, args: string[], env: Record<string, string>, nodeFlags: string[] = []) {
@@ -76,6 +95,13 @@ export class Proc {
   sample() {
     const m = memoryOf(this.pid);
     if (m) this.peakRssMb = Math.max(this.peakRssMb, m.peakMb, m.rssMb);
+    const ms = cpuMsOf(this.pid);
+    if (ms !== null) this.cpu.push({ t: Date.now(), ms });
+  }
+
+  /** CPU time (ms) used between two moments (epoch ms), read between the nearest readings. */
+  cpuBetween(from: number, to: number): number {
+    return cpuAt(this.cpu, to) - cpuAt(this.cpu, from);
   }
 
   /** SIGTERM, then SIGKILL after `graceMs`: terning's processes drain and flush on SIGTERM. */
@@ -105,3 +131,14 @@ export async function waitFor(what: string, probe: () => Promise<boolean>, proc?
 }
 
 export const httpReady = (url: string) => async () => (await fetch(url)).ok;
+
+/** A process's CPU time at a moment, interpolated between the readings around it. */
+function cpuAt(readings: CpuReading[], t: number): number {
+  if (readings.length === 0) return 0;
+  const hi = readings.findIndex((r) => r.t >= t);
+  if (hi === -1) return readings[readings.length - 1]!.ms;
+  if (hi === 0) return readings[0]!.ms;
+  const a = readings[hi - 1]!;
+  const b = readings[hi]!;
+  return a.ms + ((b.ms - a.ms) * (t - a.t)) / Math.max(1, b.t - a.t);
+}

@@ -11,6 +11,7 @@ export interface BenchResults {
   options: BenchOptions;
   loadAvg: Record<string, number[]>;
   herd: { runs: { ceiling?: ReferenceRun; terning: TerningRun; naive?: ReferenceRun }[]; p95: { ceiling: number; terning: number; naive: number } };
+  herdNew?: { ceiling?: ReferenceRun; terning: TerningRun };
   big: { terning: TerningRun; ceiling?: ReferenceRun; naive?: ReferenceRun };
   backlog: TerningRun;
   sustained: { terning: TerningRun; ceiling?: ReferenceRun; naive?: ReferenceRun };

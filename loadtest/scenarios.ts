@@ -8,6 +8,7 @@ import { summarize, timeline, type LoadSummary, type TimelinePoint } from './sta
 import { PersistWatch, type PersistPoint } from './watch.ts';
 import { answersOf, checkInvariants, type Invariants } from './invariants.ts';
 import { openEvent, type Terning } from './terning.ts';
+import type { Proc } from './processes.ts';
 import { prepareNaive } from './references/naive-schema.ts';
 
 export const targetOf = (url: string): Target => {
@@ -15,11 +16,12 @@ export const targetOf = (url: string): Target => {
   return { host: u.hostname, port: Number(u.port) };
 };
 
-export interface Load { kind: 'burst' | 'sustained'; users: number; connections: number; durationMs?: number; pipelined?: boolean }
+/** fresh: each request on a connection of its own (a herd of browsers); `connections` then caps how many are open at once. */
+export interface Load { kind: 'burst' | 'sustained'; users: number; connections: number; durationMs?: number; pipelined?: boolean; fresh?: boolean }
 
 function job(load: Load, targets: Target[], path: string, tokens: string[]): Job {
   return {
-    mode: load.kind, pipelined: load.pipelined, targets, ...applyRequest(path), tokens,
+    mode: load.kind, pipelined: load.pipelined, fresh: load.fresh, targets, ...applyRequest(path), tokens,
     connections: Math.min(load.connections, tokens.length),
     durationMs: load.durationMs ?? 0,
     timeoutMs: 30_000,
@@ -29,15 +31,38 @@ function job(load: Load, targets: Target[], path: string, tokens: string[]): Job
 /** How many applies a sustained run may need: enough distinct users for a fast server. */
 export const usersFor = (load: Load) => (load.kind === 'burst' ? load.users : Math.ceil((load.durationMs! / 1000) * 30_000));
 
-export interface ReferenceRun { load: LoadSummary }
+/** CPU time per answer of a run, µs, read from /proc: the server's processes, and the load generator's. */
+export interface RunCpu {
+  serverUs: number;
+  generatorUs: number;
+}
+
+/** terning's: its API processes and its consumers apart. */
+export interface TerningCpu extends RunCpu {
+  apiUs: number;
+  consumerUs: number;
+  /** Over the stretch in which every answer was SOLD_OUT (a crowd, once the last unit went), when there is one. */
+  soldOut?: { answers: number; seconds: number; apiUs: number; consumerUs: number; serverUs: number };
+}
+
+const perAnswerUs = (ms: number, answers: number) => (answers > 0 ? Math.round((ms * 10_000) / answers) / 10 : 0);
+const answeredIn = (r: JobResult) => r.status.reduce((a, s) => a + (s > 0 ? 1 : 0), 0);
+
+export interface ReferenceRun { load: LoadSummary; cpu: RunCpu }
+
+export interface Reference { url: string; proc: Proc }
 
 /** The same load against a reference server (the ceiling or the naive design), on a fresh event. */
-export async function referenceRun(url: string, load: Load, contract: TokenContract, naive?: { pool: Pool; stock: number }): Promise<ReferenceRun & { result: JobResult }> {
+export async function referenceRun(ref: Reference, load: Load, contract: TokenContract, naive?: { pool: Pool; stock: number }): Promise<ReferenceRun & { result: JobResult }> {
   const eventId = `ref-${randomUUID().slice(0, 12)}`;
   if (naive) await prepareNaive(naive.pool, eventId, naive.stock);
   const tokens = mintTokens(contract, benchEmails(eventId, usersFor(load)));
-  const result = await runJob(job(load, [targetOf(url)], `/api/events/${eventId}/apply`, tokens));
-  return { load: summarize(result), result };
+  ref.proc.sample();
+  const from = Date.now();
+  const result = await runJob(job(load, [targetOf(ref.url)], `/api/events/${eventId}/apply`, tokens));
+  ref.proc.sample();
+  const answers = answeredIn(result);
+  return { load: summarize(result), cpu: { serverUs: perAnswerUs(ref.proc.cpuBetween(from, Date.now()), answers), generatorUs: perAnswerUs(result.cpuMs, answers) }, result };
 }
 
 export interface TerningRun {
@@ -55,6 +80,8 @@ export interface TerningRun {
   persistedPerSecond?: number;
   peakPersistedPerSecond?: number;
   invariants?: Invariants;
+  /** From the first apply until every winner was persisted. */
+  cpu: TerningCpu;
   timeline: TimelinePoint[];
   persisted: PersistPoint[];
 }
@@ -75,6 +102,8 @@ export async function terningRun(
   const watch = new PersistWatch(pool, eventId);
   watch.start();
   if (o.backlog) await t.stopConsumers();
+  for (const p of [...t.apis, ...t.consumers]) p.sample();
+  const from = Date.now();
   const result = await runJob(job(load, t.urls.map(targetOf), `/api/events/${eventId}/apply`, tokens));
   const resumedAt = Date.now();
   if (o.backlog) await t.startConsumers();
@@ -82,6 +111,8 @@ export async function terningRun(
   const answers = answersOf(result);
   const settled = await watch.settle(answers.won, o.settleMs ?? 120_000);
   await watch.stop();
+  for (const p of [...t.apis, ...t.consumers]) p.sample();
+  const cpu = terningCpu(t, result, from, Date.now());
   let lastAnswer = 0;
   for (let i = 0; i < result.status.length; i++) if (result.status[i] === 202 || result.status[i] === 409) lastAnswer = Math.max(lastAnswer, result.end[i]!);
   const lastAnswerAt = result.startedAt + lastAnswer;
@@ -99,10 +130,45 @@ export async function terningRun(
     persistedPerSecond: lastRowAt && firstRowAt && lastRowAt > firstRowAt ? Math.round((answers.won / (lastRowAt - firstRowAt)) * 1000) : undefined,
     peakPersistedPerSecond: peakRate(watch.points, 500),
     invariants: o.check === false ? undefined : await checkInvariants(pool, eventId, stock, answers),
+    cpu,
     timeline: timeline(result, load.kind === 'burst' ? 50 : 250),
     persisted: watch.points,
   };
   return { ...run, result };
+}
+
+const cpuOf = (procs: Proc[], from: number, to: number) => procs.reduce((a, p) => a + p.cpuBetween(from, to), 0);
+
+/**
+ * What the run cost terning per answer, and what a SOLD_OUT answer cost: over the answers that came
+ * after the last 202 (with a margin at either end), when they span a second or more.
+ */
+function terningCpu(t: Terning, r: JobResult, from: number, to: number): TerningCpu {
+  const answers = answeredIn(r);
+  const apiMs = cpuOf(t.apis, from, to);
+  const consumerMs = cpuOf(t.consumers, from, to);
+  const cpu: TerningCpu = {
+    apiUs: perAnswerUs(apiMs, answers), consumerUs: perAnswerUs(consumerMs, answers),
+    serverUs: perAnswerUs(apiMs + consumerMs, answers), generatorUs: perAnswerUs(r.cpuMs, answers),
+  };
+  let lastWon = -Infinity;
+  let last = 0;
+  for (let i = 0; i < r.status.length; i++) {
+    if (r.status[i] === 202) lastWon = Math.max(lastWon, r.end[i]!);
+    if (r.status[i]! > 0) last = Math.max(last, r.end[i]!);
+  }
+  const start = (lastWon === -Infinity ? 0 : lastWon) + 250;
+  const end = last - 50;
+  if (end - start < 1_000) return cpu;
+  let soldOut = 0;
+  for (let i = 0; i < r.status.length; i++) if (r.status[i] === 409 && r.end[i]! > start && r.end[i]! <= end) soldOut++;
+  const api = cpuOf(t.apis, r.startedAt + start, r.startedAt + end);
+  const consumer = cpuOf(t.consumers, r.startedAt + start, r.startedAt + end);
+  cpu.soldOut = {
+    answers: soldOut, seconds: Math.round(end - start) / 1000,
+    apiUs: perAnswerUs(api, soldOut), consumerUs: perAnswerUs(consumer, soldOut), serverUs: perAnswerUs(api + consumer, soldOut),
+  };
+  return cpu;
 }
 
 function peakRate(points: PersistPoint[], windowMs: number): number {

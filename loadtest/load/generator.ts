@@ -36,6 +36,12 @@ async function run(job: Job): Promise<JobResult> {
       const mine: Promise<void>[] = [];
       for (let i = l; i < n; i += job.connections) mine.push(exchange.send(requests[i]!).then((o) => record(i, o, 0)));
       await Promise.all(mine);
+    } else if (job.mode === 'burst' && job.fresh) {
+      for (let i = l; i < n; i += job.connections) {
+        const own = new Exchange(job.targets[i % job.targets.length]!, clock, job.timeoutMs);
+        record(i, await own.send(requests[i]!), 0);
+        own.close();
+      }
     } else if (job.mode === 'burst') {
       for (let i = l; i < n; i += job.connections) record(i, await exchange.send(requests[i]!), 0);
     } else {

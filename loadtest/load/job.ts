@@ -13,6 +13,11 @@ export interface Job {
   mode: 'burst' | 'sustained';
   /** A burst's requests all written at once on their connection (HTTP pipelining). */
   pipelined?: boolean;
+  /**
+   * A burst's requests each on a connection of its own, opened for it and closed once answered, as
+   * browsers arrive without a proxy; `connections` is then how many may be open at once.
+   */
+  fresh?: boolean;
   targets: Target[];
   /** Request i is `head + tokens[i] + tail`: the method, path and headers around the token. */
   head: string;
