@@ -131,8 +131,8 @@ test('an event that is not open refuses applications, and opens and closes on sc
   const eventId = await newEvent(sys, 5, false);
   const token = await sys.tokens.issue(randomEmail('early'));
   const early = await http(sys.url, 'POST', `/api/events/${eventId}/apply`, { token });
-  t.is(early.status, 409);
-  t.is(early.body.error.code, 'EVENT_NOT_OPEN');
+  t.is(early.status, 404, 'a draft is hidden from participants');
+  t.is(early.body.error.code, 'EVENT_NOT_FOUND');
   const at = new Date(Date.now() + 1_500).toISOString();
   const scheduled = await http(sys.url, 'POST', `/api/admin/events/${eventId}/open`, { ...admin(), body: { at } });
   t.is(scheduled.body.state, 'scheduled');
