@@ -13,6 +13,8 @@ export interface Settings {
   actor: string;
   mysqlUrl: string;
   redisUrl: string;
+  redisSentinels: Config['redisSentinels'];
+  redisMasterName: string;
   kafka: Config['kafka'];
   defaultEventId: string;
   /** The config file that was read, if any. */
@@ -38,6 +40,8 @@ const fileSchema = z.object({
   actor: z.string().optional(),
   mysqlUrl: z.string().url().optional(),
   redisUrl: z.string().url().optional(),
+  redisSentinels: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
+  redisMasterName: z.string().min(1).optional(),
   redisPrefix: z.string().min(1).optional(),
   kafkaBrokers: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
   kafkaTopic: z.string().min(1).optional(),
@@ -84,6 +88,8 @@ export function resolveSettings(flags: SettingsFlags = {}, env: NodeJS.ProcessEn
     ADMIN_KEY: f.adminKey,
     MYSQL_URL: f.mysqlUrl,
     REDIS_URL: f.redisUrl,
+    REDIS_SENTINELS: Array.isArray(f.redisSentinels) ? f.redisSentinels.join(',') : f.redisSentinels,
+    REDIS_MASTER_NAME: f.redisMasterName,
     REDIS_PREFIX: f.redisPrefix,
     KAFKA_BROKERS: Array.isArray(f.kafkaBrokers) ? f.kafkaBrokers.join(',') : f.kafkaBrokers,
     KAFKA_TOPIC: f.kafkaTopic,
@@ -123,6 +129,8 @@ export function resolveSettings(flags: SettingsFlags = {}, env: NodeJS.ProcessEn
     actor,
     mysqlUrl: config.mysqlUrl,
     redisUrl: config.redisUrl,
+    redisSentinels: config.redisSentinels,
+    redisMasterName: config.redisMasterName,
     kafka: config.kafka,
     defaultEventId: config.defaultEventId,
     file: file.path,

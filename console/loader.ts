@@ -1,22 +1,22 @@
 import { Kafka, logLevel, type Admin } from 'kafkajs';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Sequelize } from 'sequelize';
 import '../core/kafka/quiet-warnings.ts';
 import type { EventSnapshot } from '../core/events/events.ts';
 import { createSequelize } from '../core/db/sequelize.ts';
+import { createRedis, type RedisTarget } from '../core/redis/client.ts';
 import { OutboxRepo } from '../core/db/outbox-repo.ts';
 import { ReplayLog } from '../core/dlq/replay-log.ts';
 import { groupProgress } from '../core/kafka/offsets.ts';
 import { adminCall, AdminCallError, type AdminTarget } from '../core/admin/client.ts';
 import { emptyConsole, pushRate, clock, type ConsoleData, type KafkaReading, type Reading } from './model.ts';
 
-export interface WatchSettings {
+export interface WatchSettings extends RedisTarget {
   target: AdminTarget;
   /** --event, or null for the server's default event. */
   eventId: string | null;
   defaultEventId: string;
   mysqlUrl: string;
-  redisUrl: string;
   kafka: { brokers: string[]; applicationsTopic: string; deadLetterTopic: string; groupId: string };
   intervalMs?: number;
   timeoutMs?: number;
@@ -52,7 +52,7 @@ export class ConsoleLoader {
     this.data = emptyConsole(s.eventId);
     this.interval = s.intervalMs ?? 1_000;
     this.timeout = s.timeoutMs ?? 3_000;
-    this.redis = new Redis(s.redisUrl, {
+    this.redis = createRedis(s, {
       lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: 1_000, retryStrategy: () => 1_000,
     });
     this.redis.on('error', (e) => { this.redisError = message(e); });

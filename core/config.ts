@@ -7,6 +7,10 @@ export interface Config {
   host: string;
   mysqlUrl: string;
   redisUrl: string;
+  /** Sentinels to ask for the primary (REDIS_SENTINELS); empty: Redis is at redisUrl's host and port. */
+  redisSentinels: { host: string; port: number }[];
+  /** The primary's name at the Sentinels. */
+  redisMasterName: string;
   redisPrefix: string;
   kafka: { brokers: string[]; clientId: string; applicationsTopic: string; deadLetterTopic: string; groupId: string };
   jwt: { secret: string; issuer: string; audience: string; ttlSeconds: number };
@@ -52,6 +56,8 @@ const schema = z.object({
   HOST: z.string().default('127.0.0.1'),
   MYSQL_URL: z.string().url().default('mysql://root@127.0.0.1:3306/terning'),
   REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+  REDIS_SENTINELS: z.string().regex(/^\s*[^\s,:]+:\d+\s*(,\s*[^\s,:]+:\d+\s*)*$/, 'expected host:port,host:port,...').optional(),
+  REDIS_MASTER_NAME: z.string().min(1).default('terning'),
   REDIS_PREFIX: z.string().min(1).default('terning'),
   KAFKA_BROKERS: z.string().default('127.0.0.1:9092'),
   KAFKA_CLIENT_ID: z.string().default('terning'),
@@ -118,6 +124,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     mysqlUrl: e.MYSQL_URL,
     redisUrl: e.REDIS_URL,
+    redisSentinels: parseHostPorts(e.REDIS_SENTINELS ?? ''),
+    redisMasterName: e.REDIS_MASTER_NAME,
     redisPrefix: e.REDIS_PREFIX,
     kafka: {
       brokers: e.KAFKA_BROKERS.split(',').map((b) => b.trim()).filter(Boolean),
@@ -152,4 +160,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     reservationTimeoutSeconds: e.RESERVATION_TIMEOUT_SECONDS,
   };
+}
+
+/** "host:port,host:port" into addresses; blanks dropped. */
+export function parseHostPorts(list: string): { host: string; port: number }[] {
+  return list.split(',').map((a) => a.trim()).filter(Boolean).map((a) => {
+    const at = a.lastIndexOf(':');
+    return { host: a.slice(0, at), port: Number(a.slice(at + 1)) };
+  });
 }

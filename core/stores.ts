@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Sequelize } from 'sequelize';
 import type { Config } from './config.ts';
 import { createLogger, type Logger } from './log.ts';
-import { createRedis } from './redis/client.ts';
+import { closeRedis, createRedis } from './redis/client.ts';
 import { Scripts } from './redis/scripts.ts';
 import { RestoreScripts } from './redis/restore-scripts.ts';
 import { createSequelize } from './db/sequelize.ts';
@@ -31,7 +31,7 @@ export interface Stores {
 }
 
 export function openStores(config: Config, log: Logger = createLogger('terning', config.logLevel)): Stores {
-  const redis = createRedis(config.redisUrl);
+  const redis = createRedis(config);
   const scripts = new Scripts(redis, config.redisPrefix);
   const sequelize = createSequelize(config.mysqlUrl);
   const records = new ApplicationsRepo(sequelize);
@@ -46,7 +46,7 @@ export function openStores(config: Config, log: Logger = createLogger('terning',
     async close() {
       await restorer.stop();
       await offsets.close();
-      await Promise.allSettled([redis.quit(), sequelize.close()]);
+      await Promise.allSettled([closeRedis(redis), sequelize.close()]);
     },
   };
 }

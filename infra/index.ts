@@ -11,7 +11,7 @@ import { requireTools, type Tool } from './tools.ts';
 export type { ServiceName } from './service.ts';
 export { readSesEmails, type SesStoredEmail } from './ses.ts';
 export { databaseNames } from './mysql.ts';
-export { REDIS_SERVER } from './redis.ts';
+export { REDIS_SERVER, REDIS_SENTINEL } from './redis.ts';
 export { terningHome } from './paths.ts';
 
 export interface ServiceStatus {
@@ -51,7 +51,7 @@ export async function servicesUp(opts: Options = {}): Promise<ServiceStatus[]> {
 export async function servicesDown(opts: Options = {}): Promise<ServiceStatus[]> {
   const log = opts.log ?? (() => {});
   return settleAll(selected(opts.only), async (s) => {
-    if (await stopManaged(s.name, s.marker, s.stopTimeoutMs, log)) log(`${s.name}: stopped`);
+    for (const p of processes(s).reverse()) if (await stopManaged(p.name, p.marker, s.stopTimeoutMs, log)) log(`${p.name}: stopped`);
     return status(s);
   });
 }
@@ -63,6 +63,8 @@ export const serviceTools = (): Tool[] => ALL.flatMap((name) => SERVICES[name].t
 export async function servicesStatus(): Promise<ServiceStatus[]> {
   return Promise.all(ALL.map((name) => status(SERVICES[name])));
 }
+
+const processes = (s: Service) => [{ name: s.name, marker: s.marker }, ...(s.members?.() ?? [])];
 
 function selected(only: ServiceName[] | undefined): Service[] {
   const unknown = (only ?? []).filter((n) => !(n in SERVICES));
@@ -84,10 +86,11 @@ async function bringUp(s: Service, log: Log): Promise<ServiceStatus> {
       const pingError = await s.ping().then(() => undefined, (err: unknown) => errorMessage(err) || 'no answer');
       if (pingError === undefined) return;
       const started = Date.now();
-      if (managedPid(s.name, s.marker) !== undefined) {
+      const running = processes(s).filter((p) => managedPid(p.name, p.marker) !== undefined).length;
+      if (running === processes(s).length) {
         log(`${s.name}: already starting, waiting for it`);
       } else {
-        await refuseForeign(s, pingError);
+        if (running === 0) await refuseForeign(s, pingError);
         log(`${s.name}: starting at ${s.address()}`);
         await s.start(log);
       }

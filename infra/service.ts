@@ -21,6 +21,8 @@ export interface Service {
   ready?(log: Log): Promise<void>;
   /** A string in the started process's command line, proving a pid file still names our process. */
   marker: string;
+  /** Further processes it runs beside the first (pid files and markers), stopped with it. */
+  members?(): { name: string; marker: string }[];
   startTimeoutMs: number;
   stopTimeoutMs: number;
 }

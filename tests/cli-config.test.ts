@@ -20,6 +20,8 @@ const full = {
   actor: 'file-actor',
   mysqlUrl: 'mysql://file@db.example:3306/terning',
   redisUrl: 'redis://redis.example:6379',
+  redisSentinels: ['s1.example:26379', 's2.example:26379', 's3.example:26379'],
+  redisMasterName: 'file-primary',
   kafkaBrokers: ['k1.example:9092', 'k2.example:9092'],
   kafkaTopic: 'file.applications',
   kafkaDlqTopic: 'file.dlq',
@@ -32,6 +34,7 @@ test('with nothing set, the local defaults', (t) => {
   t.is(s.adminKey, 'terning-dev-admin-key');
   t.is(s.mysqlUrl, 'mysql://root@127.0.0.1:3306/terning');
   t.is(s.redisUrl, 'redis://127.0.0.1:6379');
+  t.deepEqual(s.redisSentinels, [], 'Redis at the URL, no Sentinels');
   t.deepEqual(s.kafka.brokers, ['127.0.0.1:9092']);
   t.is(s.actor, userInfo().username, 'the actor defaults to the OS user name');
   t.is(s.file, undefined);
@@ -45,6 +48,8 @@ test('the config file fills every setting', (t) => {
   t.is(s.actor, full.actor);
   t.is(s.mysqlUrl, full.mysqlUrl);
   t.is(s.redisUrl, full.redisUrl);
+  t.deepEqual(s.redisSentinels, [{ host: 's1.example', port: 26379 }, { host: 's2.example', port: 26379 }, { host: 's3.example', port: 26379 }]);
+  t.is(s.redisMasterName, 'file-primary');
   t.deepEqual(s.kafka.brokers, full.kafkaBrokers);
   t.like(s.kafka, { applicationsTopic: 'file.applications', deadLetterTopic: 'file.dlq', groupId: 'file-group' });
   t.is(s.file, join(d, 'ops.json'));

@@ -23,4 +23,13 @@ test('production refuses to start without its secrets, and says which', (t) => {
 test('a malformed setting is named', (t) => {
   t.throws(() => loadConfig({ PORT: 'eighty' }), { message: /PORT/ });
   t.throws(() => loadConfig({ MYSQL_URL: 'nonsense' }), { message: /MYSQL_URL/ });
+  t.throws(() => loadConfig({ REDIS_SENTINELS: 'a:1,b' }), { message: /REDIS_SENTINELS: expected host:port/ });
+});
+
+test('Redis through Sentinel: REDIS_SENTINELS and REDIS_MASTER_NAME', (t) => {
+  t.like(loadConfig({}), { redisSentinels: [], redisMasterName: 'terning' });
+  t.like(loadConfig({ REDIS_SENTINELS: 's1:26379, s2:26380,s3:26381', REDIS_MASTER_NAME: 'gifts' }), {
+    redisSentinels: [{ host: 's1', port: 26379 }, { host: 's2', port: 26380 }, { host: 's3', port: 26381 }],
+    redisMasterName: 'gifts',
+  });
 });

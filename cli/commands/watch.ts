@@ -27,7 +27,7 @@ export function watchCommand(): Command {
       const s = resolveSettings({ config: o.config, mysqlUrl: o.mysqlUrl, redisUrl: o.redisUrl, kafkaBrokers: o.kafkaBrokers });
       const settings = {
         target: target(o), eventId: o.event ?? null, defaultEventId: s.defaultEventId,
-        mysqlUrl: s.mysqlUrl, redisUrl: s.redisUrl, kafka: s.kafka,
+        mysqlUrl: s.mysqlUrl, redisUrl: s.redisUrl, redisSentinels: s.redisSentinels, redisMasterName: s.redisMasterName, kafka: s.kafka,
       };
       if (!o.json && (!process.stdin.isTTY || !process.stdout.isTTY)) {
         throw new UserError('terning watch needs a terminal; for scripts use `terning watch --json`', EXIT.usage);

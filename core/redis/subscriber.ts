@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../log.ts';
+import { closeRedis } from './client.ts';
 
 type Handler = (message: string) => void;
 
@@ -72,6 +73,6 @@ export class Subscriber {
     const sub = this.connection;
     this.connection = undefined;
     this.everReady = false;
-    await sub?.quit().catch(() => {});
+    if (sub) await closeRedis(sub);
   }
 }
