@@ -51,7 +51,8 @@ export async function servicesUp(opts: Options = {}): Promise<ServiceStatus[]> {
 export async function servicesDown(opts: Options = {}): Promise<ServiceStatus[]> {
   const log = opts.log ?? (() => {});
   return settleAll(selected(opts.only), async (s) => {
-    for (const p of processes(s).reverse()) if (await stopManaged(p.name, p.marker, s.stopTimeoutMs, log)) log(`${p.name}: stopped`);
+    // All of a service's processes at once: a cluster's last broker would wait for a quorum gone before it.
+    await Promise.all(processes(s).map(async (p) => { if (await stopManaged(p.name, p.marker, s.stopTimeoutMs, log)) log(`${p.name}: stopped`); }));
     return status(s);
   });
 }

@@ -15,6 +15,7 @@ import composeSpec from 'docker-compose/schema/compose-spec.json' with { type: '
 import { loadConfig, type Config } from '../core/config.ts';
 import { buildProgram } from '../cli/main.ts';
 import { BODY_LIMIT } from '../server/app.ts';
+import { replicationFor } from '../core/kafka/client.ts';
 
 // ---- reading the repo --------------------------------------------------------------------------
 
@@ -124,6 +125,8 @@ const runs = (sub: string) => appServices.filter((n) => subcommand(n) === sub);
 const apis = runs('server');
 const consumers = runs('consumer');
 const longRunning = [...apis, ...consumers];
+/** The Kafka brokers: the services running the apache/kafka image as a server (kafka-init only runs a script). */
+const brokers = Object.keys(services).filter((n) => service(n).image?.startsWith('apache/kafka:') && service(n).entrypoint === undefined);
 
 const configOf = (name: string): Config => loadConfig(environmentOf(service(name)));
 
@@ -237,12 +240,13 @@ test('the production compose file is a valid Compose file (the Compose spec JSON
   t.false(new ZSchema({}).validate(broken, schema), 'the validator accepts an unknown key: it checks nothing');
 });
 
-test('it runs nginx, two APIs, two consumers, migrate, MySQL, Redis, Kafka and the SES emulator', (t) => {
+test('it runs nginx, two APIs, two consumers, migrate, MySQL, Redis, three Kafka brokers and the SES emulator', (t) => {
   t.is(prod.name, 'terning-prod', 'a project of its own: its volumes never mix with docker-compose.yml\'s');
   t.deepEqual(apis, ['api-1', 'api-2']);
   t.deepEqual(consumers, ['consumer-1', 'consumer-2']);
   t.deepEqual(runs('migrate'), ['migrate']);
-  for (const name of ['nginx', 'mysql', 'redis', 'kafka', 'kafka-init', 'ses']) t.truthy(services[name], `no "${name}" service`);
+  for (const name of ['nginx', 'mysql', 'redis', ...brokers, 'kafka-init', 'ses']) t.truthy(services[name], `no "${name}" service`);
+  t.deepEqual(brokers, ['kafka-1', 'kafka-2', 'kafka-3']);
   t.true(service('mysql').image?.startsWith('mysql:8'), service('mysql').image);
   t.false('version' in prod);
 });
@@ -317,7 +321,7 @@ test('every terning process runs in production with a valid configuration pointi
     t.is(config.adminKey, exampleEnv().ADMIN_KEY, `${name}: ADMIN_KEY from the environment`);
     t.is(new URL(config.mysqlUrl).hostname, 'mysql', name);
     t.is(new URL(config.redisUrl).hostname, 'redis', name);
-    t.deepEqual(config.kafka.brokers.map((b) => b.split(':')[0]), ['kafka'], name);
+    t.deepEqual(config.kafka.brokers.map((b) => b.split(':')[0]), brokers, `${name}: every broker, so that any two reach the cluster`);
   }
 });
 
@@ -426,7 +430,7 @@ test('the admin API and /metrics never face the internet', (t) => {
   const everywhere = Object.entries(services).flatMap(([name, s]) => (s.ports ?? []).map(published).filter((p) => !['127.0.0.1', '::1'].includes(p.hostIp)).map(() => name));
   t.deepEqual([...new Set(everywhere)], ['nginx'], 'only nginx is published beyond the host');
   t.deepEqual(networksOf(service('nginx')), ['edge'], 'nginx reaches the APIs only');
-  for (const name of ['mysql', 'redis', 'kafka', ...consumers]) t.false(networksOf(service(name)).includes('edge'), `${name} is on nginx's network`);
+  for (const name of ['mysql', 'redis', ...brokers, ...consumers]) t.false(networksOf(service(name)).includes('edge'), `${name} is on nginx's network`);
 });
 
 test('nginx logs no query strings (result streams carry the token in ?access_token=)', (t) => {
@@ -489,15 +493,46 @@ test('both consumers are in one group; exactly one sends the winner emails', (t)
   t.is(senders.length, 1, `each sender sends SES_RATE_PER_SECOND; ${senders.length} senders would exceed it`);
 });
 
-test('Kafka runs in KRaft mode and the applications topic gets 4 partitions', (t) => {
-  const env = environmentOf(service('kafka'));
-  t.is(env.KAFKA_PROCESS_ROLES, 'broker,controller');
-  t.falsy(env.KAFKA_ZOOKEEPER_CONNECT);
-  t.is(env.KAFKA_AUTO_CREATE_TOPICS_ENABLE, 'false', 'topics come from kafka-init only');
-  for (const api of apis) t.is(env.KAFKA_ADVERTISED_LISTENERS, `PLAINTEXT://${configOf(api).kafka.brokers[0]}`);
+test('Kafka runs three KRaft brokers, one quorum, each advertising the address the apps use', (t) => {
+  const envs = brokers.map((b) => environmentOf(service(b)));
+  const appBrokers = configOf(apis[0]).kafka.brokers;
+  t.deepEqual(envs.map((e) => e.KAFKA_ADVERTISED_LISTENERS), appBrokers.map((b) => `PLAINTEXT://${b}`), 'the apps reach each broker at the address it advertises');
+  t.deepEqual(envs.map((e) => e.KAFKA_NODE_ID), ['1', '2', '3']);
+  const voters = brokers.map((b, i) => `${i + 1}@${b}:${envs[i]!.KAFKA_LISTENERS.match(/CONTROLLER:\/\/:(\d+)/)?.[1]}`).join(',');
+  for (const [i, env] of envs.entries()) {
+    t.is(env.KAFKA_PROCESS_ROLES, 'broker,controller', brokers[i]);
+    t.falsy(env.KAFKA_ZOOKEEPER_CONNECT);
+    t.is(env.KAFKA_CONTROLLER_QUORUM_VOTERS, voters, `${brokers[i]}: every broker votes`);
+    t.is(env.CLUSTER_ID, envs[0]!.CLUSTER_ID, `${brokers[i]}: one cluster`);
+    t.is(env.KAFKA_AUTO_CREATE_TOPICS_ENABLE, 'false', 'topics come from kafka-init only');
+  }
+  t.regex(envs[0]!.CLUSTER_ID ?? '', /^[A-Za-z0-9_][A-Za-z0-9_-]{21}$/, 'a Kafka cluster id: 16 bytes, base64url');
   const dev = parse(read('docker-compose.yml')) as Compose;
-  t.is(service('kafka').image, dev.services.kafka.image, 'the same broker as docker-compose.yml');
+  for (const b of [...brokers, 'kafka-init']) t.is(service(b).image, dev.services.kafka.image, `${b}: the same broker as docker-compose.yml`);
+});
 
+test('every topic is on three brokers and a write counts once two hold it, as the code creates them', (t) => {
+  const { factor, minInsync } = replicationFor(brokers.length);
+  t.deepEqual({ factor, minInsync }, { factor: 3, minInsync: 2 });
+  for (const b of brokers) {
+    const env = environmentOf(service(b));
+    t.is(env.KAFKA_DEFAULT_REPLICATION_FACTOR, String(factor), b);
+    t.is(env.KAFKA_MIN_INSYNC_REPLICAS, String(minInsync), b);
+    t.is(env.KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR, String(factor), `${b}: the consumer group's offsets too`);
+    t.is(env.KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR, String(factor), b);
+    t.is(env.KAFKA_TRANSACTION_STATE_LOG_MIN_ISR, String(minInsync), b);
+  }
+  const script = words(service('kafka-init').command).join(' ');
+  const creates = script.split(/(?=\$topics )/).filter((c) => c.includes('--create'));
+  t.is(creates.length, 2);
+  for (const c of creates) {
+    t.true(c.includes(`--replication-factor ${factor}`), c);
+    t.true(c.includes(`--config min.insync.replicas=${minInsync}`), c);
+  }
+  for (const b of brokers) t.is(dependency(service('kafka-init'), b)?.condition, 'service_healthy', `kafka-init waits for ${b}`);
+});
+
+test('the applications topic gets 4 partitions', (t) => {
   const { applicationsTopic, deadLetterTopic } = configOf(apis[0]).kafka;
   const script = words(service('kafka-init').command).join(' ');
   const created = [...script.matchAll(/--create --if-not-exists --topic (\S+) --partitions (\S+)/g)].map((m) => [m[1], m[2]]);
@@ -530,12 +565,14 @@ test('MySQL creates the user and database the apps connect with', (t) => {
 });
 
 test('MySQL, Redis, Kafka and Prometheus keep their data in named volumes', (t) => {
-  const dirs = { mysql: '/var/lib/mysql', redis: '/data', kafka: environmentOf(service('kafka')).KAFKA_LOG_DIRS, prometheus: '/prometheus' };
+  const dirs = { mysql: '/var/lib/mysql', redis: '/data', ...Object.fromEntries(brokers.map((b) => [b, environmentOf(service(b)).KAFKA_LOG_DIRS])), prometheus: '/prometheus' };
   for (const [name, dir] of Object.entries(dirs)) {
     const mount = (service(name).volumes ?? []).map((v) => (typeof v === 'string' ? { source: v.split(':')[0], target: v.split(':')[1] } : v)).find((v) => v.target === dir);
     t.truthy(mount, `${name}: nothing mounted at ${dir}`);
     t.true((mount?.source ?? '') in (prod.volumes ?? {}), `${name}: "${mount?.source}" is not a named volume`);
   }
+  const brokerVolumes = brokers.map((b) => (service(b).volumes ?? []).map((v) => (typeof v === 'string' ? v.split(':')[0] : v.source))[0]);
+  t.is(new Set(brokerVolumes).size, brokers.length, `each broker its own volume: ${brokerVolumes.join(', ')}`);
 });
 
 test('Prometheus scrapes every API\'s admin port and every consumer\'s metrics port', (t) => {

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { loadConfig } from '../core/config.ts';
 import { buildProgram } from '../cli/main.ts';
+import { replicationFor } from '../core/kafka/client.ts';
 
 // ---- reading the repo --------------------------------------------------------------------------
 
@@ -68,8 +69,8 @@ function configVariables(): string[] {
 
 /** The fixed lines of the server.properties infra/kafka.ts writes (those without `${...}`). */
 function nativeKafkaSettings(): Map<string, string> {
-  const block = read('infra/kafka.ts').match(/writeFileSync\(serverProperties\(\), \[([\s\S]*?)\]\.join\(/);
-  if (!block) throw new Error('infra/kafka.ts: no `writeFileSync(serverProperties(), [...].join(...))` found');
+  const block = read('infra/kafka.ts').match(/writeFileSync\(serverProperties\(n\), \[([\s\S]*?)\]\.join\(/);
+  if (!block) throw new Error('infra/kafka.ts: no `writeFileSync(serverProperties(n), [...].join(...))` found');
   const lines = block[1].matchAll(/^\s*'([a-z][a-z0-9.]*)=([^'$]*)',?$/gm);
   return new Map([...lines].map((m) => [m[1], m[2]]));
 }
@@ -299,6 +300,15 @@ test('the Kafka broker is configured like the native one', (t) => {
     t.is(env[kafkaEnvName(property)], value, `${kafkaEnvName(property)} (${property} in infra/kafka.ts)`);
   }
   t.is(env.KAFKA_ADVERTISED_LISTENERS, `PLAINTEXT://${environmentOf(service('server')).KAFKA_BROKERS}`, 'the apps reach the broker at the address it advertises');
+  // What the native broker writes from its node and the cluster's size, for one broker.
+  const { factor, minInsync } = replicationFor(1);
+  t.like(env, {
+    KAFKA_NODE_ID: '1',
+    KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR: String(factor),
+    KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR: String(factor),
+    KAFKA_TRANSACTION_STATE_LOG_MIN_ISR: String(minInsync),
+    KAFKA_MIN_INSYNC_REPLICAS: String(minInsync),
+  });
   t.true(words(service('kafka').healthcheck?.test).join(' ').includes('/opt/kafka/bin/kafka-topics.sh --bootstrap-server localhost:9092 --list'));
 });
 

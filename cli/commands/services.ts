@@ -1,5 +1,7 @@
 import { Command } from 'commander';
-import { servicesUp, servicesDown, servicesStatus, type ServiceStatus } from '../../infra/index.ts';
+import { servicesUp, servicesDown, servicesStatus, terningHome, type ServiceName, type ServiceStatus } from '../../infra/index.ts';
+import { clusterEnvironment } from '../../infra/cluster.ts';
+import { shareKafkaLibs } from '../../infra/kafka.ts';
 import { MissingTools } from '../../infra/tools.ts';
 import { loadConfig } from '../../core/config.ts';
 import { createKafka, ensureTopics } from '../../core/kafka/client.ts';
@@ -24,30 +26,62 @@ export async function createTopics(): Promise<void> {
   ]);
 }
 
-export async function bringUp(log: (line: string) => void = console.log): Promise<ServiceStatus[]> {
-  const list = await servicesUp({ log }).catch((e: unknown) => {
+export async function bringUp(log: (line: string) => void = console.log, opts: { cluster?: boolean } = {}): Promise<ServiceStatus[]> {
+  const up = (only?: ServiceName[]) => servicesUp({ log, only }).catch((e: unknown) => {
     throw e instanceof MissingTools ? new UserError(e.message, EXIT.failed) : e;
   });
+  let list: ServiceStatus[];
+  if (opts.cluster) {
+    list = await up(['mysql', 'ses']);
+    const home = terningHome();
+    useCluster();
+    shareKafkaLibs(home, terningHome());
+    list = [...list, ...(await up(['redis', 'kafka']))];
+  } else {
+    list = await up();
+  }
   const down = list.filter((s) => !s.up);
   if (down.length) throw new UserError(`not up: ${down.map((s) => `${s.name} (${s.detail ?? 'see above'})`).join(', ')}`, EXIT.failed);
   await createTopics();
   return list;
 }
 
+/** Kafka and Redis as production runs them (infra/cluster.ts): the rest of the command works on those. */
+function useCluster(): Record<string, string> {
+  const env = clusterEnvironment();
+  Object.assign(process.env, env);
+  return env;
+}
+
+const CLUSTER_HELP = 'three Kafka brokers (replication 3, min.insync.replicas 2) and Redis with a replica and three Sentinels, in .terning/cluster';
+
 export function servicesCommand(): Command {
   const cmd = new Command('services').description('bring the local Kafka, MySQL, Redis and SES emulator up or down');
   cmd.command('up')
     .description('start whatever is missing (idempotent) and create the Kafka topics')
+    .option('--cluster', CLUSTER_HELP)
     .option('--json', 'print JSON')
-    .action(async (o: { json?: boolean }) => print(await bringUp(o.json ? () => {} : console.log), o.json));
+    .action(async (o: { json?: boolean; cluster?: boolean }) => {
+      print(await bringUp(o.json ? () => {} : console.log, o), o.json);
+      if (o.cluster && !o.json) {
+        const env = Object.entries(clusterEnvironment(process.env)).filter(([k]) => k !== 'TERNING_HOME');
+        console.log(`\nterning server and consumer reach it with:\n  export ${env.map(([k, v]) => `${k}=${v}`).join(' ')}`);
+      }
+    });
   cmd.command('down')
     .description('stop what terning started; data is kept in .terning/')
+    .option('--cluster', 'stop the cluster `up --cluster` started instead')
     .option('--json', 'print JSON')
-    .action(async (o: { json?: boolean }) => print(await servicesDown({ log: o.json ? () => {} : console.log }), o.json));
+    .action(async (o: { json?: boolean; cluster?: boolean }) => {
+      if (o.cluster) useCluster();
+      print(await servicesDown({ log: o.json ? () => {} : console.log, only: o.cluster ? ['redis', 'kafka'] : undefined }), o.json);
+    });
   cmd.command('status')
     .description('show each service, changing nothing')
+    .option('--cluster', 'the cluster `up --cluster` started, beside MySQL and SES')
     .option('--json', 'print JSON')
-    .action(async (o: { json?: boolean }) => {
+    .action(async (o: { json?: boolean; cluster?: boolean }) => {
+      if (o.cluster) useCluster();
       const list = await servicesStatus();
       print(list, o.json);
       if (list.some((s) => !s.up)) process.exitCode = EXIT.failed;

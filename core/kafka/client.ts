@@ -45,7 +45,17 @@ export async function partitionCount(kafka: Kafka, topic: string): Promise<numbe
   }
 }
 
-/** Topics are created up front, never by a first produce. */
+/**
+ * Replicas of every topic on a cluster of this many brokers, and how many must hold a write before the
+ * producer (acks=all) is told it is written: three and two on three brokers or more, so that one broker
+ * may be lost, or restarted, without losing or refusing a write.
+ */
+export const replicationFor = (brokers: number) => {
+  const factor = Math.max(1, Math.min(3, brokers));
+  return { factor, minInsync: Math.max(1, factor - 1) };
+};
+
+/** Topics are created up front, never by a first produce, replicated as the cluster allows (replicationFor). */
 export async function ensureTopics(kafka: Kafka, topics: { topic: string; numPartitions?: number }[]): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
@@ -53,9 +63,15 @@ export async function ensureTopics(kafka: Kafka, topics: { topic: string; numPar
     const existing = new Set(await admin.listTopics());
     const missing = topics.filter((t) => !existing.has(t.topic));
     if (missing.length) {
+      const { factor, minInsync } = replicationFor((await admin.describeCluster()).brokers.length);
       await admin.createTopics({
         waitForLeaders: true,
-        topics: missing.map((t) => ({ topic: t.topic, numPartitions: t.numPartitions ?? 1, replicationFactor: 1 })),
+        topics: missing.map((t) => ({
+          topic: t.topic,
+          numPartitions: t.numPartitions ?? 1,
+          replicationFactor: factor,
+          configEntries: [{ name: 'min.insync.replicas', value: String(minInsync) }],
+        })),
       });
     }
   } finally {
