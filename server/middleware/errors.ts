@@ -33,7 +33,7 @@ const rendered = new WeakMap<AppError, string>();
  * An error's body, rendered once per error: one made once for a whole herd (SOLD_OUT) is rendered once.
  * A string, not a Buffer: Node writes a string body in one piece with the head.
  */
-function bodyOf(err: AppError): string {
+export function bodyOf(err: AppError): string {
   let body = rendered.get(err);
   if (body === undefined) {
     body = JSON.stringify({ error: { code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }) } });
