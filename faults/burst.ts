@@ -21,6 +21,8 @@ export interface BurstResult {
   unanswered: Set<string>;
   /** Answers that were retried: status (or "network") -> count. */
   retried: Map<string, number>;
+  /** Each apply answered 503: when it was sent and when the answer came (a refusal may have waited first). */
+  refusals: { from: number; to: number }[];
 }
 
 /**
@@ -28,7 +30,7 @@ export interface BurstResult {
  * after a 503 (Retry-After), another 5xx, a 429 or a dropped connection, on the next API process.
  */
 export async function burst(o: BurstOptions): Promise<BurstResult> {
-  const result: BurstResult = { won: new Map(), soldOut: new Set(), unanswered: new Set(), retried: new Map() };
+  const result: BurstResult = { won: new Map(), soldOut: new Set(), unanswered: new Set(), retried: new Map(), refusals: [] };
   const started = Date.now();
   let next = 0;
   const retried = (why: string) => result.retried.set(why, (result.retried.get(why) ?? 0) + 1);
@@ -38,6 +40,7 @@ export async function burst(o: BurstOptions): Promise<BurstResult> {
       const urls = o.urls();
       const url = urls[next++ % urls.length]!;
       let wait = 250;
+      const sent = Date.now();
       try {
         const res = await fetch(`${url}/api/events/${encodeURIComponent(o.eventId)}/apply`, {
           method: 'POST',
@@ -55,6 +58,7 @@ export async function burst(o: BurstOptions): Promise<BurstResult> {
         }
         if (res.status < 429 || (res.status > 429 && res.status < 500)) throw new Error(`apply answered ${res.status} ${JSON.stringify(body)}`);
         retried(String(res.status));
+        if (res.status === 503) result.refusals.push({ from: sent, to: Date.now() });
         wait = Math.min(1_000, Number(res.headers.get('retry-after') ?? 0) * 1_000 || 250);
       } catch (e) {
         if (e instanceof Error && e.message.startsWith('apply answered')) throw e;

@@ -56,24 +56,38 @@ const consumerKilledAt = (point: FaultPoint, name: string): Fault => ({
   },
 });
 
+/**
+ * A supervisor restarts a consumer that dies at once; here it dies again before it is up, three times
+ * within 2 s, each time leaving the group a member that will never answer.
+ */
+export const consumerCrashLoop: Fault = {
+  name: 'consumer crash loop (3 kills in 2 s)',
+  async inject(h) {
+    const c = h.consumers[0]!;
+    await c.kill9();
+    for (let i = 0; i < 2; i++) {
+      c.spawn();
+      await sleep(900);
+      await c.kill9();
+    }
+    return restart([c], 3);
+  },
+};
+
+export const apiKilled: Fault = {
+  name: 'api kill -9 with requests in flight',
+  async inject(h) {
+    await h.apis[0]!.kill9();
+    await sleep(1_000);
+    await h.apis[0]!.start();
+    return { injected: 1, endedAt: Date.now() };
+  },
+};
+
 export const FAULTS: Fault[] = [
   consumerKilledAt('after-settle', 'consumer kill -9 after settle, before write'),
   consumerKilledAt('after-write', 'consumer kill -9 after write, before commit'),
-  {
-    // A supervisor restarts a consumer that dies at once; here it dies again before it is up, three
-    // times within 2 s, each time leaving the group a member that will never answer.
-    name: 'consumer crash loop (3 kills in 2 s)',
-    async inject(h) {
-      const c = h.consumers[0]!;
-      await c.kill9();
-      for (let i = 0; i < 2; i++) {
-        c.spawn();
-        await sleep(900);
-        await c.kill9();
-      }
-      return restart([c], 3);
-    },
-  },
+  consumerCrashLoop,
   {
     // A consumer that dies just after joining (a crash at start) leaves a member behind each time.
     name: 'consumer crash loop (3 kills, each restart as it joins)',
@@ -88,15 +102,7 @@ export const FAULTS: Fault[] = [
       return restart([c], 3);
     },
   },
-  {
-    name: 'api kill -9 with requests in flight',
-    async inject(h) {
-      await h.apis[0]!.kill9();
-      await sleep(1_000);
-      await h.apis[0]!.start();
-      return { injected: 1, endedAt: Date.now() };
-    },
-  },
+  apiKilled,
   {
     // The first API stops between the gate's decision and Kafka's ack and is killed there: the units it
     // reserved are resent by the retries of their people, or released by the sweeper for those who left.

@@ -1,8 +1,9 @@
 /**
- * `npm run test:faults [-- --rounds 3 --applicants 150 --only redis]`: the fault-injection suite. It
- * brings up its own Kafka, Redis and MariaDB (never the machine's shared ones), runs real API and
- * consumer processes, injects every fault kind `rounds` times during bursts of applicants, checks
- * every promise, prints one table, and exits 1 unless every count is 0.
+ * `npm run test:faults [-- --rounds 3 --applicants 150 --only redis --cluster]`: the fault-injection
+ * suite. It brings up its own Kafka, Redis and MariaDB (never the machine's shared ones), runs real API
+ * and consumer processes, injects every fault kind `rounds` times during bursts of applicants, checks
+ * every promise, prints one table, and exits 1 unless every count is 0. With --cluster, on three Kafka
+ * brokers and Redis with a replica and three Sentinels, with their own faults (faults/cluster-faults.ts).
  */
 import { parseArgs } from 'node:util';
 import { runSuite } from './suite.ts';
@@ -13,11 +14,12 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '3' },
     applicants: { type: 'string', default: '150' },
     only: { type: 'string', multiple: true },
+    cluster: { type: 'boolean', default: false },
   },
 });
 const started = Date.now();
 const log = (line: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
-const result = await runSuite({ rounds: Number(values.rounds), applicants: Number(values.applicants), only: values.only, log });
+const result = await runSuite({ rounds: Number(values.rounds), applicants: Number(values.applicants), only: values.only, cluster: values.cluster, log });
 console.log(`\n${formatTable(result.rows)}`);
 console.log(`dead letters: ${result.deadLetters.letters}, unaccounted ${result.deadLetters.unaccounted}`);
 for (const n of result.notes) console.log(`note: ${n}`);

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Kafka } from 'kafkajs';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -15,14 +16,17 @@ import { TerningProcess } from './processes.ts';
 import { burst } from './burst.ts';
 import { checkDeadLetters, checkEvent, settle, type CheckContext } from './check.ts';
 import { FAULTS, type Harness } from './faults.ts';
+import { CLUSTER_FAULTS } from './cluster-faults.ts';
 import { PersistenceWatch } from './progress.ts';
-import { addOutcome, addResumed, emptyRow, type Row } from './table.ts';
+import { addOutcome, addRefused, addResumed, emptyRow, type Row } from './table.ts';
 
 export interface SuiteOptions {
   rounds: number;
   applicants: number;
   /** Only the faults whose name contains one of these. */
   only?: string[];
+  /** The production topology (three Kafka brokers, Redis with a replica and three Sentinels) and its faults. */
+  cluster?: boolean;
   log?: (line: string) => void;
 }
 
@@ -41,7 +45,7 @@ const PARTITIONS = 4;
  */
 export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
   const log = o.log ?? (() => {});
-  const services = await FaultServices.up(log);
+  const services = await FaultServices.up(log, { cluster: o.cluster });
   const id = randomUUID().slice(0, 8);
   // The processes' logs outlive the services' home, for a look after a failed run.
   const logs = join(ROOT, 'artifacts', `faults-${id}`);
@@ -81,6 +85,7 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
   try {
     await migrate('up', () => {});
     await ensureTopics(kafka, [{ topic: config.kafka.applicationsTopic, numPartitions: PARTITIONS }, { topic: config.kafka.deadLetterTopic }]);
+    if (o.cluster) log(`applications topic: ${await replicas(kafka, config.kafka.applicationsTopic)}`);
     const urls: string[] = [];
     for (let i = 0; i < APIS; i++) {
       const port = await freePort();
@@ -99,7 +104,7 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
     const tokens = new Tokens(config.jwt);
     const admin = { 'X-ADMIN-KEY': config.adminKey, 'Content-Type': 'application/json' };
 
-    const faults = FAULTS.filter((f) => !o.only?.length || o.only.some((s) => f.name.includes(s)));
+    const faults = (o.cluster ? CLUSTER_FAULTS : FAULTS).filter((f) => !o.only?.length || o.only.some((s) => f.name.includes(s)));
     for (const fault of faults) {
       const row = emptyRow(fault.name);
       rows.push(row);
@@ -108,6 +113,8 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
           notes.push(`${fault.name}: a ${p.kind} had exited on its own before round ${r + 1}; restarted`);
           await p.start();
         }
+        // Every broker registered and a replica in sync under the Sentinels: each round meets the whole topology.
+        if (o.cluster) await services.start('redis', 'kafka');
         const eventId = `faults-${randomUUID().slice(0, 10)}`;
         // Fewer gifts than people, then more, then about half: both over- and undersell show, and the
         // stock lasts into the fault in most rounds.
@@ -138,9 +145,12 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
         row.rounds++;
         addOutcome(row, outcome);
         addResumed(row, resumedMs);
+        const refusedMs = refusedFor(b.refusals);
+        addRefused(row, refusedMs);
         const retried = [...b.retried].map(([k, n]) => `${k}×${n}`).join(' ');
         const resumedText = `, persistence ${resumedMs === null ? 'STALLED still' : `resumed ${(resumedMs / 1000).toFixed(1)} s after the fault`}`;
-        log(`${fault.name} #${r + 1}: stock ${stock}, ${b.won.size} won, ${b.soldOut.size} sold out, ${b.unanswered.size} unanswered${retried ? `, retried ${retried}` : ''}${injected.detail ? `, ${injected.detail}` : ''}${resumedText}; ${settled ? 'settled' : 'NOT SETTLED'} after ${((Date.now() - started) / 1000).toFixed(0)} s`);
+        const refusedText = refusedMs ? `, applies refused (503) for ${(refusedMs / 1000).toFixed(1)} s` : '';
+        log(`${fault.name} #${r + 1}: stock ${stock}, ${b.won.size} won, ${b.soldOut.size} sold out, ${b.unanswered.size} unanswered${retried ? `, retried ${retried}` : ''}${injected.detail ? `, ${injected.detail}` : ''}${refusedText}${resumedText}; ${settled ? 'settled' : 'NOT SETTLED'} after ${((Date.now() - started) / 1000).toFixed(0)} s`);
         for (const n of outcome.notes) {
           notes.push(`${fault.name} #${r + 1}: ${n}`);
           log(`  ${n}`);
@@ -156,5 +166,31 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
     for (const p of [...apis, ...consumers]) p.close();
     await stores.close();
     await services.down();
+  }
+}
+
+/** From the first apply answered 503 (when it was sent) to the last (when it was answered); 0 for none. */
+function refusedFor(refusals: { from: number; to: number }[]): number {
+  if (refusals.length === 0) return 0;
+  return Math.max(...refusals.map((r) => r.to)) - Math.min(...refusals.map((r) => r.from));
+}
+
+/** kafkajs's ConfigResourceTypes.TOPIC, which Node can't import by name from its CommonJS build. */
+const TOPIC = 2;
+
+/** "4 partitions, 3 replicas each, min.insync.replicas 2": what a cluster's topic must be, said once. */
+async function replicas(kafka: Kafka, topic: string): Promise<string> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+    const partitions = topics[0]?.partitions ?? [];
+    const counts = [...new Set(partitions.map((p) => p.replicas.length))];
+    const config = await admin.describeConfigs({ resources: [{ type: TOPIC, name: topic, configNames: ['min.insync.replicas'] }], includeSynonyms: false });
+    const minInsync = config.resources[0]?.configEntries[0]?.configValue;
+    if (counts.length !== 1 || counts[0]! < 3 || minInsync !== '2') throw new Error(`${topic}: replicas ${counts.join('/')}, min.insync.replicas ${minInsync}; the cluster suite needs 3 and 2`);
+    return `${partitions.length} partitions, ${counts[0]} replicas each, min.insync.replicas ${minInsync}`;
+  } finally {
+    await admin.disconnect();
   }
 }

@@ -84,6 +84,17 @@ async function ensureLibs(log: Log): Promise<void> {
   log(`kafka: jars ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
+/**
+ * A cluster's brokers tell the controllers they live every second, and one silent for 4 s is fenced:
+ * its partitions get new leaders (and it leaves their in-sync replicas, so acks=all stops waiting for
+ * it). Kafka's 9 s default kept applies refused for 12 s after a broker was killed; a broker paused
+ * (a long GC) past 4 s is fenced too, and rejoins when it wakes. docker-compose.prod.yml sets the same.
+ */
+export const CLUSTER_SETTINGS = {
+  'broker.heartbeat.interval.ms': '1000',
+  'broker.session.timeout.ms': '4000',
+};
+
 function writeConfig(n: KafkaNode, all: KafkaNode[]): void {
   // The internal topics are replicated as terning's own are (core/kafka/client.ts ensureTopics).
   const { factor, minInsync } = replicationFor(all.length);
@@ -109,6 +120,7 @@ function writeConfig(n: KafkaNode, all: KafkaNode[]): void {
     'group.initial.rebalance.delay.ms=0',
     // Topics are created on purpose (with their partition counts), never by a typo in a producer.
     'auto.create.topics.enable=false',
+    ...(all.length > 1 ? Object.entries(CLUSTER_SETTINGS).map(([k, v]) => `${k}=${v}`) : []),
     '',
   ].join('\n'));
   writeFileSync(log4jProperties(n), [

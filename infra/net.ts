@@ -63,19 +63,21 @@ export function errorMessage(err: unknown): string {
   return cause && !message.includes(cause) ? `${message} (${cause})` : message;
 }
 
-/** A loopback port nothing listens on (and, with alsoNext, the one after it too: Kafka's controller). */
+/**
+ * A loopback port nothing listens on (and, with alsoNext, the one after it too: Kafka's controller, a
+ * Redis replica), below the kernel's ephemeral range (32768 and up by default): a port from that range
+ * is handed to outgoing connections too, and one can take it between this check and the server's bind
+ * (seen with a cluster's nine servers starting on a busy machine).
+ */
 export async function freePort(alsoNext = false): Promise<number> {
   for (;;) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const srv = createServer().once('error', reject).listen(0, '127.0.0.1', () => {
-        const { port } = srv.address() as { port: number };
-        srv.close(() => resolve(port));
-      });
-    });
-    if (!alsoNext) return port;
-    const next = await new Promise<boolean>((resolve) => {
-      const srv = createServer().once('error', () => resolve(false)).listen(port + 1, '127.0.0.1', () => srv.close(() => resolve(true)));
-    });
-    if (next) return port;
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if ((await canListen(port)) && (!alsoNext || (await canListen(port + 1)))) return port;
   }
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer().once('error', () => resolve(false)).listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
 }

@@ -66,11 +66,16 @@ export class ApiServer {
   async start(): Promise<{ url: string; adminUrl: string }> {
     const { config, log } = this;
     this.stores = openStores(config, log);
-    const kafka = createKafka({ ...config.kafka, log });
+    // A broker that hangs (frozen, cut off) holds a send until the request times out, and every apply is
+    // refused meanwhile (core/kafka/group-commit.ts). kafkajs retries a timed-out produce on the leader it
+    // knew, without asking who leads now: so one retry of 3 s, then the send fails, the producer is
+    // replaced and the new one finds the partition's new leader (a broker silent for 4 s is fenced,
+    // infra/kafka.ts). A produce is answered in milliseconds.
+    const kafka = createKafka({ ...config.kafka, log, requestTimeout: 3_000 });
     const { metrics } = this;
     // Applications (and replayed dead letters) go through a producer that is renewed after a failed
     // send (see there).
-    this.applicationsProducer = new RenewingProducer(() => kafka.producer(producerConfig), log);
+    this.applicationsProducer = new RenewingProducer(() => kafka.producer({ ...producerConfig, retry: { retries: 1 } }), log);
     await this.applicationsProducer.connect();
     // One record per batch and partition (core/kafka/application-records.ts).
     const partitions = await partitionCount(kafka, config.kafka.applicationsTopic);

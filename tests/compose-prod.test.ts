@@ -16,6 +16,7 @@ import { loadConfig, type Config } from '../core/config.ts';
 import { buildProgram } from '../cli/main.ts';
 import { BODY_LIMIT } from '../server/app.ts';
 import { replicationFor } from '../core/kafka/client.ts';
+import { CLUSTER_SETTINGS } from '../infra/kafka.ts';
 
 // ---- reading the repo --------------------------------------------------------------------------
 
@@ -530,6 +531,13 @@ test('every topic is on three brokers and a write counts once two hold it, as th
     t.true(c.includes(`--config min.insync.replicas=${minInsync}`), c);
   }
   for (const b of brokers) t.is(dependency(service('kafka-init'), b)?.condition, 'service_healthy', `kafka-init waits for ${b}`);
+});
+
+test('a broker that stops answering is fenced as soon as in the cluster the fault suite measures', (t) => {
+  for (const b of brokers) {
+    const env = environmentOf(service(b));
+    for (const [property, value] of Object.entries(CLUSTER_SETTINGS)) t.is(env[`KAFKA_${property.toUpperCase().replace(/\./g, '_')}`], value, `${b}: ${property}`);
+  }
 });
 
 test('the applications topic gets 4 partitions', (t) => {

@@ -72,3 +72,17 @@ test('a broker error fails that batch only; a full queue refuses at once', async
   await Promise.all([b, c]);
   t.is(broker.calls[1]!.record.messages.length, 2);
 });
+
+test('a batch packed into records of several partitions goes as one send per partition, at once; one refused fails the batch', async (t) => {
+  const broker = handSend();
+  // As core/kafka/application-records.ts packs them: one record per partition.
+  const pack = (items: number[]): Message[] => [...new Set(items.map((i) => i % 3))].map((partition) => ({ partition, value: items.filter((i) => i % 3 === partition).join(',') }));
+  const gc = new GroupCommitProducer<number>(broker, 'topic', { pack, sizeOf: () => 10 });
+  const sent = [1, 2, 3, 4, 5, 6].map((i) => gc.send(i));
+  await settle();
+  t.deepEqual(broker.calls.map((c) => c.record.messages.map((m) => [m.partition, m.value])), [[[1, '1,4']], [[2, '2,5']], [[0, '3,6']]], 'each partition its own send: a retry of one goes to one broker');
+  broker.calls[0]!.done();
+  broker.calls[2]!.done();
+  broker.calls[1]!.fail(new Error('NOT_LEADER'));
+  for (const p of sent) await t.throwsAsync(p, { message: 'NOT_LEADER' });
+});

@@ -1,4 +1,4 @@
-import { Kafka, Partitioners, logLevel, type LogEntry, type ProducerConfig } from 'kafkajs';
+import { Kafka, Partitioners, logLevel, type Admin, type LogEntry, type ProducerConfig } from 'kafkajs';
 import type { Logger } from '../log.ts';
 import './quiet-warnings.ts';
 
@@ -64,8 +64,10 @@ export async function ensureTopics(kafka: Kafka, topics: { topic: string; numPar
     const missing = topics.filter((t) => !existing.has(t.topic));
     if (missing.length) {
       const { factor, minInsync } = replicationFor((await admin.describeCluster()).brokers.length);
+      // kafkajs's own waitForLeaders asks a broker that may not know the new topic yet, and on a cluster
+      // fails with UNKNOWN_TOPIC_OR_PARTITION (kafkajs#1222): the leaders are waited for here instead.
       await admin.createTopics({
-        waitForLeaders: true,
+        waitForLeaders: false,
         topics: missing.map((t) => ({
           topic: t.topic,
           numPartitions: t.numPartitions ?? 1,
@@ -73,8 +75,19 @@ export async function ensureTopics(kafka: Kafka, topics: { topic: string; numPar
           configEntries: [{ name: 'min.insync.replicas', value: String(minInsync) }],
         })),
       });
+      await leadersElected(admin, missing.map((t) => t.topic));
     }
   } finally {
     await admin.disconnect();
+  }
+}
+
+async function leadersElected(admin: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const metadata = await admin.fetchTopicMetadata({ topics }).catch(() => undefined);
+    if (metadata?.topics.length === topics.length && metadata.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+    if (Date.now() > until) throw new Error(`the topics ${topics.join(', ')} have no leader for every partition after ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 200));
   }
 }

@@ -27,9 +27,10 @@ export interface GroupCommitOptions<T> {
 export class KafkaStalled extends Error {}
 
 /**
- * Group commit: one idempotent send in flight while the next batch gathers. kafkajs allows only one
- * request in flight on an idempotent producer, so concurrent sends are queued here and go out together;
- * each caller's promise settles when the broker has acknowledged its message (acks=all). A batch is
+ * Group commit: one batch in flight while the next gathers. kafkajs allows only one request in flight
+ * per broker on an idempotent producer, so concurrent sends are queued here and go out together (a
+ * send per partition, see perPartition); each caller's promise settles when the brokers have
+ * acknowledged the batch (acks=all). A batch is
  * bounded in bytes as well as in count: the broker refuses a record batch over its message.max.bytes
  * (1 MiB by default), and a herd fills a 5,000-message batch in a few milliseconds.
  */
@@ -118,7 +119,7 @@ export class GroupCommitProducer<T = Message> {
         for (const w of [...batch, ...this.queue.splice(0)]) w.reject(late);
       }, this.deadlineMs);
       try {
-        await this.producer.send({ topic: this.topic, acks: -1, messages: this.pack(batch.map((w) => w.item)) });
+        await Promise.all(perPartition(this.pack(batch.map((w) => w.item))).map((messages) => this.producer.send({ topic: this.topic, acks: -1, messages })));
         this.observe(batch.length, (performance.now() - started) / 1000, true);
         for (const w of batch) w.resolve();
       } catch (e) {
@@ -132,4 +133,22 @@ export class GroupCommitProducer<T = Message> {
     this.sending = false;
     for (const done of this.idle.splice(0)) done();
   }
+}
+
+/**
+ * A batch's records, one send per partition named, sent at once. With several brokers, a send spanning
+ * them is not safe to retry in kafkajs: when one broker refuses its part because its partition moved to
+ * a broker that already answered, the retry skips that broker, the moved record is never sent, and the
+ * send resolves as written (kafkajs#1303, #1798); the cluster fault suite caught a 202 whose decision no
+ * broker had. A send of one partition goes to one broker: its retry goes to the new leader. Records
+ * without a partition go together, where kafkajs's partitioner puts them.
+ */
+function perPartition(messages: Message[]): Message[][] {
+  const groups = new Map<number | undefined, Message[]>();
+  for (const m of messages) {
+    const group = groups.get(m.partition);
+    if (group) group.push(m);
+    else groups.set(m.partition, [m]);
+  }
+  return [...groups.values()];
 }
