@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../core/config.ts';
 import { createLogger, type Logger } from '../core/log.ts';
@@ -13,6 +13,7 @@ import { VerificationCodes } from '../core/auth/codes.ts';
 import { Tokens } from '../core/auth/tokens.ts';
 import { Applications } from '../core/applications.ts';
 import { admission } from './admission.ts';
+import { soldOutBeforeKoa } from './sold-out-answer.ts';
 import { answerBeforeKoa } from './before-koa.ts';
 import { createApp, type Surface } from './app.ts';
 import { Limits } from '../core/limits.ts';
@@ -140,7 +141,7 @@ export class ApiServer {
       headersTimeout: headersTimeoutMs,
       requestTimeout: requestTimeoutMs,
       connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS,
-    }, admission(app.callback(), CONCURRENCY));
+    }, this.handler(surface, deps, app));
     answerBeforeKoa(http);
     http.keepAliveTimeout = keepAliveTimeoutMs;
     await new Promise<void>((resolve, reject) => {
@@ -151,6 +152,12 @@ export class ApiServer {
     const url = `http://${this.config.host}:${(http.address() as AddressInfo).port}`;
     this.apps.push({ surface, url, app });
     return url;
+  }
+
+  /** A sold-out apply is answered before Koa (server/sold-out-answer.ts); the rest waits its turn (admission). */
+  private handler(surface: Surface, deps: ServerDeps, app: Koa): RequestListener {
+    const koa = admission(app.callback(), CONCURRENCY);
+    return surface === 'admin' ? koa : soldOutBeforeKoa(deps, koa);
   }
 
   async stop(): Promise<void> {

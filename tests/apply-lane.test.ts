@@ -1,9 +1,12 @@
 import test from 'ava';
 import { startSystem, newEvent, randomEmail, type System } from './support/system.ts';
 import { rawHttp } from './support/http.ts';
+import { until } from './support/wait.ts';
+import { eventCommandsDuring } from './support/redis-monitor.ts';
 
-// The apply lane (server/routes/apply-lane.ts) answers a bodiless apply ahead of the chain; an apply
-// with a body goes the long way. Both must answer alike: same status, body, and headers.
+// A bodiless apply is answered ahead of the chain: a SOLD_OUT known without Redis before Koa
+// (server/sold-out-answer.ts), anything else by the apply lane (server/routes/apply-lane.ts); an apply
+// with a body goes the long way. All must answer alike: same status, body, and headers.
 let sys: System;
 test.before(async () => {
   sys = await startSystem({ consumer: false });
@@ -31,6 +34,11 @@ test('an apply answers alike in the lane and the long way: sold out, won, refuse
   t.is(won.long.status, 200, 'the repeat of a winner');
   t.deepEqual(stable(won.lane.headers), stable(won.long.headers));
 
+  // Once this process has read the sold-out event's winners, a newcomer's SOLD_OUT takes no Redis command.
+  await until('SOLD_OUT answered from memory', async () => {
+    const seen = await eventCommandsDuring(sys.config.redisUrl, sys.config.redisPrefix, eventId, async () => rawHttp(sys.url, 'POST', path, { headers: { Authorization: `Bearer ${await sys.tokens.issue(randomEmail('probe'))}` } }));
+    return seen.length === 0 ? true : undefined;
+  }, 5_000, 50);
   const soldOut = await both(path, randomEmail('late'));
   t.deepEqual([soldOut.lane.status, soldOut.long.status], [409, 409]);
   t.is(soldOut.lane.text, soldOut.long.text);

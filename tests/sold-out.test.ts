@@ -1,10 +1,9 @@
 import test from 'ava';
 import { Redis } from 'ioredis';
-import { connect } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { startSystem, newEvent, randomEmail, testLog, type System } from './support/system.ts';
 import { http } from './support/http.ts';
 import { until } from './support/wait.ts';
+import { eventCommandsDuring } from './support/redis-monitor.ts';
 import { ApiServer } from '../server/process.ts';
 import { openStores, type Stores } from '../core/stores.ts';
 import { eventKeys } from '../core/redis/keys.ts';
@@ -36,26 +35,7 @@ async function apply(url: string, eventId: string, email = randomEmail('crowd'))
   return { status: res.status, code: res.body?.error?.code as string | undefined, ticket: res.body?.ticket as number | undefined, email };
 }
 
-/**
- * The commands Redis ran that name the event (its keys, or its id on the gate channel) while `fn` ran,
- * as MONITOR shows them, read off a plain socket.
- */
-async function commandsDuring(eventId: string, fn: () => Promise<unknown>): Promise<string[]> {
-  const { hostname, port } = new URL(sys.config.redisUrl);
-  const socket = connect({ host: hostname, port: Number(port || 6379) });
-  let text = '';
-  socket.setEncoding('utf8');
-  socket.on('data', (chunk: string) => { text += chunk; });
-  socket.write('MONITOR\r\n');
-  await until('MONITOR to start', async () => (text.startsWith('+OK') ? true : undefined), 5_000, 5);
-  try {
-    await fn();
-    await sleep(50);
-  } finally {
-    socket.destroy();
-  }
-  return text.split('\r\n').filter((line) => line.includes(`${sys.config.redisPrefix}:{${eventId}}`) || line.includes(`"${eventId}"`));
-}
+const commandsDuring = (eventId: string, fn: () => Promise<unknown>) => eventCommandsDuring(sys.config.redisUrl, sys.config.redisPrefix, eventId, fn);
 
 /** Waits until both API processes answer a newcomer SOLD_OUT without asking Redis. */
 async function answeredFromMemory(t: { log: (...a: unknown[]) => void }, eventId: string) {

@@ -7,28 +7,23 @@ import type { ServerDeps } from '../deps.ts';
 
 const noBody = z.object({}).strict();
 
-/** How a route serves the apply call: which event it names, and how a sold-out answer is written. */
-export interface ApplyRoute {
-  idOf(ctx: Context): string;
-  /** Writes the SOLD_OUT answer this process knows without Redis. */
-  soldOut(ctx: Context, refusal: AppError): void;
-  /** Before the gate is asked (the answer may be anything then). */
-  beforeGate?(ctx: Context): void;
+/** Applies counted per outcome, each with its latency: one labelled counter per outcome, looked up once. */
+export function applyCounter(metrics: ServerDeps['metrics']): (outcome: string, started: number) => void {
+  const counters = new Map<string, { inc(): void }>();
+  return (outcome, started) => {
+    let counter = counters.get(outcome);
+    if (!counter) counters.set(outcome, (counter = metrics.applies.labels({ outcome: outcome.toLowerCase() })));
+    counter.inc();
+    metrics.applyLatency.observe((performance.now() - started) / 1000);
+  };
 }
 
 /**
  * The apply call's handler, for its routes (server/routes/event.ts) and for the lane ahead of the chain
  * (server/routes/apply-lane.ts): the person comes from the token (bearer), a body if any must be empty.
  */
-export function applyHandler({ applications, limits, metrics }: Pick<ServerDeps, 'applications' | 'limits' | 'metrics'>, route: ApplyRoute) {
-  // One labelled counter per outcome, looked up once: a herd's applies are counted without hashing labels.
-  const counters = new Map<string, { inc(): void }>();
-  const done = (outcome: string, started: number) => {
-    let counter = counters.get(outcome);
-    if (!counter) counters.set(outcome, (counter = metrics.applies.labels({ outcome: outcome.toLowerCase() })));
-    counter.inc();
-    metrics.applyLatency.observe((performance.now() - started) / 1000);
-  };
+export function applyHandler({ applications, limits, metrics }: Pick<ServerDeps, 'applications' | 'limits' | 'metrics'>, idOf: (ctx: Context) => string) {
+  const done = applyCounter(metrics);
   const outcomeOf = (e: unknown) => (e instanceof AppError ? e.code : 'error');
   const gate = async (ctx: Context, eventId: string, started: number) => {
     try {
@@ -49,22 +44,15 @@ export function applyHandler({ applications, limits, metrics }: Pick<ServerDeps,
     let eventId: string;
     try {
       if (ctx.state.body !== undefined) parse(noBody, ctx.state.body);
-      eventId = route.idOf(ctx);
+      eventId = idOf(ctx);
     } catch (e) {
-      route.beforeGate?.(ctx);
       done(outcomeOf(e), started);
       throw e;
     }
     const soldOut = applications.soldOutFromMemory(eventId, ctx.state.person);
-    if (soldOut === undefined) {
-      route.beforeGate?.(ctx);
-      return gate(ctx, eventId, started);
-    }
-    route.soldOut(ctx, soldOut);
+    if (soldOut === undefined) return gate(ctx, eventId, started);
+    renderError(ctx, soldOut);
     done(soldOut.code, started);
     return undefined;
   };
 }
-
-/** The route's way: the chain before it set the headers; the error handler's shape. */
-export const chainRoute = (idOf: (ctx: Context) => string): ApplyRoute => ({ idOf, soldOut: renderError });

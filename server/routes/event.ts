@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { bearer } from '../middleware/auth.ts';
 import { parse } from '../middleware/validate.ts';
 import { notFound } from '../../core/errors.ts';
-import { applyHandler, chainRoute } from './apply.ts';
+import { applyHandler } from './apply.ts';
 import { newRouter } from './router.ts';
 import type { ServerDeps } from '../deps.ts';
 
@@ -20,7 +20,7 @@ export function eventRoutes(deps: ServerDeps): Router {
   const auth = bearer(tokens);
   const idOf = (ctx: Context) => (ctx.params.eventId === undefined ? config.defaultEventId : parse(eventId, ctx.params.eventId));
 
-  const apply = applyHandler(deps, chainRoute(idOf));
+  const apply = applyHandler(deps, idOf);
   const status = async (ctx: Context) => {
     limits.status(ctx.state.person);
     ctx.body = await applications.standing(idOf(ctx), ctx.state.person);
