@@ -68,9 +68,11 @@ try {
 
   let herdNewRun: { ceiling?: ReferenceRun; terning: TerningRun } | undefined;
   if (o.herdNew > 0) {
-    say(`herd on new connections: ${o.herdNew} applicants for ${o.stock} units, each on a connection of its own (at most ${herdNew.connections} open at once)`);
+    // One in twenty wins, as in the default burst: a herd is mostly the people who come too late.
+    const herdNewStock = Math.min(o.stock, Math.ceil(o.herdNew / 20));
+    say(`herd on new connections: ${o.herdNew} applicants for ${herdNewStock} units, each on a connection of its own (at most ${herdNew.connections} open at once)`);
     const ceiling = refs.ceiling && strip(await referenceRun(refs.ceiling, herdNew, contract));
-    const t = strip(await terningRun(terning, pool, o.stock, herdNew));
+    const t = strip(await terningRun(terning, pool, herdNewStock, herdNew));
     herdNewRun = { ceiling, terning: t };
     say(`  ceiling ${ceiling?.load.throughputPerSecond ?? '-'}/s p95 ${ceiling?.load.latencyMs.p95 ?? '-'} ms, terning ${t.load.throughputPerSecond}/s p95 ${t.load.latencyMs.p95} ms`);
     loadAvg.herdNew = loadavg();
