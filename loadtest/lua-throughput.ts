@@ -10,7 +10,8 @@ const HELP = `npm run lua-throughput -- [options]
 
 How many applicants one event's gate takes per second: apply.lua against the Redis of REDIS_URL, with
 applicants already refused (the event sold out) and winning (stock for all), at several batch sizes
-(the API passes the applies of one event-loop turn in one call). One event is one hash slot, so this
+(the API passes the applies of one event-loop turn in one call); then a winner's whole path through
+the event's slot (apply.lua, confirm.lua, settle.lua). One event is one hash slot, so this
 is what one Redis core does for one event, however many Redis servers there are. Redis's own CPU per
 applicant is read from INFO (used_cpu_user + used_cpu_sys).
 
@@ -67,6 +68,31 @@ async function measure(kind: 'sold-out' | 'winning', batch: number): Promise<Mea
   };
 }
 
+/**
+ * A winner's whole path through the event's slot: apply.lua takes the unit, confirm.lua once Kafka
+ * acked, settle.lua when a consumer persists it; in batches of `batch`, one call of each per batch.
+ */
+async function winnersPath(batch: number): Promise<{ winners: number; perSecond: number; redisUsPerWinner: number }> {
+  const eventId = `path-${batch}`;
+  await events.loadEvent(eventId, { state: 'open', opensAt: null, closesAt: null, total: 100_000_000 }, true);
+  let next = 0;
+  const until = Date.now() + seconds * 1000;
+  const cpu0 = await redisCpuUs();
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: callers }, async () => {
+    while (Date.now() < until) {
+      const persons = Array.from({ length: batch }, () => `w${next++}@lua.test`);
+      const gate = await scripts.applyMany(eventId, persons, Date.now());
+      const units = gate.map((g, i) => ({ person: persons[i]!, ticket: g.kind === 'new' ? g.ticket : 0 }));
+      await scripts.confirm(eventId, units);
+      await scripts.settle(eventId, units);
+    }
+  }));
+  const elapsed = (performance.now() - t0) / 1000;
+  const cpu = (await redisCpuUs()) - cpu0;
+  return { winners: next, perSecond: Math.round(next / elapsed), redisUsPerWinner: Math.round((cpu / next) * 100) / 100 };
+}
+
 try {
   process.stdout.write(`apply.lua on ${config.redisUrl}, ${callers} calls in flight, ${seconds} s each (load ${loadavg().map((x) => x.toFixed(2)).join(' ')})\n`);
   process.stdout.write('kind      batch  applicants/s   calls/s  Redis CPU per applicant  per call\n');
@@ -75,6 +101,10 @@ try {
       const m = await measure(kind, batch);
       process.stdout.write(`${m.kind.padEnd(9)} ${String(m.batch).padStart(5)} ${String(m.perSecond).padStart(13)} ${String(m.callsPerSecond).padStart(9)} ${String(m.redisUsPerApplicant).padStart(20)} us ${String(m.redisUsPerCall).padStart(7)} us\n`);
     }
+  }
+  for (const batch of batches.filter((b) => b > 1)) {
+    const w = await winnersPath(batch);
+    process.stdout.write(`a winner's whole path (apply, confirm, settle), batch ${batch}: ${w.perSecond} winners/s, Redis CPU ${w.redisUsPerWinner} us per winner\n`);
   }
   process.stdout.write(`(load ${loadavg().map((x) => x.toFixed(2)).join(' ')})\n`);
 } finally {
