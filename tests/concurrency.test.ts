@@ -140,7 +140,7 @@ test('an event that is not open refuses applications, and opens and closes on sc
   const opened = await until('the scheduled opening', async () => {
     const a = await http(sys.url, 'POST', `/api/events/${eventId}/apply`, { token });
     return a.status === 202 ? a : undefined;
-  }, 5_000);
+  }, 15_000);
   t.is(opened.body.ticket, 1);
   const closed = await http(sys.url, 'POST', `/api/admin/events/${eventId}/close`, admin());
   t.is(closed.body.state, 'closed');
