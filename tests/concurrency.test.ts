@@ -133,7 +133,7 @@ test('an event that is not open refuses applications, and opens and closes on sc
   const early = await http(sys.url, 'POST', `/api/events/${eventId}/apply`, { token });
   t.is(early.status, 404, 'a draft is hidden from participants');
   t.is(early.body.error.code, 'EVENT_NOT_FOUND');
-  const at = new Date(Date.now() + 1_500).toISOString();
+  const at = new Date(Date.now() + 4_000).toISOString();
   const scheduled = await http(sys.url, 'POST', `/api/admin/events/${eventId}/open`, { ...admin(), body: { at } });
   t.is(scheduled.body.state, 'scheduled');
   t.is((await http(sys.url, 'POST', `/api/events/${eventId}/apply`, { token })).body.error.code, 'EVENT_NOT_OPEN');
