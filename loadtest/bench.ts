@@ -55,32 +55,9 @@ try {
   if (refs.ceiling) await referenceRun(refs.ceiling, warm, contract);
   if (refs.naive) await referenceRun(refs.naive, warm, contract, { pool, stock: 100 });
 
-  const herdRuns: { ceiling?: ReferenceRun; terning: TerningRun; naive?: ReferenceRun }[] = [];
-  for (let r = 1; r <= o.rounds; r++) {
-    say(`herd round ${r}/${o.rounds}: ${o.herd} applicants at once, one connection each`);
-    const ceiling = refs.ceiling && strip(await referenceRun(refs.ceiling, herd, contract));
-    const t = strip(await terningRun(terning, pool, o.stock, herd));
-    const naive = refs.naive && strip(await referenceRun(refs.naive, herd, contract, { pool, stock: o.stock }));
-    herdRuns.push({ ceiling, terning: t, naive });
-    say(`  p95 ceiling ${ceiling?.load.latencyMs.p95 ?? '-'} ms, terning ${t.load.latencyMs.p95} ms, naive ${naive?.load.latencyMs.p95 ?? '-'} ms`);
-  }
-  loadAvg.herd = loadavg();
-
-  let herdNewRun: { ceiling?: ReferenceRun; terning: TerningRun } | undefined;
-  if (o.herdNew > 0) {
-    // One in twenty wins, as in the default burst: a herd is mostly the people who come too late.
-    const herdNewStock = Math.min(o.stock, Math.ceil(o.herdNew / 20));
-    say(`herd on new connections: ${o.herdNew} applicants for ${herdNewStock} units, each on a connection of its own (at most ${herdNew.connections} open at once)`);
-    const ceiling = refs.ceiling && strip(await referenceRun(refs.ceiling, herdNew, contract));
-    const t = strip(await terningRun(terning, pool, herdNewStock, herdNew));
-    herdNewRun = { ceiling, terning: t };
-    say(`  ceiling ${ceiling?.load.throughputPerSecond ?? '-'}/s p95 ${ceiling?.load.latencyMs.p95 ?? '-'} ms, terning ${t.load.throughputPerSecond}/s p95 ${t.load.latencyMs.p95} ms`);
-    loadAvg.herdNew = loadavg();
-  }
-
   say(`big burst: ${o.users} applicants for ${o.stock} units over ${o.connections} connections, ${o.pipelined ? 'pipelined' : 'one request at a time per connection, as behind a proxy'}`);
-  // The burst's own peak: the herd rounds before it have theirs.
-  const apiPeakHerdMb = Math.max(...terning.apis.map((a) => (a.sample(), a.peakRssMb)));
+  // First, so that its peak memory is its own: the memory a herd of new connections took is not all
+  // given back to the system.
   for (const p of [...terning.apis, ...terning.consumers]) p.resetPeak();
   const bigRun = strip(await terningRun(terning, pool, o.stock, big));
   const apiPeakAfterBurstMb = Math.max(...terning.apis.map((a) => (a.sample(), a.peakRssMb)));
@@ -94,6 +71,31 @@ try {
   const bigNaive = refs.naive && o.users <= NAIVE_BURST_MAX ? strip(await referenceRun(refs.naive, big, contract, { pool, stock: o.stock })) : undefined;
   if (refs.naive && !bigNaive) say(`  the naive design is not run on ${o.users} applicants (over ${NAIVE_BURST_MAX}: minutes at its ~2,000/s)`);
   loadAvg.big = loadavg();
+
+  for (const p of terning.apis) p.resetPeak();
+  const herdRuns: { ceiling?: ReferenceRun; terning: TerningRun; naive?: ReferenceRun }[] = [];
+  for (let r = 1; r <= o.rounds; r++) {
+    say(`herd round ${r}/${o.rounds}: ${o.herd} applicants at once, one connection each`);
+    const ceiling = refs.ceiling && strip(await referenceRun(refs.ceiling, herd, contract));
+    const t = strip(await terningRun(terning, pool, o.stock, herd));
+    const naive = refs.naive && strip(await referenceRun(refs.naive, herd, contract, { pool, stock: o.stock }));
+    herdRuns.push({ ceiling, terning: t, naive });
+    say(`  p95 ceiling ${ceiling?.load.latencyMs.p95 ?? '-'} ms, terning ${t.load.latencyMs.p95} ms, naive ${naive?.load.latencyMs.p95 ?? '-'} ms`);
+  }
+  loadAvg.herd = loadavg();
+  const apiPeakHerdMb = Math.max(...terning.apis.map((a) => (a.sample(), a.peakRssMb)));
+
+  let herdNewRun: { ceiling?: ReferenceRun; terning: TerningRun } | undefined;
+  if (o.herdNew > 0) {
+    // One in twenty wins, as in the default burst: a herd is mostly the people who come too late.
+    const herdNewStock = Math.min(o.stock, Math.ceil(o.herdNew / 20));
+    say(`herd on new connections: ${o.herdNew} applicants for ${herdNewStock} units, each on a connection of its own (at most ${herdNew.connections} open at once)`);
+    const ceiling = refs.ceiling && strip(await referenceRun(refs.ceiling, herdNew, contract));
+    const t = strip(await terningRun(terning, pool, herdNewStock, herdNew));
+    herdNewRun = { ceiling, terning: t };
+    say(`  ceiling ${ceiling?.load.throughputPerSecond ?? '-'}/s p95 ${ceiling?.load.latencyMs.p95 ?? '-'} ms, terning ${t.load.throughputPerSecond}/s p95 ${t.load.latencyMs.p95} ms`);
+    loadAvg.herdNew = loadavg();
+  }
 
   // Every applicant wins here, so that the backlog holds a row to persist for each of them.
   say(`consumer catch-up: no consumer during a burst of ${backlog.users} for as many units; new ones persist the backlog`);
