@@ -64,7 +64,8 @@ test('a Redis that restarted (new run_id) has every event marked restoring once,
     await processes[2]!.restarts.settled();
     t.is(marked, 1, 'a process started afterwards does not mark again');
 
-    await until('both events restored', async () => ((await a.restorer.isRestoring(eventId)) || (await a.restorer.isRestoring(other)) ? undefined : true));
+    // Every event in the (shared) test database is restored, one after another: allow for hundreds.
+    await until('both events restored', async () => ((await a.restorer.isRestoring(eventId)) || (await a.restorer.isRestoring(other)) ? undefined : true), 90_000);
     t.is(await direct.get(k.remaining), '2', "recounted from MySQL: the winner's unit is taken");
     t.like(await a.scripts.apply(eventId, person, Date.now()), { kind: 'decided', ticket: won.ticket });
     t.is(await direct.get(a.scripts.keys(other).remaining), '2');
