@@ -15,6 +15,7 @@ function redisServer(port: number, dir: string): ChildProcess {
 }
 
 test('a Redis that restarted (new run_id) has every event marked restoring once, by the first process to see it, and rebuilt from MySQL', async (t) => {
+  t.timeout(5 * 60_000);
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'terning-restart-'));
   let server = redisServer(port, dir);
@@ -65,7 +66,7 @@ test('a Redis that restarted (new run_id) has every event marked restoring once,
     t.is(marked, 1, 'a process started afterwards does not mark again');
 
     // Every event in the (shared) test database is restored, one after another: allow for hundreds.
-    await until('both events restored', async () => ((await a.restorer.isRestoring(eventId)) || (await a.restorer.isRestoring(other)) ? undefined : true), 90_000);
+    await until('both events restored', async () => ((await a.restorer.isRestoring(eventId)) || (await a.restorer.isRestoring(other)) ? undefined : true), 240_000);
     t.is(await direct.get(k.remaining), '2', "recounted from MySQL: the winner's unit is taken");
     t.like(await a.scripts.apply(eventId, person, Date.now()), { kind: 'decided', ticket: won.ticket });
     t.is(await direct.get(a.scripts.keys(other).remaining), '2');
