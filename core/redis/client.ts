@@ -1,4 +1,4 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Redis, SentinelConnector, type RedisOptions } from 'ioredis';
 
 /** Where Redis is: at the URL's host and port, or, with Sentinels, wherever they say the primary is. */
 export interface RedisTarget {
@@ -6,6 +6,22 @@ export interface RedisTarget {
   redisUrl: string;
   redisSentinels: { host: string; port: number }[];
   redisMasterName: string;
+}
+
+/**
+ * ioredis's SentinelConnector, except that the failover detector of the previous connection is dropped
+ * before a new connection is made. The primary killed, the client reconnects; when the Sentinels then
+ * announce +switch-master, that old detector disconnects the connector in the middle of the connect,
+ * and ioredis gives the client up for good: every command after is "Connection is closed." (seen in
+ * an API process in the cluster fault suite; ioredis#1683). Each new connection gets its own detector.
+ */
+class FollowingSentinelConnector extends SentinelConnector {
+  connect(emit: Parameters<SentinelConnector['connect']>[0]) {
+    const self = this as unknown as { failoverDetector: { cleanup(): void } | null };
+    self.failoverDetector?.cleanup();
+    self.failoverDetector = null;
+    return super.connect(emit);
+  }
 }
 
 /**
@@ -27,6 +43,8 @@ export function createRedis(target: RedisTarget, overrides: RedisOptions = {}): 
     ...base,
     sentinels: target.redisSentinels,
     name: target.redisMasterName,
+    // ioredis types a Connector's options as unknown; it hands it the client's, Sentinels and all.
+    Connector: FollowingSentinelConnector as NonNullable<RedisOptions['Connector']>,
     role: 'master',
     failoverDetector: true,
     // The new primary is there seconds after the old one went: look again soon, not after 2 s.
