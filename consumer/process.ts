@@ -44,7 +44,17 @@ export class ConsumerProcess {
     this.log = log ?? createLogger('terning-consumer', config.logLevel);
   }
 
+  /** Consuming when it resolves; when it throws, what it had opened is closed again. */
   async start(): Promise<void> {
+    try {
+      await this.open();
+    } catch (err) {
+      await this.stop().catch(() => {});
+      throw err;
+    }
+  }
+
+  private async open(): Promise<void> {
     const { config, log } = this;
     this.stores = openStores(config, log);
     // A consumer killed -9 never leaves its group: the others wait for it until its session times out,

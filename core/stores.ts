@@ -32,6 +32,13 @@ export interface Stores {
 
 export function openStores(config: Config, log: Logger = createLogger('terning', config.logLevel)): Stores {
   const redis = createRedis(config);
+  // ioredis reconnects by itself; without a listener it prints every failed attempt as unhandled.
+  let lastWarned = 0;
+  redis.on('error', (err) => {
+    if (Date.now() - lastWarned < 5_000) return;
+    lastWarned = Date.now();
+    log.warn({ err }, 'redis connection error (reconnecting)');
+  });
   const scripts = new Scripts(redis, config.redisPrefix);
   const sequelize = createSequelize(config.mysqlUrl);
   const records = new ApplicationsRepo(sequelize);

@@ -75,9 +75,8 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
   const quiet = createLogger('faults', 'silent');
   const apis: TerningProcess[] = [];
   const consumers: TerningProcess[] = [];
-  const stores = openStores(config);
   // Redis is killed on purpose: the suite's own reads retry, and its client's errors are expected.
-  stores.redis.on('error', () => {});
+  const stores = openStores(config, quiet);
   const kafka = createKafka({ ...config.kafka, clientId: 'terning-faults', log: quiet });
   const rows: Row[] = [];
   const notes: string[] = [];
@@ -179,7 +178,19 @@ function refusedFor(refusals: { from: number; to: number }[]): number {
 const TOPIC = 2;
 
 /** "4 partitions, 3 replicas each, min.insync.replicas 2": what a cluster's topic must be, said once. */
+/** The topic's replication, as the brokers report it; asked again for 15 s while a broker doesn't know the new topic yet. */
 async function replicas(kafka: Kafka, topic: string): Promise<string> {
+  for (const until = Date.now() + 15_000; ;) {
+    try {
+      return await replicasOnce(kafka, topic);
+    } catch (err) {
+      if (!(err as { retriable?: boolean }).retriable || Date.now() > until) throw err;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
+async function replicasOnce(kafka: Kafka, topic: string): Promise<string> {
   const admin = kafka.admin();
   await admin.connect();
   try {

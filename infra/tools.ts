@@ -28,8 +28,11 @@ function findTool(bin: string): string | undefined {
 /** Tools missing where they can't be installed: the message holds the one command that installs them. */
 export class MissingTools extends Error {}
 
-// apt-get holds a lock: services coming up in parallel must take turns.
+// apt-get holds a lock: services coming up in parallel, in this process or in others (ava's workers),
+// take turns through a queue here and flock(1) on one file across processes. A turn that finds the
+// tools installed by the turn before it costs one quick `apt-get install` that changes nothing.
 let aptQueue: Promise<unknown> = Promise.resolve();
+const APT_LOCK = '/tmp/terning-apt.lock';
 
 /**
  * Paths of the tools `who` needs. Missing ones are installed with apt-get when running as root, which
@@ -48,8 +51,7 @@ export async function requireTools(who: string, tools: Tool[], log: Log): Promis
     }
     const install = aptQueue.then(async () => {
       log(`${who}: installing ${names} (apt-get update && ${command})`);
-      await apt(['update']);
-      await apt(command.split(' ').slice(1));
+      await apt(`apt-get update && ${command}`);
     });
     aptQueue = install.catch(() => undefined);
     await install;
@@ -58,8 +60,11 @@ export async function requireTools(who: string, tools: Tool[], log: Log): Promis
   return Object.fromEntries(tools.map((t) => [t.bin, findTool(t.bin)!]));
 }
 
-async function apt(args: string[]): Promise<void> {
-  const child = spawn('apt-get', args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+async function apt(script: string): Promise<void> {
+  const child = spawn('flock', ['-w', '900', APT_LOCK, 'sh', '-c', script], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
   let output = '';
   child.stdout.on('data', (d) => (output += d));
   child.stderr.on('data', (d) => (output += d));
@@ -67,5 +72,5 @@ async function apt(args: string[]): Promise<void> {
     child.once('error', reject);
     child.once('exit', resolve);
   });
-  if (code !== 0) throw new Error(`apt-get ${args.join(' ')} exited with ${code}:\n${output.slice(-2000)}`);
+  if (code !== 0) throw new Error(`\`${script}\` exited with ${code}:\n${output.slice(-2000)}`);
 }

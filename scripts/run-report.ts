@@ -5,7 +5,8 @@
  * exception, unhandled rejection, process.exit() and internal error ava reported, each once. No report
  * means the run died before ava finished it: one failure.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { fromRoot } from '../core/root.ts';
 
 export const AVA_REPORT = fromRoot('artifacts', 'ava-report.json');
@@ -38,6 +39,26 @@ export function countRun(stats: AvaStats | undefined): Count {
 
 export const readRunReport = (file = AVA_REPORT): AvaStats | undefined =>
   existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as AvaStats) : undefined;
+
+export function writeRunReport(stats: AvaStats, file = AVA_REPORT): void {
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${JSON.stringify(stats, null, 2)}\n`);
+}
+
+const NO_RUN: AvaStats = {
+  passedTests: 0, passedKnownFailingTests: 0, failedTests: 0, remainingTests: 0, skippedTests: 0, failedHooks: 0,
+  failedWorkers: 0, timeouts: 0, uncaughtExceptions: 0, unhandledRejections: 0, unexpectedProcessExits: 0, internalErrors: 0, sharedWorkerErrors: 0,
+};
+
+/** The reports of several runs as one: their counts added up; a run that left no report died, one internal error. */
+export function mergeRunReports(runs: (AvaStats | undefined)[]): AvaStats {
+  const total = { ...NO_RUN };
+  for (const stats of runs) {
+    if (!stats) total.internalErrors++;
+    else for (const key of Object.keys(total) as (keyof AvaStats)[]) total[key] += stats[key] ?? 0;
+  }
+  return total;
+}
 
 /** "N passed, N failed" (", N skipped" when some were); a run that exited non-zero failed at least once. */
 export function closingLine({ passed, failed, skipped }: Count, exitCode: number): string {

@@ -6,7 +6,8 @@
  * 2. `npm run typecheck` and `npm run lint` (skipped when only some tests are asked for);
  * 3. the services answer (testcontainers when a Docker engine runs, else the machine's own, brought up
  *    by `terning services up`), and a test database is migrated;
- * 4. ava, whose own counts (artifacts/ava-report.json, ava.config.js) give the closing line.
+ * 4. ava: the suite, then the production topology's tests (tests/cluster/) on their own; the two runs'
+ *    counts (ava.config.js's reports, merged into artifacts/ava-report.json) give the closing line.
  */
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
@@ -14,7 +15,7 @@ import { servicesUp } from '../infra/index.ts';
 import { requireTools } from '../infra/tools.ts';
 import { startContainers } from '../tests/support/containers.ts';
 import { testTools } from '../tests/support/tools.ts';
-import { AVA_REPORT, closingLine, countRun, readRunReport } from './run-report.ts';
+import { AVA_REPORT, closingLine, countRun, mergeRunReports, readRunReport, writeRunReport } from './run-report.ts';
 
 const log = (line: string) => console.log(`  ${line}`);
 const selection = process.argv.slice(2);
@@ -24,8 +25,8 @@ function stop(message: string): never {
   process.exit(1);
 }
 
-const run = (command: string, args: string[]) =>
-  new Promise<number>((resolve) => spawn(command, args, { stdio: 'inherit' }).on('exit', (code) => resolve(code ?? 1)));
+const run = (command: string, args: string[], env: Record<string, string> = {}) =>
+  new Promise<number>((resolve) => spawn(command, args, { stdio: 'inherit', env: { ...process.env, ...env } }).on('exit', (code) => resolve(code ?? 1)));
 
 const testDb = (url: string) => {
   const u = new URL(url);
@@ -73,8 +74,24 @@ const { migrate } = await import('../cli/commands/migrate.ts');
 await migrate('up', () => {});
 await forgetQueuedEmails(process.env.MYSQL_URL);
 
-console.log('== ava');
-const code = await run(process.execPath, ['node_modules/ava/entrypoints/cli.mjs', ...selection]);
+// Two runs of ava, each with its own report, then one report of both (what .ci/run counts): the suite,
+// then the production topology's tests (tests/cluster/, see ava.config.js) on a machine they have to
+// themselves. Tests named on the command line run in one go, cluster tests among them.
+const ava = (env: Record<string, string>, report: string) =>
+  run(process.execPath, ['node_modules/ava/entrypoints/cli.mjs', ...selection], { ...env, TERNING_AVA_REPORT: report });
+const phases: { title: string; env: Record<string, string> }[] = selection.length
+  ? [{ title: 'ava', env: { TERNING_CLUSTER_TESTS: '1' } }]
+  : [{ title: 'ava', env: { TERNING_CLUSTER_TESTS: '' } }, { title: 'ava: the production topology (tests/cluster/)', env: { TERNING_CLUSTER_TESTS: 'only' } }];
+let code = 0;
+const reports: string[] = [];
+for (const [i, phase] of phases.entries()) {
+  console.log(`== ${phase.title}`);
+  const report = `${AVA_REPORT}.${i}`;
+  reports.push(report);
+  rmSync(report, { force: true });
+  code = (await ava(phase.env, report)) || code;
+}
+writeRunReport(mergeRunReports(reports.map((r) => readRunReport(r))));
 await stopServices();
 console.log(`\ntests: ${closingLine(countRun(readRunReport()), code)}`);
 process.exit(code);

@@ -64,7 +64,17 @@ export class ApiServer {
     this.log = log ?? createLogger('terning-server', config.logLevel);
   }
 
+  /** Listening when it resolves; when it throws, what it had opened is closed again. */
   async start(): Promise<{ url: string; adminUrl: string }> {
+    try {
+      return await this.open();
+    } catch (err) {
+      await this.stop().catch(() => {});
+      throw err;
+    }
+  }
+
+  private async open(): Promise<{ url: string; adminUrl: string }> {
     const { config, log } = this;
     this.stores = openStores(config, log);
     // A broker that hangs (frozen, cut off) holds a send until the request times out, and every apply is

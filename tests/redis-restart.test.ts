@@ -29,7 +29,6 @@ test('a Redis that restarted (new run_id) has every event marked restoring once,
   let marked = 0;
   const start = () => {
     const stores = openStores(config, testLog());
-    stores.redis.on('error', () => {});
     const restarts = new RedisRestarts(stores.redis, config.redisPrefix, async () => {
       marked++;
       await stores.restorer.restoreAll();

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { ROOT } from '../core/root.ts';
-import { closingLine, countRun, readRunReport, type AvaStats } from '../scripts/run-report.ts';
+import { closingLine, countRun, mergeRunReports, readRunReport, type AvaStats } from '../scripts/run-report.ts';
 
 // Real ava runs (ava.config.js's settings and its report, on small test files written here) with each
 // kind of failure ava knows, counted the way `npm test` and .ci/run count them.
@@ -93,4 +93,12 @@ test('a run that died before ava reported, or exited non-zero with nothing faile
   });
   t.is(closingLine(clean, 0), '3 passed, 0 failed');
   t.is(closingLine(clean, 1), '3 passed, 1 failed');
+});
+
+test('npm test\'s two runs (the suite, then tests/cluster/) count as one: their counts added, a run without a report one failure', async (t) => {
+  const [crashes, timeout] = await Promise.all([runAva(CRASHES, '1m'), runAva(TIMEOUT, '10s')]);
+  const both = countRun(mergeRunReports([crashes.stats, timeout.stats]));
+  t.deepEqual(both, { passed: 4 + 1, failed: 16 + 2, skipped: 1 });
+  t.is(closingLine(countRun(mergeRunReports([timeout.stats, undefined])), 1), '1 passed, 3 failed');
+  t.is(closingLine(countRun(mergeRunReports([undefined])), 1), '0 passed, 1 failed');
 });

@@ -86,7 +86,10 @@ async function leadersElected(admin: Admin, topics: string[], timeoutMs = 30_000
   const until = Date.now() + timeoutMs;
   for (;;) {
     const metadata = await admin.fetchTopicMetadata({ topics }).catch(() => undefined);
-    if (metadata?.topics.length === topics.length && metadata.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+    const named = metadata?.topics.length === topics.length && metadata.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0));
+    // A leader named in one broker's metadata may not host its partition yet (a KRaft broker applies the
+    // metadata log in its own time): asking each leader for its offsets shows that it does.
+    if (named && (await Promise.all(topics.map((topic) => admin.fetchTopicOffsets(topic))).then(() => true, () => false))) return;
     if (Date.now() > until) throw new Error(`the topics ${topics.join(', ')} have no leader for every partition after ${timeoutMs / 1000} s`);
     await new Promise((r) => setTimeout(r, 200));
   }

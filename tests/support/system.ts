@@ -57,7 +57,10 @@ export async function startSystem(opts: { consumer?: boolean | ConsumerOptions; 
   let consumer: ConsumerProcess | undefined;
   if (opts.consumer !== false) {
     consumer = new ConsumerProcess(config, { retryBaseMs: 100, ...(typeof opts.consumer === 'object' ? opts.consumer : {}) }, testLog());
-    await consumer.start();
+    await consumer.start().catch(async (err) => {
+      await api.stop();
+      throw err;
+    });
   }
   const sys: System = {
     config, url, adminUrl, api, consumer,

@@ -1,6 +1,6 @@
 import test from 'ava';
-import { runSuite } from '../faults/suite.ts';
-import { failures, formatTable } from '../faults/table.ts';
+import { runSuite } from '../../faults/suite.ts';
+import { failures, formatTable } from '../../faults/table.ts';
 
 // The short variant of `npm run test:faults -- --cluster`: on three Kafka brokers and Redis with a
 // replica and three Sentinels of the suite's own (the shared services are never touched), one round of

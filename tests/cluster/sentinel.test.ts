@@ -3,21 +3,21 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { freePort } from '../infra/net.ts';
-import { servicesDown, servicesUp } from '../infra/index.ts';
-import { managedPid } from '../infra/process.ts';
-import { primaryNode, redisNodes } from '../infra/redis.ts';
-import { ApiServer } from '../server/process.ts';
-import { openStores } from '../core/stores.ts';
-import { createKafka } from '../core/kafka/client.ts';
-import { encodeApplication } from '../core/kafka/codec.ts';
-import { eventKeys, gateChannel } from '../core/redis/keys.ts';
-import { burst } from '../faults/burst.ts';
-import { checkEvent, settle } from '../faults/check.ts';
-import { startSystem, newEvent, randomEmail, testLog, type System } from './support/system.ts';
-import { openStream, nextStanding } from './support/sse.ts';
-import { produceRaw } from './support/kafka.ts';
-import { until } from './support/wait.ts';
+import { freePort } from '../../infra/net.ts';
+import { servicesDown, servicesUp } from '../../infra/index.ts';
+import { managedPid } from '../../infra/process.ts';
+import { primaryNode, redisNodes } from '../../infra/redis.ts';
+import { ApiServer } from '../../server/process.ts';
+import { openStores } from '../../core/stores.ts';
+import { createKafka } from '../../core/kafka/client.ts';
+import { encodeApplication } from '../../core/kafka/codec.ts';
+import { eventKeys, gateChannel } from '../../core/redis/keys.ts';
+import { burst } from '../../faults/burst.ts';
+import { checkEvent, settle } from '../../faults/check.ts';
+import { startSystem, newEvent, randomEmail, testLog, type System } from '../support/system.ts';
+import { openStream, nextStanding } from '../support/sse.ts';
+import { produceRaw } from '../support/kafka.ts';
+import { until } from '../support/wait.ts';
 
 // Redis with failover, as production runs it: a primary, a replica and three Sentinels (real
 // redis-server and redis-sentinel processes, under a TERNING_HOME of their own on free ports; the
@@ -75,7 +75,6 @@ test('a failover while people apply: the API, the consumer and the subscriber fo
   const second = new ApiServer(sys.config, testLog());
   const { url: secondUrl } = await second.start();
   const stores = openStores(sys.config, testLog());
-  stores.redis.on('error', () => {});
   const kafka = createKafka({ ...sys.config.kafka, log: testLog() });
   const before = await primaryNode();
   const [primary, replica] = [nodeClient(before!), nodeClient(redisNodes().find((n) => n.name !== before)!.name)];
