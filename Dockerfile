@@ -13,7 +13,7 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 # --- runtime: the sources, run as the unprivileged `node` user -------------------------------
 FROM node:24-slim AS runtime
 WORKDIR /app
-# In a container the API must listen on every interface; core/config.ts defaults to 127.0.0.1.
+# In a container the API must listen on every interface; core/platform/config.ts defaults to 127.0.0.1.
 ENV HOST=0.0.0.0 \
     PORT=3000 \
     TERNING_COMPILED=1

@@ -1,4 +1,4 @@
-import { adminCall as call, AdminCallError, type AdminTarget } from '../core/admin/client.ts';
+import { adminCall as call, AdminCallError, type AdminTarget } from '../core/adapters/admin-api/client.ts';
 import { UserError, EXIT } from './errors.ts';
 
 export type { AdminTarget };

@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { ConfigError } from '../core/config.ts';
+import { ConfigError } from '../core/platform/config.ts';
 import { UserError, EXIT } from './errors.ts';
 import { servicesCommand } from './commands/services.ts';
 import { migrateCommand } from './commands/migrate.ts';

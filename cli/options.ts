@@ -1,4 +1,5 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
+import { MAX_STOCK, stockCount } from '../core/use-cases/rules.ts';
 import type { AdminTarget } from './admin-client.ts';
 import { resolveSettings, type SettingsFlags } from './settings.ts';
 
@@ -26,4 +27,10 @@ export function target(o: TargetOptions): AdminTarget {
 
 export function eventPath(o: TargetOptions, rest: string): string {
   return o.event ? `/api/admin/events/${encodeURIComponent(o.event)}${rest}` : `/api/admin/event${rest}`;
+}
+
+/** A stock given on the command line, checked as the API checks it (core/use-cases/rules.ts). */
+export function stockArgument(v: string): number {
+  if (!/^\d+$/.test(v) || !stockCount.safeParse(Number(v)).success) throw new InvalidArgumentError(`the stock is a whole number from 0 to ${MAX_STOCK}`);
+  return Number(v);
 }

@@ -2,8 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { loadConfig, ConfigError, type Config } from '../core/config.ts';
-import { isValidActor } from '../core/audit/actor.ts';
+import { loadConfig, ConfigError, type Config } from '../core/platform/config.ts';
+import { isValidActor } from '../core/use-cases/operator/actor.ts';
 import { UserError, EXIT } from './errors.ts';
 
 /** Where the operator's commands find the system: the server, its key, and the services behind it. */

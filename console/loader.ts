@@ -1,14 +1,14 @@
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import type { Redis } from 'ioredis';
 import type { Sequelize } from 'sequelize';
-import '../core/kafka/quiet-warnings.ts';
-import type { EventSnapshot } from '../core/events/events.ts';
-import { createSequelize } from '../core/db/sequelize.ts';
-import { createRedis, type RedisTarget } from '../core/redis/client.ts';
-import { OutboxRepo } from '../core/db/outbox-repo.ts';
-import { ReplayLog } from '../core/dlq/replay-log.ts';
-import { groupProgress } from '../core/kafka/offsets.ts';
-import { adminCall, AdminCallError, type AdminTarget } from '../core/admin/client.ts';
+import '../core/adapters/kafka/quiet-warnings.ts';
+import type { EventSnapshot } from '../core/use-cases/operator/events.ts';
+import { createSequelize } from '../core/adapters/mysql/sequelize.ts';
+import { createRedis, type RedisTarget } from '../core/adapters/redis/client.ts';
+import { OutboxRepo } from '../core/adapters/mysql/outbox-repo.ts';
+import { ReplayLog } from '../core/adapters/mysql/replay-log.ts';
+import { groupProgress } from '../core/adapters/kafka/offsets.ts';
+import { adminCall, AdminCallError, type AdminTarget } from '../core/adapters/admin-api/client.ts';
 import { emptyConsole, pushRate, clock, type ConsoleData, type KafkaReading, type Reading } from './model.ts';
 
 export interface WatchSettings extends RedisTarget {

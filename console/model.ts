@@ -1,5 +1,5 @@
-import type { EventSnapshot } from '../core/events/events.ts';
-import type { OutboxCounts } from '../core/db/outbox-repo.ts';
+import type { EventSnapshot } from '../core/use-cases/operator/events.ts';
+import type { OutboxCounts } from '../core/adapters/mysql/outbox-repo.ts';
 
 /** One source of the console: its last good value (kept while it is down), and why it is down now. */
 export interface Reading<T> {

@@ -1,7 +1,7 @@
 import type { Admin } from 'kafkajs';
-import type { Metrics } from '../core/metrics.ts';
-import type { OutboxRepo } from '../core/db/outbox-repo.ts';
-import { groupProgress } from '../core/kafka/offsets.ts';
+import type { Metrics } from '../core/platform/metrics.ts';
+import type { OutboxRepo } from '../core/adapters/mysql/outbox-repo.ts';
+import { groupProgress } from '../core/adapters/kafka/offsets.ts';
 
 /**
  * Refreshes the gauges that are read from outside (lag, outbox) every few seconds; each may fail alone.

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
-import type { Readiness } from '../core/health.ts';
+import type { Readiness } from '../core/platform/health.ts';
 
 /** The consumer's small HTTP face for the platform: /healthz, /readyz and /metrics. */
 export async function startOpsServer(opts: { host: string; port: number; registry: Registry; readiness: () => Promise<Readiness> }): Promise<{ url: string; server: Server }> {

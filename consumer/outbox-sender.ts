@@ -1,8 +1,8 @@
-import type { OutboxRepo } from '../core/db/outbox-repo.ts';
-import type { Mailer } from '../core/email/mailer.ts';
-import { winnerMail } from '../core/email/templates.ts';
-import type { Logger } from '../core/log.ts';
-import { maskEmail } from '../core/log.ts';
+import type { OutboxRepo } from '../core/adapters/mysql/outbox-repo.ts';
+import type { Mailer } from '../core/adapters/ses/mailer.ts';
+import { winnerMail } from '../core/adapters/ses/templates.ts';
+import type { Logger } from '../core/platform/log.ts';
+import { maskEmail } from '../core/platform/log.ts';
 import { sleep } from './retry.ts';
 
 /**

@@ -1,12 +1,12 @@
 import type { Consumer, EachBatchPayload, KafkaMessage, Producer } from 'kafkajs';
-import { persistBatch, type Announce, type ReadDecision } from '../core/persist.ts';
-import { decodeApplications, encodeApplication, PoisonMessage, type ApplicationMessage } from '../core/kafka/codec.ts';
-import { toDeadLetter } from '../core/kafka/dead-letters.ts';
-import { StockStateMissing, type Scripts } from '../core/redis/scripts.ts';
-import { faultPoint } from '../core/fault-point.ts';
-import { AppError } from '../core/errors.ts';
-import type { ApplicationsRepo } from '../core/db/applications-repo.ts';
-import type { Logger } from '../core/log.ts';
+import { persistBatch, type Announce, type ReadDecision } from '../core/use-cases/persistence/persist.ts';
+import { decodeApplications, encodeApplication, PoisonMessage, type ApplicationMessage } from '../core/adapters/kafka/codec.ts';
+import { toDeadLetter } from '../core/adapters/kafka/dead-letters.ts';
+import { StockStateMissing, type Scripts } from '../core/adapters/redis/scripts.ts';
+import { faultPoint } from '../core/platform/fault-point.ts';
+import { AppError } from '../core/platform/errors.ts';
+import type { ApplicationsRepo } from '../core/adapters/mysql/applications-repo.ts';
+import type { Logger } from '../core/platform/log.ts';
 import { backoffMs, isOutage, sleep } from './retry.ts';
 
 /** Begins rebuilding an event whose Redis state is missing (Redis lost its data): docs/decide-at-arrival.md. */

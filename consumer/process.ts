@@ -1,20 +1,20 @@
 import type { Admin, Consumer, Producer } from 'kafkajs';
 import type { Server } from 'node:http';
-import type { Config } from '../core/config.ts';
-import { createLogger, type Logger } from '../core/log.ts';
+import type { Config } from '../core/platform/config.ts';
+import { createLogger, type Logger } from '../core/platform/log.ts';
 import { openStores, type Stores } from '../core/stores.ts';
-import { createKafka, producerConfig } from '../core/kafka/client.ts';
-import { OutboxRepo } from '../core/db/outbox-repo.ts';
-import { Mailer } from '../core/email/mailer.ts';
+import { createKafka, producerConfig } from '../core/adapters/kafka/client.ts';
+import { OutboxRepo } from '../core/adapters/mysql/outbox-repo.ts';
+import { Mailer } from '../core/adapters/ses/mailer.ts';
 import { Persister, type PersisterOptions } from './persister.ts';
 import { OutboxSender } from './outbox-sender.ts';
-import { announcer } from '../core/decision-feed.ts';
-import { Metrics } from '../core/metrics.ts';
-import { readiness } from '../core/health.ts';
+import { announcer } from '../core/adapters/redis/decision-feed.ts';
+import { Metrics } from '../core/platform/metrics.ts';
+import { readiness } from '../core/platform/health.ts';
 import { startOpsServer } from './ops-server.ts';
 import { refreshGauges } from './gauges.ts';
 import { Sweeper } from './sweeper.ts';
-import { RedisRestarts } from '../core/redis/restarts.ts';
+import { RedisRestarts } from '../core/adapters/redis/restarts.ts';
 
 export interface ConsumerOptions extends Partial<PersisterOptions> {
   sendEmails?: boolean;

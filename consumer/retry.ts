@@ -1,4 +1,4 @@
-export { isOutage } from '../core/outage.ts';
+export { isOutage } from '../core/platform/outage.ts';
 
 export const backoffMs = (attempt: number, base = 1_000, cap = 30_000) => Math.min(cap, base * 2 ** attempt);
 

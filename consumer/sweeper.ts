@@ -1,10 +1,10 @@
-import { releaseStaleReservations, type StaleReservationsDeps } from '../core/stale-reservations.ts';
-import type { Logger } from '../core/log.ts';
-import { maskEmail } from '../core/log.ts';
+import { releaseStaleReservations, type StaleReservationsDeps } from '../core/use-cases/persistence/stale-reservations.ts';
+import type { Logger } from '../core/platform/log.ts';
+import { maskEmail } from '../core/platform/log.ts';
 
 export interface SweeperOptions { timeoutMs: number; everyMs: number; onReleased?: (count: number) => void }
 
-/** Gives back, every few seconds, the units of reservations Kafka never took (core/stale-reservations.ts). */
+/** Gives back, every few seconds, the units of reservations Kafka never took (core/use-cases/persistence/stale-reservations.ts). */
 export class Sweeper {
   private timer?: NodeJS.Timeout;
   private running: Promise<void> = Promise.resolve();

@@ -1,18 +1,19 @@
 import type { Redis } from 'ioredis';
 import type { Sequelize } from 'sequelize';
-import type { Config } from './config.ts';
-import { createLogger, type Logger } from './log.ts';
-import { closeRedis, createRedis } from './redis/client.ts';
-import { Scripts } from './redis/scripts.ts';
-import { RestoreScripts } from './redis/restore-scripts.ts';
-import { createSequelize } from './db/sequelize.ts';
-import { EventsRepo } from './db/events-repo.ts';
-import { ApplicationsRepo } from './db/applications-repo.ts';
-import { Events } from './events/events.ts';
-import { createKafka } from './kafka/client.ts';
-import { TopicOffsets } from './kafka/offsets.ts';
-import { MysqlState } from './restore/mysql-state.ts';
-import { Restorer } from './restore/restorer.ts';
+import type { Config } from './platform/config.ts';
+import { createLogger, type Logger } from './platform/log.ts';
+import { closeRedis, createRedis } from './adapters/redis/client.ts';
+import { Scripts } from './adapters/redis/scripts.ts';
+import { RestoreScripts } from './adapters/redis/restore-scripts.ts';
+import { createSequelize } from './adapters/mysql/sequelize.ts';
+import { EventsRepo } from './adapters/mysql/events-repo.ts';
+import { ApplicationsRepo } from './adapters/mysql/applications-repo.ts';
+import { Events } from './use-cases/operator/events.ts';
+import { createKafka } from './adapters/kafka/client.ts';
+import { TopicOffsets } from './adapters/kafka/offsets.ts';
+import { MysqlState } from './adapters/mysql/mysql-state.ts';
+import { RedisState } from './adapters/redis/event-state.ts';
+import { Restorer } from './use-cases/persistence/restorer.ts';
 
 /** Redis and MySQL with everything built on them: what the server, the consumer and the CLI share. */
 export interface Stores {
@@ -27,6 +28,8 @@ export interface Stores {
   offsets: TopicOffsets;
   /** What MySQL holds about events and their winners, read-only. */
   mysql: MysqlState;
+  /** What the sweeper and reconcile read of events in Redis, outside the scripts. */
+  redisState: RedisState;
   close(): Promise<void>;
 }
 
@@ -49,7 +52,7 @@ export function openStores(config: Config, log: Logger = createLogger('terning',
   const restorer = new Restorer(restoreScripts, mysql, offsets, log);
   const events = new Events(new EventsRepo(sequelize), scripts, restoreScripts, restorer);
   return {
-    redis, scripts, sequelize, records, events, restorer, offsets, mysql,
+    redis, scripts, sequelize, records, events, restorer, offsets, mysql, redisState: new RedisState(redis, config.redisPrefix),
     async close() {
       await restorer.stop();
       await offsets.close();

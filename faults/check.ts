@@ -1,12 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kafka } from 'kafkajs';
 import { QueryTypes } from 'sequelize';
-import type { Config } from '../core/config.ts';
+import type { Config } from '../core/platform/config.ts';
 import type { Stores } from '../core/stores.ts';
-import { eventKeys } from '../core/redis/keys.ts';
-import { decisionOf } from '../core/redis/event-values.ts';
-import { decodeApplications } from '../core/kafka/codec.ts';
-import { listDeadLetters } from '../core/kafka/dead-letters.ts';
+import { eventKeys } from '../core/adapters/redis/keys.ts';
+import { decisionOf } from '../core/adapters/redis/event-values.ts';
+import { decodeApplications } from '../core/adapters/kafka/codec.ts';
+import { listDeadLetters } from '../core/adapters/kafka/dead-letters.ts';
 import type { BurstResult } from './burst.ts';
 import { readEvent } from './topic.ts';
 

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kafka } from 'kafkajs';
-import type { Config } from '../core/config.ts';
-import type { FaultPoint } from '../core/fault-point.ts';
+import type { Config } from '../core/platform/config.ts';
+import type { FaultPoint } from '../core/platform/fault-point.ts';
 import type { FaultServices } from './services.ts';
 import type { TerningProcess } from './processes.ts';
 import { replay } from './replay.ts';

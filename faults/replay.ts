@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
-import { producerConfig } from '../core/kafka/client.ts';
-import { encodeApplication, encodeApplications } from '../core/kafka/codec.ts';
+import { producerConfig } from '../core/adapters/kafka/client.ts';
+import { encodeApplication, encodeApplications } from '../core/adapters/kafka/codec.ts';
 import { readEvent } from './topic.ts';
 
 /**

@@ -3,13 +3,13 @@ import type { Kafka } from 'kafkajs';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { loadConfig } from '../core/config.ts';
-import { createLogger } from '../core/log.ts';
+import { loadConfig } from '../core/platform/config.ts';
+import { createLogger } from '../core/platform/log.ts';
 import { openStores } from '../core/stores.ts';
-import { createKafka, ensureTopics } from '../core/kafka/client.ts';
-import { Tokens } from '../core/auth/tokens.ts';
+import { createKafka, ensureTopics } from '../core/adapters/kafka/client.ts';
+import { Tokens } from '../core/use-cases/sign-in/tokens.ts';
 import { migrate } from '../cli/commands/migrate.ts';
-import { ROOT } from '../core/root.ts';
+import { ROOT } from '../core/platform/root.ts';
 import { freePort } from '../infra/net.ts';
 import { FaultServices } from './services.ts';
 import { TerningProcess } from './processes.ts';
@@ -122,7 +122,7 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
         if (created.status !== 201) throw new Error(`creating ${eventId}: ${created.status} ${await created.text()}`);
         const opened = await fetch(`${urls[1]}/api/admin/events/${eventId}/open`, { method: 'POST', headers: admin, body: '{}' });
         if (opened.status !== 200) throw new Error(`opening ${eventId}: ${opened.status} ${await opened.text()}`);
-        // Canonical addresses (core/identity.ts): each is its own person.
+        // Canonical addresses (core/use-cases/participant/identity.ts): each is its own person.
         const people = await Promise.all(Array.from({ length: o.applicants }, async () => {
           const email = `f-${randomUUID().slice(0, 12)}@example.test`;
           return { email, token: await tokens.issue(email) };

@@ -3,14 +3,14 @@ import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
-import { fromRoot } from '../core/root.ts';
-import { replicationFor } from '../core/kafka/client.ts';
+import { fromRoot } from '../core/platform/root.ts';
+import { replicationFor } from '../core/adapters/kafka/client.ts';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { isLoopback, listenHost, portOpen } from './net.ts';
 import { logFile, terningHome } from './paths.ts';
 import { managedPid, runLogged, spawnDetached } from './process.ts';
 import type { Log, Service } from './service.ts';
-import '../core/kafka/quiet-warnings.ts';
+import '../core/adapters/kafka/quiet-warnings.ts';
 import { requireTools, type Tool } from './tools.ts';
 
 /**
@@ -96,7 +96,7 @@ export const CLUSTER_SETTINGS = {
 };
 
 function writeConfig(n: KafkaNode, all: KafkaNode[]): void {
-  // The internal topics are replicated as terning's own are (core/kafka/client.ts ensureTopics).
+  // The internal topics are replicated as terning's own are (core/adapters/kafka/client.ts ensureTopics).
   const { factor, minInsync } = replicationFor(all.length);
   mkdirSync(data(n), { recursive: true });
   writeFileSync(serverProperties(n), [

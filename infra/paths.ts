@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { ROOT } from '../core/root.ts';
+import { ROOT } from '../core/platform/root.ts';
 
 /** Where local services keep their state: git-ignored, and kept across servicesDown. */
 export function terningHome(): string {

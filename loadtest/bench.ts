@@ -2,7 +2,7 @@ import { mkdirSync, readdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createPool } from 'mysql2/promise';
-import { ensureDatabase } from '../core/db/sequelize.ts';
+import { ensureDatabase } from '../core/adapters/mysql/sequelize.ts';
 import { parseOptions } from './options.ts';
 import { Proc, freePort, httpReady, waitFor } from './processes.ts';
 import { migrate, startTerning } from './terning.ts';

@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import { loadConfig } from '../core/config.ts';
-import { Scripts } from '../core/redis/scripts.ts';
-import { RestoreScripts } from '../core/redis/restore-scripts.ts';
+import { loadConfig } from '../core/platform/config.ts';
+import { Scripts } from '../core/adapters/redis/scripts.ts';
+import { RestoreScripts } from '../core/adapters/redis/restore-scripts.ts';
 
 const HELP = `npm run lua-throughput -- [options]
 

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { loadConfig, type Config } from '../core/config.ts';
-import { createLogger } from '../core/log.ts';
-import { createKafka, ensureTopics } from '../core/kafka/client.ts';
+import { loadConfig, type Config } from '../core/platform/config.ts';
+import { createLogger } from '../core/platform/log.ts';
+import { createKafka, ensureTopics } from '../core/adapters/kafka/client.ts';
 import { Proc, freePort, httpReady, waitFor } from './processes.ts';
 import { buildCompiled } from '../scripts/build.ts';
 

@@ -1,5 +1,5 @@
 import { createSecretKey } from 'node:crypto';
-import { signToken } from '../core/auth/tokens.ts';
+import { signToken } from '../core/use-cases/sign-in/tokens.ts';
 
 export interface TokenContract { secret: string; issuer: string; audience: string; ttlSeconds: number }
 

@@ -1,5 +1,5 @@
 import { DataTypes } from 'sequelize';
-import type { MigrationContext } from '../core/db/migrator.ts';
+import type { MigrationContext } from '../core/adapters/mysql/migrator.ts';
 
 /** One row per decided applicant of an event: the record support exports winners from. */
 export async function up({ context: q }: { context: MigrationContext }) {

@@ -1,5 +1,5 @@
 import { DataTypes } from 'sequelize';
-import type { MigrationContext } from '../core/db/migrator.ts';
+import type { MigrationContext } from '../core/adapters/mysql/migrator.ts';
 
 /** Emails to send, filled in the same transaction as the decision and drained at SES's pace. */
 export async function up({ context: q }: { context: MigrationContext }) {

@@ -1,5 +1,5 @@
 import { DataTypes } from 'sequelize';
-import type { MigrationContext } from '../core/db/migrator.ts';
+import type { MigrationContext } from '../core/adapters/mysql/migrator.ts';
 
 /**
  * admin_audit: every operator change that took effect (who, when, what, from what to what).

@@ -1,8 +1,8 @@
 import { DataTypes } from 'sequelize';
-import type { MigrationContext } from '../core/db/migrator.ts';
+import type { MigrationContext } from '../core/adapters/mysql/migrator.ts';
 
 /**
- * One person is one applicant (core/identity.ts): rows are keyed by the person, and keep the address
+ * One person is one applicant (core/use-cases/participant/identity.ts): rows are keyed by the person, and keep the address
  * the person typed, where their mail goes. Rows from before are their own person.
  */
 export async function up({ context: q }: { context: MigrationContext }) {

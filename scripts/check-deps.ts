@@ -1,5 +1,5 @@
 /** `npm run lint`'s second step: package.json declares exactly what the code uses (scripts/deps.ts). */
-import { ROOT } from '../core/root.ts';
+import { ROOT } from '../core/platform/root.ts';
 import { dependencyProblems, readRepo } from './deps.ts';
 
 const repo = readRepo(ROOT);

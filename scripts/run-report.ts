@@ -7,7 +7,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { fromRoot } from '../core/root.ts';
+import { fromRoot } from '../core/platform/root.ts';
 
 export const AVA_REPORT = fromRoot('artifacts', 'ava-report.json');
 

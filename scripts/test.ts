@@ -50,7 +50,7 @@ async function prepare(): Promise<() => Promise<void>> {
 
 /** Winner emails left queued by earlier runs (whose consumers didn't send) would only slow this one. */
 async function forgetQueuedEmails(url: string) {
-  const { createSequelize } = await import('../core/db/sequelize.ts');
+  const { createSequelize } = await import('../core/adapters/mysql/sequelize.ts');
   const db = createSequelize(url, { pool: 1 });
   await db.query("DELETE FROM email_outbox WHERE status = 'queued'").finally(() => db.close());
 }

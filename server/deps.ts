@@ -1,16 +1,16 @@
-import type { Config } from '../core/config.ts';
-import type { VerificationCodes } from '../core/auth/codes.ts';
-import type { Tokens } from '../core/auth/tokens.ts';
-import type { Applications } from '../core/applications.ts';
-import type { Events } from '../core/events/events.ts';
-import type { Logger } from '../core/log.ts';
-import type { Limits } from '../core/limits.ts';
-import type { DecisionFeed } from '../core/decision-feed.ts';
-import type { Metrics } from '../core/metrics.ts';
-import type { Readiness } from '../core/health.ts';
-import type { AuditLog } from '../core/audit/audit-log.ts';
-import type { AuditedEvents } from '../core/audit/audited-events.ts';
-import type { DeadLetterDesk } from '../core/dlq/dead-letter-desk.ts';
+import type { Config } from '../core/platform/config.ts';
+import type { VerificationCodes } from '../core/use-cases/sign-in/codes.ts';
+import type { Tokens } from '../core/use-cases/sign-in/tokens.ts';
+import type { Applications } from '../core/use-cases/participant/apply.ts';
+import type { Events } from '../core/use-cases/operator/events.ts';
+import type { Logger } from '../core/platform/log.ts';
+import type { Limits } from '../core/adapters/redis/limits.ts';
+import type { DecisionFeed } from '../core/adapters/redis/decision-feed.ts';
+import type { Metrics } from '../core/platform/metrics.ts';
+import type { Readiness } from '../core/platform/health.ts';
+import type { AuditLog } from '../core/adapters/mysql/audit-log.ts';
+import type { AuditedEvents } from '../core/use-cases/operator/audited-events.ts';
+import type { DeadLetterDesk } from '../core/use-cases/operator/dead-letter-desk.ts';
 
 /** What the HTTP edge needs from the core; built by server/process.ts, or by a test. */
 export interface ServerDeps {

@@ -1,34 +1,35 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Config } from '../core/config.ts';
-import { createLogger, type Logger } from '../core/log.ts';
+import type { Config } from '../core/platform/config.ts';
+import { createLogger, type Logger } from '../core/platform/log.ts';
 import { openStores, type Stores } from '../core/stores.ts';
-import { createKafka, partitionCount, producerConfig } from '../core/kafka/client.ts';
-import { applicationRecords, applicationSize } from '../core/kafka/application-records.ts';
-import type { ApplicationMessage } from '../core/kafka/codec.ts';
-import { GroupCommitProducer } from '../core/kafka/group-commit.ts';
-import { RenewingProducer } from '../core/kafka/renewing-producer.ts';
-import { Mailer } from '../core/email/mailer.ts';
-import { VerificationCodes } from '../core/auth/codes.ts';
-import { Tokens } from '../core/auth/tokens.ts';
-import { Applications } from '../core/applications.ts';
+import { createKafka, partitionCount, producerConfig } from '../core/adapters/kafka/client.ts';
+import { applicationRecords, applicationSize } from '../core/adapters/kafka/application-records.ts';
+import type { ApplicationMessage } from '../core/adapters/kafka/codec.ts';
+import { GroupCommitProducer } from '../core/adapters/kafka/group-commit.ts';
+import { RenewingProducer } from '../core/adapters/kafka/renewing-producer.ts';
+import { Mailer } from '../core/adapters/ses/mailer.ts';
+import { VerificationCodes } from '../core/use-cases/sign-in/codes.ts';
+import { Tokens } from '../core/use-cases/sign-in/tokens.ts';
+import { Applications } from '../core/use-cases/participant/apply.ts';
 import { admission } from './admission.ts';
 import { soldOutBeforeKoa } from './sold-out-answer.ts';
 import { answerBeforeKoa } from './before-koa.ts';
 import { createApp, type Surface } from './app.ts';
-import { Limits } from '../core/limits.ts';
-import { DecisionFeed } from '../core/decision-feed.ts';
-import { Subscriber } from '../core/redis/subscriber.ts';
-import { SoldOutBoard } from '../core/sold-out-board.ts';
-import { Metrics } from '../core/metrics.ts';
-import { readiness } from '../core/health.ts';
+import { Limits } from '../core/adapters/redis/limits.ts';
+import { DecisionFeed } from '../core/adapters/redis/decision-feed.ts';
+import { Subscriber } from '../core/adapters/redis/subscriber.ts';
+import { SoldOutBoard } from '../core/adapters/redis/sold-out-board.ts';
+import { Metrics } from '../core/platform/metrics.ts';
+import { readiness } from '../core/platform/health.ts';
 import type Koa from 'koa';
 import type { ServerDeps } from './deps.ts';
-import { AuditLog } from '../core/audit/audit-log.ts';
-import { AuditedEvents } from '../core/audit/audited-events.ts';
-import { DeadLetterDesk } from '../core/dlq/dead-letter-desk.ts';
-import { ReplayLog } from '../core/dlq/replay-log.ts';
-import { RedisRestarts } from '../core/redis/restarts.ts';
+import { AuditLog } from '../core/adapters/mysql/audit-log.ts';
+import { AuditedEvents } from '../core/use-cases/operator/audited-events.ts';
+import { DeadLetterDesk } from '../core/use-cases/operator/dead-letter-desk.ts';
+import { DeadLetterTopic } from '../core/adapters/kafka/dead-letters.ts';
+import { ReplayLog } from '../core/adapters/mysql/replay-log.ts';
+import { RedisRestarts } from '../core/adapters/redis/restarts.ts';
 
 export const DEFAULT_EVENT_NAME = "Terning's Final Gift";
 
@@ -78,7 +79,7 @@ export class ApiServer {
     const { config, log } = this;
     this.stores = openStores(config, log);
     // A broker that hangs (frozen, cut off) holds a send until the request times out, and every apply is
-    // refused meanwhile (core/kafka/group-commit.ts). kafkajs retries a timed-out produce on the leader it
+    // refused meanwhile (core/adapters/kafka/group-commit.ts). kafkajs retries a timed-out produce on the leader it
     // knew, without asking who leads now: so one retry of 3 s, then the send fails, the producer is
     // replaced and the new one finds the partition's new leader (a broker silent for 4 s is fenced,
     // infra/kafka.ts). A produce is answered in milliseconds.
@@ -88,7 +89,7 @@ export class ApiServer {
     // send (see there).
     this.applicationsProducer = new RenewingProducer(() => kafka.producer({ ...producerConfig, retry: { retries: 1 } }), log);
     await this.applicationsProducer.connect();
-    // One record per batch and partition (core/kafka/application-records.ts).
+    // One record per batch and partition (core/adapters/kafka/application-records.ts).
     const partitions = await partitionCount(kafka, config.kafka.applicationsTopic);
     if (partitions === undefined) log.warn({ topic: config.kafka.applicationsTopic }, 'the partitions of the applications topic are unknown: each batch goes to one partition');
     this.batcher = new GroupCommitProducer(this.applicationsProducer, config.kafka.applicationsTopic, {
@@ -111,9 +112,9 @@ export class ApiServer {
     await soldOut.start();
     const { redis, sequelize } = this.stores;
     const audit = new AuditLog(sequelize);
-    const deadLetters = new DeadLetterDesk(kafka, this.applicationsProducer, new ReplayLog(sequelize), audit, {
+    const deadLetters = new DeadLetterDesk(new DeadLetterTopic(kafka, this.applicationsProducer, {
       applications: config.kafka.applicationsTopic, deadLetters: config.kafka.deadLetterTopic,
-    });
+    }), new ReplayLog(sequelize), audit);
     const deps = {
       config,
       log,

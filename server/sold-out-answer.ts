@@ -1,5 +1,5 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import { personOf } from '../core/identity.ts';
+import { personOf } from '../core/use-cases/participant/identity.ts';
 import { bodyOf } from './middleware/errors.ts';
 import { requestIdOf } from './middleware/request-id.ts';
 import { apiHeaderList } from './middleware/security.ts';
@@ -11,7 +11,7 @@ const BEARER = /^Bearer ([A-Za-z0-9._~+/=-]+)$/;
 
 /**
  * Most of a giveaway's crowd applies after the gifts are gone, and each API process knows which of its
- * events are sold out (core/sold-out-board.ts). That answer is the same for all of them but its request
+ * events are sold out (core/adapters/redis/sold-out-board.ts). That answer is the same for all of them but its request
  * id, so it is written here, before Koa, in one call, from headers and a body prepared once: the
  * security headers with the API's CSP, the one error shape, as Koa would have answered
  * (tests/apply-lane.test.ts holds them alike). Only an apply that needs nothing else qualifies: POST on

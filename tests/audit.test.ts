@@ -3,7 +3,7 @@ import { startSystem, randomEventId, type System } from './support/system.ts';
 import { http } from './support/http.ts';
 import { terning, terningJson } from './support/cli.ts';
 import { UserError, EXIT } from '../cli/errors.ts';
-import type { AuditEntry } from '../core/audit/audit-log.ts';
+import type { AuditEntry } from '../core/adapters/mysql/audit-log.ts';
 
 let sys: System;
 test.before(async () => {

@@ -7,9 +7,9 @@ import { routesOf } from '../server/routes/dispatch.ts';
 import { readCode } from './support/ses.ts';
 import { topicSize } from './support/kafka.ts';
 import { openStores } from '../core/stores.ts';
-import { VerificationCodes } from '../core/auth/codes.ts';
-import { Mailer } from '../core/email/mailer.ts';
-import { Limits } from '../core/limits.ts';
+import { VerificationCodes } from '../core/use-cases/sign-in/codes.ts';
+import { Mailer } from '../core/adapters/ses/mailer.ts';
+import { Limits } from '../core/adapters/redis/limits.ts';
 
 let sys: System;
 test.before(async () => {

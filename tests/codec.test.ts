@@ -1,7 +1,7 @@
 import test from 'ava';
 import { Partitioners, type PartitionMetadata } from 'kafkajs';
-import { decodeApplication, decodeApplications, encodeApplication, encodeApplications, PoisonMessage, type ApplicationMessage } from '../core/kafka/codec.ts';
-import { applicationRecords } from '../core/kafka/application-records.ts';
+import { decodeApplication, decodeApplications, encodeApplication, encodeApplications, PoisonMessage, type ApplicationMessage } from '../core/adapters/kafka/codec.ts';
+import { applicationRecords } from '../core/adapters/kafka/application-records.ts';
 
 const app = (i: number): ApplicationMessage => ({ v: 2, eventId: 'ev-codec', person: `p${i}@codec.test`, email: `p.${i}+x@codec.test`, ticket: i, decidedAt: 1_800_000_000_000 + i });
 const poison = (t: import('ava').ExecutionContext, value: string, why: RegExp) => {

@@ -1,7 +1,7 @@
 /**
  * The production stack (docker-compose.prod.yml, deploy/nginx.conf, deploy/prometheus.yml,
  * deploy/prod.env.example) checked statically, with no Docker engine, against the code it runs:
- * core/config.ts, the `terning` command, the API's ports and limits. Compose's variable substitution
+ * core/platform/config.ts, the `terning` command, the API's ports and limits. Compose's variable substitution
  * is re-implemented here (its documented rules: ${X}, ${X:-d}, ${X-d}, ${X:?e}, ${X?e}, ${X:+r},
  * ${X+r}, $X, $$), so "compose refuses to start without the secrets" is checked by running it.
  */
@@ -12,10 +12,10 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import ZSchema from 'z-schema';
 import composeSpec from 'docker-compose/schema/compose-spec.json' with { type: 'json' };
-import { loadConfig, type Config } from '../core/config.ts';
+import { loadConfig, type Config } from '../core/platform/config.ts';
 import { buildProgram } from '../cli/main.ts';
 import { BODY_LIMIT } from '../server/app.ts';
-import { replicationFor } from '../core/kafka/client.ts';
+import { replicationFor } from '../core/adapters/kafka/client.ts';
 import { CLUSTER_SETTINGS } from '../infra/kafka.ts';
 
 // ---- reading the repo --------------------------------------------------------------------------
@@ -145,15 +145,15 @@ function healthcheckUrl(s: Service): URL | undefined {
   return m ? new URL(m[0]) : undefined;
 }
 
-/** The env var names core/config.ts reads (the keys of its zod schema), with their default when it is `int(N)`. */
+/** The env var names core/platform/config.ts reads (the keys of its zod schema), with their default when it is `int(N)`. */
 function configSchema(): Map<string, string | undefined> {
-  const schema = read('core/config.ts').match(/const schema = z\.object\(\{([\s\S]*?)\n\}\);/);
-  if (!schema) throw new Error('core/config.ts: no `const schema = z.object({...});` found');
+  const schema = read('core/platform/config.ts').match(/const schema = z\.object\(\{([\s\S]*?)\n\}\);/);
+  if (!schema) throw new Error('core/platform/config.ts: no `const schema = z.object({...});` found');
   return new Map([...schema[1].matchAll(/^\s+([A-Z][A-Z0-9_]*):\s*([\w(]\S*)/gm)].map((m) => [m[1], m[2].match(/^int\((\d+)\)/)?.[1]]));
 }
 
 /**
- * Names the code reads outside core/config.ts (the CLI's TERNING_URL, dd-trace's switch, ...): every
+ * Names the code reads outside core/platform/config.ts (the CLI's TERNING_URL, dd-trace's switch, ...): every
  * upper-case name that appears in the sources the image runs. Looser than the schema, but a name the
  * code never mentions is surely read by nothing.
  */
@@ -328,7 +328,7 @@ test('every terning process runs in production with a valid configuration pointi
 
 test('terning services set only variables the code or its dependencies read', (t) => {
   const known = new Set([...configSchema().keys(), ...namesInCode(), ...dependencyVariables()]);
-  t.true(configSchema().size > 20, `read only ${configSchema().size} names from core/config.ts`);
+  t.true(configSchema().size > 20, `read only ${configSchema().size} names from core/platform/config.ts`);
   for (const name of appServices) {
     const names = Object.keys(parsedProd.services[name].environment ?? {});
     t.deepEqual(names.filter((v) => !known.has(v)), [], `${name} sets variables nothing reads`);
@@ -465,7 +465,7 @@ test('the healthchecks ask /healthz or /readyz, on the port each process serves 
   }
   for (const api of apis) t.is(Number(healthcheckUrl(service(api))!.port), configOf(api).port, `${api}: the port nginx sends to`);
   for (const consumer of consumers) {
-    // The consumer serves them on METRICS_PORT, 9464 unless set (from core/config.ts once it reads it).
+    // The consumer serves them on METRICS_PORT, 9464 unless set (from core/platform/config.ts once it reads it).
     const port = environmentOf(service(consumer)).METRICS_PORT ?? schemaDefault ?? '9464';
     t.is(healthcheckUrl(service(consumer))!.port, port, consumer);
   }

@@ -1,6 +1,6 @@
 /**
  * docker-compose.yml and the Dockerfile are checked statically (no Docker engine needed), against
- * the code they run: core/config.ts (settings, topic names), the `terning` command, and the native
+ * the code they run: core/platform/config.ts (settings, topic names), the `terning` command, and the native
  * broker of `terning services up` (infra/kafka.ts, infra/kafka/pom.xml). So they can't drift apart silently.
  */
 import test from 'ava';
@@ -8,9 +8,9 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { loadConfig } from '../core/config.ts';
+import { loadConfig } from '../core/platform/config.ts';
 import { buildProgram } from '../cli/main.ts';
-import { replicationFor } from '../core/kafka/client.ts';
+import { replicationFor } from '../core/adapters/kafka/client.ts';
 
 // ---- reading the repo --------------------------------------------------------------------------
 
@@ -60,10 +60,10 @@ function environmentOf(s: Service): Record<string, string> {
 const dependsOn = (s: Service): string[] => (Array.isArray(s.depends_on) ? s.depends_on : Object.keys(s.depends_on ?? {}));
 const condition = (s: Service, on: string): string | undefined => (Array.isArray(s.depends_on) ? undefined : s.depends_on?.[on]?.condition);
 
-/** The env var names core/config.ts reads: the keys of its zod schema. */
+/** The env var names core/platform/config.ts reads: the keys of its zod schema. */
 function configVariables(): string[] {
-  const schema = read('core/config.ts').match(/const schema = z\.object\(\{([\s\S]*?)\n\}\);/);
-  if (!schema) throw new Error('core/config.ts: no `const schema = z.object({...});` found');
+  const schema = read('core/platform/config.ts').match(/const schema = z\.object\(\{([\s\S]*?)\n\}\);/);
+  if (!schema) throw new Error('core/platform/config.ts: no `const schema = z.object({...});` found');
   return [...schema[1].matchAll(/^\s+([A-Z][A-Z0-9_]*):\s*[\w(]/gm)].map((m) => m[1]);
 }
 
@@ -155,7 +155,7 @@ function reachableFromBin(): { files: string[]; packages: Set<string> } {
     /\bimport\(\s*['"]([^'"]+)['"]\s*\)/g,
     /new URL\(\s*['"`](\.{1,2}\/[^'"`$]*)/g,
   ];
-  // fromRoot('core/redis/lua', ...): a path from the top of the repo, its leading literal parts.
+  // fromRoot('core/adapters/redis/lua', ...): a path from the top of the repo, its leading literal parts.
   const fromRoot = /\bfromRoot\(\s*((?:['"][^'"]*['"]\s*,?\s*)+)/g;
   const files = new Set<string>();
   const packages = new Set<string>();
@@ -218,19 +218,19 @@ test('the image runs terning, and the SES emulator from the same image', (t) => 
 test('every app service gets the connection settings the code reads', (t) => {
   const known = configVariables();
   const connections = ['MYSQL_URL', 'REDIS_URL', 'KAFKA_BROKERS', 'SES_ENDPOINT', 'JWT_SECRET', 'ADMIN_KEY'];
-  for (const name of connections) t.true(known.includes(name), `core/config.ts no longer reads ${name}`);
+  for (const name of connections) t.true(known.includes(name), `core/platform/config.ts no longer reads ${name}`);
   for (const name of appServices) {
     const env = environmentOf(service(name));
     for (const variable of connections) t.truthy(env[variable], `${name}: ${variable} is not set`);
   }
 });
 
-test('app services set only variables core/config.ts knows', (t) => {
+test('app services set only variables core/platform/config.ts knows', (t) => {
   const known = configVariables();
-  t.true(known.length > 20, `read only ${known.length} names from core/config.ts`);
+  t.true(known.length > 20, `read only ${known.length} names from core/platform/config.ts`);
   for (const name of appServices) {
     const unknown = Object.keys(environmentOf(service(name))).filter((v) => !known.includes(v));
-    t.deepEqual(unknown, [], `${name} sets variables core/config.ts never reads`);
+    t.deepEqual(unknown, [], `${name} sets variables core/platform/config.ts never reads`);
   }
 });
 
@@ -271,7 +271,7 @@ test('every depends_on names a service of the file', (t) => {
 
 // ---- Kafka, Redis, MySQL -----------------------------------------------------------------------
 
-test('kafka-init creates the topics core/config.ts names by default, once Kafka is healthy', (t) => {
+test('kafka-init creates the topics core/platform/config.ts names by default, once Kafka is healthy', (t) => {
   const { applicationsTopic, deadLetterTopic } = loadConfig({}).kafka;
   const init = service('kafka-init');
   t.deepEqual(createdTopics(init), [

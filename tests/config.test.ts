@@ -1,5 +1,5 @@
 import test from 'ava';
-import { loadConfig, ConfigError } from '../core/config.ts';
+import { loadConfig, ConfigError } from '../core/platform/config.ts';
 
 test('every setting has a local default', (t) => {
   const c = loadConfig({});

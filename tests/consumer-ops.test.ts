@@ -5,9 +5,9 @@ import { http } from './support/http.ts';
 import { until } from './support/wait.ts';
 import { produceRaw } from './support/kafka.ts';
 import { applicationRows } from './support/db.ts';
-import { encodeApplication } from '../core/kafka/codec.ts';
+import { encodeApplication } from '../core/adapters/kafka/codec.ts';
 import { openStores } from '../core/stores.ts';
-import { createKafka } from '../core/kafka/client.ts';
+import { createKafka } from '../core/adapters/kafka/client.ts';
 
 let sys: System;
 test.before(async () => {

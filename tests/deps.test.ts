@@ -1,5 +1,5 @@
 import test from 'ava';
-import { ROOT } from '../core/root.ts';
+import { ROOT } from '../core/platform/root.ts';
 import { dependencyProblems, importsOf, readRepo, type PackageJson, type Repo } from '../scripts/deps.ts';
 
 // The check `npm run lint` runs (scripts/check-deps.ts), here on this checkout with one thing changed.

@@ -5,10 +5,10 @@ import { applicationRows } from './support/db.ts';
 import { http } from './support/http.ts';
 import { until } from './support/wait.ts';
 import { terning, terningJson } from './support/cli.ts';
-import { createKafka, producerConfig } from '../core/kafka/client.ts';
+import { createKafka, producerConfig } from '../core/adapters/kafka/client.ts';
 import { UserError, EXIT } from '../cli/errors.ts';
-import type { DeadLetterView, ReplayResult } from '../core/dlq/dead-letter-desk.ts';
-import type { AuditEntry } from '../core/audit/audit-log.ts';
+import type { DeadLetterView, ReplayResult } from '../core/use-cases/operator/dead-letter-desk.ts';
+import type { AuditEntry } from '../core/adapters/mysql/audit-log.ts';
 import { openStores } from '../core/stores.ts';
 
 let sys: System;

@@ -4,7 +4,7 @@ import { startSystem, newEvent, randomEmail, type System } from './support/syste
 import { http } from './support/http.ts';
 import { readCode, waitForEmail } from './support/ses.ts';
 import { until } from './support/wait.ts';
-import { createSequelize } from '../core/db/sequelize.ts';
+import { createSequelize } from '../core/adapters/mysql/sequelize.ts';
 
 let sys: System;
 test.before(async () => {

@@ -2,7 +2,7 @@ import test from 'ava';
 import { execFile } from 'node:child_process';
 import { createServer } from 'node:net';
 import { promisify } from 'node:util';
-import { ROOT } from '../core/root.ts';
+import { ROOT } from '../core/platform/root.ts';
 
 // What a newcomer without root meets: as nobody, with a PATH that finds none of the tools.
 const asNobody = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { luaScripts } from './support/lua.ts';
-import type { Scripts } from '../core/redis/scripts.ts';
-import { TurnBatch } from '../core/redis/turn-batch.ts';
+import type { Scripts } from '../core/adapters/redis/scripts.ts';
+import { TurnBatch } from '../core/adapters/redis/turn-batch.ts';
 import { randomEmail } from './support/system.ts';
 
 const { redis, scripts, server } = luaScripts(test, 'gate');

@@ -1,6 +1,6 @@
 import test from 'ava';
 import type { Message, ProducerRecord } from 'kafkajs';
-import { GroupCommitProducer, KafkaStalled } from '../core/kafka/group-commit.ts';
+import { GroupCommitProducer, KafkaStalled } from '../core/adapters/kafka/group-commit.ts';
 
 /**
  * The batching and deadline rules of the group-commit queue, on their own. The broker's side is a send
@@ -75,7 +75,7 @@ test('a broker error fails that batch only; a full queue refuses at once', async
 
 test('a batch packed into records of several partitions goes as one send per partition, at once; one refused fails the batch', async (t) => {
   const broker = handSend();
-  // As core/kafka/application-records.ts packs them: one record per partition.
+  // As core/adapters/kafka/application-records.ts packs them: one record per partition.
   const pack = (items: number[]): Message[] => [...new Set(items.map((i) => i % 3))].map((partition) => ({ partition, value: items.filter((i) => i % 3 === partition).join(',') }));
   const gc = new GroupCommitProducer<number>(broker, 'topic', { pack, sizeOf: () => 10 });
   const sent = [1, 2, 3, 4, 5, 6].map((i) => gc.send(i));

@@ -1,8 +1,8 @@
 import test from 'ava';
 import { QueryTypes } from 'sequelize';
-import { createSequelize, ensureDatabase } from '../core/db/sequelize.ts';
-import { createMigrator } from '../core/db/migrator.ts';
-import { loadConfig } from '../core/config.ts';
+import { createSequelize, ensureDatabase } from '../core/adapters/mysql/sequelize.ts';
+import { createMigrator } from '../core/adapters/mysql/migrator.ts';
+import { loadConfig } from '../core/platform/config.ts';
 import { rand } from './support/system.ts';
 
 test('every migration goes up, down and up again on a fresh database', async (t) => {

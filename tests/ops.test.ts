@@ -8,9 +8,9 @@ import { testConfig, createTopics, randomEmail, randomEventId, testLog } from '.
 import { envFor, spawnServer } from './support/processes.ts';
 import { http } from './support/http.ts';
 import { until } from './support/wait.ts';
-import { Tokens } from '../core/auth/tokens.ts';
-import { createKafka } from '../core/kafka/client.ts';
-import { decodeApplications } from '../core/kafka/codec.ts';
+import { Tokens } from '../core/use-cases/sign-in/tokens.ts';
+import { createKafka } from '../core/adapters/kafka/client.ts';
+import { decodeApplications } from '../core/adapters/kafka/codec.ts';
 
 const freePort = () => new Promise<number>((resolve) => {
   const s = netServer().listen(0, '127.0.0.1', () => {

@@ -4,10 +4,10 @@ import { http } from './support/http.ts';
 import { until } from './support/wait.ts';
 import { applicationRows } from './support/db.ts';
 import { openStores, type Stores } from '../core/stores.ts';
-import { totalLag } from '../core/kafka/offsets.ts';
-import { reconcile } from '../core/reconcile/reconcile.ts';
+import { totalLag } from '../core/adapters/kafka/offsets.ts';
+import { reconcile } from '../core/use-cases/operator/reconcile.ts';
 import { describeReport } from '../cli/commands/reconcile.ts';
-import type { Config } from '../core/config.ts';
+import type { Config } from '../core/platform/config.ts';
 
 let sys: System;
 let stores: Stores;

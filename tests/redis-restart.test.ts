@@ -8,7 +8,7 @@ import { freePort } from '../infra/net.ts';
 import { createTopics, randomEmail, randomEventId, testConfig, testLog } from './support/system.ts';
 import { until } from './support/wait.ts';
 import { openStores, type Stores } from '../core/stores.ts';
-import { RedisRestarts } from '../core/redis/restarts.ts';
+import { RedisRestarts } from '../core/adapters/redis/restarts.ts';
 
 function redisServer(port: number, dir: string): ChildProcess {
   return spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', ''], { stdio: 'ignore' });

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { luaScripts } from './support/lua.ts';
-import type { Scripts } from '../core/redis/scripts.ts';
+import type { Scripts } from '../core/adapters/redis/scripts.ts';
 import { randomEmail } from './support/system.ts';
 
 const { redis, scripts, server } = luaScripts(test, 'lua');

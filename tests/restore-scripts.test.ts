@@ -1,7 +1,7 @@
 import test from 'ava';
 import { luaScripts } from './support/lua.ts';
-import { RestoreScripts } from '../core/redis/restore-scripts.ts';
-import type { Scripts } from '../core/redis/scripts.ts';
+import { RestoreScripts } from '../core/adapters/redis/restore-scripts.ts';
+import type { Scripts } from '../core/adapters/redis/scripts.ts';
 
 // The Lua scripts that put events into Redis and restore them, against real Redis under random prefixes.
 const { redis, scripts, server } = luaScripts(test, 'restore');

@@ -4,10 +4,10 @@ import { createTopics, randomEmail, randomEventId, testConfig, testLog } from '.
 import { produceRaw } from './support/kafka.ts';
 import { until } from './support/wait.ts';
 import { openStores, type Stores } from '../core/stores.ts';
-import { createKafka } from '../core/kafka/client.ts';
-import { encodeApplications, type ApplicationMessage } from '../core/kafka/codec.ts';
-import { RestoreScripts } from '../core/redis/restore-scripts.ts';
-import type { Config } from '../core/config.ts';
+import { createKafka } from '../core/adapters/kafka/client.ts';
+import { encodeApplications, type ApplicationMessage } from '../core/adapters/kafka/codec.ts';
+import { RestoreScripts } from '../core/adapters/redis/restore-scripts.ts';
+import type { Config } from '../core/platform/config.ts';
 
 // A restore after Redis lost an event, on real Redis, MySQL and Kafka. No consumer runs: the test plays
 // it, writing the rows and committing the group's offsets itself, so it controls when Kafka is drained.

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { ROOT } from '../core/root.ts';
+import { ROOT } from '../core/platform/root.ts';
 import { closingLine, countRun, mergeRunReports, readRunReport, type AvaStats } from '../scripts/run-report.ts';
 
 // Real ava runs (ava.config.js's settings and its report, on small test files written here) with each

@@ -3,7 +3,7 @@ import { createTopics, newEvent, randomEmail, testConfig, testLog, type System }
 import { http } from './support/http.ts';
 import { until } from './support/wait.ts';
 import { applicationRows } from './support/db.ts';
-import { Tokens } from '../core/auth/tokens.ts';
+import { Tokens } from '../core/use-cases/sign-in/tokens.ts';
 import { ApiServer } from '../server/process.ts';
 import { ConsumerProcess } from '../consumer/process.ts';
 

@@ -6,8 +6,8 @@ import { until } from './support/wait.ts';
 import { eventCommandsDuring } from './support/redis-monitor.ts';
 import { ApiServer } from '../server/process.ts';
 import { openStores, type Stores } from '../core/stores.ts';
-import { eventKeys } from '../core/redis/keys.ts';
-import { loadConfig } from '../core/config.ts';
+import { eventKeys } from '../core/adapters/redis/keys.ts';
+import { loadConfig } from '../core/platform/config.ts';
 
 // Two API processes on one Redis, no consumer: a winner's 202 needs Kafka's ack and Redis, not a consumer.
 let sys: System;

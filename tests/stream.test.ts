@@ -5,9 +5,9 @@ import { startSystem, newEvent, randomEmail, testLog, type System } from './supp
 import { http } from './support/http.ts';
 import { openStream, nextStanding } from './support/sse.ts';
 import { ConsumerProcess } from '../consumer/process.ts';
-import { eventKeys } from '../core/redis/keys.ts';
+import { eventKeys } from '../core/adapters/redis/keys.ts';
 import { openStores } from '../core/stores.ts';
-import { encodeApplication } from '../core/kafka/codec.ts';
+import { encodeApplication } from '../core/adapters/kafka/codec.ts';
 import { produceRaw } from './support/kafka.ts';
 
 // No consumer at first: a win whose hand-off is unconfirmed stays PENDING until a test starts one.

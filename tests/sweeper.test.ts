@@ -4,9 +4,9 @@ import { QueryTypes } from 'sequelize';
 import { createTopics, randomEmail, randomEventId, testConfig, testLog } from './support/system.ts';
 import { produceRaw } from './support/kafka.ts';
 import { openStores, type Stores } from '../core/stores.ts';
-import { createKafka } from '../core/kafka/client.ts';
-import { releaseStaleReservations } from '../core/stale-reservations.ts';
-import type { Config } from '../core/config.ts';
+import { createKafka } from '../core/adapters/kafka/client.ts';
+import { releaseStaleReservations } from '../core/use-cases/persistence/stale-reservations.ts';
+import type { Config } from '../core/platform/config.ts';
 
 // The sweeper's use case on real Redis, MySQL and Kafka; no consumer runs: the test commits the
 // group's offsets itself, to say when Kafka has been persisted.

@@ -1,9 +1,9 @@
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
 import { SignJWT, jwtVerify } from 'jose';
-import { CLOCK_SKEW_SECONDS, Tokens } from '../core/auth/tokens.ts';
-import { AppError } from '../core/errors.ts';
-import { LocalWindow } from '../core/local-window.ts';
+import { CLOCK_SKEW_SECONDS, Tokens } from '../core/use-cases/sign-in/tokens.ts';
+import { AppError } from '../core/platform/errors.ts';
+import { LocalWindow } from '../core/platform/local-window.ts';
 import { mintTokens } from '../loadtest/tokens.ts';
 
 // The verifier on its own, with the cases a JWT library would catch and the route tests don't reach.

@@ -5,7 +5,7 @@ import { testConfig, createTopics, randomEmail, randomEventId } from './support/
 import { envFor, spawnServer } from './support/processes.ts';
 import { http } from './support/http.ts';
 import { until } from './support/wait.ts';
-import { Tokens } from '../core/auth/tokens.ts';
+import { Tokens } from '../core/use-cases/sign-in/tokens.ts';
 
 test('with DD_TRACE_ENABLED the server sends spans for apply, Kafka, Redis and MySQL under its own service name', async (t) => {
   // Datadog's agent is not on this machine: a listener in its place receives what dd-trace sends.

@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
-import type { AuditEntry } from '../../core/audit/audit-log.ts';
+import type { AuditEntry } from '../../core/adapters/mysql/audit-log.ts';
 import { adminCall } from '../admin-client.ts';
 import { withTarget, target, type TargetOptions } from '../options.ts';
 

@@ -1,13 +1,13 @@
 import { Command, InvalidArgumentError } from 'commander';
-import type { DeadLetterView, ReplayResult } from '../../core/dlq/dead-letter-desk.ts';
+import type { DeadLetterView, ReplayResult } from '../../core/use-cases/operator/dead-letter-desk.ts';
 import { adminCall } from '../admin-client.ts';
+import { DEAD_LETTER_ID } from '../../core/use-cases/rules.ts';
 import { UserError, EXIT } from '../errors.ts';
 import { withTarget, target, type TargetOptions } from '../options.ts';
 
-const ID = /^\d{1,5}:\d{1,20}$/;
 const ids = (v: string, prev: string[] = []) => {
   const given = v.split(',').map((s) => s.trim()).filter(Boolean);
-  const bad = given.filter((id) => !ID.test(id));
+  const bad = given.filter((id) => !DEAD_LETTER_ID.test(id));
   if (bad.length || given.length === 0) throw new InvalidArgumentError(`a dead letter id is PARTITION:OFFSET, like 0:17 (got "${v}")`);
   return [...prev, ...given];
 };

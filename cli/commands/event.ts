@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
-import type { EventSnapshot } from '../../core/events/events.ts';
+import type { EventSnapshot } from '../../core/use-cases/operator/events.ts';
 import { adminCall } from '../admin-client.ts';
-import { withTarget, target, eventPath, type TargetOptions } from '../options.ts';
+import { withTarget, target, eventPath, stockArgument, type TargetOptions } from '../options.ts';
 import { printEvent } from '../print.ts';
 
 const time = (v: string) => {
@@ -25,10 +25,7 @@ export function eventCommand(): Command {
   withTarget(cmd.command('create').argument('<id>', 'lower-case letters, digits and dashes'))
     .description('create an event in draft')
     .requiredOption('--name <name>', 'what participants see')
-    .option('--stock <n>', 'the total stock', (v) => {
-      if (!/^\d+$/.test(v)) throw new InvalidArgumentError('the stock is a whole number, 0 or more');
-      return Number(v);
-    }, 0)
+    .option('--stock <n>', 'the total stock', stockArgument, 0)
     .addHelpText('after', '\nExamples:\n  terning event create spring-sale --name "Spring gift" --stock 500')
     .action(async (id: string, o: TargetOptions & { name: string; stock: number }) => {
       printEvent(await adminCall<EventSnapshot>(target(o), 'POST', '/api/admin/events', { id, name: o.name, totalStock: o.stock }), o.json);

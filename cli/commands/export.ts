@@ -1,9 +1,11 @@
 import { Command, Option } from 'commander';
 import { open, rename, rm, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { AppError } from '../../core/errors.ts';
-import { exportWinners } from '../../core/export/winners.ts';
-import { EXPORT_FORMATS, type ExportFormat } from '../../core/export/format.ts';
+import { AppError } from '../../core/platform/errors.ts';
+import { exportWinners } from '../../core/use-cases/operator/export-winners.ts';
+import { WinnersTable } from '../../core/adapters/mysql/winners-table.ts';
+import { createSequelize } from '../../core/adapters/mysql/sequelize.ts';
+import { EXPORT_FORMATS, type ExportFormat } from '../../core/use-cases/operator/export-format.ts';
 import { UserError, EXIT } from '../errors.ts';
 import { withConfigFile } from '../options.ts';
 import { resolveSettings } from '../settings.ts';
@@ -30,12 +32,14 @@ async function openOut(out: string) {
 function explain(e: unknown, mysqlUrl: string): never {
   if (e instanceof UserError) throw e;
   if (e instanceof AppError) throw new UserError(`${e.message} (${e.code})`, EXIT.rejected);
-  const code = (e as NodeJS.ErrnoException).code;
+  // Sequelize wraps the driver's error: its code (ECONNREFUSED, ER_BAD_DB_ERROR) is on the original.
+  const cause = ((e as { parent?: unknown }).parent ?? e) as NodeJS.ErrnoException;
+  const code = cause.code;
   const where = new URL(mysqlUrl).host;
   if (code === 'ECONNREFUSED' || code === 'ETIMEDOUT' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH') {
     throw new UserError(`MySQL at ${where} did not answer (${code}); check --mysql-url, MYSQL_URL or "mysqlUrl" in the config file`, EXIT.unreachable);
   }
-  if (typeof code === 'string' && code.startsWith('ER_')) throw new UserError(`MySQL at ${where} refused: ${(e as Error).message}`, EXIT.failed);
+  if (typeof code === 'string' && code.startsWith('ER_')) throw new UserError(`MySQL at ${where} refused: ${cause.message}`, EXIT.failed);
   if ((e as NodeJS.ErrnoException).syscall === 'write') throw new UserError(`the export could not be written: ${code}`, EXIT.failed);
   throw e;
 }
@@ -50,7 +54,7 @@ export function exportCommand(): Command {
     .option('--mysql-url <url>', 'the database (env MYSQL_URL)')
     .addHelpText('after', [
       '',
-      'Columns: ticket, email, applied_at, decided_at (UTC, ISO 8601). A progress bar shows on a terminal.',
+      'Columns: ticket, person, email, applied_at, decided_at (UTC, ISO 8601). A progress bar shows on a terminal.',
       '',
       'Examples:',
       '  terning export winners --event spring-sale --out winners.csv',
@@ -62,9 +66,10 @@ export function exportCommand(): Command {
       const eventId = o.event ?? s.defaultEventId;
       const file = o.out ? await openOut(o.out) : null;
       const bar = progressBar(process.stderr, `exporting ${eventId}`);
+      const sequelize = createSequelize(s.mysqlUrl, { pool: 1 });
       try {
-        const { rows } = await exportWinners({
-          mysqlUrl: s.mysqlUrl, eventId, format: o.format,
+        const { rows } = await exportWinners(new WinnersTable(sequelize), {
+          eventId, format: o.format,
           out: file?.stream ?? process.stdout, keepOpen: !file,
           onProgress: (p) => bar.update(p.rows, p.total),
         });
@@ -74,6 +79,8 @@ export function exportCommand(): Command {
       } catch (e) {
         await file?.abandon();
         explain(e, s.mysqlUrl);
+      } finally {
+        await sequelize.close().catch(() => {});
       }
     });
   return cmd;

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
-import { loadConfig } from '../../core/config.ts';
-import { createSequelize, ensureDatabase } from '../../core/db/sequelize.ts';
+import { loadConfig } from '../../core/platform/config.ts';
+import { createSequelize, ensureDatabase } from '../../core/adapters/mysql/sequelize.ts';
 
 export async function migrate(direction: 'up' | 'down' = 'up', log: (line: string) => void = console.log): Promise<string[]> {
   const config = loadConfig();
@@ -8,7 +8,7 @@ export async function migrate(direction: 'up' | 'down' = 'up', log: (line: strin
   const sequelize = createSequelize(config.mysqlUrl);
   try {
     // Loaded here: every process loads this file with the CLI, and only migrate needs umzug.
-    const { createMigrator } = await import('../../core/db/migrator.ts');
+    const { createMigrator } = await import('../../core/adapters/mysql/migrator.ts');
     const migrator = createMigrator(sequelize, log);
     const done = direction === 'up' ? await migrator.up() : await migrator.down();
     return done.map((m) => m.name);

@@ -1,10 +1,10 @@
 import { Command } from 'commander';
-import { loadConfig } from '../../core/config.ts';
-import { createLogger } from '../../core/log.ts';
+import { loadConfig } from '../../core/platform/config.ts';
+import { createLogger } from '../../core/platform/log.ts';
 import { openStores } from '../../core/stores.ts';
-import { totalLag } from '../../core/kafka/offsets.ts';
-import { reconcile, type Reconciled } from '../../core/reconcile/reconcile.ts';
-import type { EventReport } from '../../core/reconcile/report.ts';
+import { totalLag } from '../../core/adapters/kafka/offsets.ts';
+import { reconcile, type Reconciled } from '../../core/use-cases/operator/reconcile.ts';
+import type { EventReport } from '../../core/use-cases/operator/reconcile-report.ts';
 import { UserError } from '../errors.ts';
 
 const list = (items: string[], max = 10) => (items.length > max ? `${items.slice(0, max).join(', ')}, ... (${items.length})` : items.join(', '));

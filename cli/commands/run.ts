@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { loadConfig } from '../../core/config.ts';
+import { loadConfig } from '../../core/platform/config.ts';
 // Each process loads only its own code: the server never loads the consumer, nor the consumer the
 // server (memory under a herd counts).
 

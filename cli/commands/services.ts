@@ -3,9 +3,9 @@ import { servicesUp, servicesDown, servicesStatus, terningHome, type ServiceName
 import { clusterEnvironment } from '../../infra/cluster.ts';
 import { shareKafkaLibs } from '../../infra/kafka.ts';
 import { MissingTools } from '../../infra/tools.ts';
-import { loadConfig } from '../../core/config.ts';
-import { createKafka, ensureTopics } from '../../core/kafka/client.ts';
-import { createLogger } from '../../core/log.ts';
+import { loadConfig } from '../../core/platform/config.ts';
+import { createKafka, ensureTopics } from '../../core/adapters/kafka/client.ts';
+import { createLogger } from '../../core/platform/log.ts';
 import { UserError, EXIT } from '../errors.ts';
 
 function print(list: ServiceStatus[], json?: boolean) {

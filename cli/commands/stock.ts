@@ -1,17 +1,12 @@
-import { Command, InvalidArgumentError } from 'commander';
-import type { EventSnapshot } from '../../core/events/events.ts';
+import { Command } from 'commander';
+import type { EventSnapshot } from '../../core/use-cases/operator/events.ts';
 import { adminCall } from '../admin-client.ts';
-import { withTarget, target, eventPath, type TargetOptions } from '../options.ts';
+import { withTarget, target, eventPath, stockArgument, type TargetOptions } from '../options.ts';
 import { printEvent } from '../print.ts';
-
-const count = (v: string) => {
-  if (!/^\d+$/.test(v)) throw new InvalidArgumentError('the stock is a whole number, 0 or more');
-  return Number(v);
-};
 
 export function stockCommand(): Command {
   const cmd = new Command('stock').description("read or set an event's gift stock");
-  withTarget(cmd.command('set').argument('<count>', 'the total number of gifts', count))
+  withTarget(cmd.command('set').argument('<count>', 'the total number of gifts', stockArgument))
     .description('set the total stock; the winners so far keep their gifts, so it cannot go below them')
     .addHelpText('after', '\nExamples:\n  terning stock set 100\n  terning stock set 250 --event spring-sale')
     .action(async (n: number, o: TargetOptions) => {

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fromRoot } from '../../core/root.ts';
-import { loadConfig } from '../../core/config.ts';
+import { fromRoot } from '../../core/platform/root.ts';
+import { loadConfig } from '../../core/platform/config.ts';
 import { bringUp } from './services.ts';
 import { migrate } from './migrate.ts';
 

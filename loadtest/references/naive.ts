@@ -1,8 +1,8 @@
 import { createServer } from 'node:http';
 import Koa from 'koa';
 import { createPool } from 'mysql2/promise';
-import { Tokens } from '../../core/auth/tokens.ts';
-import { loadConfig } from '../../core/config.ts';
+import { Tokens } from '../../core/use-cases/sign-in/tokens.ts';
+import { loadConfig } from '../../core/platform/config.ts';
 
 /**
  * The design a user might pick instead: one synchronous MySQL transaction per apply (take a unit with

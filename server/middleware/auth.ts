@@ -1,13 +1,13 @@
 import type { Context, Middleware } from 'koa';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { unauthorized } from '../../core/errors.ts';
-import { personOf } from '../../core/identity.ts';
-import type { Tokens } from '../../core/auth/tokens.ts';
-import type { Limits } from '../../core/limits.ts';
+import { unauthorized } from '../../core/platform/errors.ts';
+import { personOf } from '../../core/use-cases/participant/identity.ts';
+import type { Tokens } from '../../core/use-cases/sign-in/tokens.ts';
+import type { Limits } from '../../core/adapters/redis/limits.ts';
 
 /**
  * A participant's route: the Bearer token names the (normalised) email the person typed, in
- * ctx.state.email (where mail goes), and the person it belongs to, in ctx.state.person (core/identity.ts).
+ * ctx.state.email (where mail goes), and the person it belongs to, in ctx.state.person (core/use-cases/participant/identity.ts).
  */
 export function bearer(tokens: Tokens): Middleware {
   return (ctx, next) => {

@@ -1,5 +1,5 @@
 import type { Middleware } from 'koa';
-import { AppError } from '../../core/errors.ts';
+import { AppError } from '../../core/platform/errors.ts';
 
 // Letters, digits and the characters a path may hold as they are, except `;` and `%`.
 const SEGMENT = "(?!\\.\\.?(?:/|$))[A-Za-z0-9._~!$&'()*+,=:@-]+";

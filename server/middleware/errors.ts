@@ -1,7 +1,7 @@
 import type { Context, Middleware } from 'koa';
-import { AppError, unavailable } from '../../core/errors.ts';
-import { isOutage } from '../../core/outage.ts';
-import type { Logger } from '../../core/log.ts';
+import { AppError, unavailable } from '../../core/platform/errors.ts';
+import { isOutage } from '../../core/platform/outage.ts';
+import type { Logger } from '../../core/platform/log.ts';
 
 /** Registered first: every error leaves as {error: {code, message, details?}}; no stack ever does. */
 export function errors(log: Logger): Middleware {

@@ -1,7 +1,7 @@
 import type { Middleware } from 'koa';
 import getRawBody from 'raw-body';
 import sjson from 'secure-json-parse';
-import { AppError } from '../../core/errors.ts';
+import { AppError } from '../../core/platform/errors.ts';
 
 /**
  * Reads a small JSON body. Oversized bodies get 413, other media types 415, broken JSON 400, and a

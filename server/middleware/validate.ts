@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { badRequest } from '../../core/errors.ts';
+import { badRequest } from '../../core/platform/errors.ts';
 
 /** Parses input with a strict schema; what doesn't fit is a 400 that names each problem. */
 export function parse<S extends z.ZodTypeAny>(schema: S, input: unknown): z.infer<S> {

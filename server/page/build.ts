@@ -2,7 +2,7 @@ import { buildSync } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { fromRoot } from '../../core/root.ts';
+import { fromRoot } from '../../core/platform/root.ts';
 
 export interface Asset { body: Buffer; type: string }
 export interface PageBuild { html: string; etag: string; assets: Map<string, Asset> }

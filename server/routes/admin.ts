@@ -2,13 +2,12 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import { parse } from '../middleware/validate.ts';
-import { eventId } from './event.ts';
+import { eventId, stockCount } from '../../core/use-cases/rules.ts';
 import type { ServerDeps } from '../deps.ts';
 import { callerOf } from './caller.ts';
 import { adminRouter } from './router.ts';
 
-const MAX_STOCK = 10_000_000;
-const stock = z.object({ count: z.number().int('count must be a whole number').min(0).max(MAX_STOCK) }).strict();
+const stock = z.object({ count: stockCount }).strict();
 // An ISO 8601 time with its offset, within what MySQL's DATETIME holds.
 const instant = z.string().datetime({ offset: true }).refine((v) => {
   const year = new Date(v).getUTCFullYear();
@@ -18,7 +17,7 @@ const when = z.object({ at: instant.optional() }).strict();
 const newEvent = z.object({
   id: eventId,
   name: z.string().trim().min(1).max(200),
-  totalStock: z.number().int().min(0).max(MAX_STOCK).default(0),
+  totalStock: stockCount.default(0),
   opensAt: instant.optional(),
   closesAt: instant.optional(),
 }).strict();

@@ -2,7 +2,7 @@ import type { Context } from 'koa';
 import { z } from 'zod';
 import { parse } from '../middleware/validate.ts';
 import { renderError } from '../middleware/errors.ts';
-import { AppError } from '../../core/errors.ts';
+import { AppError } from '../../core/platform/errors.ts';
 import type { ServerDeps } from '../deps.ts';
 
 const noBody = z.object({}).strict();

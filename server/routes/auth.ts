@@ -1,12 +1,12 @@
 import type Router from '@koa/router';
 import { z } from 'zod';
-import { emailAddress } from '../../core/email/address.ts';
+import { emailAddress, verificationCode } from '../../core/use-cases/rules.ts';
 import { parse } from '../middleware/validate.ts';
 import { newRouter } from './router.ts';
 import type { ServerDeps } from '../deps.ts';
 
 const sendCode = z.object({ email: emailAddress }).strict();
-const verifyCode = z.object({ email: emailAddress, code: z.string().regex(/^\d{6}$/, 'the code is 6 digits') }).strict();
+const verifyCode = z.object({ email: emailAddress, code: verificationCode }).strict();
 
 export function authRoutes({ codes, tokens, config }: ServerDeps): Router {
   const r = newRouter('/api/auth');

@@ -1,7 +1,7 @@
 import type { Context } from 'koa';
-import { badRequest } from '../../core/errors.ts';
-import { isValidActor, UNNAMED_ACTOR } from '../../core/audit/actor.ts';
-import type { Caller } from '../../core/audit/audited-events.ts';
+import { badRequest } from '../../core/platform/errors.ts';
+import { isValidActor, UNNAMED_ACTOR } from '../../core/use-cases/operator/actor.ts';
+import type { Caller } from '../../core/use-cases/operator/audited-events.ts';
 
 /** Who is making an admin change: X-ADMIN-ACTOR (checked), with the request id, for the audit trail. */
 export function callerOf(ctx: Context): Caller {

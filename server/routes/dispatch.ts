@@ -1,7 +1,7 @@
 import type Router from '@koa/router';
 import type Koa from 'koa';
 import type { Middleware } from 'koa';
-import { AppError } from '../../core/errors.ts';
+import { AppError } from '../../core/platform/errors.ts';
 
 const ROUTERS = Symbol('routers');
 

@@ -1,11 +1,11 @@
 import type Router from '@koa/router';
 import { z } from 'zod';
 import { parse } from '../middleware/validate.ts';
+import { deadLetterId } from '../../core/use-cases/rules.ts';
 import { callerOf } from './caller.ts';
 import { adminRouter } from './router.ts';
 import type { ServerDeps } from '../deps.ts';
 
-const deadLetterId = z.string().regex(/^\d{1,5}:\d{1,20}$/, 'a dead letter id is PARTITION:OFFSET, as `terning dlq list` shows it');
 const replay = z.union([
   z.object({ ids: z.array(deadLetterId).min(1).max(10_000) }).strict(),
   z.object({ all: z.literal(true) }).strict(),

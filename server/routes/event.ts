@@ -1,14 +1,13 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import { z } from 'zod';
 import { bearer } from '../middleware/auth.ts';
 import { parse } from '../middleware/validate.ts';
-import { notFound } from '../../core/errors.ts';
+import { notFound } from '../../core/platform/errors.ts';
+import { eventId } from '../../core/use-cases/rules.ts';
 import { applyHandler } from './apply.ts';
 import { newRouter } from './router.ts';
 import type { ServerDeps } from '../deps.ts';
 
-export const eventId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'an event id is lower-case letters, digits and dashes');
 
 /**
  * The participant's calls. /api/event/* are the original's paths and serve the default event;

@@ -1,12 +1,12 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { PassThrough } from 'node:stream';
-import { unauthorized, unavailable } from '../../core/errors.ts';
-import type { Standing } from '../../core/applications.ts';
-import type { FeedSignal } from '../../core/decision-feed.ts';
+import { unauthorized, unavailable } from '../../core/platform/errors.ts';
+import type { Standing } from '../../core/use-cases/participant/apply.ts';
+import type { FeedSignal } from '../../core/adapters/redis/decision-feed.ts';
 import { parse } from '../middleware/validate.ts';
-import { personOf } from '../../core/identity.ts';
-import { eventId } from './event.ts';
+import { personOf } from '../../core/use-cases/participant/identity.ts';
+import { eventId } from '../../core/use-cases/rules.ts';
 import { newRouter } from './router.ts';
 import type { ServerDeps } from '../deps.ts';
 

@@ -7,10 +7,10 @@ import { readCode } from '../support/ses.ts';
 import { ConsumerProcess } from '../../consumer/process.ts';
 import { launchChromium } from './support/chromium.ts';
 import { Redis } from 'ioredis';
-import { codeKeys } from '../../core/redis/keys.ts';
+import { codeKeys } from '../../core/adapters/redis/keys.ts';
 import { openStores } from '../../core/stores.ts';
-import { personOf } from '../../core/identity.ts';
-import { encodeApplication } from '../../core/kafka/codec.ts';
+import { personOf } from '../../core/use-cases/participant/identity.ts';
+import { encodeApplication } from '../../core/adapters/kafka/codec.ts';
 import { produceRaw } from '../support/kafka.ts';
 
 const SHOTS = 'artifacts/screenshots';

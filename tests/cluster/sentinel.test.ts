@@ -9,9 +9,10 @@ import { managedPid } from '../../infra/process.ts';
 import { primaryNode, redisNodes } from '../../infra/redis.ts';
 import { ApiServer } from '../../server/process.ts';
 import { openStores } from '../../core/stores.ts';
-import { createKafka } from '../../core/kafka/client.ts';
-import { encodeApplication } from '../../core/kafka/codec.ts';
-import { eventKeys, gateChannel } from '../../core/redis/keys.ts';
+import { createKafka } from '../../core/adapters/kafka/client.ts';
+import { encodeApplication } from '../../core/adapters/kafka/codec.ts';
+import { eventKeys, gateChannel } from '../../core/adapters/redis/keys.ts';
+import { decisionOf } from '../../core/adapters/redis/event-values.ts';
 import { burst } from '../../faults/burst.ts';
 import { checkEvent, settle } from '../../faults/check.ts';
 import { startSystem, newEvent, randomEmail, testLog, type System } from '../support/system.ts';
@@ -61,7 +62,7 @@ function nodeClient(name: string): Redis {
 async function forget(replica: Redis, prefix: string, eventId: string, count: number): Promise<string[]> {
   const k = eventKeys(prefix, eventId);
   await replica.config('SET', 'replica-read-only', 'no');
-  const decided = Object.entries(await replica.hgetall(k.decisions)).map(([person, v]) => ({ person, ticket: Number(v.split('|')[1]) }));
+  const decided = Object.entries(await replica.hgetall(k.decisions)).map(([person, v]) => ({ person, ticket: decisionOf(v)!.ticket }));
   decided.sort((a, b) => b.ticket - a.ticket);
   const last = decided.slice(0, count).map((d) => d.person);
   await replica.multi().hdel(k.decisions, ...last).hdel(k.reserved, ...last).incrby(k.remaining, last.length)
@@ -109,7 +110,7 @@ test('a failover while people apply: the API, the consumer and the subscriber fo
     t.not(newRunId, oldRunId);
     t.is(await replica.hget(k.meta, 'server'), newRunId, 'the event was restored from MySQL on the new primary');
     const winners = await replica.hgetall(k.decisions);
-    t.true(forgotten.every((p) => winners[p]?.startsWith('W|')), 'what the failover lost is back');
+    t.true(forgotten.every((p) => winners[p] !== undefined && decisionOf(winners[p]) !== null), 'what the failover lost is back');
 
     // Every API process's subscriber is on the new primary (the old one is dead), and a result stream
     // opened now hears the consumer's announcement through it.

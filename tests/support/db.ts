@@ -1,6 +1,6 @@
 import { QueryTypes } from 'sequelize';
-import type { Config } from '../../core/config.ts';
-import { createSequelize } from '../../core/db/sequelize.ts';
+import type { Config } from '../../core/platform/config.ts';
+import { createSequelize } from '../../core/adapters/mysql/sequelize.ts';
 
 export interface Row { person: string; email: string; ticket: number; status: 'WON' | 'LOST' | 'RELEASED' }
 

@@ -1,5 +1,5 @@
-import type { Config } from '../../core/config.ts';
-import { createKafka, producerConfig } from '../../core/kafka/client.ts';
+import type { Config } from '../../core/platform/config.ts';
+import { createKafka, producerConfig } from '../../core/adapters/kafka/client.ts';
 import { testLog } from './system.ts';
 
 /** How many messages a topic holds: the sum of its partitions' high watermarks. */

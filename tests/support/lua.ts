@@ -1,7 +1,7 @@
 import type test from 'ava';
 import { Redis } from 'ioredis';
-import { Scripts } from '../../core/redis/scripts.ts';
-import { loadConfig } from '../../core/config.ts';
+import { Scripts } from '../../core/adapters/redis/scripts.ts';
+import { loadConfig } from '../../core/platform/config.ts';
 import { rand } from './system.ts';
 
 /**

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { Config } from '../../core/config.ts';
+import type { Config } from '../../core/platform/config.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/terning.js', import.meta.url));
 

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { loadConfig, type Config } from '../../core/config.ts';
-import { createLogger, type Logger } from '../../core/log.ts';
-import { createKafka, ensureTopics } from '../../core/kafka/client.ts';
-import { Tokens } from '../../core/auth/tokens.ts';
+import { loadConfig, type Config } from '../../core/platform/config.ts';
+import { createLogger, type Logger } from '../../core/platform/log.ts';
+import { createKafka, ensureTopics } from '../../core/adapters/kafka/client.ts';
+import { Tokens } from '../../core/use-cases/sign-in/tokens.ts';
 import { ApiServer } from '../../server/process.ts';
 import { ConsumerProcess, type ConsumerOptions } from '../../consumer/process.ts';
 

@@ -1,0 +1,46 @@
+import type { Connection, RowDataPacket } from 'mysql2';
+import { QueryTypes, type Sequelize } from 'sequelize';
+import type { Readable } from 'node:stream';
+
+export interface WinnerRecord { ticket: number; person: string; email: string; appliedAt: Date | null; decidedAt: Date }
+
+type Raw = { ticket: number | string; person: string; email: string; applied_at: Date | null; decided_at: Date };
+
+/**
+ * An event's winners for export, read through the process's one Sequelize pool: counted, then streamed in
+ * ticket order on one of the pool's own connections (Sequelize has no streaming query of its own), so a
+ * million rows never sit in memory and a slow reader slows the query down.
+ */
+export class WinnersTable {
+  constructor(private readonly sequelize: Sequelize) {}
+
+  /** How many winners the event has; null when there is no such event. */
+  async count(eventId: string): Promise<number | null> {
+    const events = await this.sequelize.query('SELECT id FROM events WHERE id = ?', { replacements: [eventId], type: QueryTypes.SELECT });
+    if (events.length === 0) return null;
+    const [r] = await this.sequelize.query<{ n: number | string }>(
+      "SELECT COUNT(*) AS n FROM applications WHERE event_id = ? AND status = 'WON'", { replacements: [eventId], type: QueryTypes.SELECT });
+    return Number(r?.n ?? 0);
+  }
+
+  /** The winners in ticket order; the connection goes back to the pool when the stream ends or fails. */
+  async stream(eventId: string): Promise<Readable> {
+    const { connectionManager } = this.sequelize as unknown as {
+      connectionManager: { getConnection(o: { type: 'read' }): Promise<Connection>; releaseConnection(c: Connection): unknown };
+    };
+    const conn = await connectionManager.getConnection({ type: 'read' });
+    const rows = conn
+      .query<RowDataPacket[]>("SELECT ticket, person, email, applied_at, decided_at FROM applications WHERE event_id = ? AND status = 'WON' ORDER BY ticket", [eventId])
+      .stream({ highWaterMark: 1_000 });
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      void Promise.resolve().then(() => connectionManager.releaseConnection(conn)).catch(() => {});
+    };
+    rows.once('end', release).once('error', release).once('close', release);
+    return rows.map((r: Raw): WinnerRecord => ({
+      ticket: Number(r.ticket), person: r.person, email: r.email, appliedAt: r.applied_at, decidedAt: r.decided_at,
+    }));
+  }
+}

@@ -1,0 +1,140 @@
+import type { Redis } from 'ioredis';
+import { eventKeys } from './keys.ts';
+import type { Subscriber } from './subscriber.ts';
+import type { DecidedApplication } from './scripts.ts';
+import type { Logger } from '../../platform/log.ts';
+import type { Announce } from '../../use-cases/persistence/persist.ts';
+
+/** A persisted win as it travels from the consumer to the servers' open result streams; `email` names the person. */
+export interface DecisionNotice { email: string; status: 'WON'; ticket: number; decidedAt: string }
+
+/**
+ * What the server's streams hear: a decision for the person they wait for, or `resync` when the
+ * subscriber connection came back after a gap (messages may have been missed: read the standing again),
+ * or `closing` when the server stops.
+ */
+export type FeedSignal = { kind: 'decided'; notice: DecisionNotice } | { kind: 'resync' } | { kind: 'closing' };
+export type FeedListener = (signal: FeedSignal) => void;
+
+type Wire = { v: 1; d: [email: string, decision: 'W' | 'L', ticket: number, decidedAtMs: number][] };
+
+/**
+ * One message per event per decided batch (published by core/use-cases/persistence/persist.ts once the batch is in MySQL):
+ * compact, since it may carry thousands of decisions.
+ */
+export function encodeDecisions(decisions: DecidedApplication[]): string {
+  const wire: Wire = { v: 1, d: decisions.map((d) => [d.email, d.decision, d.ticket, d.decidedAt]) };
+  return JSON.stringify(wire);
+}
+
+export function decodeDecisions(message: string): DecisionNotice[] {
+  const wire = JSON.parse(message) as Wire;
+  if (wire?.v !== 1 || !Array.isArray(wire.d)) return [];
+  return wire.d.filter(([, decision]) => decision === 'W').map(([email, , ticket, at]) => ({
+    email, status: 'WON' as const, ticket, decidedAt: new Date(at).toISOString(),
+  }));
+}
+
+/** The consumer's side: one PUBLISH per event per decided batch, on the event's decisions channel. */
+export function announcer(redis: Redis, prefix: string): Announce {
+  return async (eventId, decisions) => {
+    if (decisions.length > 0) await redis.publish(eventKeys(prefix, eventId).decisionsChannel, encodeDecisions(decisions));
+  };
+}
+
+/**
+ * The server's side: the process's one subscriber connection (core/adapters/redis/subscriber.ts), whatever the
+ * number of open streams. An event's channel is subscribed while someone in this process waits on it;
+ * each message is fanned out in-process to the listeners waiting for the emails it names.
+ */
+export class DecisionFeed {
+  /** channel -> email -> listeners */
+  private readonly waiting = new Map<string, Map<string, Set<FeedListener>>>();
+  private readonly subscribing = new Map<string, Promise<unknown>>();
+  private closed = false;
+
+  constructor(
+    private readonly subscriber: Subscriber,
+    private readonly prefix: string,
+    private readonly log: Logger,
+  ) {
+    // What was published while the connection was down is gone: every stream reads its standing again.
+    subscriber.onResume(() => this.broadcast({ kind: 'resync' }));
+  }
+
+  /** How many listeners wait, in this process. */
+  get listeners(): number {
+    let n = 0;
+    for (const byEmail of this.waiting.values()) for (const set of byEmail.values()) n += set.size;
+    return n;
+  }
+
+  /**
+   * Listens for the decision on (eventId, email). Resolves once the channel is subscribed, so a
+   * standing read after this resolves can not miss a decision. Returns the function that stops it.
+   */
+  async watch(eventId: string, email: string, listener: FeedListener): Promise<() => void> {
+    if (this.closed) throw new Error('the decision feed is closed');
+    const channel = eventKeys(this.prefix, eventId).decisionsChannel;
+    let byEmail = this.waiting.get(channel);
+    if (!byEmail) {
+      byEmail = new Map();
+      this.waiting.set(channel, byEmail);
+      this.subscribing.set(channel, this.subscriber.subscribe(channel, (message) => this.deliver(channel, message)));
+    }
+    let set = byEmail.get(email);
+    if (!set) byEmail.set(email, (set = new Set()));
+    set.add(listener);
+    const stop = () => this.unwatch(channel, email, listener);
+    try {
+      await this.subscribing.get(channel);
+    } catch (e) {
+      stop();
+      throw e;
+    }
+    return stop;
+  }
+
+  private unwatch(channel: string, email: string, listener: FeedListener): void {
+    const byEmail = this.waiting.get(channel);
+    const set = byEmail?.get(email);
+    if (!byEmail || !set?.delete(listener)) return;
+    if (set.size === 0) byEmail.delete(email);
+    if (byEmail.size === 0) {
+      this.waiting.delete(channel);
+      this.subscribing.delete(channel);
+      this.subscriber.unsubscribe(channel);
+    }
+  }
+
+  private deliver(channel: string, message: string): void {
+    const byEmail = this.waiting.get(channel);
+    if (!byEmail) return;
+    let notices: DecisionNotice[];
+    try {
+      notices = decodeDecisions(message);
+    } catch (err) {
+      this.log.warn({ err, channel }, 'undecodable decision message ignored');
+      return;
+    }
+    for (const notice of notices) {
+      const set = byEmail.get(notice.email);
+      if (set) for (const listener of [...set]) listener({ kind: 'decided', notice });
+    }
+  }
+
+  private broadcast(signal: FeedSignal): void {
+    for (const byEmail of this.waiting.values()) {
+      for (const set of byEmail.values()) for (const listener of [...set]) listener(signal);
+    }
+  }
+
+  /** Tells every listener the server is stopping; the connection is its owner's to close. */
+  close(): void {
+    this.closed = true;
+    this.broadcast({ kind: 'closing' });
+    for (const channel of this.waiting.keys()) this.subscriber.unsubscribe(channel);
+    this.waiting.clear();
+    this.subscribing.clear();
+  }
+}

@@ -1,0 +1,17 @@
+/**
+ * The values an event's Redis hashes hold, read on the TypeScript side (the Lua side writes and reads
+ * them in core/adapters/redis/lua/lib/event-state.lua):
+ *   decisions hash   person -> "W|ticket|decidedAtMs"
+ *   reserved hash    person -> "ticket|reservedAtMs"
+ */
+export function decisionOf(value: string): { ticket: number; decidedAt: number } | null {
+  const m = /^W\|(\d+)\|(\d+)$/.exec(value);
+  return m ? { ticket: Number(m[1]), decidedAt: Number(m[2]) } : null;
+}
+
+export interface Reservation { ticket: number; reservedAt: number }
+
+export function reservationOf(value: string): Reservation | null {
+  const m = /^(\d+)\|(\d+)$/.exec(value);
+  return m ? { ticket: Number(m[1]), reservedAt: Number(m[2]) } : null;
+}

@@ -1,0 +1,32 @@
+/** Every Redis key terning uses, built in one place. The {eventId} hash tag keeps an event on one slot. */
+export function eventKeys(prefix: string, eventId: string) {
+  const base = `${prefix}:{${eventId}}`;
+  return {
+    meta: `${base}:meta`,
+    remaining: `${base}:remaining`,
+    reserved: `${base}:reserved`,
+    decisions: `${base}:decisions`,
+    ticketSeq: `${base}:seq`,
+    restoring: `${base}:restoring`,
+    decisionsChannel: `${base}:decided`,
+  };
+}
+export type EventKeys = ReturnType<typeof eventKeys>;
+
+export function codeKeys(prefix: string, email: string) {
+  const base = `${prefix}:code:{${email}}`;
+  return { code: base, cooldown: `${base}:cooldown` };
+}
+
+/**
+ * Where the scripts that move an event's gate say so: "sold <eventId>" when the last unit is taken,
+ * "moved <eventId>" when stock comes back or the event's settings or state change
+ * (core/adapters/redis/sold-out-board.ts). One channel for every event: these are rare.
+ */
+export const gateChannel = (prefix: string) => `${prefix}:gate`;
+
+/** Held by the one process driving an event's restore (core/use-cases/persistence/restorer.ts). */
+export const restoreLeaseKey = (prefix: string, eventId: string) => `${prefix}:{${eventId}}:restore-lease`;
+
+/** The run_id of the Redis server last seen by any terning process (core/adapters/redis/restarts.ts). */
+export const runIdSeenKey = (prefix: string) => `${prefix}:run-id-seen`;

@@ -1,0 +1,86 @@
+import type { Redis } from 'ioredis';
+import { RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { tooMany } from '../../platform/errors.ts';
+import { LocalWindow } from '../../platform/local-window.ts';
+import type { Limits as Settings } from '../../platform/config.ts';
+
+/**
+ * The abuse limits. Code sends, failed code checks and failed admin keys are counted in Redis, so
+ * every API process sees the same count. Sends to an address are counted per requesting IP: a stranger
+ * asking for codes to someone else's address uses up only the stranger's own quota, never the owner's. Applies and status checks are counted per person in each
+ * API process: free on the hot path, and what they guard against (a hammered button, a tight polling
+ * loop) is stopped just as well by N processes' worth of the limit. There is no per-IP limit on apply or
+ * status: thousands of real participants share one carrier NAT.
+ */
+export class Limits {
+  private readonly sendsPerAddressAndIp: RateLimiterAbstract;
+  private readonly sendsPerIp: RateLimiterAbstract;
+  private readonly failedChecksPerIp: RateLimiterAbstract;
+  private readonly adminFailuresPerIp: RateLimiterAbstract;
+  private readonly applies: LocalWindow;
+  private readonly statusChecks: LocalWindow;
+
+  constructor(redis: Redis, prefix: string, s: Settings) {
+    const shared = (name: string, points: number, duration: number) =>
+      new RateLimiterRedis({ storeClient: redis, keyPrefix: `${prefix}:limit:${name}`, points, duration });
+    this.sendsPerAddressAndIp = shared('send-address-ip', s.codeSendsPerAddressPerHour, 3600);
+    this.sendsPerIp = shared('send-ip', s.codeSendsPerIpPerHour, 3600);
+    this.failedChecksPerIp = shared('check-ip', s.failedCodeChecksPerIpPerHour, 3600);
+    this.adminFailuresPerIp = shared('admin-ip', s.adminFailuresPerIpPer15Minutes, 900);
+    this.applies = new LocalWindow(s.appliesPerPersonPer10Seconds, 10_000);
+    this.statusChecks = new LocalWindow(s.statusChecksPerPersonPerMinute, 60_000);
+  }
+
+  async codeSend(address: string, ip: string): Promise<void> {
+    await take(this.sendsPerIp, ip, 'TOO_MANY_CODES', 'too many codes were asked for from this network; try again later');
+    // An IP holds no '|', so the last one in the key splits it unambiguously.
+    await take(this.sendsPerAddressAndIp, `${address}|${ip}`, 'TOO_MANY_CODES', 'too many codes were asked for this address from this network; try again later');
+  }
+
+  /** Refuses an IP that has failed too many checks, before the check is even made. */
+  async codeCheckAllowed(ip: string): Promise<void> {
+    await refuseIfSpent(this.failedChecksPerIp, ip, 'TOO_MANY_FAILED_CODES', 'too many wrong codes from this network; try again later');
+  }
+
+  async codeCheckFailed(ip: string): Promise<void> {
+    await this.failedChecksPerIp.penalty(ip, 1);
+  }
+
+  async adminAllowed(ip: string): Promise<void> {
+    await refuseIfSpent(this.adminFailuresPerIp, ip, 'TOO_MANY_ADMIN_FAILURES', 'too many wrong admin keys from this address; try again later');
+  }
+
+  async adminFailed(ip: string): Promise<void> {
+    await this.adminFailuresPerIp.penalty(ip, 1);
+  }
+
+  /** Throws 429 when the person has pressed apply too often (synchronous: no I/O on the hot path). */
+  apply(person: string): void {
+    takeLocal(this.applies, person, 'TOO_MANY_REQUESTS', 'you are pressing apply too fast; your application is safe, wait a moment');
+  }
+
+  status(person: string): void {
+    takeLocal(this.statusChecks, person, 'TOO_MANY_REQUESTS', 'too many status checks; wait a moment');
+  }
+}
+
+const retryAfter = (r: RateLimiterRes) => Math.max(1, Math.ceil(r.msBeforeNext / 1000));
+
+function takeLocal(window: LocalWindow, key: string, code: string, message: string): void {
+  const waitMs = window.take(key);
+  if (waitMs > 0) throw tooMany(code, message, Math.max(1, Math.ceil(waitMs / 1000)));
+}
+
+async function take(limiter: RateLimiterAbstract, key: string, code: string, message: string): Promise<void> {
+  try {
+    await limiter.consume(key);
+  } catch (e) {
+    if (e instanceof RateLimiterRes) throw tooMany(code, message, retryAfter(e));
+    throw e;
+  }
+}
+
+async function refuseIfSpent(limiter: RateLimiterAbstract, key: string, code: string, message: string): Promise<void> {
+  const r = await limiter.get(key);
+  if (r && r.consumedPoints >= limiter.points) throw tooMany(code, message, retryAfter(r));
+}

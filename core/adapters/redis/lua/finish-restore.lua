@@ -1,0 +1,40 @@
+--[[
+  finish-restore: the last step of a restore, once restore-winners.lua put every winner MySQL holds
+  back. Writes the settings from MySQL, the stock as total - winners, the ticket sequence at least the
+  highest ticket MySQL knows (won or released: a ticket is never handed out twice), drops any
+  reservation (none can be confirmed now: they were made by the lost Redis, and Kafka's copies were
+  judged by the marker), names this server (run_id) as the one the event's state is whole on, and lifts
+  the marker: the gate opens again, as the gate channel hears ("sold" when nothing is left, else
+  "moved"; core/adapters/redis/sold-out-board.ts).
+
+  KEYS[1] event meta hash    {state, opensAt, closesAt, total, server}
+  KEYS[2] remaining stock    integer
+  KEYS[3] decisions hash     person -> "W|ticket|decidedAtMs"
+  KEYS[4] reserved hash
+  KEYS[5] ticket sequence    integer
+  KEYS[6] restoring marker
+
+  ARGV[1] the marker this restore began with
+  ARGV[2] state              draft | open | closed
+  ARGV[3] opensAt            epoch ms, or "" for none
+  ARGV[4] closesAt           epoch ms, or "" for none
+  ARGV[5] total stock
+  ARGV[6] highest ticket in MySQL
+  ARGV[7] the gate channel
+  ARGV[8] the event id
+
+  Returns {1, remaining, winners} when finished, {0, 0, 0} when the marker is not the one given
+  (started over, or finished by another process).
+]]
+--! include event-state.lua
+if redis.call('GET', KEYS[6]) ~= ARGV[1] then return {0, 0, 0} end
+redis.call('HSET', KEYS[1], 'state', ARGV[2], 'total', ARGV[5], 'server', this_server())
+if ARGV[3] == '' then redis.call('HDEL', KEYS[1], 'opensAt') else redis.call('HSET', KEYS[1], 'opensAt', ARGV[3]) end
+if ARGV[4] == '' then redis.call('HDEL', KEYS[1], 'closesAt') else redis.call('HSET', KEYS[1], 'closesAt', ARGV[4]) end
+local winners = redis.call('HLEN', KEYS[3])
+local remaining = math.max(0, tonumber(ARGV[5]) - winners)
+redis.call('SET', KEYS[2], remaining)
+if tonumber(ARGV[6]) > tonumber(redis.call('GET', KEYS[5]) or '0') then redis.call('SET', KEYS[5], ARGV[6]) end
+redis.call('DEL', KEYS[4], KEYS[6])
+redis.call('PUBLISH', ARGV[7], (remaining > 0 and 'moved ' or 'sold ') .. ARGV[8])
+return {1, remaining, winners}

@@ -1,0 +1,30 @@
+--[[
+  set-stock: change an event's total stock without overselling and without dropping a winner.
+  The units already won stay won; the remaining stock becomes the new total minus them. The change is
+  announced on the gate channel (core/adapters/redis/sold-out-board.ts): "sold" when nothing is left, else "moved".
+
+  KEYS[1] event meta hash    {total, server, ...}
+  KEYS[2] remaining stock    integer
+
+  ARGV[1] new total stock (>= 0)
+  ARGV[2] the gate channel
+  ARGV[3] the event id
+
+  Returns {1, total, remaining} when set, {-1, winners} when the new total is below the winners, or
+  {-2, 0} when the remaining stock is missing, or was kept by another server than this one (meta names
+  another run_id: Redis restarted or failed over since, and may have lost winners): restore it from
+  MySQL first, or the winners so far would be forgotten.
+]]
+--! include event-state.lua
+local server = this_server()
+local total = tonumber(redis.call('HGET', KEYS[1], 'total') or '0')
+local remaining = redis.call('GET', KEYS[2])
+if not remaining or redis.call('HGET', KEYS[1], 'server') ~= server then return {-2, 0} end
+remaining = tonumber(remaining)
+local winners = total - remaining
+local wanted = tonumber(ARGV[1])
+if wanted < winners then return {-1, winners} end
+redis.call('HSET', KEYS[1], 'total', wanted)
+redis.call('SET', KEYS[2], wanted - winners)
+redis.call('PUBLISH', ARGV[2], (wanted - winners > 0 and 'moved ' or 'sold ') .. ARGV[3])
+return {1, wanted, wanted - winners}

@@ -1,0 +1,131 @@
+import type { Redis } from 'ioredis';
+import { eventKeys, gateChannel } from './keys.ts';
+import type { Subscriber } from './subscriber.ts';
+import type { GateResult } from './scripts.ts';
+import type { Logger } from '../../platform/log.ts';
+
+/** A sold-out event as this process remembers it: its winners, and those whose hand-off Kafka has not confirmed. */
+interface SoldOut {
+  closesAt: number;
+  /** person -> "W|ticket|decidedAtMs", as the decisions hash holds it */
+  winners: Map<string, string>;
+  unconfirmed: Set<string>;
+}
+
+const SOLD_OUT: GateResult = { kind: 'sold-out' };
+const DECIDED = /^W\|(\d+)\|(\d+)$/;
+
+/**
+ * Most of a giveaway's crowd arrives after the gifts are gone. Once an event is sold out, the gate's
+ * answer for everyone but its winners is SOLD_OUT until something gives stock back, and every script
+ * that can (set-stock, release, put-event, begin- and finish-restore) says so on the gate channel, as
+ * apply.lua does when it takes the last unit. So each API process keeps a board of its sold-out events
+ * and answers from it without a Redis round trip: SOLD_OUT for a newcomer, WON for a winner Kafka holds;
+ * a winner whose hand-off is unconfirmed still goes to the gate (it sends the decision again).
+ *
+ * The board is only as good as the subscription: it is wiped when the connection drops, and filled
+ * again only from what Redis says once the subscription is back. A board read from Redis is kept only if
+ * no message for its event, and no gap, came while it was being read.
+ */
+export class SoldOutBoard {
+  private readonly boards = new Map<string, SoldOut>();
+  private readonly loading = new Set<string>();
+  /** Messages heard per event, and gaps in the subscription: a board read across either is stale. */
+  private readonly moves = new Map<string, number>();
+  private gaps = 0;
+  private live = false;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    private readonly subscriber: Subscriber,
+    private readonly log: Logger,
+  ) {}
+
+  /** Subscribes to the gate channel; until Redis confirmed it, the board stays empty. */
+  async start(): Promise<void> {
+    this.subscriber.onGap(() => {
+      this.live = false;
+      this.gaps++;
+      this.boards.clear();
+    });
+    this.subscriber.onResume(() => {
+      this.live = true;
+    });
+    await this.subscriber.subscribe(gateChannel(this.prefix), (message) => this.heard(message));
+    this.live = true;
+  }
+
+  /** The gate's answer for this person, when the board knows it; undefined: ask the gate. */
+  answer(eventId: string, person: string, now = Date.now()): GateResult | undefined {
+    const board = this.boards.get(eventId);
+    if (board === undefined) return undefined;
+    if (now >= board.closesAt) {
+      this.boards.delete(eventId);
+      return undefined;
+    }
+    const won = board.winners.get(person);
+    if (won === undefined) return SOLD_OUT;
+    if (board.unconfirmed.has(person)) return undefined;
+    const [, ticket, at] = DECIDED.exec(won)!;
+    return { kind: 'decided', ticket: Number(ticket), decidedAt: Number(at) };
+  }
+
+  /** The gate answered SOLD_OUT: the board reads the event's winners once, for the answers that follow. */
+  noticed(eventId: string): void {
+    if (this.live && !this.boards.has(eventId) && !this.loading.has(eventId)) void this.load(eventId);
+  }
+
+  /** How many sold-out events this process answers for from memory. */
+  get size(): number {
+    return this.boards.size;
+  }
+
+  private heard(message: string): void {
+    const space = message.indexOf(' ');
+    const kind = message.slice(0, space);
+    const eventId = message.slice(space + 1);
+    this.moves.set(eventId, (this.moves.get(eventId) ?? 0) + 1);
+    this.boards.delete(eventId);
+    if (kind === 'sold') this.noticed(eventId);
+  }
+
+  private stamp(eventId: string): string {
+    return `${this.gaps}:${this.moves.get(eventId) ?? 0}`;
+  }
+
+  private async load(eventId: string): Promise<void> {
+    this.loading.add(eventId);
+    const seen = this.stamp(eventId);
+    try {
+      const k = eventKeys(this.prefix, eventId);
+      const now = Date.now();
+      const res = await this.redis.multi().info('server').exists(k.restoring).hmget(k.meta, 'state', 'opensAt', 'closesAt', 'server').get(k.remaining).exec();
+      const [info, restoring, meta, remaining] = (res ?? []).map(([err, value]) => {
+        if (err) throw err;
+        return value;
+      }) as [string, number, (string | null)[], string | null];
+      const [state, opensAt, closesAt, server] = meta;
+      const closes = closesAt ? Number(closesAt) : Infinity;
+      const open = state === 'open' && !(opensAt && now < Number(opensAt)) && now < closes;
+      // State made on another Redis server (restarted, failed over) is unknown to the gate (apply.lua).
+      const whole = server !== null && info.includes(`run_id:${server}`);
+      if (restoring || !whole || !open || remaining === null || Number(remaining) > 0) return;
+      // Nothing here changes while the event stays sold out, except that unconfirmed winners get
+      // confirmed (they are then asked of the gate a little longer than needed).
+      const winners = new Map<string, string>();
+      for await (const chunk of this.redis.hscanStream(k.decisions, { count: 1_000 }) as AsyncIterable<string[]>) {
+        for (let i = 0; i < chunk.length; i += 2) winners.set(chunk[i]!, chunk[i + 1]!);
+      }
+      const unconfirmed = new Set<string>();
+      for await (const chunk of this.redis.hscanStream(k.reserved, { count: 1_000 }) as AsyncIterable<string[]>) {
+        for (let i = 0; i < chunk.length; i += 2) unconfirmed.add(chunk[i]!);
+      }
+      if (this.live && this.stamp(eventId) === seen) this.boards.set(eventId, { closesAt: closes, winners, unconfirmed });
+    } catch (err) {
+      this.log.warn({ err, eventId }, 'the sold-out board could not be read: the gate answers meanwhile');
+    } finally {
+      this.loading.delete(eventId);
+    }
+  }
+}

@@ -1,0 +1,172 @@
+import { z } from 'zod';
+import { EVENT_ID } from '../use-cases/rules.ts';
+
+/** Every setting terning reads, with a default that works on a developer's machine. */
+export interface Config {
+  env: 'development' | 'test' | 'production';
+  port: number;
+  host: string;
+  mysqlUrl: string;
+  redisUrl: string;
+  /** Sentinels to ask for the primary (REDIS_SENTINELS); empty: Redis is at redisUrl's host and port. */
+  redisSentinels: { host: string; port: number }[];
+  /** The primary's name at the Sentinels. */
+  redisMasterName: string;
+  redisPrefix: string;
+  kafka: { brokers: string[]; clientId: string; applicationsTopic: string; deadLetterTopic: string; groupId: string };
+  jwt: { secret: string; issuer: string; audience: string; ttlSeconds: number };
+  adminKey: string;
+  ses: { endpoint: string | undefined; region: string; from: string; ratePerSecond: number };
+  /** maxAttempts: wrong tries per requester (client address) on one code; maxAttemptsTotal: from all of them, then the code is void. */
+  code: { ttlSeconds: number; maxAttempts: number; maxAttemptsTotal: number; resendSeconds: number };
+  defaultEventId: string;
+  logLevel: string;
+  /** The consumer's /metrics, /healthz and /readyz. */
+  metricsPort: number;
+  /** Serve the admin routes on this port only (never the public one); undefined: on the public port. */
+  adminPort: number | undefined;
+  /** How long the API's HTTP servers wait on a client: its headers, its whole request, an idle keep-alive connection. */
+  http: { headersTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number };
+  /** Take the client's address from X-Forwarded-For: only behind a proxy that sets it. */
+  trustProxy: boolean;
+  corsOrigins: string[];
+  limits: Limits;
+  /** A reservation Kafka never took is released this long after the gate made it (the consumer's sweeper). */
+  reservationTimeoutSeconds: number;
+}
+
+/** Abuse limits: counts per window. Per address and IP, and per IP, in Redis; per person (token) in each API process. */
+export interface Limits {
+  /** Counted per (address, requesting IP): a stranger's sends use up only the stranger's own quota. */
+  codeSendsPerAddressPerHour: number;
+  codeSendsPerIpPerHour: number;
+  failedCodeChecksPerIpPerHour: number;
+  adminFailuresPerIpPer15Minutes: number;
+  appliesPerPersonPer10Seconds: number;
+  statusChecksPerPersonPerMinute: number;
+}
+
+const DEV_JWT_SECRET = 'terning-dev-secret-change-me-in-production';
+const DEV_ADMIN_KEY = 'terning-dev-admin-key';
+
+const int = (fallback: number) => z.coerce.number().int().nonnegative().default(fallback);
+
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  PORT: int(3000),
+  HOST: z.string().default('127.0.0.1'),
+  MYSQL_URL: z.string().url().default('mysql://root@127.0.0.1:3306/terning'),
+  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+  REDIS_SENTINELS: z.string().regex(/^\s*[^\s,:]+:\d+\s*(,\s*[^\s,:]+:\d+\s*)*$/, 'expected host:port,host:port,...').optional(),
+  REDIS_MASTER_NAME: z.string().min(1).default('terning'),
+  REDIS_PREFIX: z.string().min(1).default('terning'),
+  KAFKA_BROKERS: z.string().default('127.0.0.1:9092'),
+  KAFKA_CLIENT_ID: z.string().default('terning'),
+  KAFKA_TOPIC: z.string().default('terning.applications'),
+  KAFKA_DLQ_TOPIC: z.string().default('terning.applications.dlq'),
+  KAFKA_GROUP_ID: z.string().default('terning-decider'),
+  JWT_SECRET: z.string().optional(),
+  JWT_ISSUER: z.string().default('terning'),
+  JWT_AUDIENCE: z.string().default('terning-api'),
+  JWT_TTL_SECONDS: int(600),
+  ADMIN_KEY: z.string().optional(),
+  SES_ENDPOINT: z.string().url().optional(),
+  SES_REGION: z.string().default('us-east-1'),
+  SES_FROM: z.string().email().default('gift@terning.local'),
+  SES_RATE_PER_SECOND: int(14),
+  CODE_TTL_SECONDS: int(300),
+  CODE_MAX_ATTEMPTS: int(5),
+  CODE_MAX_ATTEMPTS_TOTAL: int(100),
+  CODE_RESEND_SECONDS: int(60),
+  DEFAULT_EVENT_ID: z.string().regex(EVENT_ID).default('default'),
+  METRICS_PORT: int(9464),
+  ADMIN_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1).default(10_000),
+  HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1).default(30_000),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(1).default(5_000),
+  TRUST_PROXY: z.enum(['true', 'false', '1', '0']).default('false'),
+  CORS_ORIGINS: z.string().default(''),
+  LIMIT_CODE_SENDS_PER_ADDRESS_PER_HOUR: int(5),
+  LIMIT_CODE_SENDS_PER_IP_PER_HOUR: int(30),
+  LIMIT_FAILED_CODE_CHECKS_PER_IP_PER_HOUR: int(30),
+  LIMIT_ADMIN_FAILURES_PER_IP_PER_15_MINUTES: int(10),
+  LIMIT_APPLIES_PER_PERSON_PER_10_SECONDS: int(10),
+  LIMIT_STATUS_CHECKS_PER_PERSON_PER_MINUTE: int(120),
+  RESERVATION_TIMEOUT_SECONDS: z.coerce.number().int().positive().default(30),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // An empty variable means unset, as a compose file's pass-through leaves it.
+  const parsed = schema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')));
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const production = e.NODE_ENV === 'production';
+  const missing = (['JWT_SECRET', 'ADMIN_KEY'] as const).filter((k) => !e[k]);
+  if (production && missing.length) {
+    throw new ConfigError(`NODE_ENV=production needs ${missing.join(' and ')}: set ${missing.map((k) => `${k}=...`).join(' ')} and start again`);
+  }
+  if (e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP_REQUEST_TIMEOUT_MS) {
+    throw new ConfigError('HTTP_HEADERS_TIMEOUT_MS must not be longer than HTTP_REQUEST_TIMEOUT_MS: the headers are part of the request');
+  }
+  if (production && Buffer.byteLength(e.JWT_SECRET!) < 32) {
+    throw new ConfigError('NODE_ENV=production needs a JWT_SECRET of at least 32 bytes');
+  }
+  // Local development talks to the SES emulator unless told otherwise; production talks to AWS.
+  const sesEndpoint = e.SES_ENDPOINT ?? (production ? undefined : 'http://127.0.0.1:8005');
+  return {
+    env: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    mysqlUrl: e.MYSQL_URL,
+    redisUrl: e.REDIS_URL,
+    redisSentinels: parseHostPorts(e.REDIS_SENTINELS ?? ''),
+    redisMasterName: e.REDIS_MASTER_NAME,
+    redisPrefix: e.REDIS_PREFIX,
+    kafka: {
+      brokers: e.KAFKA_BROKERS.split(',').map((b) => b.trim()).filter(Boolean),
+      clientId: e.KAFKA_CLIENT_ID,
+      applicationsTopic: e.KAFKA_TOPIC,
+      deadLetterTopic: e.KAFKA_DLQ_TOPIC,
+      groupId: e.KAFKA_GROUP_ID,
+    },
+    jwt: { secret: e.JWT_SECRET ?? DEV_JWT_SECRET, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE, ttlSeconds: e.JWT_TTL_SECONDS },
+    adminKey: e.ADMIN_KEY ?? DEV_ADMIN_KEY,
+    ses: { endpoint: sesEndpoint, region: e.SES_REGION, from: e.SES_FROM, ratePerSecond: Math.max(1, e.SES_RATE_PER_SECOND) },
+    code: {
+      ttlSeconds: e.CODE_TTL_SECONDS,
+      maxAttempts: Math.max(1, e.CODE_MAX_ATTEMPTS),
+      maxAttemptsTotal: Math.max(1, e.CODE_MAX_ATTEMPTS, e.CODE_MAX_ATTEMPTS_TOTAL),
+      resendSeconds: e.CODE_RESEND_SECONDS,
+    },
+    defaultEventId: e.DEFAULT_EVENT_ID,
+    logLevel: e.LOG_LEVEL,
+    metricsPort: e.METRICS_PORT,
+    adminPort: e.ADMIN_PORT,
+    http: { headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS, requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS, keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS },
+    trustProxy: e.TRUST_PROXY === 'true' || e.TRUST_PROXY === '1',
+    corsOrigins: e.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),
+    limits: {
+      codeSendsPerAddressPerHour: Math.max(1, e.LIMIT_CODE_SENDS_PER_ADDRESS_PER_HOUR),
+      codeSendsPerIpPerHour: Math.max(1, e.LIMIT_CODE_SENDS_PER_IP_PER_HOUR),
+      failedCodeChecksPerIpPerHour: Math.max(1, e.LIMIT_FAILED_CODE_CHECKS_PER_IP_PER_HOUR),
+      adminFailuresPerIpPer15Minutes: Math.max(1, e.LIMIT_ADMIN_FAILURES_PER_IP_PER_15_MINUTES),
+      appliesPerPersonPer10Seconds: Math.max(1, e.LIMIT_APPLIES_PER_PERSON_PER_10_SECONDS),
+      statusChecksPerPersonPerMinute: Math.max(1, e.LIMIT_STATUS_CHECKS_PER_PERSON_PER_MINUTE),
+    },
+    reservationTimeoutSeconds: e.RESERVATION_TIMEOUT_SECONDS,
+  };
+}
+
+/** "host:port,host:port" into addresses; blanks dropped. */
+export function parseHostPorts(list: string): { host: string; port: number }[] {
+  return list.split(',').map((a) => a.trim()).filter(Boolean).map((a) => {
+    const at = a.lastIndexOf(':');
+    return { host: a.slice(0, at), port: Number(a.slice(at + 1)) };
+  });
+}

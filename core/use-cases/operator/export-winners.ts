@@ -1,0 +1,34 @@
+import { Transform, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { notFound } from '../../platform/errors.ts';
+import type { WinnersTable, WinnerRecord } from '../../adapters/mysql/winners-table.ts';
+import { formatRows, type ExportFormat, type WinnerRow } from './export-format.ts';
+
+export interface ExportProgress { rows: number; total: number }
+
+/**
+ * An event's winners, in ticket order, streamed straight from MySQL to `out`: a million rows never
+ * sit in memory, and a slow `out` slows the query down instead of filling a buffer.
+ */
+export async function exportWinners(winners: WinnersTable, opts: {
+  eventId: string;
+  format: ExportFormat;
+  out: Writable;
+  /** Leave `out` open at the end (stdout). */
+  keepOpen?: boolean;
+  onProgress?: (p: ExportProgress) => void;
+}): Promise<ExportProgress> {
+  const total = await winners.count(opts.eventId);
+  if (total === null) throw notFound('EVENT_NOT_FOUND', `there is no event "${opts.eventId}"`);
+  const progress: ExportProgress = { rows: 0, total };
+  const toRow = new Transform({
+    objectMode: true,
+    transform(w: WinnerRecord, _enc, done) {
+      progress.rows++;
+      opts.onProgress?.(progress);
+      done(null, { ticket: w.ticket, person: w.person, email: w.email, appliedAt: w.appliedAt?.toISOString() ?? null, decidedAt: w.decidedAt.toISOString() } satisfies WinnerRow);
+    },
+  });
+  await pipeline(await winners.stream(opts.eventId), toRow, formatRows(opts.format), opts.out, { end: !opts.keepOpen });
+  return progress;
+}

@@ -1,0 +1,154 @@
+import { AppError, conflict, notFound, unavailable } from '../../platform/errors.ts';
+import type { GateResult, HeldUnit, Scripts } from '../../adapters/redis/scripts.ts';
+import { TurnBatch } from '../../adapters/redis/turn-batch.ts';
+import type { GroupCommitProducer } from '../../adapters/kafka/group-commit.ts';
+import type { ApplicationMessage } from '../../adapters/kafka/codec.ts';
+import type { ApplicationsRepo } from '../../adapters/mysql/applications-repo.ts';
+import type { Events } from '../operator/events.ts';
+import type { SoldOutBoard } from '../../adapters/redis/sold-out-board.ts';
+import type { Logger } from '../../platform/log.ts';
+import { maskEmail } from '../../platform/log.ts';
+import { traced } from '../../platform/tracing.ts';
+import { faultPoint } from '../../platform/fault-point.ts';
+
+/** WON once Kafka holds the decision; PENDING only while a winner's hand-off to Kafka is unconfirmed. */
+export interface Standing { status: 'WON' | 'PENDING'; ticket: number; decidedAt: string }
+
+/**
+ * An apply's answer: the standing, and whether this apply is the one that took the unit (202) or a
+ * repeat of a winner (200), the resend of an unconfirmed win included.
+ */
+export interface Applied { standing: Standing; accepted: boolean }
+
+const standing = (status: Standing['status'], ticket: number, at: number): Standing =>
+  ({ status, ticket, decidedAt: new Date(at).toISOString() });
+
+// Most of a herd hears one of these: made once, not per request (an Error takes its stack when made).
+const SOLD_OUT = conflict('SOLD_OUT', 'all the gifts are gone');
+const NOT_OPEN = conflict('EVENT_NOT_OPEN', 'the event is not open');
+
+const tryAgain = (code: string, seconds: number) =>
+  unavailable(code, 'applications can not be taken right now; try again in a moment', seconds);
+
+/**
+ * The participant's side of an event. The gate in Redis decides at arrival: the first people to arrive
+ * while stock is left win, everyone after is told SOLD_OUT at once. A winner is answered only once
+ * Kafka holds the decision (acks=all) and Redis confirmed it was still theirs; consumers persist it
+ * later, and nobody's answer waits for them.
+ */
+export class Applications {
+  private readonly inFlight = new Map<string, Promise<Applied>>();
+  private readonly restoreOffered = new Map<string, number>();
+  private readonly gate: TurnBatch<string, GateResult>;
+  private readonly confirmations: TurnBatch<HeldUnit, boolean>;
+
+  constructor(
+    private readonly scripts: Scripts,
+    private readonly producer: GroupCommitProducer<ApplicationMessage>,
+    private readonly events: Events,
+    private readonly records: ApplicationsRepo,
+    private readonly log: Logger,
+    private readonly soldOut: SoldOutBoard,
+  ) {
+    this.gate = new TurnBatch((eventId, persons, now) => scripts.applyMany(eventId, persons, now));
+    this.confirmations = new TurnBatch((eventId, units) => scripts.confirm(eventId, units));
+  }
+
+  /**
+   * SOLD_OUT when this process knows it without Redis (core/adapters/redis/sold-out-board.ts), else undefined: then
+   * apply(). Most of a herd is answered here, with no promise, no error made, nothing thrown.
+   */
+  soldOutFromMemory(eventId: string, person: string): AppError | undefined {
+    return this.soldOut.answer(eventId, person)?.kind === 'sold-out' ? SOLD_OUT : undefined;
+  }
+
+  /** `person` is the canonical identity (core/use-cases/participant/identity.ts); `email` the address the person typed. */
+  apply(eventId: string, person: string, email: string, requestId?: string): Promise<Applied> {
+    // The same person pressing twice in one process shares one hand-off to Kafka.
+    const key = `${eventId}\n${person}`;
+    const running = this.inFlight.get(key);
+    if (running) return running;
+    const attempt = traced('terning.apply', { eventId }, () => this.admit(eventId, person, email, requestId)).finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, attempt);
+    return attempt;
+  }
+
+  private async admit(eventId: string, person: string, email: string, requestId: string | undefined, loaded = false): Promise<Applied> {
+    // Redis down, restarting or loading its data, or MySQL down while the event is loaded: nothing was
+    // taken, and the person is told to come back (503 Retry-After), not that something broke.
+    // Once an event is sold out, this process answers from memory (core/adapters/redis/sold-out-board.ts).
+    const gate = this.soldOut.answer(eventId, person)
+      ?? await this.gate.add(eventId, person).catch((e) => { throw this.stateUnavailable(e, eventId, person, requestId); });
+    switch (gate.kind) {
+      case 'decided':
+        return { standing: standing('WON', gate.ticket, gate.decidedAt), accepted: false };
+      case 'not-open':
+        throw NOT_OPEN;
+      case 'sold-out':
+        this.soldOut.noticed(eventId);
+        throw SOLD_OUT;
+      case 'draft':
+        // Hidden from participants until scheduled or open, as GET /api/events/<id> hides it.
+        throw notFound('EVENT_NOT_FOUND', `there is no event "${eventId}"`);
+      case 'restoring':
+        this.helpRestore(eventId);
+        throw tryAgain('STATE_RESTORING', 1);
+      case 'no-event':
+        if (!loaded && (await this.events.load(eventId).catch((e) => { throw this.stateUnavailable(e, eventId, person, requestId); }))) {
+          return this.admit(eventId, person, email, requestId, true);
+        }
+        throw notFound('EVENT_NOT_FOUND', `there is no event "${eventId}"`);
+      case 'new':
+      case 'resend':
+        return this.handOff(eventId, person, email, requestId, gate.kind, gate.ticket, gate.decidedAt);
+    }
+  }
+
+  /**
+   * The unit is the person's; Kafka must hold the decision before they are told. A new reservation that
+   * Kafka refuses is given back at once; a resent one is left to the sweeper (an earlier send of it may
+   * be in Kafka already).
+   */
+  private async handOff(eventId: string, person: string, email: string, requestId: string | undefined, kind: 'new' | 'resend', ticket: number, decidedAt: number): Promise<Applied> {
+    await faultPoint('after-gate');
+    try {
+      await this.producer.send({ v: 2, eventId, person, email, ticket, decidedAt, requestId });
+    } catch (e) {
+      if (kind === 'new') await this.scripts.release(eventId, person, ticket).catch(() => {});
+      this.log.error({ err: e, eventId, person: maskEmail(person), requestId }, 'kafka did not take the decision');
+      throw tryAgain('QUEUE_UNAVAILABLE', 2);
+    }
+    const held = await this.confirmations.add(eventId, { person, ticket }).catch((e) => { throw this.stateUnavailable(e, eventId, person, requestId); });
+    // Released as stale meanwhile, or lost with Redis's data: no unit is this person's, and their retry
+    // decides again. The record in Kafka is void (settle.lua).
+    if (!held) throw tryAgain('STATE_UNAVAILABLE', 1);
+    return { standing: standing('WON', ticket, decidedAt), accepted: kind === 'new' };
+  }
+
+  /**
+   * Any API process that meets a restoring event offers to drive its restore (one driver at a time
+   * holds the lease), so a driver that died is replaced by the next apply: at most once a second here.
+   */
+  private helpRestore(eventId: string): void {
+    const now = Date.now();
+    if (now - (this.restoreOffered.get(eventId) ?? 0) < 1_000) return;
+    this.restoreOffered.set(eventId, now);
+    this.events.ensureLoaded(eventId).catch((e) => this.log.warn({ err: e, eventId }, 'could not offer to restore the event'));
+  }
+
+  private stateUnavailable(e: unknown, eventId: string, person: string, requestId: string | undefined): unknown {
+    if (e instanceof AppError) return e;
+    this.log.error({ err: e, eventId, person: maskEmail(person), requestId }, 'the gate could not be reached');
+    return tryAgain('STATE_UNAVAILABLE', 1);
+  }
+
+  async standing(eventId: string, person: string): Promise<Standing> {
+    const s = await this.scripts.standing(eventId, person);
+    if (s.kind === 'won') return standing('WON', s.ticket, s.decidedAt);
+    if (s.kind === 'unconfirmed') return standing('PENDING', s.ticket, s.decidedAt);
+    // Redis may have lost its state; MySQL holds every persisted winner.
+    const row = await this.records.find(eventId, person);
+    if (row?.status === 'WON') return standing('WON', row.ticket, row.decidedAt.getTime());
+    throw notFound('NOT_APPLIED', 'you hold no gift in this event');
+  }
+}

@@ -1,0 +1,62 @@
+import type { Scripts, DecidedApplication } from '../../adapters/redis/scripts.ts';
+import { StockStateMissing } from '../../adapters/redis/scripts.ts';
+import type { ApplicationsRepo } from '../../adapters/mysql/applications-repo.ts';
+import type { ApplicationMessage } from '../../adapters/kafka/codec.ts';
+import { faultPoint } from '../../platform/fault-point.ts';
+
+/** Tells the servers' result streams about one event's persisted winners (core/adapters/redis/decision-feed.ts). */
+export type Announce = (eventId: string, decisions: DecidedApplication[]) => Promise<void>;
+
+/** A decision as a consumer read it: where it sits in the applications topic decides it during a restore. */
+export interface ReadDecision { application: ApplicationMessage; partition: number; offset: string }
+
+export interface Persisted { persisted: ApplicationMessage[]; void: ApplicationMessage[] }
+
+/** The restoring marker's offsets (docs/decide-at-arrival.md): the topic's ends when the loss was noticed. */
+function restoringEnds(marker: string): Record<string, string> {
+  const parsed = JSON.parse(marker) as { ends?: Record<string, string> };
+  if (!parsed?.ends) throw new Error(`restoring marker without offsets: ${marker}`);
+  return parsed.ends;
+}
+
+/**
+ * The consumers' use case: decisions made at arrival, read from Kafka, are persisted. Redis says which
+ * are still held (settle.lua): those are written to MySQL, with the winners' emails, in one
+ * transaction; the others are void (released: nobody was told they won). Running it again on the same
+ * decisions writes nothing new.
+ *
+ * While an event is rebuilt after Redis lost its data, Redis can't tell: a decision that reached Kafka
+ * before the loss was noticed (below the marker's offsets) was made by the lost Redis and is persisted;
+ * one after it was confirmed by nobody (its API's confirm met the empty Redis) and is void.
+ */
+export async function persistBatch(scripts: Scripts, records: ApplicationsRepo, items: ReadDecision[], announce?: Announce): Promise<Persisted> {
+  const byEvent = new Map<string, ReadDecision[]>();
+  for (const item of items) {
+    const list = byEvent.get(item.application.eventId);
+    if (list) list.push(item);
+    else byEvent.set(item.application.eventId, [item]);
+  }
+  const out: Persisted = { persisted: [], void: [] };
+  for (const [eventId, list] of byEvent) {
+    const s = await scripts.settle(eventId, list.map((i) => i.application));
+    let keep: boolean[];
+    if (s.kind === 'settled') keep = s.persist;
+    else if (s.marker === '') throw new StockStateMissing(eventId);
+    else {
+      const ends = restoringEnds(s.marker);
+      keep = list.map((i) => BigInt(i.offset) < BigInt(ends[String(i.partition)] ?? '0'));
+    }
+    list.forEach((i, j) => (keep[j] ? out.persisted : out.void).push(i.application));
+  }
+  await faultPoint('after-settle');
+  await records.storeWinners(out.persisted);
+  // Only once MySQL holds them: a stream told "won" finds the same answer wherever it asks.
+  if (announce) {
+    for (const eventId of byEvent.keys()) {
+      const won = out.persisted.filter((a) => a.eventId === eventId)
+        .map((a): DecidedApplication => ({ email: a.person, ticket: a.ticket, decision: 'W', decidedAt: a.decidedAt }));
+      if (won.length) await announce(eventId, won);
+    }
+  }
+  return out;
+}

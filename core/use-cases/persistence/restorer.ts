@@ -1,0 +1,170 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from '../../platform/log.ts';
+import { reached, type EndOffsets, type PartitionProgress } from '../../adapters/kafka/offsets.ts';
+import type { BeginResult, RestoreMarker, RestoreScripts } from '../../adapters/redis/restore-scripts.ts';
+import type { MysqlState } from '../../adapters/mysql/mysql-state.ts';
+
+/** Where the applications topic ends, and how far the consumer group has persisted it. */
+export interface OffsetsSource {
+  ends(): Promise<EndOffsets>;
+  progress(): Promise<PartitionProgress[]>;
+}
+
+export interface RestoreOptions {
+  /** How long a driver's lease lasts unless renewed: another process takes over this long after it died. */
+  leaseMs: number;
+  /** How often the consumer group's offsets are read while waiting for them. */
+  pollMs: number;
+  chunkSize: number;
+}
+
+/** done: restored (here or elsewhere); busy: another process drives it; again: started over meanwhile. */
+type Drive = 'done' | 'busy' | 'again';
+
+/**
+ * Rebuilds events in Redis from MySQL after Redis lost their data (docs/decide-at-arrival.md, Restore).
+ * begin() sets an event's marker with the applications topic's end offsets; one driver at a time per
+ * event (a lease in Redis) waits until the consumer group has persisted the topic up to them, then
+ * loads MySQL's winners and finishes: stock, settings, tickets, the gate open again. Each step re-checks
+ * the marker, so a driver that was started over or overtaken changes nothing.
+ */
+export class Restorer {
+  private readonly queue = new Set<string>();
+  private working?: Promise<void>;
+  private stopped = false;
+  private readonly opts: RestoreOptions;
+
+  constructor(
+    private readonly scripts: RestoreScripts,
+    private readonly mysql: MysqlState,
+    private readonly offsets: OffsetsSource,
+    private readonly log: Logger,
+    opts: Partial<RestoreOptions> = {},
+  ) {
+    this.opts = { leaseMs: 10_000, pollMs: 250, chunkSize: 2_000, ...opts };
+  }
+
+  /**
+   * Marks the event restoring when its state is missing from Redis (always, with force: Redis may have
+   * lost its last writes), and drives the restore in the background. Returns the marker in force, or
+   * null when the event's state is whole.
+   */
+  async begin(eventId: string, opts: { force?: boolean } = {}): Promise<RestoreMarker | null> {
+    return (await this.beginMany([eventId], opts))[0] ?? null;
+  }
+
+  /**
+   * begin() for several events, with one read of the topic's offsets. Forced, their state is dropped
+   * first and the offsets read after: a decision confirmed before the drop is in Kafka below them.
+   */
+  async beginMany(eventIds: string[], opts: { force?: boolean } = {}): Promise<(RestoreMarker | null)[]> {
+    const begun = new Map<string, BeginResult>();
+    if (opts.force) for (const eventId of eventIds) begun.set(eventId, await this.scripts.beginRestore(eventId, {}, Date.now(), true));
+    const rest = eventIds.filter((eventId) => !begun.has(eventId) || begun.get(eventId)!.kind === 'dropped');
+    if (rest.length) {
+      const ends = await this.offsets.ends();
+      for (const eventId of rest) begun.set(eventId, await this.scripts.beginRestore(eventId, ends, Date.now()));
+    }
+    return eventIds.map((eventId) => {
+      const r = begun.get(eventId)!;
+      if (r.kind === 'whole' || r.kind === 'dropped') return null;
+      if (r.kind === 'begun') this.log.warn({ eventId, ends: r.marker.ends, force: opts.force ?? false }, 'the event is restoring: its Redis state is rebuilt from MySQL once the consumers have persisted Kafka up to these offsets');
+      this.kick(eventId);
+      return r.marker;
+    });
+  }
+
+  /** Redis restarted or failed over and may have lost any event's last writes: every event is restored. */
+  async restoreAll(): Promise<void> {
+    await this.beginMany(await this.mysql.eventIds(), { force: true });
+  }
+
+  async isRestoring(eventId: string): Promise<boolean> {
+    return (await this.scripts.marker(eventId)) !== null;
+  }
+
+  /** Drives the event's restore in the background (here, or waits its turn while another process does). */
+  kick(eventId: string): void {
+    if (this.stopped) return;
+    this.queue.add(eventId);
+    this.working ??= this.work().finally(() => { this.working = undefined; });
+  }
+
+  /** Waits for the event's restore to finish; false after timeoutMs. */
+  async waitRestored(eventId: string, timeoutMs: number): Promise<boolean> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      if (!(await this.isRestoring(eventId))) return true;
+      if (Date.now() >= until || this.stopped) return false;
+      await sleep(Math.min(100, until - Date.now()));
+    }
+  }
+
+  /** Stops driving; a restore under way is left to another process (its lease lapses). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.working;
+  }
+
+  private async work(): Promise<void> {
+    while (!this.stopped && this.queue.size) {
+      for (const eventId of [...this.queue]) {
+        if (this.stopped) return;
+        const r = await this.drive(eventId).catch((e: unknown): Drive => {
+          this.log.warn({ err: e, eventId }, 'restoring the event failed; trying again');
+          return 'busy';
+        });
+        if (r === 'done') this.queue.delete(eventId);
+      }
+      // Restores another process drives, or that failed, are looked at again: that process may die.
+      if (this.queue.size) await sleep(this.opts.pollMs * 4);
+    }
+  }
+
+  /** One attempt at the event's restore, holding its lease. */
+  private async drive(eventId: string): Promise<Drive> {
+    const owner = randomUUID();
+    if (!(await this.scripts.takeLease(eventId, owner, this.opts.leaseMs))) return (await this.isRestoring(eventId)) ? 'busy' : 'done';
+    const renewal = setInterval(() => void this.scripts.holdLease(eventId, owner, this.opts.leaseMs).catch(() => {}), this.opts.leaseMs / 3);
+    try {
+      const marker = await this.scripts.marker(eventId);
+      if (!marker) return 'done';
+      if (!(await this.drained(eventId, marker))) return this.stopped ? 'busy' : 'again';
+      const event = await this.mysql.event(eventId);
+      if (!event) {
+        await this.scripts.dropMarker(eventId, marker);
+        this.log.warn({ eventId }, 'a restoring event is not in MySQL: its marker is dropped');
+        return 'done';
+      }
+      for await (const page of this.mysql.winners(eventId, this.opts.chunkSize)) {
+        if (!(await this.scripts.restoreWinners(eventId, marker, page))) return 'again';
+      }
+      const done = await this.scripts.finishRestore(eventId, marker, { ...event, maxTicket: await this.mysql.maxTicket(eventId) });
+      if (!done.finished) return 'again';
+      this.log.warn({ eventId, winners: done.winners, remaining: done.remaining, ms: Date.now() - marker.at }, 'the event is restored from MySQL');
+      return 'done';
+    } finally {
+      clearInterval(renewal);
+      await this.scripts.holdLease(eventId, owner, 0).catch(() => {});
+    }
+  }
+
+  /**
+   * Waits until the consumer group has persisted every partition up to the marker's offsets: then
+   * MySQL holds every decision the lost Redis made. False when stopping or the marker changed.
+   */
+  private async drained(eventId: string, marker: RestoreMarker): Promise<boolean> {
+    let told = Date.now();
+    for (;;) {
+      if (this.stopped || (await this.scripts.marker(eventId))?.raw !== marker.raw) return false;
+      const progress = await this.offsets.progress();
+      if (reached(progress, marker.ends)) return true;
+      if (Date.now() - told > 10_000) {
+        told = Date.now();
+        this.log.warn({ eventId, ends: marker.ends, committed: progress.map((p) => [p.partition, p.committed]) }, 'the restore waits for the consumers to persist Kafka up to its offsets');
+      }
+      await sleep(this.opts.pollMs);
+    }
+  }
+}

@@ -1,0 +1,29 @@
+import { z } from 'zod';
+
+/**
+ * The shapes of what participants and operators hand terning, written once: every edge (the API's
+ * routes, the CLI's arguments, the Kafka codec, the settings) checks against these.
+ */
+
+/** An event id: lower-case letters, digits and dashes, as it appears in URLs, Redis keys and topics. */
+export const EVENT_ID = /^[a-z0-9][a-z0-9-]{0,63}$/;
+export const eventId = z.string().regex(EVENT_ID, 'an event id is lower-case letters, digits and dashes');
+
+/** Emails are trimmed and lower-cased everywhere: one person, one address, one application. */
+export const emailAddress = z
+  .string()
+  .trim()
+  .max(254)
+  .toLowerCase()
+  .pipe(z.string().email());
+
+/** A verification code as mailed: six digits. */
+export const verificationCode = z.string().regex(/^\d{6}$/, 'the code is 6 digits');
+
+/** An event's stock: a whole number of gifts, 0 up to ten million. */
+export const MAX_STOCK = 10_000_000;
+export const stockCount = z.number().int('count must be a whole number').min(0).max(MAX_STOCK);
+
+/** A dead letter is named by where it sits in the dead-letter topic: PARTITION:OFFSET. */
+export const DEAD_LETTER_ID = /^\d{1,5}:\d{1,20}$/;
+export const deadLetterId = z.string().regex(DEAD_LETTER_ID, 'a dead letter id is PARTITION:OFFSET, as `terning dlq list` shows it');

@@ -1,0 +1,56 @@
+import test from 'ava';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { ROOT } from '../core/platform/root.ts';
+
+// The layout README promises (its folder table, use cases over adapters), checked against the tree.
+const tracked = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard'], { cwd: ROOT, encoding: 'utf8' })
+  .split('\n').filter((f) => f && existsSync(join(ROOT, f)));
+const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+const folderTable = readme.slice(readme.indexOf('| folder | what it holds |'), readme.indexOf('### What is promised'));
+const source = (f: string) => readFileSync(join(ROOT, f), 'utf8');
+const importsOf = (f: string) => [...source(f).matchAll(/(?:from|import)\s*\(?\s*['"]([^'"]+)['"]/g)].map((m) => m[1]!);
+const TOP = tracked.map((f) => f.split('/')).filter((p) => p.length > 1 && !p[0]!.startsWith('.')).map((p) => p[0]!);
+
+test('README\'s folder table names every top-level folder, and core/\'s layers and their folders', (t) => {
+  const folders = [...new Set(TOP)];
+  t.true(folders.length > 10, folders.join(' '));
+  for (const f of folders) t.true(folderTable.includes(`\`${f}/\``), `${f}/ is not in README's folder table`);
+  const core = [...new Set(tracked.filter((f) => f.startsWith('core/')).map((f) => f.split('/').slice(0, 3)).filter((p) => p.length === 3).map((p) => p.join('/')))];
+  for (const layer of ['core/use-cases', 'core/adapters', 'core/platform']) t.true(core.some((c) => c.startsWith(`${layer}/`) || c === layer), `${layer} exists`);
+  for (const dir of new Set(tracked.filter((f) => /^core\/(use-cases|adapters)\/[^/]+\//.test(f)).map((f) => f.split('/')[2]!))) {
+    t.true(folderTable.includes(`\`${dir}/\``), `core/*/${dir}/ is not described in README's folder table`);
+  }
+  t.deepEqual(tracked.filter((f) => /^core\/[^/]+\.ts$/.test(f)), ['core/stores.ts'], 'core/ itself holds only the wiring');
+});
+
+test('every path README and docs/ name exists', (t) => {
+  const top = [...new Set(TOP)].join('|');
+  const path = new RegExp(`(?<![\\w./-])(?:${top})/[\\w./-]*[\\w-]`, 'g');
+  for (const doc of ['README.md', ...tracked.filter((f) => /^docs\/.*\.md$/.test(f))]) {
+    for (const [p] of source(doc).matchAll(path)) {
+      // A program's own paths (bin/kafka-topics.sh inside Kafka) and patterns are not the repo's.
+      if (p.includes('*') || /^bin\/(?!terning\.js)/.test(p)) continue;
+      t.true(existsSync(join(ROOT, p)), `${doc} names ${p}, which does not exist`);
+    }
+  }
+});
+
+test('use cases import no driver: Redis, Kafka, MySQL and SES are reached through core/adapters/', (t) => {
+  const DRIVERS = /^(ioredis|kafkajs|sequelize|mysql2|@aws-sdk\/|rate-limiter-flexible)/;
+  const cases = tracked.filter((f) => f.startsWith('core/use-cases/') && f.endsWith('.ts'));
+  t.true(cases.length > 10);
+  for (const f of cases) t.deepEqual(importsOf(f).filter((i) => DRIVERS.test(i)), [], f);
+});
+
+test('edges import the core, never each other: the console and the CLI, the server and the consumer', (t) => {
+  const edge = (f: string) => f.split('/')[0]!;
+  const pairs: [string, string][] = [['console', 'cli'], ['server', 'consumer'], ['consumer', 'server'], ['core', 'cli'], ['core', 'console'], ['core', 'server'], ['core', 'consumer']];
+  for (const f of tracked.filter((x) => /\.(ts|tsx)$/.test(x))) {
+    for (const spec of importsOf(f).filter((i) => i.startsWith('.'))) {
+      const target = join(dirname(f), spec).split('/')[0]!;
+      for (const [from, to] of pairs) t.false(edge(f) === from && target === to, `${f} imports ${spec}`);
+    }
+  }
+});
