@@ -3,7 +3,7 @@ import type { Mailer } from '../core/adapters/ses/mailer.ts';
 import { winnerMail } from '../core/adapters/ses/templates.ts';
 import type { Logger } from '../core/platform/log.ts';
 import { maskEmail } from '../core/platform/log.ts';
-import { sleep } from './retry.ts';
+import { sleep } from './sleep.ts';
 
 /**
  * Drains the email outbox at SES's pace (ratePerSecond), apart from deciding, so a slow or failing

@@ -2,12 +2,12 @@ import type { Consumer, EachBatchPayload, KafkaMessage, Producer } from 'kafkajs
 import { persistBatch, type Announce, type ReadDecision } from '../core/use-cases/persistence/persist.ts';
 import { decodeApplications, encodeApplication, PoisonMessage, type ApplicationMessage } from '../core/adapters/kafka/codec.ts';
 import { toDeadLetter } from '../core/adapters/kafka/dead-letters.ts';
-import { StockStateMissing, type Scripts } from '../core/adapters/redis/scripts.ts';
+import type { Scripts } from '../core/adapters/redis/scripts.ts';
 import { faultPoint } from '../core/platform/fault-point.ts';
-import { AppError } from '../core/platform/errors.ts';
+import { backoffMs, persistOrIsolate } from '../core/use-cases/persistence/recovery.ts';
 import type { ApplicationsRepo } from '../core/adapters/mysql/applications-repo.ts';
 import type { Logger } from '../core/platform/log.ts';
-import { backoffMs, isOutage, sleep } from './retry.ts';
+import { sleep } from './sleep.ts';
 
 /** Begins rebuilding an event whose Redis state is missing (Redis lost its data): docs/decide-at-arrival.md. */
 export interface RestoreStarter { begin(eventId: string): Promise<unknown> }
@@ -16,7 +16,7 @@ export interface PersisterOptions {
   topic: string;
   deadLetterTopic: string;
   chunkSize: number;
-  /** Attempts before a batch that keeps failing (not an outage) is split to find the bad message. */
+  /** The recovery policy (core/use-cases/persistence/recovery.ts). */
   attempts: number;
   retryBaseMs: number;
   /** Tells the servers' result streams about each persisted batch. */
@@ -36,9 +36,10 @@ export interface PersisterObserver {
 }
 
 /**
- * The Kafka edge of the consumers: each batch of decisions is decoded and persisted in chunks; an
- * offset is committed only once its rows are in MySQL. Poison goes to the dead-letter topic with its
- * error. Nothing here decides: the gate did, at arrival.
+ * The Kafka edge of the consumers: each batch of decisions is decoded and persisted in chunks under the
+ * recovery policy (core/use-cases/persistence/recovery.ts); an offset is committed only once its rows
+ * are in MySQL. Poison goes to the dead-letter topic with its error. Nothing here decides: the gate
+ * did, at arrival.
  */
 export class Persister {
   persisted = 0;
@@ -93,59 +94,22 @@ export class Persister {
     }
   }
 
-  /**
-   * Persists the chunk; returns the messages that failed on their own, or null when stopping. A chunk
-   * that keeps failing (not an outage) is split, so one bad application doesn't dead-letter its
-   * neighbours; a single one that keeps failing is returned with its error.
-   */
-  private async persist(items: Decoded[], p: EachBatchPayload): Promise<Failed[] | null> {
-    if (items.length === 0) return [];
-    let last: unknown;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const done = await persistBatch(this.scripts, this.records, items, this.opts.announce);
+  /** Persists the chunk under the recovery policy; returns the applications that failed on their own, or null when stopping. */
+  private persist(items: Decoded[], p: EachBatchPayload): Promise<Failed[] | null> {
+    return persistOrIsolate(items, {
+      persist: async (chunk) => {
+        const done = await persistBatch(this.scripts, this.records, chunk, this.opts.announce);
         this.persisted += done.persisted.length;
         this.observe.persisted(done.persisted.length, done.void.length);
         if (done.void.length) {
           this.log.warn({ void: done.void.map((a) => ({ eventId: a.eventId, ticket: a.ticket, requestId: a.requestId })) }, 'decisions void: their reservations were released');
         }
-        this.log.debug({ size: items.length, requestIds: items.map((d) => d.application.requestId) }, 'batch persisted');
-        return [];
-      } catch (caught) {
-        const e = await this.heal(caught, attempt);
-        if (e === null) continue;
-        last = e;
-        const outage = isOutage(e);
-        // An event MySQL does not know stays unknown: its decisions fail now, not after the back-off.
-        const permanent = e instanceof AppError && e.code === 'EVENT_NOT_FOUND';
-        this.log.warn({ err: e, attempt, size: items.length, outage }, 'persisting a batch failed; retrying');
-        if (permanent || (!outage && attempt + 1 >= this.opts.attempts)) break;
-        if (!(await this.wait(backoffMs(attempt, this.opts.retryBaseMs), p))) return null;
-      }
-    }
-    if (items.length === 1) return [{ ...items[0]!, error: last instanceof Error ? last.message : String(last) }];
-    const failed: Failed[] = [];
-    for (const item of [...items].sort((a, b) => a.application.ticket - b.application.ticket)) {
-      const r = await this.persist([item], p);
-      if (r === null) return null;
-      failed.push(...r);
-    }
-    return failed;
-  }
-
-  /**
-   * Redis lost an event's state: mark it restoring (with the topic's offsets of the moment) and try
-   * again at once, now judged by the marker. Returns null when that was done, else the error to judge.
-   */
-  private async heal(e: unknown, attempt: number): Promise<unknown> {
-    if (!(e instanceof StockStateMissing) || !this.opts.restorer) return e;
-    try {
-      await this.opts.restorer.begin(e.eventId);
-      this.log.warn({ eventId: e.eventId, attempt }, "an event's Redis state was missing; it is being restored from MySQL");
-      return attempt < 3 ? null : e;
-    } catch (err) {
-      return err;
-    }
+        this.log.debug({ size: chunk.length, requestIds: chunk.map((d) => d.application.requestId) }, 'batch persisted');
+      },
+      beginRestore: this.opts.restorer && ((eventId) => this.opts.restorer!.begin(eventId)),
+      wait: (ms) => this.wait(ms, p),
+      log: this.log,
+    }, this.opts);
   }
 
   private async deadLetter(items: Failed[], topic: string, partition: number, p: EachBatchPayload) {

@@ -1,6 +1,6 @@
 import test from 'ava';
+import { freePort } from '../infra/net.ts';
 import { execFile } from 'node:child_process';
-import { createServer } from 'node:net';
 import { promisify } from 'node:util';
 import { ROOT } from '../core/platform/root.ts';
 
@@ -11,14 +11,6 @@ const NO_TOOLS = { PATH: '/nonexistent', HOME: '/nonexistent' };
 const node = (args: string[], env: Record<string, string>) =>
   promisify(execFile)(process.execPath, args, { cwd: ROOT, env, ...asNobody })
     .then((r) => ({ code: 0, ...r }), (e: { code: number; stdout: string; stderr: string }) => e);
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 test('npm test stops at once, before any check or test, with the one command that installs what is missing', async (t) => {
   const started = Date.now();

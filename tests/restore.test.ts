@@ -1,10 +1,9 @@
 import test from 'ava';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createTopics, randomEmail, randomEventId, testConfig, testLog } from './support/system.ts';
-import { produceRaw } from './support/kafka.ts';
+import { produceRaw, commitGroupToEnd } from './support/kafka.ts';
 import { until } from './support/wait.ts';
 import { openStores, type Stores } from '../core/stores.ts';
-import { createKafka } from '../core/adapters/kafka/client.ts';
 import { encodeApplications, type ApplicationMessage } from '../core/adapters/kafka/codec.ts';
 import { RestoreScripts } from '../core/adapters/redis/restore-scripts.ts';
 import type { Config } from '../core/platform/config.ts';
@@ -21,17 +20,6 @@ test.before(async () => {
 test.after.always(async () => {
   await stores?.close();
 });
-
-async function commitGroupToEnd(): Promise<void> {
-  const admin = createKafka({ ...config.kafka, log: testLog() }).admin();
-  await admin.connect();
-  try {
-    const ends = await admin.fetchTopicOffsets(config.kafka.applicationsTopic);
-    await admin.setOffsets({ groupId: config.kafka.groupId, topic: config.kafka.applicationsTopic, partitions: ends.map((e) => ({ partition: e.partition, offset: e.high })) });
-  } finally {
-    await admin.disconnect();
-  }
-}
 
 async function openEvent(total: number): Promise<string> {
   const id = randomEventId();
@@ -73,7 +61,7 @@ test.serial('after Redis lost an event, the gate says RESTORING until the consum
   t.true(await stores.restorer.isRestoring(eventId), 'not restored while a decision is still in Kafka');
 
   await stores.records.storeWinners(decided.slice(2));
-  await commitGroupToEnd();
+  await commitGroupToEnd(config);
   t.true(await stores.restorer.waitRestored(eventId, 10_000));
 
   const k = stores.scripts.keys(eventId);
@@ -89,7 +77,7 @@ test.serial('a restore whose driver died is taken over with the same marker', as
   const eventId = await openEvent(3);
   const decided = await win(eventId, [randomEmail()]);
   await stores.records.storeWinners(decided);
-  await commitGroupToEnd();
+  await commitGroupToEnd(config);
   await loseRedis(eventId);
   // Another process took the lease and died: it lapses.
   const scripts = new RestoreScripts(stores.redis, config.redisPrefix);
@@ -105,7 +93,7 @@ test.serial('a restore whose driver died is taken over with the same marker', as
 test.serial('an admin change waits for the restore; an unknown event is unknown; a new event needs no restore', async (t) => {
   const eventId = await openEvent(4);
   await loseRedis(eventId);
-  await commitGroupToEnd();
+  await commitGroupToEnd(config);
   const snap = await stores.events.setStock(eventId, 6);
   t.is(snap.remainingStock, 6);
   t.is(await stores.events.ensureLoaded(randomEventId()), 'unknown');
@@ -122,7 +110,7 @@ test.serial('an admin change on an event that stays restoring answers 503 STATE_
   const err = await t.throwsAsync(stores.events.open(eventId));
   t.like(err, { status: 503, code: 'STATE_RESTORING' });
   await until('the restore finished once Kafka is drained', async () => {
-    await commitGroupToEnd();
+    await commitGroupToEnd(config);
     return (await stores.restorer.isRestoring(eventId)) ? undefined : true;
   });
 });

@@ -2,9 +2,8 @@ import test from 'ava';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { QueryTypes } from 'sequelize';
 import { createTopics, randomEmail, randomEventId, testConfig, testLog } from './support/system.ts';
-import { produceRaw } from './support/kafka.ts';
+import { produceRaw, commitGroupToEnd } from './support/kafka.ts';
 import { openStores, type Stores } from '../core/stores.ts';
-import { createKafka } from '../core/adapters/kafka/client.ts';
 import { releaseStaleReservations } from '../core/use-cases/persistence/stale-reservations.ts';
 import type { Config } from '../core/platform/config.ts';
 
@@ -20,17 +19,6 @@ test.before(async () => {
 test.after.always(async () => {
   await stores?.close();
 });
-
-async function commitGroupToEnd(): Promise<void> {
-  const admin = createKafka({ ...config.kafka, log: testLog() }).admin();
-  await admin.connect();
-  try {
-    const ends = await admin.fetchTopicOffsets(config.kafka.applicationsTopic);
-    await admin.setOffsets({ groupId: config.kafka.groupId, topic: config.kafka.applicationsTopic, partitions: ends.map((e) => ({ partition: e.partition, offset: e.high })) });
-  } finally {
-    await admin.disconnect();
-  }
-}
 
 async function reserve(eventId: string, person: string): Promise<{ ticket: number; at: number }> {
   const g = await stores.scripts.apply(eventId, person, Date.now());
@@ -53,7 +41,7 @@ test.serial('a stale reservation is released only while the group has no lag; a 
   t.deepEqual(await releaseStaleReservations(stores, 1_000), { released: [], waiting: 1 }, 'lag: nothing is released');
   t.is(await stores.redis.get(stores.scripts.keys(eventId).remaining), '1');
 
-  await commitGroupToEnd();
+  await commitGroupToEnd(config);
   // Swept as if half a second after the young one arrived, however slow this machine is.
   const now = (await reserve(eventId, young)).at + 500;
   const sweep = await releaseStaleReservations(stores, 1_000, now);

@@ -1,9 +1,9 @@
 import test from 'ava';
+import { freePort } from '../infra/net.ts';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { REDIS_SERVER } from '../infra/index.ts';
@@ -22,14 +22,6 @@ let tools: Record<string, string>;
 let sys: System;
 let redis: ChildProcess | undefined;
 let apiStopped = false;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 const tmux = (...args: string[]) => run(tools.tmux!, ['-L', socket, ...args]).then((r) => r.stdout);
 const screen = () => tmux('capture-pane', '-p', '-t', 'watch');

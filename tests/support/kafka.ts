@@ -23,3 +23,15 @@ export async function produceRaw(config: Config, values: (string | Buffer)[], to
     await producer.disconnect();
   }
 }
+
+/** The consumer group's offsets set to the topic's end: as if every record had been persisted. */
+export async function commitGroupToEnd(config: Config): Promise<void> {
+  const admin = createKafka({ ...config.kafka, log: testLog() }).admin();
+  await admin.connect();
+  try {
+    const ends = await admin.fetchTopicOffsets(config.kafka.applicationsTopic);
+    await admin.setOffsets({ groupId: config.kafka.groupId, topic: config.kafka.applicationsTopic, partitions: ends.map((e) => ({ partition: e.partition, offset: e.high })) });
+  } finally {
+    await admin.disconnect();
+  }
+}
