@@ -75,9 +75,16 @@ export class Restorer {
     });
   }
 
-  /** Redis restarted or failed over and may have lost any event's last writes: every event is restored. */
+  /**
+   * Redis restarted or failed over and may have lost any event's last writes: every event is restored,
+   * those taking applicants (or closed within the day) first, so that a live event's gate is not left
+   * waiting behind the restores of months of closed ones.
+   */
   async restoreAll(): Promise<void> {
-    await this.beginMany(await this.mysql.eventIds(), { force: true });
+    const live = await this.mysql.liveEventIds(new Date(Date.now() - 24 * 3_600_000));
+    const first = new Set(live);
+    const rest = (await this.mysql.eventIds()).filter((id) => !first.has(id));
+    await this.beginMany([...live, ...rest], { force: true });
   }
 
   async isRestoring(eventId: string): Promise<boolean> {
