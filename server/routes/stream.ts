@@ -1,9 +1,9 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { PassThrough } from 'node:stream';
-import { unauthorized, unavailable } from '../../core/platform/errors.ts';
+import { unauthorized } from '../../core/platform/errors.ts';
 import type { Standing } from '../../core/use-cases/participant/apply.ts';
-import type { FeedSignal } from '../../core/adapters/redis/decision-feed.ts';
+import { watchStanding } from '../../core/use-cases/participant/standing-watch.ts';
 import { parse } from '../middleware/validate.ts';
 import { personOf } from '../../core/use-cases/participant/identity.ts';
 import { eventId } from '../../core/use-cases/rules.ts';
@@ -31,10 +31,9 @@ const frame = ({ status, ticket, decidedAt }: Standing) =>
   `event: standing\ndata: ${JSON.stringify({ status, ticket, decidedAt })}\n\n`;
 
 /**
- * The result, pushed: Server-Sent Events that send the standing at once (the gate decided at arrival,
- * so it is WON already, unless the winner's hand-off to Kafka is still unconfirmed: then PENDING, and
- * WON the moment a consumer persists it), a comment every 15 s; the stream ends once WON. Errors before the
- * stream opens (no token, not applied) are answered in the one error shape.
+ * The result, pushed (core/use-cases/participant/standing-watch.ts): Server-Sent Events that send the
+ * standing at once, a comment every 15 s, and end once it is WON. Errors before the stream opens (no
+ * token, not applied) are answered in the one error shape.
  */
 export function streamRoutes({ applications, tokens, config, limits, feed }: ServerDeps): Router {
   const r = newRouter('/api');
@@ -44,37 +43,9 @@ export function streamRoutes({ applications, tokens, config, limits, feed }: Ser
     const id = ctx.params.eventId === undefined ? config.defaultEventId : parse(eventId, ctx.params.eventId);
     limits.status(email);
 
-    let out: PassThrough | undefined;
-    let early: Standing | undefined;
-    let done = false;
-    const finish = (s: Standing) => {
-      if (done) return;
-      if (!out) { early = s; return; }
-      done = true;
-      out.end(frame(s));
-    };
-    const onSignal = (signal: FeedSignal) => {
-      if (signal.kind === 'decided') finish(signal.notice);
-      else if (signal.kind === 'closing') { done = true; out?.end(); }
-      else applications.standing(id, email).then((s) => s.status !== 'PENDING' && finish(s), () => {});
-    };
+    const watch = await watchStanding({ applications, feed }, id, email);
 
-    let unwatch: () => void;
-    try {
-      unwatch = await feed.watch(id, email, onSignal);
-    } catch {
-      throw unavailable('STREAM_UNAVAILABLE', 'results can not be streamed right now; ask GET .../status instead', 5);
-    }
-    let standing: Standing;
-    try {
-      // Read after subscribing: a decision announced from here on reaches onSignal.
-      standing = early ?? (await applications.standing(id, email));
-    } catch (e) {
-      unwatch();
-      throw e;
-    }
-
-    out = new PassThrough();
+    const out = new PassThrough();
     ctx.req.socket.setTimeout(0);
     ctx.req.socket.setNoDelay(true);
     ctx.status = 200;
@@ -83,16 +54,18 @@ export function streamRoutes({ applications, tokens, config, limits, feed }: Ser
     ctx.body = out;
     // Reconnects after a restart are spread over a few seconds instead of landing all at once.
     out.write(`retry: ${2_000 + Math.floor(Math.random() * 3_000)}\n\n`);
-    const heartbeat = setInterval(() => out!.write(': heartbeat\n\n'), HEARTBEAT_MS);
+    const heartbeat = setInterval(() => out.write(': heartbeat\n\n'), HEARTBEAT_MS);
     out.once('close', () => {
       clearInterval(heartbeat);
-      unwatch();
+      watch.stop();
     });
-    ctx.res.once('close', () => out!.destroy());
-    const first = early ?? standing;
-    if (done) out.end();
-    else if (first.status === 'PENDING') out.write(frame(first));
-    else finish(first);
+    ctx.res.once('close', () => out.destroy());
+    if (watch.first.status !== 'PENDING') {
+      out.end(frame(watch.first));
+      return;
+    }
+    out.write(frame(watch.first));
+    void watch.final.then((s) => (s ? out.end(frame(s)) : out.end()));
   };
 
   r.get('/event/status/stream', stream);
