@@ -1,4 +1,5 @@
 import test from 'ava';
+import { readTopicToEnd } from '../core/adapters/kafka/read-topic.ts';
 import { startSystem, newEvent, randomEmail, testLog, type System } from './support/system.ts';
 import { produceRaw, topicSize } from './support/kafka.ts';
 import { applicationRows } from './support/db.ts';
@@ -122,4 +123,22 @@ test.serial('dlq: bad input is a clear error with a distinct exit code, nothing 
   t.is(bad.body.error.code, 'ACTOR_INVALID');
   const away = await t.throwsAsync(terning('dlq', 'list', '--url', 'http://127.0.0.1:9', '--admin-key', 'x'), { instanceOf: UserError });
   t.is(away!.exitCode, EXIT.unreachable);
+});
+
+test.serial('a replay is keyed by the person, as the API keys its own records: an alias lands on its person\'s partition', async (t) => {
+  const eventId = await newEvent(sys, 5);
+  const person = randomEmail('alias');
+  const [local, domain] = person.split('@');
+  const typed = `${local}+spring@${domain}`;
+  await reserve(eventId, [person]);
+  await deadLetter([JSON.stringify({ v: 2, eventId, person, email: typed, ticket: 1, decidedAt: Date.now() })], 'failed after retries');
+  const letter = await until('the letter listed', async () =>
+    (await terningJson<DeadLetterView[]>('dlq', 'list', ...target())).find((l) => l.email === typed));
+  t.like(letter, { person, email: typed, unreplayable: null });
+  await terningJson('dlq', 'replay', '--id', letter.id, ...target());
+  const keys: (string | null)[] = [];
+  await readTopicToEnd(createKafka({ ...sys.config.kafka, log: testLog() }), sys.config.kafka.applicationsTopic, (_p, m) => {
+    if (m.headers?.['x-replayed-from']?.toString().endsWith(`/${letter.id}`)) keys.push(m.key?.toString() ?? null);
+  }, { reader: 'dlq-test', timeoutMs: 30_000 });
+  t.deepEqual(keys, [person]);
 });

@@ -90,7 +90,7 @@ test('release.lua gives the unit back only for the caller\'s own unconfirmed, ol
 
 test('settle.lua persists what Redis holds, voids what was released, and defers to the marker while restoring', async (t) => {
   const s = scripts();
-  t.deepEqual(await s.settle('e', [{ person: 'a@x.io', ticket: 1 }]), { kind: 'restoring', marker: '' }, 'state missing, no marker');
+  t.deepEqual(await s.settle('e', [{ person: 'a@x.io', ticket: 1 }]), { kind: 'missing' }, 'state missing, no marker');
   await event(s, 3);
   await s.applyMany('e', ['a@x.io', 'b@x.io'], NOW);
   await s.release('e', 'b@x.io', 2);
@@ -100,7 +100,7 @@ test('settle.lua persists what Redis holds, voids what was released, and defers 
   ]), { kind: 'settled', persist: [true, false, true, false, true] });
   t.deepEqual(await s.counts('e'), { total: 3, remaining: 1, winners: 2, unconfirmed: 0 }, 'settling confirmed both');
   await redis.set(s.keys('e').restoring, '{"ends":{"0":"5"}}');
-  t.deepEqual(await s.settle('e', [{ person: 'a@x.io', ticket: 1 }]), { kind: 'restoring', marker: '{"ends":{"0":"5"}}' });
+  t.deepEqual(await s.settle('e', [{ person: 'a@x.io', ticket: 1 }]), { kind: 'restoring', marker: { raw: '{"ends":{"0":"5"}}', ends: { 0: '5' }, at: undefined } });
 });
 
 test('a turn batch sends the calls of one turn together, per event, in order of arrival, at most maxBatch each', async (t) => {

@@ -1,23 +1,23 @@
 import type { Redis } from 'ioredis';
 import { eventKeys } from './keys.ts';
-import { reservationOf, type Reservation } from './event-values.ts';
+import { decisionOf, reservationOf, type Decision, type Reservation } from './event-values.ts';
 
 export interface RedisEventState {
   /** null: the key is missing (Redis lost its data, a restore runs, or the event was never loaded). */
   remaining: number | null;
   ticketSeq: number;
-  /** person -> "W|ticket|decidedAtMs": every winner, confirmed or not */
-  decisions: Map<string, string>;
-  /** person -> "ticket|decidedAtMs": winners Kafka has not confirmed yet */
-  reserved: Map<string, string>;
+  /** Every winner, confirmed or not (null: a value that can't be read). */
+  decisions: Map<string, Decision | null>;
+  /** Winners Kafka has not confirmed yet (null: a value that can't be read). */
+  reserved: Map<string, Reservation | null>;
   /** The restoring marker, when a restore runs. */
   restoring: string | null;
 }
 
-async function readHash(redis: Redis, key: string): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
+async function readHash<T>(redis: Redis, key: string, parse: (value: string) => T): Promise<Map<string, T>> {
+  const out = new Map<string, T>();
   for await (const chunk of redis.hscanStream(key, { count: 1_000 }) as AsyncIterable<string[]>) {
-    for (let i = 0; i < chunk.length; i += 2) out.set(chunk[i]!, chunk[i + 1]!);
+    for (let i = 0; i < chunk.length; i += 2) out.set(chunk[i]!, parse(chunk[i + 1]!));
   }
   return out;
 }
@@ -34,7 +34,7 @@ export class RedisState {
     const { redis } = this;
     const k = eventKeys(this.prefix, eventId);
     const [remaining, seq, restoring] = await Promise.all([redis.get(k.remaining), redis.get(k.ticketSeq), redis.get(k.restoring)]);
-    const [decisions, reserved] = await Promise.all([readHash(redis, k.decisions), readHash(redis, k.reserved)]);
+    const [decisions, reserved] = await Promise.all([readHash(redis, k.decisions, decisionOf), readHash(redis, k.reserved, reservationOf)]);
     return { remaining: remaining === null ? null : Number(remaining), ticketSeq: Number(seq ?? 0), decisions, reserved, restoring };
   }
 

@@ -4,7 +4,9 @@
  *   decisions hash   person -> "W|ticket|decidedAtMs"
  *   reserved hash    person -> "ticket|reservedAtMs"
  */
-export function decisionOf(value: string): { ticket: number; decidedAt: number } | null {
+export interface Decision { ticket: number; decidedAt: number }
+
+export function decisionOf(value: string): Decision | null {
   const m = /^W\|(\d+)\|(\d+)$/.exec(value);
   return m ? { ticket: Number(m[1]), decidedAt: Number(m[2]) } : null;
 }

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { parseMarker, type RestoreMarker } from './restore-scripts.ts';
 import { defineScripts } from './lua-scripts.ts';
 import { eventKeys, codeKeys, gateChannel } from './keys.ts';
 
@@ -38,7 +39,8 @@ export type StandingResult =
 export interface HeldUnit { person: string; ticket: number }
 
 /** settle.lua's answer for a chunk of one event: per decision, persist or void; or the event is being restored. */
-export type Settlement = { kind: 'settled'; persist: boolean[] } | { kind: 'restoring'; marker: string };
+/** settled: which to persist; restoring: judge by the marker's offsets; missing: the state is gone and no restore has begun. */
+export type Settlement = { kind: 'settled'; persist: boolean[] } | { kind: 'restoring'; marker: RestoreMarker } | { kind: 'missing' };
 
 export interface DecidedApplication { email: string; ticket: number; decision: Decision; decidedAt: number }
 
@@ -124,7 +126,7 @@ export class Scripts {
   async settle(eventId: string, units: HeldUnit[]): Promise<Settlement> {
     const k = this.keys(eventId);
     const out = (await this.call('settle', k.meta, k.reserved, k.decisions, k.restoring, ...units.flatMap((u) => [u.person, u.ticket]))) as (number | string)[];
-    if (out[0] === -1) return { kind: 'restoring', marker: String(out[1] ?? '') };
+    if (out[0] === -1) return out[1] ? { kind: 'restoring', marker: parseMarker(String(out[1])) } : { kind: 'missing' };
     if (out.length !== units.length + 1) throw new Error(`settle.lua answered ${out.length - 1} values for ${units.length} decisions`);
     return { kind: 'settled', persist: out.slice(1).map((v) => v === 1) };
   }

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { eventKeys, gateChannel } from './keys.ts';
+import { decisionOf } from './event-values.ts';
 import type { Subscriber } from './subscriber.ts';
 import type { GateResult } from './scripts.ts';
 import type { Logger } from '../../platform/log.ts';
@@ -13,7 +14,6 @@ interface SoldOut {
 }
 
 const SOLD_OUT: GateResult = { kind: 'sold-out' };
-const DECIDED = /^W\|(\d+)\|(\d+)$/;
 
 /**
  * Most of a giveaway's crowd arrives after the gifts are gone. Once an event is sold out, the gate's
@@ -67,8 +67,8 @@ export class SoldOutBoard {
     const won = board.winners.get(person);
     if (won === undefined) return SOLD_OUT;
     if (board.unconfirmed.has(person)) return undefined;
-    const [, ticket, at] = DECIDED.exec(won)!;
-    return { kind: 'decided', ticket: Number(ticket), decidedAt: Number(at) };
+    const decided = decisionOf(won);
+    return decided ? { kind: 'decided', ...decided } : undefined;
   }
 
   /** The gate answered SOLD_OUT: the board reads the event's winners once, for the answers that follow. */

@@ -8,6 +8,8 @@ import type { ReplayLog } from '../../adapters/mysql/replay-log.ts';
 /** A dead letter as the operator sees it: what it was, why it failed, and whether it went back. */
 export interface DeadLetterView extends DeadLetter {
   eventId: string | null;
+  /** The applicant (the person the gate decided for), and the address they typed. */
+  person: string | null;
   email: string | null;
   /** Why it can't be replayed (it is not an application at all), or null. */
   unreplayable: string | null;
@@ -19,13 +21,13 @@ export type ReplayRequest = { ids: string[] } | { all: true };
 
 export interface ReplayResult { replayed: string[]; skipped: { id: string; reason: string }[] }
 
-function describe(l: DeadLetter): Pick<DeadLetterView, 'eventId' | 'email' | 'unreplayable'> {
+function describe(l: DeadLetter): Pick<DeadLetterView, 'eventId' | 'person' | 'email' | 'unreplayable'> {
   try {
     // The decider dead-letters applications one by one; a record of several comes only from elsewhere.
     const all = decodeApplications(Buffer.from(l.value, 'utf8'));
-    return { eventId: all[0]!.eventId, email: all.length === 1 ? all[0]!.email : `${all.length} applications`, unreplayable: null };
+    return { eventId: all[0]!.eventId, person: all[0]!.person, email: all.length === 1 ? all[0]!.email : `${all.length} applications`, unreplayable: null };
   } catch (e) {
-    return { eventId: null, email: null, unreplayable: (e as Error).message };
+    return { eventId: null, person: null, email: null, unreplayable: (e as Error).message };
   }
 }
 
@@ -64,8 +66,8 @@ export class DeadLetterDesk {
     skipped.push(...candidates.filter((l) => !claimed.has(l.id)).map((l) => ({ id: l.id, reason: 'replayed meanwhile by another call' })));
     if (sending.length === 0) return { replayed: [], skipped };
     try {
-      // Keyed by email like the API's own records, so a replay lands on that person's partition.
-      await this.topic.sendBack(sending, (l) => (l as DeadLetterView).email);
+      // Keyed by the person like the API's own records (application-records.ts), so a replay lands on that person's partition.
+      await this.topic.sendBack(sending, (l) => (l as DeadLetterView).person);
     } catch (e) {
       await this.replays.release(this.topic.name, sending.map((l) => l.id));
       throw unavailable('QUEUE_UNAVAILABLE', `the applications topic did not take the replay: ${(e as Error).message}`, 5);

@@ -1,4 +1,3 @@
-import { reservationOf } from '../../adapters/redis/event-values.ts';
 import { totalLag, type PartitionProgress } from '../../adapters/kafka/offsets.ts';
 import type { MysqlState } from '../../adapters/mysql/mysql-state.ts';
 import type { RedisState } from '../../adapters/redis/event-state.ts';
@@ -66,8 +65,7 @@ export async function reportEvent(deps: ReportDeps, eventId: string, reservation
   if (mysqlOnly.length) mysqlOnly = await deps.redisState.undecided(eventId, mysqlOnly);
   const before = Date.now() - reservationTimeoutMs;
   const stuck = [...redis.reserved.entries()]
-    .map(([person, v]) => ({ person, ticket: 0, reservedAt: Number.POSITIVE_INFINITY, ...reservationOf(v) }))
-    .filter((r) => r.reservedAt <= before);
+    .flatMap(([person, r]) => (r && r.reservedAt <= before ? [{ person, ...r }] : []));
 
   const expectedRemaining = Math.max(0, event.total - redis.decisions.size);
   const stockDifference = (redis.remaining ?? 0) - expectedRemaining;

@@ -3,6 +3,7 @@ import { StockStateMissing } from '../../adapters/redis/scripts.ts';
 import type { ApplicationsRepo } from '../../adapters/mysql/applications-repo.ts';
 import type { ApplicationMessage } from '../../adapters/kafka/codec.ts';
 import { faultPoint } from '../../platform/fault-point.ts';
+import { below } from '../../adapters/kafka/offsets.ts';
 
 /** Tells the servers' result streams about one event's persisted winners (core/adapters/redis/decision-feed.ts). */
 export type Announce = (eventId: string, decisions: DecidedApplication[]) => Promise<void>;
@@ -11,13 +12,6 @@ export type Announce = (eventId: string, decisions: DecidedApplication[]) => Pro
 export interface ReadDecision { application: ApplicationMessage; partition: number; offset: string }
 
 export interface Persisted { persisted: ApplicationMessage[]; void: ApplicationMessage[] }
-
-/** The restoring marker's offsets (docs/decide-at-arrival.md): the topic's ends when the loss was noticed. */
-function restoringEnds(marker: string): Record<string, string> {
-  const parsed = JSON.parse(marker) as { ends?: Record<string, string> };
-  if (!parsed?.ends) throw new Error(`restoring marker without offsets: ${marker}`);
-  return parsed.ends;
-}
 
 /**
  * The consumers' use case: decisions made at arrival, read from Kafka, are persisted. Redis says which
@@ -41,11 +35,8 @@ export async function persistBatch(scripts: Scripts, records: ApplicationsRepo, 
     const s = await scripts.settle(eventId, list.map((i) => i.application));
     let keep: boolean[];
     if (s.kind === 'settled') keep = s.persist;
-    else if (s.marker === '') throw new StockStateMissing(eventId);
-    else {
-      const ends = restoringEnds(s.marker);
-      keep = list.map((i) => BigInt(i.offset) < BigInt(ends[String(i.partition)] ?? '0'));
-    }
+    else if (s.kind === 'missing') throw new StockStateMissing(eventId);
+    else keep = list.map((i) => below(s.marker.ends, i.partition, i.offset));
     list.forEach((i, j) => (keep[j] ? out.persisted : out.void).push(i.application));
   }
   await faultPoint('after-settle');
