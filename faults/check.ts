@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { groupProgress, totalLag } from '../core/adapters/kafka/offsets.ts';
 import type { Kafka } from 'kafkajs';
 import { QueryTypes } from 'sequelize';
 import type { Config } from '../core/platform/config.ts';
@@ -36,12 +37,7 @@ async function lag(ctx: CheckContext): Promise<number> {
   const admin = ctx.kafka.admin();
   await admin.connect();
   try {
-    const topic = ctx.config.kafka.applicationsTopic;
-    const [ends, [committed]] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId: ctx.config.kafka.groupId, topics: [topic] })]);
-    return ends.reduce((n, e) => {
-      const c = BigInt(committed?.partitions.find((p) => p.partition === e.partition)?.offset ?? '-1');
-      return n + Number(BigInt(e.high) - (c < 0n ? BigInt(e.low) : c));
-    }, 0);
+    return totalLag(await groupProgress(admin, ctx.config.kafka.groupId, ctx.config.kafka.applicationsTopic));
   } finally {
     await admin.disconnect();
   }

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { groupProgress } from '../core/adapters/kafka/offsets.ts';
 import type { Kafka } from 'kafkajs';
 
 /** Records waiting this long with no commit on their partition are a stall; shorter waits are work. */
@@ -29,11 +30,8 @@ export class PersistenceWatch {
       while (!this.stopped) {
         try {
           await admin.connect();
-          const [ends, [committed]] = await Promise.all([admin.fetchTopicOffsets(this.topic), admin.fetchOffsets({ groupId: this.groupId, topics: [this.topic] })]);
-          this.look(Date.now(), ends.map((e) => {
-            const c = BigInt(committed?.partitions.find((p) => p.partition === e.partition)?.offset ?? '-1');
-            return { partition: e.partition, committed: c < 0n ? BigInt(e.low) : c, high: BigInt(e.high) };
-          }));
+          const progress = await groupProgress(admin, this.groupId, this.topic);
+          this.look(Date.now(), progress.map((p) => ({ partition: p.partition, committed: BigInt(p.committed), high: BigInt(p.high) })));
         } catch { /* Kafka may be the fault: the waits go on until it answers */ }
         await sleep(100);
       }

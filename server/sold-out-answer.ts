@@ -3,11 +3,10 @@ import { personOf } from '../core/use-cases/participant/identity.ts';
 import { bodyOf } from './middleware/errors.ts';
 import { requestIdOf } from './middleware/request-id.ts';
 import { apiHeaderList } from './middleware/security.ts';
-import { APPLY_PATH } from './routes/apply-lane.ts';
+import { APPLY_PATH, fitsTheLane } from './routes/apply-lane.ts';
+import { bearerOf } from './middleware/auth.ts';
 import { applyCounter } from './routes/apply.ts';
 import type { ServerDeps } from './deps.ts';
-
-const BEARER = /^Bearer ([A-Za-z0-9._~+/=-]+)$/;
 
 /**
  * Most of a giveaway's crowd applies after the gifts are gone, and each API process knows which of its
@@ -53,13 +52,12 @@ export function soldOutBeforeKoa(deps: ServerDeps, koa: RequestListener): Reques
   function soldOut(req: IncomingMessage) {
     const path = APPLY_PATH.exec(req.url ?? '');
     if (path === null) return undefined;
-    const h = req.headers;
-    if (h.origin !== undefined || h['transfer-encoding'] !== undefined || (h['content-length'] !== undefined && h['content-length'] !== '0')) return undefined;
-    const bearer = BEARER.exec(h.authorization ?? '');
-    if (bearer === null) return undefined;
+    if (!fitsTheLane(req.headers)) return undefined;
+    const token = bearerOf(req.headers.authorization);
+    if (token === null) return undefined;
     let email: string;
     try {
-      email = tokens.verify(bearer[1]!);
+      email = tokens.verify(token);
     } catch {
       return undefined;
     }

@@ -16,15 +16,20 @@ export function bearer(tokens: Tokens): Middleware {
   };
 }
 
+/** The characters a token may hold (base64url and the JWT dots, with the b64token extras of RFC 6750). */
+export const TOKEN = /^[A-Za-z0-9._~+/=-]+$/;
 const BEARER = /^Bearer ([A-Za-z0-9._~+/=-]+)$/;
+
+/** The token of an "Authorization: Bearer <token>" header; null when the header is not one. */
+export const bearerOf = (header: string | undefined): string | null => (header === undefined ? null : (BEARER.exec(header)?.[1] ?? null));
 
 /** What bearer() does, for a route that runs ahead of the chain (server/routes/apply-lane.ts). */
 export function authenticate(ctx: Context, tokens: Tokens): void {
   const header = ctx.req.headers.authorization;
   if (!header) throw unauthorized('TOKEN_MISSING', 'send the token from verify-code as "Authorization: Bearer <token>"');
-  const m = BEARER.exec(header);
-  if (!m) throw unauthorized('TOKEN_INVALID', 'the Authorization header must be "Bearer <token>"');
-  const email = tokens.verify(m[1]!);
+  const token = bearerOf(header);
+  if (token === null) throw unauthorized('TOKEN_INVALID', 'the Authorization header must be "Bearer <token>"');
+  const email = tokens.verify(token);
   ctx.state.email = email;
   ctx.state.person = personOf(email);
 }

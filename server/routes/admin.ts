@@ -6,6 +6,7 @@ import { eventId, stockCount } from '../../core/use-cases/rules.ts';
 import type { ServerDeps } from '../deps.ts';
 import { callerOf } from './caller.ts';
 import { adminRouter } from './router.ts';
+import { eventIdOf } from './event-param.ts';
 
 const stock = z.object({ count: stockCount }).strict();
 // An ISO 8601 time with its offset, within what MySQL's DATETIME holds.
@@ -28,7 +29,7 @@ const at = (s?: string) => (s ? new Date(s) : undefined);
 export function adminRoutes(deps: ServerDeps): Router {
   const { events, changes, config } = deps;
   const r = adminRouter(deps);
-  const idOf = (ctx: Context) => (ctx.params.eventId === undefined ? config.defaultEventId : parse(eventId, ctx.params.eventId));
+  const idOf = eventIdOf(config);
 
   const show = async (ctx: Context) => {
     ctx.body = await events.snapshot(idOf(ctx));

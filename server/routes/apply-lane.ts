@@ -1,12 +1,18 @@
 import type { Middleware } from 'koa';
+import type { IncomingHttpHeaders } from 'node:http';
+import { EVENT_ID } from '../../core/use-cases/rules.ts';
 import { authenticate } from '../middleware/auth.ts';
 import { stampRequestId } from '../middleware/request-id.ts';
 import { apiHeaderList } from '../middleware/security.ts';
 import { applyHandler } from './apply.ts';
 import type { ServerDeps } from '../deps.ts';
 
-/** The apply paths, as spelled: a path that matches is canonical by construction. */
-export const APPLY_PATH = /^\/api\/(?:event|events\/([a-z0-9][a-z0-9-]{0,63}))\/apply$/;
+/** The apply paths, as spelled, with an event id as the rule has it: a path that matches is canonical by construction. */
+export const APPLY_PATH = new RegExp(`^/api/(?:event|events/(${EVENT_ID.source.replace(/^\^|\$$/g, '')}))/apply$`);
+
+/** An apply needs nothing of the chain: no body, no Origin (so no CORS). */
+export const fitsTheLane = (h: IncomingHttpHeaders): boolean =>
+  h.origin === undefined && h['transfer-encoding'] === undefined && (h['content-length'] === undefined || h['content-length'] === '0');
 
 /**
  * The apply call, ahead of the chain. In a herd nearly every request is an apply: the chain's steps
@@ -23,8 +29,7 @@ export function applyLane(deps: ServerDeps): Middleware {
     if (ctx.method !== 'POST') return next();
     const m = APPLY_PATH.exec(ctx.path);
     if (m === null) return next();
-    const h = ctx.req.headers;
-    if (h.origin !== undefined || h['transfer-encoding'] !== undefined || (h['content-length'] !== undefined && h['content-length'] !== '0')) return next();
+    if (!fitsTheLane(ctx.req.headers)) return next();
     stampRequestId(ctx);
     const res = ctx.res;
     for (let i = 0; i < headers.length; i++) res.setHeader(headers[i]![0], headers[i]![1]);

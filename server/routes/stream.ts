@@ -4,14 +4,13 @@ import { PassThrough } from 'node:stream';
 import { unauthorized } from '../../core/platform/errors.ts';
 import type { Standing } from '../../core/use-cases/participant/apply.ts';
 import { watchStanding } from '../../core/use-cases/participant/standing-watch.ts';
-import { parse } from '../middleware/validate.ts';
 import { personOf } from '../../core/use-cases/participant/identity.ts';
-import { eventId } from '../../core/use-cases/rules.ts';
 import { newRouter } from './router.ts';
 import type { ServerDeps } from '../deps.ts';
+import { eventIdOf } from './event-param.ts';
+import { TOKEN } from '../middleware/auth.ts';
 
 export const HEARTBEAT_MS = 15_000;
-const TOKEN = /^[A-Za-z0-9._~+/=-]+$/;
 
 /**
  * The token of a stream: EventSource can't send headers, so the page puts it in `?access_token=` on
@@ -40,7 +39,7 @@ export function streamRoutes({ applications, tokens, config, limits, feed }: Ser
 
   const stream = async (ctx: Context) => {
     const email = personOf(tokens.verify(streamToken(ctx)));
-    const id = ctx.params.eventId === undefined ? config.defaultEventId : parse(eventId, ctx.params.eventId);
+    const id = eventIdOf(config)(ctx);
     limits.status(email);
 
     const watch = await watchStanding({ applications, feed }, id, email);
