@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { MAX_STOCK, stockCount } from '../core/use-cases/rules.ts';
+import { EVENT_ID, MAX_STOCK, eventTime, stockCount } from '../core/use-cases/rules.ts';
 import type { AdminTarget } from './admin-client.ts';
 import { resolveSettings, type SettingsFlags } from './settings.ts';
 
@@ -14,7 +14,7 @@ export function withTarget(cmd: Command): Command {
     .option('--url <url>', 'the terning server (env TERNING_URL)')
     .option('--admin-key <key>', 'the admin key (env ADMIN_KEY)')
     .option('--actor <name>', 'who makes the change, for the audit trail (env TERNING_ACTOR; default: your user name)')
-    .option('--event <id>', 'the event (default: the default event)')
+    .option('--event <id>', 'the event (default: the default event)', eventArgument)
     .option('--json', 'print JSON');
 }
 
@@ -33,4 +33,19 @@ export function eventPath(o: TargetOptions, rest: string): string {
 export function stockArgument(v: string): number {
   if (!/^\d+$/.test(v) || !stockCount.safeParse(Number(v)).success) throw new InvalidArgumentError(`the stock is a whole number from 0 to ${MAX_STOCK}`);
   return Number(v);
+}
+
+/** An event id given on the command line, checked as the API checks it. */
+export function eventArgument(v: string): string {
+  if (!EVENT_ID.test(v)) throw new InvalidArgumentError(`an event id is lower-case letters, digits and dashes (got "${v}")`);
+  return v;
+}
+
+/** A time given on the command line (anything Date reads), sent as ISO 8601 and checked as the API checks it. */
+export function timeArgument(v: string): string {
+  const d = new Date(v);
+  if (Number.isNaN(d.getTime())) throw new InvalidArgumentError('give a time like 2026-12-01T10:00:00+09:00');
+  const iso = d.toISOString();
+  if (!eventTime.safeParse(iso).success) throw new InvalidArgumentError(`a time between the years 2000 and 9998 (got "${v}")`);
+  return iso;
 }

@@ -1,13 +1,12 @@
 import type { OutboxRepo } from '../core/adapters/mysql/outbox-repo.ts';
 import type { Mailer } from '../core/adapters/ses/mailer.ts';
-import { winnerMail } from '../core/adapters/ses/templates.ts';
 import type { Logger } from '../core/platform/log.ts';
-import { maskEmail } from '../core/platform/log.ts';
+import { mailWinners } from '../core/use-cases/persistence/mail-winners.ts';
 import { sleep } from './sleep.ts';
 
 /**
- * Drains the email outbox at SES's pace (ratePerSecond), apart from deciding, so a slow or failing
- * mail service never holds up a decision. Failures are retried by the outbox's back-off.
+ * The consumer's loop that tells winners (core/use-cases/persistence/mail-winners.ts), a round a second
+ * at SES's pace (ratePerSecond), idle while the outbox is empty.
  */
 export class OutboxSender {
   private running = false;
@@ -36,30 +35,20 @@ export class OutboxSender {
   private async run(): Promise<void> {
     while (this.running) {
       const windowStart = Date.now();
-      let items;
+      let round;
       try {
-        items = await this.outbox.claim(this.ratePerSecond);
+        round = await mailWinners({ outbox: this.outbox, mailer: this.mailer, log: this.log }, this.ratePerSecond, this.onResult);
       } catch (e) {
         this.log.warn({ err: e }, 'outbox unavailable');
         await sleep(2_000);
         continue;
       }
-      if (items.length === 0) {
+      this.sent += round.sent;
+      if (round.claimed === 0) {
         await sleep(this.idleMs);
         continue;
       }
-      await Promise.all(items.map(async (item) => {
-        try {
-          const id = await this.mailer.send(winnerMail(item.email, item.eventName));
-          await this.outbox.markSent(item.id, id);
-          this.sent += 1;
-          this.onResult(true);
-        } catch (e) {
-          this.onResult(false);
-          this.log.warn({ err: e, email: maskEmail(item.email) }, 'winner email failed; will retry');
-          await this.outbox.markFailed(item, e instanceof Error ? e.message : String(e)).catch(() => {});
-        }
-      }));
+      // SES's rate: at most ratePerSecond emails a second.
       const rest = 1_000 - (Date.now() - windowStart);
       if (rest > 0) await sleep(rest);
     }

@@ -152,3 +152,24 @@ test('event create --stock must be a whole number', async (t) => {
     t.regex(e!.message, /the stock is a whole number/, v);
   }
 });
+
+test('the CLI checks an event id, a stock and a time by the API\'s own rules, before anything is sent', async (t) => {
+  // Port 9 answers nothing: a check that let the value through would fail there, with another message.
+  const away = ['--url', 'http://127.0.0.1:9', '--admin-key', 'k'];
+  const refused = async (args: string[], message: RegExp) => {
+    const e = await t.throwsAsync(terning(...args, ...away));
+    t.is((e as { code?: string }).code, 'commander.invalidArgument', args.join(' '));
+    t.regex(e!.message, message, args.join(' '));
+  };
+  for (const id of ['Spring', 'a_b', '-x', 'a'.repeat(65), 'é', 'a/b']) {
+    await refused(['event', 'show', '--event', id], /an event id is lower-case letters, digits and dashes/);
+    // A leading dash reads as an option there: commander refuses it before the rule is asked.
+    if (!id.startsWith('-')) await refused(['event', 'create', id, '--name', 'x'], /an event id is lower-case letters, digits and dashes/);
+    await refused(['stock', 'set', '5', '--event', id], /an event id is lower-case letters, digits and dashes/);
+  }
+  await refused(['export', 'winners', '--event', 'UPPER'], /an event id is/);
+  await refused(['stock', 'set', '10000001'], /the stock is a whole number from 0 to 10000000/);
+  await refused(['event', 'create', 'x-event', '--name', 'x', '--stock', '10000001'], /the stock is a whole number from 0 to 10000000/);
+  await refused(['event', 'open', '--at', '1999-12-31T23:00:00Z'], /a time between the years 2000 and 9998/);
+  await refused(['event', 'open', '--at', 'tomorrow'], /give a time like/);
+});

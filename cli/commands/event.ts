@@ -1,14 +1,8 @@
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import type { EventSnapshot } from '../../core/use-cases/operator/events.ts';
 import { adminCall } from '../admin-client.ts';
-import { withTarget, target, eventPath, stockArgument, type TargetOptions } from '../options.ts';
+import { withTarget, target, eventPath, eventArgument, stockArgument, timeArgument as time, type TargetOptions } from '../options.ts';
 import { printEvent } from '../print.ts';
-
-const time = (v: string) => {
-  const d = new Date(v);
-  if (Number.isNaN(d.getTime())) throw new InvalidArgumentError('give a time like 2026-12-01T10:00:00+09:00');
-  return d.toISOString();
-};
 
 export function eventCommand(): Command {
   const cmd = new Command('event').description('create, show, open and close events');
@@ -22,7 +16,7 @@ export function eventCommand(): Command {
       if (o.json) return console.log(JSON.stringify(events, null, 2));
       for (const e of events) console.log(`${e.id.padEnd(20)} ${e.state.padEnd(10)} ${e.remainingStock}/${e.totalStock} left  ${e.name}`);
     });
-  withTarget(cmd.command('create').argument('<id>', 'lower-case letters, digits and dashes'))
+  withTarget(cmd.command('create').argument('<id>', 'lower-case letters, digits and dashes', eventArgument))
     .description('create an event in draft')
     .requiredOption('--name <name>', 'what participants see')
     .option('--stock <n>', 'the total stock', stockArgument, 0)

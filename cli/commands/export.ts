@@ -7,7 +7,7 @@ import { WinnersTable } from '../../core/adapters/mysql/winners-table.ts';
 import { createSequelize } from '../../core/adapters/mysql/sequelize.ts';
 import { EXPORT_FORMATS, type ExportFormat } from '../../core/use-cases/operator/export-format.ts';
 import { UserError, EXIT } from '../errors.ts';
-import { withConfigFile } from '../options.ts';
+import { eventArgument, withConfigFile } from '../options.ts';
 import { resolveSettings } from '../settings.ts';
 import { progressBar } from '../progress.ts';
 
@@ -48,7 +48,7 @@ export function exportCommand(): Command {
   const cmd = new Command('export').description('export data for support, straight from MySQL');
   withConfigFile(cmd.command('winners'))
     .description("export an event's winners in ticket order, streamed (a million rows are fine)")
-    .option('--event <id>', 'the event (default: the default event)')
+    .option('--event <id>', 'the event (default: the default event)', eventArgument)
     .addOption(new Option('--format <format>', 'the output format').choices(EXPORT_FORMATS).default('csv'))
     .option('--out <file>', 'write to this file (default: standard output)')
     .option('--mysql-url <url>', 'the database (env MYSQL_URL)')

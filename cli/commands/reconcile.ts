@@ -6,6 +6,7 @@ import { totalLag } from '../../core/adapters/kafka/offsets.ts';
 import { reconcile, type Reconciled } from '../../core/use-cases/operator/reconcile.ts';
 import type { EventReport } from '../../core/use-cases/operator/reconcile-report.ts';
 import { UserError } from '../errors.ts';
+import { eventArgument } from '../options.ts';
 
 const list = (items: string[], max = 10) => (items.length > max ? `${items.slice(0, max).join(', ')}, ... (${items.length})` : items.join(', '));
 
@@ -39,7 +40,7 @@ function print(result: Reconciled, json: boolean | undefined): void {
 export function reconcileCommand(): Command {
   return new Command('reconcile')
     .description('compare Redis, MySQL and Kafka for an event and report every difference; --fix restores Redis from MySQL')
-    .option('--event <id>', 'the event (default: the default event)')
+    .option('--event <id>', 'the event (default: the default event)', eventArgument)
     .option('--fix', "restore the event's Redis state from MySQL once the consumers have persisted Kafka (the gate answers 503 meanwhile)")
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExit status: 0 consistent (after --fix: fixed), 1 differences found.\n\nExamples:\n  terning reconcile\n  terning reconcile --event spring-sale --fix')

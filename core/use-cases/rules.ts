@@ -17,6 +17,12 @@ export const emailAddress = z
   .toLowerCase()
   .pipe(z.string().email());
 
+/** When an event opens or closes: an ISO 8601 time with its offset, within what MySQL's DATETIME holds. */
+export const eventTime = z.string().datetime({ offset: true }).refine((v) => {
+  const year = new Date(v).getUTCFullYear();
+  return year >= 2000 && year <= 9998;
+}, 'a time between the years 2000 and 9998');
+
 /** A verification code as mailed: six digits. */
 export const verificationCode = z.string().regex(/^\d{6}$/, 'the code is 6 digits');
 

@@ -1,6 +1,6 @@
 import type { Context, Middleware } from 'koa';
 import { AppError, unavailable } from '../../core/platform/errors.ts';
-import { isOutage } from '../../core/platform/outage.ts';
+import { isOutage } from '../../core/adapters/outage.ts';
 import type { Logger } from '../../core/platform/log.ts';
 
 /** Registered first: every error leaves as {error: {code, message, details?}}; no stack ever does. */

@@ -2,18 +2,14 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import { parse } from '../middleware/validate.ts';
-import { eventId, stockCount } from '../../core/use-cases/rules.ts';
+import { eventId, eventTime, stockCount } from '../../core/use-cases/rules.ts';
 import type { ServerDeps } from '../deps.ts';
 import { callerOf } from './caller.ts';
 import { adminRouter } from './router.ts';
 import { eventIdOf } from './event-param.ts';
 
 const stock = z.object({ count: stockCount }).strict();
-// An ISO 8601 time with its offset, within what MySQL's DATETIME holds.
-const instant = z.string().datetime({ offset: true }).refine((v) => {
-  const year = new Date(v).getUTCFullYear();
-  return year >= 2000 && year <= 9998;
-}, 'a time between the years 2000 and 9998');
+const instant = eventTime;
 const when = z.object({ at: instant.optional() }).strict();
 const newEvent = z.object({
   id: eventId,

@@ -1,5 +1,5 @@
 import { AppError } from '../../platform/errors.ts';
-import { isOutage } from '../../platform/outage.ts';
+import { isOutage } from '../../adapters/outage.ts';
 import { StockStateMissing } from '../../adapters/redis/scripts.ts';
 import type { Logger } from '../../platform/log.ts';
 import type { ReadDecision } from './persist.ts';
