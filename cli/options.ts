@@ -1,4 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
+import { adminEventPath } from '../core/adapters/admin-api/client.ts';
 import { EVENT_ID, MAX_STOCK, eventTime, stockCount } from '../core/use-cases/rules.ts';
 import type { AdminTarget } from './admin-client.ts';
 import { resolveSettings, type SettingsFlags } from './settings.ts';
@@ -26,7 +27,7 @@ export function target(o: TargetOptions): AdminTarget {
 }
 
 export function eventPath(o: TargetOptions, rest: string): string {
-  return o.event ? `/api/admin/events/${encodeURIComponent(o.event)}${rest}` : `/api/admin/event${rest}`;
+  return adminEventPath(o.event, rest);
 }
 
 /** A stock given on the command line, checked as the API checks it (core/use-cases/rules.ts). */

@@ -8,7 +8,7 @@ import { createRedis, type RedisTarget } from '../core/adapters/redis/client.ts'
 import { OutboxRepo } from '../core/adapters/mysql/outbox-repo.ts';
 import { ReplayLog } from '../core/adapters/mysql/replay-log.ts';
 import { groupProgress } from '../core/adapters/kafka/offsets.ts';
-import { adminCall, AdminCallError, type AdminTarget } from '../core/adapters/admin-api/client.ts';
+import { adminCall, AdminCallError, adminEventPath, type AdminTarget } from '../core/adapters/admin-api/client.ts';
 import { emptyConsole, pushRate, clock, type ConsoleData, type KafkaReading, type Reading } from './model.ts';
 
 export interface WatchSettings extends RedisTarget {
@@ -108,7 +108,7 @@ export class ConsoleLoader {
   }
 
   private path(rest = ''): string {
-    return this.s.eventId ? `/api/admin/events/${encodeURIComponent(this.s.eventId)}${rest}` : `/api/admin/event${rest}`;
+    return adminEventPath(this.s.eventId, rest);
   }
 
   private async change(verb: 'open' | 'close'): Promise<void> {

@@ -2,7 +2,7 @@ import type { Admin, Consumer, Producer } from 'kafkajs';
 import type { Server } from 'node:http';
 import type { Config } from '../core/platform/config.ts';
 import { createLogger, type Logger } from '../core/platform/log.ts';
-import { openStores, type Stores } from '../core/stores.ts';
+import { followRedisRestarts, openStores, storeChecks, type Stores } from '../core/stores.ts';
 import { createKafka, producerConfig } from '../core/adapters/kafka/client.ts';
 import { OutboxRepo } from '../core/adapters/mysql/outbox-repo.ts';
 import { Mailer } from '../core/adapters/ses/mailer.ts';
@@ -14,7 +14,7 @@ import { readiness } from '../core/platform/health.ts';
 import { startOpsServer } from './ops-server.ts';
 import { refreshGauges } from './gauges.ts';
 import { Sweeper } from './sweeper.ts';
-import { RedisRestarts } from '../core/adapters/redis/restarts.ts';
+import type { RedisRestarts } from '../core/adapters/redis/restarts.ts';
 
 export interface ConsumerOptions extends Partial<PersisterOptions> {
   sendEmails?: boolean;
@@ -104,7 +104,7 @@ export class ConsumerProcess {
       this.opts.onCrash?.(payload.error);
     });
     await this.persister.run();
-    this.restarts = new RedisRestarts(stores.redis, config.redisPrefix, () => stores.restorer.restoreAll(), log);
+    this.restarts = followRedisRestarts(stores, config, log);
     const timeoutMs = config.reservationTimeoutSeconds * 1_000;
     this.sweeper = new Sweeper(stores, { timeoutMs, everyMs: Math.min(5_000, timeoutMs / 2), onReleased: (n) => metrics.reservationsReleased.inc(n) }, log);
     this.sweeper.start();
@@ -115,14 +115,12 @@ export class ConsumerProcess {
       this.sender.start();
     }
     this.stopGauges = refreshGauges({ metrics, admin: this.admin, groupId: config.kafka.groupId, topic: config.kafka.applicationsTopic, outbox: new OutboxRepo(this.stores.sequelize) });
-    const { redis, sequelize } = this.stores;
     const ops = await startOpsServer({
       host: config.host,
       port: config.metricsPort,
       registry: metrics.registry,
       readiness: () => readiness({
-        redis: () => redis.ping(),
-        mysql: () => sequelize.query('SELECT 1'),
+        ...storeChecks(stores),
         kafka: async () => {
           if (!this.joined) throw new Error('the persister has not joined its consumer group');
         },

@@ -13,6 +13,7 @@ import { createKafka } from './adapters/kafka/client.ts';
 import { TopicOffsets } from './adapters/kafka/offsets.ts';
 import { MysqlState } from './adapters/mysql/mysql-state.ts';
 import { RedisState } from './adapters/redis/event-state.ts';
+import { RedisRestarts } from './adapters/redis/restarts.ts';
 import { Restorer } from './use-cases/persistence/restorer.ts';
 
 /** Redis and MySQL with everything built on them: what the server, the consumer and the CLI share. */
@@ -60,3 +61,16 @@ export function openStores(config: Config, log: Logger = createLogger('terning',
     },
   };
 }
+
+/** The stores' part of a process's readiness (core/platform/health.ts): each answers on its own. */
+export const storeChecks = (stores: Stores) => ({
+  redis: () => stores.redis.ping(),
+  mysql: () => stores.sequelize.query('SELECT 1'),
+});
+
+/**
+ * What an API or a consumer process does when Redis restarts or fails over (a new run_id): the first
+ * process to see it marks every event restoring (core/adapters/redis/restarts.ts).
+ */
+export const followRedisRestarts = (stores: Stores, config: Config, log: Logger) =>
+  new RedisRestarts(stores.redis, config.redisPrefix, () => stores.restorer.restoreAll(), log);

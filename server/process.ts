@@ -2,7 +2,7 @@ import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../core/platform/config.ts';
 import { createLogger, type Logger } from '../core/platform/log.ts';
-import { openStores, type Stores } from '../core/stores.ts';
+import { followRedisRestarts, openStores, storeChecks, type Stores } from '../core/stores.ts';
 import { createKafka, partitionCount, producerConfig } from '../core/adapters/kafka/client.ts';
 import { applicationRecords, applicationSize } from '../core/adapters/kafka/application-records.ts';
 import type { ApplicationMessage } from '../core/adapters/kafka/codec.ts';
@@ -29,7 +29,7 @@ import { AuditedEvents } from '../core/use-cases/operator/audited-events.ts';
 import { DeadLetterDesk } from '../core/use-cases/operator/dead-letter-desk.ts';
 import { DeadLetterTopic } from '../core/adapters/kafka/dead-letters.ts';
 import { ReplayLog } from '../core/adapters/mysql/replay-log.ts';
-import { RedisRestarts } from '../core/adapters/redis/restarts.ts';
+import type { RedisRestarts } from '../core/adapters/redis/restarts.ts';
 
 export const DEFAULT_EVENT_NAME = "Terning's Final Gift";
 
@@ -103,14 +103,14 @@ export class ApiServer {
     this.mailer = new Mailer(config.ses);
     await this.stores.events.ensure(config.defaultEventId, DEFAULT_EVENT_NAME);
     const stores = this.stores;
-    this.restarts = new RedisRestarts(stores.redis, config.redisPrefix, () => stores.restorer.restoreAll(), log);
+    this.restarts = followRedisRestarts(stores, config, log);
 
     const limits = new Limits(this.stores.redis, config.redisPrefix, config.limits);
     this.subscriber = new Subscriber(this.stores.redis, `${config.redisPrefix}:subscriber`, log);
     this.feed = new DecisionFeed(this.subscriber, config.redisPrefix, log);
     const soldOut = new SoldOutBoard(this.stores.redis, config.redisPrefix, this.subscriber, log);
     await soldOut.start();
-    const { redis, sequelize } = this.stores;
+    const { sequelize } = this.stores;
     const audit = new AuditLog(sequelize);
     const deadLetters = new DeadLetterDesk(new DeadLetterTopic(kafka, this.applicationsProducer, {
       applications: config.kafka.applicationsTopic, deadLetters: config.kafka.deadLetterTopic,
@@ -122,8 +122,7 @@ export class ApiServer {
       feed: this.feed,
       metrics,
       readiness: () => readiness({
-        redis: () => redis.ping(),
-        mysql: () => sequelize.query('SELECT 1'),
+        ...storeChecks(stores),
         kafka: async () => {
           if (!this.applicationsProducer?.connected) throw new Error('the producer is not connected');
         },

@@ -5,6 +5,10 @@ export interface AdminTarget {
   actor?: string;
 }
 
+/** An event's admin path: /api/admin/events/<id>..., or /api/admin/event... for the default event. */
+export const adminEventPath = (eventId: string | null | undefined, rest = ''): string =>
+  (eventId ? `/api/admin/events/${encodeURIComponent(eventId)}${rest}` : `/api/admin/event${rest}`);
+
 /** The admin API said no (`refused`, with its error code) or did not answer (`unreachable`). */
 export class AdminCallError extends Error {
   constructor(readonly kind: 'refused' | 'unreachable', message: string, readonly code?: string) {
