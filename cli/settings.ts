@@ -3,7 +3,7 @@ import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { loadConfig, ConfigError, type Config } from '../core/platform/config.ts';
-import { isValidActor } from '../core/use-cases/operator/actor.ts';
+import { ACTOR_RULE, isValidActor } from '../core/use-cases/operator/actor.ts';
 import { UserError, EXIT } from './errors.ts';
 
 /** Where the operator's commands find the system: the server, its key, and the services behind it. */
@@ -121,7 +121,7 @@ export function resolveSettings(flags: SettingsFlags = {}, env: NodeJS.ProcessEn
   }
   const actor = merged.TERNING_ACTOR ?? osUser();
   if (!isValidActor(actor)) {
-    throw new UserError(`the actor "${actor}" is not a valid name: letters, digits and . _ @ + -, at most 64 (--actor, TERNING_ACTOR or "actor" in the config file)`, EXIT.usage);
+    throw new UserError(`the actor "${actor}" is not a valid name: ${ACTOR_RULE} (--actor, TERNING_ACTOR or "actor" in the config file)`, EXIT.usage);
   }
   return {
     url,
