@@ -44,7 +44,8 @@ export function Console({ data, onOpen, onClose, onQuit }: ConsoleProps) {
 
   const { event: ev, kafka, mysql, redis } = data;
   const outbox = mysql.value?.outbox;
-  const waiting = kafka.value && mysql.value ? Math.max(0, kafka.value.deadLetters - mysql.value.replayedDeadLetters) : null;
+  // Counted from the topic's offsets, not read letter by letter (`terning dlq list` does that, and tells which can be replayed).
+  const notReplayed = kafka.value && mysql.value ? Math.max(0, kafka.value.deadLetters - mysql.value.replayedDeadLetters) : null;
   const e = ev.value;
   const eventLabel = e?.id ?? data.eventId ?? 'the default event';
   const lag = kafka.value?.lag ?? [];
@@ -71,7 +72,7 @@ export function Console({ data, onOpen, onClose, onQuit }: ConsoleProps) {
         <Stale {...kafka} />
       </Row>
       <Row label="Dead letters">
-        <Text color={waiting ? 'red' : undefined}>{kafka.value === null ? '-' : `${num(kafka.value.deadLetters)}${mysql.value ? `   replayed ${num(mysql.value.replayedDeadLetters)}   waiting ${num(waiting!)}` : ''}`}</Text>
+        <Text color={notReplayed ? 'red' : undefined}>{kafka.value === null ? '-' : `${num(kafka.value.deadLetters)}${mysql.value ? `   replayed ${num(mysql.value.replayedDeadLetters)}   not replayed ${num(notReplayed!)}` : ''}`}</Text>
         <Stale {...kafka} />
       </Row>
       <Row label="Emails">

@@ -49,7 +49,7 @@ test('a scheduled event: the countdown to opening, the full stock, the health of
   t.regex(frame, /State\s+SCHEDULED · opens in 00:01:00/);
   t.regex(frame, /Stock\s+█{30} {2}1,000 of 1,000 left/);
   t.regex(frame, /Consumer lag\s+p0 12 {3}p1 0 {3}\(total 12\)/);
-  t.regex(frame, /Dead letters\s+2 {3}replayed 1 {3}waiting 1/);
+  t.regex(frame, /Dead letters\s+2 {3}replayed 1 {3}not replayed 1/);
   t.regex(frame, /Emails\s+sent 500 {3}queued 88 {3}failed 1/);
   t.regex(frame, /Health\s+API ok 3 ms {3}Redis ok 1 ms {3}MySQL ok {3}Kafka ok/);
   t.regex(frame, /\[o\] open {3}\[c\] close {3}\[q\] quit/);

@@ -117,7 +117,7 @@ test.serial('terning watch in a real terminal: live numbers, open with a confirm
     /State\s+SCHEDULED · opens in 00:(59|60):\d\d/,
     /Stock\s+█{30}\s+5 of 5 left/,
     /Consumer lag\s+p0 0/,
-    /Dead letters\s+0 {3}replayed 0 {3}waiting 0/,
+    /Dead letters\s+0 {3}replayed 0 {3}not replayed 0/,
     /Emails\s+sent 0\s+queued 0\s+failed 0/,
     /Health\s+API ok \d+ ms\s+Redis ok \d+ ms\s+MySQL ok\s+Kafka ok/,
     /\[o\] open\s+\[c\] close\s+\[q\] quit/,
