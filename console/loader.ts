@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { Kafka, logLevel } from 'kafkajs';
 import type { Redis } from 'ioredis';
 import type { Sequelize } from 'sequelize';
 import '../core/adapters/kafka/quiet-warnings.ts';
@@ -7,7 +7,7 @@ import { createSequelize } from '../core/adapters/mysql/sequelize.ts';
 import { createRedis, type RedisTarget } from '../core/adapters/redis/client.ts';
 import { OutboxRepo } from '../core/adapters/mysql/outbox-repo.ts';
 import { ReplayLog } from '../core/adapters/mysql/replay-log.ts';
-import { groupProgress } from '../core/adapters/kafka/offsets.ts';
+import { TopicOffsets } from '../core/adapters/kafka/offsets.ts';
 import { adminCall, AdminCallError, adminEventPath, type AdminTarget } from '../core/adapters/admin-api/client.ts';
 import { emptyConsole, pushRate, clock, type ConsoleData, type KafkaReading, type Reading } from './model.ts';
 
@@ -43,7 +43,7 @@ export class ConsoleLoader {
   private readonly outbox: OutboxRepo;
   private readonly replays: ReplayLog;
   private readonly kafka: Kafka;
-  private admin: Admin | null = null;
+  private readonly offsets: TopicOffsets;
   private readonly inflight = new Map<string, Promise<unknown>>();
   private readonly interval: number;
   private readonly timeout: number;
@@ -63,6 +63,7 @@ export class ConsoleLoader {
       clientId: 'terning-watch', brokers: s.kafka.brokers, connectionTimeout: 1_000, requestTimeout: this.timeout,
       retry: { retries: 0 }, logLevel: logLevel.NOTHING,
     });
+    this.offsets = new TopicOffsets(this.kafka, s.kafka.applicationsTopic, s.kafka.groupId);
   }
 
   current(): ConsoleData {
@@ -96,7 +97,7 @@ export class ConsoleLoader {
     for (const t of this.timers) clearTimeout(t);
     this.redis.disconnect();
     // Closing waits for reads in flight; a quit doesn't wait longer than a second for them.
-    await Promise.race([Promise.allSettled([this.admin?.disconnect(), this.sequelize.close()]), sleep(1_000)]);
+    await Promise.race([Promise.allSettled([this.offsets.close(), this.sequelize.close()]), sleep(1_000)]);
   }
 
   open(): Promise<void> {
@@ -204,22 +205,14 @@ export class ConsoleLoader {
   private readKafka(): Promise<void> {
     return this.read('kafka', async (): Promise<KafkaReading> => {
       try {
-        if (!this.admin) {
-          const admin = this.kafka.admin();
-          await admin.connect();
-          this.admin = admin;
-        }
-        const { applicationsTopic: topic, deadLetterTopic, groupId } = this.s.kafka;
         // One after the other: kafkajs's admin refreshes its metadata per call, and concurrent refreshes
-        // collide (as does a group's offsets asked for first). The group's offsets before the topic's
-        // ends: ends read after them are never behind them.
-        const dlq = await this.admin.fetchTopicOffsets(deadLetterTopic);
-        const lag = (await groupProgress(this.admin, groupId, topic)).map((p) => ({ partition: p.partition, lag: p.lag }));
-        return { lag, deadLetters: dlq.reduce((n, p) => n + Number(BigInt(p.high) - BigInt(p.low)), 0) };
+        // collide (as does a group's offsets asked for first).
+        const deadLetters = await this.offsets.records(this.s.kafka.deadLetterTopic);
+        const lag = (await this.offsets.progress()).map((p) => ({ partition: p.partition, lag: p.lag }));
+        return { lag, deadLetters };
       } catch (e) {
-        const admin = this.admin;
-        this.admin = null;
-        await admin?.disconnect().catch(() => {});
+        // A broker that went away: connect afresh next time.
+        await this.offsets.close();
         throw e;
       }
     });

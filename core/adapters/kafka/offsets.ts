@@ -73,6 +73,13 @@ export class TopicOffsets {
     return groupProgress(await this.connected(), this.groupId, this.topic);
   }
 
+  /** How many records a topic holds now (each partition's high minus low), over the same admin. */
+  async records(topic: string): Promise<number> {
+    const offsets = await (await this.connected()).fetchTopicOffsets(topic);
+    return offsets.reduce((n, p) => n + Number(BigInt(p.high) - BigInt(p.low)), 0);
+  }
+
+  /** Disconnects; the next call connects again. */
   async close(): Promise<void> {
     const admin = await this.admin?.catch(() => undefined);
     this.admin = undefined;
