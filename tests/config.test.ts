@@ -23,6 +23,11 @@ test('production refuses to start without its secrets, and says which', (t) => {
 test('a malformed setting is named', (t) => {
   t.throws(() => loadConfig({ PORT: 'eighty' }), { message: /PORT/ });
   t.throws(() => loadConfig({ MYSQL_URL: 'nonsense' }), { message: /MYSQL_URL/ });
+  // A URL of another service is refused by name, not found out later as an odd driver error.
+  t.throws(() => loadConfig({ MYSQL_URL: 'http://127.0.0.1:3306/terning' }), { message: /MYSQL_URL.*a mysql:\/\/ URL/s });
+  t.throws(() => loadConfig({ MYSQL_URL: 'postgres://127.0.0.1/terning' }), { message: /MYSQL_URL/ });
+  t.throws(() => loadConfig({ REDIS_URL: 'mysql://127.0.0.1:6379' }), { message: /REDIS_URL.*a redis:\/\/ URL/s });
+  t.notThrows(() => loadConfig({ MYSQL_URL: 'mysql://db/terning', REDIS_URL: 'rediss://cache:6380' }));
   t.throws(() => loadConfig({ REDIS_SENTINELS: 'a:1,b' }), { message: /REDIS_SENTINELS: expected host:port/ });
 });
 

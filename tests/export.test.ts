@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../core/platform/config.ts';
 import { createSequelize } from '../core/adapters/mysql/sequelize.ts';
+import { QueryTypes } from 'sequelize';
 import { sqlTime } from '../core/adapters/mysql/sql-time.ts';
 import { randomEventId, rand } from './support/system.ts';
 import { terning } from './support/cli.ts';
@@ -197,4 +198,44 @@ test('on a terminal, a progress bar on stderr (a real one: tmux)', async (t) => 
   } finally {
     await promisify(execFile)(tmux!, ['-L', socket, 'kill-server']).catch(() => {});
   }
+});
+
+test('a reader that stops early: the export fails, and its connection is closed, not handed back with the query still reading', async (t) => {
+  // One connection in the pool: the export runs on the one this query opened.
+  const sequelize = createSequelize(config.mysqlUrl, { pool: 1 });
+  t.teardown(() => sequelize.close());
+  const [{ id }] = await sequelize.query<{ id: number }>('SELECT CONNECTION_ID() AS id', { type: QueryTypes.SELECT }) as [{ id: number }];
+  let fail!: (e: Error) => void;
+  const failed = new Promise<Error>((r) => { fail = r; });
+  let firstChunk!: () => void;
+  const started = new Promise<void>((r) => { firstChunk = r; });
+  const out = new Writable({
+    write(_chunk, _enc, done) {
+      firstChunk();
+      void failed.then((e) => done(e));
+    },
+  });
+  const exported = exportWinners(new WinnersTable(sequelize), { eventId, format: 'ndjson', out });
+  await started;
+  fail(new Error('the disk is full'));
+  await t.throwsAsync(exported, { message: 'the disk is full' });
+  // The pool opens a new one for what comes next: handed back, the old one would have been reused.
+  const [{ id: next }] = await sequelize.query<{ id: number }>('SELECT CONNECTION_ID() AS id', { type: QueryTypes.SELECT }) as [{ id: number }];
+  t.not(Number(next), Number(id), 'the pool gave out the export connection again');
+  const watcher = createSequelize(config.mysqlUrl, { pool: 1 });
+  t.teardown(() => watcher.close());
+  const open = async () => (await watcher.query<{ ID: number }>('SELECT ID FROM information_schema.PROCESSLIST', { type: QueryTypes.SELECT })).map((r) => Number(r.ID));
+  t.true(await until('the export connection closed', async () => ((await open()).includes(Number(id)) ? undefined : true), 15_000).catch(() => false),
+    `connection ${id} is still open: it went back to the pool`);
+});
+
+test('the winners\' stream destroyed before it is read closes its connection too', async (t) => {
+  const sequelize = createSequelize(config.mysqlUrl, { pool: 1 });
+  t.teardown(() => sequelize.close());
+  const [{ id }] = await sequelize.query<{ id: number }>('SELECT CONNECTION_ID() AS id', { type: QueryTypes.SELECT }) as [{ id: number }];
+  const rows = await new WinnersTable(sequelize).stream(eventId);
+  rows.destroy();
+  // With one connection in the pool, this waits for the stream's connection to be closed or handed back.
+  const [{ id: next }] = await sequelize.query<{ id: number }>('SELECT CONNECTION_ID() AS id', { type: QueryTypes.SELECT }) as [{ id: number }];
+  t.not(Number(next), Number(id));
 });

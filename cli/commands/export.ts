@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import type { Sequelize } from 'sequelize';
 import { open, rename, rm, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { AppError } from '../../core/platform/errors.ts';
@@ -66,8 +67,9 @@ export function exportCommand(): Command {
       const eventId = o.event ?? s.defaultEventId;
       const file = o.out ? await openOut(o.out) : null;
       const bar = progressBar(process.stderr, `exporting ${eventId}`);
-      const sequelize = createSequelize(s.mysqlUrl, { pool: 1 });
+      let sequelize: Sequelize | undefined;
       try {
+        sequelize = createSequelize(s.mysqlUrl, { pool: 1 });
         const { rows } = await exportWinners(new WinnersTable(sequelize), {
           eventId, format: o.format,
           out: file?.stream ?? process.stdout, keepOpen: !file,
@@ -80,7 +82,7 @@ export function exportCommand(): Command {
         await file?.abandon();
         explain(e, s.mysqlUrl);
       } finally {
-        await sequelize.close().catch(() => {});
+        await sequelize?.close().catch(() => {});
       }
     });
   return cmd;

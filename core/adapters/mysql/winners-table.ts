@@ -26,21 +26,38 @@ export class WinnersTable {
   /** The winners in ticket order; the connection goes back to the pool when the stream ends or fails. */
   async stream(eventId: string): Promise<Readable> {
     const { connectionManager } = this.sequelize as unknown as {
-      connectionManager: { getConnection(o: { type: 'read' }): Promise<Connection>; releaseConnection(c: Connection): unknown };
+      connectionManager: {
+        getConnection(o: { type: 'read' }): Promise<Connection>;
+        releaseConnection(c: Connection): unknown;
+        destroyConnection(c: Connection): Promise<void>;
+      };
     };
     const conn = await connectionManager.getConnection({ type: 'read' });
     const rows = conn
       .query<RowDataPacket[]>("SELECT ticket, person, email, applied_at, decided_at FROM applications WHERE event_id = ? AND status = 'WON' ORDER BY ticket", [eventId])
       .stream({ highWaterMark: 1_000 });
-    let released = false;
-    const release = () => {
-      if (released) return;
-      released = true;
-      void Promise.resolve().then(() => connectionManager.releaseConnection(conn)).catch(() => {});
+    // Read to its end, the connection goes back to the pool. Stopped early (the reader went away, a
+    // write failed), the query would go on reading the rest of the result on it: it is closed instead.
+    let done = false;
+    const finish = (whole: boolean) => {
+      if (done) return;
+      done = true;
+      if (whole) {
+        void Promise.resolve().then(() => connectionManager.releaseConnection(conn)).catch(() => {});
+      } else {
+        conn.destroy();
+        void connectionManager.destroyConnection(conn).catch(() => {});
+      }
     };
-    rows.once('end', release).once('error', release).once('close', release);
-    return rows.map((r: Raw): WinnerRecord => ({
+    // Not 'end': mysql2 emits it on a stream closed early too. readableEnded says whether it was read whole.
+    rows.once('error', () => finish(false)).once('close', () => finish(rows.readableEnded));
+    const winners = rows.map((r: Raw): WinnerRecord => ({
       ticket: Number(r.ticket), person: r.person, email: r.email, appliedAt: r.applied_at, decidedAt: r.decided_at,
     }));
+    // Destroying what the caller holds must reach the query's own stream.
+    winners.once('close', () => {
+      if (!rows.destroyed) rows.destroy();
+    });
+    return winners;
   }
 }
