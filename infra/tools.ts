@@ -28,10 +28,9 @@ function findTool(bin: string): string | undefined {
 /** Tools missing where they can't be installed: the message holds the one command that installs them. */
 export class MissingTools extends Error {}
 
-// apt-get holds a lock: services coming up in parallel, in this process or in others (ava's workers),
-// take turns through a queue here and flock(1) on one file across processes. A turn that finds the
-// tools installed by the turn before it costs one quick `apt-get install` that changes nothing.
-let aptQueue: Promise<unknown> = Promise.resolve();
+// apt-get holds a lock: installs started in parallel, in this process or in others (ava's workers),
+// take turns through flock(1) on one file. A turn that finds the tools installed by the turn before it
+// costs one quick `apt-get install` that changes nothing.
 const APT_LOCK = '/tmp/terning-apt.lock';
 
 /**
@@ -49,12 +48,8 @@ export async function requireTools(who: string, tools: Tool[], log: Log): Promis
           `  sudo apt-get update && sudo ${command}`,
       );
     }
-    const install = aptQueue.then(async () => {
-      log(`${who}: installing ${names} (apt-get update && ${command})`);
-      await apt(`apt-get update && ${command}`);
-    });
-    aptQueue = install.catch(() => undefined);
-    await install;
+    log(`${who}: installing ${names} (apt-get update && ${command})`);
+    await apt(`apt-get update && ${command}`);
     if (absent.some((t) => !findTool(t.bin))) throw new Error(`\`${command}\` succeeded but ${names} is still not on PATH`);
   }
   return Object.fromEntries(tools.map((t) => [t.bin, findTool(t.bin)!]));

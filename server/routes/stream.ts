@@ -36,10 +36,11 @@ const frame = ({ status, ticket, decidedAt }: Standing) =>
  */
 export function streamRoutes({ applications, tokens, config, limits, feed }: ServerDeps): Router {
   const r = newRouter('/api');
+  const idOf = eventIdOf(config);
 
   const stream = async (ctx: Context) => {
     const email = personOf(tokens.verify(streamToken(ctx)));
-    const id = eventIdOf(config)(ctx);
+    const id = idOf(ctx);
     limits.status(email);
 
     const watch = await watchStanding({ applications, feed }, id, email);

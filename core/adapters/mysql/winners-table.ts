@@ -28,7 +28,7 @@ export class WinnersTable {
     const { connectionManager } = this.sequelize as unknown as {
       connectionManager: {
         getConnection(o: { type: 'read' }): Promise<Connection>;
-        releaseConnection(c: Connection): unknown;
+        releaseConnection(c: Connection): void;
         destroyConnection(c: Connection): Promise<void>;
       };
     };
@@ -43,7 +43,7 @@ export class WinnersTable {
       if (done) return;
       done = true;
       if (whole) {
-        void Promise.resolve().then(() => connectionManager.releaseConnection(conn)).catch(() => {});
+        connectionManager.releaseConnection(conn);
       } else {
         conn.destroy();
         void connectionManager.destroyConnection(conn).catch(() => {});
