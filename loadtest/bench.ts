@@ -8,7 +8,7 @@ import { Proc, freePort, httpReady, waitFor } from './processes.ts';
 import { migrate, startTerning } from './terning.ts';
 import { referenceRun, terningRun, type Load, type Reference, type TerningRun, type ReferenceRun } from './scenarios.ts';
 import { median, type LoadSummary } from './stats.ts';
-import { failures, target, type Target } from './targets.ts';
+import { failures, invariant, target, violated, type Target } from './targets.ts';
 import { hotSpots } from './profile.ts';
 import { writeResults, type BenchResults } from './report.ts';
 import { printSummary } from './print.ts';
@@ -126,19 +126,19 @@ try {
   const tput = (r?: { load: LoadSummary }) => r?.load.throughputPerSecond;
   const allRuns = [bigRun, backlogRun, sTerning, ...herdRuns.map((h) => h.terning), ...(herdNewRun ? [herdNewRun.terning] : [])];
   const targets: Target[] = [
-    target(`herd of ${o.herd}: no errors`, `${herdFailures} failed answers`, '0', herdFailures === 0),
+    invariant(`herd of ${o.herd}: no errors`, `${herdFailures} failed answers`, '0', herdFailures === 0),
     target(`herd of ${o.herd}: p95 vs the trivial-Koa ceiling, every round`, herdRuns.map((h) => `${h.terning.load.latencyMs.p95} vs ${h.ceiling?.load.latencyMs.p95 ?? '-'} ms`).join(', ') + ` (${herdRatios.map((r) => `x${r ?? '-'}`).join(', ')})`,
       '<= x1.3', herdRatios.every((r) => r !== undefined && r <= 1.3)),
     target(`herd of ${o.herd}: the original's bar`, `p95 ${herdP95.terning} ms`, '< 1000 ms', herdP95.terning < 1000),
     ...(herdNewRun ? [
-      target(`herd of ${o.herdNew} on new connections: no errors or timeouts`, `${failures(herdNewRun.terning.load)} failed answers`, '0', failures(herdNewRun.terning.load) === 0),
+      invariant(`herd of ${o.herdNew} on new connections: no errors or timeouts`, `${failures(herdNewRun.terning.load)} failed answers`, '0', failures(herdNewRun.terning.load) === 0),
       target(`herd of ${o.herdNew} on new connections: throughput vs the ceiling`, `${tput(herdNewRun.terning)}/s vs ${tput(herdNewRun.ceiling) ?? '-'}/s (${x(herdNewRun.terning.load.throughputPerSecond, tput(herdNewRun.ceiling))})`,
         '>= x0.6', !!herdNewRun.ceiling && herdNewRun.terning.load.throughputPerSecond >= 0.6 * herdNewRun.ceiling.load.throughputPerSecond),
       target(`herd of ${o.herdNew} on new connections: p95 vs the ceiling`, `${herdNewRun.terning.load.latencyMs.p95} vs ${herdNewRun.ceiling?.load.latencyMs.p95 ?? '-'} ms (${x(herdNewRun.terning.load.latencyMs.p95, herdNewRun.ceiling?.load.latencyMs.p95)})`,
         '<= x1.5', !!herdNewRun.ceiling && herdNewRun.terning.load.latencyMs.p95 <= 1.5 * herdNewRun.ceiling.load.latencyMs.p95),
     ] : []),
-    target(`burst of ${o.users}: no errors or timeouts`, `${failures(bigRun.load)} failed answers`, '0', failures(bigRun.load) === 0),
-    target(`burst of ${o.users}: arrival order (${o.apis} API, ${o.partitions} partition(s))`,
+    invariant(`burst of ${o.users}: no errors or timeouts`, `${failures(bigRun.load)} failed answers`, '0', failures(bigRun.load) === 0),
+    invariant(`burst of ${o.users}: arrival order (${o.apis} API, ${o.partitions} partition(s))`,
       `${bigRun.won} 202s for ${o.stock} units, ${bigRun.invariants?.winnersOutOfOrder ?? '-'} winners out of order, ${bigRun.invariants?.wonAfterSoldOut ?? '-'} won after a SOLD_OUT`,
       `${o.stock}, 0, 0`, bigRun.won === Math.min(o.stock, o.users) && bigRun.invariants?.winnersOutOfOrder === 0 && bigRun.invariants.wonAfterSoldOut === 0),
     target(`burst of ${o.users}: every winner persisted after the last answer`, `${bigRun.persistedAfterLastAnswerMs ?? 'never'} ms`, '<= 2000 ms', (bigRun.persistedAfterLastAnswerMs ?? Infinity) <= 2000),
@@ -152,7 +152,8 @@ try {
     target('consumers persisting a backlog', `${backlogRun.persistedPerSecond ?? 0} winners/s`, '>= 10000/s', (backlogRun.persistedPerSecond ?? 0) >= 10_000),
     target('sustained accepted applies vs the ceiling', `${tput(sTerning)}/s vs ${tput(sCeiling) ?? '-'}/s (${x(sTerning.load.throughputPerSecond, tput(sCeiling))})`, '>= x0.35', !!sCeiling && sTerning.load.throughputPerSecond >= 0.35 * sCeiling.load.throughputPerSecond),
     target('sustained accepted applies vs the naive design', `${tput(sTerning)}/s vs ${tput(sNaive) ?? '-'}/s (${x(sTerning.load.throughputPerSecond, tput(sNaive))})`, '>= x10', !!sNaive && sTerning.load.throughputPerSecond >= 10 * sNaive.load.throughputPerSecond),
-    target('invariants in MySQL (every terning run)', allRuns.every((r) => r.invariants?.ok) ? 'winners = min(S, N) = the 202s, the first tickets, none after a SOLD_OUT, no duplicates' : 'VIOLATED', 'all hold',
+    invariant('invariants in MySQL (every terning run)', allRuns.every((r) => r.invariants?.ok) ? 'winners = min(S, N) = the 202s, the first tickets, none after a SOLD_OUT, no duplicates'
+      : `VIOLATED: ${allRuns.filter((r) => !r.invariants?.ok).map((r) => `${r.eventId} ${JSON.stringify(r.invariants ?? 'not checked')}`).join('; ')}`, 'all hold',
       allRuns.every((r) => r.invariants?.ok)),
   ];
   const profiles = profileDir
@@ -171,6 +172,7 @@ try {
   const files = writeResults(results, o.out, stamp);
   printSummary(results);
   say(`results: ${files.join(', ')}`);
+  if (violated(targets).length) process.exitCode = 1;
 } finally {
   await terning.stop().catch(() => {});
   await Promise.all(Object.values(refs).map((r) => r.proc.stop()));

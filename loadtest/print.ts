@@ -1,5 +1,6 @@
 import type { BenchResults } from './report.ts';
 import type { LoadSummary } from './stats.ts';
+import { violated } from './targets.ts';
 
 const line = (name: string, l?: LoadSummary) => l
   ? `  ${name.padEnd(10)} ${String(l.throughputPerSecond).padStart(7)}/s  p50 ${l.latencyMs.p50} p95 ${l.latencyMs.p95} p99 ${l.latencyMs.p99} max ${l.latencyMs.max} ms  ${JSON.stringify(l.byStatus)}${Object.keys(l.errors).length ? ` errors ${JSON.stringify(l.errors)}` : ''}`
@@ -26,7 +27,9 @@ export function printSummary(r: BenchResults) {
   out.push(`\nmemory: API peak ${Math.round(r.memory.apiPeakAfterBurstMb)} MB in the burst (${Math.round(r.memory.apiPeakHerdMb)} MB in the herd rounds, ${Math.round(r.memory.apiPeakMb)} MB overall), consumer ${Math.round(r.memory.consumerPeakMb)} MB; the trivial-Koa ceiling ${Math.round(r.memory.ceilingPeakAfterBurstMb ?? 0)} MB after the same burst`);
   out.push(`\nload average (1, 5, 15 min): ${Object.entries(r.loadAvg).map(([k, v]) => `${k} ${v.map((n) => n.toFixed(2)).join(' ')}`).join('; ')}`);
   out.push('\ntargets:');
-  for (const t of r.targets) out.push(`  ${t.met ? 'MET   ' : 'MISSED'} ${t.name}: ${t.measured} (bar ${t.bar})`);
+  for (const t of r.targets) out.push(`  ${t.met ? (t.invariant ? 'HELD  ' : 'MET   ') : (t.invariant ? 'BROKEN' : 'MISSED')} ${t.name}: ${t.measured} (bar ${t.bar})`);
+  const broken = violated(r.targets);
+  out.push(broken.length ? `\ninvariants VIOLATED (${broken.map((t) => t.name).join('; ')}): the run fails` : '\nevery invariant held');
   if (r.profiles) {
     for (const [name, p] of Object.entries(r.profiles)) {
       out.push(`\nprofile ${name}: ${p.packages.slice(0, 8).map((x) => `${x.name} ${x.selfPct}%`).join(', ')}`);
