@@ -1,6 +1,6 @@
 import type { Consumer, EachBatchPayload, KafkaMessage, Producer } from 'kafkajs';
 import { persistBatch, type Announce, type ReadDecision } from '../core/use-cases/persistence/persist.ts';
-import { decodeApplications, encodeApplication, PoisonMessage, type ApplicationMessage } from '../core/adapters/kafka/codec.ts';
+import { decodeRecord, encodeApplication, PoisonMessage } from '../core/adapters/kafka/codec.ts';
 import { toDeadLetter } from '../core/adapters/kafka/dead-letters.ts';
 import type { Scripts } from '../core/adapters/redis/scripts.ts';
 import { faultPoint } from '../core/platform/fault-point.ts';
@@ -26,8 +26,8 @@ export interface PersisterOptions {
 }
 
 interface Decoded extends ReadDecision { message: KafkaMessage }
-/** A record that could not be read, or one application of a record that kept failing. */
-interface Failed { message: KafkaMessage; application?: ApplicationMessage; error: string }
+/** A record that could not be read, one of its items that is no application, or one application that kept failing. */
+interface Failed { message: KafkaMessage; value?: Buffer; error: string }
 
 /** Told what the persister did, for the metrics. */
 export interface PersisterObserver {
@@ -77,7 +77,10 @@ export class Persister {
         const message = batch.messages[i++]!;
         chunk.push(message);
         try {
-          for (const application of decodeApplications(message.value)) good.push({ message, application, partition: batch.partition, offset: message.offset });
+          // An item that is no application is dead-lettered alone; the record's others are persisted.
+          const { applications, bad } = decodeRecord(message.value);
+          for (const application of applications) good.push({ message, application, partition: batch.partition, offset: message.offset });
+          for (const item of bad) poison.push({ message, value: item.value, error: item.error });
         } catch (e) {
           if (!(e instanceof PoisonMessage)) throw e;
           poison.push({ message, error: e.message });
@@ -86,7 +89,8 @@ export class Persister {
       const failed = await this.persist(good, p);
       if (failed === null) return;
       await faultPoint('after-write');
-      poison.push(...failed);
+      // An application that failed on its own is dead-lettered alone, not with its record's others.
+      for (const f of failed) poison.push({ message: f.message, value: encodeApplication(f.application), error: f.error });
       if (poison.length) await this.deadLetter(poison, batch.topic, batch.partition, p);
       p.resolveOffset(chunk[chunk.length - 1]!.offset);
       await p.commitOffsetsIfNecessary();
@@ -95,7 +99,7 @@ export class Persister {
   }
 
   /** Persists the chunk under the recovery policy; returns the applications that failed on their own, or null when stopping. */
-  private persist(items: Decoded[], p: EachBatchPayload): Promise<Failed[] | null> {
+  private persist(items: Decoded[], p: EachBatchPayload): Promise<(Decoded & { error: string })[] | null> {
     return persistOrIsolate(items, {
       persist: async (chunk) => {
         const done = await persistBatch(this.scripts, this.records, chunk, this.opts.announce);
@@ -118,8 +122,7 @@ export class Persister {
         await this.dlqProducer.send({
           topic: this.opts.deadLetterTopic,
           acks: -1,
-          // An application that failed on its own is dead-lettered alone, not with its record's others.
-          messages: items.map((i) => toDeadLetter(i.message, { topic, partition }, i.error, i.application && encodeApplication(i.application))),
+          messages: items.map((i) => toDeadLetter(i.message, { topic, partition }, i.error, i.value)),
         });
         this.observe.deadLettered(items.length);
         this.log.error({ count: items.length, errors: items.map((i) => i.error) }, 'applications dead-lettered');

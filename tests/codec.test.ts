@@ -1,14 +1,9 @@
 import test from 'ava';
 import { Partitioners, type PartitionMetadata } from 'kafkajs';
-import { decodeApplication, decodeApplications, encodeApplication, encodeApplications, PoisonMessage, type ApplicationMessage } from '../core/adapters/kafka/codec.ts';
+import { decodeApplication, decodeApplications, decodeRecord, encodeApplication, encodeApplications, PoisonMessage, type ApplicationMessage } from '../core/adapters/kafka/codec.ts';
 import { applicationRecords } from '../core/adapters/kafka/application-records.ts';
 
 const app = (i: number): ApplicationMessage => ({ v: 2, eventId: 'ev-codec', person: `p${i}@codec.test`, email: `p.${i}+x@codec.test`, ticket: i, decidedAt: 1_800_000_000_000 + i });
-const poison = (t: import('ava').ExecutionContext, value: string, why: RegExp) => {
-  const e = t.throws(() => decodeApplications(Buffer.from(value)));
-  t.true(e instanceof PoisonMessage);
-  t.regex(e!.message, why);
-};
 
 test('a record holds one application (an object) or several (an array, in order)', (t) => {
   t.deepEqual(decodeApplications(encodeApplication(app(1))), [app(1)]);
@@ -17,16 +12,37 @@ test('a record holds one application (an object) or several (an array, in order)
   t.throws(() => decodeApplication(encodeApplications([app(1), app(2)])), { instanceOf: PoisonMessage, message: /holds 2 applications/ });
 });
 
-test('a record that is no application, or holds one that is not, is poison as a whole', (t) => {
-  t.throws(() => decodeApplications(null), { instanceOf: PoisonMessage });
-  poison(t, 'not json', /not JSON/);
-  poison(t, '[]', /no application/);
-  poison(t, '42', /not an application/);
-  poison(t, JSON.stringify([app(1), { ...app(2), ticket: -1 }]), /\[1\] message is not an application: ticket/);
-  poison(t, JSON.stringify([app(1), { ...app(2), extra: true }]), /\[1\]/);
-  poison(t, JSON.stringify({ ...app(1), v: 1 }), /not an application: v/);
-  poison(t, JSON.stringify({ v: 1, eventId: 'ev-codec', email: 'a@codec.test', ticket: 1, appliedAt: 1 }), /not an application/);
-  poison(t, JSON.stringify({ ...app(1), person: undefined }), /person/);
+test('a record that is no JSON, or holds nothing, is poison as a whole', (t) => {
+  t.throws(() => decodeRecord(null), { instanceOf: PoisonMessage });
+  t.throws(() => decodeRecord(Buffer.from('not json')), { instanceOf: PoisonMessage, message: /not JSON/ });
+  t.throws(() => decodeRecord(Buffer.from('[]')), { instanceOf: PoisonMessage, message: /no application/ });
+});
+
+test('an item that is not an application is set aside alone, with its error and its own bytes; the others decode', (t) => {
+  const bad = (value: unknown, why: RegExp) => {
+    const r = decodeRecord(Buffer.from(JSON.stringify([app(1), value, app(3)])));
+    t.deepEqual(r.applications, [app(1), app(3)]);
+    t.is(r.bad.length, 1);
+    t.regex(r.bad[0]!.error, why);
+    t.deepEqual(r.bad[0]!.value.toString(), JSON.stringify(value));
+  };
+  bad({ ...app(2), ticket: -1 }, /\[1\] message is not an application: ticket/);
+  bad({ ...app(2), extra: true }, /\[1\]/);
+  bad({ ...app(2), v: 1 }, /not an application: v/);
+  bad({ v: 1, eventId: 'ev-codec', email: 'a@codec.test', ticket: 1, appliedAt: 1 }, /not an application/);
+  bad({ ...app(2), person: undefined }, /person/);
+  bad({ ...app(2), person: 'no at sign' }, /person/);
+  bad({ ...app(2), email: 'john.@company.com' }, /email/);
+  bad(42, /not an application/);
+  const one = decodeRecord(Buffer.from('42'));
+  t.deepEqual(one.applications, []);
+  t.regex(one.bad[0]!.error, /not an application/);
+  t.throws(() => decodeApplications(Buffer.from(JSON.stringify([app(1), 42]))), { instanceOf: PoisonMessage }, 'the strict reader (dead letters) refuses any bad item');
+});
+
+test('a person is what an address folds to, not an address: `john.@company.com` is carried', (t) => {
+  const folded = { ...app(1), person: 'john.@company.com', email: 'john.+news@company.com' };
+  t.deepEqual(decodeApplications(encodeApplications([folded])), [folded]);
 });
 
 test('a batch becomes one record per partition, each application where its person as a key would go', (t) => {

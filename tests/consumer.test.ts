@@ -122,6 +122,18 @@ test('a record holding several decisions (as the API writes them) is persisted w
   t.deepEqual(decodeApplication(Buffer.from(letter.value)), ghostApp, 'the letter holds the failing decision alone');
 });
 
+test('an item of a record that is no application is dead-lettered alone; the record\'s winners are persisted', async (t) => {
+  const eventId = await newEvent(sys, 2);
+  const [a, b] = await reserve(eventId, [randomEmail('i1'), randomEmail('i2')]);
+  const broken = { ...a!, ticket: 99, person: `no at sign ${eventId}` };
+  await produceRaw(sys.config, [JSON.stringify([a!, broken, b!])]);
+  const rows = await neighboursPersisted(eventId);
+  t.deepEqual(rows.map((r) => [r.person, r.status]), [[a!.person, 'WON'], [b!.person, 'WON']]);
+  const letter = await deadLetterOf(`no at sign ${eventId}`);
+  t.deepEqual(JSON.parse(letter.value), broken, 'the letter holds the bad item alone');
+  t.regex(letter.error, /person/);
+});
+
 test('poison messages go to the dead-letter topic with their error, and the next decision is still persisted', async (t) => {
   const eventId = await newEvent(sys, 5);
   const oldFormat = JSON.stringify({ v: 1, eventId, email: 'old@example.test', ticket: 3, appliedAt: Date.now() });

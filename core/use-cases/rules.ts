@@ -17,6 +17,16 @@ export const emailAddress = z
   .toLowerCase()
   .pipe(z.string().email());
 
+/**
+ * A person: the identity an address is folded to (core/use-cases/participant/identity.ts), never itself
+ * checked as an address. Folding may leave what no mail server would take (`john.+news@company.com` is
+ * the person `john.@company.com`), so this is only what every fold of a valid address is: something,
+ * an `@`, a domain, no space, at most 254 characters. The Kafka codec checks against it: whatever the
+ * API accepts, the consumers persist.
+ */
+export const PERSON = /^[^@\s]+@[^@\s]+$/;
+export const person = z.string().max(254).regex(PERSON, 'a person is an address folded to its mailbox');
+
 /** When an event opens or closes: an ISO 8601 time with its offset, within what MySQL's DATETIME holds. */
 export const eventTime = z.string().datetime({ offset: true }).refine((v) => {
   const year = new Date(v).getUTCFullYear();

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EVENT_ID } from '../../use-cases/rules.ts';
+import { EVENT_ID, emailAddress, person } from '../../use-cases/rules.ts';
 
 /**
  * A decided application on its way from the API to the consumers, who persist it: the gate gave
@@ -9,8 +9,9 @@ import { EVENT_ID } from '../../use-cases/rules.ts';
 export const applicationMessage = z.object({
   v: z.literal(2),
   eventId: z.string().regex(EVENT_ID),
-  person: z.string().email().max(254),
-  email: z.string().email().max(254),
+  // The same rules as where the address entered (sign-in): a record the API writes always decodes.
+  person,
+  email: emailAddress,
   ticket: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
   // Anything decodable must be storable: MySQL's DATETIME ends in 9999.
   decidedAt: z.number().int().positive().max(Date.UTC(9999, 0)),
@@ -34,8 +35,15 @@ export function encodeApplications(ms: ApplicationMessage[]): Buffer {
 
 export class PoisonMessage extends Error {}
 
-/** The applications in a record: one (an object, as dead letters and replays are) or many (an array). */
-export function decodeApplications(value: Buffer | null): ApplicationMessage[] {
+/** One item of a record that is not an application: dead-lettered alone, as `value` (its own JSON). */
+export interface BadItem { value: Buffer; error: string }
+
+/**
+ * The applications in a record, item by item: one (an object, as dead letters and replays are) or many
+ * (an array). An item that is not an application is set aside with its error and takes nothing else
+ * with it; only a record that is not JSON, or holds nothing, is poison as a whole.
+ */
+export function decodeRecord(value: Buffer | null): { applications: ApplicationMessage[]; bad: BadItem[] } {
   if (!value) throw new PoisonMessage('empty message');
   let json: unknown;
   try {
@@ -43,9 +51,25 @@ export function decodeApplications(value: Buffer | null): ApplicationMessage[] {
   } catch {
     throw new PoisonMessage('message is not JSON');
   }
-  if (!Array.isArray(json)) return [validate(json)];
+  if (!Array.isArray(json)) {
+    const one = check(json);
+    return typeof one === 'string' ? { applications: [], bad: [{ value, error: one }] } : { applications: [one], bad: [] };
+  }
   if (json.length === 0) throw new PoisonMessage('message holds no application');
-  return json.map((item, i) => validate(item, `[${i}] `));
+  const out: { applications: ApplicationMessage[]; bad: BadItem[] } = { applications: [], bad: [] };
+  json.forEach((item, i) => {
+    const one = check(item, `[${i}] `);
+    if (typeof one === 'string') out.bad.push({ value: Buffer.from(JSON.stringify(item) ?? 'null'), error: one });
+    else out.applications.push(one);
+  });
+  return out;
+}
+
+/** The applications in a record, all of them: any item that is not one makes the record poison. */
+export function decodeApplications(value: Buffer | null): ApplicationMessage[] {
+  const { applications, bad } = decodeRecord(value);
+  if (bad.length) throw new PoisonMessage(bad[0]!.error);
+  return applications;
 }
 
 /** Exactly one application: a record that holds several is refused. */
@@ -55,10 +79,9 @@ export function decodeApplication(value: Buffer | null): ApplicationMessage {
   return all[0]!;
 }
 
-function validate(json: unknown, where = ''): ApplicationMessage {
+function check(json: unknown, where = ''): ApplicationMessage | string {
   const parsed = applicationMessage.safeParse(json);
-  if (!parsed.success) throw new PoisonMessage(`${where}message is not an application: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
-  return parsed.data;
+  return parsed.success ? parsed.data : `${where}message is not an application: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`;
 }
 
 /** A dead letter keeps the original bytes and says why and where it failed. */

@@ -6,7 +6,12 @@
  */
 const GMAIL = new Set(['gmail.com', 'googlemail.com']);
 
-/** The canonical identity of a normalised (trimmed, lower-cased) email address. */
+/**
+ * The canonical identity of a normalised (trimmed, lower-cased) email address. It is a person by
+ * construction (rules.ts PERSON), not an address: `john.+news@company.com` is `john.@company.com`, which
+ * no mail server takes and the Kafka codec must still carry. A fold that would leave nothing before the
+ * `@` keeps the address as typed.
+ */
 export function personOf(email: string): string {
   const at = email.lastIndexOf('@');
   if (at <= 0) return email;
@@ -18,5 +23,5 @@ export function personOf(email: string): string {
     local = local.replaceAll('.', '');
     domain = 'gmail.com';
   }
-  return `${local}@${domain}`;
+  return local ? `${local}@${domain}` : email;
 }
