@@ -30,7 +30,9 @@ COPY console ./console
 COPY scripts/build.ts ./scripts/build.ts
 # Compiled once, here: each process then runs dist/terning.mjs, ~30 MB less than through tsx.
 RUN node --import tsx scripts/build.ts
-# The files stay owned by root: the app reads them and writes nothing here.
+# The files stay owned by root: the app reads them and writes nothing here. The one place it writes:
+# docker-compose.yml's `secrets` volume, which takes this directory's owner when first mounted.
+RUN mkdir -p /var/lib/terning/secrets && chown node:node /var/lib/terning/secrets && chmod 700 /var/lib/terning/secrets
 USER node
 EXPOSE 3000
 ENTRYPOINT ["node", "bin/terning.js"]

@@ -4,7 +4,9 @@
  * broker of `terning services up` (infra/kafka.ts, infra/kafka/pom.xml). So they can't drift apart silently.
  */
 import test from 'ava';
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
@@ -215,13 +217,72 @@ test('the image runs terning, and the SES emulator from the same image', (t) => 
   t.deepEqual(words(ses.command), ['--host', '0.0.0.0', '--port', '8005']);
 });
 
+/** Where the `secrets` service writes the admin key and the token secret, in its volume. */
+const SECRETS_DIR = '/var/lib/terning/secrets';
+
+/** Runs the `secrets` service's script on this machine, with its directory moved to `dir`. */
+function makeSecrets(dir: string): void {
+  const s = service('secrets');
+  if (words(s.entrypoint).join(' ') !== 'node -e') throw new Error('the secrets service no longer runs a `node -e` script');
+  const script = (Array.isArray(s.command) ? s.command.join('\n') : String(s.command)).replaceAll(SECRETS_DIR, dir);
+  execFileSync(process.execPath, ['-e', script]);
+}
+
+/** A service's configuration as the container sees it: its X_FILE secrets made by the `secrets` service's script. */
+function configOf(name: string) {
+  const dir = mkdtempSync(join(tmpdir(), 'terning-secrets-'));
+  try {
+    makeSecrets(dir);
+    const env = environmentOf(service(name));
+    for (const [k, v] of Object.entries(env)) if (k.endsWith('_FILE')) env[k] = v.replace(SECRETS_DIR, dir);
+    return loadConfig(env);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 test('every app service gets the connection settings the code reads', (t) => {
   const known = configVariables();
-  const connections = ['MYSQL_URL', 'REDIS_URL', 'KAFKA_BROKERS', 'SES_ENDPOINT', 'JWT_SECRET', 'ADMIN_KEY'];
+  const connections = ['MYSQL_URL', 'REDIS_URL', 'KAFKA_BROKERS', 'SES_ENDPOINT'];
   for (const name of connections) t.true(known.includes(name), `core/platform/config.ts no longer reads ${name}`);
   for (const name of appServices) {
     const env = environmentOf(service(name));
     for (const variable of connections) t.truthy(env[variable], `${name}: ${variable} is not set`);
+    for (const secret of ['JWT_SECRET', 'ADMIN_KEY']) {
+      const file = env[`${secret}_FILE`];
+      t.truthy(file, `${name}: ${secret}_FILE is not set`);
+      const mount = volumeMounts(service(name)).find((v) => file!.startsWith(`${v.target}/`));
+      t.is(mount?.source, 'secrets', `${name}: ${file} is not in the secrets volume`);
+    }
+  }
+});
+
+test('nobody reading docker-compose.yml gets a key: each is made at the first start, kept, and the ports are bound to 127.0.0.1', (t) => {
+  const raw = read('docker-compose.yml');
+  for (const known of ['terning-dev-admin-key', 'terning-dev-secret-change-me-in-production']) t.false(raw.includes(known), `${known} is in the file`);
+  for (const name of appServices) {
+    const config = configOf(name);
+    t.regex(config.adminKey, /^[0-9a-f]{64}$/, `${name}: the admin key is the one made at the first start`);
+    t.regex(config.jwt.secret, /^[0-9a-f]{64}$/, `${name}: the token secret too`);
+    t.true(environmentOf(service(name)).JWT_SECRET === '' && environmentOf(service(name)).ADMIN_KEY === '', `${name}: set in the environment they win; unset, nothing`);
+  }
+  t.deepEqual(volumeMounts(service('secrets')), [{ source: 'secrets', target: SECRETS_DIR }]);
+  t.true('secrets' in (compose.volumes ?? {}), 'a named volume: the keys survive a restart');
+  for (const name of appServices) t.is(condition(service(name), 'secrets'), 'service_completed_successfully', `${name} waits for its keys`);
+
+  const dir = mkdtempSync(join(tmpdir(), 'terning-secrets-'));
+  try {
+    makeSecrets(dir);
+    const first = readFileSync(join(dir, 'admin-key'), 'utf8');
+    t.is(statSync(join(dir, 'admin-key')).mode & 0o777, 0o600, 'readable by its owner only');
+    makeSecrets(dir);
+    t.is(readFileSync(join(dir, 'admin-key'), 'utf8'), first, 'a restart keeps the key');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  for (const [name, port] of [['server', 3000], ['ses', 8005]] as const) {
+    const published = (service(name).ports ?? []).map((p) => withDefaults(String(p)));
+    t.deepEqual(published, [`127.0.0.1:${port}:${port}`], `${name}: published on this machine only`);
   }
 });
 
@@ -236,7 +297,7 @@ test('app services set only variables core/platform/config.ts knows', (t) => {
 
 test('every app service has a valid configuration that points at the compose services, not at 127.0.0.1', (t) => {
   for (const name of appServices) {
-    const config = loadConfig(environmentOf(service(name)));
+    const config = configOf(name);
     const addresses = { mysql: config.mysqlUrl, redis: config.redisUrl, kafka: config.kafka.brokers.join(), ses: config.ses.endpoint ?? '' };
     for (const [target, address] of Object.entries(addresses)) {
       t.is(hostPort(address).host, target, `${name}: ${address} is not the "${target}" service`);
@@ -246,7 +307,7 @@ test('every app service has a valid configuration that points at the compose ser
 
 test('the server listens on every interface, publishes its port and checks its health there', (t) => {
   const server = service('server');
-  const config = loadConfig(environmentOf(server));
+  const config = configOf('server');
   t.is(config.host, '0.0.0.0');
   t.true((server.ports ?? []).some((p) => String(p).endsWith(`:${config.port}`)), `port ${config.port} is not published`);
   t.true(words(server.healthcheck?.test).join(' ').includes(`127.0.0.1:${config.port}/readyz`));

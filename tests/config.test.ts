@@ -1,4 +1,7 @@
 import test from 'ava';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { loadConfig, ConfigError } from '../core/platform/config.ts';
 
 test('every setting has a local default', (t) => {
@@ -11,13 +14,37 @@ test('every setting has a local default', (t) => {
   t.is(c.code.ttlSeconds, 300);
 });
 
+const strong = (c: string) => c.repeat(32);
+
 test('production refuses to start without its secrets, and says which', (t) => {
   const e = t.throws(() => loadConfig({ NODE_ENV: 'production' }), { instanceOf: ConfigError });
   t.regex(e!.message, /JWT_SECRET and ADMIN_KEY/);
-  t.throws(() => loadConfig({ NODE_ENV: 'production', ADMIN_KEY: 'k' }), { message: /JWT_SECRET/ });
-  t.throws(() => loadConfig({ NODE_ENV: 'production', ADMIN_KEY: 'k', JWT_SECRET: 'short' }), { message: /32 bytes/ });
-  const ok = loadConfig({ NODE_ENV: 'production', ADMIN_KEY: 'k', JWT_SECRET: 's'.repeat(32) });
+  t.throws(() => loadConfig({ NODE_ENV: 'production', ADMIN_KEY: strong('k') }), { message: /JWT_SECRET/ });
+  const ok = loadConfig({ NODE_ENV: 'production', ADMIN_KEY: strong('k'), JWT_SECRET: strong('s') });
   t.is(ok.ses.endpoint, undefined, 'production sends through AWS SES');
+});
+
+test('production refuses the development secrets and short ones, however they are given', (t) => {
+  const prod = (env: Record<string, string>) => () => loadConfig({ NODE_ENV: 'production', ADMIN_KEY: strong('k'), JWT_SECRET: strong('s'), ...env });
+  t.throws(prod({ ADMIN_KEY: 'terning-dev-admin-key' }), { instanceOf: ConfigError, message: /refuses ADMIN_KEY: it is the development value/ });
+  t.throws(prod({ JWT_SECRET: 'terning-dev-secret-change-me-in-production' }), { message: /refuses JWT_SECRET: it is the development value/ });
+  t.throws(prod({ ADMIN_KEY: 'k' }), { message: /ADMIN_KEY of at least 32 characters/ });
+  t.throws(prod({ ADMIN_KEY: strong('k').slice(1) }), { message: /ADMIN_KEY of at least 32/ });
+  t.throws(prod({ JWT_SECRET: 'short' }), { message: /JWT_SECRET of at least 32 characters/ });
+  t.notThrows(prod({}));
+  t.is(loadConfig({ NODE_ENV: 'development' }).adminKey, 'terning-dev-admin-key', 'a developer\'s machine keeps its defaults');
+
+  const dir = mkdtempSync(join(tmpdir(), 'terning-config-'));
+  try {
+    writeFileSync(join(dir, 'dev'), 'terning-dev-admin-key\n');
+    writeFileSync(join(dir, 'good'), `${strong('f')}\n`);
+    t.throws(prod({ ADMIN_KEY: '', ADMIN_KEY_FILE: join(dir, 'dev') }), { message: /refuses ADMIN_KEY/ }, 'a key from a file is held to the same rules');
+    t.is(loadConfig({ NODE_ENV: 'production', ADMIN_KEY_FILE: join(dir, 'good'), JWT_SECRET_FILE: join(dir, 'good') }).adminKey, strong('f'), 'its final newline dropped');
+    t.is(loadConfig({ ADMIN_KEY: 'from-env', ADMIN_KEY_FILE: join(dir, 'good') }).adminKey, 'from-env', 'the environment wins over the file');
+    t.throws(() => loadConfig({ ADMIN_KEY_FILE: join(dir, 'missing') }), { instanceOf: ConfigError, message: /ADMIN_KEY_FILE: cannot read .*ENOENT/ });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('a malformed setting is named', (t) => {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { EVENT_ID } from '../use-cases/rules.ts';
 
@@ -48,6 +49,10 @@ export interface Limits {
 
 const DEV_JWT_SECRET = 'terning-dev-secret-change-me-in-production';
 const DEV_ADMIN_KEY = 'terning-dev-admin-key';
+/** Production refuses secrets shorter than this: both guard everything (tokens, the admin surface). */
+export const MIN_SECRET_LENGTH = 32;
+/** Secrets anyone can read in this repository, its docs and its compose files: never good in production. */
+const PUBLIC_SECRETS = new Set([DEV_JWT_SECRET, DEV_ADMIN_KEY]);
 
 const int = (fallback: number) => z.coerce.number().int().nonnegative().default(fallback);
 
@@ -66,10 +71,12 @@ const schema = z.object({
   KAFKA_DLQ_TOPIC: z.string().default('terning.applications.dlq'),
   KAFKA_GROUP_ID: z.string().default('terning-decider'),
   JWT_SECRET: z.string().optional(),
+  JWT_SECRET_FILE: z.string().optional(),
   JWT_ISSUER: z.string().default('terning'),
   JWT_AUDIENCE: z.string().default('terning-api'),
   JWT_TTL_SECONDS: int(600),
   ADMIN_KEY: z.string().optional(),
+  ADMIN_KEY_FILE: z.string().optional(),
   SES_ENDPOINT: z.string().url().optional(),
   SES_REGION: z.string().default('us-east-1'),
   SES_FROM: z.string().email().default('gift@terning.local'),
@@ -107,15 +114,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const e = parsed.data;
   const production = e.NODE_ENV === 'production';
-  const missing = (['JWT_SECRET', 'ADMIN_KEY'] as const).filter((k) => !e[k]);
-  if (production && missing.length) {
-    throw new ConfigError(`NODE_ENV=production needs ${missing.join(' and ')}: set ${missing.map((k) => `${k}=...`).join(' ')} and start again`);
-  }
+  const jwtSecret = e.JWT_SECRET ?? secretFile('JWT_SECRET_FILE', e.JWT_SECRET_FILE);
+  const adminKey = e.ADMIN_KEY ?? secretFile('ADMIN_KEY_FILE', e.ADMIN_KEY_FILE);
+  if (production) productionSecrets({ JWT_SECRET: jwtSecret, ADMIN_KEY: adminKey });
   if (e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP_REQUEST_TIMEOUT_MS) {
     throw new ConfigError('HTTP_HEADERS_TIMEOUT_MS must not be longer than HTTP_REQUEST_TIMEOUT_MS: the headers are part of the request');
-  }
-  if (production && Buffer.byteLength(e.JWT_SECRET!) < 32) {
-    throw new ConfigError('NODE_ENV=production needs a JWT_SECRET of at least 32 bytes');
   }
   // Local development talks to the SES emulator unless told otherwise; production talks to AWS.
   const sesEndpoint = e.SES_ENDPOINT ?? (production ? undefined : 'http://127.0.0.1:8005');
@@ -135,8 +138,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       deadLetterTopic: e.KAFKA_DLQ_TOPIC,
       groupId: e.KAFKA_GROUP_ID,
     },
-    jwt: { secret: e.JWT_SECRET ?? DEV_JWT_SECRET, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE, ttlSeconds: e.JWT_TTL_SECONDS },
-    adminKey: e.ADMIN_KEY ?? DEV_ADMIN_KEY,
+    jwt: { secret: jwtSecret ?? DEV_JWT_SECRET, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE, ttlSeconds: e.JWT_TTL_SECONDS },
+    adminKey: adminKey ?? DEV_ADMIN_KEY,
     ses: { endpoint: sesEndpoint, region: e.SES_REGION, from: e.SES_FROM, ratePerSecond: Math.max(1, e.SES_RATE_PER_SECOND) },
     code: {
       ttlSeconds: e.CODE_TTL_SECONDS,
@@ -161,6 +164,30 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     reservationTimeoutSeconds: e.RESERVATION_TIMEOUT_SECONDS,
   };
+}
+
+/** A secret kept in a file (X_FILE, as Docker's secrets are): its content, the final newline dropped. */
+function secretFile(name: string, path: string | undefined): string | undefined {
+  if (path === undefined) return undefined;
+  try {
+    return readFileSync(path, 'utf8').replace(/\r?\n$/, '') || undefined;
+  } catch (err) {
+    throw new ConfigError(`${name}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+}
+
+/** A production secret must be set, not one this repository publishes, and long enough not to be guessed. */
+function productionSecrets(secrets: Record<'JWT_SECRET' | 'ADMIN_KEY', string | undefined>): void {
+  const names = Object.keys(secrets) as (keyof typeof secrets)[];
+  const missing = names.filter((k) => !secrets[k]);
+  if (missing.length) {
+    throw new ConfigError(`NODE_ENV=production needs ${missing.join(' and ')}: set ${missing.map((k) => `${k}=...`).join(' ')} (or ${missing.map((k) => `${k}_FILE`).join(', ')}) and start again`);
+  }
+  for (const name of names) {
+    const value = secrets[name]!;
+    if (PUBLIC_SECRETS.has(value)) throw new ConfigError(`NODE_ENV=production refuses ${name}: it is the development value, public in this repository; generate one (openssl rand -hex 32)`);
+    if (value.length < MIN_SECRET_LENGTH) throw new ConfigError(`NODE_ENV=production needs a ${name} of at least ${MIN_SECRET_LENGTH} characters (openssl rand -hex 32)`);
+  }
 }
 
 /** "host:port,host:port" into addresses; blanks dropped. */
