@@ -20,6 +20,8 @@ export interface Standing { status: 'WON' | 'PENDING'; ticket: number; decidedAt
  */
 export interface Applied { standing: Standing; accepted: boolean }
 
+const repeated = (a: Applied): Applied => (a.accepted ? { standing: a.standing, accepted: false } : a);
+
 const standing = (status: Standing['status'], ticket: number, at: number): Standing =>
   ({ status, ticket, decidedAt: new Date(at).toISOString() });
 
@@ -64,10 +66,11 @@ export class Applications {
 
   /** `person` is the canonical identity (core/use-cases/participant/identity.ts); `email` the address the person typed. */
   apply(eventId: string, person: string, email: string, requestId?: string): Promise<Applied> {
-    // The same person pressing twice in one process shares one hand-off to Kafka.
+    // The same person pressing twice in one process shares one hand-off to Kafka; only the first press
+    // took the unit (202), the others are repeats of its answer (200).
     const key = `${eventId}\n${person}`;
     const running = this.inFlight.get(key);
-    if (running) return running;
+    if (running) return running.then(repeated);
     const attempt = traced('terning.apply', { eventId }, () => this.admit(eventId, person, email, requestId)).finally(() => this.inFlight.delete(key));
     this.inFlight.set(key, attempt);
     return attempt;
