@@ -58,6 +58,10 @@ export class EventsRepo {
     return row ? toRecord(row) : null;
   }
 
+  async ids(): Promise<string[]> {
+    return (await this.rows.findAll({ attributes: ['id'], raw: true })).map((r) => r.id);
+  }
+
   async list(): Promise<EventRecord[]> {
     return (await this.rows.findAll({ order: [['created_at', 'ASC']] })).map(toRecord);
   }

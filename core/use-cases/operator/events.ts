@@ -3,6 +3,7 @@ import type { EventRecord, EventsRepo } from '../../adapters/mysql/events-repo.t
 import { StockStateMissing, type Scripts } from '../../adapters/redis/scripts.ts';
 import type { RestoreScripts } from '../../adapters/redis/restore-scripts.ts';
 import type { Restorer } from '../persistence/restorer.ts';
+import { KnownEventIds } from './known-event-ids.ts';
 
 export type EffectiveState = 'draft' | 'scheduled' | 'open' | 'closed';
 
@@ -30,6 +31,11 @@ export function effectiveState(e: Pick<EventRecord, 'state' | 'opensAt' | 'close
 /** How long an admin change waits for a restore under way before it answers 503. */
 const RESTORE_WAIT_MS = 10_000;
 
+/** How stale this process's list of event ids may be when it says an id is unknown (participants' calls only). */
+export const KNOWN_IDS_TTL_MS = 2_000;
+
+const noEvent = (id: string) => notFound('EVENT_NOT_FOUND', `there is no event "${id}"`);
+
 const restoring = () => unavailable('STATE_RESTORING', "the event's live state is being rebuilt from MySQL; try again in a moment", 1);
 
 /** Where an event stands in Redis: loaded, being restored from MySQL, or unknown to MySQL too. */
@@ -46,11 +52,16 @@ export class Events {
     private readonly scripts: Scripts,
     private readonly loader: RestoreScripts,
     private readonly restorer: Restorer,
-  ) {}
+  ) {
+    this.knownIds = new KnownEventIds(() => repo.ids(), KNOWN_IDS_TTL_MS);
+  }
+
+  /** What participants' calls consult before MySQL: the operator's calls always ask MySQL itself. */
+  private readonly knownIds: KnownEventIds;
 
   async get(id: string): Promise<EventRecord> {
     const e = await this.repo.find(id);
-    if (!e) throw notFound('EVENT_NOT_FOUND', `there is no event "${id}"`);
+    if (!e) throw noEvent(id);
     return e;
   }
 
@@ -61,6 +72,7 @@ export class Events {
   /** The event serving the original's calls: created empty, in draft, until the operator opens it. */
   async ensure(id: string, name: string): Promise<EventRecord> {
     const { event, created } = await this.repo.findOrCreate({ id, name, totalStock: 0 });
+    this.knownIds.add(id);
     if ((await this.put(event, created)) === 'missing') await this.restorer.begin(id);
     return event;
   }
@@ -71,6 +83,7 @@ export class Events {
     // Two creates at once: the second meets the primary key.
     const created = await this.repo.create(e);
     if (!created) throw exists();
+    this.knownIds.add(created.id);
     // Nothing can have been decided for it yet: no restore to wait for.
     await this.put(created, true);
     return created;
@@ -85,7 +98,7 @@ export class Events {
       this.restorer.kick(id);
       return 'restoring';
     }
-    const e = await this.repo.find(id);
+    const e = (await this.knownIds.mayExist(id)) ? await this.repo.find(id) : null;
     if (!e) return 'unknown';
     const put = await this.put(e);
     if (typeof put === 'number') return 'loaded';
@@ -118,7 +131,7 @@ export class Events {
       });
       return true;
     });
-    if (!done) throw notFound('EVENT_NOT_FOUND', `there is no event "${id}"`);
+    if (!done) throw noEvent(id);
     this.recent.delete(id);
     return this.snapshot(id);
   }
@@ -173,7 +186,7 @@ export class Events {
   private recentRecord(id: string): Promise<EventRecord> {
     const hit = this.recent.get(id);
     if (hit && Date.now() - hit.at < 1_000) return hit.record;
-    const record = this.get(id);
+    const record = this.knownIds.mayExist(id).then((known) => (known ? this.get(id) : Promise.reject(noEvent(id))));
     this.recent.set(id, { at: Date.now(), record });
     record.catch(() => this.recent.delete(id));
     return record;
