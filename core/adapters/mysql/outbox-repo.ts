@@ -7,6 +7,16 @@ export interface OutboxCounts { queued: number; sent: number; failed: number }
 
 export const MAX_EMAIL_ATTEMPTS = 10;
 
+/**
+ * A claim: the lease (owner, until), now, now and how many. Due first, then queued first: the order of
+ * email_outbox_due (status, next_attempt_at, and InnoDB's id after them), so a claim reads the rows it
+ * takes and no more. Ordered by id alone it was planned on the primary key, past every email sent, or
+ * on the due index with a sort of every queued one.
+ */
+export const CLAIM_SQL = `UPDATE email_outbox SET lock_owner = ?, locked_until = ?
+  WHERE status = 'queued' AND next_attempt_at <= ? AND (locked_until IS NULL OR locked_until < ?)
+  ORDER BY next_attempt_at, id LIMIT ?`;
+
 /** The email outbox: claimed in small leases so several senders never send the same row at once. */
 export class OutboxRepo {
   constructor(private readonly sequelize: Sequelize) {}
@@ -14,12 +24,7 @@ export class OutboxRepo {
   async claim(limit: number, leaseMs = 60_000): Promise<OutboxItem[]> {
     const lease = randomUUID();
     const now = sqlTime(Date.now());
-    await this.sequelize.query(
-      `UPDATE email_outbox SET lock_owner = ?, locked_until = ?
-       WHERE status = 'queued' AND next_attempt_at <= ? AND (locked_until IS NULL OR locked_until < ?)
-       ORDER BY id LIMIT ?`,
-      { replacements: [lease, sqlTime(Date.now() + leaseMs), now, now, limit] },
-    );
+    await this.sequelize.query(CLAIM_SQL, { replacements: [lease, sqlTime(Date.now() + leaseMs), now, now, limit] });
     const rows = await this.sequelize.query<{ id: string | number; event_id: string; name: string | null; email: string; kind: string; attempts: number }>(
       `SELECT o.id, o.event_id, e.name, o.email, o.kind, o.attempts
        FROM email_outbox o LEFT JOIN events e ON e.id = o.event_id
