@@ -18,7 +18,7 @@ import { listDeadLetters } from '../core/adapters/kafka/dead-letters.ts';
  */
 
 const LOCAL_CHARS = [...'abcxyz019_\'+-.ABZ'];
-const DOMAINS = ['example.com', 'gmail.com', 'googlemail.com', 'company.co', 'Example.ORG', 'sub.example.test'];
+const DOMAINS = ['example.com', 'gmail.com', 'googlemail.com', 'company.co', 'Example.ORG', 'sub.example.test', 'me.com', 'pm.me', 'yandex.ru', 'yahoo.com', 'u.fastmail.com', 'hotmail.com'];
 /** Everything an address can be built of, shaped the way people type them (case, spaces, tags, dots). */
 const typedAddress = fc.oneof(
   fc.emailAddress(),
