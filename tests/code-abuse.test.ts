@@ -95,3 +95,28 @@ test('brute force stays bounded: past the total of wrong tries from every IP the
   for (let i = 0; i < 6; i++) probes.push(outcome(await verify(randomEmail('probe'), '123456', prober)));
   t.deepEqual(probes, ['CODE_EXPIRED', 'CODE_EXPIRED', 'CODE_EXPIRED', 'CODE_EXPIRED', 'CODE_EXPIRED', 'TOO_MANY_FAILED_CODES'], 'one IP fails at most five checks an hour, whatever the address');
 });
+
+test('a burst of wrong codes sent at once is checked no more often than the limit allows', async (t) => {
+  const prober = newIp();
+  const victims = Array.from({ length: 140 }, () => randomEmail('burst'));
+  const answers = await Promise.all(victims.map((v) => verify(v, '123456', prober)));
+  const checked = answers.filter((a) => outcome(a) !== 'TOO_MANY_FAILED_CODES');
+  t.true(checked.length <= 5, `${checked.length} of 140 were checked against codes; the limit is 5 failed checks an hour`);
+  t.is(checked.length, 5, 'and the limit is reached, not refused early');
+});
+
+test('every alias of one mailbox is one person: one code, one cooldown, one budget of tries', async (t) => {
+  const user = randomEmail('alias').split('@')[0]!.replaceAll('-', '');
+  const aliases = [`${user}@gmail.com`, `${user}+a@gmail.com`, `${user.slice(0, 3)}.${user.slice(3)}@googlemail.com`];
+  const owner = newIp();
+  t.is((await send(aliases[0]!, owner)).status, 200);
+  const code = await readCode(aliases[0]!);
+  t.is(outcome(await send(aliases[1]!, newIp())), 'CODE_RECENTLY_SENT', 'another alias waits out the same cooldown');
+  const wrong = code === '000000' ? '111111' : '000000';
+  const stranger = newIp();
+  t.is(outcome(await verify(aliases[1]!, wrong, stranger)), 'CODE_INVALID');
+  t.is(outcome(await verify(aliases[2]!, wrong, stranger)), 'CODE_INVALID');
+  t.is(outcome(await verify(aliases[0]!, wrong, stranger)), 'CODE_ATTEMPTS_EXCEEDED', 'the tries of all aliases are one budget (3 per address here)');
+  const signedIn = await verify(aliases[2]!, code, owner);
+  t.is(signedIn.status, 200, 'the code mailed to one alias signs in any of them: one mailbox');
+});

@@ -37,13 +37,17 @@ export class Limits {
     await take(this.sendsPerAddressAndIp, `${address}|${ip}`, 'TOO_MANY_CODES', 'too many codes were asked for this address from this network; try again later');
   }
 
-  /** Refuses an IP that has failed too many checks, before the check is even made. */
-  async codeCheckAllowed(ip: string): Promise<void> {
-    await refuseIfSpent(this.failedChecksPerIp, ip, 'TOO_MANY_FAILED_CODES', 'too many wrong codes from this network; try again later');
+  /**
+   * Takes one of the IP's failed checks before the check is made (an atomic INCR: a burst sent at once
+   * can't all pass a read made before any of them counted); past the limit the check is not made.
+   */
+  async codeCheck(ip: string): Promise<void> {
+    await take(this.failedChecksPerIp, ip, 'TOO_MANY_FAILED_CODES', 'too many wrong codes from this network; try again later');
   }
 
-  async codeCheckFailed(ip: string): Promise<void> {
-    await this.failedChecksPerIp.penalty(ip, 1);
+  /** A check that passed gives its point back: only failed checks count. */
+  async codeCheckPassed(ip: string): Promise<void> {
+    await this.failedChecksPerIp.reward(ip, 1);
   }
 
   async adminAllowed(ip: string): Promise<void> {

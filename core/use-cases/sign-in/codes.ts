@@ -6,6 +6,7 @@ import { codeMail } from '../../adapters/ses/templates.ts';
 import type { Logger } from '../../platform/log.ts';
 import { maskEmail } from '../../platform/log.ts';
 import type { Limits } from '../../adapters/redis/limits.ts';
+import { personOf } from '../participant/identity.ts';
 
 export interface CodeSettings { ttlSeconds: number; maxAttempts: number; maxAttemptsTotal: number; resendSeconds: number; secret: string }
 
@@ -14,7 +15,9 @@ export interface CodeSettings { ttlSeconds: number; maxAttempts: number; maxAtte
  * Redis holds only the seed and a keyed hash, neither of which gives the code away without the key.
  * While a code is pending every send mails that same code: whoever asks, the owner's inbox always holds
  * a code that works. Wrong tries count per requester (client address) and in total: a stranger's
- * guesses spend the stranger's tries, not the owner's (README, Security, has the odds).
+ * guesses spend the stranger's tries, not the owner's (README, Security, has the odds). Codes, their
+ * cooldown and their tries are the person's (participant/identity.ts), so every alias of one mailbox
+ * shares them; the mail goes to the address typed.
  */
 export class VerificationCodes {
   constructor(
@@ -37,14 +40,15 @@ export class VerificationCodes {
 
   /** The answer never says whether the address has applied or won: every address is treated alike. */
   async send(email: string, ip: string): Promise<void> {
-    await this.limits.codeSend(email, ip);
+    const person = personOf(email);
+    await this.limits.codeSend(person, ip);
     const seed = randomBytes(16).toString('base64url');
     const { ttlSeconds, resendSeconds } = this.settings;
-    const sent = await this.scripts.storeCode(email, { seed, hash: this.hash(email, this.codeOf(email, seed)) }, ip, ttlSeconds, resendSeconds);
+    const sent = await this.scripts.storeCode(person, { seed, hash: this.hash(person, this.codeOf(person, seed)) }, ip, ttlSeconds, resendSeconds);
     if (sent.kind === 'wait') {
       throw tooMany('CODE_RECENTLY_SENT', `a code was sent to this address moments ago; ask again in ${sent.seconds} s`, sent.seconds);
     }
-    const code = this.codeOf(email, sent.seed);
+    const code = this.codeOf(person, sent.seed);
     try {
       await this.mailer.send(codeMail(email, code, Math.round(ttlSeconds / 60)));
     } catch (e) {
@@ -58,12 +62,13 @@ export class VerificationCodes {
    * nothing about the code itself.
    */
   async verify(email: string, code: string, ip: string): Promise<void> {
-    await this.limits.codeCheckAllowed(ip);
+    const person = personOf(email);
+    await this.limits.codeCheck(ip);
     const { maxAttempts, maxAttemptsTotal } = this.settings;
-    const check = await this.scripts.verifyCode(email, this.hash(email, code), ip, { perRequester: maxAttempts, total: maxAttemptsTotal });
-    if (check.kind !== 'ok') await this.limits.codeCheckFailed(ip);
+    const check = await this.scripts.verifyCode(person, this.hash(person, code), ip, { perRequester: maxAttempts, total: maxAttemptsTotal });
     switch (check.kind) {
       case 'ok':
+        await this.limits.codeCheckPassed(ip);
         return;
       case 'wrong':
         throw new AppError(401, 'CODE_INVALID', `the code is wrong; ${check.attemptsLeft} attempt(s) left`, { attemptsLeft: check.attemptsLeft });
