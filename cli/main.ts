@@ -12,6 +12,7 @@ import { dlqCommand } from './commands/dlq.ts';
 import { exportCommand } from './commands/export.ts';
 import { auditCommand } from './commands/audit.ts';
 import { reconcileCommand } from './commands/reconcile.ts';
+import { logCommand } from './commands/log.ts';
 
 export function buildProgram(): Command {
   return new Command('terning')
@@ -28,7 +29,8 @@ export function buildProgram(): Command {
     .addCommand(dlqCommand())
     .addCommand(exportCommand())
     .addCommand(auditCommand())
-    .addCommand(reconcileCommand());
+    .addCommand(reconcileCommand())
+    .addCommand(logCommand());
 }
 
 /** Commander throws instead of exiting, so its refusals get the usage exit code below. */

@@ -12,6 +12,7 @@ import { auditRoutes } from './routes/audit.ts';
 import { pageRoutes } from './routes/page.ts';
 import { streamRoutes } from './routes/stream.ts';
 import { metricsRoutes, opsRoutes } from './routes/ops.ts';
+import { proofRoutes } from './routes/proof.ts';
 import { dispatch } from './routes/dispatch.ts';
 import { applyLane } from './routes/apply-lane.ts';
 import type { ServerDeps } from './deps.ts';
@@ -40,7 +41,7 @@ export function createApp(deps: ServerDeps, surface: Surface = 'all'): Koa {
   const routers = [
     opsRoutes(deps),
     ...(surface !== 'public' ? [metricsRoutes(deps, surface === 'admin' ? 'open' : 'admin-key')] : []),
-    ...(surface !== 'admin' ? [authRoutes(deps), eventRoutes(deps), streamRoutes(deps), pageRoutes()] : []),
+    ...(surface !== 'admin' ? [authRoutes(deps), eventRoutes(deps), streamRoutes(deps), proofRoutes(deps), pageRoutes()] : []),
     ...(surface !== 'public' ? [adminRoutes(deps), dlqRoutes(deps), auditRoutes(deps)] : []),
   ];
   app.use(dispatch(routers));

@@ -10,6 +10,7 @@ import type { Metrics } from '../core/platform/metrics.ts';
 import type { Readiness } from '../core/platform/health.ts';
 import type { AuditLog } from '../core/adapters/mysql/audit-log.ts';
 import type { AuditedEvents } from '../core/use-cases/operator/audited-events.ts';
+import type { ProofKeys } from '../core/adapters/keys/proof-keys.ts';
 import type { DeadLetterDesk } from '../core/use-cases/operator/dead-letter-desk.ts';
 
 /** What the HTTP edge needs from the core; built by server/process.ts, or by a test. */
@@ -29,4 +30,6 @@ export interface ServerDeps {
   changes: AuditedEvents;
   audit: AuditLog;
   deadLetters: DeadLetterDesk;
+  /** The proofs' keys: the signer, and every public key a checker may meet (/.well-known/jwks.json). */
+  keys: ProofKeys;
 }

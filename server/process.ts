@@ -30,6 +30,9 @@ import { DeadLetterDesk } from '../core/use-cases/operator/dead-letter-desk.ts';
 import { DeadLetterTopic } from '../core/adapters/kafka/dead-letters.ts';
 import { ReplayLog } from '../core/adapters/mysql/replay-log.ts';
 import type { RedisRestarts } from '../core/adapters/redis/restarts.ts';
+import { loadProofKeys } from '../core/adapters/keys/proof-keys.ts';
+import { JwsSigner } from '../core/adapters/keys/jws.ts';
+import { Receipts } from '../core/use-cases/proof/receipts.ts';
 
 export const DEFAULT_EVENT_NAME = "Terning's Final Gift";
 
@@ -108,7 +111,10 @@ export class ApiServer {
     const limits = new Limits(this.stores.redis, config.redisPrefix, config.limits);
     this.subscriber = new Subscriber(this.stores.redis, `${config.redisPrefix}:subscriber`, log);
     this.feed = new DecisionFeed(this.subscriber, config.redisPrefix, log);
-    const soldOut = new SoldOutBoard(this.stores.redis, config.redisPrefix, this.subscriber, log);
+    // A missing or malformed key stops the start here, with the reason (production has no default).
+    const keys = loadProofKeys(config.proof);
+    const receipts = new Receipts(new JwsSigner(keys), keys.nonceSecret);
+    const soldOut = new SoldOutBoard(this.stores.redis, config.redisPrefix, this.subscriber, log, (facts) => receipts.soldOut(facts));
     await soldOut.start();
     const { sequelize } = this.stores;
     const audit = new AuditLog(sequelize);
@@ -133,7 +139,8 @@ export class ApiServer {
       deadLetters,
       tokens: new Tokens(config.jwt),
       codes: new VerificationCodes(this.stores.scripts, this.mailer, { ...config.code, secret: config.jwt.secret }, limits, log),
-      applications: new Applications(this.stores.scripts, this.batcher, this.stores.events, this.stores.records, log, soldOut),
+      applications: new Applications(this.stores.scripts, this.batcher, this.stores.events, this.stores.records, log, soldOut, receipts),
+      keys,
     };
     const split = config.adminPort !== undefined;
     const url = await this.listen(split ? 'public' : 'all', deps, config.port);

@@ -290,7 +290,7 @@ test('the APIs and consumers start after migrate and kafka-init, on a healthy My
 // ---- secrets and settings ----------------------------------------------------------------------
 
 test('the secrets are required: compose refuses to start without each, and none has a default', (t) => {
-  const secrets = ['JWT_SECRET', 'ADMIN_KEY', 'MYSQL_PASSWORD', 'MYSQL_ROOT_PASSWORD', 'REDIS_PASSWORD'];
+  const secrets = ['JWT_SECRET', 'ADMIN_KEY', 'PROOF_KEYS', 'MYSQL_PASSWORD', 'MYSQL_ROOT_PASSWORD', 'REDIS_PASSWORD'];
   for (const name of secrets) {
     const uses = [...rawProd.matchAll(new RegExp(`\\$\\{${name}([^}]*)\\}`, 'g'))].map((m) => m[1]);
     t.true(uses.length > 0, `${name} is not used`);

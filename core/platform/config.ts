@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { join } from 'node:path';
 import { EVENT_ID } from '../use-cases/rules.ts';
+import { fromRoot } from './root.ts';
 
 /** Every setting terning reads, with a default that works on a developer's machine. */
 export interface Config {
@@ -34,6 +36,12 @@ export interface Config {
   limits: Limits;
   /** A reservation Kafka never took is released this long after the gate made it (the consumer's sweeper). */
   reservationTimeoutSeconds: number;
+  /**
+   * The proofs' keys (core/adapters/keys/proof-keys.ts): the key file's text, or its path; without
+   * either (never in production), a development file made once at devKeysFile. logName names the
+   * logs' checkpoints (their origin is `<logName>/events/<event id>`) and the key that signs them.
+   */
+  proof: { keys?: string; keysFile?: string; devKeysFile: string; logName: string };
 }
 
 /** Abuse limits: counts per window. Per address and IP, and per IP, in Redis; per person (token) in each API process. */
@@ -100,6 +108,10 @@ const schema = z.object({
   LIMIT_APPLIES_PER_PERSON_PER_10_SECONDS: int(10),
   LIMIT_STATUS_CHECKS_PER_PERSON_PER_MINUTE: int(120),
   RESERVATION_TIMEOUT_SECONDS: z.coerce.number().int().positive().default(30),
+  PROOF_KEYS: z.string().optional(),
+  PROOF_KEYS_FILE: z.string().optional(),
+  PROOF_LOG_NAME: z.string().regex(/^[\x21-\x7e]+$/, 'printable, no spaces, no "+"').refine((n) => !n.includes('+'), 'no "+"').default('terning'),
+  TERNING_HOME: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -117,6 +129,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const jwtSecret = e.JWT_SECRET ?? secretFile('JWT_SECRET_FILE', e.JWT_SECRET_FILE);
   const adminKey = e.ADMIN_KEY ?? secretFile('ADMIN_KEY_FILE', e.ADMIN_KEY_FILE);
   if (production) productionSecrets({ JWT_SECRET: jwtSecret, ADMIN_KEY: adminKey });
+  if (production && !e.PROOF_KEYS && !e.PROOF_KEYS_FILE) {
+    throw new ConfigError('NODE_ENV=production needs PROOF_KEYS_FILE (or PROOF_KEYS): the key file of the receipts and the public logs (terning log keygen prints one)');
+  }
   if (e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP_REQUEST_TIMEOUT_MS) {
     throw new ConfigError('HTTP_HEADERS_TIMEOUT_MS must not be longer than HTTP_REQUEST_TIMEOUT_MS: the headers are part of the request');
   }
@@ -163,6 +178,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       statusChecksPerPersonPerMinute: Math.max(1, e.LIMIT_STATUS_CHECKS_PER_PERSON_PER_MINUTE),
     },
     reservationTimeoutSeconds: e.RESERVATION_TIMEOUT_SECONDS,
+    proof: {
+      keys: e.PROOF_KEYS,
+      keysFile: e.PROOF_KEYS_FILE,
+      devKeysFile: join(e.TERNING_HOME ?? fromRoot('.terning'), 'proof-keys.json'),
+      logName: e.PROOF_LOG_NAME,
+    },
   };
 }
 

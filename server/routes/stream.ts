@@ -26,8 +26,8 @@ function streamToken(ctx: Context): string {
   return token;
 }
 
-const frame = ({ status, ticket, decidedAt }: Standing) =>
-  `event: standing\ndata: ${JSON.stringify({ status, ticket, decidedAt })}\n\n`;
+const frame = ({ status, ticket, decidedAt, receipt }: Standing) =>
+  `event: standing\ndata: ${JSON.stringify({ status, ticket, decidedAt, receipt })}\n\n`;
 
 /**
  * The result, pushed (core/use-cases/participant/standing-watch.ts): Server-Sent Events that send the
@@ -65,7 +65,8 @@ export function streamRoutes({ applications, tokens, config, limits, feed }: Ser
       return;
     }
     out.write(frame(watch.first));
-    void watch.final.then((s) => (s ? out.end(frame(s)) : out.end()));
+    void watch.final.then((s) => (s ? applications.seal(id, email, s) : null))
+      .then((s) => (s ? out.end(frame(s)) : out.end()), () => out.end());
   };
 
   r.get('/event/status/stream', stream);

@@ -26,7 +26,8 @@ export type GateResult =
   | { kind: 'decided'; ticket: number; decidedAt: number }
   | { kind: 'no-event' }
   | { kind: 'not-open' }
-  | { kind: 'sold-out' }
+  /** statement: the event's signed sold-out statement, when this process made it (core/adapters/redis/sold-out-board.ts). */
+  | { kind: 'sold-out'; statement?: string }
   | { kind: 'restoring' }
   | { kind: 'draft' };
 

@@ -11,9 +11,12 @@ interface SoldOut {
   /** person -> "W|ticket|decidedAtMs", as the decisions hash holds it */
   winners: Map<string, string>;
   unconfirmed: Set<string>;
+  /** The answer for everyone else, the event's signed sold-out statement in it: made once, answered to all. */
+  refusal: GateResult;
 }
 
-const SOLD_OUT: GateResult = { kind: 'sold-out' };
+/** Signs the sold-out moment (core/use-cases/proof/receipts.ts). */
+export type SealSoldOut = (facts: { event: string; units: number; lastTicket: number; at: number }) => Promise<string>;
 
 /**
  * Most of a giveaway's crowd arrives after the gifts are gone. Once an event is sold out, the gate's
@@ -40,6 +43,7 @@ export class SoldOutBoard {
     private readonly prefix: string,
     private readonly subscriber: Subscriber,
     private readonly log: Logger,
+    private readonly seal?: SealSoldOut,
   ) {}
 
   /** Subscribes to the gate channel; until Redis confirmed it, the board stays empty. */
@@ -65,7 +69,7 @@ export class SoldOutBoard {
       return undefined;
     }
     const won = board.winners.get(person);
-    if (won === undefined) return SOLD_OUT;
+    if (won === undefined) return board.refusal;
     if (board.unconfirmed.has(person)) return undefined;
     const decided = decisionOf(won);
     return decided ? { kind: 'decided', ...decided } : undefined;
@@ -100,12 +104,12 @@ export class SoldOutBoard {
     try {
       const k = eventKeys(this.prefix, eventId);
       const now = Date.now();
-      const res = await this.redis.multi().info('server').exists(k.restoring).hmget(k.meta, 'state', 'opensAt', 'closesAt', 'server').get(k.remaining).exec();
-      const [info, restoring, meta, remaining] = (res ?? []).map(([err, value]) => {
+      const res = await this.redis.multi().info('server').exists(k.restoring).hmget(k.meta, 'state', 'opensAt', 'closesAt', 'server', 'total').get(k.remaining).get(k.ticketSeq).exec();
+      const [info, restoring, meta, remaining, seq] = (res ?? []).map(([err, value]) => {
         if (err) throw err;
         return value;
-      }) as [string, number, (string | null)[], string | null];
-      const [state, opensAt, closesAt, server] = meta;
+      }) as [string, number, (string | null)[], string | null, string | null];
+      const [state, opensAt, closesAt, server, total] = meta;
       const closes = closesAt ? Number(closesAt) : Infinity;
       const open = state === 'open' && !(opensAt && now < Number(opensAt)) && now < closes;
       // State made on another Redis server (restarted, failed over) is unknown to the gate (apply.lua).
@@ -121,7 +125,13 @@ export class SoldOutBoard {
       for await (const chunk of this.redis.hscanStream(k.reserved, { count: 1_000 }) as AsyncIterable<string[]>) {
         for (let i = 0; i < chunk.length; i += 2) unconfirmed.add(chunk[i]!);
       }
-      if (this.live && this.stamp(eventId) === seen) this.boards.set(eventId, { closesAt: closes, winners, unconfirmed });
+      // The moment it sold: the last decision. Every process reads the same facts, and Ed25519 signs
+      // them the same way, so every process carries the same statement.
+      let at = 0;
+      for (const w of winners.values()) at = Math.max(at, decisionOf(w)?.decidedAt ?? 0);
+      const statement = await this.seal?.({ event: eventId, units: Number(total ?? 0), lastTicket: Number(seq ?? 0), at });
+      const refusal: GateResult = { kind: 'sold-out', statement };
+      if (this.live && this.stamp(eventId) === seen) this.boards.set(eventId, { closesAt: closes, winners, unconfirmed, refusal });
     } catch (err) {
       this.log.warn({ err, eventId }, 'the sold-out board could not be read: the gate answers meanwhile');
     } finally {

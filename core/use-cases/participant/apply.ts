@@ -6,13 +6,17 @@ import type { ApplicationMessage } from '../../adapters/kafka/codec.ts';
 import type { ApplicationsRepo } from '../../adapters/mysql/applications-repo.ts';
 import type { Events } from '../operator/events.ts';
 import type { SoldOutBoard } from '../../adapters/redis/sold-out-board.ts';
+import type { Receipts } from '../proof/receipts.ts';
 import type { Logger } from '../../platform/log.ts';
 import { maskEmail } from '../../platform/log.ts';
 import { traced } from '../../platform/tracing.ts';
 import { faultPoint } from '../../platform/fault-point.ts';
 
-/** WON once Kafka holds the decision; PENDING only while a winner's hand-off to Kafka is unconfirmed. */
-export interface Standing { status: 'WON' | 'PENDING'; ticket: number; decidedAt: string }
+/**
+ * WON once Kafka holds the decision; PENDING only while a winner's hand-off to Kafka is unconfirmed.
+ * A WON standing carries the winner's signed receipt (core/use-cases/proof/receipts.ts).
+ */
+export interface Standing { status: 'WON' | 'PENDING'; ticket: number; decidedAt: string; receipt?: string }
 
 /**
  * An apply's answer: the standing, and whether this apply is the one that took the unit (202) or a
@@ -26,7 +30,8 @@ const standing = (status: Standing['status'], ticket: number, at: number): Stand
   ({ status, ticket, decidedAt: new Date(at).toISOString() });
 
 // Most of a herd hears one of these: made once, not per request (an Error takes its stack when made).
-const SOLD_OUT = conflict('SOLD_OUT', 'all the gifts are gone');
+const SOLD_OUT_MESSAGE = 'all the gifts are gone';
+const SOLD_OUT = conflict('SOLD_OUT', SOLD_OUT_MESSAGE);
 const NOT_OPEN = conflict('EVENT_NOT_OPEN', 'the event is not open');
 
 const tryAgain = (code: string, seconds: number) =>
@@ -43,6 +48,8 @@ export class Applications {
   private readonly restoreOffered = new Map<string, number>();
   private readonly gate: TurnBatch<string, GateResult>;
   private readonly confirmations: TurnBatch<HeldUnit, boolean>;
+  /** One SOLD_OUT per sold-out board, its signed statement in it: rendered once, answered to the whole herd. */
+  private readonly refusals = new WeakMap<GateResult, AppError>();
 
   constructor(
     private readonly scripts: Scripts,
@@ -51,6 +58,7 @@ export class Applications {
     private readonly records: ApplicationsRepo,
     private readonly log: Logger,
     private readonly soldOut: SoldOutBoard,
+    private readonly receipts: Receipts,
   ) {
     this.gate = new TurnBatch((eventId, persons, now) => scripts.applyMany(eventId, persons, now));
     this.confirmations = new TurnBatch((eventId, units) => scripts.confirm(eventId, units));
@@ -61,7 +69,21 @@ export class Applications {
    * apply(). Most of a herd is answered here, with no promise, no error made, nothing thrown.
    */
   soldOutFromMemory(eventId: string, person: string): AppError | undefined {
-    return this.soldOut.answer(eventId, person)?.kind === 'sold-out' ? SOLD_OUT : undefined;
+    const gate = this.soldOut.answer(eventId, person);
+    return gate?.kind === 'sold-out' ? this.refusalOf(gate) : undefined;
+  }
+
+  private refusalOf(gate: GateResult & { kind: 'sold-out' }): AppError {
+    if (gate.statement === undefined) return SOLD_OUT;
+    let refusal = this.refusals.get(gate);
+    if (refusal === undefined) this.refusals.set(gate, (refusal = conflict('SOLD_OUT', SOLD_OUT_MESSAGE, { statement: gate.statement })));
+    return refusal;
+  }
+
+  /** A WON standing with the winner's receipt; a PENDING one as it is (nothing is decided for good yet). */
+  private async sealed(eventId: string, person: string, s: Standing): Promise<Standing> {
+    if (s.status !== 'WON') return s;
+    return { ...s, receipt: await this.receipts.forWinner(eventId, s.ticket, Date.parse(s.decidedAt), person) };
   }
 
   /** `person` is the canonical identity (core/use-cases/participant/identity.ts); `email` the address the person typed. */
@@ -84,12 +106,12 @@ export class Applications {
       ?? await this.gate.add(eventId, person).catch((e) => { throw this.stateUnavailable(e, eventId, person, requestId); });
     switch (gate.kind) {
       case 'decided':
-        return { standing: standing('WON', gate.ticket, gate.decidedAt), accepted: false };
+        return { standing: await this.sealed(eventId, person, standing('WON', gate.ticket, gate.decidedAt)), accepted: false };
       case 'not-open':
         throw NOT_OPEN;
       case 'sold-out':
         this.soldOut.noticed(eventId);
-        throw SOLD_OUT;
+        throw this.refusalOf(gate);
       case 'draft':
         // Hidden from participants until scheduled or open, as GET /api/events/<id> hides it.
         throw notFound('EVENT_NOT_FOUND', `there is no event "${eventId}"`);
@@ -125,7 +147,7 @@ export class Applications {
     // Released as stale meanwhile, or lost with Redis's data: no unit is this person's, and their retry
     // decides again. The record in Kafka is void (settle.lua).
     if (!held) throw tryAgain('STATE_UNAVAILABLE', 1);
-    return { standing: standing('WON', ticket, decidedAt), accepted: kind === 'new' };
+    return { standing: await this.sealed(eventId, person, standing('WON', ticket, decidedAt)), accepted: kind === 'new' };
   }
 
   /**
@@ -146,6 +168,15 @@ export class Applications {
   }
 
   async standing(eventId: string, person: string): Promise<Standing> {
+    return this.sealed(eventId, person, await this.unsealedStanding(eventId, person));
+  }
+
+  /** A standing the result stream heard of (a consumer's announcement), with its receipt. */
+  seal(eventId: string, person: string, s: Standing): Promise<Standing> {
+    return this.sealed(eventId, person, s);
+  }
+
+  private async unsealedStanding(eventId: string, person: string): Promise<Standing> {
     const s = await this.scripts.standing(eventId, person);
     if (s.kind === 'won') return standing('WON', s.ticket, s.decidedAt);
     if (s.kind === 'unconfirmed') return standing('PENDING', s.ticket, s.decidedAt);
