@@ -71,7 +71,8 @@ test('a retry after a failed database write persists once', async (t) => {
 test('a decision whose reservation was released is void: no row, and its unit serves the next arrival', async (t) => {
   const eventId = await newEvent(sys, 1);
   const [gone] = await reserve(eventId, [randomEmail('gone')]);
-  t.true(await stores.scripts.release(eventId, gone!.person, gone!.ticket));
+  t.true(await stores.scripts.revoke(eventId, gone!.person, gone!.ticket));
+  t.true(await stores.scripts.release(eventId, gone!.ticket));
   const next = await apply(eventId, randomEmail('next'));
   t.is(next.status, 202);
   t.is(next.body.ticket, 2);

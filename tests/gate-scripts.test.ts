@@ -68,24 +68,44 @@ test('confirm.lua: a reservation is confirmed once, by the API or by a consumer;
   t.deepEqual(await s.confirm('e', [{ person: 'a@x.io', ticket: 1 }]), [true], 'confirming again is harmless');
   t.deepEqual(await s.settle('e', [{ person: 'b@x.io', ticket: 2 }]), { kind: 'settled', persist: [true] });
   t.deepEqual(await s.confirm('e', [{ person: 'b@x.io', ticket: 2 }]), [true], 'a consumer confirmed it first');
-  t.true(await s.release('e', 'c@x.io', 3));
-  t.deepEqual(await s.confirm('e', [{ person: 'c@x.io', ticket: 3 }]), [false], 'released: the API must not say WON');
+  t.true(await s.revoke('e', 'c@x.io', 3));
+  t.deepEqual(await s.confirm('e', [{ person: 'c@x.io', ticket: 3 }]), [false], 'revoked: the API must not say WON');
+  t.deepEqual(await s.counts('e'), { total: 5, remaining: 2, winners: 2, unconfirmed: 0 }, 'a revoked unit is not back yet');
+  t.true(await s.release('e', 3));
   t.deepEqual(await s.counts('e'), { total: 5, remaining: 3, winners: 2, unconfirmed: 0 });
 });
 
-test('release.lua gives the unit back only for the caller\'s own unconfirmed, old enough reservation', async (t) => {
+test('revoke.lua takes back only the caller\'s own unconfirmed, old enough reservation; release.lua gives its unit back once', async (t) => {
   const s = scripts();
   await event(s, 2);
   await s.applyMany('e', ['a@x.io', 'b@x.io'], NOW);
-  t.false(await s.release('e', 'a@x.io', 2), 'not its ticket');
-  t.false(await s.release('e', 'a@x.io', 1, NOW - 1), 'younger than asked');
-  t.true(await s.release('e', 'a@x.io', 1, NOW));
-  t.false(await s.release('e', 'a@x.io', 1), 'once');
+  t.false(await s.revoke('e', 'a@x.io', 2), 'not its ticket');
+  t.false(await s.revoke('e', 'a@x.io', 1, NOW - 1), 'younger than asked');
+  t.false(await s.release('e', 1), 'nothing is given back before it is revoked');
+  t.true(await s.revoke('e', 'a@x.io', 1, NOW));
+  t.false(await s.revoke('e', 'a@x.io', 1), 'once');
+  t.deepEqual(await s.settle('e', [{ person: 'a@x.io', ticket: 1 }]), { kind: 'settled', persist: [false] }, "Kafka's copy is void");
+  t.deepEqual(await s.apply('e', 'z@x.io', NOW + 1), { kind: 'sold-out' }, 'the unit waits, revoked, until MySQL records the release');
+  t.true(await s.release('e', 1));
+  t.false(await s.release('e', 1), 'given back once');
   await s.confirm('e', [{ person: 'b@x.io', ticket: 2 }]);
-  t.false(await s.release('e', 'b@x.io', 2), 'a confirmed winner keeps the unit');
+  t.false(await s.revoke('e', 'b@x.io', 2), 'a confirmed winner keeps the unit');
   t.deepEqual(await s.counts('e'), { total: 2, remaining: 1, winners: 1, unconfirmed: 0 });
   t.deepEqual(await s.apply('e', 'a@x.io', NOW + 1), { kind: 'new', ticket: 3, decidedAt: NOW + 1 }, 'the unit went to the next arrival, with the next ticket');
   t.deepEqual(await s.apply('e', 'z@x.io', NOW + 2), { kind: 'sold-out' });
+});
+
+test('a person revoked twice leaves two units to give back, each by its ticket', async (t) => {
+  const s = scripts();
+  await event(s, 2);
+  await s.apply('e', 'a@x.io', NOW);
+  t.true(await s.revoke('e', 'a@x.io', 1));
+  t.deepEqual(await s.apply('e', 'a@x.io', NOW + 1), { kind: 'new', ticket: 2, decidedAt: NOW + 1 });
+  t.true(await s.revoke('e', 'a@x.io', 2));
+  t.deepEqual(await s.counts('e'), { total: 2, remaining: 0, winners: 0, unconfirmed: 0 });
+  t.true(await s.release('e', 2));
+  t.true(await s.release('e', 1));
+  t.deepEqual(await s.counts('e'), { total: 2, remaining: 2, winners: 0, unconfirmed: 0 });
 });
 
 test('settle.lua persists what Redis holds, voids what was released, and defers to the marker while restoring', async (t) => {
@@ -93,7 +113,8 @@ test('settle.lua persists what Redis holds, voids what was released, and defers 
   t.deepEqual(await s.settle('e', [{ person: 'a@x.io', ticket: 1 }]), { kind: 'missing' }, 'state missing, no marker');
   await event(s, 3);
   await s.applyMany('e', ['a@x.io', 'b@x.io'], NOW);
-  await s.release('e', 'b@x.io', 2);
+  await s.revoke('e', 'b@x.io', 2);
+  await s.release('e', 2);
   await s.apply('e', 'b@x.io', NOW + 1);
   t.deepEqual(await s.settle('e', [
     { person: 'a@x.io', ticket: 1 }, { person: 'b@x.io', ticket: 2 }, { person: 'b@x.io', ticket: 3 }, { person: 'x@x.io', ticket: 9 }, { person: 'a@x.io', ticket: 1 },

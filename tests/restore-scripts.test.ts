@@ -92,7 +92,8 @@ test('an event whose meta names another server (Redis restarted or failed over s
   t.deepEqual(await s.apply('e', 'c', NOW), { kind: 'no-event' }, 'no unit is taken against a stock that may be too high');
   t.deepEqual(await s.apply('e', 'a', NOW), { kind: 'no-event' }, 'nor a win told from it');
   t.deepEqual(await s.confirm('e', [{ person: 'b', ticket: 2 }]), [false], 'no confirm: the restore judges the decision by its offset');
-  t.false(await s.release('e', 'b', 2));
+  t.false(await s.revoke('e', 'b', 2));
+  t.false(await s.release('e', 2));
   t.deepEqual(await s.settle('e', [{ person: 'a', ticket: 1 }]), { kind: 'missing' }, 'a consumer begins the restore');
   await t.throwsAsync(s.setStock('e', 9), { message: /missing/ });
   t.is(await r.loadEvent('e', settings), 'missing', 'loading it begins the restore');

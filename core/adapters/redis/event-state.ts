@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { eventKeys } from './keys.ts';
-import { decisionOf, reservationOf, type Decision, type Reservation } from './event-values.ts';
+import { decisionOf, reservationOf, revokedOf, type Decision, type Reservation, type Revoked } from './event-values.ts';
 
 export interface RedisEventState {
   /** null: the key is missing (Redis lost its data, a restore runs, or the event was never loaded). */
@@ -46,6 +46,19 @@ export class RedisState {
       for (let i = 0; i < chunk.length; i += 2) {
         const r = reservationOf(chunk[i + 1]!);
         if (r) page.push({ person: chunk[i]!, ...r });
+      }
+      yield page;
+    }
+  }
+
+  /** The event's revoked units that wait to be given back (revoke.lua), a page at a time. */
+  async *revoked(eventId: string): AsyncGenerator<Revoked[]> {
+    const key = eventKeys(this.prefix, eventId).revoked;
+    for await (const chunk of this.redis.hscanStream(key, { count: 1_000 }) as AsyncIterable<string[]>) {
+      const page: Revoked[] = [];
+      for (let i = 0; i < chunk.length; i += 2) {
+        const r = revokedOf(chunk[i]!, chunk[i + 1]!);
+        if (r) page.push(r);
       }
       yield page;
     }

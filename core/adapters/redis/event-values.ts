@@ -3,6 +3,7 @@
  * them in core/adapters/redis/lua/lib/event-state.lua):
  *   decisions hash   person -> "W|ticket|decidedAtMs"
  *   reserved hash    person -> "ticket|reservedAtMs"
+ *   revoked hash     ticket -> "person|reservedAtMs"
  */
 export interface Decision { ticket: number; decidedAt: number }
 
@@ -16,4 +17,12 @@ export interface Reservation { ticket: number; reservedAt: number }
 export function reservationOf(value: string): Reservation | null {
   const m = /^(\d+)\|(\d+)$/.exec(value);
   return m ? { ticket: Number(m[1]), reservedAt: Number(m[2]) } : null;
+}
+
+/** A unit revoked from a reservation nobody was told of (revoke.lua), not yet given back. */
+export interface Revoked { person: string; ticket: number; reservedAt: number }
+
+export function revokedOf(ticket: string, value: string): Revoked | null {
+  const m = /^(.+)\|(\d+)$/.exec(value);
+  return m && /^\d+$/.test(ticket) ? { person: m[1]!, ticket: Number(ticket), reservedAt: Number(m[2]) } : null;
 }

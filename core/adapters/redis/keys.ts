@@ -6,6 +6,7 @@ export function eventKeys(prefix: string, eventId: string) {
     remaining: `${base}:remaining`,
     reserved: `${base}:reserved`,
     decisions: `${base}:decisions`,
+    revoked: `${base}:revoked`,
     ticketSeq: `${base}:seq`,
     restoring: `${base}:restoring`,
     decisionsChannel: `${base}:decided`,

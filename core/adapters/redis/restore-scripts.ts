@@ -6,9 +6,9 @@ import type { EndOffsets } from '../kafka/offsets.ts';
 /** The scripts that put an event into Redis from MySQL: its settings, and a restore after Redis lost it. */
 const SCRIPTS = {
   'put-event': 3,
-  'begin-restore': 5,
+  'begin-restore': 6,
   'restore-winners': 2,
-  'finish-restore': 6,
+  'finish-restore': 7,
   'owned-key': 1,
 } as const;
 type ScriptName = keyof typeof SCRIPTS;
@@ -50,7 +50,7 @@ export class RestoreScripts {
 
   async beginRestore(eventId: string, ends: EndOffsets, now: number, force = false): Promise<BeginResult> {
     const k = this.keys(eventId);
-    const [code, raw] = (await this.call('begin-restore', k.meta, k.remaining, k.decisions, k.reserved, k.restoring, JSON.stringify(ends), now, force ? 'force' : '', gateChannel(this.prefix), eventId)) as [number, string];
+    const [code, raw] = (await this.call('begin-restore', k.meta, k.remaining, k.decisions, k.reserved, k.restoring, k.revoked, JSON.stringify(ends), now, force ? 'force' : '', gateChannel(this.prefix), eventId)) as [number, string];
     if (code === 0) return { kind: 'whole' };
     if (code === 3) return { kind: 'dropped' };
     return code === 1 ? { kind: 'begun', marker: parseMarker(raw) } : { kind: 'restoring', marker: parseMarker(raw) };
@@ -71,7 +71,7 @@ export class RestoreScripts {
   async finishRestore(eventId: string, marker: RestoreMarker, e: EventSettings & { maxTicket: number }): Promise<{ finished: boolean; remaining: number; winners: number }> {
     const k = this.keys(eventId);
     const [done, remaining, winners] = (await this.call(
-      'finish-restore', k.meta, k.remaining, k.decisions, k.reserved, k.ticketSeq, k.restoring,
+      'finish-restore', k.meta, k.remaining, k.decisions, k.reserved, k.ticketSeq, k.restoring, k.revoked,
       marker.raw, e.state, e.opensAt ?? '', e.closesAt ?? '', e.total, e.maxTicket, gateChannel(this.prefix), eventId,
     )) as number[];
     return { finished: done === 1, remaining: remaining!, winners: winners! };

@@ -7,7 +7,8 @@ import { eventKeys, codeKeys, gateChannel } from './keys.ts';
 const SCRIPTS = {
   apply: 6,
   confirm: 3,
-  release: 4,
+  revoke: 4,
+  release: 3,
   settle: 4,
   'set-stock': 2,
   status: 2,
@@ -117,10 +118,19 @@ export class Scripts {
     return out.map((v) => v === 1);
   }
 
-  /** Gives a reservation's unit back (only if still unconfirmed, and reserved at or before `reservedBy`). */
-  async release(eventId: string, person: string, ticket: number, reservedBy?: number): Promise<boolean> {
+  /**
+   * Takes back a reservation nobody was told of (only if still unconfirmed with this ticket, and reserved
+   * at or before `reservedBy`): its unit waits, revoked, until release() gives it back.
+   */
+  async revoke(eventId: string, person: string, ticket: number, reservedBy?: number): Promise<boolean> {
     const k = this.keys(eventId);
-    return (await this.call('release', k.reserved, k.decisions, k.remaining, k.meta, person, ticket, reservedBy ?? '', gateChannel(this.prefix), eventId)) === 1;
+    return (await this.call('revoke', k.reserved, k.decisions, k.revoked, k.meta, person, ticket, reservedBy ?? '')) === 1;
+  }
+
+  /** Gives a revoked unit back to the stock, once MySQL records its release. */
+  async release(eventId: string, ticket: number): Promise<boolean> {
+    const k = this.keys(eventId);
+    return (await this.call('release', k.revoked, k.remaining, k.meta, ticket, gateChannel(this.prefix), eventId)) === 1;
   }
 
   /** Which of these decisions read from Kafka are to be persisted (settle.lua). */

@@ -11,6 +11,7 @@ import type { Logger } from '../../platform/log.ts';
 import { maskEmail } from '../../platform/log.ts';
 import { traced } from '../../platform/tracing.ts';
 import { faultPoint } from '../../platform/fault-point.ts';
+import { giveBack } from '../persistence/give-back.ts';
 
 /**
  * WON once Kafka holds the decision; PENDING only while a winner's hand-off to Kafka is unconfirmed.
@@ -130,16 +131,18 @@ export class Applications {
   }
 
   /**
-   * The unit is the person's; Kafka must hold the decision before they are told. A new reservation that
-   * Kafka refuses is given back at once; a resent one is left to the sweeper (an earlier send of it may
-   * be in Kafka already).
+   * The unit is the person's; Kafka must hold the decision before they are told. A reservation whose
+   * send failed is given back at once (core/use-cases/persistence/give-back.ts): revoked first, since
+   * the broker may have written it all the same, then recorded in MySQL, then put back in the stock.
+   * Where that can't be finished now, the unit stays revoked or reserved for the sweeper.
    */
   private async handOff(eventId: string, person: string, email: string, requestId: string | undefined, kind: 'new' | 'resend', ticket: number, decidedAt: number): Promise<Applied> {
     await faultPoint('after-gate');
     try {
       await this.producer.send({ v: 2, eventId, person, email, ticket, decidedAt, requestId });
     } catch (e) {
-      if (kind === 'new') await this.scripts.release(eventId, person, ticket).catch(() => {});
+      await giveBack({ scripts: this.scripts, records: this.records }, eventId, { person, ticket, reservedAt: decidedAt })
+        .catch((err) => this.log.warn({ err, eventId, person: maskEmail(person), ticket }, 'the unit is left for the sweeper to give back'));
       this.log.error({ err: e, eventId, person: maskEmail(person), requestId }, 'kafka did not take the decision');
       throw tryAgain('QUEUE_UNAVAILABLE', 2);
     }

@@ -11,6 +11,7 @@
   KEYS[3] decisions hash
   KEYS[4] reserved hash
   KEYS[5] restoring marker   '{"ends":{"<partition>":"<offset>",...},"at":<ms>}'
+  KEYS[6] revoked hash       units revoked and not yet given back: MySQL counts them again
 
   ARGV[1] the applications topic's end offsets, read just before: JSON '{"<partition>":"<offset>",...}'
   ARGV[2] now, epoch ms
@@ -38,7 +39,7 @@ if not current and not force and redis.call('HGET', KEYS[1], 'server') == server
   return {0, ''}
 end
 if force and not current then
-  redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
+  redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[6])
   redis.call('PUBLISH', ARGV[4], 'moved ' .. ARGV[5])
   return {3, ''}
 end
@@ -48,6 +49,6 @@ local ends = ARGV[1]
 if current then ends = string.match(current, '^{"ends":(.*),"at":%d+}$') or ends end
 local marker = '{"ends":' .. ends .. ',"at":' .. ARGV[2] .. '}'
 redis.call('SET', KEYS[5], marker)
-redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[6])
 redis.call('PUBLISH', ARGV[4], 'moved ' .. ARGV[5])
 return {1, marker}

@@ -13,6 +13,7 @@
   KEYS[4] reserved hash
   KEYS[5] ticket sequence    integer
   KEYS[6] restoring marker
+  KEYS[7] revoked hash       dropped: the stock is counted from MySQL, where a release is recorded
 
   ARGV[1] the marker this restore began with
   ARGV[2] state              draft | open | closed
@@ -35,6 +36,6 @@ local winners = redis.call('HLEN', KEYS[3])
 local remaining = math.max(0, tonumber(ARGV[5]) - winners)
 redis.call('SET', KEYS[2], remaining)
 if tonumber(ARGV[6]) > tonumber(redis.call('GET', KEYS[5]) or '0') then redis.call('SET', KEYS[5], ARGV[6]) end
-redis.call('DEL', KEYS[4], KEYS[6])
+redis.call('DEL', KEYS[4], KEYS[6], KEYS[7])
 redis.call('PUBLISH', ARGV[7], (remaining > 0 and 'moved ' or 'sold ') .. ARGV[8])
 return {1, remaining, winners}

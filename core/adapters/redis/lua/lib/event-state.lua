@@ -3,6 +3,8 @@
   The values an event's hashes hold are written and read here only:
     decisions hash   person -> "W|ticket|decidedAtMs"   every winner, confirmed or not
     reserved hash    person -> "ticket|reservedAtMs"    winners whose decision Kafka has not confirmed
+    revoked hash     ticket -> "person|reservedAtMs"    units taken back from nobody-told reservations,
+                                                        until MySQL records their release (revoke.lua)
   and the Redis server an event's state is whole on (meta.server = this_server()).
 ]]
 local function this_server()
@@ -27,4 +29,8 @@ end
 local function reservation_of(value)
   if not value then return nil end
   return string.match(value, '^(%d+)|(%d+)$')
+end
+
+local function revocation(person, at)
+  return person .. '|' .. at
 end
