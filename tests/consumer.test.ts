@@ -1,4 +1,5 @@
 import test from 'ava';
+import { QueryTypes } from 'sequelize';
 import { startSystem, newEvent, randomEmail, randomEventId, testLog, type System } from './support/system.ts';
 import { http } from './support/http.ts';
 import { until } from './support/wait.ts';
@@ -182,4 +183,25 @@ test('a released reservation recorded in MySQL keeps a late copy of it out, and 
   await stores.records.storeWinners([{ ...old, ticket: 4 }]);
   t.deepEqual((await applicationRows(sys.config, eventId)).map((r) => [r.ticket, r.status]), [[4, 'WON']]);
   t.deepEqual((await outboxRows(sys.config, eventId)).map((r) => r.email), [person]);
+});
+
+test.serial("a release recorded for an earlier ticket while a win is being stored doesn't hide the win", async (t) => {
+  const eventId = await newEvent(sys, 3);
+  const person = randomEmail('raced');
+  const win: ApplicationMessage = { v: 2, eventId, person, email: person, ticket: 2, decidedAt: Date.now() };
+  // The sweeper's delayed RELEASED row for the person's earlier ticket, written in the middle of
+  // storeWinners: after its read, before its insert (held uncommitted until the insert waits on it).
+  const sweeper = await stores.sequelize.transaction();
+  await stores.sequelize.query(
+    `INSERT INTO applications (event_id, person, email, ticket, status, applied_at, decided_at, created_at)
+     VALUES (?, ?, ?, 1, 'RELEASED', NOW(), NOW(), NOW())`, { transaction: sweeper, replacements: [eventId, person, person] });
+  const storing = stores.records.storeWinners([win]);
+  await until('the store waiting on the release', async () => {
+    const [row] = await stores.sequelize.query<{ n: number }>('SELECT COUNT(*) AS n FROM information_schema.INNODB_LOCK_WAITS', { type: QueryTypes.SELECT });
+    return Number(row?.n) > 0 ? true : undefined;
+  });
+  await sweeper.commit();
+  await storing;
+  t.deepEqual((await applicationRows(sys.config, eventId)).map((r) => [r.person, r.ticket, r.status]), [[person, 2, 'WON']], 'the winner, told 202, is WON');
+  t.deepEqual((await outboxRows(sys.config, eventId)).map((r) => r.email), [person], 'and mailed');
 });

@@ -17,55 +17,63 @@ export class ApplicationsRepo {
 
   /**
    * Stores a batch of winners and queues their emails in one transaction. A row that is already there
-   * (a retry, a redelivered record, a second API's resend) is left as it is; a RELEASED row gives way
-   * to a win with another ticket (the person applied again after their reservation was released).
+   * (a retry, a redelivered record, a second API's resend) is left as it is; a RELEASED row for another
+   * ticket gives way to the win (the person applied again after their reservation was given back). The
+   * rows are read back under lock after the insert, not before it: the sweeper may record an earlier
+   * ticket's release in between, and it must not take the unique key from a win.
    */
   async storeWinners(winners: ApplicationMessage[]): Promise<void> {
     if (winners.length === 0) return;
     const now = sqlTime(Date.now());
     await this.sequelize.transaction(async (transaction) => {
-      const existing = await this.existing(winners, transaction);
-      const stale: number[] = [];
-      const fresh = winners.filter((w) => {
-        const row = existing.get(`${w.eventId}\n${w.person}`);
-        if (!row) return true;
-        if (row.status !== 'RELEASED') return false;
-        if (Number(row.ticket) === w.ticket) return false;
-        stale.push(row.id);
-        return true;
-      });
-      if (fresh.length === 0) return;
-      if (stale.length) await this.sequelize.query('DELETE FROM applications WHERE id IN (?)', { transaction, replacements: [stale] });
       await this.sequelize.query(
         `INSERT INTO applications (event_id, person, email, ticket, status, applied_at, decided_at, created_at)
-         VALUES ${placeholders(fresh.length, 8)}
+         VALUES ${placeholders(winners.length, 8)}
          ON DUPLICATE KEY UPDATE id = id`,
         {
           transaction,
-          replacements: fresh.flatMap((w) => [w.eventId, w.person, w.email, w.ticket, 'WON', sqlTime(w.decidedAt), sqlTime(w.decidedAt), now]),
+          replacements: winners.flatMap((w) => [w.eventId, w.person, w.email, w.ticket, 'WON', sqlTime(w.decidedAt), sqlTime(w.decidedAt), now]),
         },
       );
+      const rows = await this.locked(winners, transaction);
+      // Mail goes to the address the row holds: a resend typed with another alias of the person queues nothing new.
+      const won: { eventId: string; email: string }[] = [];
+      for (const w of winners) {
+        const row = rows.get(`${w.eventId}\n${w.person}`);
+        if (!row || Number(row.ticket) === w.ticket) {
+          if (row?.status === 'WON') won.push({ eventId: w.eventId, email: row.email });
+          continue;
+        }
+        if (row.status !== 'RELEASED') continue;
+        await this.sequelize.query(
+          "UPDATE applications SET email = ?, ticket = ?, status = 'WON', applied_at = ?, decided_at = ? WHERE id = ?",
+          { transaction, replacements: [w.email, w.ticket, sqlTime(w.decidedAt), sqlTime(w.decidedAt), row.id] },
+        );
+        won.push(w);
+      }
+      if (won.length === 0) return;
+      // A winner's email is queued once (the outbox's key): a redelivered win queues nothing new.
       await this.sequelize.query(
         `INSERT INTO email_outbox (event_id, email, kind, status, attempts, next_attempt_at, created_at)
-         VALUES ${placeholders(fresh.length, 7)}
+         VALUES ${placeholders(won.length, 7)}
          ON DUPLICATE KEY UPDATE id = id`,
-        { transaction, replacements: fresh.flatMap((w) => [w.eventId, w.email, 'winner', 'queued', 0, now, now]) },
+        { transaction, replacements: won.flatMap((w) => [w.eventId, w.email, 'winner', 'queued', 0, now, now]) },
       );
     });
   }
 
-  /** The rows these persons have already, by `${eventId}\n${person}`: one indexed read per event. */
-  private async existing(apps: ApplicationMessage[], transaction: Transaction) {
+  /** These persons' rows as they are now, locked until the transaction ends, by `${eventId}\n${person}`: one indexed read per event. */
+  private async locked(apps: ApplicationMessage[], transaction: Transaction) {
     const byEvent = new Map<string, string[]>();
     for (const a of apps) {
       const list = byEvent.get(a.eventId);
       if (list) list.push(a.person);
       else byEvent.set(a.eventId, [a.person]);
     }
-    const out = new Map<string, { id: number; ticket: number | string; status: ApplicationRecord['status'] }>();
+    const out = new Map<string, { id: number; email: string; ticket: number | string; status: ApplicationRecord['status'] }>();
     for (const [eventId, persons] of byEvent) {
-      const rows = await this.sequelize.query<{ id: number; person: string; ticket: number | string; status: ApplicationRecord['status'] }>(
-        'SELECT id, person, ticket, status FROM applications WHERE event_id = ? AND person IN (?)',
+      const rows = await this.sequelize.query<{ id: number; person: string; email: string; ticket: number | string; status: ApplicationRecord['status'] }>(
+        'SELECT id, person, email, ticket, status FROM applications WHERE event_id = ? AND person IN (?) FOR UPDATE',
         { transaction, type: QueryTypes.SELECT, replacements: [eventId, persons] },
       );
       for (const r of rows) out.set(`${eventId}\n${r.person}`, r);
