@@ -1,24 +1,31 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 
+/** The app's request listener: Koa's settles once the app has handed its answer to Node. */
+export type AppListener = (req: IncomingMessage, res: ServerResponse) => Promise<unknown>;
+
 /**
  * First come, first served inside the API too: at most `concurrency` requests run through the app at
  * once and the rest wait in arrival order, holding only their request and response objects (and
  * reading no more of their connection). A herd of 20,000 then costs the memory of a queue instead of
  * 20,000 requests half-way through auth, Redis and Kafka, and the earliest are answered first.
  *
+ * A place is the app's work, and is given back once the app has handed its answer to Node, not when
+ * the client has read it: a client that never reads its answers holds no place (server/door.ts closes
+ * its connection).
+ *
  * Only requests that arrived whole wait here: no body (apply, status, the page). A request with a body
  * could hold a place while its client trickles the body in, and a result stream (…/status/stream)
- * lives as long as the page is open; both go straight to the app.
+ * lives as long as the page is open; both go straight to the app. So do the platform's requests
+ * (`skips`): health, readiness and metrics probes, and the operator's, never wait behind a herd.
  */
-export function admission(handler: RequestListener, concurrency: number): RequestListener {
+export function admission(handler: AppListener, concurrency: number, skips: (req: IncomingMessage) => boolean): RequestListener {
   let running = 0;
   let waiting: [IncomingMessage, ServerResponse][] = [];
   let head = 0;
 
   const start = (req: IncomingMessage, res: ServerResponse) => {
     running++;
-    res.once('close', done);
-    handler(req, res);
+    handler(req, res).then(done, done);
   };
   function done() {
     running--;
@@ -34,16 +41,34 @@ export function admission(handler: RequestListener, concurrency: number): Reques
       start(req, res);
     }
   }
-  // Streams are known by their path, not by a header a client may word differently: a stream taking
-  // a place would hold it for as long as the page stays open.
-  const isStream = (req: IncomingMessage) => (req.url ?? '').split('?', 1)[0]!.endsWith('/status/stream');
   const waits = (req: IncomingMessage) =>
-    !isStream(req) && !req.headers['transfer-encoding'] && !Number(req.headers['content-length'] ?? 0);
+    !isStream(req.url ?? '') && !req.headers['transfer-encoding'] && !Number(req.headers['content-length'] ?? 0) && !skips(req);
 
   return (req, res) => {
-    if (!waits(req)) return handler(req, res);
+    if (!waits(req)) return void handler(req, res);
     if (running < concurrency) return start(req, res);
     req.socket.pause();
     waiting.push([req, res]);
+  };
+}
+
+/** The path of a request's URL is `path`, with or without a query; read in place. */
+export const pathIs = (url: string, path: string): boolean =>
+  url.startsWith(path) && (url.length === path.length || url.charCodeAt(path.length) === 63 /* ? */);
+
+// Streams are known by their path, not by a header a client may word differently: a stream taking
+// a place would hold it for as long as the page stays open.
+const isStream = (url: string): boolean => {
+  const query = url.indexOf('?');
+  return url.endsWith('/status/stream', query < 0 ? url.length : query);
+};
+
+/** The platform's requests: probes by their path, the operator's by a valid X-ADMIN-KEY. */
+export function platformRequests(holdsAdminKey: (given: string | string[] | undefined) => boolean): (req: IncomingMessage) => boolean {
+  return (req) => {
+    const url = req.url ?? '';
+    if (pathIs(url, '/healthz') || pathIs(url, '/readyz') || pathIs(url, '/metrics')) return true;
+    const key = req.headers['x-admin-key'];
+    return key !== undefined && holdsAdminKey(key);
   };
 }

@@ -12,7 +12,9 @@ import { Mailer } from '../core/adapters/ses/mailer.ts';
 import { VerificationCodes } from '../core/use-cases/sign-in/codes.ts';
 import { Tokens } from '../core/use-cases/sign-in/tokens.ts';
 import { Applications } from '../core/use-cases/participant/apply.ts';
-import { admission } from './admission.ts';
+import { admission, platformRequests } from './admission.ts';
+import { Door } from './door.ts';
+import { adminKeyCheck } from './middleware/auth.ts';
 import { soldOutBeforeKoa } from './sold-out-answer.ts';
 import { answerBeforeKoa } from './before-koa.ts';
 import { createApp, type Surface } from './app.ts';
@@ -52,6 +54,7 @@ const CONNECTIONS_CHECKING_INTERVAL_MS = 1_000;
 /** The API process: start() listens, stop() drains requests, flushes Kafka and closes connections. */
 export class ApiServer {
   private servers: Server[] = [];
+  private doors: Door[] = [];
   /** The apps listening, by surface: tests read their routes (server/routes/dispatch.ts routesOf). */
   readonly apps: { surface: Surface; url: string; app: Koa }[] = [];
   private stores?: Stores;
@@ -160,6 +163,7 @@ export class ApiServer {
       connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS,
     }, this.handler(surface, deps, app));
     answerBeforeKoa(http);
+    this.doors.push(new Door(http, this.config.http, CONNECTIONS_CHECKING_INTERVAL_MS));
     http.keepAliveTimeout = keepAliveTimeoutMs;
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject);
@@ -173,7 +177,7 @@ export class ApiServer {
 
   /** A sold-out apply is answered before Koa (server/sold-out-answer.ts); the rest waits its turn (admission). */
   private handler(surface: Surface, deps: ServerDeps, app: Koa): RequestListener {
-    const koa = admission(app.callback(), CONCURRENCY);
+    const koa = admission(app.callback(), CONCURRENCY, platformRequests(adminKeyCheck(deps.config.adminKey)));
     return surface === 'admin' ? koa : soldOutBeforeKoa(deps, koa);
   }
 
@@ -185,6 +189,7 @@ export class ApiServer {
       http.closeIdleConnections();
       return closed;
     }));
+    for (const door of this.doors) door.close();
     await this.restarts?.stop();
     await this.subscriber?.close();
     await this.batcher?.flush();

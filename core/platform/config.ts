@@ -28,8 +28,8 @@ export interface Config {
   metricsPort: number;
   /** Serve the admin routes on this port only (never the public one); undefined: on the public port. */
   adminPort: number | undefined;
-  /** How long the API's HTTP servers wait on a client: its headers, its whole request, an idle keep-alive connection. */
-  http: { headersTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number };
+  /** How long the API's HTTP servers wait on a client, and what they hold for clients at most (server/door.ts). */
+  http: HttpLimits;
   /** Take the client's address from X-Forwarded-For: only behind a proxy that sets it. */
   trustProxy: boolean;
   corsOrigins: string[];
@@ -42,6 +42,15 @@ export interface Config {
    * logs' checkpoints (their origin is `<logName>/events/<event id>`) and the key that signs them.
    */
   proof: { keys?: string; keysFile?: string; devKeysFile: string; logName: string };
+}
+
+export interface HttpLimits {
+  /** For its headers, its whole request (headers and body), an idle keep-alive connection. */
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  /** A connection whose answer the client has not read any of for this long is closed. */
+  writeStallMs: number;
 }
 
 /** Abuse limits: counts per window. Per address and IP, and per IP, in Redis; per person (token) in each API process. */
@@ -99,6 +108,7 @@ const schema = z.object({
   HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1).default(10_000),
   HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1).default(30_000),
   HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(1).default(5_000),
+  HTTP_WRITE_STALL_MS: z.coerce.number().int().min(1).default(10_000),
   TRUST_PROXY: z.enum(['true', 'false', '1', '0']).default('false'),
   CORS_ORIGINS: z.string().default(''),
   LIMIT_CODE_SENDS_PER_ADDRESS_PER_HOUR: int(5),
@@ -166,7 +176,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     metricsPort: e.METRICS_PORT,
     adminPort: e.ADMIN_PORT,
-    http: { headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS, requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS, keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS },
+    http: {
+      headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      writeStallMs: e.HTTP_WRITE_STALL_MS,
+    },
     trustProxy: e.TRUST_PROXY === 'true' || e.TRUST_PROXY === '1',
     corsOrigins: e.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),
     limits: {
