@@ -117,6 +117,9 @@ export async function startRedisNode(name: string, log: Log): Promise<void> {
     '--appendfsync', 'everysec',
     '--daemonize', 'no',
     ...(pw ? ['--requirepass', pw, '--masterauth', pw] : []),
+    // A primary that freed its backlog takes a new replication id when the replica comes back, and
+    // every event is restored (docs/decide-at-arrival.md, Restore): the backlog is kept for good.
+    ...(withFailover() ? ['--repl-backlog-ttl', '0'] : []),
     ...(primary ? ['--replicaof', primary.host, String(primary.port)] : []),
   ]);
 }

@@ -13,6 +13,7 @@ import { createKafka } from '../../core/adapters/kafka/client.ts';
 import { encodeApplication } from '../../core/adapters/kafka/codec.ts';
 import { eventKeys, gateChannel } from '../../core/adapters/redis/keys.ts';
 import { decisionOf } from '../../core/adapters/redis/event-values.ts';
+import { serverIdentity } from '../../core/adapters/redis/server-identity.ts';
 import { burst } from '../../faults/burst.ts';
 import { checkEvent, settle } from '../../faults/check.ts';
 import { startSystem, newEvent, randomEmail, testLog, type System } from '../support/system.ts';
@@ -43,8 +44,6 @@ test.after.always(async () => {
   await servicesDown({ only: ['redis'] }).catch(() => {});
   rmSync(home, { recursive: true, force: true });
 });
-
-const runId = async (r: Redis) => /run_id:(\w+)/.exec(await r.info('server'))![1]!;
 
 function nodeClient(name: string): Redis {
   const n = redisNodes().find((x) => x.name === name)!;
@@ -83,7 +82,7 @@ test('a failover while people apply: the API, the consumer and the subscriber fo
     const stock = 50;
     const eventId = await newEvent(sys, stock);
     const k = eventKeys(sys.config.redisPrefix, eventId);
-    const oldRunId = await runId(primary);
+    const oldServer = await serverIdentity(primary);
     const people = await Promise.all(Array.from({ length: 120 }, async () => {
       const email = randomEmail('fo');
       return { email, token: await sys.tokens.issue(email) };
@@ -106,9 +105,9 @@ test('a failover while people apply: the API, the consumer and the subscriber fo
     t.true(forgotten.every((p) => b.won.has(p)), 'the winners the replica never heard of were told WON, and are winners still');
 
     // Restored on the new primary: only a restore (or a new event) names the server the state is whole on.
-    const newRunId = await runId(replica);
-    t.not(newRunId, oldRunId);
-    t.is(await replica.hget(k.meta, 'server'), newRunId, 'the event was restored from MySQL on the new primary');
+    const newServer = (await serverIdentity(replica))!;
+    t.not(newServer, oldServer);
+    t.is(await replica.hget(k.meta, 'server'), newServer, 'the event was restored from MySQL on the new primary');
     const winners = await replica.hgetall(k.decisions);
     t.true(forgotten.every((p) => winners[p] !== undefined && decisionOf(winners[p]) !== null), 'what the failover lost is back');
 

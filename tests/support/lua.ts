@@ -1,6 +1,7 @@
 import type test from 'ava';
 import { Redis } from 'ioredis';
 import { Scripts } from '../../core/adapters/redis/scripts.ts';
+import { serverIdentity } from '../../core/adapters/redis/server-identity.ts';
 import { loadConfig } from '../../core/platform/config.ts';
 import { rand } from './system.ts';
 
@@ -20,8 +21,8 @@ export function luaScripts(t: typeof test, tag: string): { redis: Redis; scripts
   });
   return {
     redis,
-    // An event's meta names the server its state is whole on (its run_id): one written by hand must too.
-    server: async () => /run_id:(\w+)/.exec(await redis.info('server'))![1]!,
+    // An event's meta names the server its state is whole on: one written by hand must too.
+    server: async () => (await serverIdentity(redis))!,
     scripts: () => {
       const prefix = `test-${tag}-${rand()}`;
       prefixes.push(prefix);

@@ -29,5 +29,5 @@ export const gateChannel = (prefix: string) => `${prefix}:gate`;
 /** Held by the one process driving an event's restore (core/use-cases/persistence/restorer.ts). */
 export const restoreLeaseKey = (prefix: string, eventId: string) => `${prefix}:{${eventId}}:restore-lease`;
 
-/** The run_id of the Redis server last seen by any terning process (core/adapters/redis/restarts.ts). */
-export const runIdSeenKey = (prefix: string) => `${prefix}:run-id-seen`;
+/** The identity of the Redis server last seen by any terning process (core/adapters/redis/restarts.ts). */
+export const serverSeenKey = (prefix: string) => `${prefix}:server-seen`;

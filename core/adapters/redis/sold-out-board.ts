@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { eventKeys, gateChannel } from './keys.ts';
 import { decisionOf } from './event-values.ts';
+import { serverIdentityIn } from './server-identity.ts';
 import type { Subscriber } from './subscriber.ts';
 import type { GateResult } from './scripts.ts';
 import type { Logger } from '../../platform/log.ts';
@@ -104,16 +105,16 @@ export class SoldOutBoard {
     try {
       const k = eventKeys(this.prefix, eventId);
       const now = Date.now();
-      const res = await this.redis.multi().info('server').exists(k.restoring).hmget(k.meta, 'state', 'opensAt', 'closesAt', 'server', 'total').get(k.remaining).get(k.ticketSeq).exec();
-      const [info, restoring, meta, remaining, seq] = (res ?? []).map(([err, value]) => {
+      const res = await this.redis.multi().info('server').info('replication').exists(k.restoring).hmget(k.meta, 'state', 'opensAt', 'closesAt', 'server', 'total').get(k.remaining).get(k.ticketSeq).exec();
+      const [infoServer, infoReplication, restoring, meta, remaining, seq] = (res ?? []).map(([err, value]) => {
         if (err) throw err;
         return value;
-      }) as [string, number, (string | null)[], string | null, string | null];
+      }) as [string, string, number, (string | null)[], string | null, string | null];
       const [state, opensAt, closesAt, server, total] = meta;
       const closes = closesAt ? Number(closesAt) : Infinity;
       const open = state === 'open' && !(opensAt && now < Number(opensAt)) && now < closes;
       // State made on another Redis server (restarted, failed over) is unknown to the gate (apply.lua).
-      const whole = server !== null && info.includes(`run_id:${server}`);
+      const whole = server !== null && server === serverIdentityIn(`${infoServer}\n${infoReplication}`);
       if (restoring || !whole || !open || remaining === null || Number(remaining) > 0) return;
       // Nothing here changes while the event stays sold out, except that unconfirmed winners get
       // confirmed (they are then asked of the gate a little longer than needed).

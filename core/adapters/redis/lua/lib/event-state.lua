@@ -7,8 +7,11 @@
                                                         until MySQL records their release (revoke.lua)
   and the Redis server an event's state is whole on (meta.server = this_server()).
 ]]
+-- run_id/master_replid: a new run_id on every restart, a new replication id on every promotion (and
+-- when a primary without a backlog gains a replica); core/adapters/redis/server-identity.ts says why.
 local function this_server()
-  return string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
+  return string.match(redis.call('INFO', 'server'), 'run_id:(%x+)') .. '/' ..
+    string.match(redis.call('INFO', 'replication'), 'master_replid:(%x+)')
 end
 
 local function decision(ticket, at)
