@@ -11,7 +11,7 @@ const SCRIPTS = {
   release: 3,
   settle: 4,
   'set-stock': 2,
-  status: 2,
+  status: 4,
   'verify-code': 2,
   'store-code': 2,
 } as const;
@@ -32,10 +32,12 @@ export type GateResult =
   | { kind: 'restoring' }
   | { kind: 'draft' };
 
+/** unknown: no unit held; unsure: Redis can't say (the event is restoring, missing, or from another server). */
 export type StandingResult =
   | { kind: 'won'; ticket: number; decidedAt: number }
   | { kind: 'unconfirmed'; ticket: number; decidedAt: number }
-  | { kind: 'unknown' };
+  | { kind: 'unknown' }
+  | { kind: 'unsure' };
 
 /** One winner's decision, as Kafka carries it: who, their place in the order, when. */
 export interface HeldUnit { person: string; ticket: number }
@@ -151,10 +153,10 @@ export class Scripts {
 
   async standing(eventId: string, person: string): Promise<StandingResult> {
     const k = this.keys(eventId);
-    const [state, ticket, at] = (await this.call('status', k.reserved, k.decisions, person)) as [string, number, number];
+    const [state, ticket, at] = (await this.call('status', k.reserved, k.decisions, k.meta, k.restoring, person)) as [string, number, number];
     if (state === 'W') return { kind: 'won', ticket, decidedAt: at };
     if (state === 'P') return { kind: 'unconfirmed', ticket, decidedAt: at };
-    return { kind: 'unknown' };
+    return state === '?' ? { kind: 'unsure' } : { kind: 'unknown' };
   }
 
   /** Live counts of an event, read in one round trip: winners, and those of them Kafka has not confirmed yet. */

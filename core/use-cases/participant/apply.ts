@@ -179,13 +179,23 @@ export class Applications {
     return this.sealed(eventId, person, s);
   }
 
-  private async unsealedStanding(eventId: string, person: string): Promise<Standing> {
+  /**
+   * WON, PENDING, or 404 NOT_APPLIED only when Redis holds the event whole: while it is restored (or
+   * missing, or made on a server that may have lost its last decisions) a winner not yet in MySQL may
+   * be in Kafka's backlog, so anyone but a known winner is answered 503 STATE_RESTORING.
+   */
+  private async unsealedStanding(eventId: string, person: string, loaded = false): Promise<Standing> {
     const s = await this.scripts.standing(eventId, person);
     if (s.kind === 'won') return standing('WON', s.ticket, s.decidedAt);
     if (s.kind === 'unconfirmed') return standing('PENDING', s.ticket, s.decidedAt);
     // Redis may have lost its state; MySQL holds every persisted winner.
     const row = await this.records.find(eventId, person);
     if (row?.status === 'WON') return standing('WON', row.ticket, row.decidedAt.getTime());
+    if (s.kind === 'unsure') {
+      const presence = await this.events.ensureLoaded(eventId).catch((e) => { throw this.stateUnavailable(e, eventId, person, undefined); });
+      if (presence === 'restoring' || (presence === 'loaded' && loaded)) throw tryAgain('STATE_RESTORING', 1);
+      if (presence === 'loaded') return this.unsealedStanding(eventId, person, true);
+    }
     throw notFound('NOT_APPLIED', 'you hold no gift in this event');
   }
 }

@@ -3,15 +3,22 @@
 
   KEYS[1] reserved hash      person -> "ticket|decidedAtMs"
   KEYS[2] decisions hash     person -> "W|ticket|decidedAtMs"
+  KEYS[3] event meta hash    {server, ...}
+  KEYS[4] restoring marker
   ARGV[1] person
 
   Returns {state, ticket, decidedAtMs}: state "W" (won, and Kafka holds it), "P" (won at arrival, but
-  Kafka's hold on it is not confirmed yet: the API that took it died, or is still sending) or "" (no
-  unit held, as far as Redis knows).
+  Kafka's hold on it is not confirmed yet: the API that took it died, or is still sending), "" (no
+  unit held) or "?" (Redis can't say: the event is being restored, its state is missing, or it was
+  made on another server, which may have lost the last decisions; a winner may be in Kafka only).
+  A confirmed decision is answered whatever the server: it was confirmed after Kafka held it, and a
+  restore keeps only MySQL's winners.
 ]]
 --! include event-state.lua
 local decided = redis.call('HGET', KEYS[2], ARGV[1])
-if not decided then return {'', 0, 0} end
 local ticket, at = decision_of(decided)
-local state = redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 and 'P' or 'W'
-return {state, tonumber(ticket), tonumber(at)}
+local reserved = redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1
+if ticket and not reserved then return {'W', tonumber(ticket), tonumber(at)} end
+if redis.call('EXISTS', KEYS[4]) == 1 or redis.call('HGET', KEYS[3], 'server') ~= this_server() then return {'?', 0, 0} end
+if ticket then return {'P', tonumber(ticket), tonumber(at)} end
+return {'', 0, 0}
