@@ -1,6 +1,8 @@
 import { parseArgs } from 'node:util';
 
 export interface BenchOptions {
+  scenario: 'all' | 'big-drop';
+  drop: number;
   users: number;
   stock: number;
   herd: number;
@@ -25,6 +27,10 @@ export interface BenchOptions {
 
 const HELP = `npm run bench -- [options]
 
+  --scenario NAME        all (the default: every scenario below) or big-drop (that one alone,
+                         beside the ceiling)
+  --drop N               applicants of the big drop, for as many units over --connections
+                         keep-alive connections, one token each: every apply wins (100000; 0: none)
   --users N              applicants in the big burst (20000), e.g. 1000000: the crowd of a real
                          giveaway, most of it after the gifts are gone
   --stock N              units of stock in the big burst (1000)
@@ -57,7 +63,7 @@ export function parseOptions(argv: string[]): BenchOptions {
   const { values } = parseArgs({
     args: argv,
     options: {
-      users: { type: 'string' }, stock: { type: 'string' }, herd: { type: 'string' }, 'herd-new': { type: 'string' }, 'herd-new-open': { type: 'string' }, rounds: { type: 'string' },
+      scenario: { type: 'string' }, drop: { type: 'string' }, users: { type: 'string' }, stock: { type: 'string' }, herd: { type: 'string' }, 'herd-new': { type: 'string' }, 'herd-new-open': { type: 'string' }, rounds: { type: 'string' },
       connections: { type: 'string' }, pipelined: { type: 'boolean' }, 'sustain-seconds': { type: 'string' }, 'sustain-connections': { type: 'string' },
       apis: { type: 'string' }, consumers: { type: 'string' }, partitions: { type: 'string' },
       'no-references': { type: 'boolean' }, profile: { type: 'boolean' }, quick: { type: 'boolean' }, source: { type: 'boolean' }, 'api-flags': { type: 'string' },
@@ -75,7 +81,11 @@ export function parseOptions(argv: string[]): BenchOptions {
     if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, not "${v}"`);
     return n;
   };
+  const scenario = values.scenario ?? 'all';
+  if (scenario !== 'all' && scenario !== 'big-drop') throw new Error(`--scenario is all or big-drop, not "${scenario}"`);
   return {
+    scenario,
+    drop: values.drop === '0' && scenario === 'all' ? 0 : int(values.drop, quick ? 2_000 : 100_000, 'drop'),
     users: int(values.users, quick ? 2_000 : 20_000, 'users'),
     stock: int(values.stock, quick ? 100 : 1_000, 'stock'),
     herd: int(values.herd, 1_500, 'herd'),

@@ -126,7 +126,7 @@ export async function terningRun(
     eventId, stock, load: load_, won: answers.won, soldOut: answers.soldOut,
     firstApplyAt: load_.firstAt,
     lastAnswerAt,
-    persistedAfterLastAnswerMs: lastRowAt && Math.max(0, lastRowAt - lastAnswerAt),
+    persistedAfterLastAnswerMs: lastRowAt && Math.round(Math.max(0, lastRowAt - lastAnswerAt)),
     persistedPerSecond: lastRowAt && firstRowAt && lastRowAt > firstRowAt ? Math.round((answers.won / (lastRowAt - firstRowAt)) * 1000) : undefined,
     peakPersistedPerSecond: peakRate(watch.points, 500),
     invariants: o.check === false ? undefined : await checkInvariants(pool, eventId, stock, answers),
