@@ -1,10 +1,10 @@
 import type { Consumer, EachBatchPayload, KafkaMessage, Producer } from 'kafkajs';
 import { persistBatch, type Announce, type ReadDecision } from '../core/use-cases/persistence/persist.ts';
-import { decodeRecord, encodeApplication, PoisonMessage } from '../core/adapters/kafka/codec.ts';
+import { decodeRecord, encodeApplication, PoisonMessage, type ApplicationMessage } from '../core/adapters/kafka/codec.ts';
 import { toDeadLetter } from '../core/adapters/kafka/dead-letters.ts';
 import type { Scripts } from '../core/adapters/redis/scripts.ts';
 import { faultPoint } from '../core/platform/fault-point.ts';
-import { backoffMs, persistOrIsolate } from '../core/use-cases/persistence/recovery.ts';
+import { backoffMs, persistOrIsolate, type FailedAlone } from '../core/use-cases/persistence/recovery.ts';
 import type { ApplicationsRepo } from '../core/adapters/mysql/applications-repo.ts';
 import type { Logger } from '../core/platform/log.ts';
 import { sleep } from './sleep.ts';
@@ -26,8 +26,11 @@ export interface PersisterOptions {
 }
 
 interface Decoded extends ReadDecision { message: KafkaMessage }
-/** A record that could not be read, one of its items that is no application, or one application that kept failing. */
-interface Failed { message: KafkaMessage; value?: Buffer; error: string }
+/**
+ * A record that could not be read, one of its items that is no application, or one application that kept
+ * failing (`winner`: its event is known, so Redis may hold it as won, and it may have been told 202).
+ */
+interface Failed { message: KafkaMessage; value?: Buffer; error: string; winner?: ApplicationMessage }
 
 /** Told what the persister did, for the metrics. */
 export interface PersisterObserver {
@@ -90,7 +93,7 @@ export class Persister {
       if (failed === null) return;
       await faultPoint('after-write');
       // An application that failed on its own is dead-lettered alone, not with its record's others.
-      for (const f of failed) poison.push({ message: f.message, value: encodeApplication(f.application), error: f.error });
+      for (const f of failed) poison.push({ message: f.message, value: encodeApplication(f.application), error: f.error, winner: f.winner ? f.application : undefined });
       if (poison.length) await this.deadLetter(poison, batch.topic, batch.partition, p);
       p.resolveOffset(chunk[chunk.length - 1]!.offset);
       await p.commitOffsetsIfNecessary();
@@ -99,7 +102,7 @@ export class Persister {
   }
 
   /** Persists the chunk under the recovery policy; returns the applications that failed on their own, or null when stopping. */
-  private persist(items: Decoded[], p: EachBatchPayload): Promise<(Decoded & { error: string })[] | null> {
+  private persist(items: Decoded[], p: EachBatchPayload): Promise<FailedAlone<Decoded>[] | null> {
     return persistOrIsolate(items, {
       persist: async (chunk) => {
         const done = await persistBatch(this.scripts, this.records, chunk, this.opts.announce);
@@ -119,6 +122,9 @@ export class Persister {
   private async deadLetter(items: Failed[], topic: string, partition: number, p: EachBatchPayload) {
     for (let attempt = 0; ; attempt++) {
       try {
+        // Kept in MySQL first, before the group commits past them: a winner dead-lettered after a 202
+        // still counts (the export, the mail, a restore) until a replay persists it.
+        await this.records.holdDeadLettered(items.flatMap((i) => (i.winner ? [{ application: i.winner, error: i.error }] : [])));
         await this.dlqProducer.send({
           topic: this.opts.deadLetterTopic,
           acks: -1,
@@ -128,7 +134,7 @@ export class Persister {
         this.log.error({ count: items.length, errors: items.map((i) => i.error) }, 'applications dead-lettered');
         return;
       } catch (e) {
-        this.log.warn({ err: e, attempt }, 'dead-letter topic unavailable; retrying');
+        this.log.warn({ err: e, attempt }, 'dead-lettering failed (MySQL or the dead-letter topic); retrying');
         if (!(await this.wait(backoffMs(attempt, this.opts.retryBaseMs), p))) throw e;
       }
     }

@@ -81,6 +81,40 @@ export class ApplicationsRepo {
     return out;
   }
 
+  /**
+   * Winners whose rows MySQL keeps refusing, on their way to the dead-letter topic: they were told 202,
+   * so they are kept here, and their emails queued, before the consumer group commits past them. They
+   * count as winners (the export, a restore: mysql-state.ts, winners-table.ts) until a replay persists
+   * them (storeWinners).
+   */
+  async holdDeadLettered(winners: { application: ApplicationMessage; error: string }[]): Promise<void> {
+    if (winners.length === 0) return;
+    const now = sqlTime(Date.now());
+    await this.sequelize.transaction(async (transaction) => {
+      await this.sequelize.query(
+        `INSERT INTO dead_lettered_winners (event_id, person, email, ticket, decided_at, error, created_at)
+         VALUES ${placeholders(winners.length, 7)}
+         ON DUPLICATE KEY UPDATE id = id`,
+        { transaction, replacements: winners.flatMap(({ application: w, error }) => [w.eventId, w.person, w.email, w.ticket, sqlTime(w.decidedAt), error.slice(0, 2_000), now]) },
+      );
+      await this.sequelize.query(
+        `INSERT INTO email_outbox (event_id, email, kind, status, attempts, next_attempt_at, created_at)
+         VALUES ${placeholders(winners.length, 7)}
+         ON DUPLICATE KEY UPDATE id = id`,
+        { transaction, replacements: winners.flatMap(({ application: w }) => [w.eventId, w.email, 'winner', 'queued', 0, now, now]) },
+      );
+    });
+  }
+
+  /** Which of `persons` the event holds as dead-lettered winners, with their tickets. */
+  async deadLettered(eventId: string, persons: string[]): Promise<Map<string, number>> {
+    const rows = persons.length === 0 ? [] : await this.sequelize.query<{ person: string; ticket: string | number }>(
+      'SELECT person, ticket FROM dead_lettered_winners WHERE event_id = ? AND person IN (?)',
+      { replacements: [eventId, persons], type: QueryTypes.SELECT },
+    );
+    return new Map(rows.map((r) => [r.person, Number(r.ticket)]));
+  }
+
   /** A reservation the sweeper gave back: recorded unless the person's row exists (a win persisted meanwhile). */
   async markReleased(eventId: string, person: string, ticket: number, reservedAt: number): Promise<void> {
     await this.sequelize.query(

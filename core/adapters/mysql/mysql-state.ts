@@ -32,7 +32,10 @@ export class MysqlState {
     return rows.map((r) => r.id);
   }
 
-  /** Every winner of the event, `pageSize` rows at a time. */
+  /**
+   * Every winner of the event, `pageSize` rows at a time: the WON rows, then the dead-lettered winners
+   * (told 202, their rows refused) that no row has replaced yet.
+   */
   async *winners(eventId: string, pageSize = 2_000): AsyncGenerator<RestoredWinner[]> {
     for (let after = 0; ;) {
       const rows = await this.sequelize.query<{ id: string | number; person: string; ticket: string | number; decided_at: Date }>(
@@ -40,27 +43,37 @@ export class MysqlState {
          WHERE event_id = ? AND status = 'WON' AND id > ? ORDER BY id LIMIT ?`,
         { replacements: [eventId, after, pageSize], type: QueryTypes.SELECT },
       );
-      if (rows.length === 0) return;
-      yield rows.map((r) => ({ person: r.person, ticket: Number(r.ticket), decidedAt: ms(r.decided_at)! }));
+      if (rows.length) yield rows.map((r) => ({ person: r.person, ticket: Number(r.ticket), decidedAt: ms(r.decided_at)! }));
+      if (rows.length < pageSize) break;
       after = Number(rows[rows.length - 1]!.id);
-      if (rows.length < pageSize) return;
     }
+    const held = await this.sequelize.query<{ person: string; ticket: string | number; decided_at: Date }>(
+      `SELECT d.person, d.ticket, d.decided_at FROM dead_lettered_winners d
+       LEFT JOIN applications a ON a.event_id = d.event_id AND a.person = d.person
+       WHERE d.event_id = ? AND a.id IS NULL`,
+      { replacements: [eventId], type: QueryTypes.SELECT },
+    );
+    if (held.length) yield held.map((r) => ({ person: r.person, ticket: Number(r.ticket), decidedAt: ms(r.decided_at)! }));
   }
 
-  /** The highest ticket MySQL knows for the event, won or released (0: none). */
+  /** The highest ticket MySQL knows for the event, won, released or dead-lettered (0: none). */
   async maxTicket(eventId: string): Promise<number> {
     const [r] = await this.sequelize.query<{ t: string | number | null }>(
-      'SELECT MAX(ticket) AS t FROM applications WHERE event_id = ?', { replacements: [eventId], type: QueryTypes.SELECT });
+      `SELECT GREATEST(COALESCE((SELECT MAX(ticket) FROM applications WHERE event_id = ?), 0),
+                       COALESCE((SELECT MAX(ticket) FROM dead_lettered_winners WHERE event_id = ?), 0)) AS t`,
+      { replacements: [eventId, eventId], type: QueryTypes.SELECT });
     return Number(r?.t ?? 0);
   }
 
-  /** Which of `persons` have a WON row for the event (asked in pieces: the list may be long). */
+  /** Which of `persons` are the event's winners: a WON row, or dead-lettered after a 202 (asked in pieces: the list may be long). */
   async wonAmong(eventId: string, persons: string[]): Promise<Set<string>> {
     const found = new Set<string>();
     for (let i = 0; i < persons.length; i += 5_000) {
+      const piece = persons.slice(i, i + 5_000);
       const rows = await this.sequelize.query<{ person: string }>(
-        "SELECT person FROM applications WHERE event_id = ? AND status = 'WON' AND person IN (?)",
-        { replacements: [eventId, persons.slice(i, i + 5_000)], type: QueryTypes.SELECT },
+        `SELECT person FROM applications WHERE event_id = ? AND status = 'WON' AND person IN (?)
+         UNION SELECT person FROM dead_lettered_winners WHERE event_id = ? AND person IN (?)`,
+        { replacements: [eventId, piece, eventId, piece], type: QueryTypes.SELECT },
       );
       for (const r of rows) found.add(r.person);
     }

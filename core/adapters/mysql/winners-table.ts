@@ -7,6 +7,16 @@ export interface WinnerRecord { ticket: number; person: string; email: string; a
 type Raw = { ticket: number | string; person: string; email: string; applied_at: Date | null; decided_at: Date };
 
 /**
+ * Every winner of an event: its WON rows, and the winners told 202 whose rows MySQL refused (dead-lettered,
+ * kept in dead_lettered_winners) that no row has replaced yet.
+ */
+const WINNERS = `SELECT ticket, person, email, applied_at, decided_at FROM applications WHERE event_id = ? AND status = 'WON'
+  UNION ALL
+  SELECT d.ticket, d.person, d.email, NULL, d.decided_at FROM dead_lettered_winners d
+  LEFT JOIN applications a ON a.event_id = d.event_id AND a.person = d.person
+  WHERE d.event_id = ? AND a.id IS NULL`;
+
+/**
  * An event's winners for export, read through the process's one Sequelize pool: counted, then streamed in
  * ticket order on one of the pool's own connections (Sequelize has no streaming query of its own), so a
  * million rows never sit in memory and a slow reader slows the query down.
@@ -19,7 +29,7 @@ export class WinnersTable {
     const events = await this.sequelize.query('SELECT id FROM events WHERE id = ?', { replacements: [eventId], type: QueryTypes.SELECT });
     if (events.length === 0) return null;
     const [r] = await this.sequelize.query<{ n: number | string }>(
-      "SELECT COUNT(*) AS n FROM applications WHERE event_id = ? AND status = 'WON'", { replacements: [eventId], type: QueryTypes.SELECT });
+      `SELECT COUNT(*) AS n FROM (${WINNERS}) w`, { replacements: [eventId, eventId], type: QueryTypes.SELECT });
     return Number(r?.n ?? 0);
   }
 
@@ -34,7 +44,7 @@ export class WinnersTable {
     };
     const conn = await connectionManager.getConnection({ type: 'read' });
     const rows = conn
-      .query<RowDataPacket[]>("SELECT ticket, person, email, applied_at, decided_at FROM applications WHERE event_id = ? AND status = 'WON' ORDER BY ticket", [eventId])
+      .query<RowDataPacket[]>(`${WINNERS} ORDER BY ticket`, [eventId, eventId])
       .stream({ highWaterMark: 1_000 });
     // Read to its end, the connection goes back to the pool. Stopped early (the reader went away, a
     // write failed), the query would go on reading the rest of the result on it: it is closed instead.

@@ -23,6 +23,19 @@ export interface Persisted { persisted: ApplicationMessage[]; void: ApplicationM
  * before the loss was noticed (below the marker's offsets) was made by the lost Redis and is persisted;
  * one after it was confirmed by nobody (its API's confirm met the empty Redis) and is void.
  */
+/**
+ * While an event is restored: a decision below the marker's offsets was made by the lost Redis and is
+ * kept; one above it is void, unless it is the replay of a winner dead-lettered after its 202 (held in
+ * MySQL with that ticket), which no restore can void.
+ */
+async function judgedByMarker(records: ApplicationsRepo, eventId: string, list: ReadDecision[], ends: Parameters<typeof below>[0]): Promise<boolean[]> {
+  const keep = list.map((i) => below(ends, i.partition, i.offset));
+  const above = list.filter((_, j) => !keep[j]).map((i) => i.application.person);
+  if (above.length === 0) return keep;
+  const held = await records.deadLettered(eventId, above);
+  return list.map((i, j) => keep[j]! || held.get(i.application.person) === i.application.ticket);
+}
+
 export async function persistBatch(scripts: Scripts, records: ApplicationsRepo, items: ReadDecision[], announce?: Announce): Promise<Persisted> {
   const byEvent = new Map<string, ReadDecision[]>();
   for (const item of items) {
@@ -36,7 +49,7 @@ export async function persistBatch(scripts: Scripts, records: ApplicationsRepo, 
     let keep: boolean[];
     if (s.kind === 'settled') keep = s.persist;
     else if (s.kind === 'missing') throw new StockStateMissing(eventId);
-    else keep = list.map((i) => below(s.marker.ends, i.partition, i.offset));
+    else keep = await judgedByMarker(records, eventId, list, s.marker.ends);
     list.forEach((i, j) => (keep[j] ? out.persisted : out.void).push(i.application));
   }
   await faultPoint('after-settle');

@@ -4,6 +4,9 @@ import { StockStateMissing } from '../../adapters/redis/scripts.ts';
 import type { Logger } from '../../platform/log.ts';
 import type { ReadDecision } from './persist.ts';
 
+/** A decision that failed on its own; `winner` unless it names an event MySQL does not know. */
+export type FailedAlone<T> = T & { error: string; winner: boolean };
+
 export const backoffMs = (attempt: number, base = 1_000, cap = 30_000) => Math.min(cap, base * 2 ** attempt);
 
 export interface RecoveryPolicy {
@@ -30,7 +33,7 @@ export interface RecoveryDeps<T> {
  * doesn't fail its neighbours; an event MySQL does not know fails at once. Returns the applications
  * that failed on their own, each with its error (for the dead-letter topic), or null when stopping.
  */
-export async function persistOrIsolate<T extends ReadDecision>(items: T[], deps: RecoveryDeps<T>, policy: RecoveryPolicy): Promise<(T & { error: string })[] | null> {
+export async function persistOrIsolate<T extends ReadDecision>(items: T[], deps: RecoveryDeps<T>, policy: RecoveryPolicy): Promise<FailedAlone<T>[] | null> {
   if (items.length === 0) return [];
   let last: unknown;
   for (let attempt = 0; ; attempt++) {
@@ -42,14 +45,14 @@ export async function persistOrIsolate<T extends ReadDecision>(items: T[], deps:
       if (e === null) continue;
       last = e;
       const outage = isOutage(e);
-      const permanent = e instanceof AppError && e.code === 'EVENT_NOT_FOUND';
+      const permanent = unknownEvent(e);
       deps.log.warn({ err: e, attempt, size: items.length, outage }, 'persisting a batch failed; retrying');
       if (permanent || (!outage && attempt + 1 >= policy.attempts)) break;
       if (!(await deps.wait(backoffMs(attempt, policy.retryBaseMs)))) return null;
     }
   }
-  if (items.length === 1) return [{ ...items[0]!, error: last instanceof Error ? last.message : String(last) }];
-  const failed: (T & { error: string })[] = [];
+  if (items.length === 1) return [{ ...items[0]!, error: last instanceof Error ? last.message : String(last), winner: !unknownEvent(last) }];
+  const failed: FailedAlone<T>[] = [];
   for (const item of [...items].sort((a, b) => a.application.ticket - b.application.ticket)) {
     const r = await persistOrIsolate([item], deps, policy);
     if (r === null) return null;
@@ -57,6 +60,8 @@ export async function persistOrIsolate<T extends ReadDecision>(items: T[], deps:
   }
   return failed;
 }
+
+const unknownEvent = (e: unknown) => e instanceof AppError && e.code === 'EVENT_NOT_FOUND';
 
 /**
  * Redis lost an event's state: mark it restoring (with the topic's offsets of the moment) and try again
