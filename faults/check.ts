@@ -33,7 +33,7 @@ export interface CheckContext { config: Config; stores: Stores; kafka: Kafka }
 
 interface Row { person: string; email: string; status: 'WON' | 'RELEASED'; ticket: number }
 
-async function lag(ctx: CheckContext): Promise<number> {
+export async function lag(ctx: CheckContext): Promise<number> {
   const admin = ctx.kafka.admin();
   await admin.connect();
   try {
@@ -43,13 +43,13 @@ async function lag(ctx: CheckContext): Promise<number> {
   }
 }
 
-async function rows(ctx: CheckContext, eventId: string): Promise<Row[]> {
+export async function rows(ctx: CheckContext, eventId: string): Promise<Row[]> {
   return ctx.stores.sequelize.query<Row>(
     'SELECT person, email, status, ticket FROM applications WHERE event_id = ?', { replacements: [eventId], type: QueryTypes.SELECT });
 }
 
 /** The event's state in Redis: what the gate holds once everything has settled. */
-async function redisState(ctx: CheckContext, eventId: string) {
+export async function redisState(ctx: CheckContext, eventId: string) {
   const k = eventKeys(ctx.config.redisPrefix, eventId);
   const [remaining, reserved, decisions, restoring, total] = await Promise.all([
     ctx.stores.redis.get(k.remaining), ctx.stores.redis.hgetall(k.reserved), ctx.stores.redis.hgetall(k.decisions),
@@ -64,17 +64,18 @@ async function redisState(ctx: CheckContext, eventId: string) {
 }
 
 /**
- * Waits until every applicant told WON has their row, the consumer group has persisted the whole topic,
+ * Waits until every person told WON has their row, the consumer group has persisted the whole topic,
  * no reservation is left in Redis (the sweeper gives back those Kafka never got) and no restore is
  * under way. False when that did not happen in time.
  */
-export async function settle(ctx: CheckContext, eventId: string, b: BurstResult, timeoutMs: number): Promise<boolean> {
+export async function settle(ctx: CheckContext, eventId: string, winners: Iterable<string>, timeoutMs: number): Promise<boolean> {
+  const told = [...winners];
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
     try {
       const won = new Set((await rows(ctx, eventId)).filter((r) => r.status === 'WON').map((r) => r.person));
       const redis = await redisState(ctx, eventId);
-      if ([...b.won.keys()].every((p) => won.has(p)) && redis.reserved.length === 0 && !redis.restoring && (await lag(ctx)) === 0) return true;
+      if (told.every((p) => won.has(p)) && redis.reserved.length === 0 && !redis.restoring && (await lag(ctx)) === 0) return true;
     } catch { /* a service may still be coming back */ }
     await sleep(500);
   }
@@ -177,7 +178,13 @@ export async function checkEvent(ctx: CheckContext, eventId: string, total: numb
 
 /** Dead letters for this run: each is injected poison, or a copy of an application that was persisted. */
 export async function checkDeadLetters(ctx: CheckContext, expectedPoison: number): Promise<{ letters: number; unaccounted: number; notes: string[] }> {
-  const letters = await listDeadLetters(ctx.kafka, ctx.config.kafka.deadLetterTopic).catch(() => []);
+  let letters;
+  try {
+    letters = await listDeadLetters(ctx.kafka, ctx.config.kafka.deadLetterTopic);
+  } catch (e) {
+    // Letters that could not be read are not "no letters": the run fails.
+    return { letters: 0, unaccounted: 1, notes: [`the dead-letter topic could not be read: ${(e as Error).message}`] };
+  }
   let poison = 0;
   let unaccounted = 0;
   for (const l of letters) {

@@ -34,6 +34,11 @@ export interface Fault {
   spreadMs?: number;
 }
 
+/** kill -9 of a process that must be running: a kill of a dead one would inject nothing, and the run fails. */
+async function killed(p: TerningProcess): Promise<void> {
+  if (!(await p.kill9())) throw new Error(`${p.kind} was not running when it was to be killed: the fault was not injected`);
+}
+
 /** Starts the consumers again after a fault; says how long they took to be up (their start counts in the recovery). */
 async function restart(consumers: TerningProcess[], injected: number): Promise<Injected> {
   const endedAt = Date.now();
@@ -51,7 +56,7 @@ const consumerKilledAt = (point: FaultPoint, name: string): Fault => ({
   async inject(h) {
     const c = h.consumers[0]!;
     await c.waitFor(/terning-fault-point/, 60_000);
-    await c.kill9();
+    await killed(c);
     return restart([c], 1);
   },
 });
@@ -64,11 +69,11 @@ export const consumerCrashLoop: Fault = {
   name: 'consumer crash loop (3 kills in 2 s)',
   async inject(h) {
     const c = h.consumers[0]!;
-    await c.kill9();
+    await killed(c);
     for (let i = 0; i < 2; i++) {
       c.spawn();
       await sleep(900);
-      await c.kill9();
+      await killed(c);
     }
     return restart([c], 3);
   },
@@ -77,7 +82,7 @@ export const consumerCrashLoop: Fault = {
 export const apiKilled: Fault = {
   name: 'api kill -9 with requests in flight',
   async inject(h) {
-    await h.apis[0]!.kill9();
+    await killed(h.apis[0]!);
     await sleep(1_000);
     await h.apis[0]!.start();
     return { injected: 1, endedAt: Date.now() };
@@ -94,10 +99,10 @@ export const FAULTS: Fault[] = [
     spreadMs: 30_000,
     async inject(h) {
       const c = h.consumers[0]!;
-      await c.kill9();
+      await killed(c);
       for (let i = 0; i < 2; i++) {
         await c.start();
-        await c.kill9();
+        await killed(c);
       }
       return restart([c], 3);
     },
@@ -115,7 +120,7 @@ export const FAULTS: Fault[] = [
     async inject(h) {
       const api = h.apis[0]!;
       await api.waitFor(/terning-fault-point/, 30_000);
-      await api.kill9();
+      await killed(api);
       const endedAt = Date.now();
       await api.start();
       return { injected: 1, endedAt };

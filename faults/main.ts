@@ -19,10 +19,12 @@ const { values } = parseArgs({
 });
 const started = Date.now();
 const log = (line: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
+const minutes = () => ((Date.now() - started) / 60_000).toFixed(1);
 const result = await runSuite({ rounds: Number(values.rounds), applicants: Number(values.applicants), only: values.only, cluster: values.cluster, log });
 console.log(`\n${formatTable(result.rows)}`);
 console.log(`dead letters: ${result.deadLetters.letters}, unaccounted ${result.deadLetters.unaccounted}`);
 for (const n of result.notes) console.log(`note: ${n}`);
-const bad = result.rows.reduce((n, r) => n + failures(r), 0) + result.deadLetters.unaccounted;
-console.log(`${bad === 0 ? 'no promise broken' : `${bad} broken promises`} in ${((Date.now() - started) / 60_000).toFixed(1)} min`);
+if (result.crashes) console.log(`processes that crashed on their own: ${result.crashes}`);
+const bad = result.rows.reduce((n, r) => n + failures(r), 0) + result.deadLetters.unaccounted + result.crashes;
+console.log(`${bad === 0 ? 'no promise broken' : `${bad} broken promises`} in ${minutes()} min`);
 process.exit(bad === 0 ? 0 : 1);

@@ -17,6 +17,9 @@ export class TerningProcess {
   /** The end of this start's output: a line printed before someone waits for it still counts. */
   private tail = '';
   starts = 0;
+  /** Exits nobody asked for (no kill9, no stop): a crash, which fails a run. */
+  readonly crashes: { pid: number | undefined; at: number; code: number | null; signal: string | null }[] = [];
+  private stopping = false;
 
   constructor(readonly kind: 'server' | 'consumer', private readonly env: Record<string, string>, logFile: string) {
     this.out = createWriteStream(logFile, { flags: 'a' });
@@ -41,7 +44,11 @@ export class TerningProcess {
     const child = spawn(process.execPath, [BIN, this.kind], { env: { ...process.env, ...this.env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     this.starts++;
-    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    this.stopping = false;
+    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => {
+      if (!this.stopping) this.crashes.push({ pid: child.pid, at: Date.now(), code, signal });
+      resolve();
+    }));
     this.tail = '';
     const onData = (chunk: Buffer) => {
       this.out.write(chunk);
@@ -79,15 +86,19 @@ export class TerningProcess {
     });
   }
 
-  async kill9(): Promise<void> {
-    if (!this.running) return;
+  /** kill -9; false when it was not running (nothing was killed). */
+  async kill9(): Promise<boolean> {
+    if (!this.running) return false;
+    this.stopping = true;
     this.child!.kill('SIGKILL');
     await this.exited;
+    return true;
   }
 
   /** SIGTERM (a clean stop: the consumer leaves its group), SIGKILL after the timeout. */
   async stop(timeoutMs = 20_000): Promise<void> {
     if (!this.running) return;
+    this.stopping = true;
     this.child!.kill('SIGTERM');
     const timer = setTimeout(() => this.child?.kill('SIGKILL'), timeoutMs);
     await this.exited;

@@ -17,6 +17,8 @@ export class PersistenceWatch {
   /** Per partition: since when its records have been waiting with no commit, and its committed offset then. */
   private waiting = new Map<number, { since: number; committed: bigint }>();
   private stalls: { from: number; to: number }[] = [];
+  /** Readings of the group's offsets it managed: none means it saw nothing, not that nothing stalled. */
+  readings = 0;
 
   constructor(private readonly kafka: Kafka, private readonly topic: string, private readonly groupId: string) {}
 
@@ -31,6 +33,7 @@ export class PersistenceWatch {
         try {
           await admin.connect();
           const progress = await groupProgress(admin, this.groupId, this.topic);
+          this.readings++;
           this.look(Date.now(), progress.map((p) => ({ partition: p.partition, committed: BigInt(p.committed), high: BigInt(p.high) })));
         } catch { /* Kafka may be the fault: the waits go on until it answers */ }
         await sleep(100);
@@ -54,11 +57,12 @@ export class PersistenceWatch {
 
   /**
    * Stops watching. Returns how long after `since` persistence resumed (0 when nothing stalled after
-   * it), or null when a partition is stalled still.
+   * it), or null when a partition is stalled still or no reading was ever managed.
    */
   async stop(since: number): Promise<number | null> {
     this.stopped = true;
     await this.running;
+    if (this.readings === 0) return null;
     const now = Date.now();
     if ([...this.waiting.values()].some((w) => now - w.since > STALL_MS)) return null;
     const ends = this.stalls.filter((s) => s.to > since).map((s) => s.to - since);

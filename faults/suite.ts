@@ -1,18 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { loadConfig } from '../core/platform/config.ts';
-import { createLogger } from '../core/platform/log.ts';
-import { openStores } from '../core/stores.ts';
-import { createKafka, ensureTopics } from '../core/adapters/kafka/client.ts';
 import { Tokens } from '../core/use-cases/sign-in/tokens.ts';
-import { migrate } from '../cli/commands/migrate.ts';
-import { ROOT } from '../core/platform/root.ts';
-import { freePort } from '../infra/net.ts';
-import { FaultServices } from './services.ts';
-import { TerningProcess } from './processes.ts';
+import { startTopology } from './topology.ts';
 import { burst } from './burst.ts';
 import { checkDeadLetters, checkEvent, settle, type CheckContext } from './check.ts';
 import { FAULTS, type Harness } from './faults.ts';
@@ -30,12 +20,13 @@ export interface SuiteOptions {
   log?: (line: string) => void;
 }
 
-export interface SuiteResult { rows: Row[]; deadLetters: { letters: number; unaccounted: number }; notes: string[] }
-
-/** As production runs: two API processes, two consumers in one group, four partitions. */
-const APIS = 2;
-const CONSUMERS = 2;
-const PARTITIONS = 4;
+export interface SuiteResult {
+  rows: Row[];
+  deadLetters: { letters: number; unaccounted: number };
+  notes: string[];
+  /** API and consumer processes that exited on their own: each fails the run. */
+  crashes: number;
+}
 
 /**
  * The fault suite: its own Kafka, Redis and MariaDB; real API and consumer processes (bin/terning.js)
@@ -45,59 +36,13 @@ const PARTITIONS = 4;
  */
 export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
   const log = o.log ?? (() => {});
-  const services = await FaultServices.up(log, { cluster: o.cluster });
-  const id = randomUUID().slice(0, 8);
-  // The processes' logs outlive the services' home, for a look after a failed run.
-  const logs = join(ROOT, 'artifacts', `faults-${id}`);
-  mkdirSync(logs, { recursive: true });
-  log(`process logs in ${logs}`);
-  const processEnv: Record<string, string> = {
-    ...services.env,
-    NODE_ENV: 'development',
-    LOG_LEVEL: 'info', // 'api listening' and 'consumer running' are info lines
-    KAFKA_TOPIC: `faults.applications.${id}`,
-    KAFKA_DLQ_TOPIC: `faults.dlq.${id}`,
-    KAFKA_GROUP_ID: `faults-decider-${id}`,
-    REDIS_PREFIX: `faults-${id}`,
-    DEFAULT_EVENT_ID: `faults-default-${id}`,
-    // One person retries through every fault: the per-person limit is not what is tested here.
-    LIMIT_APPLIES_PER_PERSON_PER_10_SECONDS: '100000',
-    LIMIT_STATUS_CHECKS_PER_PERSON_PER_MINUTE: '100000',
-    // Winner emails go to the machine's SES emulator (it is only used, never stopped).
-    SES_RATE_PER_SECOND: '50',
-    // The consumer's metrics listener on a free port, beside anyone else's consumer.
-    METRICS_PORT: '0',
-    // Reservations Kafka never got (an API killed before its send) go back within seconds, so that the
-    // suite sees them given back rather than waiting the production 30 s.
-    RESERVATION_TIMEOUT_SECONDS: '5',
-  };
-  const config = loadConfig({ ...process.env, ...processEnv });
-  const quiet = createLogger('faults', 'silent');
-  const apis: TerningProcess[] = [];
-  const consumers: TerningProcess[] = [];
-  // Redis is killed on purpose: the suite's own reads retry, and its client's errors are expected.
-  const stores = openStores(config, quiet);
-  const kafka = createKafka({ ...config.kafka, clientId: 'terning-faults', log: quiet });
+  const t = await startTopology({ cluster: o.cluster, log });
+  const { services, apis, consumers, urls, config, kafka, stores } = t;
   const rows: Row[] = [];
   const notes: string[] = [];
   let poison = 0;
   try {
-    await migrate('up', () => {});
-    await ensureTopics(kafka, [{ topic: config.kafka.applicationsTopic, numPartitions: PARTITIONS }, { topic: config.kafka.deadLetterTopic }]);
     if (o.cluster) log(`applications topic: ${await replicas(kafka, config.kafka.applicationsTopic)}`);
-    const urls: string[] = [];
-    for (let i = 0; i < APIS; i++) {
-      const port = await freePort();
-      const api = new TerningProcess('server', { ...processEnv, PORT: String(port) }, join(logs, `api-${i}.log`));
-      apis.push(api);
-      urls.push(`http://127.0.0.1:${port}`);
-      await api.start();
-    }
-    for (let i = 0; i < CONSUMERS; i++) {
-      const consumer = new TerningProcess('consumer', processEnv, join(logs, `consumer-${i}.log`));
-      consumers.push(consumer);
-      await consumer.start();
-    }
     const h: Harness = { services, apis, consumers, config, kafka, log };
     const ctx: CheckContext = { config, stores, kafka };
     const tokens = new Tokens(config.jwt);
@@ -108,8 +53,9 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
       const row = emptyRow(fault.name);
       rows.push(row);
       for (let r = 0; r < o.rounds; r++) {
+        // A process that died on its own is a crash, and fails the run; it is started again for the rounds after.
         for (const p of [...apis, ...consumers]) if (!p.running) {
-          notes.push(`${fault.name}: a ${p.kind} had exited on its own before round ${r + 1}; restarted`);
+          notes.push(`${fault.name}: a ${p.kind} had exited on its own before round ${r + 1}: ${JSON.stringify(p.crashes.at(-1))}; restarted`);
           await p.start();
         }
         // Every broker registered and a replica in sync under the Sentinels: each round meets the whole topology.
@@ -138,7 +84,7 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
         const b = await running;
         row.injected += injected.injected;
         poison += injected.poison ?? 0;
-        const settled = await settle(ctx, eventId, b, 180_000);
+        const settled = await settle(ctx, eventId, b.won.keys(), 180_000);
         const resumedMs = await watch.stop(injected.endedAt);
         const outcome = await checkEvent(ctx, eventId, stock, b);
         row.rounds++;
@@ -159,12 +105,10 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
     await sleep(2_000);
     const dl = await checkDeadLetters(ctx, poison);
     notes.push(...dl.notes);
-    return { rows, deadLetters: { letters: dl.letters, unaccounted: dl.unaccounted }, notes };
+    const crashes = [...apis, ...consumers].reduce((n, p) => n + p.crashes.length, 0);
+    return { rows, deadLetters: { letters: dl.letters, unaccounted: dl.unaccounted }, notes, crashes };
   } finally {
-    await Promise.allSettled([...apis, ...consumers].map((p) => p.stop(5_000)));
-    for (const p of [...apis, ...consumers]) p.close();
-    await stores.close();
-    await services.down();
+    await t.stop();
   }
 }
 

@@ -13,6 +13,7 @@ test('every fault kind, injected into real processes, loses, duplicates, oversel
   t.true(result.rows.every((r) => r.injected >= 1), 'every fault was injected');
   t.deepEqual(result.rows.filter((r) => failures(r) > 0).map((r) => r.fault), [], result.notes.join('\n'));
   t.is(result.deadLetters.unaccounted, 0, result.notes.join('\n'));
+  t.is(result.crashes, 0, result.notes.join('\n'));
   t.true(result.deadLetters.letters >= 2, 'the injected poison reached the dead-letter topic');
   // A consumer killed, or dying again and again, holds the group up for its session (6 s; 4-7 s
   // measured from the restart), not for the 30 s of kafkajs's default session (28-30 s measured); 20 s

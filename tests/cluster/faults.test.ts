@@ -14,4 +14,5 @@ test('on the production topology, a Redis failover and a broker kill lose, dupli
   t.true(result.rows.every((r) => r.injected === 1), 'every fault was injected');
   t.deepEqual(result.rows.filter((r) => failures(r) > 0).map((r) => r.fault), [], result.notes.join('\n'));
   t.is(result.deadLetters.unaccounted, 0, result.notes.join('\n'));
+  t.is(result.crashes, 0, result.notes.join('\n'));
 });
