@@ -1,5 +1,6 @@
 import type { Scripts } from '../../adapters/redis/scripts.ts';
 import type { ApplicationsRepo } from '../../adapters/mysql/applications-repo.ts';
+import { faultPoint } from '../../platform/fault-point.ts';
 
 export interface GiveBackDeps {
   scripts: Pick<Scripts, 'revoke' | 'release'>;
@@ -23,6 +24,7 @@ export interface ReservedUnit { person: string; ticket: number; reservedAt: numb
  */
 export async function giveBack(deps: GiveBackDeps, eventId: string, unit: ReservedUnit, reservedBy?: number): Promise<boolean> {
   if (!(await deps.scripts.revoke(eventId, unit.person, unit.ticket, reservedBy))) return false;
+  await faultPoint('after-revoke');
   await finishGiveBack(deps, eventId, unit);
   return true;
 }
