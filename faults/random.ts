@@ -1,0 +1,163 @@
+import { QueryTypes } from 'sequelize';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Tokens } from '../core/use-cases/sign-in/tokens.ts';
+import { listDeadLetters } from '../core/adapters/kafka/dead-letters.ts';
+import { readTopicToEnd } from '../core/adapters/kafka/read-topic.ts';
+import { drawApplicants } from './addresses.ts';
+import { CHAOS, type Chaos, type ChaosContext } from './chaos.ts';
+import { lag, redisState, rows, settle, type CheckContext } from './check.ts';
+import { crowd } from './crowd.ts';
+import { looseApplications, type FinalState, type FoundApplication, type History } from './history.ts';
+import { judge, longestRefusal, type Violation } from './judge.ts';
+import { PersistenceWatch } from './progress.ts';
+import { startTopology, type Topology } from './topology.ts';
+
+export interface RandomOptions {
+  schedules: number;
+  /** The first schedule's seed; schedule i runs with seed + i. Random when not given. */
+  seed?: number;
+  applicants?: number;
+  /** Only the chaos kinds whose name contains one of these. */
+  only?: string[];
+  log?: (line: string) => void;
+}
+
+export interface ScheduleResult {
+  seed: number;
+  faults: string[];
+  applicants: number;
+  persons: number;
+  won: number;
+  soldOut: number;
+  stock: number;
+  refusedMs: number;
+  resumedMs: number | null;
+  seconds: number;
+  violations: Violation[];
+}
+
+/** The crowd arrives over this long; faults begin within it. */
+const SPREAD_MS = 10_000;
+/** Nobody is sent after this long: whoever has no final answer by then stayed unanswered. */
+const DEADLINE_MS = 100_000;
+
+/** A small seeded generator (mulberry32): the same seed draws the same schedule. */
+export function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+/** The faults a seed draws: two to four of different groups, each at its own moment, so that they overlap. */
+export function drawSchedule(seed: number, kinds: Chaos[] = CHAOS): { chaos: Chaos; atMs: number }[] {
+  const random = seeded(seed);
+  const groups = [...new Set(kinds.map((k) => k.group))].sort(() => random() - 0.5);
+  const n = Math.min(groups.length, 2 + Math.floor(random() * 3));
+  return groups.slice(0, n).map((g) => {
+    const of = kinds.filter((k) => k.group === g);
+    return { chaos: of[Math.floor(random() * of.length)]!, atMs: 1_000 + Math.floor(random() * (SPREAD_MS - 2_000)) };
+  }).sort((x, y) => x.atMs - y.atMs);
+}
+
+/**
+ * `npm run test:faults -- --random N [--seed S]`: N random schedules on the production topology
+ * (three KRaft brokers, a Redis primary with a replica and three Sentinels, two APIs, two consumers).
+ * Each draws, from its seed, overlapping faults and a crowd whose addresses are anything sign-in
+ * accepts; records every answer with its times; waits for the event to settle; reads MySQL, Kafka, the
+ * dead letters and Redis; and judges the promises (faults/judge.ts).
+ */
+export async function runRandom(o: RandomOptions): Promise<ScheduleResult[]> {
+  const log = o.log ?? (() => {});
+  const first = o.seed ?? Math.floor(Math.random() * 1_000_000_000);
+  const kinds = CHAOS.filter((k) => !o.only?.length || o.only.some((s) => k.kind.includes(s)));
+  const t = await startTopology({ cluster: true, log });
+  const results: ScheduleResult[] = [];
+  try {
+    for (let i = 0; i < o.schedules; i++) {
+      const r = await runSchedule(t, first + i, o.applicants ?? 40, kinds);
+      results.push(r);
+      log(`schedule ${i + 1}/${o.schedules} seed ${r.seed}: ${r.faults.join(' + ')}; ${r.applicants} applicants (${r.persons} people), stock ${r.stock}: ${r.won} won, ${r.soldOut} sold out; refused ${(r.refusedMs / 1000).toFixed(1)} s; ${r.violations.length ? `BROKEN: ${r.violations.map((v) => `${v.rule}: ${v.detail}`).join(' | ')}` : 'held'} (${r.seconds.toFixed(0)} s)`);
+    }
+  } finally {
+    await t.stop();
+  }
+  return results;
+}
+
+async function runSchedule(t: Topology, seed: number, n: number, kinds: Chaos[]): Promise<ScheduleResult> {
+  const started = Date.now();
+  // Each schedule meets the whole topology: every node up, the replica in sync, every process running.
+  await t.services.start('redis', 'kafka');
+  for (const p of [...t.apis, ...t.consumers]) if (!p.running) await p.start();
+  const crashesBefore = [...t.apis, ...t.consumers].map((p) => p.crashes.length);
+
+  const random = seeded(seed ^ 0x5bd1e995);
+  const schedule = drawSchedule(seed, kinds);
+  const abandons = schedule.some((s) => s.chaos.abandons);
+  const tokens = new Tokens(t.config.jwt);
+  const applicants = await Promise.all(drawApplicants(n, seed).map(async (a, i) => ({ ...a, abandons: abandons && i % 4 === 0, token: await tokens.issue(a.email) })));
+  const persons = new Set(applicants.map((a) => a.person)).size;
+  const stock = Math.max(1, [Math.floor(persons / 2), Math.floor(persons * 0.8), persons + 3][Math.floor(random() * 3)]!);
+  const eventId = `random-${seed}-${Date.now().toString(36)}`.slice(0, 60);
+  await admin(t, 'POST', '/api/admin/events', { id: eventId, name: eventId, totalStock: stock });
+  await admin(t, 'POST', `/api/admin/events/${eventId}/open`, {});
+
+  const c: ChaosContext = { t, eventId, random, stock: { total: stock, changes: [] }, applicants: n };
+  for (const s of schedule) await s.chaos.prepare?.(c);
+  const watch = new PersistenceWatch(t.kafka, t.config.kafka.applicationsTopic, t.config.kafka.groupId);
+  watch.start();
+  const crowdStarted = Date.now();
+  const running = crowd({ urls: t.urls, eventId, applicants, spreadMs: SPREAD_MS, deadlineMs: DEADLINE_MS });
+  const faults = await Promise.all(schedule.map(async (s) => {
+    await sleep(Math.max(0, crowdStarted + s.atMs - Date.now()));
+    return s.chaos.inject(c).catch((e: Error) => ({ kind: s.chaos.kind, target: '?', at: Date.now(), endedAt: Date.now(), injected: false, evidence: `failed: ${e.message}` }));
+  }));
+  const attempts = await running;
+
+  const ctx: CheckContext = { config: t.config, stores: t.stores, kafka: t.kafka };
+  const winners = new Set(attempts.filter((a) => a.answer === 'won').map((a) => a.person));
+  const settled = await settle(ctx, eventId, winners, 120_000);
+  const resumedMs = await watch.stop(Math.max(...faults.map((f) => f.endedAt)));
+  const crashes = [...t.apis, ...t.consumers].flatMap((p, i) => p.crashes.slice(crashesBefore[i]).map((x) => ({ process: `${p.kind}`, ...x })));
+  const history: History = {
+    eventId, stock, stockChanges: c.stock.changes, applicants, attempts, faults, crashes,
+    watch: { readings: watch.readings, resumedMs }, settled,
+  };
+  const state = await finalState(t, ctx, eventId);
+  const violations = judge(history, state);
+  const refusal = longestRefusal(attempts);
+  return {
+    seed, faults: faults.map((f) => `${f.kind} (${f.evidence})`), applicants: n, persons, stock,
+    won: winners.size, soldOut: new Set(attempts.filter((a) => a.answer === 'sold-out').map((a) => a.person)).size,
+    refusedMs: refusal ? refusal.to - refusal.from : 0, resumedMs, seconds: (Date.now() - started) / 1000, violations,
+  };
+}
+
+async function admin(t: Topology, method: string, path: string, body: unknown): Promise<void> {
+  const res = await fetch(`${t.urls[1]}${path}`, { method, headers: { 'X-ADMIN-KEY': t.config.adminKey, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+}
+
+/** MySQL's rows and total, the applications topic and the dead letters read to their ends, Redis's state. */
+async function finalState(t: Topology, ctx: CheckContext, eventId: string): Promise<FinalState> {
+  const [event] = await t.stores.sequelize.query<{ total: number }>('SELECT total_stock AS total FROM events WHERE id = ?', { replacements: [eventId], type: QueryTypes.SELECT });
+  const records: FoundApplication[] = [];
+  await readTopicToEnd(t.kafka, t.config.kafka.applicationsTopic, (_, m) => {
+    records.push(...looseApplications(m.value).filter((a) => a.eventId === eventId));
+  }, { reader: 'terning-faults-read', timeoutMs: 60_000 });
+  let deadLetters: FinalState['deadLetters'];
+  try {
+    const letters = await listDeadLetters(t.kafka, t.config.kafka.deadLetterTopic);
+    const applications = letters.map((l) => looseApplications(l.value));
+    deadLetters = { ok: true, applications: applications.flat(), unreadable: applications.filter((a) => a.length === 0).length };
+  } catch (e) {
+    deadLetters = { ok: false, error: (e as Error).message };
+  }
+  const redis = await redisState(ctx, eventId);
+  return { total: Number(event?.total ?? -1), rows: await rows(ctx, eventId), records, deadLetters, redis, lag: await lag(ctx) };
+}
