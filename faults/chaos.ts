@@ -24,15 +24,15 @@ export interface ChaosContext {
 }
 
 /**
- * One kind of fault a schedule may draw. Faults of one group act on the same thing (the Kafka leader,
- * the Redis primary, ...) and never overlap; faults of different groups do. `prepare` runs before the
+ * One kind of fault a schedule may draw. Faults that share a group act on the same thing (the Kafka
+ * leader, the Redis primary, the first API, the consumers...) and never overlap; the others do. `prepare` runs before the
  * crowd (a process restarted with a fault point); `inject` at the drawn moment, and returns what was
  * seen: `injected` only when the fault's effect was (a live pid gone, a process stopped, a new primary,
  * keys deleted, a command answered).
  */
 export interface Chaos {
   kind: string;
-  group: string;
+  groups: string[];
   /** Some applicants leave at a dropped connection (their units come back through the sweeper). */
   abandons?: boolean;
   prepare?(c: ChaosContext): Promise<void>;
@@ -117,7 +117,7 @@ async function killAtPoint(p: TerningProcess, point: FaultPoint, waitMs: number)
 /** Kills -9, once it has stopped at `point` on the crowd's first request or record, the process restarted there by `prepare`. */
 function killedAtPoint(kind: string, group: string, point: FaultPoint, which: (t: Topology) => TerningProcess, abandons = false): Chaos {
   return {
-    kind, group, abandons,
+    kind, groups: [group], abandons,
     prepare: (c) => restartAt(which(c.t), point),
     async inject(c) {
       const at = Date.now();
@@ -131,7 +131,7 @@ function killedAtPoint(kind: string, group: string, point: FaultPoint, which: (t
 
 export const CHAOS: Chaos[] = [
   {
-    kind: 'kafka: a partition leader kill -9', group: 'kafka',
+    kind: 'kafka: a partition leader kill -9', groups: ['kafka'],
     async inject(c) {
       const at = Date.now();
       const broker = await c.t.services.leaderOf(c.t.kafka, c.t.config.kafka.applicationsTopic, between(c, 0, 3));
@@ -142,14 +142,14 @@ export const CHAOS: Chaos[] = [
     },
   },
   {
-    kind: 'kafka: a partition leader paused', group: 'kafka',
+    kind: 'kafka: a partition leader paused', groups: ['kafka'],
     async inject(c) {
       const broker = await c.t.services.leaderOf(c.t.kafka, c.t.config.kafka.applicationsTopic, between(c, 0, 3));
       return freezeNode(c, this.kind, broker, between(c, 2_000, 12_000));
     },
   },
   {
-    kind: 'redis: primary kill -9', group: 'redis',
+    kind: 'redis: primary kill -9', groups: ['redis'],
     async inject(c) {
       const at = Date.now();
       const primary = await c.t.services.redisPrimary();
@@ -160,7 +160,7 @@ export const CHAOS: Chaos[] = [
     },
   },
   {
-    kind: 'redis: primary paused', group: 'redis',
+    kind: 'redis: primary paused', groups: ['redis'],
     async inject(c) {
       const primary = await c.t.services.redisPrimary();
       const r = await freezeNode(c, this.kind, primary, between(c, 1_000, 8_000));
@@ -169,7 +169,7 @@ export const CHAOS: Chaos[] = [
     },
   },
   {
-    kind: 'redis: SENTINEL FAILOVER', group: 'redis',
+    kind: 'redis: SENTINEL FAILOVER', groups: ['redis'],
     async inject(c) {
       const at = Date.now();
       const primary = await c.t.services.redisPrimary();
@@ -185,11 +185,11 @@ export const CHAOS: Chaos[] = [
   killedAtPoint('api: kill -9 between the gate and Kafka', 'api', 'after-gate', (t) => t.apis[0]!, true),
   {
     // The applicants who left at the API's death leave reservations Kafka never got; a consumer's sweeper
-    // gives them back, and is killed between release.lua and the RELEASED row.
-    kind: 'api: kill -9 between the gate and Kafka, then a consumer kill -9 mid-release', group: 'api', abandons: true,
+    // gives them back, and is killed between revoke.lua and the RELEASED row (give-back.ts).
+    kind: 'api: kill -9 between the gate and Kafka, then a consumer kill -9 mid-release', groups: ['api', 'consumer'], abandons: true,
     async prepare(c) {
       await restartAt(c.t.apis[0]!, 'after-gate');
-      for (const p of c.t.consumers) await restartAt(p, 'after-release');
+      for (const p of c.t.consumers) await restartAt(p, 'after-revoke');
     },
     async inject(c) {
       const at = Date.now();
@@ -197,7 +197,7 @@ export const CHAOS: Chaos[] = [
       await c.t.apis[0]!.start();
       // Each consumer's sweeper stops at its first release: the first to get there is killed; every consumer then runs plain again.
       const first = await Promise.any(c.t.consumers.map((p) => p.waitFor(/terning-fault-point/, 90_000).then(() => p))).catch(() => undefined);
-      const consumer = first ? await killAtPoint(first, 'after-release', 0) : { ok: false, evidence: 'NEVER reached after-release in 90 s' };
+      const consumer = first ? await killAtPoint(first, 'after-revoke', 0) : { ok: false, evidence: 'NEVER reached after-revoke in 90 s' };
       const endedAt = Date.now();
       for (const p of c.t.consumers) {
         if (p.running) await p.stop(5_000);
@@ -209,7 +209,7 @@ export const CHAOS: Chaos[] = [
   killedAtPoint('consumer: kill -9 after write, before commit', 'consumer', 'after-write', (t) => t.consumers[0]!),
   {
     // Redis losing one event's state: whoever meets it first begins its restore from MySQL and Kafka.
-    kind: 'restore: the event\'s Redis state lost', group: 'restore',
+    kind: 'restore: the event\'s Redis state lost', groups: ['restore'],
     async inject(c) {
       const at = Date.now();
       const k = eventKeys(c.t.config.redisPrefix, c.eventId);
@@ -219,7 +219,7 @@ export const CHAOS: Chaos[] = [
     },
   },
   {
-    kind: 'operator: terning dlq replay --all', group: 'dlq',
+    kind: 'operator: terning dlq replay --all', groups: ['dlq'],
     async inject(c) {
       const at = Date.now();
       const r = await terning(c, ['dlq', 'replay', '--all']);
@@ -228,7 +228,7 @@ export const CHAOS: Chaos[] = [
   },
   {
     // Up or down by up to a quarter of the crowd; below the winners so far is refused, and that is an answer too.
-    kind: 'operator: terning stock set', group: 'stock',
+    kind: 'operator: terning stock set', groups: ['stock'],
     async inject(c) {
       const at = Date.now();
       const total = Math.max(0, c.stock.total + between(c, -Math.ceil(c.applicants / 4), Math.ceil(c.applicants / 4)));

@@ -53,15 +53,25 @@ export function seeded(seed: number): () => number {
   };
 }
 
-/** The faults a seed draws: two to four of different groups, each at its own moment, so that they overlap. */
+/** The faults a seed draws: two to four that share no group, each at its own moment, so that they overlap. */
 export function drawSchedule(seed: number, kinds: Chaos[] = CHAOS): { chaos: Chaos; atMs: number }[] {
   const random = seeded(seed);
-  const groups = [...new Set(kinds.map((k) => k.group))].sort(() => random() - 0.5);
-  const n = Math.min(groups.length, 2 + Math.floor(random() * 3));
-  return groups.slice(0, n).map((g) => {
-    const of = kinds.filter((k) => k.group === g);
-    return { chaos: of[Math.floor(random() * of.length)]!, atMs: 1_000 + Math.floor(random() * (SPREAD_MS - 2_000)) };
-  }).sort((x, y) => x.atMs - y.atMs);
+  const groups = [...new Set(kinds.flatMap((k) => k.groups))].sort();
+  for (let i = groups.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [groups[i], groups[j]] = [groups[j]!, groups[i]!];
+  }
+  const n = 2 + Math.floor(random() * 3);
+  const used = new Set<string>();
+  const out: { chaos: Chaos; atMs: number }[] = [];
+  for (const g of groups) {
+    const of = kinds.filter((k) => k.groups.includes(g) && k.groups.every((x) => !used.has(x)));
+    if (out.length === n || of.length === 0) continue;
+    const chaos = of[Math.floor(random() * of.length)]!;
+    for (const x of chaos.groups) used.add(x);
+    out.push({ chaos, atMs: 1_000 + Math.floor(random() * (SPREAD_MS - 2_000)) });
+  }
+  return out.sort((x, y) => x.atMs - y.atMs);
 }
 
 /**
@@ -77,9 +87,11 @@ export async function runRandom(o: RandomOptions): Promise<ScheduleResult[]> {
   const kinds = CHAOS.filter((k) => !o.only?.length || o.only.some((s) => k.kind.includes(s)));
   const t = await startTopology({ cluster: true, log });
   const results: ScheduleResult[] = [];
+  // Crashes are counted from the topology's start: one between two schedules fails the next.
+  const judged = [...t.apis, ...t.consumers].map(() => 0);
   try {
     for (let i = 0; i < o.schedules; i++) {
-      const r = await runSchedule(t, first + i, o.applicants ?? 40, kinds);
+      const r = await runSchedule(t, first + i, o.applicants ?? 40, kinds, judged);
       results.push(r);
       log(`schedule ${i + 1}/${o.schedules} seed ${r.seed}: ${r.faults.join(' + ')}; ${r.applicants} applicants (${r.persons} people), stock ${r.stock}: ${r.won} won, ${r.soldOut} sold out; refused ${(r.refusedMs / 1000).toFixed(1)} s; ${r.violations.length ? `BROKEN: ${r.violations.map((v) => `${v.rule}: ${v.detail}`).join(' | ')}` : 'held'} (${r.seconds.toFixed(0)} s)`);
     }
@@ -89,12 +101,11 @@ export async function runRandom(o: RandomOptions): Promise<ScheduleResult[]> {
   return results;
 }
 
-async function runSchedule(t: Topology, seed: number, n: number, kinds: Chaos[]): Promise<ScheduleResult> {
+async function runSchedule(t: Topology, seed: number, n: number, kinds: Chaos[], judged: number[]): Promise<ScheduleResult> {
   const started = Date.now();
   // Each schedule meets the whole topology: every node up, the replica in sync, every process running.
   await t.services.start('redis', 'kafka');
   for (const p of [...t.apis, ...t.consumers]) if (!p.running) await p.start();
-  const crashesBefore = [...t.apis, ...t.consumers].map((p) => p.crashes.length);
 
   const random = seeded(seed ^ 0x5bd1e995);
   const schedule = drawSchedule(seed, kinds);
@@ -123,7 +134,8 @@ async function runSchedule(t: Topology, seed: number, n: number, kinds: Chaos[])
   const winners = new Set(attempts.filter((a) => a.answer === 'won').map((a) => a.person));
   const settled = await settle(ctx, eventId, winners, 120_000);
   const resumedMs = await watch.stop(Math.max(...faults.map((f) => f.endedAt)));
-  const crashes = [...t.apis, ...t.consumers].flatMap((p, i) => p.crashes.slice(crashesBefore[i]).map((x) => ({ process: `${p.kind}`, ...x })));
+  const crashes = [...t.apis, ...t.consumers].flatMap((p, i) => p.crashes.slice(judged[i]).map((x) => ({ process: p.kind, ...x })));
+  [...t.apis, ...t.consumers].forEach((p, i) => (judged[i] = p.crashes.length));
   const history: History = {
     eventId, stock, stockChanges: c.stock.changes, applicants, attempts, faults, crashes,
     watch: { readings: watch.readings, resumedMs }, settled,
