@@ -86,6 +86,10 @@ export async function runRandom(o: RandomOptions): Promise<ScheduleResult[]> {
   const first = o.seed ?? Math.floor(Math.random() * 1_000_000_000);
   const kinds = CHAOS.filter((k) => !o.only?.length || o.only.some((s) => k.kind.includes(s)));
   const t = await startTopology({ cluster: true, log });
+  // A run stopped by hand takes its services and processes down with it.
+  const interrupted = () => void t.stop().finally(() => process.exit(130));
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
   const results: ScheduleResult[] = [];
   // Crashes are counted from the topology's start: one between two schedules fails the next.
   const judged = [...t.apis, ...t.consumers].map(() => 0);
@@ -96,6 +100,8 @@ export async function runRandom(o: RandomOptions): Promise<ScheduleResult[]> {
       log(`schedule ${i + 1}/${o.schedules} seed ${r.seed}: ${r.faults.join(' + ')}; ${r.applicants} applicants (${r.persons} people), stock ${r.stock}: ${r.won} won, ${r.soldOut} sold out; refused ${(r.refusedMs / 1000).toFixed(1)} s; ${r.violations.length ? `BROKEN: ${r.violations.map((v) => `${v.rule}: ${v.detail}`).join(' | ')}` : 'held'} (${r.seconds.toFixed(0)} s)`);
     }
   } finally {
+    process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
     await t.stop();
   }
   return results;
