@@ -32,6 +32,7 @@ export interface ChaosContext {
  */
 export interface Chaos {
   kind: string;
+  /** What it acts on, the first the one it is drawn for. */
   groups: string[];
   /** Some applicants leave at a dropped connection (their units come back through the sweeper). */
   abandons?: boolean;
@@ -185,8 +186,10 @@ export const CHAOS: Chaos[] = [
   killedAtPoint('api: kill -9 between the gate and Kafka', 'api', 'after-gate', (t) => t.apis[0]!, true),
   {
     // The applicants who left at the API's death leave reservations Kafka never got; a consumer's sweeper
-    // gives them back, and is killed between revoke.lua and the RELEASED row (give-back.ts).
-    kind: 'api: kill -9 between the gate and Kafka, then a consumer kill -9 mid-release', groups: ['api', 'consumer'], abandons: true,
+    // gives them back, and is killed between revoke.lua and the RELEASED row (give-back.ts). A restore
+    // (of the event, or of every event after a Redis failover) would drop those reservations first and
+    // leave nothing to give back: it is never drawn with those.
+    kind: 'api: kill -9 between the gate and Kafka, then a consumer kill -9 mid-release', groups: ['api', 'consumer', 'restore', 'redis'], abandons: true,
     async prepare(c) {
       await restartAt(c.t.apis[0]!, 'after-gate');
       for (const p of c.t.consumers) await restartAt(p, 'after-revoke');

@@ -65,7 +65,7 @@ export function drawSchedule(seed: number, kinds: Chaos[] = CHAOS): { chaos: Cha
   const used = new Set<string>();
   const out: { chaos: Chaos; atMs: number }[] = [];
   for (const g of groups) {
-    const of = kinds.filter((k) => k.groups.includes(g) && k.groups.every((x) => !used.has(x)));
+    const of = kinds.filter((k) => k.groups[0] === g && k.groups.every((x) => !used.has(x)));
     if (out.length === n || of.length === 0) continue;
     const chaos = of[Math.floor(random() * of.length)]!;
     for (const x of chaos.groups) used.add(x);
@@ -148,6 +148,8 @@ async function runSchedule(t: Topology, seed: number, n: number, kinds: Chaos[],
   };
   const state = await finalState(t, ctx, eventId);
   const violations = judge(history, state);
+  // The giveaway is over: closed, as an operator would, so that later schedules meet it only as history.
+  await admin(t, 'POST', `/api/admin/events/${eventId}/close`, {}).catch((e: Error) => violations.push({ rule: 'stalled', detail: `closing the event: ${e.message}` }));
   const refusal = longestRefusal(attempts);
   return {
     seed, faults: faults.map((f) => `${f.kind} (${f.evidence})`), applicants: n, persons, stock,
