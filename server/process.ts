@@ -141,7 +141,7 @@ export class ApiServer {
       audit,
       deadLetters,
       tokens: new Tokens(config.jwt),
-      codes: new VerificationCodes(this.stores.scripts, this.mailer, { ...config.code, secret: config.jwt.secret }, limits, log),
+      codes: new VerificationCodes(this.stores.scripts, this.mailer, { ...config.code, secret: config.jwt.secret }, limits, config.limits, log),
       applications: new Applications(this.stores.scripts, this.batcher, this.stores.events, this.stores.records, log, soldOut, receipts),
       keys,
     };

@@ -59,23 +59,25 @@ test('a second code within the cooldown is refused with 429 and Retry-After', as
   t.is((await http(sys.url, 'POST', '/api/auth/verify-code', { body: { email, code } })).status, 200, 'the first code still works');
 });
 
-test('verify-code: a wrong code counts down, five wrong codes spend the requester\'s tries, malformed codes change nothing', async (t) => {
+test('verify-code: a wrong code counts down the sign-in\'s tries, then no code works for it; malformed input changes nothing', async (t) => {
   const email = randomEmail('brute');
-  await http(sys.url, 'POST', '/api/auth/send-verification-code', { body: { email } });
+  const { challengeId } = (await http(sys.url, 'POST', '/api/auth/send-verification-code', { body: { email } })).body;
   const code = await readCode(email);
   const wrong = code === '000000' ? '111111' : '000000';
-  const verify = (c: unknown) => http(sys.url, 'POST', '/api/auth/verify-code', { body: { email, code: c } });
+  const verify = (c: unknown, id: unknown = challengeId) => http(sys.url, 'POST', '/api/auth/verify-code', { body: { email, code: c, challengeId: id } });
   refused(t, await verify('12345'), 400, 'VALIDATION_FAILED');
   refused(t, await verify(123456), 400, 'VALIDATION_FAILED');
   refused(t, await verify('12345a'), 400, 'VALIDATION_FAILED');
-  for (let left = 4; left >= 1; left--) {
+  for (const id of ['', 'short', 'x'.repeat(23), `${'a'.repeat(21)}=`, 42, null]) refused(t, await verify(code, id), 400, 'VALIDATION_FAILED');
+  refused(t, await verify(code, 'A'.repeat(22)), 401, 'CODE_INVALID');
+  for (let left = 2; left >= 0; left--) {
     const a = await verify(wrong);
     refused(t, a, 401, 'CODE_INVALID');
     t.is(a.body.error.details.attemptsLeft, left);
   }
-  refused(t, await verify(wrong), 429, 'CODE_ATTEMPTS_EXCEEDED');
-  refused(t, await verify(code), 429, 'CODE_ATTEMPTS_EXCEEDED');
-  refused(t, await http(sys.url, 'POST', '/api/auth/verify-code', { body: { email: randomEmail('never'), code: '123456' } }), 401, 'CODE_EXPIRED');
+  const spent = await verify(code);
+  refused(t, spent, 401, 'CODE_INVALID');
+  t.is(spent.body.error.details.attemptsLeft, 0, 'out of tries: even the right code');
 });
 
 test('a code expires after its lifetime', async (t) => {
@@ -83,13 +85,14 @@ test('a code expires after its lifetime', async (t) => {
   const mailer = new Mailer(sys.config.ses);
   try {
     const limits = new Limits(stores.redis, sys.config.redisPrefix, sys.config.limits);
-    const codes = new VerificationCodes(stores.scripts, mailer, { ttlSeconds: 1, maxAttempts: 5, maxAttemptsTotal: 100, resendSeconds: 0, secret: 'x'.repeat(32) }, limits, testLog());
+    const codes = new VerificationCodes(stores.scripts, mailer, { ttlSeconds: 1, maxAttempts: 5, maxAttemptsWithoutChallenge: 3, resendSeconds: 0, secret: 'x'.repeat(32) }, limits, sys.config.limits, testLog());
     const email = randomEmail('ttl');
-    await codes.send(email, '127.0.0.9');
+    const { challengeId } = await codes.send(email, '127.0.0.9');
     const code = await readCode(email);
     await new Promise((r) => setTimeout(r, 1_300));
-    const err = await t.throwsAsync(codes.verify(email, code, '127.0.0.9'));
-    t.is((err as { code?: string }).code, 'CODE_EXPIRED');
+    const err = await t.throwsAsync(codes.verify(email, code, '127.0.0.9', challengeId));
+    t.is((err as { code?: string }).code, 'CODE_INVALID');
+    t.deepEqual((err as { details?: unknown }).details, { attemptsLeft: 0 });
   } finally {
     mailer.close();
     await stores.close();

@@ -1,15 +1,18 @@
 import test from 'ava';
 import { startSystem, randomEmail, type System } from './support/system.ts';
-import { http } from './support/http.ts';
+import { http, type Answer } from './support/http.ts';
 import { emailsTo, readCode } from './support/ses.ts';
 
-// A stranger attacks someone else's address from addresses of its own: the owner must still get a code
-// and log in with it, and the stranger must still be throttled.
+// Strangers attack someone's sign-in from addresses of their own and from the owner's own network (a
+// carrier NAT, an office): the owner with the right code must get in whatever they do, the next real
+// user of a network they filled must not wait an hour, and guessing must stay hopeless.
 let sys: System;
 let ipSeq = 0;
-/** A client address of its own (X-Forwarded-For is trusted here): the owner's, or each of a stranger's. */
+/** A client address of its own (X-Forwarded-For is trusted here). */
 const newIp = () => ({ 'X-Forwarded-For': `203.0.113.${++ipSeq}` });
-const cooldownPassed = () => new Promise((r) => setTimeout(r, 2_100));
+/** 3 sends an hour to one person from one network; 360 from one network (one earned back every 10 s). */
+const NETWORK_SENDS_PER_HOUR = 360;
+const FAILED_CHECKS_PER_HOUR = 5;
 
 test.before(async () => {
   sys = await startSystem({
@@ -18,10 +21,10 @@ test.before(async () => {
       TRUST_PROXY: 'true',
       CODE_RESEND_SECONDS: '2',
       CODE_MAX_ATTEMPTS: '3',
-      CODE_MAX_ATTEMPTS_TOTAL: '12',
-      LIMIT_CODE_SENDS_PER_ADDRESS_PER_HOUR: '2',
-      LIMIT_CODE_SENDS_PER_IP_PER_HOUR: '4',
-      LIMIT_FAILED_CODE_CHECKS_PER_IP_PER_HOUR: '5',
+      CODE_MAX_ATTEMPTS_WITHOUT_CHALLENGE: '3',
+      LIMIT_CODE_SENDS_PER_ADDRESS_PER_HOUR: '3',
+      LIMIT_CODE_SENDS_PER_IP_PER_HOUR: String(NETWORK_SENDS_PER_HOUR),
+      LIMIT_FAILED_CODE_CHECKS_PER_IP_PER_HOUR: String(FAILED_CHECKS_PER_HOUR),
     },
   });
 });
@@ -31,92 +34,143 @@ test.after.always(async () => {
 
 const send = (email: string, from: Record<string, string>) =>
   http(sys.url, 'POST', '/api/auth/send-verification-code', { body: { email }, headers: from });
-const verify = (email: string, code: string, from: Record<string, string>) =>
-  http(sys.url, 'POST', '/api/auth/verify-code', { body: { email, code }, headers: from });
-const outcome = (a: { status: number; body: { error?: { code: string } } }) => a.body?.error?.code ?? a.status;
-const codesMailedTo = async (email: string) =>
-  (await emailsTo(email)).map((m) => m.body.text?.match(/code is (\d{6})/)?.[1]);
+const verify = (email: string, code: string, from: Record<string, string>, challengeId?: string) =>
+  http(sys.url, 'POST', '/api/auth/verify-code', { body: challengeId ? { email, code, challengeId } : { email, code }, headers: from });
+const outcome = (a: Answer) => a.body?.error?.code ?? a.status;
+const otherThan = (code: string) => (code === '000000' ? '111111' : '000000');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** The owner asks for a code and reads it: what the page holds (the challenge id) and what the inbox holds. */
+async function ownerSignIn(email: string, from: Record<string, string>) {
+  const sent = await send(email, from);
+  if (sent.status !== 200) throw new Error(`the owner's send was answered ${JSON.stringify(sent.body)}`);
+  return { challengeId: sent.body.challengeId as string, code: await readCode(email) };
+}
 
-test('a stranger asking for codes to an address and guessing against it from other IPs keeps its owner from nothing', async (t) => {
+test('wrong codes from many addresses against a victim (105 from 21) leave the owner\'s code working', async (t) => {
   const victim = randomEmail('victim');
-  const owner = newIp();
-  t.is((await send(victim, owner)).status, 200);
-  const code = await readCode(victim);
-  const wrong = code === '000000' ? '111111' : '000000';
-
-  const strangers = [newIp(), newIp()];
-  for (const stranger of strangers) {
-    await cooldownPassed();
-    const answered = await send(victim, stranger);
-    t.is(outcome(await send(victim, stranger)), 'CODE_RECENTLY_SENT', 'one code a cooldown per address, whoever asks');
-    t.is(outcome(await send(victim, stranger)), 'TOO_MANY_CODES', 'the stranger used up its own quota for the address');
-    t.deepEqual(answered.body, (await send(randomEmail('fresh'), newIp())).body, 'the answer is the one any address gets');
-  }
-  t.deepEqual(await codesMailedTo(victim), [code, code, code], 'every email the stranger caused carries the code the owner holds');
-
-  for (const stranger of [...strangers, newIp()]) {
-    const guesses = [];
-    for (let i = 0; i < 4; i++) guesses.push(outcome(await verify(victim, wrong, stranger)));
-    t.deepEqual(guesses, ['CODE_INVALID', 'CODE_INVALID', 'CODE_ATTEMPTS_EXCEEDED', 'CODE_ATTEMPTS_EXCEEDED'], 'the stranger spends its own tries');
-  }
-
-  const loggedIn = await verify(victim, code, owner);
-  t.is(loggedIn.status, 200, 'the owner logs in with the code it received first');
-  t.truthy(loggedIn.body.token);
-  await cooldownPassed();
-  t.is((await send(victim, owner)).status, 200, 'and can still ask for a code: the stranger\'s sends were counted against the stranger');
-  const next = await readCode(victim);
-  t.not(next, code, 'a used code is not sent again');
-  t.is((await verify(victim, next, owner)).status, 200);
+  const owner = await ownerSignIn(victim, newIp());
+  const strangers = Array.from({ length: 21 }, newIp);
+  const answers = await Promise.all(strangers.flatMap((stranger) => Array.from({ length: 5 }, (_, i) =>
+    // Guesses without an id (the latest code), with a made-up id, and with the owner's id guessed wrong.
+    verify(victim, String(100_000 + i * 7919 + ipSeq).slice(0, 6), stranger, i === 4 ? 'A'.repeat(22) : undefined))));
+  t.is(answers.length, 105);
+  t.true(answers.every((a) => a.status === 401 || a.status === 429), 'every guess refused');
+  const signedIn = await verify(victim, owner.code, newIp(), owner.challengeId);
+  t.is(signedIn.status, 200, 'the owner, with its sign-in\'s id, gets in');
+  t.truthy(signedIn.body.token);
 });
 
-test('brute force stays bounded: past the total of wrong tries from every IP the code is void, and its owner gets a new one', async (t) => {
-  const victim = randomEmail('brute');
-  const owner = newIp();
-  await send(victim, owner);
-  const code = await readCode(victim);
-  const wrong = code === '000000' ? '111111' : '000000';
-  const guesses = [];
-  for (let i = 0; i < 4; i++) {
+test('strangers asking for codes to the victim, and guessing on their own sign-ins, neither replace nor spend the owner\'s', async (t) => {
+  const victim = randomEmail('victim');
+  const owner = await ownerSignIn(victim, newIp());
+  for (let i = 0; i < 5; i++) {
     const stranger = newIp();
-    for (let j = 0; j < 3; j++) guesses.push(outcome(await verify(victim, wrong, stranger)));
+    const theirs = await send(victim, stranger);
+    t.is(theirs.status, 200, 'a stranger may ask for a code to any address');
+    for (let j = 0; j < 4; j++) t.is(outcome(await verify(victim, String(123_450 + j), stranger, theirs.body.challengeId)), 'CODE_INVALID');
   }
-  t.deepEqual(guesses.slice(0, 3), ['CODE_INVALID', 'CODE_INVALID', 'CODE_ATTEMPTS_EXCEEDED']);
-  t.is(guesses.at(-1), 'CODE_ATTEMPTS_EXCEEDED', 'the twelfth wrong try in total voids the code');
-  t.is(outcome(await verify(victim, code, owner)), 'CODE_EXPIRED', 'void for everyone: twelve guesses is all a code ever takes');
-
-  t.is((await send(victim, owner)).status, 200, 'the owner asks again and gets a new code');
-  const fresh = await readCode(victim);
-  t.not(fresh, code);
-  t.is((await verify(victim, fresh, owner)).status, 200);
-
-  const prober = newIp();
-  const probes = [];
-  for (let i = 0; i < 6; i++) probes.push(outcome(await verify(randomEmail('probe'), '123456', prober)));
-  t.deepEqual(probes, ['CODE_EXPIRED', 'CODE_EXPIRED', 'CODE_EXPIRED', 'CODE_EXPIRED', 'CODE_EXPIRED', 'TOO_MANY_FAILED_CODES'], 'one IP fails at most five checks an hour, whatever the address');
+  const mailed = (await emailsTo(victim)).map((m) => m.body.text?.match(/code is (\d{6})/)?.[1]);
+  t.is(mailed.length, 6, 'each sign-in\'s code was mailed to the victim');
+  t.is((await verify(victim, owner.code, newIp(), owner.challengeId)).status, 200, 'the owner\'s own code still signs in');
 });
 
-test('a burst of wrong codes sent at once is checked no more often than the limit allows', async (t) => {
+test('thirty wrong checks from a network, then the owner behind it with the right code gets in', async (t) => {
+  const nat = newIp();
+  const owner = randomEmail('owner');
+  const sent = await ownerSignIn(owner, nat);
+  const wrong = [];
+  for (let i = 0; i < 30; i++) {
+    wrong.push(outcome(await verify(i % 2 ? owner : randomEmail('junk'), otherThan(sent.code), nat, i % 3 === 0 ? 'B'.repeat(22) : undefined)));
+  }
+  t.true(wrong.includes('TOO_MANY_FAILED_CODES'), 'the network is out of checks without an id');
+  t.is(outcome(await verify(owner, sent.code, nat)), 'TOO_MANY_FAILED_CODES', 'without its id, the owner shares the network\'s limit');
+  const signedIn = await verify(owner, sent.code, nat, sent.challengeId);
+  t.is(signedIn.status, 200, 'with its id, the owner gets in from that same network');
+});
+
+test('a network\'s whole budget of junk sends makes the next real user behind it wait seconds, not an hour', async (t) => {
+  const nat = newIp();
+  const junk = [];
+  for (let i = 0; i < NETWORK_SENDS_PER_HOUR; i += 20) {
+    junk.push(...(await Promise.all(Array.from({ length: 20 }, () => send(randomEmail('junk'), nat)))).map((a) => a.status));
+  }
+  t.true(junk.filter((s) => s === 200).length >= NETWORK_SENDS_PER_HOUR - 2, `${junk.filter((s) => s === 200).length} junk sends taken`);
+  const user = randomEmail('user');
+  let answer = await send(user, nat);
+  const waits = [];
+  while (answer.status === 429 && waits.length < 5) {
+    t.is(outcome(answer), 'TOO_MANY_CODES');
+    const wait = Number(answer.headers.get('retry-after'));
+    waits.push(wait);
+    await sleep(wait * 1_000);
+    answer = await send(user, nat);
+  }
+  t.true(waits.every((w) => w > 0 && w <= 3_600 / NETWORK_SENDS_PER_HOUR), `told to wait ${waits.join(', ')} s: one send is earned back every ${3_600 / NETWORK_SENDS_PER_HOUR} s`);
+  t.is(answer.status, 200, 'the real user gets a code');
+  t.is((await verify(user, await readCode(user), nat, answer.body.challengeId)).status, 200);
+});
+
+test('an IPv6 /64 is one network: its addresses share the limits; the next /64 does not', async (t) => {
+  const site = (++ipSeq).toString(16);
+  const v6 = (net: number, host: number) => ({ 'X-Forwarded-For': `2001:db8:${site}:${net}::${host.toString(16)}` });
+  const person = randomEmail('v6');
+  t.is((await send(person, v6(1, 1))).status, 200);
+  t.is(outcome(await send(person, v6(1, 2))), 'CODE_RECENTLY_SENT', 'another address of the /64 waits out the same cooldown');
+  t.is((await send(person, v6(2, 1))).status, 200, 'another /64 does not');
+  const checks = [];
+  for (let host = 1; host <= FAILED_CHECKS_PER_HOUR + 1; host++) checks.push(outcome(await verify(randomEmail('probe'), '123456', v6(3, host * 4099))));
+  t.deepEqual(checks.slice(0, FAILED_CHECKS_PER_HOUR), Array(FAILED_CHECKS_PER_HOUR).fill('CODE_INVALID'));
+  t.is(checks.at(-1), 'TOO_MANY_FAILED_CODES', 'a new address in the /64 for each guess gains nothing');
+  t.is(outcome(await verify(randomEmail('probe'), '123456', v6(4, 1))), 'CODE_INVALID');
+});
+
+test('a stranger cannot tell a wrong code from an expired, used or never-sent one', async (t) => {
+  const strangerAnswers = async (email: string, code: string) => {
+    const a = await verify(email, code, newIp());
+    return { status: a.status, body: a.body };
+  };
+  const pending = randomEmail('pending');
+  const p = await ownerSignIn(pending, newIp());
+  const used = randomEmail('used');
+  const u = await ownerSignIn(used, newIp());
+  t.is((await verify(used, u.code, newIp(), u.challengeId)).status, 200);
+  const answers = [
+    await strangerAnswers(pending, otherThan(p.code)),
+    await strangerAnswers(used, u.code),
+    await strangerAnswers(randomEmail('never'), '123456'),
+  ];
+  t.is(answers[0]!.status, 401);
+  t.deepEqual(answers[1], answers[0]);
+  t.deepEqual(answers[2], answers[0]);
+  t.deepEqual(answers[0]!.body, { error: { code: 'CODE_INVALID', message: answers[0]!.body.error.message } }, 'no details to tell them apart');
+});
+
+test('a burst of wrong codes sent at once without an id is checked no more often than the limit allows', async (t) => {
   const prober = newIp();
   const victims = Array.from({ length: 140 }, () => randomEmail('burst'));
   const answers = await Promise.all(victims.map((v) => verify(v, '123456', prober)));
   const checked = answers.filter((a) => outcome(a) !== 'TOO_MANY_FAILED_CODES');
-  t.true(checked.length <= 5, `${checked.length} of 140 were checked against codes; the limit is 5 failed checks an hour`);
-  t.is(checked.length, 5, 'and the limit is reached, not refused early');
+  t.is(checked.length, FAILED_CHECKS_PER_HOUR, `${checked.length} of 140 were checked; the limit is ${FAILED_CHECKS_PER_HOUR} failed checks an hour`);
 });
 
-test('every alias of one mailbox is one person: one code, one cooldown, one budget of tries', async (t) => {
+test('a burst of wrong codes at once against one sign-in is compared no more often than its tries', async (t) => {
+  const victim = randomEmail('burst');
+  const owner = await ownerSignIn(victim, newIp());
+  const answers = await Promise.all(Array.from({ length: 60 }, (_, i) => verify(victim, String(200_000 + i), newIp(), owner.challengeId)));
+  const compared = answers.filter((a) => a.body?.error?.details?.attemptsLeft > 0 || a.status === 200);
+  t.true(compared.length <= 3, `${compared.length} of 60 compared`);
+});
+
+test('every alias of one mailbox is one person: one cooldown, one budget of tries without an id', async (t) => {
   const user = randomEmail('alias').split('@')[0]!.replaceAll('-', '');
   const aliases = [`${user}@gmail.com`, `${user}+a@gmail.com`, `${user.slice(0, 3)}.${user.slice(3)}@googlemail.com`];
   const owner = newIp();
-  t.is((await send(aliases[0]!, owner)).status, 200);
+  const sent = await send(aliases[0]!, owner);
+  t.is(sent.status, 200);
   const code = await readCode(aliases[0]!);
-  t.is(outcome(await send(aliases[1]!, newIp())), 'CODE_RECENTLY_SENT', 'another alias waits out the same cooldown');
-  const wrong = code === '000000' ? '111111' : '000000';
-  const stranger = newIp();
-  t.is(outcome(await verify(aliases[1]!, wrong, stranger)), 'CODE_INVALID');
-  t.is(outcome(await verify(aliases[2]!, wrong, stranger)), 'CODE_INVALID');
-  t.is(outcome(await verify(aliases[0]!, wrong, stranger)), 'CODE_ATTEMPTS_EXCEEDED', 'the tries of all aliases are one budget (3 per address here)');
-  const signedIn = await verify(aliases[2]!, code, owner);
-  t.is(signedIn.status, 200, 'the code mailed to one alias signs in any of them: one mailbox');
+  t.is(outcome(await send(aliases[1]!, owner)), 'CODE_RECENTLY_SENT', 'another alias waits out the same cooldown');
+  const strangers = [newIp(), newIp(), newIp()];
+  for (const [i, stranger] of strangers.entries()) t.is(outcome(await verify(aliases[i]!, otherThan(code), stranger)), 'CODE_INVALID');
+  t.is(outcome(await verify(aliases[1]!, code, newIp())), 'CODE_INVALID', 'three wrong tries without an id, over all aliases, spent the budget without an id');
+  t.is((await verify(aliases[2]!, code, owner, sent.body.challengeId)).status, 200, 'the code mailed to one alias signs in any of them, with its id');
 });

@@ -34,7 +34,7 @@ test('the whole flow: code by email, token, apply, decision, winner email and th
 
   const reused = await http(sys.url, 'POST', '/api/auth/verify-code', { body: { email, code } });
   t.is(reused.status, 401, 'a code works once');
-  t.is(reused.body.error.code, 'CODE_EXPIRED');
+  t.is(reused.body.error.code, 'CODE_INVALID');
 
   const applied = await http(sys.url, 'POST', `/api/events/${eventId}/apply`, { token });
   t.is(applied.status, 202, 'decided at arrival, answered once Kafka holds it');

@@ -1,7 +1,6 @@
 import test from 'ava';
 import { luaScripts } from './support/lua.ts';
 import type { Scripts } from '../core/adapters/redis/scripts.ts';
-import { randomEmail } from './support/system.ts';
 
 const { redis, scripts, server } = luaScripts(test, 'lua');
 
@@ -22,59 +21,61 @@ test('set-stock.lua keeps the winners and refuses to go below them', async (t) =
   t.deepEqual(await s.setStock('e', 2), { ok: true, total: 2, remaining: 0 });
 });
 
-const code = (seed: string) => ({ seed, hash: `hash-of-${seed}` });
-const tries = (perRequester: number, total: number) => ({ perRequester, total });
+const LIMITS = { cooldownSeconds: 60, perPersonPerNetworkPerHour: 5, perNetworkPerHour: 100 };
+const challenge = (id: string) => ({ id, hash: `hash-of-${id}`, ttlSeconds: 300 });
 
-test('store-code.lua and verify-code.lua: cooldown, single use, attempts', async (t) => {
+test('open-challenge.lua: one cooldown per person and network; buckets per person and network and per network; a refusal takes nothing', async (t) => {
   const s = scripts();
-  t.deepEqual(await s.storeCode('a@x.io', code('s1'), 'ip1', 300, 60), { kind: 'send', seed: 's1' });
-  const cooling = await s.storeCode('a@x.io', code('s2'), 'ip2', 300, 60);
-  t.true(cooling.kind === 'wait' && cooling.seconds > 0, 'inside the cooldown');
-  t.deepEqual(await s.verifyCode('a@x.io', 'bad', 'ip1', tries(3, 100)), { kind: 'wrong', attemptsLeft: 2 });
-  t.deepEqual(await s.verifyCode('a@x.io', code('s1').hash, 'ip1', tries(3, 100)), { kind: 'ok' });
-  t.deepEqual(await s.verifyCode('a@x.io', code('s1').hash, 'ip1', tries(3, 100)), { kind: 'missing' });
+  t.deepEqual(await s.openChallenge('p@x.io', 'net1', challenge('c1'), LIMITS), { kind: 'opened' });
+  const cooling = await s.openChallenge('p@x.io', 'net1', challenge('c2'), LIMITS);
+  t.is(cooling.kind, 'cooldown');
+  t.true(cooling.kind === 'cooldown' && cooling.seconds > 0 && cooling.seconds <= 60);
+  t.deepEqual(await s.openChallenge('p@x.io', 'net2', challenge('c3'), LIMITS), { kind: 'opened' }, "another network's send is not held by this one's cooldown");
+  t.is(await s.latestChallenge('p@x.io'), 'c3');
+
+  const two = { cooldownSeconds: 0, perPersonPerNetworkPerHour: 2, perNetworkPerHour: 3 };
+  t.deepEqual(await s.openChallenge('q@x.io', 'net3', challenge('d1'), two), { kind: 'opened' });
+  t.deepEqual(await s.openChallenge('q@x.io', 'net3', challenge('d2'), two), { kind: 'opened' });
+  const spent = await s.openChallenge('q@x.io', 'net3', challenge('d3'), two);
+  t.is(spent.kind, 'person-spent');
+  t.true(spent.kind === 'person-spent' && spent.seconds > 1_700 && spent.seconds <= 1_800, 'one send earned back every half hour (2 an hour)');
+  t.deepEqual(await s.openChallenge('r@x.io', 'net3', challenge('d4'), two), { kind: 'opened' }, "the refused send took none of the network's three");
+  const network = await s.openChallenge('u@x.io', 'net3', challenge('d5'), two);
+  t.is(network.kind, 'network-spent');
+  t.true(network.kind === 'network-spent' && network.seconds <= 1_200, 'one earned back every 20 minutes (3 an hour), not after the hour');
+  t.deepEqual(await s.openChallenge('q@x.io', 'net4', challenge('d6'), two), { kind: 'opened' }, 'the person from another network is not held');
 });
 
-test('store-code.lua: a pending code is kept and mailed again, whoever asks, and lives on from the latest send', async (t) => {
+test('check-challenge.lua: by id, tries counted before the comparison; single use', async (t) => {
   const s = scripts();
-  const email = randomEmail('kept');
-  t.deepEqual(await s.storeCode(email, code('owner'), 'owner-ip', 300, 0), { kind: 'send', seed: 'owner' });
-  t.deepEqual(await s.storeCode(email, code('stranger'), 'stranger-ip', 300, 0), { kind: 'send', seed: 'owner' });
-  await s.storeCode(email, code('again'), 'stranger-ip', 1_000, 0);
-  const [key] = await redis.keys(`test-lua-*:code:{${email}}`);
-  t.true((await redis.ttl(key!)) > 300, 'the lifetime counts again from the latest send');
-  t.deepEqual(await s.verifyCode(email, code('stranger').hash, 'stranger-ip', tries(3, 100)), { kind: 'wrong', attemptsLeft: 2 });
-  t.deepEqual(await s.verifyCode(email, code('owner').hash, 'owner-ip', tries(3, 100)), { kind: 'ok' });
-  t.deepEqual(await s.storeCode(email, code('next'), 'owner-ip', 300, 0), { kind: 'send', seed: 'next' }, 'a new code once the old one is used');
+  await s.openChallenge('p@x.io', 'net', challenge('c'), LIMITS);
+  const byId = { by: 'id', id: 'c' } as const;
+  t.deepEqual(await s.checkChallenge('p@x.io', byId, 'wrong', 3), { kind: 'wrong', attemptsLeft: 2 });
+  t.deepEqual(await s.checkChallenge('p@x.io', { by: 'id', id: 'other' }, 'hash-of-c', 3), { kind: 'missing' }, 'a code is good for its own challenge only');
+  t.deepEqual(await s.checkChallenge('q@x.io', byId, 'hash-of-c', 3), { kind: 'missing' }, 'and for its own person');
+  t.deepEqual(await s.checkChallenge('p@x.io', byId, 'hash-of-c', 3), { kind: 'ok' });
+  t.deepEqual(await s.checkChallenge('p@x.io', byId, 'hash-of-c', 3), { kind: 'missing' }, 'used');
+  t.is(await s.latestChallenge('p@x.io'), null, 'the latest went with it');
+
+  await s.openChallenge('b@x.io', 'net', challenge('burst'), LIMITS);
+  const answers = await Promise.all(Array.from({ length: 50 }, () => s.checkChallenge('b@x.io', { by: 'id', id: 'burst' }, 'wrong', 5)));
+  t.is(answers.filter((a) => a.kind === 'wrong').length, 5, '50 tries at once: 5 compared');
+  t.deepEqual(await s.checkChallenge('b@x.io', { by: 'id', id: 'burst' }, 'hash-of-burst', 5), { kind: 'missing' }, 'out of tries: even the right code');
 });
 
-test('verify-code.lua: wrong tries are counted per requester; a requester out of tries leaves the code to others', async (t) => {
+test('check-challenge.lua: without the id, the latest challenge only, with tries of its own that never spend the id holder\'s', async (t) => {
   const s = scripts();
-  await s.storeCode('a@x.io', code('c'), 'owner-ip', 300, 60);
-  const right = code('c').hash;
-  t.deepEqual(await s.verifyCode('a@x.io', 'x', 'stranger', tries(2, 100)), { kind: 'wrong', attemptsLeft: 1 });
-  t.deepEqual(await s.verifyCode('a@x.io', 'x', 'stranger', tries(2, 100)), { kind: 'spent' });
-  t.deepEqual(await s.verifyCode('a@x.io', right, 'stranger', tries(2, 100)), { kind: 'spent' }, 'even the right code, once out of tries');
-  t.deepEqual(await s.verifyCode('a@x.io', 'x', 'owner-ip', tries(2, 100)), { kind: 'wrong', attemptsLeft: 1 }, 'the owner has tries of its own');
-  t.deepEqual(await s.verifyCode('a@x.io', right, 'owner-ip', tries(2, 100)), { kind: 'ok' });
+  await s.openChallenge('p@x.io', 'owner-net', challenge('owner'), { ...LIMITS, cooldownSeconds: 0 });
+  const latest = { by: 'latest', id: 'owner' } as const;
+  for (let i = 0; i < 3; i++) await s.checkChallenge('p@x.io', latest, 'wrong', 3);
+  t.deepEqual(await s.checkChallenge('p@x.io', latest, 'hash-of-owner', 3), { kind: 'missing' }, 'the tries without an id are spent');
+  t.deepEqual(await s.checkChallenge('p@x.io', { by: 'id', id: 'owner' }, 'hash-of-owner', 3), { kind: 'ok' }, 'the holder of the id still signs in');
+
+  await s.openChallenge('q@x.io', 'owner-net', challenge('first'), { ...LIMITS, cooldownSeconds: 0 });
+  await s.openChallenge('q@x.io', 'stranger-net', challenge('second'), { ...LIMITS, cooldownSeconds: 0 });
+  t.deepEqual(await s.checkChallenge('q@x.io', { by: 'latest', id: 'first' }, 'hash-of-first', 3), { kind: 'missing' }, 'no longer the latest');
+  t.deepEqual(await s.checkChallenge('q@x.io', { by: 'id', id: 'first' }, 'hash-of-first', 3), { kind: 'ok' });
+  t.deepEqual(await s.checkChallenge('q@x.io', { by: 'latest', id: 'second' }, 'hash-of-second', 3), { kind: 'ok' });
+  t.deepEqual(await s.checkChallenge('q@x.io', { by: 'id', id: 'second' }, 'hash-of-second', 3), { kind: 'missing' }, 'used through either path, used for both');
 });
 
-test('store-code.lua: a requester that asks again gets its tries back on the same code', async (t) => {
-  const s = scripts();
-  await s.storeCode('a@x.io', code('c'), 'owner-ip', 300, 0);
-  t.deepEqual(await s.verifyCode('a@x.io', 'typo', 'owner-ip', tries(1, 100)), { kind: 'spent' });
-  t.deepEqual(await s.verifyCode('a@x.io', 'typo', 'stranger', tries(1, 100)), { kind: 'spent' });
-  t.deepEqual(await s.storeCode('a@x.io', code('other'), 'owner-ip', 300, 0), { kind: 'send', seed: 'c' });
-  t.deepEqual(await s.verifyCode('a@x.io', 'x', 'stranger', tries(1, 100)), { kind: 'spent' }, 'only the one that asked');
-  t.deepEqual(await s.verifyCode('a@x.io', code('c').hash, 'owner-ip', tries(1, 100)), { kind: 'ok' });
-});
-
-test('verify-code.lua: past the total of wrong tries the code is void for everyone and the cooldown is lifted', async (t) => {
-  const s = scripts();
-  await s.storeCode('a@x.io', code('c'), 'owner-ip', 300, 60);
-  t.deepEqual(await s.verifyCode('a@x.io', 'x', 'ip1', tries(2, 3)), { kind: 'wrong', attemptsLeft: 1 });
-  t.deepEqual(await s.verifyCode('a@x.io', 'x', 'ip2', tries(2, 3)), { kind: 'wrong', attemptsLeft: 1 });
-  t.deepEqual(await s.verifyCode('a@x.io', 'x', 'ip3', tries(2, 3)), { kind: 'void' });
-  t.deepEqual(await s.verifyCode('a@x.io', code('c').hash, 'owner-ip', tries(2, 3)), { kind: 'missing' });
-  t.deepEqual(await s.storeCode('a@x.io', code('new'), 'owner-ip', 300, 60), { kind: 'send', seed: 'new' }, 'no cooldown to wait out');
-});

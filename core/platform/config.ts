@@ -20,8 +20,11 @@ export interface Config {
   jwt: { secret: string; issuer: string; audience: string; ttlSeconds: number };
   adminKey: string;
   ses: { endpoint: string | undefined; region: string; from: string; ratePerSecond: number };
-  /** maxAttempts: wrong tries per requester (client address) on one code; maxAttemptsTotal: from all of them, then the code is void. */
-  code: { ttlSeconds: number; maxAttempts: number; maxAttemptsTotal: number; resendSeconds: number };
+  /**
+   * maxAttempts: wrong tries on one sign-in's code by the client holding its challenge id;
+   * maxAttemptsWithoutChallenge: wrong tries on a person's latest code from clients that send no id, all together.
+   */
+  code: { ttlSeconds: number; maxAttempts: number; maxAttemptsWithoutChallenge: number; resendSeconds: number };
   defaultEventId: string;
   logLevel: string;
   /** The consumer's /metrics, /healthz and /readyz. */
@@ -53,12 +56,19 @@ export interface HttpLimits {
   writeStallMs: number;
 }
 
-/** Abuse limits: counts per window. Per address and IP, and per IP, in Redis; per person (token) in each API process. */
+/**
+ * Abuse limits. Sign-in's are counted in Redis per network (an IPv6 /64, an IPv4 address or the prefix
+ * set), its sends as token buckets earned back evenly over the hour; per person (token) in each API process.
+ */
 export interface Limits {
-  /** Counted per (address, requesting IP): a stranger's sends use up only the stranger's own quota. */
+  /** Sends to one person from one network: a stranger's sends use up only the stranger's own network's. */
   codeSendsPerAddressPerHour: number;
+  /** Sends from one network, to anyone. */
   codeSendsPerIpPerHour: number;
+  /** Failed checks without a challenge id from one network. */
   failedCodeChecksPerIpPerHour: number;
+  /** The bits of a client address that name its network. */
+  networkPrefixes: { ipv4: number; ipv6: number };
   adminFailuresPerIpPer15Minutes: number;
   appliesPerPersonPer10Seconds: number;
   statusChecksPerPersonPerMinute: number;
@@ -99,8 +109,8 @@ const schema = z.object({
   SES_FROM: z.string().email().default('gift@terning.local'),
   SES_RATE_PER_SECOND: int(14),
   CODE_TTL_SECONDS: int(300),
-  CODE_MAX_ATTEMPTS: int(5),
-  CODE_MAX_ATTEMPTS_TOTAL: int(100),
+  CODE_MAX_ATTEMPTS: int(3),
+  CODE_MAX_ATTEMPTS_WITHOUT_CHALLENGE: int(3),
   CODE_RESEND_SECONDS: int(60),
   DEFAULT_EVENT_ID: z.string().regex(EVENT_ID).default('default'),
   METRICS_PORT: int(9464),
@@ -112,7 +122,9 @@ const schema = z.object({
   TRUST_PROXY: z.enum(['true', 'false', '1', '0']).default('false'),
   CORS_ORIGINS: z.string().default(''),
   LIMIT_CODE_SENDS_PER_ADDRESS_PER_HOUR: int(5),
-  LIMIT_CODE_SENDS_PER_IP_PER_HOUR: int(30),
+  LIMIT_CODE_SENDS_PER_IP_PER_HOUR: int(60),
+  LIMIT_IPV4_PREFIX: z.coerce.number().int().min(1).max(32).default(32),
+  LIMIT_IPV6_PREFIX: z.coerce.number().int().min(1).max(128).default(64),
   LIMIT_FAILED_CODE_CHECKS_PER_IP_PER_HOUR: int(30),
   LIMIT_ADMIN_FAILURES_PER_IP_PER_15_MINUTES: int(10),
   LIMIT_APPLIES_PER_PERSON_PER_10_SECONDS: int(10),
@@ -169,7 +181,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     code: {
       ttlSeconds: e.CODE_TTL_SECONDS,
       maxAttempts: Math.max(1, e.CODE_MAX_ATTEMPTS),
-      maxAttemptsTotal: Math.max(1, e.CODE_MAX_ATTEMPTS, e.CODE_MAX_ATTEMPTS_TOTAL),
+      maxAttemptsWithoutChallenge: Math.max(1, e.CODE_MAX_ATTEMPTS_WITHOUT_CHALLENGE),
       resendSeconds: e.CODE_RESEND_SECONDS,
     },
     defaultEventId: e.DEFAULT_EVENT_ID,
@@ -188,6 +200,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       codeSendsPerAddressPerHour: Math.max(1, e.LIMIT_CODE_SENDS_PER_ADDRESS_PER_HOUR),
       codeSendsPerIpPerHour: Math.max(1, e.LIMIT_CODE_SENDS_PER_IP_PER_HOUR),
       failedCodeChecksPerIpPerHour: Math.max(1, e.LIMIT_FAILED_CODE_CHECKS_PER_IP_PER_HOUR),
+      networkPrefixes: { ipv4: e.LIMIT_IPV4_PREFIX, ipv6: e.LIMIT_IPV6_PREFIX },
       adminFailuresPerIpPer15Minutes: Math.max(1, e.LIMIT_ADMIN_FAILURES_PER_IP_PER_15_MINUTES),
       appliesPerPersonPer10Seconds: Math.max(1, e.LIMIT_APPLIES_PER_PERSON_PER_10_SECONDS),
       statusChecksPerPersonPerMinute: Math.max(1, e.LIMIT_STATUS_CHECKS_PER_PERSON_PER_MINUTE),

@@ -36,6 +36,9 @@ export const eventTime = z.string().datetime({ offset: true }).refine((v) => {
 /** A verification code as mailed: six digits. */
 export const verificationCode = z.string().regex(/^\d{6}$/, 'the code is 6 digits');
 
+/** The id send-verification-code answers for one sign-in: 128 random bits, base64url. */
+export const challengeId = z.string().regex(/^[A-Za-z0-9_-]{22}$/, 'the challengeId is the one send-verification-code answered');
+
 /** An event's stock: a whole number of gifts, 0 up to ten million. */
 export const MAX_STOCK = 10_000_000;
 export const stockCount = z.number().int('count must be a whole number').min(0).max(MAX_STOCK);

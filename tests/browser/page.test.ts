@@ -7,7 +7,7 @@ import { readCode } from '../support/ses.ts';
 import { ConsumerProcess } from '../../consumer/process.ts';
 import { launchChromium } from './support/chromium.ts';
 import { Redis } from 'ioredis';
-import { codeKeys } from '../../core/adapters/redis/keys.ts';
+import { signInKeys } from '../../core/adapters/redis/keys.ts';
 import { openStores } from '../../core/stores.ts';
 import { personOf } from '../../core/use-cases/participant/identity.ts';
 import { encodeApplication } from '../../core/adapters/kafka/codec.ts';
@@ -187,22 +187,26 @@ test.serial('a wrong code says how many tries are left, in Korean and in English
   const eventId = await newEvent(sys, 10);
   const email = randomEmail('wrong');
   const { page } = await open(eventId);
+  const verifies: unknown[] = [];
+  page.on('request', (r) => { if (r.url().endsWith('/api/auth/verify-code')) verifies.push(r.postDataJSON()); });
   await page.fill('#email', email);
+  const sent = page.waitForResponse((r) => r.url().endsWith('/api/auth/send-verification-code'));
   await page.click('#send');
+  const { challengeId } = (await (await sent).json()) as { challengeId: string };
   await page.locator('#step-code').waitFor();
   const code = await readCode(email);
   const wrong = code === '000000' ? '111111' : '000000';
   await page.fill('#code', wrong);
   await page.click('#verify');
   await page.locator('#msg-code.error').waitFor();
-  t.regex(await text(page, '#msg-code'), /코드가 맞지 않아요. 4번 더/);
+  t.regex(await text(page, '#msg-code'), /코드가 맞지 않아요. 2번 더/);
   t.true(await page.locator('#resend').isDisabled());
   t.regex(await text(page, '#resend'), /코드 다시 받기 \(\d+초\)/);
   await shot(page, 'phone-wrong-code-ko');
 
   await page.click('#lang');
   t.is(await page.evaluate(() => document.documentElement.lang), 'en');
-  t.regex(await text(page, '#msg-code'), /That code is wrong. 4 attempt\(s\) left/);
+  t.regex(await text(page, '#msg-code'), /That code is wrong. 2 attempt\(s\) left/);
   t.regex(await text(page, '#resend'), /Send a new code \(\d+ s\)/);
   await shot(page, 'phone-wrong-code-en');
 
@@ -211,17 +215,18 @@ test.serial('a wrong code says how many tries are left, in Korean and in English
   t.regex(await text(page, '#msg-code'), /6 digits/);
 
   // Wrong until the code is void: the message says to ask for a new one.
-  for (let i = 0; i < 6 && !/no longer works/.test(await text(page, '#msg-code')); i++) {
+  for (let i = 0; i < 6 && !/no longer signs you in/.test(await text(page, '#msg-code')); i++) {
     await page.fill('#code', wrong);
     await page.click('#verify');
     await page.waitForFunction(() => !(document.getElementById('verify') as HTMLButtonElement).disabled);
   }
-  t.regex(await text(page, '#msg-code'), /Too many wrong tries: this code no longer works/);
+  t.regex(await text(page, '#msg-code'), /That code no longer signs you in \(expired, used, or too many tries\)/);
   await page.fill('#code', code);
   await page.click('#verify');
   await page.waitForFunction(() => !(document.getElementById('verify') as HTMLButtonElement).disabled);
-  t.regex(await text(page, '#msg-code'), /no longer works|expired/, 'even the right code is refused now');
+  t.regex(await text(page, '#msg-code'), /no longer signs you in/, 'even the right code is refused now');
   t.true(await page.locator('#step-code').isVisible());
+  t.true(verifies.length > 0 && verifies.every((body) => (body as { challengeId?: string }).challengeId === challengeId), 'every verify names the sign-in its send opened');
 });
 
 test.serial('the button turns into "sold out" by itself when the last gift goes, without a press', async (t) => {
@@ -442,13 +447,13 @@ test.serial('an expired code says so and asks for a new one', async (t) => {
   const code = await readCode(email);
   // The code's lifetime passes: Redis lets its key expire (here at once, rather than in five minutes).
   const redis = new Redis(sys.config.redisUrl);
-  await redis.pexpire(codeKeys(sys.config.redisPrefix, email).code, 1);
+  for (const key of await redis.keys(signInKeys(sys.config.redisPrefix, personOf(email)).challenge('*'))) await redis.pexpire(key, 1);
   await new Promise((r) => setTimeout(r, 20));
   redis.disconnect();
   await page.fill('#code', code);
   await page.click('#verify');
   await page.locator('#msg-code.error').waitFor();
-  t.regex(await text(page, '#msg-code'), /코드가 만료되었거나 이미 사용되었어요. 새 코드를 받아 주세요./);
+  t.regex(await text(page, '#msg-code'), /이 코드로는 로그인할 수 없어요\(만료, 사용됨, 또는 시도 횟수 초과\). 새 코드를 받아 주세요./);
   t.true(await page.locator('#step-apply').isHidden());
   t.deepEqual(errors, []);
 });

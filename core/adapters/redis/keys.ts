@@ -14,10 +14,18 @@ export function eventKeys(prefix: string, eventId: string) {
 }
 export type EventKeys = ReturnType<typeof eventKeys>;
 
-export function codeKeys(prefix: string, email: string) {
-  const base = `${prefix}:code:{${email}}`;
-  return { code: base, cooldown: `${base}:cooldown` };
+/** A person's sign-in: its challenges, the latest of them, and its sends from one network; all on the person's slot. */
+export function signInKeys(prefix: string, person: string) {
+  const base = `${prefix}:signin:{${person}}`;
+  return {
+    challenge: (id: string) => `${base}:challenge:${id}`,
+    latest: `${base}:latest`,
+    sendsFrom: (network: string) => `${base}:sends:${network}`,
+  };
 }
+
+/** A network's code sends, to anyone. */
+export const networkSendsKey = (prefix: string, network: string) => `${prefix}:signin:network:${network}`;
 
 /**
  * Where the scripts that move an event's gate say so: "sold <eventId>" when the last unit is taken,

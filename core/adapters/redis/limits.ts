@@ -5,17 +5,14 @@ import { LocalWindow } from '../../platform/local-window.ts';
 import type { Limits as Settings } from '../../platform/config.ts';
 
 /**
- * The abuse limits. Code sends, failed code checks and failed admin keys are counted in Redis, so
- * every API process sees the same count. Sends to an address are counted per requesting IP: a stranger
- * asking for codes to someone else's address uses up only the stranger's own quota, never the owner's. Applies and status checks are counted per person in each
+ * The abuse limits. Failed code checks (those without a challenge id: open-challenge.lua counts the
+ * sends) and failed admin keys are counted in Redis, so every API process sees the same count. Applies and status checks are counted per person in each
  * API process: free on the hot path, and what they guard against (a hammered button, a tight polling
  * loop) is stopped just as well by N processes' worth of the limit. There is no per-IP limit on apply or
  * status: thousands of real participants share one carrier NAT.
  */
 export class Limits {
-  private readonly sendsPerAddressAndIp: RateLimiterAbstract;
-  private readonly sendsPerIp: RateLimiterAbstract;
-  private readonly failedChecksPerIp: RateLimiterAbstract;
+  private readonly failedChecksPerNetwork: RateLimiterAbstract;
   private readonly adminFailuresPerIp: RateLimiterAbstract;
   private readonly applies: LocalWindow;
   private readonly statusChecks: LocalWindow;
@@ -23,31 +20,24 @@ export class Limits {
   constructor(redis: Redis, prefix: string, s: Settings) {
     const shared = (name: string, points: number, duration: number) =>
       new RateLimiterRedis({ storeClient: redis, keyPrefix: `${prefix}:limit:${name}`, points, duration });
-    this.sendsPerAddressAndIp = shared('send-address-ip', s.codeSendsPerAddressPerHour, 3600);
-    this.sendsPerIp = shared('send-ip', s.codeSendsPerIpPerHour, 3600);
-    this.failedChecksPerIp = shared('check-ip', s.failedCodeChecksPerIpPerHour, 3600);
+    this.failedChecksPerNetwork = shared('check-ip', s.failedCodeChecksPerIpPerHour, 3600);
     this.adminFailuresPerIp = shared('admin-ip', s.adminFailuresPerIpPer15Minutes, 900);
     this.applies = new LocalWindow(s.appliesPerPersonPer10Seconds, 10_000);
     this.statusChecks = new LocalWindow(s.statusChecksPerPersonPerMinute, 60_000);
   }
 
-  async codeSend(address: string, ip: string): Promise<void> {
-    await take(this.sendsPerIp, ip, 'TOO_MANY_CODES', 'too many codes were asked for from this network; try again later');
-    // An IP holds no '|', so the last one in the key splits it unambiguously.
-    await take(this.sendsPerAddressAndIp, `${address}|${ip}`, 'TOO_MANY_CODES', 'too many codes were asked for this address from this network; try again later');
-  }
-
   /**
-   * Takes one of the IP's failed checks before the check is made (an atomic INCR: a burst sent at once
-   * can't all pass a read made before any of them counted); past the limit the check is not made.
+   * Takes one of the network's failed checks before a check without a challenge id is made (an atomic
+   * INCR: a burst sent at once can't all pass a read made before any of them counted); past the limit
+   * the check is not made.
    */
-  async codeCheck(ip: string): Promise<void> {
-    await take(this.failedChecksPerIp, ip, 'TOO_MANY_FAILED_CODES', 'too many wrong codes from this network; try again later');
+  async codeCheck(network: string): Promise<void> {
+    await take(this.failedChecksPerNetwork, network, 'TOO_MANY_FAILED_CODES', 'too many wrong codes from this network; try again later');
   }
 
   /** A check that passed gives its point back: only failed checks count. */
-  async codeCheckPassed(ip: string): Promise<void> {
-    await this.failedChecksPerIp.reward(ip, 1);
+  async codeCheckPassed(network: string): Promise<void> {
+    await this.failedChecksPerNetwork.reward(network, 1);
   }
 
   async adminAllowed(ip: string): Promise<void> {

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { parseMarker, type RestoreMarker } from './restore-scripts.ts';
 import { defineScripts } from './lua-scripts.ts';
-import { eventKeys, codeKeys, gateChannel } from './keys.ts';
+import { eventKeys, gateChannel, networkSendsKey, signInKeys } from './keys.ts';
 
 /** Every Lua script, loaded once under a versioned name; one typed method each. */
 const SCRIPTS = {
@@ -12,8 +12,8 @@ const SCRIPTS = {
   settle: 4,
   'set-stock': 2,
   status: 4,
-  'verify-code': 2,
-  'store-code': 2,
+  'open-challenge': 4,
+  'check-challenge': 2,
 } as const;
 type ScriptName = keyof typeof SCRIPTS;
 
@@ -48,13 +48,18 @@ export type Settlement = { kind: 'settled'; persist: boolean[] } | { kind: 'rest
 
 export interface DecidedApplication { email: string; ticket: number; decision: Decision; decidedAt: number }
 
-/** send: mail the code derived from this seed (the pending code's, kept, or the new one); wait: the cooldown runs. */
-export type CodeSend = { kind: 'send'; seed: string } | { kind: 'wait'; seconds: number };
+/** opened: mail the code; otherwise which send limit refused it, and for how many seconds. */
+export type ChallengeOpening =
+  | { kind: 'opened' }
+  | { kind: 'cooldown' | 'person-spent' | 'network-spent'; seconds: number };
 
-/** spent: this requester has no tries left on the code, which still works for others; void: for no one. */
-export type CodeCheck = { kind: 'ok' } | { kind: 'wrong'; attemptsLeft: number } | { kind: 'missing' } | { kind: 'spent' } | { kind: 'void' };
+/** How a try reaches a challenge: by its id, or as the person's latest (a client that sends no id). */
+export type ChallengePath = { by: 'id'; id: string } | { by: 'latest'; id: string };
 
-export interface CodeAttempts { perRequester: number; total: number }
+/** missing: no such live challenge, or no tries left on the path. */
+export type ChallengeCheck = { kind: 'ok' } | { kind: 'wrong'; attemptsLeft: number } | { kind: 'missing' };
+
+export interface SendLimits { cooldownSeconds: number; perPersonPerNetworkPerHour: number; perNetworkPerHour: number }
 
 export class StockStateMissing extends Error {
   constructor(readonly eventId: string) {
@@ -167,19 +172,31 @@ export class Scripts {
     return { total: n(0), remaining: n(1), winners: n(2), unconfirmed: n(3) };
   }
 
-  async storeCode(email: string, code: { seed: string; hash: string }, requester: string, ttlSeconds: number, cooldownSeconds: number): Promise<CodeSend> {
-    const k = codeKeys(this.prefix, email);
-    const [wait, seed] = (await this.call('store-code', k.code, k.cooldown, code.seed, code.hash, ttlSeconds, cooldownSeconds, requester)) as [number, string];
-    return wait > 0 ? { kind: 'wait', seconds: wait } : { kind: 'send', seed };
+  /** A new challenge for the person, sent from `network`, if the send limits allow (open-challenge.lua). */
+  async openChallenge(person: string, network: string, challenge: { id: string; hash: string; ttlSeconds: number }, limits: SendLimits): Promise<ChallengeOpening> {
+    const k = signInKeys(this.prefix, person);
+    const [code, seconds] = (await this.call('open-challenge', k.sendsFrom(network), networkSendsKey(this.prefix, network), k.challenge(challenge.id), k.latest,
+      challenge.hash, challenge.id, challenge.ttlSeconds, limits.cooldownSeconds, limits.perPersonPerNetworkPerHour, limits.perNetworkPerHour)) as [number, number];
+    switch (code) {
+      case 0: return { kind: 'opened' };
+      case 1: return { kind: 'cooldown', seconds };
+      case 2: return { kind: 'person-spent', seconds };
+      case 3: return { kind: 'network-spent', seconds };
+      default: throw new Error(`open-challenge.lua returned unknown code ${code}`);
+    }
   }
 
-  async verifyCode(email: string, hash: string, requester: string, allowed: CodeAttempts): Promise<CodeCheck> {
-    const k = codeKeys(this.prefix, email);
-    const [code, left] = (await this.call('verify-code', k.code, k.cooldown, hash, requester, allowed.perRequester, allowed.total)) as [number, number];
+  /** The id of the person's latest challenge, if one is live. */
+  latestChallenge(person: string): Promise<string | null> {
+    return this.redis.get(signInKeys(this.prefix, person).latest);
+  }
+
+  /** One try of a code against a challenge, counted before it is compared (check-challenge.lua). */
+  async checkChallenge(person: string, path: ChallengePath, hash: string, allowed: number): Promise<ChallengeCheck> {
+    const k = signInKeys(this.prefix, person);
+    const [code, left] = (await this.call('check-challenge', k.challenge(path.id), k.latest, hash, path.by === 'id' ? 'n' : 'l', allowed, path.id)) as [number, number];
     if (code === 1) return { kind: 'ok' };
     if (code === 0) return { kind: 'wrong', attemptsLeft: left };
-    if (code === -2) return { kind: 'void' };
-    if (code === -3) return { kind: 'spent' };
     return { kind: 'missing' };
   }
 }

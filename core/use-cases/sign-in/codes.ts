@@ -1,23 +1,41 @@
-import { createHmac, randomBytes } from 'node:crypto';
-import { AppError, tooMany, unauthorized, unavailable } from '../../platform/errors.ts';
-import type { Scripts } from '../../adapters/redis/scripts.ts';
+import { createHmac, randomBytes, randomInt } from 'node:crypto';
+import { AppError, tooMany, unavailable } from '../../platform/errors.ts';
+import type { ChallengePath, Scripts } from '../../adapters/redis/scripts.ts';
 import type { Mailer } from '../../adapters/ses/mailer.ts';
 import { codeMail } from '../../adapters/ses/templates.ts';
 import type { Logger } from '../../platform/log.ts';
 import { maskEmail } from '../../platform/log.ts';
 import type { Limits } from '../../adapters/redis/limits.ts';
+import type { Limits as LimitSettings } from '../../platform/config.ts';
 import { personOf } from '../participant/identity.ts';
+import { networkOf } from './network.ts';
 
-export interface CodeSettings { ttlSeconds: number; maxAttempts: number; maxAttemptsTotal: number; resendSeconds: number; secret: string }
+export interface CodeSettings { ttlSeconds: number; maxAttempts: number; maxAttemptsWithoutChallenge: number; resendSeconds: number; secret: string }
+
+/** What a send answers: the id the sign-in's verify names its code by. */
+export interface Challenge { challengeId: string }
 
 /**
- * Six-digit codes that prove an address: single use, derived with the key from a random seed, so that
- * Redis holds only the seed and a keyed hash, neither of which gives the code away without the key.
- * While a code is pending every send mails that same code: whoever asks, the owner's inbox always holds
- * a code that works. Wrong tries count per requester (client address) and in total: a stranger's
- * guesses spend the stranger's tries, not the owner's (README, Security, has the odds). Codes, their
- * cooldown and their tries are the person's (participant/identity.ts), so every alias of one mailbox
- * shares them; the mail goes to the address typed.
+ * One answer for every code that does not sign in (wrong, expired, used, never sent, out of tries): a
+ * stranger must not learn from it that someone is signing in. Whoever holds the challenge id opened the
+ * sign-in, so it is told the tries it has left.
+ */
+const notSignedIn = (attemptsLeft?: number) =>
+  new AppError(401, 'CODE_INVALID', attemptsLeft === undefined || attemptsLeft > 0
+    ? 'this code does not sign you in: check it, or ask for a new one'
+    : 'this code does not sign you in, and this sign-in has no tries left: ask for a new code',
+  attemptsLeft === undefined ? undefined : { attemptsLeft });
+
+/**
+ * Sign-in by a six-digit code mailed to the address, bound to the sign-in that asked for it (as
+ * passwordless systems bind a one-time code to its login transaction): each send opens a challenge with
+ * a code of its own and answers its id, and a verify naming that id is checked against that code alone,
+ * with its own tries. Strangers can ask for codes to someone's address and guess against their own
+ * challenges, never against the owner's, whose id they don't have: the owner with the right code gets
+ * in whatever they do. A verify without an id (the original's clients) is checked against the person's
+ * latest code, with a budget of its own, and counted per network (README, Security, has the reasoning
+ * and the odds). Everything is the person's (participant/identity.ts): every alias of a mailbox shares
+ * its challenges and limits; the mail goes to the address typed. Redis holds only a keyed HMAC of a code.
  */
 export class VerificationCodes {
   constructor(
@@ -25,59 +43,62 @@ export class VerificationCodes {
     private readonly mailer: Mailer,
     private readonly settings: CodeSettings,
     private readonly limits: Limits,
+    private readonly limitSettings: Pick<LimitSettings, 'codeSendsPerAddressPerHour' | 'codeSendsPerIpPerHour' | 'networkPrefixes'>,
     private readonly log: Logger,
   ) {}
 
-  private hash(email: string, code: string): string {
-    return createHmac('sha256', this.settings.secret).update(`${email}\n${code}`).digest('base64url');
-  }
-
-  /** 48 bits of an HMAC taken modulo a million: the bias is below one in a hundred million. */
-  private codeOf(email: string, seed: string): string {
-    const n = createHmac('sha256', this.settings.secret).update(`code\n${email}\n${seed}`).digest().readUIntBE(0, 6) % 1_000_000;
-    return String(n).padStart(6, '0');
+  private hash(person: string, challengeId: string, code: string): string {
+    return createHmac('sha256', this.settings.secret).update(`${person}\n${challengeId}\n${code}`).digest('base64url');
   }
 
   /** The answer never says whether the address has applied or won: every address is treated alike. */
-  async send(email: string, ip: string): Promise<void> {
+  async send(email: string, ip: string): Promise<Challenge> {
     const person = personOf(email);
-    await this.limits.codeSend(person, ip);
-    const seed = randomBytes(16).toString('base64url');
+    const network = networkOf(ip, this.limitSettings.networkPrefixes);
+    const challengeId = randomBytes(16).toString('base64url');
+    const code = String(randomInt(1_000_000)).padStart(6, '0');
     const { ttlSeconds, resendSeconds } = this.settings;
-    const sent = await this.scripts.storeCode(person, { seed, hash: this.hash(person, this.codeOf(person, seed)) }, ip, ttlSeconds, resendSeconds);
-    if (sent.kind === 'wait') {
-      throw tooMany('CODE_RECENTLY_SENT', `a code was sent to this address moments ago; ask again in ${sent.seconds} s`, sent.seconds);
+    const opened = await this.scripts.openChallenge(person, network, { id: challengeId, hash: this.hash(person, challengeId, code), ttlSeconds }, {
+      cooldownSeconds: resendSeconds,
+      perPersonPerNetworkPerHour: this.limitSettings.codeSendsPerAddressPerHour,
+      perNetworkPerHour: this.limitSettings.codeSendsPerIpPerHour,
+    });
+    switch (opened.kind) {
+      case 'opened':
+        break;
+      case 'cooldown':
+        throw tooMany('CODE_RECENTLY_SENT', `a code was sent to this address from your network moments ago; ask again in ${opened.seconds} s`, opened.seconds);
+      case 'person-spent':
+        throw tooMany('TOO_MANY_CODES', 'too many codes were asked for this address from your network; try again later', opened.seconds);
+      case 'network-spent':
+        throw tooMany('TOO_MANY_CODES', 'too many codes were asked for from your network; try again later', opened.seconds);
     }
-    const code = this.codeOf(person, sent.seed);
     try {
       await this.mailer.send(codeMail(email, code, Math.round(ttlSeconds / 60)));
     } catch (e) {
       this.log.error({ err: e, email: maskEmail(email) }, 'verification email failed');
       throw unavailable('EMAIL_UNAVAILABLE', 'the verification email could not be sent; try again shortly', 5);
     }
+    return { challengeId };
   }
 
   /**
    * Hashes are compared in Redis: the stored value is a keyed HMAC, so the time a comparison takes says
-   * nothing about the code itself.
+   * nothing about the code itself. A try is counted before it is compared, in the same script.
    */
-  async verify(email: string, code: string, ip: string): Promise<void> {
+  async verify(email: string, code: string, ip: string, challengeId?: string): Promise<void> {
     const person = personOf(email);
-    await this.limits.codeCheck(ip);
-    const { maxAttempts, maxAttemptsTotal } = this.settings;
-    const check = await this.scripts.verifyCode(person, this.hash(person, code), ip, { perRequester: maxAttempts, total: maxAttemptsTotal });
-    switch (check.kind) {
-      case 'ok':
-        await this.limits.codeCheckPassed(ip);
-        return;
-      case 'wrong':
-        throw new AppError(401, 'CODE_INVALID', `the code is wrong; ${check.attemptsLeft} attempt(s) left`, { attemptsLeft: check.attemptsLeft });
-      case 'spent':
-        throw new AppError(429, 'CODE_ATTEMPTS_EXCEEDED', 'too many wrong codes from this network; ask for the code again to try again');
-      case 'void':
-        throw new AppError(429, 'CODE_ATTEMPTS_EXCEEDED', 'too many wrong codes; this code no longer works, ask for a new one');
-      case 'missing':
-        throw unauthorized('CODE_EXPIRED', 'no valid code for this address: it expired, was used, or was never sent');
+    if (challengeId !== undefined) {
+      const check = await this.scripts.checkChallenge(person, { by: 'id', id: challengeId }, this.hash(person, challengeId, code), this.settings.maxAttempts);
+      if (check.kind === 'ok') return;
+      throw notSignedIn(check.kind === 'wrong' ? check.attemptsLeft : 0);
     }
+    const network = networkOf(ip, this.limitSettings.networkPrefixes);
+    await this.limits.codeCheck(network);
+    const latest = await this.scripts.latestChallenge(person);
+    const path: ChallengePath | null = latest ? { by: 'latest', id: latest } : null;
+    const check = path ? await this.scripts.checkChallenge(person, path, this.hash(person, path.id, code), this.settings.maxAttemptsWithoutChallenge) : null;
+    if (check?.kind !== 'ok') throw notSignedIn();
+    await this.limits.codeCheckPassed(network);
   }
 }

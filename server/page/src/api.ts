@@ -48,7 +48,8 @@ export function eventApi(eventId: string | null) {
 export type EventApi = ReturnType<typeof eventApi>;
 
 export const sendCode = (email: string) =>
-  call<{ sent: true; expiresInSeconds: number; resendAfterSeconds: number }>('POST', '/api/auth/send-verification-code', { body: { email } });
+  call<{ sent: true; challengeId: string; expiresInSeconds: number; resendAfterSeconds: number }>('POST', '/api/auth/send-verification-code', { body: { email } });
 
-export const verifyCode = (email: string, code: string) =>
-  call<{ token: string; expiresInSeconds: number }>('POST', '/api/auth/verify-code', { body: { email, code } });
+/** challengeId: the one the send answered, so that the code is checked for this sign-in alone (README, Security). */
+export const verifyCode = (email: string, code: string, challengeId: string | null) =>
+  call<{ token: string; expiresInSeconds: number }>('POST', '/api/auth/verify-code', { body: challengeId ? { email, code, challengeId } : { email, code } });

@@ -22,6 +22,7 @@ const state: View = {
   eventError: null,
   step: 'email',
   email: '',
+  challengeId: null,
   session: null,
   codeMinutes: 5,
   resendAt: 0,
@@ -139,6 +140,7 @@ async function askForCode(email: string, again: boolean): Promise<void> {
   const cooldown = (s: number) => { state.resendAt = performance.now() + s * 1_000; };
   if (res.ok) {
     state.email = email;
+    state.challengeId = res.body.challengeId;
     state.codeMinutes = Math.max(1, Math.round(res.body.expiresInSeconds / 60));
     cooldown(res.body.resendAfterSeconds);
     state.msg = again ? { code: { key: 'resent' } } : {};
@@ -153,7 +155,9 @@ async function askForCode(email: string, again: boolean): Promise<void> {
   }
   const message = errorMessage(res.error.code, res.error.details, 'email');
   if (res.error.code === 'CODE_RECENTLY_SENT') {
-    // A code is already on its way (another tab, a double tap): go on to enter it.
+    // A code is already on its way (another tab, a double tap): go on to enter it. This tab's challenge
+    // is kept if it asked for this address; a code asked for by another tab is checked as the latest.
+    if (state.email !== email) state.challengeId = null;
     state.email = email;
     cooldown(res.error.details?.retryAfterSeconds ?? 60);
     state.msg = { code: message };
@@ -200,7 +204,7 @@ $('form-code').addEventListener('submit', async (e) => {
   if (state.busy) return;
   state.busy = 'verify';
   show();
-  const res = await verifyCode(state.email, code);
+  const res = await verifyCode(state.email, code, state.challengeId);
   state.busy = null;
   if (res.ok) {
     state.session = { email: state.email, token: res.body.token, expiresAt: Date.now() + res.body.expiresInSeconds * 1_000 };
@@ -212,7 +216,7 @@ $('form-code').addEventListener('submit', async (e) => {
   }
   state.msg = { code: errorMessage(res.error.code, res.error.details, 'code') };
   show();
-  if (res.error.code === 'CODE_INVALID' || res.error.code === 'VALIDATION_FAILED') {
+  if ((res.error.code === 'CODE_INVALID' && res.error.details?.attemptsLeft) || res.error.code === 'VALIDATION_FAILED') {
     input.focus();
     input.select();
   } else {

@@ -17,6 +17,8 @@ export interface View {
   eventError: Message | null;
   step: Step;
   email: string;
+  /** The sign-in the latest code sent to `email` belongs to: verify names it (README, Security). */
+  challengeId: string | null;
   session: Session | null;
   codeMinutes: number;
   /** performance.now() from which a new code may be asked for. */

@@ -1,0 +1,32 @@
+--[[
+  bucket: token buckets, included where a script says `--! include bucket.lua`. A bucket holds up to
+  `capacity` sends and earns them back evenly, `capacity` an hour: after a burst the next send waits
+  minutes, not the rest of an hour. Its hash: t = tokens left at `at`, at = when (ms, Redis's clock).
+]]
+local HOUR_MS = 3600000
+
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+-- Tokens in the bucket now (refilled up to capacity).
+local function bucket_level(key, capacity, now)
+  local state = redis.call('HMGET', key, 't', 'at')
+  if not state[1] then return capacity end
+  local level = tonumber(state[1]) + (now - tonumber(state[2])) * capacity / HOUR_MS
+  if level > capacity then return capacity end
+  return level
+end
+
+-- Seconds until the bucket holds one token again (0: it holds one now).
+local function bucket_wait(level, capacity)
+  if level >= 1 then return 0 end
+  return math.ceil((1 - level) * HOUR_MS / capacity / 1000)
+end
+
+-- Takes one token; the key lives until the bucket would be full again.
+local function bucket_take(key, level, capacity, now)
+  redis.call('HSET', key, 't', level - 1, 'at', now)
+  redis.call('PEXPIRE', key, math.ceil((capacity - level + 1) * HOUR_MS / capacity) + 1000)
+end
