@@ -1,11 +1,12 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import type { Readiness } from '../core/platform/health.ts';
 
 /** The consumer's small HTTP face for the platform: /healthz, /readyz and /metrics. */
 export async function startOpsServer(opts: { host: string; port: number; registry: Registry; readiness: () => Promise<Readiness> }): Promise<{ url: string; server: Server }> {
-  const server = createServer(async (req, res) => {
+  const server = createServer((req, res) => void answer(req, res));
+  async function answer(req: IncomingMessage, res: ServerResponse) {
     const path = (req.url ?? '/').split('?')[0];
     const json = (status: number, body: unknown) => {
       res.writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
@@ -26,7 +27,7 @@ export async function startOpsServer(opts: { host: string; port: number; registr
     } catch {
       json(500, { error: { code: 'INTERNAL', message: 'something went wrong on our side' } });
     }
-  });
+  }
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => resolve());

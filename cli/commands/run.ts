@@ -12,8 +12,8 @@ async function runUntilSignal(proc: { start(): Promise<unknown>; stop(): Promise
     await proc.stop();
     process.exit(0);
   };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  process.once('SIGTERM', () => void stop());
+  process.once('SIGINT', () => void stop());
   await proc.start();
 }
 

@@ -15,7 +15,8 @@ app.use((ctx) => {
   ctx.status = 202;
   ctx.body = { status: 'PENDING', ticket: ++ticket, decidedAt: null };
 });
-const http = createServer(app.callback());
+const handle = app.callback();
+const http = createServer((req, res) => void handle(req, res));
 http.keepAliveTimeout = 5_000;
 // The same accept backlog as terning's API (server/process.ts), so a burst meets the same kernel.
 http.listen(Number(process.env.PORT), '127.0.0.1', Number(process.env.LISTEN_BACKLOG ?? 8_192));
