@@ -21,7 +21,7 @@ test('set-stock.lua keeps the winners and refuses to go below them', async (t) =
   t.deepEqual(await s.setStock('e', 2), { ok: true, total: 2, remaining: 0 });
 });
 
-const LIMITS = { cooldownSeconds: 60, perPersonPerNetworkPerHour: 5, perNetworkPerHour: 100 };
+const LIMITS = { cooldownSeconds: 60, perPersonPerNetworkPerHour: 5, perNetworkPerHour: 100, allPerMinute: 1_000 };
 const challenge = (id: string) => ({ id, hash: `hash-of-${id}`, ttlSeconds: 300 });
 
 test('open-challenge.lua: one cooldown per person and network; buckets per person and network and per network; a refusal takes nothing', async (t) => {
@@ -33,7 +33,7 @@ test('open-challenge.lua: one cooldown per person and network; buckets per perso
   t.deepEqual(await s.openChallenge('p@x.io', 'net2', challenge('c3'), LIMITS), { kind: 'opened' }, "another network's send is not held by this one's cooldown");
   t.is(await s.latestChallenge('p@x.io'), 'c3');
 
-  const two = { cooldownSeconds: 0, perPersonPerNetworkPerHour: 2, perNetworkPerHour: 3 };
+  const two = { cooldownSeconds: 0, perPersonPerNetworkPerHour: 2, perNetworkPerHour: 3, allPerMinute: 1_000 };
   t.deepEqual(await s.openChallenge('q@x.io', 'net3', challenge('d1'), two), { kind: 'opened' });
   t.deepEqual(await s.openChallenge('q@x.io', 'net3', challenge('d2'), two), { kind: 'opened' });
   const spent = await s.openChallenge('q@x.io', 'net3', challenge('d3'), two);
@@ -44,6 +44,19 @@ test('open-challenge.lua: one cooldown per person and network; buckets per perso
   t.is(network.kind, 'network-spent');
   t.true(network.kind === 'network-spent' && network.seconds <= 1_200, 'one earned back every 20 minutes (3 an hour), not after the hour');
   t.deepEqual(await s.openChallenge('q@x.io', 'net4', challenge('d6'), two), { kind: 'opened' }, 'the person from another network is not held');
+});
+
+test('open-challenge.lua: every send counts against one budget a minute, earned back evenly; a refusal takes nothing', async (t) => {
+  const s = scripts();
+  const budget = { cooldownSeconds: 0, perPersonPerNetworkPerHour: 1, perNetworkPerHour: 100, allPerMinute: 6 };
+  for (let i = 0; i < 6; i++) t.deepEqual(await s.openChallenge(`p${i}@x.io`, `net${i}`, challenge(`c${i}`), budget), { kind: 'opened' });
+  const busy = await s.openChallenge('late@x.io', 'net9', challenge('late'), budget);
+  t.is(busy.kind, 'all-spent');
+  const seconds = busy.kind === 'all-spent' ? busy.seconds : 0;
+  t.true(seconds >= 1 && seconds <= 10, `wait ${seconds} s: one send earned back every 10 s (6 a minute)`);
+  t.is(await s.latestChallenge('late@x.io'), null, 'nothing opened');
+  await new Promise((r) => setTimeout(r, seconds * 1_000 + 200));
+  t.deepEqual(await s.openChallenge('late@x.io', 'net9', challenge('late'), budget), { kind: 'opened' }, "the refusal took none of the person's one send an hour");
 });
 
 test('check-challenge.lua: by id, tries counted before the comparison; single use', async (t) => {

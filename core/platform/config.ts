@@ -65,6 +65,8 @@ export interface Limits {
   codeSendsPerAddressPerHour: number;
   /** Sends from one network, to anyone. */
   codeSendsPerIpPerHour: number;
+  /** Sends in all, from anywhere: what the mail sender's reputation (bounces, complaints) can take. */
+  codeSendsPerMinute: number;
   /** Failed checks without a challenge id from one network. */
   failedCodeChecksPerIpPerHour: number;
   /** The bits of a client address that name its network. */
@@ -123,6 +125,7 @@ const schema = z.object({
   CORS_ORIGINS: z.string().default(''),
   LIMIT_CODE_SENDS_PER_ADDRESS_PER_HOUR: int(5),
   LIMIT_CODE_SENDS_PER_IP_PER_HOUR: int(60),
+  LIMIT_CODE_SENDS_PER_MINUTE: int(600),
   LIMIT_IPV4_PREFIX: z.coerce.number().int().min(1).max(32).default(32),
   LIMIT_IPV6_PREFIX: z.coerce.number().int().min(1).max(128).default(64),
   LIMIT_FAILED_CODE_CHECKS_PER_IP_PER_HOUR: int(30),
@@ -199,6 +202,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     limits: {
       codeSendsPerAddressPerHour: Math.max(1, e.LIMIT_CODE_SENDS_PER_ADDRESS_PER_HOUR),
       codeSendsPerIpPerHour: Math.max(1, e.LIMIT_CODE_SENDS_PER_IP_PER_HOUR),
+      codeSendsPerMinute: Math.max(1, e.LIMIT_CODE_SENDS_PER_MINUTE),
       failedCodeChecksPerIpPerHour: Math.max(1, e.LIMIT_FAILED_CODE_CHECKS_PER_IP_PER_HOUR),
       networkPrefixes: { ipv4: e.LIMIT_IPV4_PREFIX, ipv6: e.LIMIT_IPV6_PREFIX },
       adminFailuresPerIpPer15Minutes: Math.max(1, e.LIMIT_ADMIN_FAILURES_PER_IP_PER_15_MINUTES),

@@ -27,6 +27,9 @@ export function signInKeys(prefix: string, person: string) {
 /** A network's code sends, to anyone. */
 export const networkSendsKey = (prefix: string, network: string) => `${prefix}:signin:network:${network}`;
 
+/** Every code send, from anywhere. */
+export const allSendsKey = (prefix: string) => `${prefix}:signin:all-sends`;
+
 /**
  * Where the scripts that move an event's gate say so: "sold <eventId>" when the last unit is taken,
  * "moved <eventId>" when stock comes back or the event's settings or state change

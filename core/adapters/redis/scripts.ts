@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { parseMarker, type RestoreMarker } from './restore-scripts.ts';
 import { defineScripts } from './lua-scripts.ts';
-import { eventKeys, gateChannel, networkSendsKey, signInKeys } from './keys.ts';
+import { allSendsKey, eventKeys, gateChannel, networkSendsKey, signInKeys } from './keys.ts';
 
 /** Every Lua script, loaded once under a versioned name; one typed method each. */
 const SCRIPTS = {
@@ -12,7 +12,7 @@ const SCRIPTS = {
   settle: 4,
   'set-stock': 2,
   status: 4,
-  'open-challenge': 4,
+  'open-challenge': 5,
   'check-challenge': 2,
 } as const;
 type ScriptName = keyof typeof SCRIPTS;
@@ -51,7 +51,7 @@ export interface DecidedApplication { email: string; ticket: number; decision: D
 /** opened: mail the code; otherwise which send limit refused it, and for how many seconds. */
 export type ChallengeOpening =
   | { kind: 'opened' }
-  | { kind: 'cooldown' | 'person-spent' | 'network-spent'; seconds: number };
+  | { kind: 'cooldown' | 'person-spent' | 'network-spent' | 'all-spent'; seconds: number };
 
 /** How a try reaches a challenge: by its id, or as the person's latest (a client that sends no id). */
 export type ChallengePath = { by: 'id'; id: string } | { by: 'latest'; id: string };
@@ -59,7 +59,7 @@ export type ChallengePath = { by: 'id'; id: string } | { by: 'latest'; id: strin
 /** missing: no such live challenge, or no tries left on the path. */
 export type ChallengeCheck = { kind: 'ok' } | { kind: 'wrong'; attemptsLeft: number } | { kind: 'missing' };
 
-export interface SendLimits { cooldownSeconds: number; perPersonPerNetworkPerHour: number; perNetworkPerHour: number }
+export interface SendLimits { cooldownSeconds: number; perPersonPerNetworkPerHour: number; perNetworkPerHour: number; allPerMinute: number }
 
 export class StockStateMissing extends Error {
   constructor(readonly eventId: string) {
@@ -175,13 +175,14 @@ export class Scripts {
   /** A new challenge for the person, sent from `network`, if the send limits allow (open-challenge.lua). */
   async openChallenge(person: string, network: string, challenge: { id: string; hash: string; ttlSeconds: number }, limits: SendLimits): Promise<ChallengeOpening> {
     const k = signInKeys(this.prefix, person);
-    const [code, seconds] = (await this.call('open-challenge', k.sendsFrom(network), networkSendsKey(this.prefix, network), k.challenge(challenge.id), k.latest,
-      challenge.hash, challenge.id, challenge.ttlSeconds, limits.cooldownSeconds, limits.perPersonPerNetworkPerHour, limits.perNetworkPerHour)) as [number, number];
+    const [code, seconds] = (await this.call('open-challenge', k.sendsFrom(network), networkSendsKey(this.prefix, network), allSendsKey(this.prefix), k.challenge(challenge.id), k.latest,
+      challenge.hash, challenge.id, challenge.ttlSeconds, limits.cooldownSeconds, limits.perPersonPerNetworkPerHour, limits.perNetworkPerHour, limits.allPerMinute)) as [number, number];
     switch (code) {
       case 0: return { kind: 'opened' };
       case 1: return { kind: 'cooldown', seconds };
       case 2: return { kind: 'person-spent', seconds };
       case 3: return { kind: 'network-spent', seconds };
+      case 4: return { kind: 'all-spent', seconds };
       default: throw new Error(`open-challenge.lua returned unknown code ${code}`);
     }
   }

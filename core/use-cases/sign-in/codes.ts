@@ -43,7 +43,7 @@ export class VerificationCodes {
     private readonly mailer: Mailer,
     private readonly settings: CodeSettings,
     private readonly limits: Limits,
-    private readonly limitSettings: Pick<LimitSettings, 'codeSendsPerAddressPerHour' | 'codeSendsPerIpPerHour' | 'networkPrefixes'>,
+    private readonly limitSettings: Pick<LimitSettings, 'codeSendsPerAddressPerHour' | 'codeSendsPerIpPerHour' | 'codeSendsPerMinute' | 'networkPrefixes'>,
     private readonly log: Logger,
   ) {}
 
@@ -62,6 +62,7 @@ export class VerificationCodes {
       cooldownSeconds: resendSeconds,
       perPersonPerNetworkPerHour: this.limitSettings.codeSendsPerAddressPerHour,
       perNetworkPerHour: this.limitSettings.codeSendsPerIpPerHour,
+      allPerMinute: this.limitSettings.codeSendsPerMinute,
     });
     switch (opened.kind) {
       case 'opened':
@@ -72,6 +73,10 @@ export class VerificationCodes {
         throw tooMany('TOO_MANY_CODES', 'too many codes were asked for this address from your network; try again later', opened.seconds);
       case 'network-spent':
         throw tooMany('TOO_MANY_CODES', 'too many codes were asked for from your network; try again later', opened.seconds);
+      case 'all-spent':
+        // Not the client's doing: every code sent counts against the sender's reputation (bounces), so
+        // the sends in all are capped, and past that everyone waits a moment.
+        throw unavailable('CODE_SENDS_BUSY', `too many codes are being sent right now; ask again in ${opened.seconds} s`, opened.seconds);
     }
     try {
       await this.mailer.send(codeMail(email, code, Math.round(ttlSeconds / 60)));

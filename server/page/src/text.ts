@@ -155,6 +155,7 @@ export function errorMessage(code: string, details: { attemptsLeft?: number; ret
     CODE_RECENTLY_SENT: { key: 'errCodeRecentlySent', params: { s } },
     TOO_MANY_CODES: { key: 'errTooManyCodes' },
     EMAIL_UNAVAILABLE: { key: 'errEmailUnavailable' },
+    CODE_SENDS_BUSY: { key: 'errEmailUnavailable' },
     // One answer for every code that does not sign in; the sign-in's own tries left tell which to say.
     CODE_INVALID: details.attemptsLeft ? { key: 'errCodeInvalid', params: { n: details.attemptsLeft } } : { key: 'errCodeSpent' },
     TOO_MANY_FAILED_CODES: { key: 'errTooManyFailed' },
