@@ -9,7 +9,7 @@ export function printEvent(e: EventSnapshot, json?: boolean): void {
     `event      ${e.id} (${e.name})`,
     `state      ${e.state}${e.opensAt ? `, opens ${e.opensAt}` : ''}${e.closesAt ? `, closes ${e.closesAt}` : ''}`,
     `stock      ${e.remainingStock} of ${e.totalStock} left`,
-    `applied    ${e.applied}   won ${e.won}   lost ${e.lost}   pending ${e.pending}`,
+    `applied    ${e.applied}   won ${e.won}   pending ${e.pending}`,
   ];
   console.log(lines.join('\n'));
 }

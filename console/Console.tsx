@@ -62,7 +62,7 @@ export function Console({ data, onOpen, onClose, onQuit }: ConsoleProps) {
         <>
           <Row label="State"><Text bold color={e.state === 'open' ? 'green' : e.state === 'closed' ? 'red' : 'yellow'}>{stateLine(e, data.now)}</Text><Stale {...ev} /></Row>
           <Row label="Stock"><StockBar remaining={e.remainingStock} total={e.totalStock} /></Row>
-          <Row label="Applied"><Text>{`${num(e.applied)}   won ${num(e.won)}   lost ${num(e.lost)}   `}<Text bold>{`PENDING ${num(e.pending)}`}</Text></Text></Row>
+          <Row label="Applied"><Text>{`${num(e.applied)}   won ${num(e.won)}   `}<Text bold>{`PENDING ${num(e.pending)}`}</Text></Text></Row>
         </>
       )}
       <Row label="Apply/s"><RateLine samples={data.rates.applications} /></Row>

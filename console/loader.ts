@@ -174,7 +174,7 @@ export class ConsoleLoader {
   }
 
   private nextRates(e: EventSnapshot, at: number): ConsoleData['rates'] {
-    const decided = e.won + e.lost;
+    const decided = e.won;
     const prev = this.previous;
     this.previous = { id: e.id, applied: e.applied, decided, at };
     if (!prev || prev.id !== e.id) return { applications: [], decisions: [] };

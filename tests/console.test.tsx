@@ -9,7 +9,7 @@ const ok = <T,>(value: T) => ({ value, at: NOW - 500, error: null });
 
 const event = (over: Partial<EventSnapshot> = {}): EventSnapshot => ({
   id: 'spring-sale', name: 'Spring gift', state: 'scheduled', opensAt: '2026-12-01T01:00:00.000Z', closesAt: null,
-  totalStock: 1000, remainingStock: 1000, applied: 0, won: 0, lost: 0, pending: 0, ...over,
+  totalStock: 1000, remainingStock: 1000, applied: 0, won: 0, pending: 0, ...over,
 });
 
 const live = (over: Partial<ConsoleData> = {}): ConsoleData => ({
@@ -58,13 +58,13 @@ test('a scheduled event: the countdown to opening, the full stock, the health of
 
 test('an open event mid-rush: the bar, PENDING, the rates as sparklines, the countdown to closing', (t) => {
   const data = live({
-    event: ok(event({ state: 'open', opensAt: null, closesAt: '2026-12-01T02:00:00.000Z', remainingStock: 250, applied: 5210, won: 750, lost: 4000, pending: 460 })),
+    event: ok(event({ state: 'open', opensAt: null, closesAt: '2026-12-01T02:00:00.000Z', remainingStock: 250, applied: 5210, won: 750, pending: 460 })),
     rates: { applications: [0, 100, 400, 800, 1203], decisions: [0, 0, 0, 0, 0] },
   });
   const frame = show(data).lastFrame()!;
   t.regex(frame, /State\s+OPEN · closes in 01:01:00/);
   t.regex(frame, /Stock\s+█{8}░{22} {2}250 of 1,000 left/);
-  t.regex(frame, /Applied\s+5,210 {3}won 750 {3}lost 4,000 {3}PENDING 460/);
+  t.regex(frame, /Applied\s+5,210 {3}won 750 {3}PENDING 460/);
   t.regex(frame, /Apply\/s\s+▁▁▃▅█ {2}1,203\/s/);
   t.regex(frame, /Decide\/s\s+▁▁▁▁▁ {2}0\/s/);
 });

@@ -28,7 +28,7 @@ export function serverCommand(): Command {
 
 export function consumerCommand(): Command {
   return new Command('consumer')
-    .description('run the decider and the winner-email sender')
+    .description('run a consumer: it persists the decided applications, sweeps stale reservations and sends the winner emails')
     .option('--no-emails', 'do not send winner emails from this process')
     .action(async (o: { emails: boolean }) => {
       const { ConsumerProcess } = await import('../../consumer/process.ts');

@@ -98,7 +98,7 @@ const schema = z.object({
   KAFKA_CLIENT_ID: z.string().default('terning'),
   KAFKA_TOPIC: z.string().default('terning.applications'),
   KAFKA_DLQ_TOPIC: z.string().default('terning.applications.dlq'),
-  KAFKA_GROUP_ID: z.string().default('terning-decider'),
+  KAFKA_GROUP_ID: z.string().default('terning-persisters'),
   JWT_SECRET: z.string().optional(),
   JWT_SECRET_FILE: z.string().optional(),
   JWT_ISSUER: z.string().default('terning'),

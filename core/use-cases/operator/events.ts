@@ -17,7 +17,6 @@ export interface EventSnapshot {
   remainingStock: number;
   applied: number;
   won: number;
-  lost: number;
   pending: number;
 }
 
@@ -175,7 +174,6 @@ export class Events {
       // and hold nothing. pending: winners whose hand-off to Kafka is not confirmed yet.
       applied: c.winners,
       won: c.winners,
-      lost: 0,
       pending: c.unconfirmed,
     };
   }
