@@ -2,6 +2,9 @@ import test from 'ava';
 import type { Attempt, FinalState, History } from '../faults/history.ts';
 import { looseApplications } from '../faults/history.ts';
 import { judge, REFUSED_BOUND_MS, type Rule } from '../faults/judge.ts';
+import { drawApplicants } from '../faults/addresses.ts';
+import { emailAddress } from '../core/use-cases/rules.ts';
+import { personOf } from '../core/use-cases/participant/identity.ts';
 
 // The random fault suite's checker (faults/judge.ts) on histories made by hand, one for each promise:
 // a clean one passes, and each one broken as a faulty build would break it fails on exactly that rule.
@@ -164,4 +167,17 @@ test('dead letters and records are read loosely: a person the codec refuses is s
   const record = JSON.stringify([{ v: 2, eventId: EVENT, person: 'john.@company.com', email: 'john.+news@company.com', ticket: 3, decidedAt: T0 }]);
   t.deepEqual(looseApplications(Buffer.from(record)), [{ eventId: EVENT, person: 'john.@company.com', ticket: 3 }]);
   t.deepEqual(looseApplications(Buffer.from('not json')), []);
+});
+
+test('the random crowd: every address is one sign-in accepts, and the odd spellings are among them', (t) => {
+  const drawn = Array.from({ length: 10 }, (_, i) => drawApplicants(40, 3_000 + i)).flat();
+  t.true(drawn.every((a) => emailAddress.safeParse(a.typed).success && emailAddress.parse(a.typed) === a.email && personOf(a.email) === a.person));
+  const seen = (p: RegExp) => drawn.some((a) => p.test(a.typed));
+  t.true(seen(/\.\+/), 'a dot before a tag');
+  t.true(seen(/'/), 'an apostrophe');
+  t.true(seen(/@g(oogle)?mail\.com/i), 'a Gmail address');
+  t.true(seen(/^\s|\s$/), 'whitespace around');
+  t.true(seen(/[A-Z]/), 'upper case');
+  t.true(new Set(drawn.map((a) => a.person)).size < new Set(drawn.map((a) => a.typed)).size, 'aliases of one person');
+  t.deepEqual(drawApplicants(40, 3_000), drawApplicants(40, 3_000), 'a seed draws the same crowd again');
 });
