@@ -216,7 +216,12 @@ export const CHAOS: Chaos[] = [
     async inject(c) {
       const at = Date.now();
       const k = eventKeys(c.t.config.redisPrefix, c.eventId);
-      const deleted = await c.t.stores.redis.del(k.meta, k.remaining, k.reserved, k.decisions, k.ticketSeq).catch((e: Error) => e);
+      // Redis may be failing over under another fault: the loss happens once it answers again.
+      let deleted: number | Error = new Error('never tried');
+      for (const until = Date.now() + 60_000; Date.now() < until; await sleep(500)) {
+        deleted = await c.t.stores.redis.del(k.meta, k.remaining, k.reserved, k.decisions, k.ticketSeq).catch((e: Error) => e);
+        if (typeof deleted === 'number') break;
+      }
       const ok = typeof deleted === 'number' && deleted > 0;
       return { kind: this.kind, target: c.eventId, at, endedAt: Date.now(), injected: ok, evidence: ok ? `${deleted} keys deleted` : `nothing deleted: ${String(deleted)}` };
     },

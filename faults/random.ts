@@ -99,6 +99,9 @@ export async function runRandom(o: RandomOptions): Promise<ScheduleResult[]> {
       results.push(r);
       log(`schedule ${i + 1}/${o.schedules} seed ${r.seed}: ${r.faults.join(' + ')}; ${r.applicants} applicants (${r.persons} people), stock ${r.stock}: ${r.won} won, ${r.soldOut} sold out; refused ${(r.refusedMs / 1000).toFixed(1)} s; ${r.violations.length ? `BROKEN: ${r.violations.map((v) => `${v.rule}: ${v.detail}`).join(' | ')}` : 'held'} (${r.seconds.toFixed(0)} s)`);
     }
+    // A crash after the last schedule was judged still fails the run.
+    const late = [...t.apis, ...t.consumers].flatMap((p, i) => p.crashes.slice(judged[i]).map((x) => ({ process: p.kind, ...x })));
+    for (const x of late) results.at(-1)?.violations.push({ rule: 'crashed', detail: `${x.process} (pid ${x.pid}) exited on its own after the last schedule (code ${x.code}, signal ${x.signal})` });
   } finally {
     process.off('SIGINT', interrupted);
     process.off('SIGTERM', interrupted);
