@@ -95,7 +95,14 @@ export async function runRandom(o: RandomOptions): Promise<ScheduleResult[]> {
   const judged = [...t.apis, ...t.consumers].map(() => 0);
   try {
     for (let i = 0; i < o.schedules; i++) {
-      const r = await runSchedule(t, first + i, o.applicants ?? 40, kinds, judged);
+      const started = Date.now();
+      const r = await runSchedule(t, first + i, o.applicants ?? 40, kinds, judged).catch(async (e: Error) => {
+        // A schedule that could not run to its end (a process that would not start, a service that would
+        // not answer) is broken, not skipped; every process starts afresh for the next one.
+        await Promise.allSettled([...t.apis, ...t.consumers].map((p) => p.stop(5_000)));
+        await Promise.allSettled([...t.apis, ...t.consumers].map((p) => p.start({}, 180_000)));
+        return { ...unrun(first + i, o.applicants ?? 40), seconds: (Date.now() - started) / 1000, violations: [{ rule: 'stalled' as const, detail: `the schedule could not run: ${e.message.slice(0, 500)}` }] };
+      });
       results.push(r);
       log(`schedule ${i + 1}/${o.schedules} seed ${r.seed}: ${r.faults.join(' + ')}; ${r.applicants} applicants (${r.persons} people), stock ${r.stock}: ${r.won} won, ${r.soldOut} sold out; refused ${(r.refusedMs / 1000).toFixed(1)} s; ${r.violations.length ? `BROKEN: ${r.violations.map((v) => `${v.rule}: ${v.detail}`).join(' | ')}` : 'held'} (${r.seconds.toFixed(0)} s)`);
     }
@@ -160,6 +167,11 @@ async function runSchedule(t: Topology, seed: number, n: number, kinds: Chaos[],
     refusedMs: refusal ? refusal.to - refusal.from : 0, resumedMs, seconds: (Date.now() - started) / 1000, violations,
   };
 }
+
+/** A schedule that did not run to its end: nothing to count but its seed. */
+const unrun = (seed: number, applicants: number): ScheduleResult => ({
+  seed, faults: [], applicants, persons: 0, won: 0, soldOut: 0, stock: 0, refusedMs: 0, resumedMs: null, seconds: 0, violations: [],
+});
 
 async function admin(t: Topology, method: string, path: string, body: unknown): Promise<void> {
   const res = await fetch(`${t.urls[1]}${path}`, { method, headers: { 'X-ADMIN-KEY': t.config.adminKey, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
