@@ -13,6 +13,7 @@ import { exportCommand } from './commands/export.ts';
 import { auditCommand } from './commands/audit.ts';
 import { reconcileCommand } from './commands/reconcile.ts';
 import { logCommand } from './commands/log.ts';
+import { verifyCommand } from './commands/verify.ts';
 
 export function buildProgram(): Command {
   return new Command('terning')
@@ -30,7 +31,8 @@ export function buildProgram(): Command {
     .addCommand(exportCommand())
     .addCommand(auditCommand())
     .addCommand(reconcileCommand())
-    .addCommand(logCommand());
+    .addCommand(logCommand())
+    .addCommand(verifyCommand());
 }
 
 /** Commander throws instead of exiting, so its refusals get the usage exit code below. */

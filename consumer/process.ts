@@ -14,6 +14,9 @@ import { readiness } from '../core/platform/health.ts';
 import { startOpsServer } from './ops-server.ts';
 import { refreshGauges } from './gauges.ts';
 import { Sweeper } from './sweeper.ts';
+import { LogBuilder } from '../core/use-cases/proof/log-builder.ts';
+import { ProofLogRepo } from '../core/adapters/mysql/proof-log-repo.ts';
+import { loadProofKeys } from '../core/adapters/keys/proof-keys.ts';
 import type { RedisRestarts } from '../core/adapters/redis/restarts.ts';
 
 export interface ConsumerOptions extends Partial<PersisterOptions> {
@@ -33,6 +36,7 @@ export class ConsumerProcess {
   private ops?: Server;
   private stopGauges?: () => Promise<void>;
   private sweeper?: Sweeper;
+  private logBuilder?: LogBuilder;
   private restarts?: RedisRestarts;
   private joined = false;
   persister?: Persister;
@@ -108,6 +112,9 @@ export class ConsumerProcess {
     const timeoutMs = config.reservationTimeoutSeconds * 1_000;
     this.sweeper = new Sweeper(stores, { timeoutMs, everyMs: Math.min(5_000, timeoutMs / 2), onReleased: (n) => metrics.reservationsReleased.inc(n) }, log);
     this.sweeper.start();
+    // The public logs are built from what is persisted; any number of consumers may build them.
+    this.logBuilder = new LogBuilder(new ProofLogRepo(stores.sequelize), loadProofKeys(config.proof).nonceSecret, log);
+    this.logBuilder.start();
     if (this.opts.sendEmails !== false) {
       this.mailer = new Mailer(config.ses);
       this.sender = new OutboxSender(new OutboxRepo(this.stores.sequelize), this.mailer, config.ses.ratePerSecond, log, undefined,
@@ -136,6 +143,7 @@ export class ConsumerProcess {
     await new Promise<void>((resolve) => (this.ops ? this.ops.close(() => resolve()) : resolve()));
     await this.sender?.stop();
     await this.sweeper?.stop();
+    await this.logBuilder?.stop();
     await this.restarts?.stop();
     await this.consumer?.disconnect().catch(() => {});
     await this.dlqProducer?.disconnect().catch(() => {});

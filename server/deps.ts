@@ -11,6 +11,7 @@ import type { Readiness } from '../core/platform/health.ts';
 import type { AuditLog } from '../core/adapters/mysql/audit-log.ts';
 import type { AuditedEvents } from '../core/use-cases/operator/audited-events.ts';
 import type { ProofKeys } from '../core/adapters/keys/proof-keys.ts';
+import type { PublicLog } from '../core/use-cases/proof/public-log.ts';
 import type { DeadLetterDesk } from '../core/use-cases/operator/dead-letter-desk.ts';
 
 /** What the HTTP edge needs from the core; built by server/process.ts, or by a test. */
@@ -32,4 +33,6 @@ export interface ServerDeps {
   deadLetters: DeadLetterDesk;
   /** The proofs' keys: the signer, and every public key a checker may meet (/.well-known/jwks.json). */
   keys: ProofKeys;
+  /** Each event's public log: checkpoints, entries, proofs. */
+  publicLog: PublicLog;
 }

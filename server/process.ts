@@ -35,6 +35,9 @@ import type { RedisRestarts } from '../core/adapters/redis/restarts.ts';
 import { loadProofKeys } from '../core/adapters/keys/proof-keys.ts';
 import { JwsSigner } from '../core/adapters/keys/jws.ts';
 import { Receipts } from '../core/use-cases/proof/receipts.ts';
+import { PublicLog } from '../core/use-cases/proof/public-log.ts';
+import { ProofLogRepo } from '../core/adapters/mysql/proof-log-repo.ts';
+import { signNote } from '../core/adapters/keys/signed-note.ts';
 
 export const DEFAULT_EVENT_NAME = "Terning's Final Gift";
 
@@ -144,6 +147,7 @@ export class ApiServer {
       codes: new VerificationCodes(this.stores.scripts, this.mailer, { ...config.code, secret: config.jwt.secret }, limits, config.limits, log),
       applications: new Applications(this.stores.scripts, this.batcher, this.stores.events, this.stores.records, log, soldOut, receipts),
       keys,
+      publicLog: new PublicLog(new ProofLogRepo(sequelize), (text) => signNote(text, config.proof.logName, keys), config.proof.logName),
     };
     const split = config.adminPort !== undefined;
     const url = await this.listen(split ? 'public' : 'all', deps, config.port);

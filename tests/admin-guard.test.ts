@@ -16,6 +16,9 @@ const PUBLIC = new Set([
   'POST /api/auth/send-verification-code', 'POST /api/auth/verify-code',
   'GET /api/event', 'POST /api/event/apply', 'GET /api/event/status', 'GET /api/event/status/stream',
   'GET /api/events/:eventId', 'POST /api/events/:eventId/apply', 'GET /api/events/:eventId/status', 'GET /api/events/:eventId/status/stream',
+  // The public logs and their keys: for anyone to check (README, Proof of place).
+  'GET /.well-known/jwks.json',
+  ...['/api/event/log', '/api/events/:eventId/log'].flatMap((base) => ['checkpoint', 'entries', 'proof', 'consistency'].map((r) => `GET ${base}/${r}`)),
 ]);
 /** Prometheus scrapes /metrics without the key where no one else can reach it: the admin port. */
 const OPEN_ON: Record<Surface, Set<string>> = { all: new Set(), public: new Set(), admin: new Set(['GET /metrics']) };

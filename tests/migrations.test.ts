@@ -18,11 +18,11 @@ test('every migration goes up, down and up again on a fresh database', async (t)
     const migrator = createMigrator(db);
     const up = await migrator.up();
     t.true(up.length >= 3);
-    t.deepEqual(await tables(), ['admin_audit', 'applications', 'dead_lettered_winners', 'dlq_replays', 'email_outbox', 'events']);
+    t.deepEqual(await tables(), ['admin_audit', 'applications', 'dead_lettered_winners', 'dlq_replays', 'email_outbox', 'events', 'proof_decisions', 'proof_logs', 'proof_log_entries']);
     await migrator.down({ to: 0 });
     t.deepEqual(await tables(), []);
     await migrator.up();
-    t.deepEqual(await tables(), ['admin_audit', 'applications', 'dead_lettered_winners', 'dlq_replays', 'email_outbox', 'events']);
+    t.deepEqual(await tables(), ['admin_audit', 'applications', 'dead_lettered_winners', 'dlq_replays', 'email_outbox', 'events', 'proof_decisions', 'proof_logs', 'proof_log_entries']);
   } finally {
     await db.query(`DROP DATABASE \`${name}\``);
     await db.close();

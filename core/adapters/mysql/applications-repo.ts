@@ -38,10 +38,14 @@ export class ApplicationsRepo {
       const rows = await this.locked(winners, transaction);
       // Mail goes to the address the row holds: a resend typed with another alias of the person queues nothing new.
       const won: { eventId: string; email: string }[] = [];
+      const decided: ApplicationMessage[] = [];
       for (const w of winners) {
         const row = rows.get(`${w.eventId}\n${w.person}`);
         if (!row || Number(row.ticket) === w.ticket) {
-          if (row?.status === 'WON') won.push({ eventId: w.eventId, email: row.email });
+          if (row?.status === 'WON') {
+            won.push({ eventId: w.eventId, email: row.email });
+            decided.push(w);
+          }
           continue;
         }
         if (row.status !== 'RELEASED') continue;
@@ -50,8 +54,10 @@ export class ApplicationsRepo {
           { transaction, replacements: [w.email, w.ticket, sqlTime(w.decidedAt), sqlTime(w.decidedAt), row.id] },
         );
         won.push(w);
+        decided.push(w);
       }
       if (won.length === 0) return;
+      await this.logDecisions(decided, transaction);
       // A winner's email is queued once (the outbox's key): a redelivered win queues nothing new.
       await this.sequelize.query(
         `INSERT INTO email_outbox (event_id, email, kind, status, attempts, next_attempt_at, created_at)
@@ -60,6 +66,17 @@ export class ApplicationsRepo {
         { transaction, replacements: won.flatMap((w) => [w.eventId, w.email, 'winner', 'queued', 0, now, now]) },
       );
     });
+  }
+
+  /**
+   * The public log's source (migrations/008-proof-log.ts), in the transaction that persists the
+   * winners: kept when the row of a released unit gives way, or a dead-lettered winner is replayed.
+   */
+  private async logDecisions(winners: ApplicationMessage[], transaction: Transaction): Promise<void> {
+    await this.sequelize.query(
+      `INSERT IGNORE INTO proof_decisions (event_id, ticket, kind, person, decided_at) VALUES ${placeholders(winners.length, 5)}`,
+      { transaction, replacements: winners.flatMap((w) => [w.eventId, w.ticket, 'won', w.person, sqlTime(w.decidedAt)]) },
+    );
   }
 
   /** These persons' rows as they are now, locked until the transaction ends, by `${eventId}\n${person}`: one indexed read per event. */
@@ -97,6 +114,8 @@ export class ApplicationsRepo {
          ON DUPLICATE KEY UPDATE id = id`,
         { transaction, replacements: winners.flatMap(({ application: w, error }) => [w.eventId, w.person, w.email, w.ticket, sqlTime(w.decidedAt), error.slice(0, 2_000), now]) },
       );
+      // Told 202: a winner in the public log too, whether or not a replay persists the row later.
+      await this.logDecisions(winners.map((x) => x.application), transaction);
       await this.sequelize.query(
         `INSERT INTO email_outbox (event_id, email, kind, status, attempts, next_attempt_at, created_at)
          VALUES ${placeholders(winners.length, 7)}
@@ -117,12 +136,19 @@ export class ApplicationsRepo {
 
   /** A reservation the sweeper gave back: recorded unless the person's row exists (a win persisted meanwhile). */
   async markReleased(eventId: string, person: string, ticket: number, reservedAt: number): Promise<void> {
-    await this.sequelize.query(
-      `INSERT INTO applications (event_id, person, email, ticket, status, applied_at, decided_at, created_at)
-       VALUES (?, ?, ?, ?, 'RELEASED', ?, ?, ?) ON DUPLICATE KEY UPDATE id = id`,
-      { replacements: [eventId, person, person, ticket, sqlTime(reservedAt), sqlTime(reservedAt), sqlTime(Date.now())] },
-    );
+    await this.sequelize.transaction(async (transaction) => {
+      await this.sequelize.query(
+        `INSERT INTO applications (event_id, person, email, ticket, status, applied_at, decided_at, created_at)
+         VALUES (?, ?, ?, ?, 'RELEASED', ?, ?, ?) ON DUPLICATE KEY UPDATE id = id`,
+        { transaction, replacements: [eventId, person, person, ticket, sqlTime(reservedAt), sqlTime(reservedAt), sqlTime(Date.now())] },
+      );
+      await this.sequelize.query(
+        "INSERT IGNORE INTO proof_decisions (event_id, ticket, kind, person, decided_at) VALUES (?, ?, 'released', ?, ?)",
+        { transaction, replacements: [eventId, ticket, person, sqlTime(reservedAt)] },
+      );
+    });
   }
+
 
   async find(eventId: string, person: string): Promise<ApplicationRecord | null> {
     const rows = await this.sequelize.query<{ email: string; ticket: string | number; status: ApplicationRecord['status']; decided_at: Date }>(

@@ -1,0 +1,175 @@
+import test from 'ava';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startSystem, newEvent, randomEmail, type System } from './support/system.ts';
+import { http } from './support/http.ts';
+import { until } from './support/wait.ts';
+import { envFor, spawnTerning } from './support/processes.ts';
+import { httpSource } from '../core/adapters/public-log/sources.ts';
+import { verify } from '../core/use-cases/proof/verify.ts';
+import { checkLog } from '../core/use-cases/proof/check-log.ts';
+import { verifyConsistency } from '../core/use-cases/proof/merkle.ts';
+import { keyIdOf } from '../core/adapters/keys/signed-note.ts';
+import { sign } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { ROOT } from '../core/platform/root.ts';
+
+let sys: System;
+let eventId: string;
+const winners: { email: string; receipt: string; ticket: number }[] = [];
+const admin = () => ({ adminKey: sys.config.adminKey });
+
+// One event, decided and closed: 3 units, 5 applicants; its log is what every test reads.
+test.before(async () => {
+  sys = await startSystem();
+  eventId = await newEvent(sys, 3);
+  for (let i = 0; i < 5; i++) {
+    const email = randomEmail('log');
+    const r = await http(sys.url, 'POST', `/api/events/${eventId}/apply`, { token: await sys.tokens.issue(email) });
+    if (r.status === 202) winners.push({ email, receipt: r.body.receipt, ticket: r.body.ticket });
+  }
+  await http(sys.url, 'POST', `/api/admin/events/${eventId}/close`, admin());
+  // stock (create), open, three winners, close
+  await until('the log holds the event', async () => {
+    const { body } = await http(sys.url, 'GET', `/api/events/${eventId}/log/entries`);
+    return body?.size === 6 ? true : undefined;
+  }, 30_000, 200);
+});
+test.after.always(async () => {
+  await sys?.stop();
+});
+
+const source = () => httpSource(sys.url);
+const keysOf = async () => (await source().jwks()).keys.map((k) => ({ raw: Buffer.from(k.x!, 'base64url') }));
+
+test('every winner\'s receipt verifies: signature, the log\'s checkpoint, every entry, its inclusion proof', async (t) => {
+  t.is(winners.length, 3);
+  for (const w of winners) {
+    const { findings } = await verify(source(), { receipt: w.receipt, person: w.email });
+    t.true(findings.every((f) => f.holds), findings.map((f) => `${f.holds ? '✓' : '✗'} ${f.says}`).join('\n'));
+    t.true(findings.some((f) => /the server's own inclusion proof holds too/.test(f.says)));
+    t.true(findings.some((f) => /3 winners for a stock of 3: sold out/.test(f.says)));
+  }
+  const log = (await http(sys.url, 'GET', `/api/events/${eventId}/log/entries`)).body.entries.map((e: string) => JSON.parse(e).kind);
+  t.deepEqual(log, ['stock', 'open', 'won', 'won', 'won', 'close']);
+});
+
+test('the terning command says it in plain words, from the server and from an export, and exits 1 when something does not hold', async (t) => {
+  const run = async (...args: string[]) => {
+    const p = spawnTerning(args, envFor(sys.config, { TERNING_URL: sys.url }));
+    const { code } = await p.exited;
+    return { code, out: p.output.join('\n') };
+  };
+  const ok = await run('verify', winners[0]!.receipt, '--email', winners[0]!.email);
+  t.is(ok.code, 0, ok.out);
+  t.regex(ok.out, /✓ the receipt is signed by a published key/);
+  t.regex(ok.out, /✓ the log holds the receipt's entry: ticket 1/);
+  t.regex(ok.out, /everything checked holds/);
+  const dir = mkdtempSync(join(tmpdir(), 'terning-log-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const exported = await run('log', 'export', '--event', eventId, '--out', dir);
+  t.is(exported.code, 0, exported.out);
+  t.regex(exported.out, /wrote 6 entries and 3 inclusion proofs/);
+  const offline = await run('verify', winners[1]!.receipt, '--log', dir, '--url', 'http://127.0.0.1:9');
+  t.is(offline.code, 0, offline.out);
+  t.regex(offline.out, /✓ the entries hash to the checkpoint's root/);
+  t.is(JSON.parse(readFileSync(join(dir, 'proofs', '2.json'), 'utf8')).ticket, 2);
+  const notTheirs = await run('verify', winners[0]!.receipt, '--email', winners[1]!.email);
+  t.is(notTheirs.code, 1, notTheirs.out);
+  t.regex(notTheirs.out, /✗ .*commitment is not to/);
+  const usage = await run('verify');
+  t.is(usage.code, 2);
+  const unreachable = await run('verify', '--event', eventId, '--url', 'http://127.0.0.1:9');
+  t.is(unreachable.code, 4, unreachable.out);
+});
+
+test('a log entry changed in any byte fails the check, and says why', async (t) => {
+  const keys = await keysOf();
+  const checkpoint = await source().checkpoint(eventId);
+  const entries = await source().entries(eventId);
+  t.true(checkLog(eventId, undefined, { checkpoint, entries, keys }).holds);
+  const why = new Set<string>();
+  for (const [i, entry] of entries.entries()) {
+    for (let b = 0; b < entry.length; b++) {
+      const changed = [...entries];
+      changed[i] = entry.slice(0, b) + String.fromCharCode(entry.charCodeAt(b) ^ 1) + entry.slice(b + 1);
+      const report = checkLog(eventId, undefined, { checkpoint, entries: changed, keys });
+      t.false(report.holds, `entry ${i} byte ${b}`);
+      why.add(report.findings.find((f) => !f.holds)!.says.replace(/\d+/g, 'N').replace(/: .*/, ''));
+    }
+  }
+  t.log([...why]);
+  t.false(checkLog(eventId, undefined, { checkpoint, entries: entries.slice(0, -1), keys }).holds, 'an entry removed');
+  t.false(checkLog(eventId, undefined, { checkpoint, entries: [entries[0]!, entries[2]!, entries[1]!, ...entries.slice(3)], keys }).holds, 'two entries swapped');
+});
+
+test('a checkpoint signed by another key, or changed after signing, fails', async (t) => {
+  const keys = await keysOf();
+  const checkpoint = await source().checkpoint(eventId);
+  const entries = await source().entries(eventId);
+  const text = checkpoint.slice(0, checkpoint.indexOf('\n\n') + 1);
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const raw = Buffer.from((publicKey.export({ format: 'jwk' }) as { x: string }).x, 'base64url');
+  const forged = `${text}\n— terning ${Buffer.concat([keyIdOf('terning', raw), sign(null, Buffer.from(text), privateKey)]).toString('base64')}\n`;
+  const other = checkLog(eventId, undefined, { checkpoint: forged, entries, keys });
+  t.false(other.holds);
+  t.regex(other.findings[0]!.says, /signed by another key/);
+  const grown = checkpoint.replace(`\n${entries.length}\n`, `\n${entries.length + 1}\n`);
+  const changed = checkLog(eventId, undefined, { checkpoint: grown, entries, keys });
+  t.false(changed.holds);
+  t.regex(changed.findings[0]!.says, /changed after signing/);
+});
+
+test('log routes: a consistency proof between two sizes verifies; bad input is a clear 400, unknown tickets and drafts 404', async (t) => {
+  const base = `/api/events/${eventId}/log`;
+  const note = await source().checkpoint(eventId);
+  t.regex(note, new RegExp(`^terning/events/${eventId}\\n6\\n[A-Za-z0-9+/=]{44}\\n\\n— terning [A-Za-z0-9+/=]+\\n$`));
+  const root6 = Buffer.from(note.split('\n')[2]!, 'base64');
+  const entries = await source().entries(eventId);
+  const report = checkLog(eventId, undefined, { checkpoint: note, entries, keys: await keysOf() });
+  const c = await http(sys.url, 'GET', `${base}/consistency?from=2&to=6`);
+  t.is(c.status, 200);
+  t.is(verifyConsistency(2, 6, c.body.proof.map((p: string) => Buffer.from(p, 'base64')), report.tree!.root(2), root6), undefined);
+  for (const [path, code] of [
+    ['/proof?ticket=abc', 'VALIDATION_FAILED'], ['/proof?ticket=0', 'VALIDATION_FAILED'], ['/proof', 'VALIDATION_FAILED'], ['/proof?ticket=99', 'NOT_IN_LOG'],
+    ['/consistency?from=0', 'VALIDATION_FAILED'], ['/consistency?from=3&to=2', 'VALIDATION_FAILED'], ['/consistency?from=2&to=99', 'VALIDATION_FAILED'],
+    ['/entries?start=-1', 'VALIDATION_FAILED'], ['/entries?start=1e3', 'VALIDATION_FAILED'],
+  ] as const) {
+    const r = await http(sys.url, 'GET', `${base}${path}`);
+    t.is(r.body?.error?.code, code, `${path}: ${r.status} ${JSON.stringify(r.body)}`);
+    t.is(r.status, code === 'NOT_IN_LOG' ? 404 : 400, path);
+  }
+  const page = await http(sys.url, 'GET', `${base}/entries?start=4&end=5`);
+  t.deepEqual(page.body, { start: 4, size: 6, entries: [entries[4]] });
+  const draft = await newEvent(sys, 1, false);
+  t.is((await http(sys.url, 'GET', `/api/events/${draft}/log/checkpoint`)).status, 404);
+  t.is((await http(sys.url, 'GET', '/api/events/no-such-event/log/checkpoint')).status, 404);
+  const proof = await http(sys.url, 'GET', `${base}/proof?ticket=3`);
+  t.like(proof.body, { ticket: 3, index: 4, size: 6, leaf: entries[4], checkpoint: note });
+});
+
+test('docs/verify-receipt.mjs, with node:crypto alone, checks a receipt against the server and against an export', async (t) => {
+  const script = (...args: string[]) => new Promise<{ code: number | null; out: string }>((resolve) => {
+    execFile(process.execPath, [join(ROOT, 'docs', 'verify-receipt.mjs'), ...args], (err, stdout) => resolve({ code: err ? (err as { code?: number }).code ?? 1 : 0, out: stdout }));
+  });
+  const w = winners[2]!;
+  const ok = await script(w.receipt, sys.url, w.email);
+  t.is(ok.code, 0, ok.out);
+  t.regex(ok.out, /✓ the inclusion proof leads to the root of checkpoint terning\/events\/ev-.* \(6 entries\), signed by a published key\nthe receipt holds/);
+  const dir = mkdtempSync(join(tmpdir(), 'terning-log-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const p = spawnTerning(['log', 'export', '--event', eventId, '--out', dir], envFor(sys.config, { TERNING_URL: sys.url }));
+  t.is((await p.exited).code, 0);
+  t.is((await script(w.receipt, dir)).code, 0);
+  const flip = (s: string, i: number) => s.slice(0, i) + (s[i] === 'A' ? 'B' : 'A') + s.slice(i + 1);
+  for (const i of [0, 10, 40, w.receipt.indexOf('.') + 5, w.receipt.lastIndexOf('.') - 3, w.receipt.length - 1]) {
+    const bad = await script(flip(w.receipt, i), sys.url);
+    t.is(bad.code, 1, `byte ${i}: ${bad.out}`);
+    t.regex(bad.out, /✗ /);
+  }
+  const other = await script(w.receipt, sys.url, winners[0]!.email);
+  t.is(other.code, 1);
+  t.regex(other.out, /✗ the commitment does not open to/);
+});
