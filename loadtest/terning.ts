@@ -51,6 +51,11 @@ export async function startTerning(o: TerningOptions): Promise<Terning> {
     KAFKA_GROUP_ID: `bench-decider-${id}`,
     KAFKA_PARTITIONS: String(o.partitions),
     REDIS_PREFIX: `bench-${id}`,
+    // The generator is one address that stands for a whole crowd (as a proxy in front would be), and
+    // sends none of the attacks the API's connection and queue caps bound.
+    HTTP_MAX_CONNECTIONS: '20000',
+    HTTP_MAX_CONNECTIONS_PER_NETWORK: '0',
+    HTTP_QUEUE_LIMIT: '20000',
   };
   const config = loadConfig({ ...process.env, ...env });
   const kafka = createKafka({ ...config.kafka, log: quiet });

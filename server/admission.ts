@@ -1,4 +1,8 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { unavailable } from '../core/platform/errors.ts';
+import { bodyOf } from './middleware/errors.ts';
+import { requestIdOf } from './middleware/request-id.ts';
+import { apiHeaderList } from './middleware/security.ts';
 
 /** The app's request listener: Koa's settles once the app has handed its answer to Node. */
 export type AppListener = (req: IncomingMessage, res: ServerResponse) => Promise<unknown>;
@@ -13,12 +17,18 @@ export type AppListener = (req: IncomingMessage, res: ServerResponse) => Promise
  * the client has read it: a client that never reads its answers holds no place (server/door.ts closes
  * its connection).
  *
+ * The queue is bounded (`queueLimit`): a waiting request holds its headers (up to HTTP_MAX_HEADER_SIZE),
+ * so a crowd that would outgrow the memory is told 503 SERVICE_BUSY with Retry-After instead, at once.
+ *
  * Only requests that arrived whole wait here: no body (apply, status, the page). A request with a body
  * could hold a place while its client trickles the body in, and a result stream (…/status/stream)
  * lives as long as the page is open; both go straight to the app. So do the platform's requests
  * (`skips`): health, readiness and metrics probes, and the operator's, never wait behind a herd.
  */
-export function admission(handler: AppListener, concurrency: number, skips: (req: IncomingMessage) => boolean): RequestListener {
+export function admission(handler: AppListener, limits: { concurrency: number; queueLimit: number; production: boolean },
+  skips: (req: IncomingMessage) => boolean): RequestListener {
+  const { concurrency, queueLimit } = limits;
+  const busy = busyAnswer(limits.production);
   let running = 0;
   let waiting: [IncomingMessage, ServerResponse][] = [];
   let head = 0;
@@ -47,8 +57,22 @@ export function admission(handler: AppListener, concurrency: number, skips: (req
   return (req, res) => {
     if (!waits(req)) return void handler(req, res);
     if (running < concurrency) return start(req, res);
+    if (waiting.length - head >= queueLimit) return busy(req, res);
     req.socket.pause();
     waiting.push([req, res]);
+  };
+}
+
+/** 503 SERVICE_BUSY in the one error shape, from a head and a body made once. */
+function busyAnswer(production: boolean): (req: IncomingMessage, res: ServerResponse) => void {
+  const refusal = unavailable('SERVICE_BUSY', 'too many requests are waiting; try again in a few seconds', 5);
+  const body = bodyOf(refusal);
+  const head = [...apiHeaderList({ production }).flat(), ...Object.entries(refusal.headers!).flat(),
+    'Content-Type', 'application/json; charset=utf-8', 'Content-Length', String(Buffer.byteLength(body)), 'X-Request-Id', ''];
+  return (req, res) => {
+    head[head.length - 1] = requestIdOf(req);
+    res.writeHead(refusal.status, head);
+    res.end(body);
   };
 }
 

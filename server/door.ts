@@ -1,30 +1,59 @@
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
+import { networkOf } from '../core/platform/client-network.ts';
 
-/** What the door keeps of a connection: how much of its answers the kernel had taken at the last look, and since when. */
-interface Watch { taken: number; since: number }
+/** What the door keeps of a connection: its client's network, how much of its answers the kernel had taken at the last look, and since when. */
+interface Watch { network: string; taken: number; since: number }
+
+export interface DoorLimits {
+  /** Open connections at once; past it a new one is closed as it arrives (Node's maxConnections). */
+  maxConnections: number;
+  /** Open connections at once from one client network (server/client-network.ts); 0: no cap, as behind a proxy. */
+  maxConnectionsPerNetwork: number;
+  writeStallMs: number;
+}
 
 /**
- * Every connection the API holds, watched. A client that stops reading its answers (a tiny receive
- * window, pipelined requests it never reads) leaves them in the process, and Node times out nothing
- * while a write waits: the connection and its memory would stay for as long as the client likes.
- * Once a second the door looks at how much of each connection's answers the kernel has taken (it
- * takes more as the client reads, a third of its send buffer at a time); a connection with answers
- * waiting of which the kernel has taken nothing more for `writeStallMs` is closed, as nginx's
- * send_timeout does. A client that reads, however slowly, keeps its connection.
+ * Every connection the API holds, counted and watched. What a connection may hold is bounded (its
+ * headers by HTTP_MAX_HEADER_SIZE, its body by 4 KiB, its time by the headers and request timeouts),
+ * and so is their number, in all and per client network: the memory a crowd can take is bounded by
+ * design, whatever it sends. A connection past a cap is closed at once, before Node reads a byte of it.
+ *
+ * And watched: a client that stops reading its answers (a tiny receive window, pipelined requests
+ * it never reads) leaves them in the process, and Node times out nothing while a write waits: the
+ * connection and its memory would stay for as long as the client likes. Once a second the door looks
+ * at how much of each connection's answers the kernel has taken (it takes more as the client reads,
+ * a third of its send buffer at a time); a connection with answers waiting of which the kernel has
+ * taken nothing more for `writeStallMs` is closed, as nginx's send_timeout does. A client that reads,
+ * however slowly, keeps its connection.
  */
 export class Door {
   private readonly open = new Map<Socket, Watch>();
+  private readonly perNetwork = new Map<string, number>();
   private readonly timer: NodeJS.Timeout;
 
-  constructor(http: Server, private readonly limits: { writeStallMs: number }, everyMs = 1_000) {
-    http.on('connection', (socket: Socket) => this.admit(socket));
+  constructor(http: Server, private readonly limits: DoorLimits, everyMs = 1_000) {
+    http.maxConnections = limits.maxConnections;
+    // Ahead of Node's own listener: a connection closed here never gets a parser.
+    http.prependListener('connection', (socket: Socket) => this.admit(socket));
     this.timer = setInterval(() => this.sweep(), everyMs).unref();
   }
 
   private admit(socket: Socket): void {
-    this.open.set(socket, { taken: 0, since: performance.now() });
-    socket.once('close', () => this.open.delete(socket));
+    const network = this.limits.maxConnectionsPerNetwork > 0 ? networkOf(socket.remoteAddress ?? '') : '';
+    const count = (this.perNetwork.get(network) ?? 0) + 1;
+    if (network !== '' && count > this.limits.maxConnectionsPerNetwork) {
+      socket.destroy();
+      return;
+    }
+    this.perNetwork.set(network, count);
+    this.open.set(socket, { network, taken: 0, since: performance.now() });
+    socket.once('close', () => {
+      this.open.delete(socket);
+      const left = this.perNetwork.get(network)! - 1;
+      if (left === 0) this.perNetwork.delete(network);
+      else this.perNetwork.set(network, left);
+    });
   }
 
   private sweep(): void {

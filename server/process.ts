@@ -158,13 +158,14 @@ export class ApiServer {
 
   private async listen(surface: Surface, deps: ServerDeps, port: number): Promise<string> {
     const app = createApp(deps, surface);
-    const { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs } = this.config.http;
+    const { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs, maxHeaderSize } = this.config.http;
     // A participant's request arrives in milliseconds; a client that trickles it in is holding a connection.
     // requestTimeout ends once the request is whole, so a result stream (a GET) lives on.
     const http = createServer({
       headersTimeout: headersTimeoutMs,
       requestTimeout: requestTimeoutMs,
       connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS,
+      maxHeaderSize,
     }, this.handler(surface, deps, app));
     answerBeforeKoa(http);
     this.doors.push(new Door(http, this.config.http, CONNECTIONS_CHECKING_INTERVAL_MS));
@@ -181,7 +182,9 @@ export class ApiServer {
 
   /** A sold-out apply is answered before Koa (server/sold-out-answer.ts); the rest waits its turn (admission). */
   private handler(surface: Surface, deps: ServerDeps, app: Koa): RequestListener {
-    const koa = admission(app.callback(), CONCURRENCY, platformRequests(adminKeyCheck(deps.config.adminKey)));
+    const { config } = deps;
+    const limits = { concurrency: CONCURRENCY, queueLimit: config.http.queueLimit, production: config.env === 'production' };
+    const koa = admission(app.callback(), limits, platformRequests(adminKeyCheck(config.adminKey)));
     return surface === 'admin' ? koa : soldOutBeforeKoa(deps, koa);
   }
 

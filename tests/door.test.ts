@@ -2,7 +2,7 @@ import test from 'ava';
 import { testConfig, createTopics, randomEmail, randomEventId } from './support/system.ts';
 import { envFor, spawnServer } from './support/processes.ts';
 import { http } from './support/http.ts';
-import { rawClients, rawGet } from './support/raw-clients.ts';
+import { rawClients, rawGet, type RawClient } from './support/raw-clients.ts';
 import { Tokens } from '../core/use-cases/sign-in/tokens.ts';
 
 // The attacks of issue 21 against a real `terning server` process, started as production starts it
@@ -81,4 +81,89 @@ test.serial('a client that reads its answers slowly keeps its connection and get
   t.true(performance.now() - started > 3_000, 'the answers took longer to read than the stall limit');
   t.false(c!.closed, `closed after ${read} of ${count * size} bytes`);
   t.true(read >= count * size);
+});
+
+/** The API process's heap in use and its old space's size, from /metrics. */
+async function heap(url: string, adminKey: string) {
+  const text = String((await http(url, 'GET', '/metrics', { adminKey })).body);
+  const sample = (re: RegExp) => Number(re.exec(text)?.[1] ?? NaN);
+  return {
+    usedMb: Math.round(sample(/^nodejs_heap_size_used_bytes\{[^}]*\} (\d+)/m) / 2 ** 20),
+    oldSpaceMb: Math.round(sample(/^nodejs_heap_space_size_total_bytes\{[^}]*space="old"[^}]*\} (\d+)/m) / 2 ** 20),
+  };
+}
+
+/** Writes `piece` every 2 s while the connection lasts: a client that is slow on purpose. */
+function trickle(c: RawClient, piece: string) {
+  const timer = setInterval(() => { if (!c.closed) c.socket.write(piece); }, 2_000);
+  void c.closedAfter.then(() => clearInterval(timer));
+}
+
+const slowBody = (n: number) => [
+  'POST /api/auth/verify-code HTTP/1.1', 'Host: terning', 'Content-Type: application/json', 'Content-Length: 4000', '', `{"email":"slow-${n}@example.test","code":"`,
+].join('\r\n');
+
+test.serial('slow bodies: connections past the caps per network and in all are closed at once, and the process lives and answers', async (t) => {
+  // Production's caps (256 per network, 4,000 in all) and heap; only the request timeout is longer,
+  // so that the slow bodies last the whole test.
+  const { perNetwork, total } = { perNetwork: 256, total: 4_000 };
+  const { config, server, apply, stop } = await serverWith({ HTTP_HEADERS_TIMEOUT_MS: '60000', HTTP_REQUEST_TIMEOUT_MS: '60000' });
+  t.teardown(stop);
+  t.like(config.http, { maxConnectionsPerNetwork: perNetwork, maxConnections: total });
+  const slow = (clients: RawClient[]) => {
+    clients.forEach((c, n) => c.socket.write(slowBody(n)));
+    clients.forEach((c) => trickle(c, 'a'.repeat(8)));
+  };
+  const networks = async (from: number, count: number) => (await Promise.all(Array.from({ length: count }, (_, i) =>
+    rawClients(server.url, perNetwork, { localAddress: `127.0.1.${from + i}` })))).flatMap((r) => r.clients);
+
+  // One address asks for twice its share.
+  const one = await rawClients(server.url, 2 * perNetwork, { localAddress: '127.0.0.2' });
+  slow(one.clients);
+  await new Promise((r) => setTimeout(r, 1_000));
+  t.is(one.clients.filter((c) => !c.closed).length, perNetwork, 'one network holds no more than its cap');
+  t.true(one.clients.filter((c) => c.closed).every((c) => c.received() === ''), 'a connection past a cap is closed before anything is read or said');
+
+  // Fourteen networks fill all but a few hundred places: the API answers everyone else meanwhile.
+  const crowd = await networks(1, 14);
+  slow(crowd);
+  await new Promise((r) => setTimeout(r, 2_000));
+  t.is(crowd.filter((c) => !c.closed).length, 14 * perNetwork);
+  t.is(await apply(), 202);
+  t.log('heap with', 15 * perNetwork, 'slow bodies', await heap(server.url, config.adminKey));
+
+  // Two networks more: past the cap in all, the rest are closed at once.
+  const more = await networks(15, 2);
+  slow(more);
+  await new Promise((r) => setTimeout(r, 2_000));
+  const everyone = [...one.clients, ...crowd, ...more];
+  const open = everyone.filter((c) => !c.closed).length;
+  t.true(open <= total && open >= total - 10, `${open} open, the cap is ${total}`);
+  for (const c of everyone) c.socket.destroy();
+  await new Promise((r) => setTimeout(r, 1_000));
+  t.is(await apply(), 202, 'alive and answering once the attack lets go');
+  t.is(server.child.exitCode, null);
+});
+
+test.serial('big headers: past HTTP_MAX_HEADER_SIZE 431 in the one error shape, and one address gets no more than its cap', async (t) => {
+  const { server, apply, stop } = await serverWith();
+  t.teardown(stop);
+  // Eleven headers of 1,300 bytes (14.3 KB), as the probe sent, from 3,000 connections of one address.
+  const big = Array.from({ length: 11 }, (_, i) => `X-Big-${i}: ${'b'.repeat(1_300)}`);
+  const { clients } = await rawClients(server.url, 3_000, { localAddress: '127.0.0.3' });
+  for (const c of clients) c.socket.write(rawGet('/api/event', big));
+  await Promise.all(clients.map((c) => c.closedAfter));
+  const answered = clients.filter((c) => c.received() !== '');
+  t.true(answered.length >= 256, `${answered.length} answered`);
+  t.true(answered.length < clients.length, 'connections past the cap were closed unanswered');
+  // 431; or, on a machine too busy to read them within the headers timeout, 408.
+  for (const c of answered) t.regex(c.received(), /^HTTP\/1.1 (431 [^]*\{"error":\{"code":"HEADERS_TOO_LARGE"|408 [^]*\{"error":\{"code":"REQUEST_TIMEOUT")/);
+  t.true(answered.some((c) => c.received().startsWith('HTTP/1.1 431 ')));
+  // Headers a participant sends pass, and the process lives.
+  const { clients: [ok] } = await rawClients(server.url, 1);
+  ok!.socket.write(rawGet('/healthz', Array.from({ length: 5 }, (_, i) => `X-Fine-${i}: ${'b'.repeat(1_300)}`)));
+  await new Promise((r) => setTimeout(r, 500));
+  t.regex(ok!.received(), /^HTTP\/1.1 200 /);
+  t.is(await apply(), 202);
+  t.is(server.child.exitCode, null);
 });

@@ -54,6 +54,14 @@ export interface HttpLimits {
   keepAliveTimeoutMs: number;
   /** A connection whose answer the client has not read any of for this long is closed. */
   writeStallMs: number;
+  /** Bytes of request line and headers together; past it 431. */
+  maxHeaderSize: number;
+  /** Open connections per listening port; past it a new one is closed as it arrives. */
+  maxConnections: number;
+  /** Open connections per client network (an IPv4 address, an IPv6 /64); 0: no cap. Off behind a trusted proxy, which caps its clients itself. */
+  maxConnectionsPerNetwork: number;
+  /** Requests waiting their turn (server/admission.ts); past it 503 SERVICE_BUSY with Retry-After. */
+  queueLimit: number;
 }
 
 /**
@@ -117,10 +125,14 @@ const schema = z.object({
   DEFAULT_EVENT_ID: z.string().regex(EVENT_ID).default('default'),
   METRICS_PORT: int(9464),
   ADMIN_PORT: z.coerce.number().int().min(0).max(65535).optional(),
-  HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1).default(10_000),
-  HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1).default(30_000),
+  HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1).default(5_000),
+  HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1).default(10_000),
   HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(1).default(5_000),
   HTTP_WRITE_STALL_MS: z.coerce.number().int().min(1).default(10_000),
+  HTTP_MAX_HEADER_SIZE: z.coerce.number().int().min(1_024).max(65_536).default(8_192),
+  HTTP_MAX_CONNECTIONS: z.coerce.number().int().min(1).default(4_000),
+  HTTP_MAX_CONNECTIONS_PER_NETWORK: int(256),
+  HTTP_QUEUE_LIMIT: z.coerce.number().int().min(1).default(2_048),
   TRUST_PROXY: z.enum(['true', 'false', '1', '0']).default('false'),
   CORS_ORIGINS: z.string().default(''),
   LIMIT_CODE_SENDS_PER_ADDRESS_PER_HOUR: int(5),
@@ -196,6 +208,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
       keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
       writeStallMs: e.HTTP_WRITE_STALL_MS,
+      maxHeaderSize: e.HTTP_MAX_HEADER_SIZE,
+      maxConnections: e.HTTP_MAX_CONNECTIONS,
+      maxConnectionsPerNetwork: e.TRUST_PROXY === 'true' || e.TRUST_PROXY === '1' ? 0 : e.HTTP_MAX_CONNECTIONS_PER_NETWORK,
+      queueLimit: e.HTTP_QUEUE_LIMIT,
     },
     trustProxy: e.TRUST_PROXY === 'true' || e.TRUST_PROXY === '1',
     corsOrigins: e.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),
