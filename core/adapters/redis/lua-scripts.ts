@@ -13,14 +13,40 @@ export function luaSource(name: string): string {
   return source.replace(INCLUDE, (_, lib: string) => readFileSync(fromRoot('core/adapters/redis/lua/lib', lib), 'utf8'));
 }
 
+/** A script's header: the comment block `--[[ ... ]]` it opens with, where its contract is written. */
+export function luaHeader(name: string): string {
+  const source = readFileSync(fromRoot('core/adapters/redis/lua', `${name}.lua`), 'utf8');
+  const m = /^--\[\[([\s\S]*?)\]\]/.exec(source);
+  if (!m) throw new Error(`${name}.lua has no contract header`);
+  return m[1]!;
+}
+
+/**
+ * How many keys a script takes: the `KEYS[i]` its header lists, written there once (a wrapper that
+ * disagreed with its script would shift every key into ARGV). tests/lua-contracts.test.ts holds each
+ * body to its header.
+ */
+export function keyCount(name: string): number {
+  return [...luaHeader(name).matchAll(/^\s*KEYS\[(\d+)\]/gm)].length;
+}
+
+/**
+ * A script's named results, as its header lists them under "Returns" (`   1  NEW   won now ...`):
+ * the one place a code and its name are written; the wrappers decode by name.
+ */
+export function resultCodes(name: string): Record<string, number> {
+  const returns = luaHeader(name).split(/^\s*Returns/m)[1] ?? '';
+  return Object.fromEntries([...returns.matchAll(/^\s+(-?\d+)\s+([A-Z][A-Z_]+)\s/gm)].map((m) => [m[2]!, Number(m[1])]));
+}
+
 /**
  * Loads each script once under a versioned command name (ioredis sends EVALSHA, and the source only
- * when Redis doesn't have it yet); returns the one way to call them.
+ * when Redis doesn't have it yet), with the key count its header gives; returns the one way to call them.
  */
-export function defineScripts<N extends string>(redis: Redis, scripts: Record<N, number>): (name: N, ...args: (string | number)[]) => Promise<unknown> {
+export function defineScripts<N extends string>(redis: Redis, scripts: readonly N[]): (name: N, ...args: (string | number)[]) => Promise<unknown> {
   const commandName = (name: N) => `terning_${VERSION}_${name.replaceAll('-', '_')}`;
-  for (const [name, numberOfKeys] of Object.entries(scripts) as [N, number][]) {
-    redis.defineCommand(commandName(name), { numberOfKeys, lua: luaSource(name) });
+  for (const name of scripts) {
+    redis.defineCommand(commandName(name), { numberOfKeys: keyCount(name), lua: luaSource(name) });
   }
   return (name, ...args) => ((redis as unknown as Record<string, Call>)[commandName(name)]).apply(redis, args);
 }

@@ -4,16 +4,8 @@ import { eventKeys, gateChannel, restoreLeaseKey } from './keys.ts';
 import type { EndOffsets } from '../kafka/offsets.ts';
 
 /** The scripts that put an event into Redis from MySQL: its settings, and a restore after Redis lost it. */
-const SCRIPTS = {
-  'put-event': 3,
-  'begin-restore': 6,
-  'restore-winners': 2,
-  'finish-restore': 7,
-  'owned-key': 1,
-} as const;
-type ScriptName = keyof typeof SCRIPTS;
-
-
+const SCRIPTS = ['put-event', 'begin-restore', 'restore-winners', 'finish-restore', 'owned-key'] as const;
+type ScriptName = (typeof SCRIPTS)[number];
 
 export interface EventSettings { state: string; opensAt: number | null; closesAt: number | null; total: number }
 

@@ -1,21 +1,14 @@
 import type { Redis } from 'ioredis';
 import { parseMarker, type RestoreMarker } from './restore-scripts.ts';
-import { defineScripts } from './lua-scripts.ts';
+import { defineScripts, resultCodes } from './lua-scripts.ts';
 import { allSendsKey, eventKeys, gateChannel, networkSendsKey, signInKeys } from './keys.ts';
 
-/** Every Lua script, loaded once under a versioned name; one typed method each. */
-const SCRIPTS = {
-  apply: 6,
-  confirm: 3,
-  revoke: 4,
-  release: 3,
-  settle: 4,
-  'set-stock': 2,
-  status: 4,
-  'open-challenge': 5,
-  'check-challenge': 2,
-} as const;
-type ScriptName = keyof typeof SCRIPTS;
+/** Every Lua script, loaded once under a versioned name (its key count from its header); one typed method each. */
+const SCRIPTS = ['apply', 'confirm', 'revoke', 'release', 'settle', 'set-stock', 'status', 'open-challenge', 'check-challenge'] as const;
+type ScriptName = (typeof SCRIPTS)[number];
+
+/** apply.lua's results, by the names its header gives them. */
+const GATE = resultCodes('apply') as Record<'NEW' | 'RESEND' | 'DECIDED' | 'NO_EVENT' | 'NOT_OPEN' | 'SOLD_OUT' | 'RESTORING' | 'DRAFT', number>;
 
 
 export type Decision = 'W' | 'L';
@@ -77,14 +70,14 @@ const DRAFT: GateResult = { kind: 'draft' };
 function gateResult(flat: number[], at: number): GateResult {
   const code = flat[at]!;
   switch (code) {
-    case 1: return { kind: 'new', ticket: flat[at + 1]!, decidedAt: flat[at + 2]! };
-    case 2: return { kind: 'resend', ticket: flat[at + 1]!, decidedAt: flat[at + 2]! };
-    case 3: return { kind: 'decided', ticket: flat[at + 1]!, decidedAt: flat[at + 2]! };
-    case -1: return NO_EVENT;
-    case -2: return NOT_OPEN;
-    case -3: return SOLD_OUT;
-    case -4: return RESTORING;
-    case -5: return DRAFT;
+    case GATE.NEW: return { kind: 'new', ticket: flat[at + 1]!, decidedAt: flat[at + 2]! };
+    case GATE.RESEND: return { kind: 'resend', ticket: flat[at + 1]!, decidedAt: flat[at + 2]! };
+    case GATE.DECIDED: return { kind: 'decided', ticket: flat[at + 1]!, decidedAt: flat[at + 2]! };
+    case GATE.NO_EVENT: return NO_EVENT;
+    case GATE.NOT_OPEN: return NOT_OPEN;
+    case GATE.SOLD_OUT: return SOLD_OUT;
+    case GATE.RESTORING: return RESTORING;
+    case GATE.DRAFT: return DRAFT;
     default: throw new Error(`apply.lua returned unknown code ${code}`);
   }
 }
