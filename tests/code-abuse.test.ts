@@ -44,7 +44,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function ownerSignIn(email: string, from: Record<string, string>) {
   const sent = await send(email, from);
   if (sent.status !== 200) throw new Error(`the owner's send was answered ${JSON.stringify(sent.body)}`);
-  return { challengeId: sent.body.challengeId as string, code: await readCode(email) };
+  return { challengeId: sent.body.challengeId as string, reference: sent.body.reference as string, code: await readCode(email) };
 }
 
 test('wrong codes from many addresses against a victim (105 from 21) leave the owner\'s code working', async (t) => {
@@ -70,8 +70,12 @@ test('strangers asking for codes to the victim, and guessing on their own sign-i
     t.is(theirs.status, 200, 'a stranger may ask for a code to any address');
     for (let j = 0; j < 4; j++) t.is(outcome(await verify(victim, String(123_450 + j), stranger, theirs.body.challengeId)), 'CODE_INVALID');
   }
-  const mailed = (await emailsTo(victim)).map((m) => m.body.text?.match(/code is (\d{6})/)?.[1]);
-  t.is(mailed.length, 6, 'each sign-in\'s code was mailed to the victim');
+  const mails = await emailsTo(victim);
+  t.is(mails.length, 6, 'each sign-in\'s code was mailed to the victim');
+  const references = mails.map((m) => m.subject.match(/\(([A-Z]{4})\)$/)?.[1]);
+  t.is(new Set(references).size, 6, 'each marked with its own sign-in\'s reference');
+  const ownersMail = mails.find((m) => m.subject.endsWith(`(${owner.reference})`));
+  t.is(ownersMail?.body.text?.match(/code is (\d{6})/)?.[1], owner.code, 'the email marked as the owner\'s page shows holds the owner\'s code');
   t.is((await verify(victim, owner.code, newIp(), owner.challengeId)).status, 200, 'the owner\'s own code still signs in');
 });
 
@@ -168,8 +172,8 @@ test('every alias of one mailbox is one person: one cooldown, one budget of trie
   const owner = newIp();
   const sent = await send(aliases[0]!, owner);
   t.is(sent.status, 200);
-  const code = await readCode(aliases[0]!);
   t.is(outcome(await send(aliases[1]!, owner)), 'CODE_RECENTLY_SENT', 'another alias waits out the same cooldown');
+  const code = await readCode(aliases[0]!);
   const strangers = [newIp(), newIp(), newIp()];
   for (const [i, stranger] of strangers.entries()) t.is(outcome(await verify(aliases[i]!, otherThan(code), stranger)), 'CODE_INVALID');
   t.is(outcome(await verify(aliases[1]!, code, newIp())), 'CODE_INVALID', 'three wrong tries without an id, over all aliases, spent the budget without an id');

@@ -13,8 +13,8 @@ export function authRoutes({ codes, tokens, config }: ServerDeps): Router {
   const r = newRouter('/api/auth');
   r.post('/send-verification-code', async (ctx) => {
     const { email } = parse(sendCode, ctx.state.body);
-    const { challengeId } = await codes.send(email, ctx.ip);
-    ctx.body = { sent: true, challengeId, expiresInSeconds: config.code.ttlSeconds, resendAfterSeconds: config.code.resendSeconds };
+    const { challengeId, reference } = await codes.send(email, ctx.ip);
+    ctx.body = { sent: true, challengeId, reference, expiresInSeconds: config.code.ttlSeconds, resendAfterSeconds: config.code.resendSeconds };
   });
   r.post('/verify-code', async (ctx) => {
     const { email, code, challengeId } = parse(verifyCode, ctx.state.body);

@@ -192,8 +192,9 @@ test.serial('a wrong code says how many tries are left, in Korean and in English
   await page.fill('#email', email);
   const sent = page.waitForResponse((r) => r.url().endsWith('/api/auth/send-verification-code'));
   await page.click('#send');
-  const { challengeId } = (await (await sent).json()) as { challengeId: string };
+  const { challengeId, reference } = (await (await sent).json()) as { challengeId: string; reference: string };
   await page.locator('#step-code').waitFor();
+  t.regex(await text(page, '#code-sent-to'), new RegExp(`제목에 ${reference}이\\(가\\) 있는 메일`), 'the page says which email holds this sign-in\'s code');
   const code = await readCode(email);
   const wrong = code === '000000' ? '111111' : '000000';
   await page.fill('#code', wrong);

@@ -1,4 +1,4 @@
-import { createHmac, randomBytes, randomInt } from 'node:crypto';
+import { createHash, createHmac, randomBytes, randomInt } from 'node:crypto';
 import { AppError, tooMany, unavailable } from '../../platform/errors.ts';
 import type { ChallengePath, Scripts } from '../../adapters/redis/scripts.ts';
 import type { Mailer } from '../../adapters/ses/mailer.ts';
@@ -12,8 +12,20 @@ import { networkOf } from './network.ts';
 
 export interface CodeSettings { ttlSeconds: number; maxAttempts: number; maxAttemptsWithoutChallenge: number; resendSeconds: number; secret: string }
 
-/** What a send answers: the id the sign-in's verify names its code by. */
-export interface Challenge { challengeId: string }
+/**
+ * What a send answers: the id the sign-in's verify names its code by, and the reference its email and
+ * the page both show, so that the owner, whose inbox may also hold codes strangers asked for, types the
+ * code of the sign-in on the screen. The reference is a hash of the id and gives none of it away.
+ */
+export interface Challenge { challengeId: string; reference: string }
+
+/** Letters no one mistakes for another (no I, O) and no digits, so a reference is never read as a code. */
+const REFERENCE_LETTERS = 'ABCDEFGHJKLMNPQRSTUVWXYZ';
+
+export function referenceOf(challengeId: string): string {
+  const digest = createHash('sha256').update(challengeId).digest();
+  return Array.from(digest.subarray(0, 4), (b) => REFERENCE_LETTERS[b % REFERENCE_LETTERS.length]).join('');
+}
 
 /**
  * One answer for every code that does not sign in (wrong, expired, used, never sent, out of tries): a
@@ -78,13 +90,14 @@ export class VerificationCodes {
         // the sends in all are capped, and past that everyone waits a moment.
         throw unavailable('CODE_SENDS_BUSY', `too many codes are being sent right now; ask again in ${opened.seconds} s`, opened.seconds);
     }
+    const reference = referenceOf(challengeId);
     try {
-      await this.mailer.send(codeMail(email, code, Math.round(ttlSeconds / 60)));
+      await this.mailer.send(codeMail(email, code, Math.round(ttlSeconds / 60), reference));
     } catch (e) {
       this.log.error({ err: e, email: maskEmail(email) }, 'verification email failed');
       throw unavailable('EMAIL_UNAVAILABLE', 'the verification email could not be sent; try again shortly', 5);
     }
-    return { challengeId };
+    return { challengeId, reference };
   }
 
   /**

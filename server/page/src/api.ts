@@ -48,7 +48,7 @@ export function eventApi(eventId: string | null) {
 export type EventApi = ReturnType<typeof eventApi>;
 
 export const sendCode = (email: string) =>
-  call<{ sent: true; challengeId: string; expiresInSeconds: number; resendAfterSeconds: number }>('POST', '/api/auth/send-verification-code', { body: { email } });
+  call<{ sent: true; challengeId: string; reference: string; expiresInSeconds: number; resendAfterSeconds: number }>('POST', '/api/auth/send-verification-code', { body: { email } });
 
 /** challengeId: the one the send answered, so that the code is checked for this sign-in alone (README, Security). */
 export const verifyCode = (email: string, code: string, challengeId: string | null) =>

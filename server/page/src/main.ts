@@ -23,6 +23,7 @@ const state: View = {
   step: 'email',
   email: '',
   challengeId: null,
+  reference: null,
   session: null,
   codeMinutes: 5,
   resendAt: 0,
@@ -141,6 +142,7 @@ async function askForCode(email: string, again: boolean): Promise<void> {
   if (res.ok) {
     state.email = email;
     state.challengeId = res.body.challengeId;
+    state.reference = res.body.reference;
     state.codeMinutes = Math.max(1, Math.round(res.body.expiresInSeconds / 60));
     cooldown(res.body.resendAfterSeconds);
     state.msg = again ? { code: { key: 'resent' } } : {};
@@ -157,7 +159,10 @@ async function askForCode(email: string, again: boolean): Promise<void> {
   if (res.error.code === 'CODE_RECENTLY_SENT') {
     // A code is already on its way (another tab, a double tap): go on to enter it. This tab's challenge
     // is kept if it asked for this address; a code asked for by another tab is checked as the latest.
-    if (state.email !== email) state.challengeId = null;
+    if (state.email !== email) {
+      state.challengeId = null;
+      state.reference = null;
+    }
     state.email = email;
     cooldown(res.error.details?.retryAfterSeconds ?? 60);
     state.msg = { code: message };

@@ -19,6 +19,8 @@ export interface View {
   email: string;
   /** The sign-in the latest code sent to `email` belongs to: verify names it (README, Security). */
   challengeId: string | null;
+  /** What the email of that sign-in's code is marked with. */
+  reference: string | null;
   session: Session | null;
   codeMinutes: number;
   /** performance.now() from which a new code may be asked for. */
@@ -107,7 +109,9 @@ export function render(v: View): boolean {
   setText(send, t(v.busy === 'send' ? 'sending' : 'send'));
   say('msg-email', lang, v.msg.email);
 
-  setText($('code-sent-to'), t('codeSentTo', { email: v.email, minutes: v.codeMinutes }));
+  setText($('code-sent-to'), v.reference
+    ? t('codeSentToRef', { email: v.email, minutes: v.codeMinutes, ref: v.reference })
+    : t('codeSentTo', { email: v.email, minutes: v.codeMinutes }));
   const verify = $('verify') as HTMLButtonElement;
   verify.disabled = v.busy === 'verify';
   setText(verify, t(v.busy === 'verify' ? 'verifying' : 'verify'));
