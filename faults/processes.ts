@@ -33,8 +33,11 @@ export class TerningProcess {
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
   }
 
-  /** Starts it (with extra environment, e.g. TERNING_FAULT_POINT) and waits until it says it is ready. */
-  async start(extraEnv: Record<string, string> = {}, timeoutMs = 60_000): Promise<void> {
+  /**
+   * Starts it (with extra environment, e.g. TERNING_FAULT_POINT) and waits until it says it is ready:
+   * up to 3 min, since a machine under a load of 40 took over a minute while Kafka's coordinator loaded.
+   */
+  async start(extraEnv: Record<string, string> = {}, timeoutMs = 180_000): Promise<void> {
     this.spawn(extraEnv);
     await this.waitFor(READY[this.kind], timeoutMs);
   }

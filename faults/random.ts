@@ -100,7 +100,7 @@ export async function runRandom(o: RandomOptions): Promise<ScheduleResult[]> {
         // A schedule that could not run to its end (a process that would not start, a service that would
         // not answer) is broken, not skipped; every process starts afresh for the next one.
         await Promise.allSettled([...t.apis, ...t.consumers].map((p) => p.stop(5_000)));
-        await Promise.allSettled([...t.apis, ...t.consumers].map((p) => p.start({}, 180_000)));
+        await Promise.allSettled([...t.apis, ...t.consumers].map((p) => p.start()));
         return { ...unrun(first + i, o.applicants ?? 40), seconds: (Date.now() - started) / 1000, violations: [{ rule: 'stalled' as const, detail: `the schedule could not run: ${e.message.slice(0, 500)}` }] };
       });
       results.push(r);
