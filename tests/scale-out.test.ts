@@ -6,6 +6,13 @@ import { applicationRows } from './support/db.ts';
 import { Tokens } from '../core/use-cases/sign-in/tokens.ts';
 import { ApiServer } from '../server/process.ts';
 import { ConsumerProcess } from '../consumer/process.ts';
+import { loadProofKeys } from '../core/adapters/keys/proof-keys.ts';
+import { commitmentOf, nonceOf } from '../core/use-cases/proof/entries.ts';
+import { httpSource } from '../core/adapters/public-log/sources.ts';
+import { verify } from '../core/use-cases/proof/verify.ts';
+import { personOf } from '../core/use-cases/participant/identity.ts';
+import { createSequelize } from '../core/adapters/mysql/sequelize.ts';
+import { QueryTypes } from 'sequelize';
 
 // Production's shape: two API processes and two consumers on a topic of four partitions. The gate in
 // Redis is the one order both APIs share, so arrival order holds however the processes are spread.
@@ -57,4 +64,37 @@ test('two APIs, two consumers, four partitions: exactly S 202s, the winners are 
   t.is(new Set(rows.map((r) => r.person)).size, stock, 'one row per person');
   const snap = (await http(urls[1]!, 'GET', `/api/admin/events/${eventId}`, { adminKey: config.adminKey })).body;
   t.like(snap, { remainingStock: 0, won: stock, pending: 0 });
+});
+
+test('1,000 for 100 on two APIs and four partitions: the public log holds exactly MySQL\'s decisions, and every winner\'s receipt verifies in it', async (t) => {
+  const stock = 100;
+  const eventId = await newEvent(sys, stock);
+  const people = Array.from({ length: 1_000 }, () => randomEmail('logscale'));
+  const tokens = await Promise.all(people.map((p) => sys.tokens.issue(p)));
+  const answers = await Promise.all(tokens.map((token, i) => http(urls[i % 2]!, 'POST', `/api/events/${eventId}/apply`, { token }).then((a) => ({ ...a, email: people[i]! }))));
+  const won = answers.filter((a) => a.status === 202);
+  t.is(won.length, stock);
+  t.is(answers.filter((a) => a.status === 409).length, 1_000 - stock);
+  await http(urls[1]!, 'POST', `/api/admin/events/${eventId}/close`, { adminKey: config.adminKey });
+  // stock, open, 100 winners, close
+  const entries = await until('the log holds every decision', async () => {
+    const page = (await http(urls[0]!, 'GET', `/api/events/${eventId}/log/entries`)).body;
+    return page?.size === stock + 3 ? (page.entries as string[]).map((e) => JSON.parse(e)) : undefined;
+  }, 60_000, 250);
+  const db = createSequelize(config.mysqlUrl, { pool: 1 });
+  const rows = await db.query<{ person: string; ticket: number; status: string; decided_at: Date }>(
+    'SELECT person, ticket, status, decided_at FROM applications WHERE event_id = ?', { replacements: [eventId], type: QueryTypes.SELECT },
+  ).finally(() => db.close());
+  const { nonceSecret } = loadProofKeys(config.proof);
+  const fromMysql = rows.map((r) => ({ kind: r.status === 'WON' ? 'won' : 'released', ticket: Number(r.ticket), at: new Date(r.decided_at).getTime(), commitment: commitmentOf(r.person, nonceOf(nonceSecret, eventId, Number(r.ticket), r.person)) }))
+    .sort((a, b) => a.ticket - b.ticket);
+  const fromLog = entries.filter((e) => e.kind === 'won' || e.kind === 'released').map(({ kind, ticket, at, commitment }) => ({ kind, ticket, at, commitment }));
+  t.deepEqual(fromLog, fromMysql, 'the log holds exactly the decisions MySQL holds, in ticket order');
+  const source = httpSource(urls[1]!);
+  for (const w of won) {
+    const { findings } = await verify(source, { receipt: w.body.receipt, person: personOf(w.email) });
+    const failed = findings.filter((f) => !f.holds);
+    t.deepEqual(failed, [], `ticket ${w.body.ticket}`);
+    t.true(findings.some((f) => /the server's own inclusion proof holds too/.test(f.says)), `ticket ${w.body.ticket}`);
+  }
 });
