@@ -40,3 +40,13 @@ for (const name of scripts) {
 test("apply.lua's named results are the codes its wrapper decodes", (t) => {
   t.deepEqual(resultCodes('apply'), { NEW: 1, RESEND: 2, DECIDED: 3, NO_EVENT: -1, NOT_OPEN: -2, SOLD_OUT: -3, RESTORING: -4, DRAFT: -5 });
 });
+
+test("the sign-in scripts' named results are the codes their wrapper decodes, and the names their bodies return", (t) => {
+  t.deepEqual(resultCodes('open-challenge'), { OPENED: 0, COOLDOWN: 1, PERSON_SPENT: 2, NETWORK_SPENT: 3, ALL_SPENT: 4 });
+  t.deepEqual(resultCodes('check-challenge'), { ACCEPTED: 1, WRONG: 0, MISSING: -1 });
+  for (const name of ['open-challenge', 'check-challenge']) {
+    const codes = resultCodes(name);
+    const declared = new RegExp(`^local ${Object.keys(codes).join(', ')} = ${Object.values(codes).join(', ')}$`, 'm');
+    t.regex(luaSource(name), declared, `${name}.lua names its results as its header does`);
+  }
+});

@@ -8,6 +8,8 @@ const SCRIPTS = ['apply', 'confirm', 'revoke', 'release', 'settle', 'set-stock',
 type ScriptName = (typeof SCRIPTS)[number];
 
 /** apply.lua's results, by the names its header gives them. */
+const OPENING = resultCodes('open-challenge') as Record<'OPENED' | 'COOLDOWN' | 'PERSON_SPENT' | 'NETWORK_SPENT' | 'ALL_SPENT', number>;
+const CHECK = resultCodes('check-challenge') as Record<'ACCEPTED' | 'WRONG' | 'MISSING', number>;
 const GATE = resultCodes('apply') as Record<'NEW' | 'RESEND' | 'DECIDED' | 'NO_EVENT' | 'NOT_OPEN' | 'SOLD_OUT' | 'RESTORING' | 'DRAFT', number>;
 
 
@@ -171,11 +173,11 @@ export class Scripts {
     const [code, seconds] = (await this.call('open-challenge', k.sendsFrom(network), networkSendsKey(this.prefix, network), allSendsKey(this.prefix), k.challenge(challenge.id), k.latest,
       challenge.hash, challenge.id, challenge.ttlSeconds, limits.cooldownSeconds, limits.perPersonPerNetworkPerHour, limits.perNetworkPerHour, limits.allPerMinute)) as [number, number];
     switch (code) {
-      case 0: return { kind: 'opened' };
-      case 1: return { kind: 'cooldown', seconds };
-      case 2: return { kind: 'person-spent', seconds };
-      case 3: return { kind: 'network-spent', seconds };
-      case 4: return { kind: 'all-spent', seconds };
+      case OPENING.OPENED: return { kind: 'opened' };
+      case OPENING.COOLDOWN: return { kind: 'cooldown', seconds };
+      case OPENING.PERSON_SPENT: return { kind: 'person-spent', seconds };
+      case OPENING.NETWORK_SPENT: return { kind: 'network-spent', seconds };
+      case OPENING.ALL_SPENT: return { kind: 'all-spent', seconds };
       default: throw new Error(`open-challenge.lua returned unknown code ${code}`);
     }
   }
@@ -189,8 +191,11 @@ export class Scripts {
   async checkChallenge(person: string, path: ChallengePath, hash: string, allowed: number): Promise<ChallengeCheck> {
     const k = signInKeys(this.prefix, person);
     const [code, left] = (await this.call('check-challenge', k.challenge(path.id), k.latest, hash, path.by === 'id' ? 'n' : 'l', allowed, path.id)) as [number, number];
-    if (code === 1) return { kind: 'ok' };
-    if (code === 0) return { kind: 'wrong', attemptsLeft: left };
-    return { kind: 'missing' };
+    switch (code) {
+      case CHECK.ACCEPTED: return { kind: 'ok' };
+      case CHECK.WRONG: return { kind: 'wrong', attemptsLeft: left };
+      case CHECK.MISSING: return { kind: 'missing' };
+      default: throw new Error(`check-challenge.lua returned unknown code ${code}`);
+    }
   }
 }

@@ -14,19 +14,23 @@
   ARGV[3] wrong tries allowed on this path
   ARGV[4] the challenge's id
 
-  Returns {1, 0} accepted; {0, left} wrong, with the tries left on this path; {-1, 0} no such live
-  challenge (never opened, expired, used, not the latest any more) or no tries left on this path.
+  Returns {code, left}:
+     1  ACCEPTED  the code is right; the challenge is used up
+     0  WRONG     the code is wrong; left: the tries left on this path
+    -1  MISSING   no such live challenge (never opened, expired, used, not the latest any more), or no
+                  tries left on this path
 ]]
+local ACCEPTED, WRONG, MISSING = 1, 0, -1
 local stored = redis.call('HGET', KEYS[1], 'h')
-if not stored then return {-1, 0} end
+if not stored then return {MISSING, 0} end
 local path = ARGV[2]
-if path == 'l' and redis.call('GET', KEYS[2]) ~= ARGV[4] then return {-1, 0} end
+if path == 'l' and redis.call('GET', KEYS[2]) ~= ARGV[4] then return {MISSING, 0} end
 local allowed = tonumber(ARGV[3])
 local tries = redis.call('HINCRBY', KEYS[1], path, 1)
-if tries > allowed then return {-1, 0} end
+if tries > allowed then return {MISSING, 0} end
 if stored == ARGV[1] then
   redis.call('DEL', KEYS[1])
   if redis.call('GET', KEYS[2]) == ARGV[4] then redis.call('DEL', KEYS[2]) end
-  return {1, 0}
+  return {ACCEPTED, 0}
 end
-return {0, allowed - tries}
+return {WRONG, allowed - tries}

@@ -16,24 +16,29 @@
   ARGV[6] sends an hour from one network
   ARGV[7] sends a minute in all
 
-  Returns {0, 0} opened; {1, s} the cooldown runs s more seconds; {2, s} the person's sends from this
-  network are spent for s seconds; {3, s} the network's; {4, s} every send's.
+  Returns {code, seconds}:
+     0  OPENED         the challenge is open: mail its code
+     1  COOLDOWN       a code went to the person from this network moments ago; seconds left
+     2  PERSON_SPENT   the person's sends from this network are spent; seconds until one is back
+     3  NETWORK_SPENT  the network's sends are spent; seconds until one is back
+     4  ALL_SPENT      every send's budget is spent; seconds until one is back
 ]]
 --! include bucket.lua
 local now = now_ms()
 local cooldown_ends = tonumber(redis.call('HGET', KEYS[1], 'c') or 0)
-if cooldown_ends > now then return {1, math.ceil((cooldown_ends - now) / 1000)} end
+local OPENED, COOLDOWN, PERSON_SPENT, NETWORK_SPENT, ALL_SPENT = 0, 1, 2, 3, 4
+if cooldown_ends > now then return {COOLDOWN, math.ceil((cooldown_ends - now) / 1000)} end
 local HOUR, MINUTE = 3600000, 60000
 local person_cap, network_cap, all_cap = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
 local person_level = bucket_level(KEYS[1], person_cap, HOUR, now)
 local person_wait = bucket_wait(person_level, person_cap, HOUR)
-if person_wait > 0 then return {2, person_wait} end
+if person_wait > 0 then return {PERSON_SPENT, person_wait} end
 local network_level = bucket_level(KEYS[2], network_cap, HOUR, now)
 local network_wait = bucket_wait(network_level, network_cap, HOUR)
-if network_wait > 0 then return {3, network_wait} end
+if network_wait > 0 then return {NETWORK_SPENT, network_wait} end
 local all_level = bucket_level(KEYS[3], all_cap, MINUTE, now)
 local all_wait = bucket_wait(all_level, all_cap, MINUTE)
-if all_wait > 0 then return {4, all_wait} end
+if all_wait > 0 then return {ALL_SPENT, all_wait} end
 
 bucket_take(KEYS[1], person_level, person_cap, HOUR, now)
 bucket_take(KEYS[2], network_level, network_cap, HOUR, now)
@@ -46,4 +51,4 @@ end
 redis.call('HSET', KEYS[4], 'h', ARGV[1], 'n', 0, 'l', 0)
 redis.call('EXPIRE', KEYS[4], ARGV[3])
 redis.call('SET', KEYS[5], ARGV[2], 'EX', ARGV[3])
-return {0, 0}
+return {OPENED, 0}
