@@ -43,7 +43,7 @@ export function openStores(config: Config, log: Logger = createLogger('terning',
     lastWarned = Date.now();
     log.warn({ err }, 'redis connection error (reconnecting)');
   });
-  const scripts = new Scripts(redis, config.redisPrefix);
+  const scripts = new Scripts(redis, config.redisPrefix, { confirmReplicas: config.redisConfirmReplicas });
   const sequelize = createSequelize(config.mysqlUrl);
   const records = new ApplicationsRepo(sequelize);
   const kafka = createKafka({ ...config.kafka, clientId: `${config.kafka.clientId}-offsets`, log });

@@ -11,7 +11,8 @@ const HELP = `npm run lua-throughput -- [options]
 How many applicants one event's gate takes per second: apply.lua against the Redis of REDIS_URL, with
 applicants already refused (the event sold out) and winning (stock for all), at several batch sizes
 (the API passes the applies of one event-loop turn in one call); then a winner's whole path through
-the event's slot (apply.lua, confirm.lua, settle.lua). One event is one hash slot, so this
+the event's slot (apply.lua, confirm.lua, settle.lua), with the time of each confirm batch (with
+REDIS_CONFIRM_REPLICAS set, the confirm waits for that many replicas: WAIT). One event is one hash slot, so this
 is what one Redis core does for one event, however many Redis servers there are. Redis's own CPU per
 applicant is read from INFO (used_cpu_user + used_cpu_sys).
 
@@ -32,7 +33,7 @@ const batches = (values.batches ?? '1,10,100,500').split(',').map(Number);
 const config = loadConfig();
 const redis = new Redis(config.redisUrl);
 const prefix = `lua-throughput-${randomUUID().slice(0, 8)}`;
-const scripts = new Scripts(redis, prefix);
+const scripts = new Scripts(redis, prefix, { confirmReplicas: config.redisConfirmReplicas });
 const events = new RestoreScripts(redis, prefix);
 
 /** Redis's CPU time so far, in µs (its main thread and the rest: INFO's used_cpu_*). */
@@ -72,10 +73,11 @@ async function measure(kind: 'sold-out' | 'winning', batch: number): Promise<Mea
  * A winner's whole path through the event's slot: apply.lua takes the unit, confirm.lua once Kafka
  * acked, settle.lua when a consumer persists it; in batches of `batch`, one call of each per batch.
  */
-async function winnersPath(batch: number): Promise<{ winners: number; perSecond: number; redisUsPerWinner: number }> {
+async function winnersPath(batch: number): Promise<{ winners: number; perSecond: number; redisUsPerWinner: number; confirmMs: { median: number; p99: number } }> {
   const eventId = `path-${batch}`;
   await events.loadEvent(eventId, { state: 'open', opensAt: null, closesAt: null, total: 100_000_000 }, true);
   let next = 0;
+  const confirms: number[] = [];
   const until = Date.now() + seconds * 1000;
   const cpu0 = await redisCpuUs();
   const t0 = performance.now();
@@ -84,13 +86,17 @@ async function winnersPath(batch: number): Promise<{ winners: number; perSecond:
       const persons = Array.from({ length: batch }, () => `w${next++}@lua.test`);
       const gate = await scripts.applyMany(eventId, persons, Date.now());
       const units = gate.map((g, i) => ({ person: persons[i]!, ticket: g.kind === 'new' ? g.ticket : 0 }));
+      const c0 = performance.now();
       await scripts.confirm(eventId, units);
+      confirms.push(performance.now() - c0);
       await scripts.settle(eventId, units);
     }
   }));
   const elapsed = (performance.now() - t0) / 1000;
   const cpu = (await redisCpuUs()) - cpu0;
-  return { winners: next, perSecond: Math.round(next / elapsed), redisUsPerWinner: Math.round((cpu / next) * 100) / 100 };
+  confirms.sort((a, b) => a - b);
+  const at = (q: number) => Math.round((confirms[Math.min(confirms.length - 1, Math.floor(q * confirms.length))] ?? 0) * 100) / 100;
+  return { winners: next, perSecond: Math.round(next / elapsed), redisUsPerWinner: Math.round((cpu / next) * 100) / 100, confirmMs: { median: at(0.5), p99: at(0.99) } };
 }
 
 try {
@@ -104,7 +110,7 @@ try {
   }
   for (const batch of batches.filter((b) => b > 1)) {
     const w = await winnersPath(batch);
-    process.stdout.write(`a winner's whole path (apply, confirm, settle), batch ${batch}: ${w.perSecond} winners/s, Redis CPU ${w.redisUsPerWinner} us per winner\n`);
+    process.stdout.write(`a winner's whole path (apply, confirm, settle), batch ${batch}: ${w.perSecond} winners/s, Redis CPU ${w.redisUsPerWinner} us per winner; a confirm batch ${w.confirmMs.median} ms median, ${w.confirmMs.p99} ms p99 (REDIS_CONFIRM_REPLICAS=${config.redisConfirmReplicas})\n`);
   }
   process.stdout.write(`(load ${loadavg().map((x) => x.toFixed(2)).join(' ')})\n`);
 } finally {

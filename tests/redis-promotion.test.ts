@@ -1,56 +1,25 @@
 import test from 'ava';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Redis } from 'ioredis';
-import { freePort } from '../infra/net.ts';
 import { Scripts } from '../core/adapters/redis/scripts.ts';
 import { RestoreScripts } from '../core/adapters/redis/restore-scripts.ts';
 import { RedisRestarts } from '../core/adapters/redis/restarts.ts';
 import { rand, randomEmail, randomEventId, testLog } from './support/system.ts';
-import { until } from './support/wait.ts';
+import { replicate, startRedisNode, type RedisNode } from './support/redis-server.ts';
 
 // Two real redis-server processes of its own, replication switched by hand (REPLICAOF) rather than by
 // Sentinels, so that every step happens in a known order.
-interface Node { port: number; dir: string; proc: ChildProcess; redis: Redis }
-
-async function startNode(): Promise<Node> {
-  const port = await freePort();
-  // A replica keeps the snapshot it was sent in its dir.
-  const dir = mkdtempSync(join(tmpdir(), 'terning-promotion-'));
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--repl-diskless-sync-delay', '0'], { stdio: 'ignore' });
-  const redis = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 1 });
-  redis.on('error', () => {});
-  await until('redis-server up', async () => ((await redis.ping().catch(() => null)) === 'PONG' ? true : undefined));
-  return { port, dir, proc, redis };
-}
-
-async function replicate(replica: Node, primary: Node): Promise<void> {
-  await replica.redis.replicaof('127.0.0.1', primary.port);
-  await until('the replica in sync', async () => {
-    const info = await replica.redis.info('replication');
-    return info.includes('master_link_status:up') && !info.includes('master_sync_in_progress:1') ? true : undefined;
-  });
-}
-
-const nodes: Node[] = [];
+const nodes: RedisNode[] = [];
 test.after.always(() => {
-  for (const n of nodes) {
-    n.redis.disconnect();
-    n.proc.kill('SIGKILL');
-    rmSync(n.dir, { recursive: true, force: true });
-  }
+  for (const n of nodes) n.stop();
 });
 
 test('a primary demoted, resynced from a replica that lacked its last writes and promoted back does not take its events for whole', async (t) => {
   t.timeout(60_000);
-  const [m1, r] = [await startNode(), await startNode()];
+  const [m1, r] = [await startRedisNode(), await startRedisNode()];
   nodes.push(m1, r);
   const prefix = `test-promotion-${rand()}`;
   const eventId = randomEventId();
-  const on = (n: Node) => ({ gate: new Scripts(n.redis, prefix), restore: new RestoreScripts(n.redis, prefix) });
-  const watch = async (n: Node) => {
+  const on = (n: RedisNode) => ({ gate: new Scripts(n.redis, prefix), restore: new RestoreScripts(n.redis, prefix) });
+  const watch = async (n: RedisNode) => {
     let told = 0;
     const restarts = new RedisRestarts(n.redis, prefix, async () => { told++; }, testLog());
     await restarts.settled();

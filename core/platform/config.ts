@@ -15,6 +15,8 @@ export interface Config {
   redisSentinels: { host: string; port: number }[];
   /** The primary's name at the Sentinels. */
   redisMasterName: string;
+  /** A winner is told 202 only once this many Redis replicas hold their confirm (WAIT); 0: the primary's word. */
+  redisConfirmReplicas: number;
   redisPrefix: string;
   kafka: { brokers: string[]; clientId: string; applicationsTopic: string; deadLetterTopic: string; groupId: string };
   jwt: { secret: string; issuer: string; audience: string; ttlSeconds: number };
@@ -101,6 +103,7 @@ const schema = z.object({
   REDIS_URL: z.string().url().refine((u) => !URL.canParse(u) || /^rediss?:$/.test(new URL(u).protocol), 'a redis:// URL').default('redis://127.0.0.1:6379'),
   REDIS_SENTINELS: z.string().regex(/^\s*[^\s,:]+:\d+\s*(,\s*[^\s,:]+:\d+\s*)*$/, 'expected host:port,host:port,...').optional(),
   REDIS_MASTER_NAME: z.string().min(1).default('terning'),
+  REDIS_CONFIRM_REPLICAS: int(0),
   REDIS_PREFIX: z.string().min(1).default('terning'),
   KAFKA_BROKERS: z.string().default('127.0.0.1:9092'),
   KAFKA_CLIENT_ID: z.string().default('terning'),
@@ -182,6 +185,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisUrl: e.REDIS_URL,
     redisSentinels: parseHostPorts(e.REDIS_SENTINELS ?? ''),
     redisMasterName: e.REDIS_MASTER_NAME,
+    redisConfirmReplicas: e.REDIS_CONFIRM_REPLICAS,
     redisPrefix: e.REDIS_PREFIX,
     kafka: {
       brokers: e.KAFKA_BROKERS.split(',').map((b) => b.trim()).filter(Boolean),

@@ -84,10 +84,25 @@ function gateResult(flat: number[], at: number): GateResult {
   }
 }
 
+/**
+ * Fewer replicas than asked acknowledged a confirm in time: the primary may be cut off from them (a
+ * network partition) and its writes lost to a failover, so the win is not announced. The confirm itself
+ * stands on the primary: a retry finds it (200) if that primary stays.
+ */
+export class ReplicasBehind extends Error {
+  constructor(readonly wanted: number, readonly acknowledged: number) {
+    super(`NOREPLICAS: ${acknowledged} of ${wanted} Redis replicas acknowledged the confirm within ${CONFIRM_WAIT_MS} ms`);
+  }
+}
+
+/** How long a confirm waits for its replicas: a replica in reach acknowledges within milliseconds. */
+export const CONFIRM_WAIT_MS = 1_000;
+
 export class Scripts {
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
+    private readonly opts: { confirmReplicas?: number } = {},
   ) {
     this.call = defineScripts(redis, SCRIPTS);
   }
@@ -112,11 +127,20 @@ export class Scripts {
     return out;
   }
 
-  /** Kafka holds these decisions: their reservations are confirmed; false where none is held any more. */
+  /**
+   * Kafka holds these decisions: their reservations are confirmed; false where none is held any more.
+   * With confirmReplicas, only once that many replicas hold the confirm (WAIT, on this connection: it
+   * counts the connection's last write, the confirm or a later one), else ReplicasBehind.
+   */
   async confirm(eventId: string, units: HeldUnit[]): Promise<boolean[]> {
     if (units.length === 0) return [];
     const k = this.keys(eventId);
     const out = (await this.call('confirm', k.reserved, k.decisions, k.meta, ...units.flatMap((u) => [u.person, u.ticket]))) as number[];
+    const wanted = this.opts.confirmReplicas ?? 0;
+    if (wanted > 0 && out.includes(1)) {
+      const acknowledged = await this.redis.wait(wanted, CONFIRM_WAIT_MS);
+      if (acknowledged < wanted) throw new ReplicasBehind(wanted, acknowledged);
+    }
     return out.map((v) => v === 1);
   }
 
