@@ -15,10 +15,36 @@ async function promoted(h: Harness, was: string, since: number): Promise<number 
   return undefined;
 }
 
+/** What partitionRedisPrimary did: the node cut off, when, how many open links it cut, and when the Sentinels promoted another. */
+export interface RedisPartition { node: string; at: number; linksCut: number; promotedAfterMs: number | undefined }
+
+/**
+ * A network partition: the Redis primary cut off from the Sentinels and its replicas for `ms` while
+ * terning's processes still reach it (faults/redis-links.ts black-holes the links between the Redis
+ * processes at the primary's address), then healed. The Sentinels promote a replica meanwhile; the cut
+ * off primary, which its replicas no longer acknowledge, refuses writes after min-replicas-max-lag, and
+ * no win confirmed there is announced (REDIS_CONFIRM_REPLICAS). After the heal the Sentinels make it a
+ * replica of the new primary. Throws when no link was cut: a fault that did not happen.
+ */
+export async function partitionRedisPrimary(h: Harness, ms: number): Promise<RedisPartition> {
+  const node = await h.services.redisPrimary();
+  const links = h.services.redisLinks();
+  const linksCut = links.cut(node);
+  const at = Date.now();
+  try {
+    if (linksCut === 0) throw new Error(`no Sentinel or replica had a link to ${node}: nothing was cut`);
+    const promotedAfterMs = await Promise.race([promoted(h, node, at), sleep(ms).then(() => undefined)]);
+    await sleep(Math.max(0, at + ms - Date.now()));
+    return { node, at, linksCut, promotedAfterMs };
+  } finally {
+    links.heal(node);
+  }
+}
+
 /**
  * The faults of the production topology (`npm run test:faults -- --cluster`): of three Kafka brokers
- * and of Redis's primary, replica and three Sentinels, one process is killed or frozen while people
- * apply. The cluster must not wait for it: persistence is timed from the kill or the freeze, not from
+ * and of Redis's primary, two replicas and three Sentinels, one process is killed or frozen, or the
+ * primary cut off, while people apply. The cluster must not wait for it: persistence is timed from the kill or the freeze, not from
  * the process's return. The process comes back before the next round, so each round meets the whole
  * topology; the consumer crash loop and the API kill of the single-node suite run on it too.
  */
@@ -75,6 +101,19 @@ export const CLUSTER_FAULTS: Fault[] = [
       h.services.signal(primary, 'SIGCONT');
       await h.services.start('redis');
       return { injected: 1, endedAt: at, detail: took === undefined ? `${primary} paused, no failover` : `${primary} paused, replica promoted after ${seconds(took)}` };
+    },
+  },
+  {
+    // Longer than the Sentinels' down-after (3 s) and min-replicas-max-lag (2 s): the replica is
+    // promoted while terning still writes to the old primary, until it follows +switch-master.
+    name: 'redis: primary cut off from the Sentinels and replicas 10 s (terning still reaches it)',
+    spreadMs: SPREAD_MS,
+    async inject(h) {
+      const p = await partitionRedisPrimary(h, 10_000);
+      if (p.promotedAfterMs === undefined) throw new Error(`no replica promoted within 10 s of cutting ${p.node} off`);
+      // Made a replica of the new primary by the Sentinels, in sync, before the next round.
+      await h.services.start('redis');
+      return { injected: 1, endedAt: p.at, detail: `${p.node} cut off (${p.linksCut} links), replica promoted after ${seconds(p.promotedAfterMs)}` };
     },
   },
   consumerCrashLoop,

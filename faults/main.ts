@@ -3,7 +3,7 @@
  * suite. It brings up its own Kafka, Redis and MariaDB (never the machine's shared ones), runs real API
  * and consumer processes, injects every fault kind `rounds` times during bursts of applicants, checks
  * every promise, prints one table, and exits 1 unless every count is 0. With --cluster, on three Kafka
- * brokers and Redis with a replica and three Sentinels, with their own faults (faults/cluster-faults.ts).
+ * brokers and Redis with two replicas and three Sentinels, with their own faults (faults/cluster-faults.ts).
  * With --random N [--seed S], N random schedules of overlapping faults on that topology (faults/random.ts).
  */
 import { parseArgs } from 'node:util';

@@ -76,7 +76,7 @@ export function drawSchedule(seed: number, kinds: Chaos[] = CHAOS): { chaos: Cha
 
 /**
  * `npm run test:faults -- --random N [--seed S]`: N random schedules on the production topology
- * (three KRaft brokers, a Redis primary with a replica and three Sentinels, two APIs, two consumers).
+ * (three KRaft brokers, a Redis primary with two replicas and three Sentinels, two APIs, two consumers).
  * Each draws, from its seed, overlapping faults and a crowd whose addresses are anything sign-in
  * accepts; records every answer with its times; waits for the event to settle; reads MySQL, Kafka, the
  * dead letters and Redis; and judges the promises (faults/judge.ts).

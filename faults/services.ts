@@ -9,6 +9,7 @@ import { managedPid } from '../infra/process.ts';
 import { terningHome } from '../infra/paths.ts';
 import { kafkaNodes, shareKafkaLibs } from '../infra/kafka.ts';
 import { primaryNode, redisNodes } from '../infra/redis.ts';
+import { RedisLinks } from './redis-links.ts';
 
 export type FaultService = 'kafka' | 'redis' | 'mysql';
 const ALL: FaultService[] = ['mysql', 'redis', 'kafka'];
@@ -16,13 +17,14 @@ const ALL: FaultService[] = ['mysql', 'redis', 'kafka'];
 /** What each process's command line holds (infra's pid files name them: kafka-2, redis-sentinel-1, ...). */
 const marker = (name: string) => (name.startsWith('kafka') ? 'kafka.Kafka' : name.includes('sentinel') ? 'sentinel' : name.startsWith('redis') ? 'redis-server' : 'mariadbd');
 
-/** n free ports, each with the next one free too when `pairs` (a broker's controller, Redis's replica), none overlapping. */
-async function ports(n: number, pairs: boolean, taken: number[] = []): Promise<number[]> {
+/** n free ports, each with the `following` ports after it free too (a broker's controller, Redis's replicas), none overlapping. */
+async function ports(n: number, following: number, taken: number[] = []): Promise<number[]> {
   const out: number[] = [];
+  const span = (p: number) => Array.from({ length: following + 1 }, (_, i) => p + i);
   while (out.length < n) {
-    const p = await freePort(pairs);
-    const used = [...taken, ...out].flatMap((q) => [q - 1, q, q + 1]);
-    if (!used.includes(p) && !(pairs && used.includes(p + 1))) out.push(p);
+    const p = await freePort(following);
+    const used = new Set([...taken, ...out].flatMap((q) => [q - 1, ...span(q), q + following + 1]));
+    if (!span(p).some((q) => used.has(q))) out.push(p);
   }
   return out;
 }
@@ -35,23 +37,32 @@ async function ports(n: number, pairs: boolean, taken: number[] = []): Promise<n
  * three Sentinels.
  */
 export class FaultServices {
+  private links: RedisLinks | undefined;
+
   private constructor(readonly home: string, readonly env: Record<string, string>, readonly cluster: boolean) {}
 
   static async up(log: (line: string) => void, opts: { cluster?: boolean } = {}): Promise<FaultServices> {
     const home = mkdtempSync(join(tmpdir(), 'terning-faults-'));
     // The Kafka jars fetched once for the shared broker are reused rather than fetched again.
     shareKafkaLibs(terningHome(), home);
-    const brokers = await ports(opts.cluster ? 3 : 1, true);
-    const [redisPort] = await ports(1, opts.cluster ?? false, brokers);
+    const brokers = await ports(opts.cluster ? 3 : 1, 1);
+    // A primary and two replicas on consecutive ports; in a cluster they listen at the second span.
+    const [redisPort, redisListen] = await ports(2, opts.cluster ? 2 : 0, brokers);
     const env: Record<string, string> = {
       TERNING_HOME: home,
       KAFKA_BROKERS: brokers.map((p) => `127.0.0.1:${p}`).join(','),
       REDIS_URL: `redis://127.0.0.1:${redisPort}`,
       MYSQL_URL: `mysql://root@127.0.0.1:${await freePort()}/terning_faults`,
-      ...(opts.cluster ? { REDIS_SENTINELS: (await ports(3, false, [...brokers, redisPort!, redisPort! + 1])).map((p) => `127.0.0.1:${p}`).join(',') } : {}),
+      ...(opts.cluster ? {
+        REDIS_SENTINELS: (await ports(3, 0, [...brokers, redisPort!, redisPort! + 2, redisListen!, redisListen! + 2])).map((p) => `127.0.0.1:${p}`).join(','),
+        // The nodes behind proxies of the suite's (faults/redis-links.ts), for the partition fault.
+        TERNING_REDIS_LISTEN_SHIFT: String(redisListen! - redisPort!),
+        REDIS_CONFIRM_REPLICAS: '1',
+      } : {}),
     };
     Object.assign(process.env, env);
     const s = new FaultServices(home, env, opts.cluster ?? false);
+    if (opts.cluster) s.links = await RedisLinks.start();
     // What came up is stopped again: nothing of the suite outlives it.
     await s.start(...ALL).catch(async (e: unknown) => {
       await s.down();
@@ -107,6 +118,12 @@ export class FaultServices {
     return name;
   }
 
+  /** The proxies between the Redis nodes, and between them and the Sentinels (the cluster only). */
+  redisLinks(): RedisLinks {
+    if (!this.links) throw new Error('the Redis links can be cut on the cluster topology only (--cluster)');
+    return this.links;
+  }
+
   /** Redis's files (append-only log, snapshot) removed: the next start is empty. */
   wipeRedis(): void {
     const dir = join(this.home, 'redis');
@@ -117,6 +134,7 @@ export class FaultServices {
     const processes = ['mysql', ...redisNodes().map((n) => n.name), ...kafkaNodes().map((n) => n.name)];
     for (const p of processes) if (this.pid(p) !== undefined) this.signal(p, 'SIGCONT');
     await servicesDown({ only: ALL }).catch(() => {});
+    await this.links?.stop();
     rmSync(this.home, { recursive: true, force: true });
   }
 }

@@ -15,7 +15,7 @@ export interface SuiteOptions {
   applicants: number;
   /** Only the faults whose name contains one of these. */
   only?: string[];
-  /** The production topology (three Kafka brokers, Redis with a replica and three Sentinels) and its faults. */
+  /** The production topology (three Kafka brokers, Redis with two replicas and three Sentinels) and its faults. */
   cluster?: boolean;
   log?: (line: string) => void;
 }

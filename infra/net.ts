@@ -64,15 +64,18 @@ export function errorMessage(err: unknown): string {
 }
 
 /**
- * A loopback port nothing listens on (and, with alsoNext, the one after it too: Kafka's controller, a
- * Redis replica), below the kernel's ephemeral range (32768 and up by default): a port from that range
- * is handed to outgoing connections too, and one can take it between this check and the server's bind
- * (seen with a cluster's nine servers starting on a busy machine).
+ * A loopback port nothing listens on (and, with alsoNext, the one after it too: Kafka's controller; or
+ * that many after it: Redis's replicas), below the kernel's ephemeral range (32768 and up by default):
+ * a port from that range is handed to outgoing connections too, and one can take it between this check
+ * and the server's bind (seen with a cluster's nine servers starting on a busy machine).
  */
-export async function freePort(alsoNext = false): Promise<number> {
+export async function freePort(alsoNext: boolean | number = false): Promise<number> {
+  const following = alsoNext === true ? 1 : Number(alsoNext);
   for (;;) {
     const port = 20_000 + Math.floor(Math.random() * 12_000);
-    if ((await canListen(port)) && (!alsoNext || (await canListen(port + 1)))) return port;
+    let free = await canListen(port);
+    for (let i = 1; free && i <= following; i++) free = await canListen(port + i);
+    if (free) return port;
   }
 }
 

@@ -25,16 +25,34 @@ export const redisTarget = (): RedisTarget => ({
 
 /**
  * With REDIS_SENTINELS set, terning runs Redis with failover on this machine: a primary at REDIS_URL's
- * port, a replica on the next port, and a Sentinel at each address of REDIS_SENTINELS, which promote
- * the replica when the primary is down for SENTINEL_DOWN_AFTER_MS (a majority of them agreeing).
+ * port, two replicas on the next two ports, and a Sentinel at each address of REDIS_SENTINELS, which
+ * promote a replica when the primary is down for SENTINEL_DOWN_AFTER_MS (a majority of them agreeing).
  */
 const withFailover = () => redisTarget().redisSentinels.length > 0;
 
-/** The two servers: either may be the primary, depending on the failovers so far. */
-export function redisNodes(): { name: string; host: string; port: number }[] {
+/**
+ * A primary takes a write only while a replica acknowledged the stream within MIN_REPLICAS_MAX_LAG_S:
+ * one cut off from its replicas (a network partition) stops taking writes about that long after, as
+ * the Sentinels begin to fail over (SENTINEL_DOWN_AFTER_MS). Two replicas, so that losing one, or a
+ * failover (the promoted replica keeps the other), does not stop the writes.
+ */
+export const MIN_REPLICAS_TO_WRITE = 1;
+export const MIN_REPLICAS_MAX_LAG_S = 2;
+
+/**
+ * The fault suite puts a proxy of its own at each node's address, to cut the links between the Redis
+ * processes while terning's still pass (faults/redis-links.ts): with TERNING_REDIS_LISTEN_SHIFT set,
+ * a node listens that many ports above its address and announces its address, and the nodes and
+ * Sentinels open their links from LINK_SOURCE_ADDRESS, which tells them apart.
+ */
+const listenShift = () => Number(process.env.TERNING_REDIS_LISTEN_SHIFT || 0);
+export const LINK_SOURCE_ADDRESS = '127.0.0.2';
+
+/** The three servers: any may be the primary, depending on the failovers so far. */
+export function redisNodes(): { name: string; host: string; port: number; listenPort: number }[] {
   const host = listenHost(url().hostname);
   const port = Number(url().port || 6379);
-  return [{ name: 'redis', host, port }, { name: 'redis-2', host, port: port + 1 }];
+  return ['redis', 'redis-2', 'redis-3'].map((name, i) => ({ name, host, port: port + i, listenPort: port + i + listenShift() }));
 }
 
 const sentinelProcesses = () => redisTarget().redisSentinels.map((s, i) => ({ name: `redis-sentinel-${i + 1}`, host: listenHost(s.host), port: s.port }));
@@ -92,8 +110,8 @@ export async function primaryNode(): Promise<string | undefined> {
 
 /**
  * Starts one server. A node that comes back while the Sentinels name another primary starts as its
- * replica (its own data is replaced by the primary's); on the very first start the second node
- * replicates the first.
+ * replica (its own data is replaced by the primary's); on the very first start the other nodes
+ * replicate the first.
  */
 export async function startRedisNode(name: string, log: Log): Promise<void> {
   const { 'redis-server': bin } = await requireTools('redis', [REDIS_SERVER], log);
@@ -110,16 +128,17 @@ export async function startRedisNode(name: string, log: Log): Promise<void> {
   const pw = password();
   // Append-only with a sync every second: rate-limit and stock counters survive a restart.
   await spawnDetached(name, bin, [
-    '--port', String(node.port),
+    '--port', String(node.listenPort),
     '--bind', node.host,
     '--dir', dir,
     '--appendonly', 'yes',
     '--appendfsync', 'everysec',
     '--daemonize', 'no',
     ...(pw ? ['--requirepass', pw, '--masterauth', pw] : []),
-    // A primary that freed its backlog takes a new replication id when the replica comes back, and
+    // A primary that freed its backlog takes a new replication id when a replica comes back, and
     // every event is restored (docs/decide-at-arrival.md, Restore): the backlog is kept for good.
-    ...(withFailover() ? ['--repl-backlog-ttl', '0'] : []),
+    ...(withFailover() ? ['--repl-backlog-ttl', '0', '--min-replicas-to-write', String(MIN_REPLICAS_TO_WRITE), '--min-replicas-max-lag', String(MIN_REPLICAS_MAX_LAG_S)] : []),
+    ...(listenShift() ? ['--replica-announce-ip', node.host, '--replica-announce-port', String(node.port), '--bind-source-addr', LINK_SOURCE_ADDRESS] : []),
     ...(primary ? ['--replicaof', primary.host, String(primary.port)] : []),
   ]);
 }
@@ -142,6 +161,8 @@ async function startSentinel(s: { name: string; host: string; port: number }, lo
       `sentinel down-after-milliseconds ${name} ${SENTINEL_DOWN_AFTER_MS}`,
       `sentinel failover-timeout ${name} 10000`,
       `sentinel parallel-syncs ${name} 1`,
+      // It announces itself at the address its links come from, where it does not listen.
+      ...(listenShift() ? [`bind-source-addr ${LINK_SOURCE_ADDRESS}`, `sentinel announce-ip ${s.host}`] : []),
       ...(password() ? [`sentinel auth-pass ${name} ${password()}`] : []),
       '',
     ].join('\n'));
@@ -157,7 +178,7 @@ async function startAll(log: Log): Promise<void> {
   }
   for (const n of redisNodes()) {
     if (managedPid(n.name, 'redis-server') !== undefined) continue;
-    if (await portOpen(n.host, n.port)) throw new Error(`something else listens at ${n.host}:${n.port}, where the Redis node ${n.name} goes`);
+    if (await portOpen(n.host, n.listenPort)) throw new Error(`something else listens at ${n.host}:${n.listenPort}, where the Redis node ${n.name} goes`);
     log(`redis: starting ${n.name} at ${n.host}:${n.port}`);
     await startRedisNode(n.name, log);
   }
@@ -171,7 +192,7 @@ async function startAll(log: Log): Promise<void> {
 
 const fields = (r: string[]) => Object.fromEntries(r.flatMap((v, i) => (i % 2 ? [] : [[v, r[i + 1]]]))) as Record<string, string>;
 
-/** A failover needs a replica in sync and a quorum of Sentinels that know each other and it. */
+/** A failover needs the replicas in sync and a quorum of Sentinels that know each other and them. */
 async function failoverReady(): Promise<void> {
   const name = redisTarget().redisMasterName;
   const want = sentinelProcesses().length;
@@ -183,8 +204,8 @@ async function failoverReady(): Promise<void> {
       const linked = replicas.filter((r) => !/s_down|disconnected/.test(r.flags ?? '') && r['master-link-status'] === 'ok').length;
       return { linked, others: others.length };
     }).catch((e: unknown) => ({ linked: 0, others: 0, error: String(e) }))));
-    if (views.every((v) => v.linked >= 1 && v.others >= want - 1)) return;
-    if (Date.now() > until) throw new Error(`the Sentinels do not see a linked replica and each other after 60 s: ${JSON.stringify(views)}`);
+    if (views.every((v) => v.linked >= redisNodes().length - 1 && v.others >= want - 1)) return;
+    if (Date.now() > until) throw new Error(`the Sentinels do not see every replica linked and each other after 60 s: ${JSON.stringify(views)}`);
     await sleep(500);
   }
 }
@@ -197,12 +218,13 @@ export const redis: Service = {
   },
   startTimeoutMs: 30_000,
   stopTimeoutMs: 10_000,
-  // With failover, the second node and the Sentinels are started and stopped with the first.
-  members: () => (withFailover() ? [{ name: 'redis-2', marker: 'redis-server' }, ...sentinelProcesses().map((s) => ({ name: s.name, marker: 'sentinel' }))] : []),
+  // With failover, the replicas and the Sentinels are started and stopped with the first node.
+  members: () => (withFailover() ? [...redisNodes().slice(1).map((n) => ({ name: n.name, marker: 'redis-server' })), ...sentinelProcesses().map((s) => ({ name: s.name, marker: 'sentinel' }))] : []),
   address: () => (withFailover()
     ? `${redisTarget().redisMasterName} through the Sentinels at ${sentinelProcesses().map((s) => `${s.host}:${s.port}`).join(',')}`
     : redact(url())),
-  endpoint: () => ({ host: url().hostname, port: Number(url().port || 6379) }),
+  // Where the first node listens: behind the fault suite's proxy, above its address.
+  endpoint: () => ({ host: url().hostname, port: Number(url().port || 6379) + listenShift() }),
   ping: () => withClient(redisTarget(), (c) => c.ping()).then(() => {}),
   start: (log) => (withFailover() ? startAll(log) : startRedisNode('redis', log)),
   /** Ours with failover: a node or Sentinel that died since is started again (the first may not be the primary now). */

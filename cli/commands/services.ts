@@ -53,7 +53,7 @@ function useCluster(): Record<string, string> {
   return env;
 }
 
-const CLUSTER_HELP = 'three Kafka brokers (replication 3, min.insync.replicas 2) and Redis with a replica and three Sentinels, in .terning/cluster';
+const CLUSTER_HELP = 'three Kafka brokers (replication 3, min.insync.replicas 2) and Redis with two replicas and three Sentinels, in .terning/cluster';
 
 export function servicesCommand(): Command {
   const cmd = new Command('services').description('bring the local Kafka, MySQL, Redis and SES emulator up or down');

@@ -21,20 +21,21 @@ import { openStream, nextStanding } from '../support/sse.ts';
 import { produceRaw } from '../support/kafka.ts';
 import { until } from '../support/wait.ts';
 
-// Redis with failover, as production runs it: a primary, a replica and three Sentinels (real
+// Redis with failover, as production runs it: a primary, two replicas and three Sentinels (real
 // redis-server and redis-sentinel processes, under a TERNING_HOME of their own on free ports; the
 // machine's Redis is never touched). Kafka and MySQL are the shared ones.
 const home = mkdtempSync(join(tmpdir(), 'terning-sentinel-'));
 let env: Record<string, string>;
 
 test.before(async () => {
-  const port = await freePort(true);
+  const port = await freePort(2);
   const sentinels = [await freePort(), await freePort(), await freePort()];
   env = {
     TERNING_HOME: home,
     REDIS_URL: `redis://127.0.0.1:${port}`,
     REDIS_SENTINELS: sentinels.map((p) => `127.0.0.1:${p}`).join(','),
     REDIS_MASTER_NAME: 'terning-test',
+    REDIS_CONFIRM_REPLICAS: '1',
   };
   Object.assign(process.env, env);
   await servicesUp({ only: ['redis'] });
@@ -77,12 +78,16 @@ test('a failover while people apply: the API, the consumer and the subscriber fo
   const stores = openStores(sys.config, testLog());
   const kafka = createKafka({ ...sys.config.kafka, log: testLog() });
   const before = await primaryNode();
-  const [primary, replica] = [nodeClient(before!), nodeClient(redisNodes().find((n) => n.name !== before)!.name)];
+  const primary = nodeClient(before!);
+  const replicas = redisNodes().filter((n) => n.name !== before).map((n) => ({ name: n.name, redis: nodeClient(n.name) }));
   try {
     const stock = 50;
     const eventId = await newEvent(sys, stock);
     const k = eventKeys(sys.config.redisPrefix, eventId);
     const oldServer = await serverIdentity(primary);
+    // A primary cut off from both replicas stops taking writes (infra/redis.ts).
+    t.deepEqual(await primary.config('GET', 'min-replicas-to-write'), ['min-replicas-to-write', '1']);
+    t.is(replicas.length, 2);
     const people = await Promise.all(Array.from({ length: 120 }, async () => {
       const email = randomEmail('fo');
       return { email, token: await sys.tokens.issue(email) };
@@ -90,10 +95,15 @@ test('a failover while people apply: the API, the consumer and the subscriber fo
     const running = burst({ urls: () => [sys.url, secondUrl], eventId, people, spreadMs: 8_000, deadlineMs: 150_000 });
 
     await until('a third of the stock taken', async () => ((await primary.hlen(k.decisions)) >= stock / 3 ? true : undefined), 30_000);
-    const forgotten = await forget(replica, sys.config.redisPrefix, eventId, 5);
+    // Which replica the Sentinels promote is theirs to choose: both miss the same last decisions.
+    const forgotten = [...new Set((await Promise.all(replicas.map((r) => forget(r.redis, sys.config.redisPrefix, eventId, 5)))).flat())];
     process.kill(managedPid(before!, 'redis-server')!, 'SIGKILL');
     const killedAt = Date.now();
-    await until('the Sentinels promoted the replica', async () => ((await primaryNode()) !== before ? true : undefined), 60_000);
+    const after = await until('the Sentinels promoted a replica', async () => {
+      const now = await primaryNode();
+      return now !== before ? now : undefined;
+    }, 60_000);
+    const replica = replicas.find((r) => r.name === after)!.redis;
     const promotedAfter = Date.now() - killedAt;
 
     const b = await running;
@@ -128,7 +138,7 @@ test('a failover while people apply: the API, the consumer and the subscriber fo
     throw e;
   } finally {
     primary.disconnect();
-    replica.disconnect();
+    for (const r of replicas) r.redis.disconnect();
     for (const r of await Promise.allSettled([second.stop(), sys.stop(), stores.close()])) if (r.status === 'rejected') t.log(`stopping: ${r.reason}`);
   }
 });
