@@ -561,6 +561,35 @@ test('Redis keeps its data (AOF, fsync every second), never evicts, and asks for
   t.is(environmentOf(service('redis')).REDISCLI_AUTH, password, 'the healthcheck authenticates');
 });
 
+test('Redis runs a primary and two replicas that refuse writes cut off from their replicas, three Sentinels the apps follow, and a win waits for a replica', (t) => {
+  const nodes = Object.keys(services).filter((n) => words(service(n).command)[0] === 'redis-server');
+  const sentinels = Object.keys(services).filter((n) => words(service(n).command).join(' ').includes('redis-sentinel'));
+  t.deepEqual(nodes, ['redis', 'redis-2', 'redis-3']);
+  t.is(sentinels.length, 3);
+  const flag = (name: string, f: string) => {
+    const w = words(service(name).command);
+    return w.includes(f) ? w[w.indexOf(f) + 1] : undefined;
+  };
+  const script = words(service(sentinels[0]!).command).join(' ');
+  const downAfterMs = Number(/down-after-milliseconds terning (\d+)/.exec(script)?.[1]);
+  t.true(script.includes('sentinel monitor terning redis 6379 2'), 'a majority of the three agree on the primary "redis" being down');
+  for (const name of nodes) {
+    const command = words(service(name).command).join(' ');
+    t.true(command.includes('--appendonly yes') && command.includes('--maxmemory-policy noeviction'), `${name}: ${command}`);
+    t.is(flag(name, '--min-replicas-to-write'), '1', `${name}: cut off from both replicas, it takes no write`);
+    t.true(Number(flag(name, '--min-replicas-max-lag')) * 1000 < downAfterMs, `${name}: it stops taking writes before the Sentinels fail over`);
+    t.is(flag(name, '--masterauth'), flag(name, '--requirepass'), `${name}: a replica authenticates to its primary`);
+    t.is(flag(name, '--replica-announce-ip'), name, `${name}: the Sentinels reach it by its name`);
+    t.is(flag(name, '--replicaof'), name === 'redis' ? undefined : 'redis', name);
+  }
+  t.true(script.includes('$SENTINEL_NAME') && script.includes('$REDIS_PASSWORD'), 'each announces its name and authenticates to the nodes');
+  for (const name of appServices) {
+    const config = configOf(name);
+    t.deepEqual(config.redisSentinels.map((x) => x.host).sort(), [...sentinels].sort(), `${name}: asks the Sentinels for the primary`);
+    t.is(config.redisConfirmReplicas, 1, `${name}: a 202 waits for a replica to hold the confirm`);
+  }
+});
+
 test('MySQL creates the user and database the apps connect with', (t) => {
   const env = environmentOf(service('mysql'));
   for (const name of appServices) {
@@ -573,7 +602,7 @@ test('MySQL creates the user and database the apps connect with', (t) => {
 });
 
 test('MySQL, Redis, Kafka and Prometheus keep their data in named volumes', (t) => {
-  const dirs = { mysql: '/var/lib/mysql', redis: '/data', ...Object.fromEntries(brokers.map((b) => [b, environmentOf(service(b)).KAFKA_LOG_DIRS])), prometheus: '/prometheus' };
+  const dirs = { mysql: '/var/lib/mysql', redis: '/data', 'redis-2': '/data', 'redis-3': '/data', ...Object.fromEntries(brokers.map((b) => [b, environmentOf(service(b)).KAFKA_LOG_DIRS])), prometheus: '/prometheus' };
   for (const [name, dir] of Object.entries(dirs)) {
     const mount = (service(name).volumes ?? []).map((v) => (typeof v === 'string' ? { source: v.split(':')[0], target: v.split(':')[1] } : v)).find((v) => v.target === dir);
     t.truthy(mount, `${name}: nothing mounted at ${dir}`);
