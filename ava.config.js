@@ -6,6 +6,14 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 
 const CLUSTER_TESTS = ['tests/cluster/**/*.test.ts'];
+// `npm run test:unit`: the tests that need no service (no Kafka, Redis, MySQL, SES, browser or
+// terminal): the rules, codecs, Lua contracts, proofs and use cases against fakes of their narrow ports.
+// The service tests stay where they are, in `npm test`, which runs these too.
+export const UNIT_TESTS = [
+  'tests/codec.test.ts', 'tests/config.test.ts', 'tests/deps.test.ts', 'tests/fault-judge.test.ts', 'tests/give-back-order.test.ts',
+  'tests/group-commit.test.ts', 'tests/log-builder.test.ts', 'tests/lua-contracts.test.ts', 'tests/merkle.test.ts',
+  'tests/run-report.test.ts', 'tests/tokens.test.ts', 'tests/client-network.test.ts', 'tests/console.test.tsx',
+];
 const report = () => resolve(process.env.TERNING_AVA_REPORT || 'artifacts/ava-report.json');
 
 export default {
@@ -15,7 +23,7 @@ export default {
   // clusters and load a 2-core machine for minutes: `npm test` runs them after the rest, on their own
   // (TERNING_CLUSTER_TESTS=only), so that they never share the machine with the timing-sensitive tests.
   // TERNING_CLUSTER_TESTS=1 runs them with the rest.
-  files: process.env.TERNING_CLUSTER_TESTS === 'only'
+  files: process.env.TERNING_UNIT === '1' ? UNIT_TESTS : process.env.TERNING_CLUSTER_TESTS === 'only'
     ? CLUSTER_TESTS
     : ['tests/**/*.test.ts', 'tests/**/*.test.tsx', ...(process.env.TERNING_CLUSTER_TESTS === '1' ? [] : CLUSTER_TESTS.map((f) => `!${f}`))],
   timeout: '2m',
