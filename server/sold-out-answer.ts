@@ -4,7 +4,7 @@ import { bodyOf } from './middleware/errors.ts';
 import { requestIdOf } from './middleware/request-id.ts';
 import { apiHeaderList } from './middleware/security.ts';
 import { APPLY_PATH, fitsTheLane } from './routes/apply-lane.ts';
-import { bearerOf } from './middleware/auth.ts';
+import { bearerOf, verifiedEmail } from './middleware/auth.ts';
 import { applyCounter } from './routes/apply.ts';
 import type { ServerDeps } from './deps.ts';
 
@@ -57,7 +57,7 @@ export function soldOutBeforeKoa(deps: ServerDeps, koa: RequestListener): Reques
     if (token === null) return undefined;
     let email: string;
     try {
-      email = tokens.verify(token);
+      email = verifiedEmail(req, token, tokens);
     } catch {
       return undefined;
     }

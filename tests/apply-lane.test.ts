@@ -3,6 +3,7 @@ import { startSystem, newEvent, randomEmail, type System } from './support/syste
 import { rawHttp } from './support/http.ts';
 import { until } from './support/wait.ts';
 import { eventCommandsDuring } from './support/redis-monitor.ts';
+import { Tokens } from '../core/use-cases/sign-in/tokens.ts';
 
 // A bodiless apply is answered ahead of the chain: a SOLD_OUT known without Redis before Koa
 // (server/sold-out-answer.ts), anything else by the apply lane (server/routes/apply-lane.ts); an apply
@@ -60,4 +61,22 @@ test('a body that is not empty is refused on a sold-out event too, before the so
   const res = await rawHttp(sys.url, 'POST', `/api/events/${eventId}/apply`, { headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: '{"x":1}' });
   t.is(res.status, 400);
   t.is(JSON.parse(res.text).error.code, 'VALIDATION_FAILED');
+});
+
+test.serial("a winner's token is checked once, though the apply passes the sold-out answer and the lane", async (t) => {
+  const eventId = await newEvent(sys, 5);
+  const token = await sys.tokens.issue(randomEmail('once'));
+  const verify = Tokens.prototype.verify;
+  let checks = 0;
+  Tokens.prototype.verify = function (this: Tokens, token: string) {
+    checks++;
+    return verify.call(this, token);
+  };
+  try {
+    const won = await rawHttp(sys.url, 'POST', `/api/events/${eventId}/apply`, { headers: { Authorization: `Bearer ${token}` } });
+    t.is(won.status, 202);
+  } finally {
+    Tokens.prototype.verify = verify;
+  }
+  t.is(checks, 1);
 });
