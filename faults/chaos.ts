@@ -230,7 +230,12 @@ export const CHAOS: Chaos[] = [
     kind: 'operator: terning dlq replay --all', groups: ['dlq'],
     async inject(c) {
       const at = Date.now();
-      const r = await terning(c, ['dlq', 'replay', '--all']);
+      // A broker frozen by another fault makes the dead letters unreadable for a while (503): the operator tries again.
+      let r = await terning(c, ['dlq', 'replay', '--all']);
+      while (r.code !== 0 && Date.now() - at < 60_000) {
+        await sleep(1_000);
+        r = await terning(c, ['dlq', 'replay', '--all']);
+      }
       return { kind: this.kind, target: 'dead letters', at, endedAt: Date.now(), injected: r.code === 0, evidence: `exit ${r.code}: ${r.out.replace(/\s+/g, ' ').slice(0, 300)}` };
     },
   },
