@@ -12,6 +12,7 @@ import type { AuditLog } from '../core/adapters/mysql/audit-log.ts';
 import type { AuditedEvents } from '../core/use-cases/operator/audited-events.ts';
 import type { ProofKeys } from '../core/adapters/keys/proof-keys.ts';
 import type { PublicLog } from '../core/use-cases/proof/public-log.ts';
+import type { StockWatch } from '../core/use-cases/participant/stock-watch.ts';
 import type { DeadLetterDesk } from '../core/use-cases/operator/dead-letter-desk.ts';
 
 /** What the HTTP edge needs from the core; built by server/process.ts, or by a test. */
@@ -35,4 +36,6 @@ export interface ServerDeps {
   keys: ProofKeys;
   /** Each event's public log: checkpoints, entries, proofs. */
   publicLog: PublicLog;
+  /** The remaining stock pushed to everyone watching an event. */
+  stock: StockWatch;
 }

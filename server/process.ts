@@ -36,6 +36,7 @@ import { loadProofKeys } from '../core/adapters/keys/proof-keys.ts';
 import { JwsSigner } from '../core/adapters/keys/jws.ts';
 import { Receipts } from '../core/use-cases/proof/receipts.ts';
 import { PublicLog } from '../core/use-cases/proof/public-log.ts';
+import { StockWatch } from '../core/use-cases/participant/stock-watch.ts';
 import { ProofLogRepo } from '../core/adapters/mysql/proof-log-repo.ts';
 import { signNote } from '../core/adapters/keys/signed-note.ts';
 
@@ -65,6 +66,7 @@ export class ApiServer {
   private applicationsProducer?: RenewingProducer;
   private mailer?: Mailer;
   private feed?: DecisionFeed;
+  private stock?: StockWatch;
   private subscriber?: Subscriber;
   private restarts?: RedisRestarts;
   readonly metrics = new Metrics('terning-server');
@@ -119,6 +121,10 @@ export class ApiServer {
     this.feed = new DecisionFeed(this.subscriber, config.redisPrefix, log);
     // A missing or malformed key stops the start here, with the reason (production has no default).
     const keys = loadProofKeys(config.proof);
+    this.stock = new StockWatch(async (id) => {
+      const e = await this.stores!.events.snapshot(id, 'recent');
+      return { remaining: e.remainingStock, total: e.totalStock, soldOut: e.totalStock > 0 && e.remainingStock === 0 };
+    }, (err, eventId) => log.warn({ err, eventId }, 'the stock could not be read for its watchers'));
     const receipts = new Receipts(new JwsSigner(keys), keys.nonceSecret);
     const soldOut = new SoldOutBoard(this.stores.redis, config.redisPrefix, this.subscriber, log, (facts) => receipts.soldOut(facts));
     await soldOut.start();
@@ -147,6 +153,7 @@ export class ApiServer {
       codes: new VerificationCodes(this.stores.scripts, this.mailer, { ...config.code, secret: config.jwt.secret }, limits, config.limits, log),
       applications: new Applications(this.stores.scripts, this.batcher, this.stores.events, this.stores.records, log, soldOut, receipts),
       keys,
+      stock: this.stock,
       publicLog: new PublicLog(new ProofLogRepo(sequelize), (text) => signNote(text, config.proof.logName, keys), config.proof.logName),
     };
     const split = config.adminPort !== undefined;
@@ -188,9 +195,15 @@ export class ApiServer {
     return surface === 'admin' ? koa : soldOutBeforeKoa(deps, koa);
   }
 
+  /** Open stock streams in this process (the benchmark and the tests read it). */
+  get stockWatchers(): number {
+    return this.stock?.watchers ?? 0;
+  }
+
   async stop(): Promise<void> {
     // Open result streams end first (their EventSource reconnects elsewhere), or close() would wait on them.
     this.feed?.close();
+    this.stock?.close();
     await Promise.all(this.servers.map((http) => {
       const closed = new Promise<void>((resolve) => http.close(() => resolve()));
       http.closeIdleConnections();

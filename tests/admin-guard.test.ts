@@ -17,7 +17,7 @@ const PUBLIC = new Set([
   'GET /api/event', 'POST /api/event/apply', 'GET /api/event/status', 'GET /api/event/status/stream',
   'GET /api/events/:eventId', 'POST /api/events/:eventId/apply', 'GET /api/events/:eventId/status', 'GET /api/events/:eventId/status/stream',
   // The public logs and their keys: for anyone to check (README, Proof of place).
-  'GET /.well-known/jwks.json',
+  'GET /.well-known/jwks.json', 'GET /api/event/stream', 'GET /api/events/:eventId/stream',
   ...['/api/event/log', '/api/events/:eventId/log'].flatMap((base) => ['checkpoint', 'entries', 'proof', 'consistency'].map((r) => `GET ${base}/${r}`)),
 ]);
 /** Prometheus scrapes /metrics without the key where no one else can reach it: the admin port. */

@@ -9,6 +9,7 @@ import { newRouter } from './router.ts';
 import type { ServerDeps } from '../deps.ts';
 import { eventIdOf } from './event-param.ts';
 import { TOKEN } from '../middleware/auth.ts';
+import { publicEvent } from '../../core/use-cases/participant/event-view.ts';
 
 export const HEARTBEAT_MS = 15_000;
 
@@ -34,7 +35,7 @@ const frame = ({ status, ticket, decidedAt, receipt }: Standing) =>
  * standing at once, a comment every 15 s, and end once it is WON. Errors before the stream opens (no
  * token, not applied) are answered in the one error shape.
  */
-export function streamRoutes({ applications, tokens, config, limits, feed }: ServerDeps): Router {
+export function streamRoutes({ applications, tokens, config, limits, feed, stock, events }: ServerDeps): Router {
   const r = newRouter('/api');
   const idOf = eventIdOf(config);
 
@@ -69,7 +70,30 @@ export function streamRoutes({ applications, tokens, config, limits, feed }: Ser
       .then((s) => (s ? out.end(frame(s)) : out.end()), () => out.end());
   };
 
+  /**
+   * The event's remaining stock, for anyone (no token): a frame at once, then each change, a few a
+   * second at most (core/use-cases/participant/stock-watch.ts). Written straight to the socket: at
+   * 100,000 watchers a frame is one string written to each, nothing more. The server's stop ends them.
+   */
+  const stockStream = async (ctx: Context) => {
+    const id = (await publicEvent(events, idOf(ctx))).id;
+    ctx.req.socket.setTimeout(0);
+    ctx.req.socket.setNoDelay(true);
+    ctx.respond = false;
+    const res = ctx.res;
+    res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache, no-transform', 'X-Accel-Buffering': 'no' });
+    res.write(`retry: ${2_000 + Math.floor(Math.random() * 3_000)}\n\n`);
+    const stop = stock.watch(id, (frame) => res.write(frame), () => res.end());
+    const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), HEARTBEAT_MS);
+    res.once('close', () => {
+      clearInterval(heartbeat);
+      stop();
+    });
+  };
+
   r.get('/event/status/stream', stream);
+  r.get('/event/stream', stockStream);
+  r.get('/events/:eventId/stream', stockStream);
   r.get('/events/:eventId/status/stream', stream);
   return r;
 }

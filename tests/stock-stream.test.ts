@@ -1,0 +1,78 @@
+import test from 'ava';
+import { startSystem, newEvent, randomEmail, type System } from './support/system.ts';
+import { http } from './support/http.ts';
+import { openStream, type EventStream } from './support/sse.ts';
+import { StockWatch } from '../core/use-cases/participant/stock-watch.ts';
+
+let sys: System;
+test.before(async () => {
+  sys = await startSystem({ consumer: false });
+});
+test.after.always(async () => {
+  await sys?.stop();
+});
+
+async function nextStock(s: EventStream) {
+  for (;;) {
+    const f = await s.next(10_000);
+    if (f === null) return null;
+    if (f.event === 'stock') return JSON.parse(f.data!) as { remaining: number; total: number; soldOut: boolean };
+  }
+}
+
+test('the event\'s stream pushes the remaining stock to anyone, falling with each win, and sold out the moment it is', async (t) => {
+  const eventId = await newEvent(sys, 3);
+  const watchers = await Promise.all(Array.from({ length: 50 }, () => openStream(`${sys.url}/api/events/${eventId}/stream`)));
+  t.teardown(() => watchers.forEach((w) => w.close()));
+  for (const w of watchers) t.deepEqual(await nextStock(w), { remaining: 3, total: 3, soldOut: false });
+  const seen: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    t.is((await http(sys.url, 'POST', `/api/events/${eventId}/apply`, { token: await sys.tokens.issue(randomEmail()) })).status, 202);
+    // Frames are a few a second at most: wins close together may come as one.
+    for (let s = await nextStock(watchers[0]!); s && s.remaining > 2 - i; s = await nextStock(watchers[0]!)) seen.push(s.remaining);
+    seen.push(2 - i);
+  }
+  t.deepEqual([...new Set(seen)], [2, 1, 0]);
+  for (const w of watchers.slice(1)) {
+    let last;
+    do last = await nextStock(w); while (last && !last.soldOut);
+    t.deepEqual(last, { remaining: 0, total: 3, soldOut: true });
+  }
+  t.is(sys.api.stockWatchers, 50, 'one read per event and turn serves all 50');
+});
+
+test('the stock stream of a draft or an unknown event is 404, as the event is; a malformed id is 400', async (t) => {
+  const draft = await newEvent(sys, 1, false);
+  for (const id of [draft, 'no-such-event']) {
+    const s = await openStream(`${sys.url}/api/events/${id}/stream`);
+    t.is(s.status, 404);
+    t.is(s.body.error.code, 'EVENT_NOT_FOUND');
+  }
+  const bad = await openStream(`${sys.url}/api/events/NOT_AN_ID/stream`);
+  t.is(bad.status, 400);
+});
+
+test('a watch reads once per turn whatever its watchers, writes each change once to each, and stops reading when nobody watches', async (t) => {
+  let reads = 0;
+  let remaining = 5;
+  const watch = new StockWatch(async () => {
+    reads++;
+    return { remaining, total: 5, soldOut: remaining === 0 };
+  });
+  const got: string[][] = [[], [], []];
+  const stops = got.map((g) => watch.watch('ev', (f) => g.push(f)));
+  await new Promise((r) => setTimeout(r, 30));
+  t.is(reads, 1);
+  remaining = 4;
+  await new Promise((r) => setTimeout(r, 600));
+  t.true(reads >= 2 && reads <= 4, `${reads} reads in 0.6 s`);
+  for (const g of got) t.deepEqual(g.map((f) => JSON.parse(f.split('data: ')[1]!).remaining), [5, 4]);
+  for (const stop of stops) stop();
+  const after = reads;
+  await new Promise((r) => setTimeout(r, 600));
+  t.is(reads, after, 'nobody watches: no reads');
+  let ended = false;
+  watch.watch('ev2', () => {}, () => (ended = true));
+  watch.close();
+  t.true(ended, 'close ends every watcher');
+});
