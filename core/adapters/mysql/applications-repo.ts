@@ -1,4 +1,5 @@
 import { QueryTypes, type Sequelize, type Transaction } from 'sequelize';
+import { escape } from 'mysql2';
 import type { ApplicationMessage } from '../kafka/codec.ts';
 import { sqlTime } from './sql-time.ts';
 
@@ -11,6 +12,13 @@ export interface ApplicationRecord { eventId: string; person: string; email: str
 
 const placeholders = (rows: number, cols: number) =>
   Array.from({ length: rows }, () => `(${Array(cols).fill('?').join(',')})`).join(',');
+
+/**
+ * Rows as a VALUES list, escaped here (mysql2's escaping, as the driver's own placeholders): Sequelize's
+ * replacements escape value by value in a walk of the whole statement, and a consumer's chunk of 2,000
+ * winners is 30,000 values; in a big drop's profile that walk was a tenth of the consumer's work.
+ */
+const valuesOf = (rows: (string | number)[][]) => rows.map((r) => `(${r.map((v) => escape(v)).join(',')})`).join(',');
 
 export class ApplicationsRepo {
   constructor(private readonly sequelize: Sequelize) {}
@@ -28,12 +36,12 @@ export class ApplicationsRepo {
     await this.sequelize.transaction(async (transaction) => {
       await this.sequelize.query(
         `INSERT INTO applications (event_id, person, email, ticket, status, applied_at, decided_at, created_at)
-         VALUES ${placeholders(winners.length, 8)}
+         VALUES ${valuesOf(winners.map((w) => {
+           const at = sqlTime(w.decidedAt);
+           return [w.eventId, w.person, w.email, w.ticket, 'WON', at, at, now];
+         }))}
          ON DUPLICATE KEY UPDATE id = id`,
-        {
-          transaction,
-          replacements: winners.flatMap((w) => [w.eventId, w.person, w.email, w.ticket, 'WON', sqlTime(w.decidedAt), sqlTime(w.decidedAt), now]),
-        },
+        { transaction },
       );
       const rows = await this.locked(winners, transaction);
       // Mail goes to the address the row holds: a resend typed with another alias of the person queues nothing new.
@@ -61,9 +69,9 @@ export class ApplicationsRepo {
       // A winner's email is queued once (the outbox's key): a redelivered win queues nothing new.
       await this.sequelize.query(
         `INSERT INTO email_outbox (event_id, email, kind, status, attempts, next_attempt_at, created_at)
-         VALUES ${placeholders(won.length, 7)}
+         VALUES ${valuesOf(won.map((w) => [w.eventId, w.email, 'winner', 'queued', 0, now, now]))}
          ON DUPLICATE KEY UPDATE id = id`,
-        { transaction, replacements: won.flatMap((w) => [w.eventId, w.email, 'winner', 'queued', 0, now, now]) },
+        { transaction },
       );
     });
   }
