@@ -16,6 +16,7 @@ import { admission, platformRequests } from './admission.ts';
 import { Door } from './door.ts';
 import { adminKeyCheck } from './middleware/auth.ts';
 import { soldOutBeforeKoa } from './sold-out-answer.ts';
+import { applyBeforeKoa } from './apply-before-koa.ts';
 import { answerBeforeKoa } from './before-koa.ts';
 import { createApp, type Surface } from './app.ts';
 import { Limits } from '../core/adapters/redis/limits.ts';
@@ -187,11 +188,14 @@ export class ApiServer {
     return url;
   }
 
-  /** A sold-out apply is answered before Koa (server/sold-out-answer.ts); the rest waits its turn (admission). */
+  /**
+   * A sold-out apply is answered before Koa (server/sold-out-answer.ts); the rest waits its turn
+   * (admission), and in it an apply with a valid token is answered before Koa too (server/apply-before-koa.ts).
+   */
   private handler(surface: Surface, deps: ServerDeps, app: Koa): RequestListener {
     const { config } = deps;
     const limits = { concurrency: CONCURRENCY, queueLimit: config.http.queueLimit, production: config.env === 'production' };
-    const koa = admission(app.callback(), limits, platformRequests(adminKeyCheck(config.adminKey)));
+    const koa = admission(surface === 'admin' ? app.callback() : applyBeforeKoa(deps, app.callback()), limits, platformRequests(adminKeyCheck(config.adminKey)));
     return surface === 'admin' ? koa : soldOutBeforeKoa(deps, koa);
   }
 

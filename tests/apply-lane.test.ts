@@ -1,5 +1,5 @@
 import test from 'ava';
-import { startSystem, newEvent, randomEmail, type System } from './support/system.ts';
+import { startSystem, newEvent, randomEmail, randomEventId, type System } from './support/system.ts';
 import { rawHttp } from './support/http.ts';
 import { until } from './support/wait.ts';
 import { eventCommandsDuring } from './support/redis-monitor.ts';
@@ -79,4 +79,14 @@ test.serial("a winner's token is checked once, though the apply passes the sold-
     Tokens.prototype.verify = verify;
   }
   t.is(checks, 1);
+});
+
+test('a refusal of an apply with a valid token answers alike before Koa and the long way', async (t) => {
+  for (const path of [`/api/events/${randomEventId()}/apply`, `/api/events/${await newEvent(sys, 5, false)}/apply`]) {
+    const { lane, long } = await both(path, randomEmail('refused'));
+    t.is(lane.status, long.status, path);
+    t.true(lane.status >= 400, `${path}: ${lane.status}`);
+    t.is(lane.text, long.text);
+    t.deepEqual(stable(lane.headers), stable(long.headers));
+  }
 });

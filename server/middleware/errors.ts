@@ -12,11 +12,16 @@ export function errors(log: Logger): Middleware {
         throw new AppError(404, 'NOT_FOUND', `no such endpoint: ${ctx.method} ${ctx.path}`);
       }
     } catch (e) {
-      const known = e instanceof AppError ? e : fromHttpError(e) ?? fromOutage(e, log);
-      if (!known) log.error({ err: e, requestId: ctx.state.requestId, path: ctx.path }, 'unexpected error');
-      renderError(ctx, known ?? new AppError(500, 'INTERNAL', 'something went wrong on our side; try again'));
+      renderError(ctx, asAppError(e, log, { requestId: ctx.state.requestId, path: ctx.path }));
     }
   };
+}
+
+/** What the caller is told of an error: its own AppError, a 4xx or 503 it stands for, or a 500 logged here. */
+export function asAppError(e: unknown, log: Logger, where: { requestId?: string; path: string }): AppError {
+  const known = e instanceof AppError ? e : fromHttpError(e) ?? fromOutage(e, log);
+  if (!known) log.error({ err: e, ...where }, 'unexpected error');
+  return known ?? new AppError(500, 'INTERNAL', 'something went wrong on our side; try again');
 }
 
 /** The one error shape, as the error handler writes it; a route may answer a refusal so without throwing. */
