@@ -1,9 +1,12 @@
-import type { Server } from 'node:http';
-import type { Socket } from 'node:net';
+import type { Server, ServerResponse } from 'node:http';
+import { Server as NetServer, type Socket } from 'node:net';
 import { networkOf } from '../core/platform/client-network.ts';
 
-/** What the door keeps of a connection: its client's network, how much of its answers the kernel had taken at the last look, and since when. */
-interface Watch { network: string; taken: number; since: number }
+/** What the door keeps of a connection: its client's network, how much of its answers the kernel had taken at the last look, and since when; what it had read at the last look of a drain. */
+interface Watch { network: string; taken: number; since: number; read: number }
+
+/** Node's own: the answer a connection is writing now, if any. */
+type HttpSocket = Socket & { _httpMessage?: ServerResponse | null };
 
 export interface DoorLimits {
   /** Open connections at once; past it a new one is closed as it arrives (Node's maxConnections). */
@@ -31,8 +34,10 @@ export class Door {
   private readonly open = new Map<Socket, Watch>();
   private readonly perNetwork = new Map<string, number>();
   private readonly timer: NodeJS.Timeout;
+  /** Once set, every answer closes its connection (Connection: close). */
+  draining = false;
 
-  constructor(http: Server, private readonly limits: DoorLimits, everyMs = 1_000) {
+  constructor(private readonly http: Server, private readonly limits: DoorLimits, everyMs = 1_000) {
     http.maxConnections = limits.maxConnections;
     // Ahead of Node's own listener: a connection closed here never gets a parser.
     http.prependListener('connection', (socket: Socket) => this.admit(socket));
@@ -47,7 +52,7 @@ export class Door {
       return;
     }
     this.perNetwork.set(network, count);
-    this.open.set(socket, { network, taken: 0, since: performance.now() });
+    this.open.set(socket, { network, taken: 0, since: performance.now(), read: 0 });
     socket.once('close', () => {
       this.open.delete(socket);
       const left = this.perNetwork.get(network)! - 1;
@@ -71,6 +76,38 @@ export class Door {
       } else if (now - watch.since >= this.limits.writeStallMs) {
         socket.destroy();
       }
+    }
+  }
+
+  /**
+   * A drain, for a rolling deploy: stops taking connections and resets none that were taken. The
+   * listener closes (a new connection is refused: a load balancer tries the next server); every
+   * request that reached the process is answered, with Connection: close, and its connection then
+   * closed; a connection idle after its answers is closed (nothing read since the last look, a
+   * quarter second before); one that has sent nothing yet keeps until it does or its headers time
+   * out. Resolves once every connection is closed, or after `graceMs`, when the rest are cut.
+   */
+  async drain(graceMs: number): Promise<void> {
+    this.draining = true;
+    for (const socket of this.open.keys()) {
+      const answer = (socket as HttpSocket)._httpMessage;
+      if (answer && !answer.headersSent) answer.shouldKeepAlive = false;
+    }
+    // net.Server's close: http.Server's would also close at once every connection without a request
+    // in progress, those whose request is still on its way among them.
+    const closed = new Promise<void>((resolve) => NetServer.prototype.close.call(this.http, () => resolve()));
+    const idle = setInterval(() => this.closeIdle(), 250);
+    const cut = setTimeout(() => this.http.closeAllConnections(), graceMs);
+    await closed;
+    clearInterval(idle);
+    clearTimeout(cut);
+  }
+
+  private closeIdle(): void {
+    for (const [socket, watch] of this.open) {
+      const read = socket.bytesRead;
+      if (read > 0 && read === watch.read && !(socket as HttpSocket)._httpMessage && socket.writableLength === 0) socket.destroy();
+      watch.read = read;
     }
   }
 

@@ -60,6 +60,8 @@ const CONNECTIONS_CHECKING_INTERVAL_MS = 1_000;
 export class ApiServer {
   private servers: Server[] = [];
   private doors: Door[] = [];
+  /** From the first moment of stop(): readiness fails, so that a load balancer sends no more. */
+  private draining = false;
   /** The apps listening, by surface: tests read their routes (server/routes/dispatch.ts routesOf). */
   readonly apps: { surface: Surface; url: string; app: Koa }[] = [];
   private stores?: Stores;
@@ -141,6 +143,9 @@ export class ApiServer {
       feed: this.feed,
       metrics,
       readiness: () => readiness({
+        api: async () => {
+          if (this.draining) throw new Error('shutting down');
+        },
         ...storeChecks(stores),
         kafka: async () => {
           if (!this.applicationsProducer?.connected) throw new Error('the producer is not connected');
@@ -169,14 +174,19 @@ export class ApiServer {
     const { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs, maxHeaderSize } = this.config.http;
     // A participant's request arrives in milliseconds; a client that trickles it in is holding a connection.
     // requestTimeout ends once the request is whole, so a result stream (a GET) lives on.
+    const handler = this.handler(surface, deps, app);
     const http = createServer({
       headersTimeout: headersTimeoutMs,
       requestTimeout: requestTimeoutMs,
       connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS,
       maxHeaderSize,
-    }, this.handler(surface, deps, app));
+    }, (req, res) => {
+      if (door.draining) res.shouldKeepAlive = false;
+      handler(req, res);
+    });
     answerBeforeKoa(http);
-    this.doors.push(new Door(http, this.config.http, CONNECTIONS_CHECKING_INTERVAL_MS));
+    const door = new Door(http, this.config.http, CONNECTIONS_CHECKING_INTERVAL_MS);
+    this.doors.push(door);
     http.keepAliveTimeout = keepAliveTimeoutMs;
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject);
@@ -204,15 +214,26 @@ export class ApiServer {
     return this.stock?.watchers ?? 0;
   }
 
+  /**
+   * A rolling deploy's drain (README, Production): readiness fails at once; for SHUTDOWN_DELAY_MS the
+   * API still takes connections, while the load balancer notices and stops sending, and answers each
+   * request with Connection: close; then it takes no more, answers every request it took, closes its
+   * connections (server/door.ts), and only then flushes Kafka and closes the stores.
+   */
   async stop(): Promise<void> {
-    // Open result streams end first (their EventSource reconnects elsewhere), or close() would wait on them.
+    this.draining = true;
+    const { http } = this.config;
+    if (this.doors.length) {
+      this.log.info({ delayMs: this.config.shutdownDelayMs }, 'draining: readiness fails, connections still taken');
+      for (const door of this.doors) door.draining = true;
+      await new Promise((resolve) => setTimeout(resolve, this.config.shutdownDelayMs));
+    }
+    // Open result streams end (their EventSource reconnects elsewhere), or the drain would wait on them.
     this.feed?.close();
     this.stock?.close();
-    await Promise.all(this.servers.map((http) => {
-      const closed = new Promise<void>((resolve) => http.close(() => resolve()));
-      http.closeIdleConnections();
-      return closed;
-    }));
+    const drained = Promise.all(this.doors.map((door) => door.drain(http.requestTimeoutMs + http.keepAliveTimeoutMs)));
+    this.log.info('draining: no new connections; answering those taken');
+    await drained;
     for (const door of this.doors) door.close();
     await this.restarts?.stop();
     await this.subscriber?.close();

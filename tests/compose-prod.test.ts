@@ -381,6 +381,17 @@ test('nginx keeps connections to the APIs alive, closing them before Node does',
   t.true(all(root, 'proxy_set_header').some((d) => d.args[0] === 'Connection' && d.args[1] === ''), 'Connection "" is needed for keepalive');
 });
 
+test('a draining API answers on past nginx\'s keepalive, and drains within its stop grace period', (t) => {
+  const nginxKeepAlive = seconds(one(all(http, 'upstream')[0].block!, 'keepalive_timeout')?.args[0] ?? '60s');
+  t.true(all(locationFor('/')!.block!, 'proxy_next_upstream').some((d) => d.args.includes('error')), 'a refused connection goes to the other API');
+  for (const api of apis) {
+    const c = configOf(api);
+    t.true(c.shutdownDelayMs > nginxKeepAlive * 1000, `${api}: SHUTDOWN_DELAY_MS ${c.shutdownDelayMs} ms, nginx keeps connections ${nginxKeepAlive} s: one may be cut under a request`);
+    const drainMs = c.shutdownDelayMs + c.http.requestTimeoutMs + c.http.keepAliveTimeoutMs;
+    t.true(drainMs < seconds(service(api).stop_grace_period!) * 1000, `${api}: a drain takes up to ${drainMs} ms`);
+  }
+});
+
 test('nginx limits connections per client address, generously, and answers the excess in the error shape', (t) => {
   const zone = all(http, 'limit_conn_zone').find((z) => z.args[0] === '$binary_remote_addr');
   t.truthy(zone, 'no limit_conn_zone keyed by the client address');

@@ -34,7 +34,7 @@ test('healthz, readyz and metrics of a running server', async (t) => {
     t.deepEqual((await http(server.url, 'GET', '/healthz')).body, { status: 'ok' });
     const ready = await http(server.url, 'GET', '/readyz');
     t.is(ready.status, 200);
-    t.deepEqual(ready.body, { ready: true, checks: { redis: 'ok', mysql: 'ok', kafka: 'ok' } });
+    t.deepEqual(ready.body, { ready: true, checks: { api: 'ok', redis: 'ok', mysql: 'ok', kafka: 'ok' } });
     const id = await openEvent(server.url, config.adminKey, 1);
     const tokens = new Tokens(config.jwt);
     t.is((await http(server.url, 'POST', `/api/events/${id}/apply`, { token: await tokens.issue(randomEmail('m')) })).status, 202);

@@ -39,6 +39,8 @@ export interface Config {
   trustProxy: boolean;
   corsOrigins: string[];
   limits: Limits;
+  /** On SIGTERM, how long the API keeps taking connections with readiness failing, before it stops taking them and drains. */
+  shutdownDelayMs: number;
   /** A reservation Kafka never took is released this long after the gate made it (the consumer's sweeper). */
   reservationTimeoutSeconds: number;
   /**
@@ -147,6 +149,7 @@ const schema = z.object({
   LIMIT_ADMIN_FAILURES_PER_IP_PER_15_MINUTES: int(10),
   LIMIT_APPLIES_PER_PERSON_PER_10_SECONDS: int(10),
   LIMIT_STATUS_CHECKS_PER_PERSON_PER_MINUTE: int(120),
+  SHUTDOWN_DELAY_MS: int(3_000),
   RESERVATION_TIMEOUT_SECONDS: z.coerce.number().int().positive().default(30),
   PROOF_KEYS: z.string().optional(),
   PROOF_KEYS_FILE: z.string().optional(),
@@ -229,6 +232,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       appliesPerPersonPer10Seconds: Math.max(1, e.LIMIT_APPLIES_PER_PERSON_PER_10_SECONDS),
       statusChecksPerPersonPerMinute: Math.max(1, e.LIMIT_STATUS_CHECKS_PER_PERSON_PER_MINUTE),
     },
+    shutdownDelayMs: e.SHUTDOWN_DELAY_MS,
     reservationTimeoutSeconds: e.RESERVATION_TIMEOUT_SECONDS,
     proof: {
       keys: e.PROOF_KEYS,

@@ -24,6 +24,8 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     KAFKA_GROUP_ID: `test-decider-${id}`,
     REDIS_PREFIX: `test-${id}`,
     CODE_RESEND_SECONDS: '0',
+    // A test's server stops at once; tests/rolling-deploy.test.ts drains with a delay.
+    SHUTDOWN_DELAY_MS: '0',
     DEFAULT_EVENT_ID: `default-${id}`,
     ...overrides,
   });
