@@ -10,8 +10,8 @@ let sys: System;
 let ipSeq = 0;
 /** A client address of its own (X-Forwarded-For is trusted here). */
 const newIp = () => ({ 'X-Forwarded-For': `203.0.113.${++ipSeq}` });
-/** 3 sends an hour to one person from one network; 360 from one network (one earned back every 10 s). */
-const NETWORK_SENDS_PER_HOUR = 360;
+/** 3 sends an hour to one person from one network; 120 from one network (one earned back every 30 s). */
+const NETWORK_SENDS_PER_HOUR = 120;
 const FAILED_CHECKS_PER_HOUR = 5;
 
 test.before(async () => {
@@ -19,7 +19,7 @@ test.before(async () => {
     consumer: false,
     env: {
       TRUST_PROXY: 'true',
-      CODE_RESEND_SECONDS: '2',
+      CODE_RESEND_SECONDS: '60',
       CODE_MAX_ATTEMPTS: '3',
       CODE_MAX_ATTEMPTS_WITHOUT_CHALLENGE: '3',
       LIMIT_CODE_SENDS_PER_ADDRESS_PER_HOUR: '3',
@@ -44,7 +44,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function ownerSignIn(email: string, from: Record<string, string>) {
   const sent = await send(email, from);
   if (sent.status !== 200) throw new Error(`the owner's send was answered ${JSON.stringify(sent.body)}`);
-  return { challengeId: sent.body.challengeId as string, reference: sent.body.reference as string, code: await readCode(email) };
+  return { challengeId: sent.body.challengeId as string, reference: sent.body.reference as string, code: await readCode(email, 60_000) };
 }
 
 test('wrong codes from many addresses against a victim (105 from 21) leave the owner\'s code working', async (t) => {
@@ -95,24 +95,28 @@ test('thirty wrong checks from a network, then the owner behind it with the righ
 
 test('a network\'s whole budget of junk sends makes the next real user behind it wait seconds, not an hour', async (t) => {
   const nat = newIp();
-  const junk = [];
-  for (let i = 0; i < NETWORK_SENDS_PER_HOUR; i += 20) {
-    junk.push(...(await Promise.all(Array.from({ length: 20 }, () => send(randomEmail('junk'), nat)))).map((a) => a.status));
+  let taken = 0;
+  let refused: Answer | undefined;
+  while (!refused && taken < NETWORK_SENDS_PER_HOUR * 2) {
+    const answers = await Promise.all(Array.from({ length: 20 }, () => send(randomEmail('junk'), nat)));
+    taken += answers.filter((a) => a.status === 200).length;
+    refused = answers.find((a) => a.status !== 200);
   }
-  t.true(junk.filter((s) => s === 200).length >= NETWORK_SENDS_PER_HOUR - 2, `${junk.filter((s) => s === 200).length} junk sends taken`);
+  t.truthy(refused, `${taken} junk sends taken, none refused`);
+  t.is(outcome(refused!), 'TOO_MANY_CODES');
+  t.true(taken >= NETWORK_SENDS_PER_HOUR, `the network's hour was spent (${taken} taken)`);
   const user = randomEmail('user');
   let answer = await send(user, nat);
-  const waits = [];
+  const waits = [Number(refused!.headers.get('retry-after'))];
   while (answer.status === 429 && waits.length < 5) {
     t.is(outcome(answer), 'TOO_MANY_CODES');
-    const wait = Number(answer.headers.get('retry-after'));
-    waits.push(wait);
-    await sleep(wait * 1_000);
+    waits.push(Number(answer.headers.get('retry-after')));
+    await sleep(waits.at(-1)! * 1_000);
     answer = await send(user, nat);
   }
   t.true(waits.every((w) => w > 0 && w <= 3_600 / NETWORK_SENDS_PER_HOUR), `told to wait ${waits.join(', ')} s: one send is earned back every ${3_600 / NETWORK_SENDS_PER_HOUR} s`);
   t.is(answer.status, 200, 'the real user gets a code');
-  t.is((await verify(user, await readCode(user), nat, answer.body.challengeId)).status, 200);
+  t.is((await verify(user, await readCode(user, 60_000), nat, answer.body.challengeId)).status, 200);
 });
 
 test('an IPv6 /64 is one network: its addresses share the limits; the next /64 does not', async (t) => {

@@ -11,7 +11,7 @@ const newIp = () => ({ 'X-Forwarded-For': `192.0.2.${++ipSeq}` });
 const SENDS_PER_MINUTE = 6;
 
 test.before(async () => {
-  sys = await startSystem({ consumer: false, env: { TRUST_PROXY: 'true', CODE_RESEND_SECONDS: '60', LIMIT_CODE_SENDS_PER_MINUTE: String(SENDS_PER_MINUTE) } });
+  sys = await startSystem({ consumer: false, env: { TRUST_PROXY: 'true', CODE_RESEND_SECONDS: '600', LIMIT_CODE_SENDS_PER_MINUTE: String(SENDS_PER_MINUTE) } });
 });
 test.after.always(async () => {
   await sys?.stop();
@@ -28,29 +28,30 @@ test.serial('five aliases of one inbox asked for at once get one code', async (t
   const answers = await Promise.all(aliases.map((a) => send(a, from)));
   t.deepEqual(answers.map((a) => a.status).sort(), [200, 429, 429, 429, 429]);
   t.true(answers.filter((a) => a.status === 429).every((a) => a.body.error.code === 'CODE_RECENTLY_SENT'));
-  await readCode(aliases[answers.findIndex((a) => a.status === 200)]!);
+  await readCode(aliases[answers.findIndex((a) => a.status === 200)]!, 60_000);
   t.is((await codeMails(aliases)).length, 1, 'one email reached the inbox');
 });
 
 test.serial('past the budget of sends a minute, everyone is told 503 with Retry-After and nothing is mailed; a moment later sends go on', async (t) => {
-  const statuses: number[] = [];
-  let refused;
-  for (let i = 0; i < SENDS_PER_MINUTE + 2 && !refused; i++) {
-    const a = await send(randomEmail('budget'), newIp());
-    statuses.push(a.status);
-    if (a.status !== 200) refused = a;
-  }
-  t.truthy(refused, `sends answered ${statuses.join(', ')}`);
-  t.true(statuses.length <= SENDS_PER_MINUTE, 'refused within the budget of a minute');
+  const startedAt = Date.now();
+  const burst = await Promise.all(Array.from({ length: SENDS_PER_MINUTE * 2 }, () => send(randomEmail('budget'), newIp())));
+  // The bucket earns one send back every 60 / SENDS_PER_MINUTE s while the burst is answered.
+  const earned = Math.ceil((Date.now() - startedAt) / (60_000 / SENDS_PER_MINUTE));
+  const taken = burst.filter((a) => a.status === 200).length;
+  t.true(taken <= SENDS_PER_MINUTE + earned, `${taken} of ${burst.length} sent at once were taken (budget ${SENDS_PER_MINUTE}, ${earned} earned back meanwhile)`);
+  const refused = burst.find((a) => a.status !== 200);
+  t.truthy(refused, 'some were refused');
   t.is(refused!.status, 503);
   t.deepEqual(Object.keys(refused!.body), ['error']);
   t.is(refused!.body.error.code, 'CODE_SENDS_BUSY');
   const wait = Number(refused!.headers.get('retry-after'));
   t.true(wait >= 1 && wait <= 60 / SENDS_PER_MINUTE, `Retry-After ${wait}`);
 
-  const late = randomEmail('late');
-  t.is((await send(late, newIp())).status, 503);
+  let late = randomEmail('late');
+  let answer = await send(late, newIp());
+  for (let i = 0; answer.status === 200 && i < SENDS_PER_MINUTE * 2; i++) answer = await send(late = randomEmail('late'), newIp());
+  t.is(answer.status, 503, 'spent again');
   t.deepEqual(await codeMails([late]), [], 'nothing mailed to a refused address');
-  await new Promise((r) => setTimeout(r, wait * 1_000 + 300));
+  await new Promise((r) => setTimeout(r, Number(answer.headers.get('retry-after')) * 1_000 + 300));
   t.is((await send(late, newIp())).status, 200, 'a send earned back');
 });
