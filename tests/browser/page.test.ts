@@ -183,6 +183,31 @@ test.serial('the whole flow by keyboard alone, with the code from the SES emulat
   t.deepEqual(errors, []);
 });
 
+test.serial('a reload between the send and the code keeps the sign-in: the code is checked for it, by its id', async (t) => {
+  const eventId = await newEvent(sys, 10);
+  const email = randomEmail('reload');
+  const { page, errors } = await open(eventId);
+  const verifies: { challengeId?: string }[] = [];
+  page.on('request', (r) => { if (r.url().endsWith('/api/auth/verify-code')) verifies.push(r.postDataJSON() as { challengeId?: string }); });
+  await page.fill('#email', email);
+  const sent = page.waitForResponse((r) => r.url().endsWith('/api/auth/send-verification-code'));
+  await page.click('#send');
+  const { challengeId, reference } = (await (await sent).json()) as { challengeId: string; reference: string };
+  await page.locator('#step-code').waitFor();
+  await page.reload();
+  await page.fill('#email', email);
+  const again = page.waitForResponse((r) => r.url().endsWith('/api/auth/send-verification-code'));
+  await page.click('#send');
+  t.is((await again).status(), 429, 'the cooldown: no second code');
+  await page.locator('#step-code').waitFor();
+  t.regex(await text(page, '#code-sent-to'), new RegExp(reference), 'the page still names the email to look for');
+  await page.fill('#code', await readCode(email));
+  await page.click('#verify');
+  await page.locator('#step-apply').waitFor();
+  t.deepEqual(verifies.map((v) => v.challengeId), [challengeId]);
+  t.deepEqual(errors, []);
+});
+
 test.serial('a wrong code says how many tries are left, in Korean and in English; resend shows its cooldown', async (t) => {
   const eventId = await newEvent(sys, 10);
   const email = randomEmail('wrong');

@@ -2,7 +2,7 @@
 import { eventApi, sendCode, verifyCode, type Answer, type EventInfo, type Standing } from './api.ts';
 import { ServerClock } from './clock.ts';
 import { watchResult } from './result.ts';
-import { appliedAs, endSession, forgetApplied, loadSession, markApplied, saveLang, savedLang, saveSession, type Session } from './session.ts';
+import { appliedAs, endSession, forgetApplied, forgetPendingSignIn, loadSession, markApplied, pendingSignIn, saveLang, savedLang, savePendingSignIn, saveSession, type Session } from './session.ts';
 import { errorMessage, type Lang, type Message } from './text.ts';
 import { render, focusStep, type Result, type Step, type View } from './view.ts';
 
@@ -143,6 +143,7 @@ async function askForCode(email: string, again: boolean): Promise<void> {
     state.email = email;
     state.challengeId = res.body.challengeId;
     state.reference = res.body.reference;
+    savePendingSignIn({ email, challengeId: res.body.challengeId, reference: res.body.reference, expiresAt: Date.now() + res.body.expiresInSeconds * 1_000 });
     state.codeMinutes = Math.max(1, Math.round(res.body.expiresInSeconds / 60));
     cooldown(res.body.resendAfterSeconds);
     state.msg = again ? { code: { key: 'resent' } } : {};
@@ -157,12 +158,11 @@ async function askForCode(email: string, again: boolean): Promise<void> {
   }
   const message = errorMessage(res.error.code, res.error.details, 'email');
   if (res.error.code === 'CODE_RECENTLY_SENT') {
-    // A code is already on its way (another tab, a double tap): go on to enter it. This tab's challenge
-    // is kept if it asked for this address; a code asked for by another tab is checked as the latest.
-    if (state.email !== email) {
-      state.challengeId = null;
-      state.reference = null;
-    }
+    // A code is already on its way (a reload, another tab, a double tap): go on to enter it, for the
+    // sign-in this browser opened; without one, the code is checked as the latest.
+    const pending = pendingSignIn(email, Date.now());
+    state.challengeId = pending?.challengeId ?? null;
+    state.reference = pending?.reference ?? null;
     state.email = email;
     cooldown(res.error.details?.retryAfterSeconds ?? 60);
     state.msg = { code: message };
@@ -214,6 +214,7 @@ $('form-code').addEventListener('submit', async (e) => {
   if (res.ok) {
     state.session = { email: state.email, token: res.body.token, expiresAt: Date.now() + res.body.expiresInSeconds * 1_000 };
     saveSession(state.session);
+    forgetPendingSignIn();
     state.msg = {};
     goTo('apply');
     void refreshEvent();

@@ -24,6 +24,27 @@ export function saveSession(s: Session): void {
   localStorage.setItem(KEY, JSON.stringify(s));
 }
 
+/**
+ * The sign-in under way: the challenge a send opened, kept so that a reload or a second tab that meets
+ * CODE_RECENTLY_SENT for the same address still verifies against it, not only as the latest code.
+ */
+export interface PendingSignIn { email: string; challengeId: string; reference: string; expiresAt: number }
+
+const PENDING_KEY = 'terning.signin';
+
+export function savePendingSignIn(p: PendingSignIn): void {
+  localStorage.setItem(PENDING_KEY, JSON.stringify(p));
+}
+
+export function pendingSignIn(email: string, now: number): PendingSignIn | null {
+  const p = read<PendingSignIn>(PENDING_KEY);
+  return p && p.email === email && typeof p.challengeId === 'string' && p.expiresAt > now ? p : null;
+}
+
+export function forgetPendingSignIn(): void {
+  localStorage.removeItem(PENDING_KEY);
+}
+
 export function endSession(): void {
   localStorage.removeItem(KEY);
   for (const k of Object.keys(localStorage)) if (k.startsWith('terning.applied.')) localStorage.removeItem(k);
