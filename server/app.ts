@@ -28,9 +28,11 @@ export type Surface = 'all' | 'public' | 'admin';
 /** Builds the HTTP app; listening is the caller's business. */
 export function createApp(deps: ServerDeps, surface: Surface = 'all'): Koa {
   const app = new Koa();
-  app.proxy = deps.config.trustProxy;
-  // Only the address the nearest proxy saw: a client can't choose what the per-IP limits count.
-  app.maxIpsCount = 1;
+  // The client is the entry TRUST_PROXY from the right of X-Forwarded-For (Koa's ips keeps the last
+  // maxIpsCount entries, ip is the first of them): what the proxies in front appended, never what the
+  // client wrote, so a client can't choose what the per-IP limits count.
+  app.proxy = deps.config.trustProxy > 0;
+  app.maxIpsCount = deps.config.trustProxy;
   app.use(errors(deps.log));
   if (surface !== 'admin') app.use(applyLane(deps));
   app.use(requestId());

@@ -35,8 +35,11 @@ export interface Config {
   adminPort: number | undefined;
   /** How long the API's HTTP servers wait on a client, and what they hold for clients at most (server/door.ts). */
   http: HttpLimits;
-  /** Take the client's address from X-Forwarded-For: only behind a proxy that sets it. */
-  trustProxy: boolean;
+  /**
+   * Proxies in front of the API, each appending the address it saw to X-Forwarded-For: the client is
+   * the entry this many from the right (what the nearest proxy can vouch for); 0: the socket's address.
+   */
+  trustProxy: number;
   corsOrigins: string[];
   limits: Limits;
   /** On SIGTERM, how long the API keeps taking connections with readiness failing, before it stops taking them and drains. */
@@ -138,7 +141,7 @@ const schema = z.object({
   HTTP_MAX_CONNECTIONS: z.coerce.number().int().min(1).default(4_000),
   HTTP_MAX_CONNECTIONS_PER_NETWORK: int(256),
   HTTP_QUEUE_LIMIT: z.coerce.number().int().min(1).default(2_048),
-  TRUST_PROXY: z.enum(['true', 'false', '1', '0']).default('false'),
+  TRUST_PROXY: z.string().regex(/^(true|false|\d{1,2})$/, 'a count of proxies in front (0, 1, 2, ...); true is 1, false 0').default('0'),
   CORS_ORIGINS: z.string().default(''),
   LIMIT_CODE_SENDS_PER_ADDRESS_PER_HOUR: int(5),
   LIMIT_CODE_SENDS_PER_IP_PER_HOUR: int(60),
@@ -178,6 +181,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP_REQUEST_TIMEOUT_MS) {
     throw new ConfigError('HTTP_HEADERS_TIMEOUT_MS must not be longer than HTTP_REQUEST_TIMEOUT_MS: the headers are part of the request');
   }
+  const trustProxy = e.TRUST_PROXY === 'true' ? 1 : e.TRUST_PROXY === 'false' ? 0 : Number(e.TRUST_PROXY);
   // Local development talks to the SES emulator unless told otherwise; production talks to AWS.
   const sesEndpoint = e.SES_ENDPOINT ?? (production ? undefined : 'http://127.0.0.1:8005');
   return {
@@ -217,10 +221,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       writeStallMs: e.HTTP_WRITE_STALL_MS,
       maxHeaderSize: e.HTTP_MAX_HEADER_SIZE,
       maxConnections: e.HTTP_MAX_CONNECTIONS,
-      maxConnectionsPerNetwork: e.TRUST_PROXY === 'true' || e.TRUST_PROXY === '1' ? 0 : e.HTTP_MAX_CONNECTIONS_PER_NETWORK,
+      maxConnectionsPerNetwork: trustProxy > 0 ? 0 : e.HTTP_MAX_CONNECTIONS_PER_NETWORK,
       queueLimit: e.HTTP_QUEUE_LIMIT,
     },
-    trustProxy: e.TRUST_PROXY === 'true' || e.TRUST_PROXY === '1',
+    trustProxy,
     corsOrigins: e.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),
     limits: {
       codeSendsPerAddressPerHour: Math.max(1, e.LIMIT_CODE_SENDS_PER_ADDRESS_PER_HOUR),
