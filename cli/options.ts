@@ -1,6 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { adminEventPath } from '../core/adapters/admin-api/client.ts';
-import { EVENT_ID, MAX_STOCK, eventTime, stockCount } from '../core/use-cases/rules.ts';
+import { EVENT_ID, MAX_STOCK, eventTime, stockCount } from '../core/domain/rules.ts';
 import type { AdminTarget } from './admin-client.ts';
 import { resolveSettings, type SettingsFlags } from './settings.ts';
 

@@ -1,5 +1,6 @@
 import type { Consumer, EachBatchPayload, KafkaMessage, Producer } from 'kafkajs';
-import { persistBatch, type Announce, type ReadDecision } from '../core/use-cases/persistence/persist.ts';
+import { persistBatch, type ReadDecision } from '../core/use-cases/persistence/persist.ts';
+import type { Announce } from '../core/domain/decision.ts';
 import { decodeRecord, encodeApplication, PoisonMessage, type ApplicationMessage } from '../core/adapters/kafka/codec.ts';
 import { toDeadLetter } from '../core/adapters/kafka/dead-letters.ts';
 import type { Scripts } from '../core/adapters/redis/scripts.ts';

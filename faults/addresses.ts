@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { emailAddress } from '../core/use-cases/rules.ts';
+import { emailAddress } from '../core/domain/rules.ts';
 import { personOf } from '../core/use-cases/participant/identity.ts';
 
 /** Spellings people really type that sign-in takes: dots before tags, apostrophes, tags alone, dashes and underscores. */

@@ -3,7 +3,7 @@ import type { Attempt, FinalState, History } from '../faults/history.ts';
 import { looseApplications } from '../faults/history.ts';
 import { judge, REFUSED_BOUND_MS, type Rule } from '../faults/judge.ts';
 import { drawApplicants } from '../faults/addresses.ts';
-import { emailAddress } from '../core/use-cases/rules.ts';
+import { emailAddress } from '../core/domain/rules.ts';
 import { personOf } from '../core/use-cases/participant/identity.ts';
 
 // The random fault suite's checker (faults/judge.ts) on histories made by hand, one for each promise:

@@ -4,7 +4,7 @@ import { startSystem, newEvent, randomEventId, type System } from './support/sys
 import { http } from './support/http.ts';
 import { until } from './support/wait.ts';
 import { applicationRows } from './support/db.ts';
-import { emailAddress, PERSON } from '../core/use-cases/rules.ts';
+import { emailAddress, PERSON } from '../core/domain/rules.ts';
 import { personOf } from '../core/use-cases/participant/identity.ts';
 import { MAILBOX_PROVIDERS } from '../core/use-cases/participant/mailbox-aliases.ts';
 

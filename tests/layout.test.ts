@@ -18,7 +18,7 @@ test('README\'s folder table names every top-level folder, and core/\'s layers a
   t.true(folders.length > 10, folders.join(' '));
   for (const f of folders) t.true(folderTable.includes(`\`${f}/\``), `${f}/ is not in README's folder table`);
   const core = [...new Set(tracked.filter((f) => f.startsWith('core/')).map((f) => f.split('/').slice(0, 3)).filter((p) => p.length === 3).map((p) => p.join('/')))];
-  for (const layer of ['core/use-cases', 'core/adapters', 'core/platform']) t.true(core.some((c) => c.startsWith(`${layer}/`) || c === layer), `${layer} exists`);
+  for (const layer of ['core/domain', 'core/use-cases', 'core/adapters', 'core/platform']) t.true(core.some((c) => c.startsWith(`${layer}/`) || c === layer), `${layer} exists`);
   for (const dir of new Set(tracked.filter((f) => /^core\/(use-cases|adapters)\/[^/]+\//.test(f)).map((f) => f.split('/')[2]!))) {
     t.true(folderTable.includes(`\`${dir}/\``), `core/*/${dir}/ is not described in README's folder table`);
   }
@@ -53,4 +53,28 @@ test('edges import the core, never each other: the console and the CLI, the serv
       for (const [from, to] of pairs) t.false(edge(f) === from && target === to, `${f} imports ${spec}`);
     }
   }
+});
+
+/** Where each relative import of a file under core/ lands: its layer, and for an adapter its folder. */
+const coreImports = (prefix: string) => tracked.filter((f) => f.startsWith(prefix) && /\.tsx?$/.test(f))
+  .flatMap((f) => importsOf(f).filter((i) => i.startsWith('.')).map((spec) => ({ f, spec, target: join(dirname(f), spec) })));
+const layerOf = (p: string) => p.split('/').slice(0, 2).join('/');
+
+test("core/'s layers point one way: domain <- platform <- adapters <- use cases", (t) => {
+  const above: Record<string, string[]> = {
+    'core/domain': ['core/platform', 'core/adapters', 'core/use-cases', 'core/stores.ts'],
+    'core/platform': ['core/adapters', 'core/use-cases', 'core/stores.ts'],
+    'core/adapters': ['core/use-cases', 'core/stores.ts'],
+  };
+  for (const [layer, banned] of Object.entries(above)) {
+    const wrong = coreImports(`${layer}/`).filter((i) => banned.includes(layerOf(i.target)) || banned.includes(i.target));
+    t.deepEqual(wrong.map((i) => `${i.f} imports ${i.spec}`), [], `${layer} imports nothing above it`);
+  }
+  t.deepEqual(coreImports('core/domain/').filter((i) => layerOf(i.target) !== 'core/domain').map((i) => `${i.f} imports ${i.spec}`), [], 'the domain imports nothing');
+});
+
+test('an adapter imports no other adapter: each service is reached through its own folder', (t) => {
+  const folder = (p: string) => p.split('/')[2];
+  const wrong = coreImports('core/adapters/').filter((i) => layerOf(i.target) === 'core/adapters' && i.target.split('/').length > 3 && folder(i.target) !== folder(i.f));
+  t.deepEqual(wrong.map((i) => `${i.f} imports ${i.spec}`), []);
 });

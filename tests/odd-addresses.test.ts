@@ -4,7 +4,7 @@ import { startSystem, newEvent, randomEventId, testLog, type System } from './su
 import { http } from './support/http.ts';
 import { until } from './support/wait.ts';
 import { applicationRows } from './support/db.ts';
-import { emailAddress } from '../core/use-cases/rules.ts';
+import { emailAddress } from '../core/domain/rules.ts';
 import { personOf } from '../core/use-cases/participant/identity.ts';
 import { decodeRecord, encodeApplications, type ApplicationMessage } from '../core/adapters/kafka/codec.ts';
 import { createKafka } from '../core/adapters/kafka/client.ts';

@@ -47,7 +47,7 @@ test('a Redis that restarted (new run_id) has every event marked restoring once,
     const person = randomEmail();
     const won = await a.scripts.apply(eventId, person, Date.now());
     if (won.kind !== 'new') return t.fail(won.kind);
-    await a.records.storeWinners([{ v: 2, eventId, person, email: person, ticket: won.ticket, decidedAt: won.decidedAt }]);
+    await a.records.storeWinners([{ eventId, person, email: person, ticket: won.ticket, decidedAt: won.decidedAt }]);
     await Promise.all(processes.map((p) => p.restarts.settled()));
     t.is(marked, 0, 'the first run_id seen is no restart');
 

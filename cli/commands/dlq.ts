@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import type { DeadLetterView, ReplayResult } from '../../core/use-cases/operator/dead-letter-desk.ts';
 import { adminCall } from '../admin-client.ts';
-import { DEAD_LETTER_ID } from '../../core/use-cases/rules.ts';
+import { DEAD_LETTER_ID } from '../../core/domain/rules.ts';
 import { UserError, EXIT } from '../errors.ts';
 import { withTarget, target, type TargetOptions } from '../options.ts';
 

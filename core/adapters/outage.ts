@@ -1,5 +1,5 @@
 import { BaseError as SequelizeError, ConnectionError, TimeoutError } from 'sequelize';
-import { StockStateMissing } from './redis/scripts.ts';
+import { StockStateMissing } from '../domain/errors.ts';
 
 const REDIS_OUTAGE = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|Connection is closed|MaxRetriesPerRequest|Stream isn't writeable|LOADING|READONLY|CLUSTERDOWN|OOM command not allowed|BUSY|MASTERDOWN|TRYAGAIN|NOREPLICAS/i;
 const MYSQL_OUTAGE = /ECONN|ETIMEDOUT|EPIPE|PROTOCOL_CONNECTION_LOST|closed state|Deadlock|Lock wait|read-only|ER_OPTION_PREVENTS_STATEMENT|ER_CON_COUNT_ERROR|Too many connections/i;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { join } from 'node:path';
-import { EVENT_ID } from '../use-cases/rules.ts';
+import { EVENT_ID } from '../domain/rules.ts';
 import { fromRoot } from './root.ts';
 
 /** Every setting terning reads, with a default that works on a developer's machine. */

@@ -2,7 +2,7 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import { parse } from '../middleware/validate.ts';
-import { eventId, eventTime, stockCount } from '../../core/use-cases/rules.ts';
+import { eventId, eventTime, stockCount } from '../../core/domain/rules.ts';
 import type { ServerDeps } from '../deps.ts';
 import { callerOf } from './caller.ts';
 import { adminRouter } from './router.ts';

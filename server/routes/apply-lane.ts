@@ -1,6 +1,6 @@
 import type { Middleware } from 'koa';
 import type { IncomingHttpHeaders } from 'node:http';
-import { EVENT_ID } from '../../core/use-cases/rules.ts';
+import { EVENT_ID } from '../../core/domain/rules.ts';
 import { authenticate } from '../middleware/auth.ts';
 import { stampRequestId } from '../middleware/request-id.ts';
 import { apiHeaderList } from '../middleware/security.ts';

@@ -1,6 +1,6 @@
 import type Router from '@koa/router';
 import { z } from 'zod';
-import { challengeId, emailAddress, verificationCode } from '../../core/use-cases/rules.ts';
+import { challengeId, emailAddress, verificationCode } from '../../core/domain/rules.ts';
 import { parse } from '../middleware/validate.ts';
 import { newRouter } from './router.ts';
 import type { ServerDeps } from '../deps.ts';

@@ -1,7 +1,7 @@
 import type Router from '@koa/router';
 import { z } from 'zod';
 import { parse } from '../middleware/validate.ts';
-import { deadLetterId } from '../../core/use-cases/rules.ts';
+import { deadLetterId } from '../../core/domain/rules.ts';
 import { callerOf } from './caller.ts';
 import { adminRouter } from './router.ts';
 import type { ServerDeps } from '../deps.ts';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EVENT_ID, emailAddress, person } from '../../use-cases/rules.ts';
+import { EVENT_ID, emailAddress, person } from '../../domain/rules.ts';
 
 /**
  * A decided application on its way from the API to the consumers, who persist it: the gate gave

@@ -1,7 +1,6 @@
 import type { Admin, Kafka } from 'kafkajs';
 
-/** A topic's end offsets (the next offset to be written), by partition: JSON-ready. */
-export type EndOffsets = Record<string, string>;
+import type { EndOffsets } from '../../domain/event.ts';
 
 export interface PartitionProgress {
   partition: number;

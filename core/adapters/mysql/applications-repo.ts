@@ -1,6 +1,6 @@
 import { QueryTypes, type Sequelize, type Transaction } from 'sequelize';
 import { escape } from 'mysql2';
-import type { ApplicationMessage } from '../kafka/codec.ts';
+import type { Decision } from '../../domain/decision.ts';
 import { sqlTime } from './sql-time.ts';
 
 /**
@@ -30,7 +30,7 @@ export class ApplicationsRepo {
    * rows are read back under lock after the insert, not before it: the sweeper may record an earlier
    * ticket's release in between, and it must not take the unique key from a win.
    */
-  async storeWinners(winners: ApplicationMessage[]): Promise<void> {
+  async storeWinners(winners: Decision[]): Promise<void> {
     if (winners.length === 0) return;
     const now = sqlTime(Date.now());
     await this.sequelize.transaction(async (transaction) => {
@@ -46,7 +46,7 @@ export class ApplicationsRepo {
       const rows = await this.locked(winners, transaction);
       // Mail goes to the address the row holds: a resend typed with another alias of the person queues nothing new.
       const won: { eventId: string; email: string }[] = [];
-      const decided: ApplicationMessage[] = [];
+      const decided: Decision[] = [];
       for (const w of winners) {
         const row = rows.get(`${w.eventId}\n${w.person}`);
         if (!row || Number(row.ticket) === w.ticket) {
@@ -80,7 +80,7 @@ export class ApplicationsRepo {
    * The public log's source (migrations/008-proof-log.ts), in the transaction that persists the
    * winners: kept when the row of a released unit gives way, or a dead-lettered winner is replayed.
    */
-  private async logDecisions(winners: ApplicationMessage[], transaction: Transaction): Promise<void> {
+  private async logDecisions(winners: Decision[], transaction: Transaction): Promise<void> {
     await this.sequelize.query(
       `INSERT IGNORE INTO proof_decisions (event_id, ticket, kind, person, decided_at) VALUES ${placeholders(winners.length, 5)}`,
       { transaction, replacements: winners.flatMap((w) => [w.eventId, w.ticket, 'won', w.person, sqlTime(w.decidedAt)]) },
@@ -88,7 +88,7 @@ export class ApplicationsRepo {
   }
 
   /** These persons' rows as they are now, locked until the transaction ends, by `${eventId}\n${person}`: one indexed read per event. */
-  private async locked(apps: ApplicationMessage[], transaction: Transaction) {
+  private async locked(apps: Decision[], transaction: Transaction) {
     const byEvent = new Map<string, string[]>();
     for (const a of apps) {
       const list = byEvent.get(a.eventId);
@@ -112,7 +112,7 @@ export class ApplicationsRepo {
    * count as winners (the export, a restore: mysql-state.ts, winners-table.ts) until a replay persists
    * them (storeWinners).
    */
-  async holdDeadLettered(winners: { application: ApplicationMessage; error: string }[]): Promise<void> {
+  async holdDeadLettered(winners: { application: Decision; error: string }[]): Promise<void> {
     if (winners.length === 0) return;
     const now = sqlTime(Date.now());
     await this.sequelize.transaction(async (transaction) => {

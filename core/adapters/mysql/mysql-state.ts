@@ -1,5 +1,6 @@
 import { QueryTypes, type Sequelize } from 'sequelize';
-import type { EventSettings, RestoredWinner } from '../redis/restore-scripts.ts';
+import type { EventSettings } from '../../domain/event.ts';
+import type { Winner } from '../../domain/decision.ts';
 
 export interface StoredEvent extends EventSettings { id: string }
 
@@ -36,7 +37,7 @@ export class MysqlState {
    * Every winner of the event, `pageSize` rows at a time: the WON rows, then the dead-lettered winners
    * (told 202, their rows refused) that no row has replaced yet.
    */
-  async *winners(eventId: string, pageSize = 2_000): AsyncGenerator<RestoredWinner[]> {
+  async *winners(eventId: string, pageSize = 2_000): AsyncGenerator<Winner[]> {
     for (let after = 0; ;) {
       const rows = await this.sequelize.query<{ id: string | number; person: string; ticket: string | number; decided_at: Date }>(
         `SELECT id, person, ticket, decided_at FROM applications

@@ -1,9 +1,8 @@
 import type { Redis } from 'ioredis';
 import { eventKeys } from './keys.ts';
 import type { Subscriber } from './subscriber.ts';
-import type { DecidedApplication } from './scripts.ts';
 import type { Logger } from '../../platform/log.ts';
-import type { Announce } from '../../use-cases/persistence/persist.ts';
+import type { Announce, Winner } from '../../domain/decision.ts';
 
 /** A persisted win as it travels from the consumer to the servers' open result streams; `email` names the person. */
 export interface DecisionNotice { email: string; status: 'WON'; ticket: number; decidedAt: string }
@@ -22,8 +21,8 @@ type Wire = { v: 1; d: [email: string, decision: 'W' | 'L', ticket: number, deci
  * One message per event per decided batch (published by core/use-cases/persistence/persist.ts once the batch is in MySQL):
  * compact, since it may carry thousands of decisions.
  */
-export function encodeDecisions(decisions: DecidedApplication[]): string {
-  const wire: Wire = { v: 1, d: decisions.map((d) => [d.email, d.decision, d.ticket, d.decidedAt]) };
+export function encodeDecisions(winners: Winner[]): string {
+  const wire: Wire = { v: 1, d: winners.map((w) => [w.person, 'W', w.ticket, w.decidedAt]) };
   return JSON.stringify(wire);
 }
 

@@ -1,16 +1,12 @@
 import type { Redis } from 'ioredis';
 import { defineScripts } from './lua-scripts.ts';
 import { eventKeys, gateChannel, restoreLeaseKey } from './keys.ts';
-import type { EndOffsets } from '../kafka/offsets.ts';
+import type { EndOffsets, EventSettings, RestoreMarker } from '../../domain/event.ts';
+import type { Winner } from '../../domain/decision.ts';
 
 /** The scripts that put an event into Redis from MySQL: its settings, and a restore after Redis lost it. */
 const SCRIPTS = ['put-event', 'begin-restore', 'restore-winners', 'finish-restore', 'owned-key'] as const;
 type ScriptName = (typeof SCRIPTS)[number];
-
-export interface EventSettings { state: string; opensAt: number | null; closesAt: number | null; total: number }
-
-/** A restore in force: the applications topic's end offsets when the loss was noticed. `raw` is its identity. */
-export interface RestoreMarker { raw: string; ends: EndOffsets; at: number }
 
 export function parseMarker(raw: string): RestoreMarker {
   const m = JSON.parse(raw) as { ends: EndOffsets; at: number };
@@ -19,8 +15,6 @@ export function parseMarker(raw: string): RestoreMarker {
 
 /** begun: this call set the marker; restoring: one was in force; whole: the event's state is there; dropped: forced, begin again. */
 export type BeginResult = { kind: 'begun'; marker: RestoreMarker } | { kind: 'restoring'; marker: RestoreMarker } | { kind: 'whole' } | { kind: 'dropped' };
-
-export interface RestoredWinner { person: string; ticket: number; decidedAt: number }
 
 export class RestoreScripts {
   constructor(private readonly redis: Redis, private readonly prefix: string) {
@@ -54,7 +48,7 @@ export class RestoreScripts {
   }
 
   /** Writes a chunk of MySQL's winners; false when the marker is no longer this restore's. */
-  async restoreWinners(eventId: string, marker: RestoreMarker, winners: RestoredWinner[]): Promise<boolean> {
+  async restoreWinners(eventId: string, marker: RestoreMarker, winners: Winner[]): Promise<boolean> {
     const k = this.keys(eventId);
     const args = winners.flatMap((w) => [w.person, w.ticket, w.decidedAt]);
     return (await this.call('restore-winners', k.decisions, k.restoring, marker.raw, ...args)) !== -1;

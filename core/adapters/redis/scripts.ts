@@ -1,6 +1,8 @@
 import type { Redis } from 'ioredis';
-import { parseMarker, type RestoreMarker } from './restore-scripts.ts';
+import { parseMarker } from './restore-scripts.ts';
+import type { RestoreMarker } from '../../domain/event.ts';
 import { defineScripts, resultCodes } from './lua-scripts.ts';
+import { StockStateMissing } from '../../domain/errors.ts';
 import { allSendsKey, eventKeys, gateChannel, networkSendsKey, signInKeys } from './keys.ts';
 
 /** Every Lua script, loaded once under a versioned name (its key count from its header); one typed method each. */
@@ -13,7 +15,6 @@ const CHECK = resultCodes('check-challenge') as Record<'ACCEPTED' | 'WRONG' | 'M
 const GATE = resultCodes('apply') as Record<'NEW' | 'RESEND' | 'DECIDED' | 'NO_EVENT' | 'NOT_OPEN' | 'SOLD_OUT' | 'RESTORING' | 'DRAFT', number>;
 
 
-export type Decision = 'W' | 'L';
 
 /** What the gate answered one applicant (apply.lua). */
 export type GateResult =
@@ -41,7 +42,6 @@ export interface HeldUnit { person: string; ticket: number }
 /** settled: which to persist; restoring: judge by the marker's offsets; missing: the state is gone and no restore has begun. */
 export type Settlement = { kind: 'settled'; persist: boolean[] } | { kind: 'restoring'; marker: RestoreMarker } | { kind: 'missing' };
 
-export interface DecidedApplication { email: string; ticket: number; decision: Decision; decidedAt: number }
 
 /** opened: mail the code; otherwise which send limit refused it, and for how many seconds. */
 export type ChallengeOpening =
@@ -55,12 +55,6 @@ export type ChallengePath = { by: 'id'; id: string } | { by: 'latest'; id: strin
 export type ChallengeCheck = { kind: 'ok' } | { kind: 'wrong'; attemptsLeft: number } | { kind: 'missing' };
 
 export interface SendLimits { cooldownSeconds: number; perPersonPerNetworkPerHour: number; perNetworkPerHour: number; allPerMinute: number }
-
-export class StockStateMissing extends Error {
-  constructor(readonly eventId: string) {
-    super(`the remaining stock of event ${eventId} is missing from Redis: it is restored from MySQL`);
-  }
-}
 
 
 const NO_EVENT: GateResult = { kind: 'no-event' };

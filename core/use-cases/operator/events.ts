@@ -1,6 +1,7 @@
 import { conflict, notFound, unavailable } from '../../platform/errors.ts';
 import type { EventRecord, EventsRepo } from '../../adapters/mysql/events-repo.ts';
-import { StockStateMissing, type Scripts } from '../../adapters/redis/scripts.ts';
+import type { Scripts } from '../../adapters/redis/scripts.ts';
+import { StockStateMissing } from '../../domain/errors.ts';
 import type { RestoreScripts } from '../../adapters/redis/restore-scripts.ts';
 import type { Restorer } from '../persistence/restorer.ts';
 import { KnownEventIds } from './known-event-ids.ts';

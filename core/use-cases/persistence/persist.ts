@@ -1,12 +1,10 @@
-import type { Scripts, DecidedApplication } from '../../adapters/redis/scripts.ts';
-import { StockStateMissing } from '../../adapters/redis/scripts.ts';
+import type { Scripts } from '../../adapters/redis/scripts.ts';
+import type { Announce, Winner } from '../../domain/decision.ts';
+import { StockStateMissing } from '../../domain/errors.ts';
 import type { ApplicationsRepo } from '../../adapters/mysql/applications-repo.ts';
 import type { ApplicationMessage } from '../../adapters/kafka/codec.ts';
 import { faultPoint } from '../../platform/fault-point.ts';
 import { below } from '../../adapters/kafka/offsets.ts';
-
-/** Tells the servers' result streams about one event's persisted winners (core/adapters/redis/decision-feed.ts). */
-export type Announce = (eventId: string, decisions: DecidedApplication[]) => Promise<void>;
 
 /** A decision as a consumer read it: where it sits in the applications topic decides it during a restore. */
 export interface ReadDecision { application: ApplicationMessage; partition: number; offset: string }
@@ -58,7 +56,7 @@ export async function persistBatch(scripts: Scripts, records: ApplicationsRepo, 
   if (announce) {
     for (const eventId of byEvent.keys()) {
       const won = out.persisted.filter((a) => a.eventId === eventId)
-        .map((a): DecidedApplication => ({ email: a.person, ticket: a.ticket, decision: 'W', decidedAt: a.decidedAt }));
+        .map((a): Winner => ({ person: a.person, ticket: a.ticket, decidedAt: a.decidedAt }));
       if (won.length) await announce(eventId, won);
     }
   }

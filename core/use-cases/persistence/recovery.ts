@@ -1,6 +1,6 @@
 import { AppError } from '../../platform/errors.ts';
 import { isOutage } from '../../adapters/outage.ts';
-import { StockStateMissing } from '../../adapters/redis/scripts.ts';
+import { StockStateMissing } from '../../domain/errors.ts';
 import type { Logger } from '../../platform/log.ts';
 import type { ReadDecision } from './persist.ts';
 

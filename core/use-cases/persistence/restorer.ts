@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../../platform/log.ts';
-import { reached, type EndOffsets, type PartitionProgress } from '../../adapters/kafka/offsets.ts';
-import type { BeginResult, RestoreMarker, RestoreScripts } from '../../adapters/redis/restore-scripts.ts';
+import { reached, type PartitionProgress } from '../../adapters/kafka/offsets.ts';
+import type { EndOffsets, RestoreMarker } from '../../domain/event.ts';
+import type { BeginResult, RestoreScripts } from '../../adapters/redis/restore-scripts.ts';
 import type { MysqlState } from '../../adapters/mysql/mysql-state.ts';
 
 /** Where the applications topic ends, and how far the consumer group has persisted it. */

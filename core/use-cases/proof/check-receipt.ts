@@ -1,7 +1,7 @@
 import type { JSONWebKeySet } from 'jose';
 import { verifyJws } from '../../adapters/keys/jws.ts';
 import { commitmentOf, type ReceiptClaims } from './entries.ts';
-import { EVENT_ID } from '../rules.ts';
+import { EVENT_ID } from '../../domain/rules.ts';
 
 export type Checked<T> = { ok: true; claims: T; kid: string } | { ok: false; problem: string };
 

@@ -1,6 +1,6 @@
 import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { unauthorized } from '../../platform/errors.ts';
-import { emailAddress } from '../rules.ts';
+import { emailAddress } from '../../domain/rules.ts';
 
 export interface TokenSettings { secret: string; issuer: string; audience: string; ttlSeconds: number }
 

@@ -1,0 +1,21 @@
+/**
+ * The words of a decision, shared by every layer; this folder imports nothing.
+ *
+ * A decided application: the gate gave `person` (core/use-cases/participant/identity.ts) the unit with
+ * this ticket, their place in the order, at `decidedAt`; `email` is the address they typed, where their
+ * mail goes. Kafka carries it (core/adapters/kafka/codec.ts, as version 2), MySQL stores it.
+ */
+export interface Decision {
+  eventId: string;
+  person: string;
+  email: string;
+  ticket: number;
+  decidedAt: number;
+  requestId?: string;
+}
+
+/** A winner as a restore puts it back into Redis, and as the result streams hear of it. */
+export interface Winner { person: string; ticket: number; decidedAt: number }
+
+/** Tells the servers' result streams about one event's persisted winners (core/adapters/redis/decision-feed.ts). */
+export type Announce = (eventId: string, winners: Winner[]) => Promise<void>;
