@@ -30,7 +30,7 @@ export function eventPath(o: TargetOptions, rest: string): string {
   return adminEventPath(o.event, rest);
 }
 
-/** A stock given on the command line, checked as the API checks it (core/use-cases/rules.ts). */
+/** A stock given on the command line, checked as the API checks it (core/domain/rules.ts). */
 export function stockArgument(v: string): number {
   if (!/^\d+$/.test(v) || !stockCount.safeParse(Number(v)).success) throw new InvalidArgumentError(`the stock is a whole number from 0 to ${MAX_STOCK}`);
   return Number(v);

@@ -25,7 +25,7 @@ const typed = (address: string) => fc.tuple(fc.constantFrom('', ' ', '  ', '\t',
   .map(([before, after, upper, title]) => `${before}${upper ? address.toUpperCase() : title ? address[0]!.toUpperCase() + address.slice(1) : address}${after}`);
 
 /**
- * Everything sign-in accepts (core/use-cases/rules.ts emailAddress, which the token's subject is):
+ * Everything sign-in accepts (core/domain/rules.ts emailAddress, which the token's subject is):
  * odd spellings, built ones, and ones drawn from the rule's own pattern, each as a person may type it.
  * Filtered through the rule itself, so nothing here is refused at the door.
  */
