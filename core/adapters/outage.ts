@@ -6,7 +6,7 @@ const MYSQL_OUTAGE = /ECONN|ETIMEDOUT|EPIPE|PROTOCOL_CONNECTION_LOST|closed stat
 
 /**
  * An outage: Redis or MySQL unreachable, full, read-only or failing over, or Redis state missing. It is
- * waited out (the decider retries; the API answers 503 with Retry-After), never blamed on the request
+ * waited out (the consumers retry; the API answers 503 with Retry-After), never blamed on the request
  * or the message: dead-lettering an application because Redis was full would be wrong.
  */
 export function isOutage(e: unknown): boolean {

@@ -29,7 +29,7 @@ export class Metrics {
     registers: [this.registry],
   });
   readonly deadLetters = new Counter({ name: 'terning_dead_letters_total', help: 'Applications sent to the dead-letter topic', registers: [this.registry] });
-  readonly consumerLag = new Gauge({ name: 'terning_consumer_lag', help: 'Messages not yet committed by the decider group', labelNames: ['partition'], registers: [this.registry] });
+  readonly consumerLag = new Gauge({ name: 'terning_consumer_lag', help: 'Messages not yet committed by the consumer group', labelNames: ['partition'], registers: [this.registry] });
   readonly outbox = new Gauge({ name: 'terning_email_outbox', help: 'Winner emails by state', labelNames: ['state'], registers: [this.registry] });
   readonly sesSends = new Counter({ name: 'terning_ses_sends_total', help: 'SES send attempts by result', labelNames: ['result'], registers: [this.registry] });
 

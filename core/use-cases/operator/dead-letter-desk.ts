@@ -23,7 +23,7 @@ export interface ReplayResult { replayed: string[]; skipped: { id: string; reaso
 
 function describe(l: DeadLetter): Pick<DeadLetterView, 'eventId' | 'person' | 'email' | 'unreplayable'> {
   try {
-    // The decider dead-letters applications one by one; a record of several comes only from elsewhere.
+    // The persister dead-letters applications one by one; a record of several comes only from elsewhere.
     const all = decodeApplications(Buffer.from(l.value, 'utf8'));
     return { eventId: all[0]!.eventId, person: all[0]!.person, email: all.length === 1 ? all[0]!.email : `${all.length} applications`, unreplayable: null };
   } catch (e) {
@@ -33,7 +33,7 @@ function describe(l: DeadLetter): Pick<DeadLetterView, 'eventId' | 'person' | 'e
 
 /**
  * The dead-letter topic for the operator: list it, and send chosen letters back to the applications
- * topic. The decider is idempotent per (event, email), so a replay never makes a second winner; the
+ * topic. Persisting is idempotent per (event, person), so a replay never makes a second winner; the
  * replay log makes sure each letter goes back once.
  */
 export class DeadLetterDesk {
