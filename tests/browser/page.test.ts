@@ -275,6 +275,62 @@ test.serial('the button turns into "sold out" by itself when the last gift goes,
   t.deepEqual(errors, []);
 });
 
+test.serial('the remaining stock falls live on the page as people win, and "sold out" shows the moment the last gift goes', async (t) => {
+  const eventId = await newEvent(sys, 3);
+  const { page, errors, requests } = await open(eventId, { email: randomEmail('stock') });
+  await page.locator('#stock').waitFor();
+  t.is(await text(page, '#stock'), '남은 선물 3 / 3개');
+  const seen = new Set<string>();
+  await page.exposeFunction('sawStock', (s: string) => void seen.add(s));
+  await page.evaluate(() => new MutationObserver(() => (window as unknown as { sawStock(s: string): void }).sawStock(document.getElementById('stock')!.textContent!))
+    .observe(document.getElementById('stock')!, { childList: true, characterData: true, subtree: true }));
+  const before = count(requests, infoPath(eventId));
+  for (let i = 0; i < 3; i++) {
+    t.is((await http(sys.url, 'POST', `/api/events/${eventId}/apply`, { token: await sys.tokens.issue(randomEmail('winner')) })).status, 202);
+    await page.waitForFunction((left) => document.getElementById('stock')!.textContent!.startsWith(`남은 선물 ${left} `) || document.getElementById('stock')!.dataset.soldOut === 'true', 2 - i, { timeout: 10_000 });
+  }
+  await page.locator('#stock[data-sold-out="true"]').waitFor({ timeout: 10_000 });
+  await page.locator('#event-state[data-phase="soldOut"]').waitFor({ timeout: 2_000 });
+  t.true(await page.locator('#apply').isDisabled());
+  t.is(await text(page, '#stock'), '선물이 모두 소진되었어요');
+  t.log([...seen]);
+  t.true(seen.has('남은 선물 2 / 3개') || seen.has('남은 선물 1 / 3개'), 'seen falling, not only the end');
+  t.true(count(requests, infoPath(eventId)) - before <= 1, 'pushed on the stream, not found by re-reading the event');
+  t.true(requests.includes(`GET /api/events/${eventId}/stream`));
+  await shot(page, 'phone-stock-sold-out');
+  t.deepEqual(errors, []);
+});
+
+test.serial('a winner sees their signed receipt and checks it against the public log in the page; anyone sees the checkpoint', async (t) => {
+  const eventId = await newEvent(sys, 2);
+  // The log is built by consumers from what they persisted.
+  const consumer = new ConsumerProcess(sys.config, { retryBaseMs: 100, sendEmails: false }, testLog());
+  sys.consumer = consumer;
+  await consumer.start();
+  t.teardown(stopConsumer);
+  const email = randomEmail('receipt');
+  const { page, errors } = await open(eventId, { email, lang: 'en' });
+  await page.locator('#step-apply').waitFor();
+  await page.waitForFunction(() => !(document.getElementById('apply') as HTMLButtonElement).disabled);
+  await page.click('#apply');
+  await page.locator('#step-result[data-status="WON"]').waitFor();
+  await page.locator('#receipt').waitFor();
+  const receipt = await page.locator('#receipt-text').inputValue();
+  t.regex(receipt, /^[\w-]+\.[\w-]+\.[\w-]+$/);
+  t.is(await text(page, '#receipt-check'), 'Check it');
+  for (let i = 0; i < 40; i++) {
+    await page.click('#receipt-check');
+    await page.waitForFunction(() => ['ok', 'notYet', 'failed'].includes(document.getElementById('receipt-result')!.dataset.state!));
+    if (await page.locator('#receipt-result[data-state="ok"]').count()) break;
+    t.not(await page.locator('#receipt-result').getAttribute('data-state'), 'failed', await text(page, '#receipt-result'));
+    await page.waitForTimeout(500);
+  }
+  t.regex(await text(page, '#receipt-result'), /^Checked: the signature holds, and your win is entry 3 of 3 in the signed public log\.$/);
+  t.regex(await text(page, '#checkpoint'), /^Public log: 3 entries · root [A-Za-z0-9+/]{12}…$/);
+  await shot(page, 'phone-receipt-checked');
+  t.deepEqual(errors, []);
+});
+
 test.serial('a latecomer who presses after the last gift went is told so as their result, in Korean and in English', async (t) => {
   const eventId = await newEvent(sys, 1);
   const { context, page, errors, requests, token } = await open(eventId, { email: randomEmail('late') });
@@ -290,6 +346,8 @@ test.serial('a latecomer who presses after the last gift went is told so as thei
     pressed = true;
     return route.continue();
   });
+  // Nor does the stock stream tell it first (another test shows it does).
+  await context.route(`**/api/events/${eventId}/stream`, (route) => route.abort());
   const winner = await sys.tokens.issue(randomEmail('first'));
   t.is((await http(sys.url, 'POST', `/api/events/${eventId}/apply`, { token: winner })).status, 202);
 

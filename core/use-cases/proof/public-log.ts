@@ -2,6 +2,9 @@ import type { ProofLogRepo } from '../../adapters/mysql/proof-log-repo.ts';
 import { badRequest, notFound } from '../../platform/errors.ts';
 import { MerkleTree } from './merkle.ts';
 
+/** How long a process takes the log's size it read for the size now. */
+const SIZE_FRESH_MS = 1_000;
+
 /** The most entries one page of GET .../log/entries holds. */
 export const ENTRIES_PAGE = 1_000;
 
@@ -21,7 +24,7 @@ const count = (name: string, v: unknown, min: number): number => {
  * tree and reads only the leaves appended since (the log never changes what it held).
  */
 export class PublicLog {
-  private readonly trees = new Map<string, { tree: MerkleTree; growing?: Promise<MerkleTree> }>();
+  private readonly trees = new Map<string, { tree: MerkleTree; growing?: Promise<MerkleTree>; readAt: number }>();
   private readonly notes = new Map<string, { size: number; note: string }>();
 
   constructor(
@@ -33,9 +36,12 @@ export class PublicLog {
   /** The tree as MySQL holds it now. */
   private async tree(eventId: string): Promise<MerkleTree> {
     let held = this.trees.get(eventId);
-    if (!held) this.trees.set(eventId, (held = { tree: new MerkleTree() }));
+    if (!held) this.trees.set(eventId, (held = { tree: new MerkleTree(), readAt: 0 }));
     const h = held;
+    // A herd of pages asking costs MySQL one read a second per event and process.
+    if (!h.growing && Date.now() - h.readAt < SIZE_FRESH_MS) return h.tree;
     h.growing ??= (async () => {
+      h.readAt = Date.now();
       const size = await this.repo.size(eventId);
       while (h.tree.size < size) {
         const hashes = await this.repo.hashes(eventId, h.tree.size, Math.min(size, h.tree.size + 10_000));

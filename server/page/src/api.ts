@@ -13,7 +13,7 @@ export interface EventInfo {
 }
 
 /** WON, or PENDING while a win's hand-off is unconfirmed; LOST only from a server older than decide-at-arrival. */
-export interface Standing { status: 'PENDING' | 'WON' | 'LOST'; ticket: number; decidedAt: string | null }
+export interface Standing { status: 'PENDING' | 'WON' | 'LOST'; ticket: number; decidedAt: string | null; receipt?: string }
 
 const NETWORK: ApiError = { code: 'NETWORK', message: 'the server could not be reached' };
 
@@ -43,6 +43,18 @@ export function eventApi(eventId: string | null) {
     apply: (token: string) => call<Standing>('POST', `${base}/apply`, { token }),
     status: (token: string) => call<Standing>('GET', `${base}/status`, { token }),
     streamUrl: (token: string) => `${base}/status/stream?access_token=${encodeURIComponent(token)}`,
+    /** The remaining stock, pushed (no token). */
+    stockUrl: `${base}/stream`,
+    /** The event's public log: the signed checkpoint's text. */
+    checkpoint: async (): Promise<string | null> => {
+      try {
+        const res = await fetch(`${base}/log/checkpoint`, { cache: 'no-store' });
+        return res.ok ? await res.text() : null;
+      } catch {
+        return null;
+      }
+    },
+    base,
   };
 }
 export type EventApi = ReturnType<typeof eventApi>;

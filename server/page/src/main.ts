@@ -2,6 +2,7 @@
 import { eventApi, sendCode, verifyCode, type Answer, type EventInfo, type Standing } from './api.ts';
 import { ServerClock } from './clock.ts';
 import { watchResult } from './result.ts';
+import { checkReceipt } from './receipt.ts';
 import { appliedAs, endSession, forgetApplied, forgetPendingSignIn, loadSession, markApplied, pendingSignIn, saveLang, savedLang, savePendingSignIn, saveSession, type Session } from './session.ts';
 import { errorMessage, type Lang, type Message } from './text.ts';
 import { render, focusStep, type Result, type Step, type View } from './view.ts';
@@ -31,6 +32,9 @@ const state: View = {
   msg: {},
   retry: null,
   result: null,
+  stock: null,
+  check: null,
+  checkpoint: null,
   now: () => clock.now(),
 };
 let wasOpen = false;
@@ -44,7 +48,7 @@ const APPLY_ATTEMPTS = 5;
 const SOLD_OUT: Result = { status: 'SOLD_OUT' };
 // An older server's LOST means the same as SOLD_OUT now: nothing is held.
 const resultOf = (s: Standing): Result =>
-  s.status === 'LOST' ? SOLD_OUT : { status: s.status, ticket: s.ticket, decidedAt: s.decidedAt };
+  s.status === 'LOST' ? SOLD_OUT : { status: s.status, ticket: s.ticket, decidedAt: s.decidedAt, receipt: s.receipt };
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const show = () => {
@@ -80,6 +84,38 @@ async function refreshEvent(): Promise<void> {
   }
   show();
   scheduleRefresh(res.ok ? res.body : null);
+  followStock();
+}
+
+let stockSource: EventSource | undefined;
+/**
+ * The remaining stock, pushed while the event takes applicants (or is about to): it falls as people
+ * win, and "sold out" shows the moment it is, without waiting for the next re-read.
+ */
+function followStock(): void {
+  const p = state.event ? state.event.state : 'closed';
+  const wanted = (p === 'open' || p === 'scheduled') && !state.event?.soldOut && typeof EventSource !== 'undefined';
+  if (!wanted) {
+    stockSource?.close();
+    stockSource = undefined;
+    return;
+  }
+  if (stockSource) return;
+  stockSource = new EventSource(api.stockUrl);
+  stockSource.addEventListener('stock', (e) => {
+    state.stock = JSON.parse((e as MessageEvent<string>).data) as View['stock'];
+    if (state.event && state.stock) state.event = { ...state.event, soldOut: state.stock.soldOut };
+    show();
+    if (state.stock?.soldOut) followStock();
+  });
+}
+
+/** The event's public log as anyone sees it: the size and root of its signed checkpoint. */
+async function readCheckpoint(): Promise<void> {
+  const note = await api.checkpoint();
+  const [, size, root] = note?.split('\n') ?? [];
+  state.checkpoint = note && size && root ? { size: Number(size), root } : null;
+  show();
 }
 
 /**
@@ -279,6 +315,16 @@ function soldOut(): void {
   void refreshEvent();
 }
 
+$('receipt-check').addEventListener('click', async () => {
+  const r = state.result;
+  if (r?.status !== 'WON' || !r.receipt || state.check?.state === 'checking') return;
+  state.check = { state: 'checking' };
+  show();
+  state.check = await checkReceipt(api.base, r.receipt);
+  show();
+  void readCheckpoint();
+});
+
 $('sign-out').addEventListener('click', () => signOut());
 
 $('lang').addEventListener('click', () => {
@@ -301,6 +347,7 @@ function start(): void {
   }
   show();
   void refreshEvent();
+  void readCheckpoint();
   setInterval(tick, 250);
 }
 

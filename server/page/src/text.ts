@@ -69,6 +69,15 @@ const ko = {
   errNoEvent: '아직 열리지 않았거나 없는 이벤트예요.',
   errNetwork: '서버에 연결할 수 없어요. 인터넷 연결을 확인해 주세요.',
   errOther: (p: Params) => `문제가 생겼어요. 다시 시도해 주세요. (${p.code})`,
+  stockLeft: (p: Params) => `남은 선물 ${p.remaining} / ${p.total}개`,
+  receiptTitle: '당첨 영수증',
+  receiptHelp: '서명된 당첨 증명이에요. 보관해 두면 누구나 공개 기록에서 확인할 수 있어요.',
+  receiptCheck: '확인하기',
+  receiptChecking: '확인하는 중…',
+  receiptChecked: (p: Params) => `확인됨: 서명이 맞고, 서명된 공개 기록의 ${p.size}개 항목 중 ${p.index}번째가 이 당첨이에요.`,
+  receiptNotYet: '아직 공개 기록에 들어가지 않았어요(몇 초 걸려요). 잠시 후 다시 확인하세요.',
+  receiptFailed: (p: Params) => `확인되지 않았어요 (${p.why}).`,
+  checkpoint: (p: Params) => `공개 기록: ${p.size}개 항목 · 루트 ${p.root}`,
 };
 
 const en: { [K in keyof typeof ko]: Entry } = {
@@ -137,6 +146,15 @@ const en: { [K in keyof typeof ko]: Entry } = {
   errNoEvent: 'This event is not open yet, or there is no such event.',
   errNetwork: 'The server can not be reached. Please check your connection.',
   errOther: (p) => `Something went wrong. Please try again. (${p.code})`,
+  stockLeft: (p) => `${p.remaining} of ${p.total} gifts left`,
+  receiptTitle: 'Your receipt',
+  receiptHelp: 'Signed proof of your win. Keep it: anyone can check it against the public log.',
+  receiptCheck: 'Check it',
+  receiptChecking: 'Checking…',
+  receiptChecked: (p) => `Checked: the signature holds, and your win is entry ${p.index} of ${p.size} in the signed public log.`,
+  receiptNotYet: 'Not in the public log yet (it takes a few seconds). Check again in a moment.',
+  receiptFailed: (p) => `Does NOT check (${p.why}).`,
+  checkpoint: (p) => `Public log: ${p.size} entries · root ${p.root}`,
 };
 
 export type TextKey = keyof typeof ko;

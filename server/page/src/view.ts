@@ -2,10 +2,11 @@ import type { EventInfo } from './api.ts';
 import { countdown } from './clock.ts';
 import type { Session } from './session.ts';
 import { text, type Lang, type Message, type TextKey } from './text.ts';
+import type { ReceiptCheck } from './receipt.ts';
 
 export type Step = 'email' | 'code' | 'apply' | 'result';
 /** What the result step shows: a win (PENDING while its hand-off is unconfirmed), or that nothing is held. */
-export type Result = { status: 'WON' | 'PENDING'; ticket: number; decidedAt: string | null } | { status: 'SOLD_OUT' };
+export type Result = { status: 'WON' | 'PENDING'; ticket: number; decidedAt: string | null; receipt?: string } | { status: 'SOLD_OUT' };
 /** An apply the server could not take, tried again by itself: attempt n of max, the next at performance.now() `at`. */
 export interface Retry { attempt: number; max: number; at: number; network: boolean }
 export type Phase = 'loading' | 'draft' | 'scheduled' | 'open' | 'closed' | 'soldOut';
@@ -30,6 +31,12 @@ export interface View {
   retry: Retry | null;
   /** null on the result step: not known yet (a reload asks the stream). */
   result: Result | null;
+  /** The remaining stock, as the event's stream last pushed it. */
+  stock: { remaining: number; total: number; soldOut: boolean } | null;
+  /** "Check it": the receipt's check, as far as it went. */
+  check: null | { state: 'checking' } | ReceiptCheck;
+  /** The event's public log: its size and root, from the signed checkpoint. */
+  checkpoint: { size: number; root: string } | null;
   /** The server's clock. */
   now(): number;
 }
@@ -96,6 +103,14 @@ export function render(v: View): boolean {
   $('event-state').dataset.phase = p;
   setText($('event-name'), e && e.name !== DEFAULT_NAME ? e.name : '');
   setHidden($('countdown'), p !== 'scheduled');
+  const stock = v.stock;
+  setHidden($('stock'), !stock || stock.total === 0 || p === 'closed');
+  if (stock) {
+    setText($('stock'), stock.soldOut ? t('stateSoldOut') : t('stockLeft', { remaining: stock.remaining, total: stock.total }));
+    $('stock').dataset.soldOut = String(stock.soldOut);
+  }
+  setHidden($('checkpoint'), !v.checkpoint);
+  if (v.checkpoint) setText($('checkpoint'), t('checkpoint', { size: v.checkpoint.size, root: `${v.checkpoint.root.slice(0, 12)}…` }));
   if (p === 'scheduled') setText($('countdown-value'), countdown(Date.parse(e!.opensAt!) - now, t('day')));
 
   setHidden($('step-email'), v.step !== 'email');
@@ -152,6 +167,19 @@ function renderResult(v: View, t: (key: TextKey, params?: Record<string, string 
   const held = r && r.status !== 'SOLD_OUT' ? r : null;
   setText($('result-ticket'), held ? t('ticket', { ticket: held.ticket }) : '');
   setText($('result-decided'), held?.decidedAt ? t('decidedAt', { at: when(v.lang, held.decidedAt, true) }) : '');
+  const receipt = r?.status === 'WON' ? r.receipt : undefined;
+  setHidden($('receipt'), !receipt);
+  const area = $('receipt-text') as HTMLTextAreaElement;
+  if (receipt && area.value !== receipt) area.value = receipt;
+  const c = v.check;
+  const button = $('receipt-check') as HTMLButtonElement;
+  button.disabled = c?.state === 'checking';
+  setText(button, t(c?.state === 'checking' ? 'receiptChecking' : 'receiptCheck'));
+  const said = !c || c.state === 'checking' ? '' : c.state === 'ok' ? t('receiptChecked', { index: c.index, size: c.size })
+    : c.state === 'notYet' ? t('receiptNotYet') : t('receiptFailed', { why: c.why });
+  setText($('receipt-result'), said);
+  $('receipt-result').dataset.state = c?.state ?? '';
+  $('receipt-result').classList.toggle('error', c?.state === 'failed');
 }
 
 const FOCUS: Record<Step, string> = { email: 'email', code: 'code', apply: 'apply', result: 'result-title' };
