@@ -28,6 +28,7 @@ export class Metrics {
     name: 'terning_reservations_released_total', help: 'Reservations Kafka never took, released by the sweeper: their units went back to the stock',
     registers: [this.registry],
   });
+  readonly ready = new Gauge({ name: 'terning_ready', help: 'Each readiness check at the last /readyz: 1 passing, 0 failing', labelNames: ['check'], registers: [this.registry] });
   readonly deadLetters = new Counter({ name: 'terning_dead_letters_total', help: 'Applications sent to the dead-letter topic', registers: [this.registry] });
   readonly consumerLag = new Gauge({ name: 'terning_consumer_lag', help: 'Messages not yet committed by the consumer group', labelNames: ['partition'], registers: [this.registry] });
   readonly outbox = new Gauge({ name: 'terning_email_outbox', help: 'Winner emails by state', labelNames: ['state'], registers: [this.registry] });

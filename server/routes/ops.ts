@@ -1,23 +1,56 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { adminRouter, newRouter } from './router.ts';
+import { adminKey, adminKeyCheck } from '../middleware/auth.ts';
+import { isOutage } from '../../core/adapters/outage.ts';
 import type { ServerDeps } from '../deps.ts';
 
 /**
  * For the platform, not for people: /healthz (the process is alive) and /readyz (Redis, MySQL and the
- * Kafka producer answer; a 503 names what doesn't).
+ * Kafka producer answer, and the API is not draining). Anyone may ask whether it is ready; only the
+ * operator (X-ADMIN-KEY, guarded as every admin route: a wrong key is a failure counted) is told which
+ * check fails, what it says being a map of the insides. The log says it once each time it changes,
+ * and /metrics has each check's state (terning_ready{check}).
  */
-export function opsRoutes({ readiness }: ServerDeps): Router {
+export function opsRoutes(deps: ServerDeps): Router {
+  const { readiness, log, metrics } = deps;
+  const guard = adminKey(deps.config.adminKey, deps.limits);
+  const holdsKey = adminKeyCheck(deps.config.adminKey);
+  let last = '';
+  const check = async () => {
+    const answer = await readiness();
+    for (const [name, state] of Object.entries(answer.checks)) metrics.ready.set({ check: name }, state === 'ok' ? 1 : 0);
+    const now = JSON.stringify(answer.checks);
+    if (now !== last) {
+      if (answer.ready) log.info({ checks: answer.checks }, 'ready');
+      else log.warn({ checks: answer.checks }, 'not ready');
+      last = now;
+    }
+    return answer;
+  };
   const r = newRouter();
   r.get('/healthz', (ctx) => {
     ctx.set('Cache-Control', 'no-store');
     ctx.body = { status: 'ok' };
   });
   r.get('/readyz', async (ctx) => {
-    const answer = await readiness();
     ctx.set('Cache-Control', 'no-store');
-    ctx.status = answer.ready ? 200 : 503;
-    ctx.body = answer;
+    const answer = async (told: boolean) => {
+      const { ready, checks } = await check();
+      ctx.status = ready ? 200 : 503;
+      ctx.body = told ? { ready, checks } : { ready };
+    };
+    const key = ctx.get('x-admin-key');
+    if (!key) return answer(false);
+    if (!holdsKey(key)) return guard(ctx, () => answer(true));
+    // The right key: refused only to an address locked out for guessing. Redis, which counts that, may
+    // be what is down, and the operator needs this answer most then.
+    try {
+      await deps.limits.adminAllowed(ctx.ip);
+    } catch (e) {
+      if (!isOutage(e)) throw e;
+    }
+    return answer(true);
   });
   return r;
 }
