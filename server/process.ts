@@ -17,7 +17,7 @@ import { Door } from './door.ts';
 import { adminKeyCheck } from './middleware/auth.ts';
 import { soldOutBeforeKoa } from './sold-out-answer.ts';
 import { applyBeforeKoa } from './apply-before-koa.ts';
-import { answerBeforeKoa } from './before-koa.ts';
+import { answerBeforeKoa, refusedBeforeKoa } from './before-koa.ts';
 import { createApp, type Surface } from './app.ts';
 import { Limits } from '../core/adapters/redis/limits.ts';
 import { DecisionFeed } from '../core/adapters/redis/decision-feed.ts';
@@ -180,7 +180,10 @@ export class ApiServer {
       requestTimeout: requestTimeoutMs,
       connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS,
       maxHeaderSize,
+      // Answered in the one error shape instead (server/before-koa.ts).
+      requireHostHeader: false,
     }, (req, res) => {
+      if (refusedBeforeKoa(req, res)) return;
       if (door.draining) res.shouldKeepAlive = false;
       handler(req, res);
     });
