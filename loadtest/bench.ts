@@ -13,6 +13,7 @@ import { hotSpots } from './profile.ts';
 import { writeResults, type BenchResults } from './report.ts';
 import { printSummary } from './print.ts';
 import { bigDrop, bigDropTargets, type BigDropRun } from './big-drop.ts';
+import { proofCosts } from './proof-costs.ts';
 
 const o = parseOptions(process.argv.slice(2));
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
@@ -20,6 +21,10 @@ mkdirSync(o.out, { recursive: true });
 const profileDir = o.profile ? join(o.out, `profile-${stamp}`) : undefined;
 const say = (s: string) => process.stdout.write(`[bench] ${s}  (load ${loadavg().map((x) => x.toFixed(2)).join(' ')})\n`);
 const strip = <T extends object>(r: T & { result?: unknown }): T => { const { result: _, ...rest } = r; return rest as T; };
+
+// Issue 22's costs, measured in this process before the services start (loadtest/proof-costs.ts).
+if (o.scenario === 'proof' || o.scenario === 'all') await proofCosts();
+if (o.scenario === 'proof') process.exit(0);
 
 say(`preparing: ${o.apis} API(s), ${o.consumers} consumer(s), ${o.partitions} partition(s), ${o.source ? 'TypeScript through tsx' : 'compiled (npm run build)'}, database ${o.mysqlUrl}`);
 await ensureDatabase(o.mysqlUrl);

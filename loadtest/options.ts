@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 
 export interface BenchOptions {
-  scenario: 'all' | 'big-drop';
+  scenario: 'all' | 'big-drop' | 'proof';
   drop: number;
   users: number;
   stock: number;
@@ -28,7 +28,9 @@ export interface BenchOptions {
 const HELP = `npm run bench -- [options]
 
   --scenario NAME        all (the default: every scenario below) or big-drop (that one alone,
-                         beside the ceiling)
+                         beside the ceiling), or proof (in this process, no services: a receipt per
+                         winner, the sold-out answer with and without its signed statement, the
+                         stock stream's fan-out per watcher; also printed first by all)
   --drop N               applicants of the big drop, for as many units over --connections
                          keep-alive connections, one token each: every apply wins (100000; 0: none)
   --users N              applicants in the big burst (20000), e.g. 1000000: the crowd of a real
@@ -82,7 +84,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     return n;
   };
   const scenario = values.scenario ?? 'all';
-  if (scenario !== 'all' && scenario !== 'big-drop') throw new Error(`--scenario is all or big-drop, not "${scenario}"`);
+  if (scenario !== 'all' && scenario !== 'big-drop' && scenario !== 'proof') throw new Error(`--scenario is all, big-drop or proof, not "${scenario}"`);
   return {
     scenario,
     drop: values.drop === '0' && scenario === 'all' ? 0 : int(values.drop, quick ? 2_000 : 100_000, 'drop'),
