@@ -9,6 +9,7 @@ import type { FaultRecord, StockChange } from './history.ts';
 import type { Topology } from './topology.ts';
 import type { TerningProcess } from './processes.ts';
 import type { FaultPoint } from '../core/platform/fault-point.ts';
+import { partitionRedisPrimary } from './cluster-faults.ts';
 
 const BIN = fileURLToPath(new URL('../bin/terning.js', import.meta.url));
 
@@ -167,6 +168,17 @@ export const CHAOS: Chaos[] = [
       const r = await freezeNode(c, this.kind, primary, between(c, 1_000, 8_000));
       await c.t.services.start('redis');
       return r;
+    },
+  },
+  {
+    // A network partition (faults/cluster-faults.ts): the Sentinels promote a replica while terning still writes to the old primary.
+    kind: 'redis: primary cut off from the Sentinels and replicas', groups: ['redis'],
+    async inject(c) {
+      const at = Date.now();
+      const h = { services: c.t.services, apis: c.t.apis, consumers: c.t.consumers, config: c.t.config, kafka: c.t.kafka, log: () => {} };
+      const p = await partitionRedisPrimary(h, between(c, 4_000, 10_000));
+      await c.t.services.start('redis');
+      return { kind: this.kind, target: p.node, at, endedAt: Date.now(), injected: p.linksCut > 0, evidence: `${p.linksCut} links cut; ${p.promotedAfterMs === undefined ? 'no replica promoted while cut off' : `replica promoted after ${p.promotedAfterMs} ms`}` };
     },
   },
   {
