@@ -62,6 +62,8 @@ export async function startTopology(o: { cluster?: boolean; log: (line: string) 
     // Reservations Kafka never got (an API killed before its send) go back within seconds, so that the
     // suite sees them given back rather than waiting the production 30 s.
     RESERVATION_TIMEOUT_SECONDS: '5',
+    // The crowd comes from one loopback address, as if through a proxy: no cap per client network.
+    HTTP_MAX_CONNECTIONS_PER_NETWORK: '0',
     ...o.extraEnv,
   };
   const config = loadConfig({ ...process.env, ...env });

@@ -16,7 +16,8 @@ import { QueryTypes } from 'sequelize';
 
 // Production's shape: two API processes and two consumers on a topic of four partitions. The gate in
 // Redis is the one order both APIs share, so arrival order holds however the processes are spread.
-const config = testConfig({ LIMIT_APPLIES_PER_PERSON_PER_10_SECONDS: '1000' });
+// The crowd comes from one loopback address, as if through a proxy: no cap per client network.
+const config = testConfig({ LIMIT_APPLIES_PER_PERSON_PER_10_SECONDS: '1000', HTTP_MAX_CONNECTIONS_PER_NETWORK: '0' });
 const apis: ApiServer[] = [];
 const consumers: ConsumerProcess[] = [];
 const urls: string[] = [];
