@@ -12,8 +12,10 @@ interface SoldOut {
   closesAt: number;
   winners: WinnerFilter;
   /** The answer for everyone else, the event's signed sold-out statement in it: made once, answered to all. */
-  refusal: GateResult;
+  refusal: SoldOutResult;
 }
+
+type SoldOutResult = GateResult & { kind: 'sold-out' };
 
 /** Signs the sold-out moment (core/use-cases/proof/receipts.ts). */
 export type SealSoldOut = (facts: { event: string; units: number; lastTicket: number; at: number }) => Promise<string>;
@@ -32,7 +34,7 @@ export type SealSoldOut = (facts: { event: string; units: number; lastTicket: nu
  */
 export class SoldOutBoard {
   private readonly boards = new Map<string, SoldOut>();
-  private readonly loading = new Set<string>();
+  private readonly loading = new Map<string, Promise<void>>();
   /** Messages heard per event, and gaps in the subscription: a board read across either is stale. */
   private readonly moves = new Map<string, number>();
   private gaps = 0;
@@ -77,7 +79,22 @@ export class SoldOutBoard {
 
   /** The gate answered SOLD_OUT: the board reads the event's winners once, for the answers that follow. */
   noticed(eventId: string): void {
-    if (this.live && !this.boards.has(eventId) && !this.loading.has(eventId)) void this.load(eventId);
+    if (this.live && !this.boards.has(eventId) && !this.loading.has(eventId)) this.loading.set(eventId, this.load(eventId));
+  }
+
+  /**
+   * The board's SOLD_OUT (its signed statement in it) once the board is read, waiting for that at most
+   * `ms`: the few answers the gate gives before the board is read carry the statement too, unless the
+   * reading takes longer (an event of very many winners).
+   */
+  async refusalSoon(eventId: string, ms: number): Promise<SoldOutResult | undefined> {
+    const loading = this.loading.get(eventId);
+    if (loading) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([loading, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+      clearTimeout(timer);
+    }
+    return this.boards.get(eventId)?.refusal;
   }
 
   /** How many sold-out events this process answers for from memory. */
@@ -99,7 +116,6 @@ export class SoldOutBoard {
   }
 
   private async load(eventId: string): Promise<void> {
-    this.loading.add(eventId);
     const seen = this.stamp(eventId);
     try {
       const k = eventKeys(this.prefix, eventId);
@@ -127,7 +143,7 @@ export class SoldOutBoard {
         }
       }
       const statement = await this.seal?.({ event: eventId, units: Number(total ?? 0), lastTicket: Number(seq ?? 0), at });
-      const refusal: GateResult = { kind: 'sold-out', statement };
+      const refusal: SoldOutResult = { kind: 'sold-out', statement };
       if (this.live && this.stamp(eventId) === seen) this.boards.set(eventId, { closesAt: closes, winners, refusal });
     } catch (err) {
       this.log.warn({ err, eventId }, 'the sold-out board could not be read: the gate answers meanwhile');

@@ -34,6 +34,8 @@ const standing = (status: Standing['status'], ticket: number, at: number): Stand
 const SOLD_OUT_MESSAGE = 'all the gifts are gone';
 const SOLD_OUT = conflict('SOLD_OUT', SOLD_OUT_MESSAGE);
 const NOT_OPEN = conflict('EVENT_NOT_OPEN', 'the event is not open');
+/** How long a SOLD_OUT from the gate waits for the event's signed statement (the board being read). */
+const STATEMENT_WAIT_MS = 100;
 
 const tryAgain = (code: string, seconds: number) =>
   unavailable(code, 'applications can not be taken right now; try again in a moment', seconds);
@@ -112,7 +114,7 @@ export class Applications {
         throw NOT_OPEN;
       case 'sold-out':
         this.soldOut.noticed(eventId);
-        throw this.refusalOf(gate);
+        throw this.refusalOf((await this.soldOut.refusalSoon(eventId, STATEMENT_WAIT_MS)) ?? gate);
       case 'draft':
         // Hidden from participants until scheduled or open, as GET /api/events/<id> hides it.
         throw notFound('EVENT_NOT_FOUND', `there is no event "${eventId}"`);
