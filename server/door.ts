@@ -1,6 +1,6 @@
 import type { Server, ServerResponse } from 'node:http';
 import { Server as NetServer, type Socket } from 'node:net';
-import { networkOf } from '../core/platform/client-network.ts';
+import { networkOf, type NetworkPrefixes } from '../core/use-cases/sign-in/network.ts';
 
 /** What the door keeps of a connection: its client's network, how much of its answers the kernel had taken at the last look, and since when; what it had read at the last look of a drain. */
 interface Watch { network: string; taken: number; since: number; read: number }
@@ -11,7 +11,7 @@ type HttpSocket = Socket & { _httpMessage?: ServerResponse | null };
 export interface DoorLimits {
   /** Open connections at once; past it a new one is closed as it arrives (Node's maxConnections). */
   maxConnections: number;
-  /** Open connections at once from one client network (server/client-network.ts); 0: no cap, as behind a proxy. */
+  /** Open connections at once from one client network, as the sign-in limits count networks (an IPv6 /64); 0: no cap, as behind a proxy. */
   maxConnectionsPerNetwork: number;
   writeStallMs: number;
 }
@@ -37,7 +37,7 @@ export class Door {
   /** Once set, every answer closes its connection (Connection: close). */
   draining = false;
 
-  constructor(private readonly http: Server, private readonly limits: DoorLimits, everyMs = 1_000) {
+  constructor(private readonly http: Server, private readonly limits: DoorLimits, private readonly prefixes: NetworkPrefixes, everyMs = 1_000) {
     http.maxConnections = limits.maxConnections;
     // Ahead of Node's own listener: a connection closed here never gets a parser.
     http.prependListener('connection', (socket: Socket) => this.admit(socket));
@@ -45,7 +45,7 @@ export class Door {
   }
 
   private admit(socket: Socket): void {
-    const network = this.limits.maxConnectionsPerNetwork > 0 ? networkOf(socket.remoteAddress ?? '') : '';
+    const network = this.limits.maxConnectionsPerNetwork > 0 ? networkOf(socket.remoteAddress ?? '', this.prefixes) : '';
     const count = (this.perNetwork.get(network) ?? 0) + 1;
     if (network !== '' && count > this.limits.maxConnectionsPerNetwork) {
       socket.destroy();

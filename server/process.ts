@@ -188,7 +188,7 @@ export class ApiServer {
       handler(req, res);
     });
     answerBeforeKoa(http);
-    const door = new Door(http, this.config.http, CONNECTIONS_CHECKING_INTERVAL_MS);
+    const door = new Door(http, this.config.http, this.config.limits.networkPrefixes, CONNECTIONS_CHECKING_INTERVAL_MS);
     this.doors.push(door);
     http.keepAliveTimeout = keepAliveTimeoutMs;
     await new Promise<void>((resolve, reject) => {

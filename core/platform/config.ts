@@ -65,7 +65,7 @@ export interface HttpLimits {
   maxHeaderSize: number;
   /** Open connections per listening port; past it a new one is closed as it arrives. */
   maxConnections: number;
-  /** Open connections per client network (an IPv4 address, an IPv6 /64); 0: no cap. Off behind a trusted proxy, which caps its clients itself. */
+  /** Open connections per client network (networkPrefixes: an IPv4 address, an IPv6 /64); 0: no cap. Off behind a trusted proxy, which caps its clients itself. */
   maxConnectionsPerNetwork: number;
   /** Requests waiting their turn (server/admission.ts); past it 503 SERVICE_BUSY with Retry-After. */
   queueLimit: number;
