@@ -11,7 +11,9 @@ import { httpSource } from '../core/adapters/public-log/sources.ts';
 import { verify } from '../core/use-cases/proof/verify.ts';
 import { checkLog } from '../core/use-cases/proof/check-log.ts';
 import { verifyConsistency } from '../core/use-cases/proof/merkle.ts';
-import { keyIdOf } from '../core/adapters/keys/signed-note.ts';
+import { keyIdOf, signNote } from '../core/adapters/keys/signed-note.ts';
+import { loadProofKeys, newKeysFile, parseProofKeys } from '../core/adapters/keys/proof-keys.ts';
+import { checkpointText, originOf } from '../core/use-cases/proof/public-log.ts';
 import { sign } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { ROOT } from '../core/platform/root.ts';
@@ -172,4 +174,19 @@ test('docs/verify-receipt.mjs, with node:crypto alone, checks a receipt against 
   const other = await script(w.receipt, sys.url, winners[0]!.email);
   t.is(other.code, 1);
   t.regex(other.out, /✗ the commitment does not open to/);
+});
+
+test('a checkpoint kept from before: the log must extend it, or verify says it was cut back or rewritten', async (t) => {
+  const keys = loadProofKeys(sys.config.proof);
+  const entries = await source().entries(eventId);
+  const tree = checkLog(eventId, undefined, { checkpoint: await source().checkpoint(eventId), entries, keys: await keysOf() }).tree!;
+  const kept = (size: number, root: Buffer) => signNote(checkpointText(originOf('terning', eventId), size, root), 'terning', keys);
+  const says = async (since: string) => (await verify(source(), { eventId, since })).findings.at(-1)!;
+  t.like(await says(kept(4, tree.root(4))), { holds: true, says: 'the log extends the kept checkpoint (4 entries, now 6): nothing before it changed' });
+  t.like(await says(kept(4, tree.root(3))), { holds: false, says: 'the log\'s first 4 entries are not those of the kept checkpoint: the log was rewritten' });
+  t.like(await says(kept(7, tree.root(6))), { holds: false });
+  t.regex((await says(kept(7, tree.root(6)))).says, /was cut back/);
+  const other = parseProofKeys(newKeysFile(), 'other');
+  const forged = signNote(checkpointText(originOf('terning', eventId), 4, tree.root(4)), 'terning', other);
+  t.regex((await says(forged)).says, /kept checkpoint's signature does not hold/);
 });

@@ -1,8 +1,16 @@
 import { checkReceipt } from './check-receipt.ts';
 import { checkLog, checkReceiptInLog, type Finding } from './check-log.ts';
 import type { LogSource } from '../../adapters/public-log/sources.ts';
+import { openNote } from '../../adapters/keys/signed-note.ts';
+import type { MerkleTree } from './merkle.ts';
 
-export interface VerifyRequest { receipt?: string; eventId?: string; person?: string }
+export interface VerifyRequest {
+  receipt?: string;
+  eventId?: string;
+  person?: string;
+  /** A checkpoint kept from before: the log now must extend it. */
+  since?: string;
+}
 
 /**
  * What `terning verify` tells: the receipt's signature (and, given the address, that it is theirs),
@@ -27,6 +35,7 @@ export async function verify(source: LogSource, req: VerifyRequest): Promise<{ e
   const checkpoint = await source.checkpoint(eventId);
   const report = checkLog(eventId, undefined, { checkpoint, entries: await source.entries(eventId), keys });
   findings.push(...report.findings);
+  if (req.since !== undefined && report.tree) findings.push(extends_(req.since, report.tree, keys));
   if (claims && report.holds) {
     const served = await source.proof?.(eventId, claims.ticket);
     const root = report.tree!.root();
@@ -34,4 +43,16 @@ export async function verify(source: LogSource, req: VerifyRequest): Promise<{ e
     findings.push(...checkReceiptInLog(claims, report, same ? { ...served, root } : undefined));
   }
   return { eventId, findings };
+}
+
+/** That the log, as it is now, still holds a checkpoint kept from before, unchanged. */
+function extends_(since: string, tree: MerkleTree, keys: { raw: Buffer }[]): Finding {
+  const opened = openNote(since, keys);
+  if ('problem' in opened) return { holds: false, says: `the kept checkpoint's signature does not hold: ${opened.problem}` };
+  const [, sizeLine, rootLine] = opened.text.split('\n');
+  const size = Number(sizeLine);
+  if (!Number.isSafeInteger(size) || size < 0) return { holds: false, says: 'the kept checkpoint names no size' };
+  if (size > tree.size) return { holds: false, says: `the kept checkpoint had ${size} entries, the log now ${tree.size}: the log was cut back` };
+  if (tree.root(size).toString('base64') !== rootLine) return { holds: false, says: `the log's first ${size} entries are not those of the kept checkpoint: the log was rewritten` };
+  return { holds: true, says: `the log extends the kept checkpoint (${size} entries, now ${tree.size}): nothing before it changed` };
 }
