@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { join } from 'node:path';
 import { EVENT_ID } from '../domain/rules.ts';
-import { fromRoot } from './root.ts';
+import { ROOT } from './root.ts';
 
 /** Every setting terning reads, with a default that works on a developer's machine. */
 export interface Config {
@@ -241,7 +241,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     proof: {
       keys: e.PROOF_KEYS,
       keysFile: e.PROOF_KEYS_FILE,
-      devKeysFile: join(e.TERNING_HOME ?? fromRoot('.terning'), 'proof-keys.json'),
+      // TERNING_HOME, where terning keeps what it makes at run time (as infra/paths.ts): not a folder of the image's.
+      devKeysFile: join(e.TERNING_HOME || join(ROOT, '.terning'), 'proof-keys.json'),
       logName: e.PROOF_LOG_NAME,
     },
   };
