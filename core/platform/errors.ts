@@ -23,3 +23,9 @@ export const tooMany = (code: string, message: string, retryAfterSeconds: number
   new AppError(429, code, message, { retryAfterSeconds }, { 'Retry-After': String(retryAfterSeconds) });
 export const unavailable = (code: string, message: string, retryAfterSeconds = 1) =>
   new AppError(503, code, message, undefined, { 'Retry-After': String(retryAfterSeconds) });
+
+/** An event nobody may see: none by that id, or a draft (hidden from participants as if it did not exist). */
+export const eventNotFound = (eventId: string) => notFound('EVENT_NOT_FOUND', `there is no event "${eventId}"`);
+
+/** Whether an error says the event does not exist: such an error is final, not worth a retry. */
+export const isEventNotFound = (e: unknown): boolean => e instanceof AppError && e.code === 'EVENT_NOT_FOUND';

@@ -1,4 +1,4 @@
-import { conflict, notFound, unavailable } from '../../platform/errors.ts';
+import { conflict, eventNotFound, unavailable } from '../../platform/errors.ts';
 import type { EventRecord, EventsRepo } from '../../adapters/mysql/events-repo.ts';
 import type { Scripts } from '../../adapters/redis/scripts.ts';
 import { StockStateMissing } from '../../domain/errors.ts';
@@ -34,7 +34,7 @@ const RESTORE_WAIT_MS = 10_000;
 /** How stale this process's list of event ids may be when it says an id is unknown (participants' calls only). */
 export const KNOWN_IDS_TTL_MS = 2_000;
 
-const noEvent = (id: string) => notFound('EVENT_NOT_FOUND', `there is no event "${id}"`);
+const noEvent = eventNotFound;
 
 const restoring = () => unavailable('STATE_RESTORING', "the event's live state is being rebuilt from MySQL; try again in a moment", 1);
 

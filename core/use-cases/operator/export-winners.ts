@@ -1,6 +1,6 @@
 import { Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { notFound } from '../../platform/errors.ts';
+import { eventNotFound } from '../../platform/errors.ts';
 import type { WinnersTable, WinnerRecord } from '../../adapters/mysql/winners-table.ts';
 import { formatRows, type ExportFormat, type WinnerRow } from './export-format.ts';
 
@@ -19,7 +19,7 @@ export async function exportWinners(winners: WinnersTable, opts: {
   onProgress?: (p: ExportProgress) => void;
 }): Promise<ExportProgress> {
   const total = await winners.count(opts.eventId);
-  if (total === null) throw notFound('EVENT_NOT_FOUND', `there is no event "${opts.eventId}"`);
+  if (total === null) throw eventNotFound(opts.eventId);
   const progress: ExportProgress = { rows: 0, total };
   const toRow = new Transform({
     objectMode: true,

@@ -1,4 +1,4 @@
-import { AppError, conflict, notFound, unavailable } from '../../platform/errors.ts';
+import { AppError, conflict, eventNotFound, notFound, unavailable } from '../../platform/errors.ts';
 import type { GateResult, HeldUnit, Scripts } from '../../adapters/redis/scripts.ts';
 import { TurnBatch } from '../../adapters/redis/turn-batch.ts';
 import type { GroupCommitProducer } from '../../adapters/kafka/group-commit.ts';
@@ -117,7 +117,7 @@ export class Applications {
         throw this.refusalOf((await this.soldOut.refusalSoon(eventId, STATEMENT_WAIT_MS)) ?? gate);
       case 'draft':
         // Hidden from participants until scheduled or open, as GET /api/events/<id> hides it.
-        throw notFound('EVENT_NOT_FOUND', `there is no event "${eventId}"`);
+        throw eventNotFound(eventId);
       case 'restoring':
         this.helpRestore(eventId);
         throw tryAgain('STATE_RESTORING', 1);
@@ -125,7 +125,7 @@ export class Applications {
         if (!loaded && (await this.events.load(eventId).catch((e) => { throw this.stateUnavailable(e, eventId, person, requestId); }))) {
           return this.admit(eventId, person, email, requestId, true);
         }
-        throw notFound('EVENT_NOT_FOUND', `there is no event "${eventId}"`);
+        throw eventNotFound(eventId);
       case 'new':
       case 'resend':
         return this.handOff(eventId, person, email, requestId, gate.kind, gate.ticket, gate.decidedAt);

@@ -1,4 +1,4 @@
-import { notFound } from '../../platform/errors.ts';
+import { eventNotFound } from '../../platform/errors.ts';
 import type { Events } from '../operator/events.ts';
 
 /** An event as participants see it. */
@@ -19,7 +19,7 @@ export interface PublicEvent {
  */
 export async function publicEvent(events: Pick<Events, 'snapshot'>, id: string): Promise<PublicEvent> {
   const s = await events.snapshot(id, 'recent');
-  if (s.state === 'draft') throw notFound('EVENT_NOT_FOUND', `there is no event "${s.id}"`);
+  if (s.state === 'draft') throw eventNotFound(s.id);
   return {
     id: s.id, name: s.name, state: s.state, opensAt: s.opensAt, closesAt: s.closesAt,
     soldOut: s.totalStock > 0 && s.remainingStock === 0, serverTime: new Date().toISOString(),

@@ -1,4 +1,4 @@
-import { AppError } from '../../platform/errors.ts';
+import { isEventNotFound } from '../../platform/errors.ts';
 import { isOutage } from '../../adapters/outage.ts';
 import { StockStateMissing } from '../../domain/errors.ts';
 import type { Logger } from '../../platform/log.ts';
@@ -61,7 +61,7 @@ export async function persistOrIsolate<T extends ReadDecision>(items: T[], deps:
   return failed;
 }
 
-const unknownEvent = (e: unknown) => e instanceof AppError && e.code === 'EVENT_NOT_FOUND';
+const unknownEvent = isEventNotFound;
 
 /**
  * Redis lost an event's state: mark it restoring (with the topic's offsets of the moment) and try again
