@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { apiKilled, consumerCrashLoop, type Fault, type Harness } from './faults.ts';
+import { apiKilled, consumerCrashLoop, type Fault } from './faults.ts';
+import type { FaultServices } from './services.ts';
 
 /** Arrivals keep coming through a fault that lasts (a failover, a freeze), so that its refusals and stalls show. */
 const SPREAD_MS = 20_000;
@@ -7,9 +8,9 @@ const SPREAD_MS = 20_000;
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 /** Until the Sentinels name another primary than `was`; how long that took, or undefined when none did in a minute. */
-async function promoted(h: Harness, was: string, since: number): Promise<number | undefined> {
+async function promoted(services: FaultServices, was: string, since: number): Promise<number | undefined> {
   while (Date.now() - since < 60_000) {
-    if ((await h.services.redisPrimary().catch(() => was)) !== was) return Date.now() - since;
+    if ((await services.redisPrimary().catch(() => was)) !== was) return Date.now() - since;
     await sleep(100);
   }
   return undefined;
@@ -26,14 +27,14 @@ export interface RedisPartition { node: string; at: number; linksCut: number; pr
  * no win confirmed there is announced (REDIS_CONFIRM_REPLICAS). After the heal the Sentinels make it a
  * replica of the new primary. Throws when no link was cut: a fault that did not happen.
  */
-export async function partitionRedisPrimary(h: Harness, ms: number): Promise<RedisPartition> {
-  const node = await h.services.redisPrimary();
-  const links = h.services.redisLinks();
+export async function partitionRedisPrimary(services: FaultServices, ms: number): Promise<RedisPartition> {
+  const node = await services.redisPrimary();
+  const links = services.redisLinks();
   const linksCut = links.cut(node);
   const at = Date.now();
   try {
     if (linksCut === 0) throw new Error(`no Sentinel or replica had a link to ${node}: nothing was cut`);
-    const promotedAfterMs = await Promise.race([promoted(h, node, at), sleep(ms).then(() => undefined)]);
+    const promotedAfterMs = await Promise.race([promoted(services, node, at), sleep(ms).then(() => undefined)]);
     await sleep(Math.max(0, at + ms - Date.now()));
     return { node, at, linksCut, promotedAfterMs };
   } finally {
@@ -80,7 +81,7 @@ export const CLUSTER_FAULTS: Fault[] = [
       const primary = await h.services.redisPrimary();
       await h.services.kill(primary);
       const at = Date.now();
-      const took = await promoted(h, primary, at);
+      const took = await promoted(h.services, primary, at);
       if (took === undefined) throw new Error(`no replica promoted within 60 s of killing ${primary}`);
       // Back as a replica of the new primary, in sync, before the next round.
       await h.services.start('redis');
@@ -96,7 +97,7 @@ export const CLUSTER_FAULTS: Fault[] = [
       const primary = await h.services.redisPrimary();
       h.services.signal(primary, 'SIGSTOP');
       const at = Date.now();
-      const took = await Promise.race([promoted(h, primary, at), sleep(10_000).then(() => undefined)]);
+      const took = await Promise.race([promoted(h.services, primary, at), sleep(10_000).then(() => undefined)]);
       await sleep(Math.max(0, at + 10_000 - Date.now()));
       h.services.signal(primary, 'SIGCONT');
       await h.services.start('redis');
@@ -109,7 +110,7 @@ export const CLUSTER_FAULTS: Fault[] = [
     name: 'redis: primary cut off from the Sentinels and replicas 10 s (terning still reaches it)',
     spreadMs: SPREAD_MS,
     async inject(h) {
-      const p = await partitionRedisPrimary(h, 10_000);
+      const p = await partitionRedisPrimary(h.services, 10_000);
       if (p.promotedAfterMs === undefined) throw new Error(`no replica promoted within 10 s of cutting ${p.node} off`);
       // Made a replica of the new primary by the Sentinels, in sync, before the next round.
       await h.services.start('redis');
