@@ -238,8 +238,19 @@ export const kafka: Service = {
     }
     // A new broker creates __consumer_offsets only when a group first looks for its coordinator.
     // Asking here means the first real consumer joins at once rather than retrying through
-    // "The group coordinator is not available" errors.
-    await withAdmin(10, (admin) => admin.describeGroups(['terning-infra-ready']));
+    // "The group coordinator is not available" errors. On a loaded machine the coordinator moves while
+    // the topic's partitions get their leaders ("not the correct coordinator"): asked again, afresh.
+    const until = Date.now() + 90_000;
+    for (;;) {
+      try {
+        await withAdmin(10, (admin) => admin.describeGroups(['terning-infra-ready']));
+        return;
+      } catch (e) {
+        // kafkajs wraps it, once its own retries ran out, in an error that says it is not retriable.
+        if (Date.now() > until) throw e;
+        await sleep(1_000);
+      }
+    }
   },
 
   start: (log) => (kafkaNodes().length > 1 ? startMissing(log) : startKafkaNode('kafka', log)),
