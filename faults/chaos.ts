@@ -175,8 +175,7 @@ export const CHAOS: Chaos[] = [
     kind: 'redis: primary cut off from the Sentinels and replicas', groups: ['redis'],
     async inject(c) {
       const at = Date.now();
-      const h = { services: c.t.services, apis: c.t.apis, consumers: c.t.consumers, config: c.t.config, kafka: c.t.kafka, log: () => {} };
-      const p = await partitionRedisPrimary(h, between(c, 4_000, 10_000));
+      const p = await partitionRedisPrimary(c.t.services, between(c, 4_000, 10_000));
       await c.t.services.start('redis');
       return { kind: this.kind, target: p.node, at, endedAt: Date.now(), injected: p.linksCut > 0, evidence: `${p.linksCut} links cut; ${p.promotedAfterMs === undefined ? 'no replica promoted while cut off' : `replica promoted after ${p.promotedAfterMs} ms`}` };
     },
