@@ -56,8 +56,8 @@ test('a fold is a person the codec takes and never longer than the typed address
   t.is(personOf('...@gmail.com'), '...@gmail.com', 'nothing left after the dots: kept as typed');
 });
 
-test('README\'s table is the data', (t) => {
-  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+test('the promises\' table of mailbox providers (docs/promises.md) is the data', (t) => {
+  const readme = readFileSync(new URL('../docs/promises.md', import.meta.url), 'utf8');
   const rows = [...readme.matchAll(/^\s*\| (\w+) \| ([a-z.,\s]+) \| ([a-z.]*) ?\|/gm)]
     .map((m) => ({ provider: m[1]!, domains: m[2]!.split(',').map((d) => d.trim()), person: m[3] || undefined }))
     .filter((r) => r.domains.every((d) => d.includes('.')));

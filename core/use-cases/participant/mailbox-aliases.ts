@@ -1,6 +1,6 @@
 /**
  * The aliases mail providers document, one row each: addresses a row folds to the same person reach one
- * mailbox, so they are one applicant. README (One mailbox, one person) shows this table, and
+ * mailbox, so they are one applicant. docs/promises.md (One mailbox, one person) shows this table, and
  * tests/identity.test.ts keeps the two alike. `+tag` is dropped at every domain, listed or not.
  *
  * - person: the domain a person of the row is written with, when all its domains are one mailbox; the
