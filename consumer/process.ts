@@ -18,6 +18,7 @@ import { LogBuilder } from '../core/use-cases/proof/log-builder.ts';
 import { ProofLogRepo } from '../core/adapters/mysql/proof-log-repo.ts';
 import { loadProofKeys } from '../core/adapters/keys/proof-keys.ts';
 import type { RedisRestarts } from '../core/adapters/redis/restarts.ts';
+import { startOutlasting } from '../core/adapters/outage.ts';
 
 export interface ConsumerOptions extends Partial<PersisterOptions> {
   sendEmails?: boolean;
@@ -39,6 +40,7 @@ export class ConsumerProcess {
   private logBuilder?: LogBuilder;
   private restarts?: RedisRestarts;
   private joined = false;
+  private stopRequested = false;
   persister?: Persister;
   opsUrl?: string;
   readonly metrics = new Metrics('terning-consumer');
@@ -48,14 +50,13 @@ export class ConsumerProcess {
     this.log = log ?? createLogger('terning-consumer', config.logLevel);
   }
 
-  /** Consuming when it resolves; when it throws, what it had opened is closed again. */
+  /**
+   * Consuming when it resolves. An outage met on the way (a broker down, Redis failing over) is waited
+   * out, starting again (core/adapters/outage.ts startOutlasting); when it throws, what it had opened is
+   * closed again.
+   */
   async start(): Promise<void> {
-    try {
-      await this.open();
-    } catch (err) {
-      await this.stop().catch(() => {});
-      throw err;
-    }
+    await startOutlasting(() => this.open(), () => this.close(), { ms: this.config.startWaitMs, log: this.log, stopped: () => this.stopRequested });
   }
 
   private async open(): Promise<void> {
@@ -139,6 +140,11 @@ export class ConsumerProcess {
   }
 
   async stop(): Promise<void> {
+    this.stopRequested = true;
+    await this.close();
+  }
+
+  private async close(): Promise<void> {
     await this.stopGauges?.();
     await new Promise<void>((resolve) => (this.ops ? this.ops.close(() => resolve()) : resolve()));
     await this.sender?.stop();
@@ -150,6 +156,8 @@ export class ConsumerProcess {
     await this.admin?.disconnect().catch(() => {});
     this.mailer?.close();
     await this.stores?.close();
+    // A start that failed may try again: it begins from nothing.
+    this.stopGauges = this.ops = this.sender = this.sweeper = this.logBuilder = this.restarts = this.consumer = this.dlqProducer = this.admin = this.mailer = this.stores = undefined;
     this.log.info('consumer stopped');
   }
 }

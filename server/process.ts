@@ -14,6 +14,7 @@ import { Tokens } from '../core/use-cases/sign-in/tokens.ts';
 import { Applications } from '../core/use-cases/participant/apply.ts';
 import { admission, platformRequests } from './admission.ts';
 import { Door } from './door.ts';
+import { startOutlasting } from '../core/adapters/outage.ts';
 import { adminKeyCheck } from './middleware/auth.ts';
 import { soldOutBeforeKoa } from './sold-out-answer.ts';
 import { applyBeforeKoa } from './apply-before-koa.ts';
@@ -62,6 +63,7 @@ export class ApiServer {
   private doors: Door[] = [];
   /** From the first moment of stop(): readiness fails, so that a load balancer sends no more. */
   private draining = false;
+  private stopRequested = false;
   /** The apps listening, by surface: tests read their routes (server/routes/dispatch.ts routesOf). */
   readonly apps: { surface: Surface; url: string; app: Koa }[] = [];
   private stores?: Stores;
@@ -79,14 +81,13 @@ export class ApiServer {
     this.log = log ?? createLogger('terning-server', config.logLevel);
   }
 
-  /** Listening when it resolves; when it throws, what it had opened is closed again. */
+  /**
+   * Listening when it resolves. An outage met on the way (a broker down, Redis failing over) is waited
+   * out, starting again (core/adapters/outage.ts startOutlasting); when it throws, what it had opened is
+   * closed again.
+   */
   async start(): Promise<{ url: string; adminUrl: string }> {
-    try {
-      return await this.open();
-    } catch (err) {
-      await this.stop().catch(() => {});
-      throw err;
-    }
+    return startOutlasting(() => this.open(), () => this.close(), { ms: this.config.startWaitMs, log: this.log, stopped: () => this.stopRequested });
   }
 
   private async open(): Promise<{ url: string; adminUrl: string }> {
@@ -224,6 +225,11 @@ export class ApiServer {
    * connections (server/door.ts), and only then flushes Kafka and closes the stores.
    */
   async stop(): Promise<void> {
+    this.stopRequested = true;
+    await this.close();
+  }
+
+  private async close(): Promise<void> {
     this.draining = true;
     const { http } = this.config;
     if (this.doors.length) {
@@ -244,6 +250,12 @@ export class ApiServer {
     await this.applicationsProducer?.disconnect();
     this.mailer?.close();
     await this.stores?.close();
+    // A start that failed may try again: it begins from nothing.
+    this.servers = [];
+    this.doors = [];
+    this.apps.length = 0;
+    this.feed = this.stock = this.restarts = this.subscriber = this.batcher = this.applicationsProducer = this.mailer = this.stores = undefined;
+    this.draining = this.stopRequested;
     this.log.info('api stopped');
   }
 }

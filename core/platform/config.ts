@@ -44,6 +44,8 @@ export interface Config {
   limits: Limits;
   /** On SIGTERM, how long the API keeps taking connections with readiness failing, before it stops taking them and drains. */
   shutdownDelayMs: number;
+  /** How long a process's start waits out an outage (a broker down, Redis failing over) before it gives up. */
+  startWaitMs: number;
   /** A reservation Kafka never took is released this long after the gate made it (the consumer's sweeper). */
   reservationTimeoutSeconds: number;
   /**
@@ -153,6 +155,7 @@ const schema = z.object({
   LIMIT_APPLIES_PER_PERSON_PER_10_SECONDS: int(10),
   LIMIT_STATUS_CHECKS_PER_PERSON_PER_MINUTE: int(120),
   SHUTDOWN_DELAY_MS: int(3_000),
+  START_WAIT_SECONDS: int(180),
   RESERVATION_TIMEOUT_SECONDS: z.coerce.number().int().positive().default(30),
   PROOF_KEYS: z.string().optional(),
   PROOF_KEYS_FILE: z.string().optional(),
@@ -237,6 +240,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       statusChecksPerPersonPerMinute: Math.max(1, e.LIMIT_STATUS_CHECKS_PER_PERSON_PER_MINUTE),
     },
     shutdownDelayMs: e.SHUTDOWN_DELAY_MS,
+    startWaitMs: e.START_WAIT_SECONDS * 1_000,
     reservationTimeoutSeconds: e.RESERVATION_TIMEOUT_SECONDS,
     proof: {
       keys: e.PROOF_KEYS,
