@@ -1,4 +1,5 @@
 import { QueryTypes, type Sequelize } from 'sequelize';
+import { UNREPLACED_DEAD_LETTERED } from './dead-lettered-winners.ts';
 import type { EventSettings } from '../../domain/event.ts';
 import type { Winner } from '../../domain/decision.ts';
 
@@ -49,9 +50,7 @@ export class MysqlState {
       after = Number(rows[rows.length - 1]!.id);
     }
     const held = await this.sequelize.query<{ person: string; ticket: string | number; decided_at: Date }>(
-      `SELECT d.person, d.ticket, d.decided_at FROM dead_lettered_winners d
-       LEFT JOIN applications a ON a.event_id = d.event_id AND a.person = d.person
-       WHERE d.event_id = ? AND a.id IS NULL`,
+      `SELECT d.person, d.ticket, d.decided_at ${UNREPLACED_DEAD_LETTERED}`,
       { replacements: [eventId], type: QueryTypes.SELECT },
     );
     if (held.length) yield held.map((r) => ({ person: r.person, ticket: Number(r.ticket), decidedAt: ms(r.decided_at)! }));

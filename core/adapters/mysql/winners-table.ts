@@ -1,6 +1,7 @@
 import type { Connection, RowDataPacket } from 'mysql2';
 import { QueryTypes, type Sequelize } from 'sequelize';
 import type { Readable } from 'node:stream';
+import { UNREPLACED_DEAD_LETTERED } from './dead-lettered-winners.ts';
 
 export interface WinnerRecord { ticket: number; person: string; email: string; appliedAt: Date | null; decidedAt: Date }
 
@@ -12,9 +13,7 @@ type Raw = { ticket: number | string; person: string; email: string; applied_at:
  */
 const WINNERS = `SELECT ticket, person, email, applied_at, decided_at FROM applications WHERE event_id = ? AND status = 'WON'
   UNION ALL
-  SELECT d.ticket, d.person, d.email, NULL, d.decided_at FROM dead_lettered_winners d
-  LEFT JOIN applications a ON a.event_id = d.event_id AND a.person = d.person
-  WHERE d.event_id = ? AND a.id IS NULL`;
+  SELECT d.ticket, d.person, d.email, NULL, d.decided_at ${UNREPLACED_DEAD_LETTERED}`;
 
 /**
  * An event's winners for export, read through the process's one Sequelize pool: counted, then streamed in
