@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import { listenHost } from './net.ts';
@@ -59,9 +59,17 @@ export const mysqlService: Service = {
       log(`mysql: initialising a data directory in ${datadir}`);
       mkdirSync(datadir, { recursive: true });
       // 'normal' gives root an empty password usable over TCP, as MYSQL_URL's default expects.
-      await runLogged('mysql', tools['mariadb-install-db'], [
+      const install = () => runLogged('mysql', tools['mariadb-install-db'], [
         '--no-defaults', `--datadir=${datadir}`, '--auth-root-authentication-method=normal', '--skip-test-db', ...asRoot(),
       ]);
+      // Once in a CI run on a loaded machine the bootstrap failed, its cause lost with its directory:
+      // a half-made data directory is no use, so it goes and the bootstrap runs once more.
+      await install().catch(async (err: Error) => {
+        log(`mysql: initialising failed, trying once more on an empty directory:\n${err.message}`);
+        rmSync(datadir, { recursive: true, force: true });
+        mkdirSync(datadir, { recursive: true });
+        await install();
+      });
     }
     const { host, port } = this.endpoint();
     await spawnDetached('mysql', tools.mariadbd, [

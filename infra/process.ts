@@ -126,16 +126,22 @@ export async function withLock<T>(name: string, fn: () => Promise<T>): Promise<T
   }
 }
 
-/** The end of logs/<name>.log, so that a failure shows its cause without opening the file. */
+/**
+ * The end of logs/<name>.log, so that a failure shows its cause without opening the file; when the
+ * cause was printed earlier (mariadb-install-db ends with a page of advice), the log's error lines too.
+ */
 export function logTail(name: string, lines = 15): string {
   const file = logFile(name);
   if (!existsSync(file)) return '';
   const fd = openSync(file, 'r');
   try {
     const size = fstatSync(fd).size;
-    const buf = Buffer.alloc(Math.min(size, 16 * 1024));
+    const buf = Buffer.alloc(Math.min(size, 64 * 1024));
     readSync(fd, buf, 0, buf.length, size - buf.length);
-    return buf.toString('utf8').trimEnd().split('\n').slice(-lines).map((l) => `  | ${l}`).join('\n');
+    const all = buf.toString('utf8').trimEnd().split('\n');
+    const tail = all.slice(-lines);
+    const errors = all.slice(0, -lines).filter((l) => /\[ERROR\]|\bERROR\b|\bFATAL\b|failed/i.test(l)).slice(-10);
+    return [...errors.map((l) => `  ! ${l}`), ...tail.map((l) => `  | ${l}`)].join('\n');
   } finally {
     closeSync(fd);
   }
