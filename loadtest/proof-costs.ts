@@ -7,7 +7,7 @@ import { JwsSigner } from '../core/adapters/keys/jws.ts';
 import { Receipts } from '../core/use-cases/proof/receipts.ts';
 import { StockWatch } from '../core/use-cases/participant/stock-watch.ts';
 import { conflict } from '../core/platform/errors.ts';
-import { soldOutBeforeKoa } from '../server/sold-out-answer.ts';
+import { soldOutAnswer } from '../server/apply/1-sold-out-answer.ts';
 import { loadConfig } from '../core/platform/config.ts';
 import { Metrics } from '../core/platform/metrics.ts';
 import { Tokens } from '../core/use-cases/sign-in/tokens.ts';
@@ -34,7 +34,7 @@ async function receiptCost(n: number): Promise<{ jose: number; raw: number }> {
   return { jose, raw };
 }
 
-/** The sold-out answer ahead of Koa, as server/sold-out-answer.ts writes it, driven over loopback. */
+/** The sold-out answer ahead of Koa, as server/apply/1-sold-out-answer.ts writes it, driven over loopback. */
 async function soldOutCost(statement: string | undefined, requests: number, connections: number): Promise<{ usPerAnswer: number; bytes: number; perSecond: number }> {
   const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent' });
   const tokens = new Tokens(config.jwt);
@@ -42,7 +42,7 @@ async function soldOutCost(statement: string | undefined, requests: number, conn
   const refusal = conflict('SOLD_OUT', 'all the gifts are gone', statement === undefined ? undefined : { statement });
   const deps = { config, tokens, metrics: new Metrics('bench-proof'), applications: { soldOutFromMemory: () => refusal } } as unknown as ServerDeps;
   const koa = (_: IncomingMessage, res: ServerResponse) => res.writeHead(500).end();
-  const server = createServer(soldOutBeforeKoa(deps, koa));
+  const server = createServer(soldOutAnswer(deps, koa));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as AddressInfo;
   const agent = new Agent({ keepAlive: true, maxSockets: connections });

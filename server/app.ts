@@ -14,7 +14,7 @@ import { streamRoutes } from './routes/stream.ts';
 import { metricsRoutes, opsRoutes } from './routes/ops.ts';
 import { proofRoutes } from './routes/proof.ts';
 import { dispatch } from './routes/dispatch.ts';
-import { applyLane } from './routes/apply-lane.ts';
+import { applyLane } from './apply/4-koa-lane.ts';
 import type { ServerDeps } from './deps.ts';
 
 export const BODY_LIMIT = 4 * 1024;
@@ -34,6 +34,7 @@ export function createApp(deps: ServerDeps, surface: Surface = 'all'): Koa {
   app.proxy = deps.config.trustProxy > 0;
   app.maxIpsCount = deps.config.trustProxy;
   app.use(errors(deps.log));
+  // Step 4 of the apply path (server/apply/path.ts): a bodiless apply, ahead of the chain.
   if (surface !== 'admin') app.use(applyLane(deps));
   app.use(requestId());
   app.use(canonicalPath());

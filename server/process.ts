@@ -12,12 +12,11 @@ import { Mailer } from '../core/adapters/ses/mailer.ts';
 import { VerificationCodes } from '../core/use-cases/sign-in/codes.ts';
 import { Tokens } from '../core/use-cases/sign-in/tokens.ts';
 import { Applications } from '../core/use-cases/participant/apply.ts';
-import { admission, platformRequests } from './admission.ts';
+import { admission, platformRequests } from './apply/2-admission.ts';
+import { applyPath } from './apply/path.ts';
 import { Door } from './door.ts';
 import { startOutlasting } from '../core/adapters/outage.ts';
 import { adminKeyCheck } from './middleware/auth.ts';
-import { soldOutBeforeKoa } from './sold-out-answer.ts';
-import { applyBeforeKoa } from './apply-before-koa.ts';
 import { answerBeforeKoa, refusedBeforeKoa } from './before-koa.ts';
 import { createApp, type Surface } from './app.ts';
 import { Limits } from '../core/adapters/redis/limits.ts';
@@ -51,7 +50,7 @@ export const DEFAULT_EVENT_NAME = "Terning's Final Gift";
  */
 const LISTEN_BACKLOG = 8_192;
 
-/** Requests the app works on at once; the rest of a herd waits its turn in order (server/admission.ts). */
+/** Requests the app works on at once; the rest of a herd waits its turn in order (server/apply/2-admission.ts). */
 const CONCURRENCY = 512;
 
 /** How often Node looks for connections past their headers or request timeout (else every 30 s): a slow client outlives them by at most this. */
@@ -202,15 +201,12 @@ export class ApiServer {
     return url;
   }
 
-  /**
-   * A sold-out apply is answered before Koa (server/sold-out-answer.ts); the rest waits its turn
-   * (admission), and in it an apply with a valid token is answered before Koa too (server/apply-before-koa.ts).
-   */
+  /** The public surface's requests take the apply path (server/apply/path.ts); the admin surface's only wait their turn. */
   private handler(surface: Surface, deps: ServerDeps, app: Koa): RequestListener {
     const { config } = deps;
     const limits = { concurrency: CONCURRENCY, queueLimit: config.http.queueLimit, production: config.env === 'production' };
-    const koa = admission(surface === 'admin' ? app.callback() : applyBeforeKoa(deps, app.callback()), limits, platformRequests(adminKeyCheck(config.adminKey)));
-    return surface === 'admin' ? koa : soldOutBeforeKoa(deps, koa);
+    const skips = platformRequests(adminKeyCheck(config.adminKey));
+    return surface === 'admin' ? admission(app.callback(), limits, skips) : applyPath(deps, app.callback(), limits, skips);
   }
 
   /** Open stock streams in this process (the benchmark and the tests read it). */

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { admission, platformRequests } from '../server/admission.ts';
+import { admission, platformRequests } from '../server/apply/2-admission.ts';
 import { adminKeyCheck } from '../server/middleware/auth.ts';
 import { until } from './support/wait.ts';
 

@@ -5,9 +5,10 @@ import { until } from './support/wait.ts';
 import { eventCommandsDuring } from './support/redis-monitor.ts';
 import { Tokens } from '../core/use-cases/sign-in/tokens.ts';
 
-// A bodiless apply is answered ahead of the chain: a SOLD_OUT known without Redis before Koa
-// (server/sold-out-answer.ts), anything else by the apply lane (server/routes/apply-lane.ts); an apply
-// with a body goes the long way. All must answer alike: same status, body, and headers.
+// A bodiless apply is answered ahead of the chain (server/apply/path.ts): a SOLD_OUT known without
+// Redis before Koa (1-sold-out-answer.ts), one with a valid token without Koa (3-answer-without-koa.ts),
+// anything else by the apply lane (4-koa-lane.ts); an apply with a body goes the long way. All must
+// answer alike: same status, body, and headers.
 let sys: System;
 test.before(async () => {
   sys = await startSystem({ consumer: false });

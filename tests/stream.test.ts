@@ -62,7 +62,7 @@ test.serial('hundreds of open streams, whatever their Accept header, never hold 
   const people = await Promise.all(emails.map(async (email) => ({ token: await sys.tokens.issue(email) })));
   const streams: ClientRequest[] = [];
   t.teardown(() => { for (const s of streams) s.destroy(); });
-  // More streams than the API works on at once (server/admission.ts), none saying text/event-stream.
+  // More streams than the API works on at once (server/apply/2-admission.ts), none saying text/event-stream.
   await Promise.all(Array.from({ length: 540 }, (_, i) => new Promise<void>((resolve, reject) => {
     const req = get(streamUrl(eventId, people[i % people.length]!.token), { agent: false }, (res) => {
       if (res.statusCode === 200) resolve();

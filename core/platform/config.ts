@@ -69,7 +69,7 @@ export interface HttpLimits {
   maxConnections: number;
   /** Open connections per client network (networkPrefixes: an IPv4 address, an IPv6 /64); 0: no cap. Off behind a trusted proxy, which caps its clients itself. */
   maxConnectionsPerNetwork: number;
-  /** Requests waiting their turn (server/admission.ts); past it 503 SERVICE_BUSY with Retry-After. */
+  /** Requests waiting their turn (server/apply/2-admission.ts); past it 503 SERVICE_BUSY with Retry-After. */
   queueLimit: number;
 }
 

@@ -28,7 +28,7 @@ const VERIFIED = Symbol('terning.verified-email');
 
 /**
  * The email a request's bearer token names, its signature checked once per request: an apply is
- * checked before Koa (server/sold-out-answer.ts), and a winner's goes on to the lane, which would
+ * checked before Koa (server/apply/1-sold-out-answer.ts), and a winner's goes on to the lane, which would
  * check it again (an HMAC, a JSON parse and the email rules: a fifteenth of the API's work in a drop).
  */
 export function verifiedEmail(req: IncomingMessage, token: string, tokens: Tokens): string {
@@ -36,7 +36,7 @@ export function verifiedEmail(req: IncomingMessage, token: string, tokens: Token
   return (checked[VERIFIED] ??= tokens.verify(token));
 }
 
-/** What bearer() does, for a route that runs ahead of the chain (server/routes/apply-lane.ts). */
+/** What bearer() does, for a route that runs ahead of the chain (server/apply/4-koa-lane.ts). */
 export function authenticate(ctx: Context, tokens: Tokens): void {
   const header = ctx.req.headers.authorization;
   if (!header) throw unauthorized('TOKEN_MISSING', 'send the token from verify-code as "Authorization: Bearer <token>"');

@@ -1,7 +1,7 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { bearer } from '../middleware/auth.ts';
-import { applyHandler } from './apply.ts';
+import { applyHandler } from '../apply/5-route-handler.ts';
 import { newRouter } from './router.ts';
 import type { ServerDeps } from '../deps.ts';
 import { eventIdOf } from './event-param.ts';

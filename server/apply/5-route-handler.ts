@@ -3,24 +3,15 @@ import { z } from 'zod';
 import { parse } from '../middleware/validate.ts';
 import { renderError } from '../middleware/errors.ts';
 import { AppError } from '../../core/platform/errors.ts';
+import { applyCounter } from './outcomes.ts';
 import type { ServerDeps } from '../deps.ts';
 
 const noBody = z.object({}).strict();
 
-/** Applies counted per outcome, each with its latency: one labelled counter per outcome, looked up once. */
-export function applyCounter(metrics: ServerDeps['metrics']): (outcome: string, started: number) => void {
-  const counters = new Map<string, { inc(): void }>();
-  return (outcome, started) => {
-    let counter = counters.get(outcome);
-    if (!counter) counters.set(outcome, (counter = metrics.applies.labels({ outcome: outcome.toLowerCase() })));
-    counter.inc();
-    metrics.applyLatency.observe((performance.now() - started) / 1000);
-  };
-}
-
 /**
- * The apply call's handler, for its routes (server/routes/event.ts) and for the lane ahead of the chain
- * (server/routes/apply-lane.ts): the person comes from the token (bearer), a body if any must be empty.
+ * Step 5 of the apply path (path.ts), the last: the apply call's handler, for the lane ahead of Koa's
+ * chain (4-koa-lane.ts) and for its routes (server/routes/event.ts), where an apply with a body or an
+ * Origin arrives the long way: the person comes from the token (bearer), a body if any must be empty.
  */
 export function applyHandler({ applications, limits, metrics }: Pick<ServerDeps, 'applications' | 'limits' | 'metrics'>, idOf: (ctx: Context) => string) {
   const done = applyCounter(metrics);

@@ -1,14 +1,15 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import { unavailable } from '../core/platform/errors.ts';
-import { bodyOf } from './middleware/errors.ts';
-import { requestIdOf } from './middleware/request-id.ts';
-import { apiHeaderList } from './middleware/security.ts';
+import { unavailable } from '../../core/platform/errors.ts';
+import { bodyOf } from '../middleware/errors.ts';
+import { requestIdOf } from '../middleware/request-id.ts';
+import { apiHeaderList } from '../middleware/security.ts';
 
 /** The app's request listener: Koa's settles once the app has handed its answer to Node. */
 export type AppListener = (req: IncomingMessage, res: ServerResponse) => Promise<unknown>;
 
 /**
- * First come, first served inside the API too: at most `concurrency` requests run through the app at
+ * Step 2 of the apply path (path.ts), and the one step of every other request too (the admin
+ * surface's included). First come, first served inside the API too: at most `concurrency` requests run through the app at
  * once and the rest wait in arrival order, holding only their request and response objects (and
  * reading no more of their connection). A herd of 20,000 then costs the memory of a queue instead of
  * 20,000 requests half-way through auth, Redis and Kafka, and the earliest are answered first.

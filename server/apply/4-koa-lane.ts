@@ -1,21 +1,14 @@
 import type { Middleware } from 'koa';
-import type { IncomingHttpHeaders } from 'node:http';
-import { EVENT_ID } from '../../core/domain/rules.ts';
 import { authenticate } from '../middleware/auth.ts';
 import { stampRequestId } from '../middleware/request-id.ts';
 import { apiHeaderList } from '../middleware/security.ts';
-import { applyHandler } from './apply.ts';
+import { APPLY_PATH, fitsTheLane } from './lane.ts';
+import { applyHandler } from './5-route-handler.ts';
 import type { ServerDeps } from '../deps.ts';
 
-/** The apply paths, as spelled, with an event id as the rule has it: a path that matches is canonical by construction. */
-export const APPLY_PATH = new RegExp(`^/api/(?:event|events/(${EVENT_ID.source.replace(/^\^|\$$/g, '')}))/apply$`);
-
-/** An apply needs nothing of the chain: no body, no Origin (so no CORS). */
-export const fitsTheLane = (h: IncomingHttpHeaders): boolean =>
-  h.origin === undefined && h['transfer-encoding'] === undefined && (h['content-length'] === undefined || h['content-length'] === '0');
-
 /**
- * The apply call, ahead of the chain. In a herd nearly every request is an apply: the chain's steps
+ * Step 4 of the apply path (path.ts), inside Koa, after its error handler: the apply call, ahead of
+ * the chain, for an apply the steps before did not answer (a missing or refused token). In a herd nearly every request is an apply: the chain's steps
  * for every other call (path checks, the body reader, CORS, the routers' matching) would be much of
  * what it costs. This lane takes only an apply that needs none of them: POST on an apply path as
  * spelled, no body, no Origin. It does what the chain would (the request id, the security headers

@@ -1,26 +1,26 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { personOf } from '../core/use-cases/participant/identity.ts';
-import { AppError } from '../core/platform/errors.ts';
-import { asAppError, bodyOf } from './middleware/errors.ts';
-import { requestIdOf } from './middleware/request-id.ts';
-import { apiHeaderList } from './middleware/security.ts';
-import { APPLY_PATH, fitsTheLane } from './routes/apply-lane.ts';
-import { bearerOf, verifiedEmail } from './middleware/auth.ts';
-import { applyCounter } from './routes/apply.ts';
-import type { ServerDeps } from './deps.ts';
-import type { AppListener } from './admission.ts';
+import { personOf } from '../../core/use-cases/participant/identity.ts';
+import { AppError } from '../../core/platform/errors.ts';
+import { asAppError, bodyOf } from '../middleware/errors.ts';
+import { requestIdOf } from '../middleware/request-id.ts';
+import { apiHeaderList } from '../middleware/security.ts';
+import { APPLY_PATH, fitsTheLane } from './lane.ts';
+import { bearerOf, verifiedEmail } from '../middleware/auth.ts';
+import { applyCounter } from './outcomes.ts';
+import type { ServerDeps } from '../deps.ts';
+import type { AppListener } from './2-admission.ts';
 
 /**
- * An apply with a valid token, answered without Koa in its turn (it runs inside admission): what the
- * apply lane (server/routes/apply-lane.ts) would answer, the same status, body and headers
- * (tests/apply-lane.test.ts holds them alike), written in one call. A winner's request lives across
- * three round trips (the gate, Kafka's acknowledgement, the confirmation), so whatever it holds is
- * promoted out of the young generation and collected in old space: in a big drop GC was 28% of the
- * API's work, and Koa's context, its response handling and on-finished's listeners were, with their
- * garbage, about a fifth of it. A missing or refused token, and anything that does not fit the lane,
- * goes to Koa.
+ * Step 3 of the apply path (path.ts): an apply with a valid token, answered without Koa in its turn
+ * (it runs inside admission, step 2): what Koa's apply lane (4-koa-lane.ts) would answer, the same
+ * status, body and headers (tests/apply-lane.test.ts holds them alike), written in one call. A
+ * winner's request lives across three round trips (the gate, Kafka's acknowledgement, the
+ * confirmation), so whatever it holds is promoted out of the young generation and collected in old
+ * space: in a big drop GC was 28% of the API's work, and Koa's context, its response handling and
+ * on-finished's listeners were, with their garbage, about a fifth of it. A missing or refused token,
+ * and anything that does not fit the lane, goes to Koa (step 4).
  */
-export function applyBeforeKoa(deps: ServerDeps, koa: AppListener): AppListener {
+export function answerWithoutKoa(deps: ServerDeps, koa: AppListener): AppListener {
   const { applications, limits, tokens, config, metrics, log } = deps;
   const done = applyCounter(metrics);
   const security = apiHeaderList({ production: config.env === 'production' }).flat();
