@@ -19,10 +19,14 @@ import { ProofLogRepo } from '../core/adapters/mysql/proof-log-repo.ts';
 import { loadProofKeys } from '../core/adapters/keys/proof-keys.ts';
 import type { RedisRestarts } from '../core/adapters/redis/restarts.ts';
 import { startOutlasting } from '../core/adapters/outage.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface ConsumerOptions extends Partial<PersisterOptions> {
   sendEmails?: boolean;
-  /** Called when kafkajs gives up on the consumer; the command exits so the supervisor restarts it. */
+  /**
+   * Called when the consumer could not be brought back after kafkajs gave up on it (crashes that go on
+   * for START_WAIT_SECONDS); the command exits so the supervisor restarts it.
+   */
   onCrash?: (error: Error) => void;
 }
 
@@ -40,7 +44,15 @@ export class ConsumerProcess {
   private logBuilder?: LogBuilder;
   private restarts?: RedisRestarts;
   private joined = false;
+  private joinedAt?: number;
   private stopRequested = false;
+  private opening?: Promise<void>;
+  private reopening?: Promise<void>;
+  private crashedMeanwhile?: Error;
+  /** When the crashes began that have not yet been followed by a minute in the group. */
+  private crashingSince?: number;
+  /** How many times kafkajs gave up on the consumer and it was opened again in this process. */
+  reopened = 0;
   persister?: Persister;
   opsUrl?: string;
   readonly metrics = new Metrics('terning-consumer');
@@ -56,7 +68,49 @@ export class ConsumerProcess {
    * closed again.
    */
   async start(): Promise<void> {
-    await startOutlasting(() => this.open(), () => this.close(), { ms: this.config.startWaitMs, log: this.log, stopped: () => this.stopRequested });
+    this.opening = startOutlasting(() => this.open(), () => this.close(), { ms: this.config.startWaitMs, log: this.log, stopped: () => this.stopRequested });
+    await this.opening;
+  }
+
+  /**
+   * kafkajs gave up on the consumer (an error it does not call retriable, met while a broker was killed,
+   * or a Redis or MySQL failure in the middle of a batch): the process is not broken, only its consumer,
+   * so everything is closed and opened again, waiting out an outage as a start does. The random fault
+   * suite found consumers exiting here while a broker stayed down, each exit a crash for the supervisor.
+   * A consumer that keeps crashing for START_WAIT_SECONDS (a minute in the group ends a streak) is
+   * handed to onCrash: the command exits and the supervisor takes over.
+   */
+  private reopenAfterCrash(error: Error): void {
+    if (this.stopRequested) return;
+    // A crash of the consumer being opened again is taken up when that opening is done.
+    if (this.reopening) {
+      this.crashedMeanwhile = error;
+      return;
+    }
+    if (this.joinedAt !== undefined && Date.now() - this.joinedAt > 60_000) this.crashingSince = undefined;
+    const since = (this.crashingSince ??= Date.now());
+    if (Date.now() - since > this.config.startWaitMs) {
+      this.log.fatal({ err: error, crashingForMs: Date.now() - since }, 'the consumer keeps crashing: giving up');
+      this.opts.onCrash?.(error);
+      return;
+    }
+    this.log.error({ err: error }, 'kafkajs gave up on the consumer: opening it again');
+    this.reopening = (async () => {
+      await this.opening?.catch(() => {});
+      await this.close();
+      await sleep(1_000);
+      if (this.stopRequested) return;
+      this.reopened++;
+      await this.start();
+    })().catch((err: Error) => {
+      this.log.fatal({ err }, 'the consumer could not be opened again');
+      this.opts.onCrash?.(err);
+    }).finally(() => {
+      this.reopening = undefined;
+      const again = this.crashedMeanwhile;
+      this.crashedMeanwhile = undefined;
+      if (again) this.reopenAfterCrash(again);
+    });
   }
 
   private async open(): Promise<void> {
@@ -83,9 +137,9 @@ export class ConsumerProcess {
     this.admin = kafka.admin();
     await Promise.all([this.consumer.connect(), this.dlqProducer.connect(), this.admin.connect()]);
     const { metrics } = this;
-    this.consumer.on(this.consumer.events.GROUP_JOIN, () => { this.joined = true; });
+    this.consumer.on(this.consumer.events.GROUP_JOIN, () => { this.joined = true; this.joinedAt = Date.now(); });
     this.consumer.on(this.consumer.events.STOP, () => { this.joined = false; });
-    this.consumer.on(this.consumer.events.CRASH, () => { this.joined = false; });
+    this.consumer.on(this.consumer.events.CRASH, () => { this.joined = false; this.joinedAt = undefined; });
     const stores = this.stores;
     this.persister = new Persister(this.consumer, this.dlqProducer, this.stores.scripts, this.stores.records, {
       topic: config.kafka.applicationsTopic,
@@ -104,9 +158,7 @@ export class ConsumerProcess {
       deadLettered: (n) => metrics.deadLetters.inc(n),
     });
     this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
-      if (payload.restart) return;
-      log.fatal({ err: payload.error }, 'consumer crashed and will not restart');
-      this.opts.onCrash?.(payload.error);
+      if (!payload.restart) this.reopenAfterCrash(payload.error);
     });
     await this.persister.run();
     this.restarts = followRedisRestarts(stores, config, log);
@@ -141,6 +193,7 @@ export class ConsumerProcess {
 
   async stop(): Promise<void> {
     this.stopRequested = true;
+    await this.reopening;
     await this.close();
   }
 

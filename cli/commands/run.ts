@@ -34,7 +34,8 @@ export function consumerCommand(): Command {
       const { ConsumerProcess } = await import('../../consumer/process.ts');
       const proc = new ConsumerProcess(loadConfig(), {
         sendEmails: o.emails,
-        // A consumer that kafkajs gave up on must not sit idle: exit, and the supervisor starts a new one.
+        // A consumer that keeps crashing after it was opened again must not sit idle: exit, and the
+        // supervisor starts a new one.
         onCrash: () => void proc.stop().finally(() => process.exit(1)),
       });
       await runUntilSignal(proc);
