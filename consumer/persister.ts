@@ -1,7 +1,7 @@
 import type { Consumer, EachBatchPayload, KafkaMessage, Producer } from 'kafkajs';
 import { persistBatch, type ReadDecision } from '../core/use-cases/persistence/persist.ts';
-import type { Announce } from '../core/domain/decision.ts';
-import { decodeRecord, encodeApplication, PoisonMessage, type ApplicationMessage } from '../core/adapters/kafka/codec.ts';
+import type { Announce, Decision } from '../core/domain/decision.ts';
+import { decodeRecord, encodeApplication, PoisonMessage } from '../core/adapters/kafka/codec.ts';
 import { toDeadLetter } from '../core/adapters/kafka/dead-letters.ts';
 import type { Scripts } from '../core/adapters/redis/scripts.ts';
 import { faultPoint } from '../core/platform/fault-point.ts';
@@ -31,7 +31,7 @@ interface Decoded extends ReadDecision { message: KafkaMessage }
  * A record that could not be read, one of its items that is no application, or one application that kept
  * failing (`winner`: its event is known, so Redis may hold it as won, and it may have been told 202).
  */
-interface Failed { message: KafkaMessage; value?: Buffer; error: string; winner?: ApplicationMessage }
+interface Failed { message: KafkaMessage; value?: Buffer; error: string; winner?: Decision }
 
 /** Told what the persister did, for the metrics. */
 export interface PersisterObserver {

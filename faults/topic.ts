@@ -1,8 +1,9 @@
 import type { Kafka } from 'kafkajs';
-import { decodeApplications, type ApplicationMessage } from '../core/adapters/kafka/codec.ts';
+import type { Decision } from '../core/domain/decision.ts';
+import { decodeApplications } from '../core/adapters/kafka/codec.ts';
 import { readTopicToEnd } from '../core/adapters/kafka/read-topic.ts';
 
-export interface EventRecord { partition: number; offset: string; value: Buffer; applications: ApplicationMessage[] }
+export interface EventRecord { partition: number; offset: string; value: Buffer; applications: Decision[] }
 
 /**
  * Every record of one event in the topic, from its start to its end as it is now (a group of its own,

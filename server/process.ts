@@ -5,7 +5,7 @@ import { createLogger, type Logger } from '../core/platform/log.ts';
 import { followRedisRestarts, openStores, storeChecks, type Stores } from '../core/stores.ts';
 import { createKafka, partitionCount, producerConfig } from '../core/adapters/kafka/client.ts';
 import { applicationRecords, applicationSize } from '../core/adapters/kafka/application-records.ts';
-import type { ApplicationMessage } from '../core/adapters/kafka/codec.ts';
+import type { Decision } from '../core/domain/decision.ts';
 import { GroupCommitProducer } from '../core/adapters/kafka/group-commit.ts';
 import { RenewingProducer } from '../core/adapters/kafka/renewing-producer.ts';
 import { Mailer } from '../core/adapters/ses/mailer.ts';
@@ -66,7 +66,7 @@ export class ApiServer {
   /** The apps listening, by surface: tests read their routes (server/routes/dispatch.ts routesOf). */
   readonly apps: { surface: Surface; url: string; app: Koa }[] = [];
   private stores?: Stores;
-  private batcher?: GroupCommitProducer<ApplicationMessage>;
+  private batcher?: GroupCommitProducer<Decision>;
   private applicationsProducer?: RenewingProducer;
   private mailer?: Mailer;
   private feed?: DecisionFeed;

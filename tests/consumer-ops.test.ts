@@ -44,7 +44,7 @@ test.serial('the consumer process serves healthz, readyz and metrics: persisted 
     for (let i = 0; i < 3; i++) answers.push((await http(sys.url, 'POST', `/api/events/${eventId}/apply`, { token: await sys.tokens.issue(randomEmail('ops')) })).status);
     t.deepEqual(answers, [202, 202, 409]);
     // A decision whose reservation is gone (released): read, and void.
-    await produceRaw(sys.config, [encodeApplication({ v: 2, eventId, person: 'gone@example.test', email: 'gone@example.test', ticket: 99, decidedAt: Date.now() })]);
+    await produceRaw(sys.config, [encodeApplication({ eventId, person: 'gone@example.test', email: 'gone@example.test', ticket: 99, decidedAt: Date.now() })]);
     const metrics = await until('the decisions counted and the lag gauge at 0', async () => {
       const m = String((await http(consumer.ops, 'GET', '/metrics')).body);
       return /terning_decisions_persisted_total\{[^}]*result="persisted"[^}]*\} 2/.test(m) && /terning_decisions_persisted_total\{[^}]*result="void"[^}]*\} 1/.test(m)
@@ -66,7 +66,7 @@ test.serial('on SIGTERM the consumer finishes its batch, commits only what is st
   // Reserved at the gate in one go, as a herd's API would; the records are then what consumers persist.
   const stores = openStores(sys.config);
   const gate = await stores.scripts.applyMany(eventId, emails, Date.now()).finally(() => stores.close());
-  await produceRaw(sys.config, emails.map((email, i) => encodeApplication({ v: 2, eventId, person: email, email, ticket: (gate[i] as { ticket: number }).ticket, decidedAt: Date.now() })));
+  await produceRaw(sys.config, emails.map((email, i) => encodeApplication({ eventId, person: email, email, ticket: (gate[i] as { ticket: number }).ticket, decidedAt: Date.now() })));
   // The test-only fault point holds the persister after its first chunk is stored, before its commit:
   // SIGTERM lands in the middle of a batch.
   const first = await spawnConsumer({ TERNING_FAULT_POINT: 'after-write', TERNING_FAULT_PAUSE_MS: '1500' });

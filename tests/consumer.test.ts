@@ -5,7 +5,7 @@ import { http } from './support/http.ts';
 import { until } from './support/wait.ts';
 import { produceRaw } from './support/kafka.ts';
 import { applicationRows, outboxRows } from './support/db.ts';
-import { decodeApplication, encodeApplication, encodeApplications, type ApplicationMessage } from '../core/adapters/kafka/codec.ts';
+import { decodeApplication, encodeApplication, encodeApplications } from '../core/adapters/kafka/codec.ts';
 import { createKafka } from '../core/adapters/kafka/client.ts';
 import { listDeadLetters } from '../core/adapters/kafka/dead-letters.ts';
 import { persistBatch } from '../core/use-cases/persistence/persist.ts';
@@ -13,6 +13,7 @@ import { openStores, type Stores } from '../core/stores.ts';
 import { ApplicationsRepo } from '../core/adapters/mysql/applications-repo.ts';
 import { createSequelize } from '../core/adapters/mysql/sequelize.ts';
 import { ConsumerProcess } from '../consumer/process.ts';
+import type { Decision } from '../core/domain/decision.ts';
 
 let sys: System;
 let stores: Stores;
@@ -29,14 +30,14 @@ const snapshot = async (eventId: string) => (await http(sys.url, 'GET', `/api/ad
 const apply = async (eventId: string, email: string) => http(sys.url, 'POST', `/api/events/${eventId}/apply`, { token: await sys.tokens.issue(email) });
 
 /** Units taken at the gate, as an API would, without sending them: the test plays the API's Kafka side. */
-async function reserve(eventId: string, persons: string[]): Promise<ApplicationMessage[]> {
+async function reserve(eventId: string, persons: string[]): Promise<Decision[]> {
   const gate = await stores.scripts.applyMany(eventId, persons, Date.now());
   return gate.map((g, i) => {
     if (g.kind !== 'new') throw new Error(`expected a new reservation, got ${g.kind}`);
-    return { v: 2, eventId, person: persons[i]!, email: persons[i]!, ticket: g.ticket, decidedAt: g.decidedAt };
+    return { eventId, person: persons[i]!, email: persons[i]!, ticket: g.ticket, decidedAt: g.decidedAt };
   });
 }
-const read = (apps: ApplicationMessage[]) => apps.map((application, i) => ({ application, partition: 0, offset: String(i) }));
+const read = (apps: Decision[]) => apps.map((application, i) => ({ application, partition: 0, offset: String(i) }));
 
 test('a decision delivered two and three times is persisted once and takes nothing', async (t) => {
   const eventId = await newEvent(sys, 2);
@@ -99,7 +100,7 @@ const deadLetterOf = (ghost: string) => {
     (await listDeadLetters(kafka, sys.config.kafka.deadLetterTopic)).find((l) => l.value.includes(ghost)));
 };
 
-const ghostOf = (ghost: string): ApplicationMessage => ({ v: 2, eventId: ghost, person: 'g@example.test', email: 'g@example.test', ticket: 7, decidedAt: Date.now() });
+const ghostOf = (ghost: string): Decision => ({ eventId: ghost, person: 'g@example.test', email: 'g@example.test', ticket: 7, decidedAt: Date.now() });
 
 test('a decision that keeps failing is dead-lettered alone; its neighbours are persisted', async (t) => {
   const eventId = await newEvent(sys, 5);
@@ -127,8 +128,9 @@ test('a record holding several decisions (as the API writes them) is persisted w
 test('an item of a record that is no application is dead-lettered alone; the record\'s winners are persisted', async (t) => {
   const eventId = await newEvent(sys, 2);
   const [a, b] = await reserve(eventId, [randomEmail('i1'), randomEmail('i2')]);
-  const broken = { ...a!, ticket: 99, person: `no at sign ${eventId}` };
-  await produceRaw(sys.config, [JSON.stringify([a!, broken, b!])]);
+  // Written by hand, as the wire carries decisions: with their version.
+  const broken = { v: 2, ...a!, ticket: 99, person: `no at sign ${eventId}` };
+  await produceRaw(sys.config, [JSON.stringify([{ v: 2, ...a! }, broken, { v: 2, ...b! }])]);
   const rows = await neighboursPersisted(eventId);
   t.deepEqual(rows.map((r) => [r.person, r.status]), [[a!.person, 'WON'], [b!.person, 'WON']]);
   const letter = await deadLetterOf(`no at sign ${eventId}`);
@@ -175,7 +177,7 @@ test.serial('nobody waits on a consumer: with none running, everyone is answered
 test('a released reservation recorded in MySQL keeps a late copy of it out, and gives way to the person\'s next win', async (t) => {
   const eventId = await newEvent(sys, 3);
   const person = randomEmail('released');
-  const old: ApplicationMessage = { v: 2, eventId, person, email: person, ticket: 1, decidedAt: Date.now() };
+  const old: Decision = { eventId, person, email: person, ticket: 1, decidedAt: Date.now() };
   await stores.records.markReleased(eventId, person, 1, old.decidedAt);
   await stores.records.storeWinners([old]);
   t.deepEqual((await applicationRows(sys.config, eventId)).map((r) => [r.ticket, r.status]), [[1, 'RELEASED']], 'the late copy is void');
@@ -188,7 +190,7 @@ test('a released reservation recorded in MySQL keeps a late copy of it out, and 
 test.serial("a release recorded for an earlier ticket while a win is being stored doesn't hide the win", async (t) => {
   const eventId = await newEvent(sys, 3);
   const person = randomEmail('raced');
-  const win: ApplicationMessage = { v: 2, eventId, person, email: person, ticket: 2, decidedAt: Date.now() };
+  const win: Decision = { eventId, person, email: person, ticket: 2, decidedAt: Date.now() };
   // The sweeper's delayed RELEASED row for the person's earlier ticket, written in the middle of
   // storeWinners: after its read, before its insert (held uncommitted until the insert waits on it).
   const sweeper = await stores.sequelize.transaction();

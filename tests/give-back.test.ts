@@ -7,7 +7,6 @@ import { openStores, type Stores } from '../core/stores.ts';
 import { createKafka, producerConfig } from '../core/adapters/kafka/client.ts';
 import { GroupCommitProducer } from '../core/adapters/kafka/group-commit.ts';
 import { applicationRecords } from '../core/adapters/kafka/application-records.ts';
-import type { ApplicationMessage } from '../core/adapters/kafka/codec.ts';
 import { Applications } from '../core/use-cases/participant/apply.ts';
 import type { SoldOutBoard } from '../core/adapters/redis/sold-out-board.ts';
 import { ConsumerProcess } from '../consumer/process.ts';
@@ -15,6 +14,7 @@ import { AppError } from '../core/platform/errors.ts';
 import { Receipts } from '../core/use-cases/proof/receipts.ts';
 import { JwsSigner } from '../core/adapters/keys/jws.ts';
 import { loadProofKeys } from '../core/adapters/keys/proof-keys.ts';
+import type { Decision } from '../core/domain/decision.ts';
 
 /**
  * A unit given back while its decision may be in Kafka must never be won twice. kafkajs may still write
@@ -44,7 +44,7 @@ async function writtenThenFailed() {
       throw new Error('Request timed out (the batch was written all the same)');
     },
   };
-  return { producer, batcher: new GroupCommitProducer<ApplicationMessage>(late, sys.config.kafka.applicationsTopic, { pack: applicationRecords(1) }) };
+  return { producer, batcher: new GroupCommitProducer<Decision>(late, sys.config.kafka.applicationsTopic, { pack: applicationRecords(1) }) };
 }
 
 const noBoard = { answer: () => undefined, noticed: () => {} } as unknown as SoldOutBoard;

@@ -6,9 +6,10 @@ import { until } from './support/wait.ts';
 import { applicationRows } from './support/db.ts';
 import { emailAddress } from '../core/domain/rules.ts';
 import { personOf } from '../core/use-cases/participant/identity.ts';
-import { decodeRecord, encodeApplications, type ApplicationMessage } from '../core/adapters/kafka/codec.ts';
+import { decodeRecord, encodeApplications } from '../core/adapters/kafka/codec.ts';
 import { createKafka } from '../core/adapters/kafka/client.ts';
 import { listDeadLetters } from '../core/adapters/kafka/dead-letters.ts';
+import type { Decision } from '../core/domain/decision.ts';
 
 /**
  * Whatever sign-in accepts, the consumers persist: the person of every address sign-in takes goes into
@@ -33,12 +34,12 @@ const typedAddress = fc.oneof(
 test('every address sign-in accepts becomes a person whose record decodes', (t) => {
   let accepted = 0;
   fc.assert(fc.property(fc.array(typedAddress, { minLength: 1, maxLength: 12 }), (typed) => {
-    const apps: ApplicationMessage[] = [];
+    const apps: Decision[] = [];
     for (const raw of typed) {
       const parsed = emailAddress.safeParse(raw);
       if (!parsed.success) continue;
       accepted++;
-      apps.push({ v: 2, eventId: 'ev-odd', person: personOf(parsed.data), email: parsed.data, ticket: apps.length + 1, decidedAt: 1_800_000_000_000 });
+      apps.push({ eventId: 'ev-odd', person: personOf(parsed.data), email: parsed.data, ticket: apps.length + 1, decidedAt: 1_800_000_000_000 });
     }
     if (apps.length === 0) return;
     const decoded = decodeRecord(encodeApplications(apps));

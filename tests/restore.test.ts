@@ -4,9 +4,10 @@ import { createTopics, randomEmail, randomEventId, testConfig, testLog } from '.
 import { produceRaw, commitGroupToEnd } from './support/kafka.ts';
 import { until } from './support/wait.ts';
 import { openStores, type Stores } from '../core/stores.ts';
-import { encodeApplications, type ApplicationMessage } from '../core/adapters/kafka/codec.ts';
+import { encodeApplications } from '../core/adapters/kafka/codec.ts';
 import { RestoreScripts } from '../core/adapters/redis/restore-scripts.ts';
 import type { Config } from '../core/platform/config.ts';
+import type { Decision } from '../core/domain/decision.ts';
 
 // A restore after Redis lost an event, on real Redis, MySQL and Kafka. No consumer runs: the test plays
 // it, writing the rows and committing the group's offsets itself, so it controls when Kafka is drained.
@@ -29,11 +30,11 @@ async function openEvent(total: number): Promise<string> {
 }
 
 /** Wins at the gate and sends the decisions to Kafka, as an API process does. */
-async function win(eventId: string, persons: string[]): Promise<ApplicationMessage[]> {
+async function win(eventId: string, persons: string[]): Promise<Decision[]> {
   const gate = await stores.scripts.applyMany(eventId, persons, Date.now());
-  const out = gate.map((g, i): ApplicationMessage => {
+  const out = gate.map((g, i): Decision => {
     if (g.kind !== 'new') throw new Error(`the gate answered ${g.kind}`);
-    return { v: 2, eventId, person: persons[i]!, email: persons[i]!, ticket: g.ticket, decidedAt: g.decidedAt };
+    return { eventId, person: persons[i]!, email: persons[i]!, ticket: g.ticket, decidedAt: g.decidedAt };
   });
   await produceRaw(config, out.map((m) => encodeApplications([m])));
   return out;

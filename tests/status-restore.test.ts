@@ -5,7 +5,8 @@ import { openStream } from './support/sse.ts';
 import { produceRaw, commitGroupToEnd } from './support/kafka.ts';
 import { until } from './support/wait.ts';
 import { openStores, type Stores } from '../core/stores.ts';
-import { encodeApplications, type ApplicationMessage } from '../core/adapters/kafka/codec.ts';
+import { encodeApplications } from '../core/adapters/kafka/codec.ts';
+import type { Decision } from '../core/domain/decision.ts';
 
 // A participant's status while their event is restored. No consumer runs: the test persists the
 // records itself, so a winner's record stays in Kafka's backlog for as long as it needs.
@@ -21,11 +22,11 @@ test.after.always(async () => {
 });
 
 /** Wins at the gate and sends the decisions to Kafka, as an API process does (202 answered). */
-async function win(eventId: string, persons: string[]): Promise<ApplicationMessage[]> {
+async function win(eventId: string, persons: string[]): Promise<Decision[]> {
   const gate = await stores.scripts.applyMany(eventId, persons, Date.now());
-  const out = gate.map((g, i): ApplicationMessage => {
+  const out = gate.map((g, i): Decision => {
     if (g.kind !== 'new') throw new Error(`the gate answered ${g.kind}`);
-    return { v: 2, eventId, person: persons[i]!, email: persons[i]!, ticket: g.ticket, decidedAt: g.decidedAt };
+    return { eventId, person: persons[i]!, email: persons[i]!, ticket: g.ticket, decidedAt: g.decidedAt };
   });
   await produceRaw(sys.config, out.map((m) => encodeApplications([m])));
   await stores.scripts.confirm(eventId, out);
@@ -42,7 +43,7 @@ function restoring(t: ExecutionContext, a: { status: number; headers: Headers; b
   t.is(a.headers.get('retry-after'), '1', who);
 }
 
-const won = (t: ExecutionContext, a: Answer, m: ApplicationMessage, who: string) =>
+const won = (t: ExecutionContext, a: Answer, m: Decision, who: string) =>
   t.like({ status: a.status, body: a.body }, { status: 200, body: { status: 'WON', ticket: m.ticket } }, who);
 
 test.serial('while Redis lost an event, a winner whose record is still in Kafka is never told NOT_APPLIED: 503 STATE_RESTORING until the restore, WON after', async (t) => {

@@ -117,7 +117,7 @@ test.serial('a win whose hand-off was never confirmed streams PENDING, then WON 
   const [, subscribers] = (await redis.pubsub('NUMSUB', channel)) as [string, number];
   t.is(Number(subscribers), 1, 'two streams, one subscription');
 
-  await produceRaw(sys.config, [encodeApplication({ v: 2, eventId, person: email, email, ticket: gate.ticket, decidedAt: gate.decidedAt })]);
+  await produceRaw(sys.config, [encodeApplication({ eventId, person: email, email, ticket: gate.ticket, decidedAt: gate.decidedAt })]);
   const consumer = new ConsumerProcess(sys.config, { retryBaseMs: 100, sendEmails: false }, testLog());
   sys.consumer = consumer;
   await consumer.start();

@@ -72,7 +72,7 @@ async function unconfirmedWin(eventId: string, email: string): Promise<{ ticket:
 
 /** Its record reaches Kafka after all, and a consumer persists it. */
 async function persist(eventId: string, email: string, win: { ticket: number; decidedAt: number }) {
-  await produceRaw(sys.config, [encodeApplication({ v: 2, eventId, person: personOf(email), email, ...win })]);
+  await produceRaw(sys.config, [encodeApplication({ eventId, person: personOf(email), email, ...win })]);
   const consumer = new ConsumerProcess(sys.config, { retryBaseMs: 100, sendEmails: false }, testLog());
   sys.consumer = consumer;
   await consumer.start();

@@ -131,7 +131,7 @@ test('a failover while people apply: the API, the consumer and the subscriber fo
     if (gate?.kind !== 'new') return t.fail(`expected a reservation, got ${gate?.kind}`);
     const stream = await openStream(`${sys.url}/api/events/${late}/status/stream?access_token=${encodeURIComponent(await sys.tokens.issue(email))}`);
     t.is((await nextStanding(stream)).status, 'PENDING');
-    await produceRaw(sys.config, [encodeApplication({ v: 2, eventId: late, person: email, email, ticket: gate.ticket, decidedAt: gate.decidedAt })]);
+    await produceRaw(sys.config, [encodeApplication({ eventId: late, person: email, email, ticket: gate.ticket, decidedAt: gate.decidedAt })]);
     t.like(await nextStanding(stream, 30_000), { status: 'WON', ticket: gate.ticket });
   } catch (e) {
     t.log((e as Error).stack);

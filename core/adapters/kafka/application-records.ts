@@ -1,8 +1,9 @@
 import { Partitioners, type Message, type PartitionMetadata } from 'kafkajs';
-import { encodeApplications, type ApplicationMessage } from './codec.ts';
+import type { Decision } from '../../domain/decision.ts';
+import { encodeApplications } from './codec.ts';
 
 /** What an application costs in its record at most: the JSON around its fields. */
-export const applicationSize = (a: ApplicationMessage) => 130 + a.eventId.length + a.person.length + a.email.length + (a.requestId?.length ?? 0);
+export const applicationSize = (a: Decision) => 130 + a.eventId.length + a.person.length + a.email.length + (a.requestId?.length ?? 0);
 
 /**
  * How a group-commit batch of applications becomes Kafka records: one record per partition, holding
@@ -10,14 +11,14 @@ export const applicationSize = (a: ApplicationMessage) => 130 + a.eventId.length
  * would go to as a key (kafkajs's murmur2, as the Java client), so one person's repeats share a
  * partition whatever record they travel in. With the partition count unknown, the batch is one record.
  */
-export function applicationRecords(partitions: number | undefined): (apps: ApplicationMessage[]) => Message[] {
+export function applicationRecords(partitions: number | undefined): (apps: Decision[]) => Message[] {
   if (!partitions || partitions === 1) return (apps) => [{ value: encodeApplications(apps) }];
   const partitionMetadata = Array.from({ length: partitions }, (_, partitionId): PartitionMetadata =>
     ({ partitionId, leader: 0, partitionErrorCode: 0, replicas: [0], isr: [0] }));
   const byKey = Partitioners.DefaultPartitioner();
   const partitionOf = (email: string) => byKey({ topic: '', partitionMetadata, message: { key: email, value: null } });
   return (apps) => {
-    const groups = new Map<number, ApplicationMessage[]>();
+    const groups = new Map<number, Decision[]>();
     for (const a of apps) {
       const p = partitionOf(a.person);
       const group = groups.get(p);

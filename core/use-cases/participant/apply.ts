@@ -1,8 +1,8 @@
 import { AppError, conflict, eventNotFound, notFound, unavailable } from '../../platform/errors.ts';
+import type { Decision } from '../../domain/decision.ts';
 import type { GateResult, HeldUnit, Scripts } from '../../adapters/redis/scripts.ts';
 import { TurnBatch } from '../../adapters/redis/turn-batch.ts';
 import type { GroupCommitProducer } from '../../adapters/kafka/group-commit.ts';
-import type { ApplicationMessage } from '../../adapters/kafka/codec.ts';
 import type { ApplicationsRepo } from '../../adapters/mysql/applications-repo.ts';
 import type { Events } from '../operator/events.ts';
 import type { SoldOutBoard } from '../../adapters/redis/sold-out-board.ts';
@@ -56,7 +56,7 @@ export class Applications {
 
   constructor(
     private readonly scripts: Scripts,
-    private readonly producer: GroupCommitProducer<ApplicationMessage>,
+    private readonly producer: GroupCommitProducer<Decision>,
     private readonly events: Events,
     private readonly records: ApplicationsRepo,
     private readonly log: Logger,
@@ -141,7 +141,7 @@ export class Applications {
   private async handOff(eventId: string, person: string, email: string, requestId: string | undefined, kind: 'new' | 'resend', ticket: number, decidedAt: number): Promise<Applied> {
     await faultPoint('after-gate');
     try {
-      await this.producer.send({ v: 2, eventId, person, email, ticket, decidedAt, requestId });
+      await this.producer.send({ eventId, person, email, ticket, decidedAt, requestId });
     } catch (e) {
       await giveBack({ scripts: this.scripts, records: this.records }, eventId, { person, ticket, reservedAt: decidedAt })
         .catch((err) => this.log.warn({ err, eventId, person: maskEmail(person), ticket }, 'the unit is left for the sweeper to give back'));

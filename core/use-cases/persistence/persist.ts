@@ -1,15 +1,14 @@
 import type { Scripts } from '../../adapters/redis/scripts.ts';
-import type { Announce, Winner } from '../../domain/decision.ts';
+import type { Announce, Decision, Winner } from '../../domain/decision.ts';
 import { StockStateMissing } from '../../domain/errors.ts';
 import type { ApplicationsRepo } from '../../adapters/mysql/applications-repo.ts';
-import type { ApplicationMessage } from '../../adapters/kafka/codec.ts';
 import { faultPoint } from '../../platform/fault-point.ts';
 import { below } from '../../adapters/kafka/offsets.ts';
 
 /** A decision as a consumer read it: where it sits in the applications topic decides it during a restore. */
-export interface ReadDecision { application: ApplicationMessage; partition: number; offset: string }
+export interface ReadDecision { application: Decision; partition: number; offset: string }
 
-export interface Persisted { persisted: ApplicationMessage[]; void: ApplicationMessage[] }
+export interface Persisted { persisted: Decision[]; void: Decision[] }
 
 /**
  * The consumers' use case: decisions made at arrival, read from Kafka, are persisted. Redis says which
