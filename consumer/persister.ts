@@ -71,6 +71,7 @@ export class Persister {
 
   private async eachBatch(p: EachBatchPayload): Promise<void> {
     const { batch } = p;
+    this.log.debug({ partition: batch.partition, first: batch.firstOffset(), last: batch.lastOffset(), messages: batch.messages.length }, 'batch fetched');
     for (let i = 0; i < batch.messages.length;) {
       if (!p.isRunning() || p.isStale()) return;
       // A chunk is whole records, up to chunkSize applications (a record holds an API's batch).

@@ -46,7 +46,8 @@ export async function startTopology(o: { cluster?: boolean; log: (line: string) 
   const env: Record<string, string> = {
     ...services.env,
     NODE_ENV: 'development',
-    LOG_LEVEL: 'info', // 'api listening' and 'consumer running' are info lines
+    // 'api listening' and 'consumer running' are info lines; TERNING_FAULTS_LOG_LEVEL=debug for a closer look.
+    LOG_LEVEL: process.env.TERNING_FAULTS_LOG_LEVEL ?? 'info',
     KAFKA_TOPIC: `faults.applications.${id}`,
     KAFKA_DLQ_TOPIC: `faults.dlq.${id}`,
     KAFKA_GROUP_ID: `faults-decider-${id}`,

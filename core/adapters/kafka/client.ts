@@ -13,7 +13,8 @@ export function createKafka(opts: { brokers: string[]; clientId: string; log: Lo
     connectionTimeout: 3_000,
     requestTimeout: opts.requestTimeout ?? 10_000,
     retry: { initialRetryTime: 200, retries: 5, maxRetryTime: 2_000 },
-    logLevel: logLevel.WARN,
+    // At LOG_LEVEL=debug, kafkajs's own info lines too (joins, assignments, fetches resumed).
+    logLevel: opts.log.isLevelEnabled?.('debug') ? logLevel.INFO : logLevel.WARN,
     logCreator: () => ({ namespace, level, log }: LogEntry) => {
       const { message, ...extra } = log;
       // The API bounds its producer's retries on purpose: it answers 503 rather than hang.
