@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { parseMarker } from './restore-scripts.ts';
+import type { Decision } from '../../domain/decision.ts';
 import type { RestoreMarker } from '../../domain/event.ts';
 import { defineScripts, resultCodes } from './lua-scripts.ts';
 import { StockStateMissing } from '../../domain/errors.ts';
@@ -35,8 +36,8 @@ export type StandingResult =
   | { kind: 'unknown' }
   | { kind: 'unsure' };
 
-/** One winner's decision, as Kafka carries it: who, their place in the order, when. */
-export interface HeldUnit { person: string; ticket: number }
+/** What confirm.lua and settle.lua read of a decision: whose unit it is, and which (its ticket). */
+export type HeldUnit = Pick<Decision, 'person' | 'ticket'>;
 
 /** settle.lua's answer for a chunk of one event: per decision, persist or void; or the event is being restored. */
 /** settled: which to persist; restoring: judge by the marker's offsets; missing: the state is gone and no restore has begun. */
