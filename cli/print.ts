@@ -1,4 +1,4 @@
-import type { EventSnapshot } from '../core/use-cases/operator/events.ts';
+import type { EventSnapshot } from '../core/domain/event.ts';
 
 export function printEvent(e: EventSnapshot, json?: boolean): void {
   if (json) {

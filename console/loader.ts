@@ -2,7 +2,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import type { Redis } from 'ioredis';
 import type { Sequelize } from 'sequelize';
 import '../core/adapters/kafka/quiet-warnings.ts';
-import type { EventSnapshot } from '../core/use-cases/operator/events.ts';
+import type { EventSnapshot } from '../core/domain/event.ts';
 import { createSequelize } from '../core/adapters/mysql/sequelize.ts';
 import { createRedis, type RedisTarget } from '../core/adapters/redis/client.ts';
 import { OutboxRepo } from '../core/adapters/mysql/outbox-repo.ts';

@@ -1,4 +1,4 @@
-import type { EventSnapshot } from '../core/use-cases/operator/events.ts';
+import type { EventSnapshot } from '../core/domain/event.ts';
 import type { OutboxCounts } from '../core/adapters/mysql/outbox-repo.ts';
 
 /** One source of the console: its last good value (kept while it is down), and why it is down now. */

@@ -2,7 +2,7 @@ import test from 'ava';
 import { render } from 'ink-testing-library';
 import { Console, type ConsoleProps } from '../console/Console.tsx';
 import { emptyConsole, countdown, sparkline, pushRate, stateLine, type ConsoleData } from '../console/model.ts';
-import type { EventSnapshot } from '../core/use-cases/operator/events.ts';
+import type { EventSnapshot } from '../core/domain/event.ts';
 
 const NOW = Date.parse('2026-12-01T00:59:00.000Z');
 const ok = <T,>(value: T) => ({ value, at: NOW - 500, error: null });

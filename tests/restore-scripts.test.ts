@@ -2,12 +2,13 @@ import test from 'ava';
 import { luaScripts } from './support/lua.ts';
 import { RestoreScripts } from '../core/adapters/redis/restore-scripts.ts';
 import type { Scripts } from '../core/adapters/redis/scripts.ts';
+import type { EventSettings } from '../core/domain/event.ts';
 
 // The Lua scripts that put events into Redis and restore them, against real Redis under random prefixes.
 const { redis, scripts, server } = luaScripts(test, 'restore');
 
 const NOW = 1_800_000_000_000;
-const settings = { state: 'open', opensAt: null, closesAt: null, total: 5 };
+const settings: EventSettings = { state: 'open', opensAt: null, closesAt: null, total: 5 };
 const ENDS = { 0: '7', 1: '3' };
 
 function both(): { s: Scripts; r: RestoreScripts; k: ReturnType<Scripts['keys']> } {

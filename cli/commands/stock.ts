@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import type { EventSnapshot } from '../../core/use-cases/operator/events.ts';
+import type { EventSnapshot } from '../../core/domain/event.ts';
 import { adminCall } from '../admin-client.ts';
 import { withTarget, target, eventPath, stockArgument, type TargetOptions } from '../options.ts';
 import { printEvent } from '../print.ts';

@@ -1,16 +1,6 @@
 import { UniqueConstraintError, type ModelStatic, type Sequelize } from 'sequelize';
+import type { EventRecord, EventState } from '../../domain/event.ts';
 import { defineEventModel, type EventRow } from './models.ts';
-
-export type EventState = 'draft' | 'open' | 'closed';
-
-export interface EventRecord {
-  id: string;
-  name: string;
-  totalStock: number;
-  state: EventState;
-  opensAt: Date | null;
-  closesAt: Date | null;
-}
 
 export type EventPatch = Partial<Pick<EventRecord, 'totalStock' | 'state' | 'opensAt' | 'closesAt'>>;
 

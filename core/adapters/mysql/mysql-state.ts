@@ -1,6 +1,6 @@
 import { QueryTypes, type Sequelize } from 'sequelize';
 import { UNREPLACED_DEAD_LETTERED } from './dead-lettered-winners.ts';
-import type { EventSettings } from '../../domain/event.ts';
+import type { EventSettings, EventState } from '../../domain/event.ts';
 import type { Winner } from '../../domain/decision.ts';
 
 export interface StoredEvent extends EventSettings { id: string }
@@ -12,7 +12,7 @@ export class MysqlState {
   constructor(private readonly sequelize: Sequelize) {}
 
   async event(id: string): Promise<StoredEvent | null> {
-    const rows = await this.sequelize.query<{ id: string; state: string; total_stock: number; opens_at: Date | null; closes_at: Date | null }>(
+    const rows = await this.sequelize.query<{ id: string; state: EventState; total_stock: number; opens_at: Date | null; closes_at: Date | null }>(
       'SELECT id, state, total_stock, opens_at, closes_at FROM events WHERE id = ?',
       { replacements: [id], type: QueryTypes.SELECT },
     );

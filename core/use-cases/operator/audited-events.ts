@@ -1,4 +1,5 @@
-import type { Events, EventSnapshot } from './events.ts';
+import type { EventSnapshot } from '../../domain/event.ts';
+import type { Events } from './events.ts';
 import type { AuditLog } from '../../adapters/mysql/audit-log.ts';
 
 /** Who asks for a change, as the admin API knows it. */

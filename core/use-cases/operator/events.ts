@@ -1,32 +1,11 @@
 import { conflict, eventNotFound, unavailable } from '../../platform/errors.ts';
-import type { EventRecord, EventsRepo } from '../../adapters/mysql/events-repo.ts';
+import { effectiveState, type EventRecord, type EventSnapshot } from '../../domain/event.ts';
+import type { EventsRepo } from '../../adapters/mysql/events-repo.ts';
 import type { Scripts } from '../../adapters/redis/scripts.ts';
 import { StockStateMissing } from '../../domain/errors.ts';
 import type { RestoreScripts } from '../../adapters/redis/restore-scripts.ts';
 import type { Restorer } from '../persistence/restorer.ts';
 import { KnownEventIds } from './known-event-ids.ts';
-
-export type EffectiveState = 'draft' | 'scheduled' | 'open' | 'closed';
-
-export interface EventSnapshot {
-  id: string;
-  name: string;
-  state: EffectiveState;
-  opensAt: string | null;
-  closesAt: string | null;
-  totalStock: number;
-  remainingStock: number;
-  applied: number;
-  won: number;
-  pending: number;
-}
-
-export function effectiveState(e: Pick<EventRecord, 'state' | 'opensAt' | 'closesAt'>, now = Date.now()): EffectiveState {
-  if (e.state !== 'open') return e.state;
-  if (e.closesAt && now >= e.closesAt.getTime()) return 'closed';
-  if (e.opensAt && now < e.opensAt.getTime()) return 'scheduled';
-  return 'open';
-}
 
 /** How long an admin change waits for a restore under way before it answers 503. */
 const RESTORE_WAIT_MS = 10_000;
