@@ -47,6 +47,10 @@ export interface PersisterObserver {
  */
 export class Persister {
   persisted = 0;
+  /** When a batch was last begun, worked on or finished (the stall watch reads it). */
+  lastActivityAt = Date.now();
+  /** Batches being worked on now, an outage waited out in one included. */
+  busy = 0;
 
   constructor(
     private readonly consumer: Consumer,
@@ -70,6 +74,17 @@ export class Persister {
   }
 
   private async eachBatch(p: EachBatchPayload): Promise<void> {
+    this.busy++;
+    this.lastActivityAt = Date.now();
+    try {
+      await this.persistBatch(p);
+    } finally {
+      this.busy--;
+      this.lastActivityAt = Date.now();
+    }
+  }
+
+  private async persistBatch(p: EachBatchPayload): Promise<void> {
     const { batch } = p;
     this.log.debug({ partition: batch.partition, first: batch.firstOffset(), last: batch.lastOffset(), messages: batch.messages.length }, 'batch fetched');
     for (let i = 0; i < batch.messages.length;) {
@@ -97,6 +112,7 @@ export class Persister {
       // An application that failed on its own is dead-lettered alone, not with its record's others.
       for (const f of failed) poison.push({ message: f.message, value: encodeApplication(f.application), error: f.error, winner: f.winner ? f.application : undefined });
       if (poison.length) await this.deadLetter(poison, batch.topic, batch.partition, p);
+      this.lastActivityAt = Date.now();
       p.resolveOffset(chunk[chunk.length - 1]!.offset);
       await p.commitOffsetsIfNecessary();
       await p.heartbeat();

@@ -19,10 +19,13 @@ import { ProofLogRepo } from '../core/adapters/mysql/proof-log-repo.ts';
 import { loadProofKeys } from '../core/adapters/keys/proof-keys.ts';
 import type { RedisRestarts } from '../core/adapters/redis/restarts.ts';
 import { startOutlasting } from '../core/adapters/outage.ts';
+import { watchForStalls } from './stall-watch.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface ConsumerOptions extends Partial<PersisterOptions> {
   sendEmails?: boolean;
+  /** Records waiting on its partitions and no batch for this long: the consumer is opened again (30 s). */
+  stallMs?: number;
   /**
    * Called when the consumer could not be brought back after kafkajs gave up on it (crashes that go on
    * for START_WAIT_SECONDS); the command exits so the supervisor restarts it.
@@ -40,6 +43,9 @@ export class ConsumerProcess {
   private admin?: Admin;
   private ops?: Server;
   private stopGauges?: () => Promise<void>;
+  private stopStallWatch?: () => Promise<void>;
+  /** This consumer's partitions of the applications topic, from its last join. */
+  private assigned?: number[];
   private sweeper?: Sweeper;
   private logBuilder?: LogBuilder;
   private restarts?: RedisRestarts;
@@ -74,7 +80,8 @@ export class ConsumerProcess {
 
   /**
    * kafkajs gave up on the consumer (an error it does not call retriable, met while a broker was killed,
-   * or a Redis or MySQL failure in the middle of a batch): the process is not broken, only its consumer,
+   * or a Redis or MySQL failure in the middle of a batch), or it stopped fetching records that wait on
+   * its partitions (stall-watch.ts): the process is not broken, only its consumer,
    * so everything is closed and opened again, waiting out an outage as a start does. The random fault
    * suite found consumers exiting here while a broker stayed down, each exit a crash for the supervisor.
    * A consumer that keeps crashing for START_WAIT_SECONDS (a minute in the group ends a streak) is
@@ -137,9 +144,13 @@ export class ConsumerProcess {
     this.admin = kafka.admin();
     await Promise.all([this.consumer.connect(), this.dlqProducer.connect(), this.admin.connect()]);
     const { metrics } = this;
-    this.consumer.on(this.consumer.events.GROUP_JOIN, () => { this.joined = true; this.joinedAt = Date.now(); });
-    this.consumer.on(this.consumer.events.STOP, () => { this.joined = false; });
-    this.consumer.on(this.consumer.events.CRASH, () => { this.joined = false; this.joinedAt = undefined; });
+    this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
+      this.joined = true;
+      this.joinedAt = Date.now();
+      this.assigned = payload.memberAssignment[config.kafka.applicationsTopic] ?? [];
+    });
+    this.consumer.on(this.consumer.events.STOP, () => { this.joined = false; this.assigned = undefined; });
+    this.consumer.on(this.consumer.events.CRASH, () => { this.joined = false; this.joinedAt = this.assigned = undefined; });
     const stores = this.stores;
     this.persister = new Persister(this.consumer, this.dlqProducer, this.stores.scripts, this.stores.records, {
       topic: config.kafka.applicationsTopic,
@@ -161,6 +172,15 @@ export class ConsumerProcess {
       if (!payload.restart) this.reopenAfterCrash(payload.error);
     });
     await this.persister.run();
+    const persister = this.persister;
+    this.stopStallWatch = watchForStalls({
+      admin: this.admin, groupId: config.kafka.groupId, topic: config.kafka.applicationsTopic, log,
+      assigned: () => this.assigned,
+      busy: () => persister.busy > 0,
+      lastProgressAt: () => Math.max(persister.lastActivityAt, this.joinedAt ?? 0),
+      stallMs: this.opts.stallMs ?? 30_000,
+      onStall: (detail) => this.reopenAfterCrash(new Error(`stalled: ${detail}`)),
+    });
     this.restarts = followRedisRestarts(stores, config, log);
     const timeoutMs = config.reservationTimeoutSeconds * 1_000;
     this.sweeper = new Sweeper(stores, { timeoutMs, everyMs: Math.min(5_000, timeoutMs / 2), onReleased: (n) => metrics.reservationsReleased.inc(n) }, log);
@@ -198,6 +218,7 @@ export class ConsumerProcess {
   }
 
   private async close(): Promise<void> {
+    await this.stopStallWatch?.();
     await this.stopGauges?.();
     await new Promise<void>((resolve) => (this.ops ? this.ops.close(() => resolve()) : resolve()));
     await this.sender?.stop();
@@ -210,7 +231,7 @@ export class ConsumerProcess {
     this.mailer?.close();
     await this.stores?.close();
     // A start that failed may try again: it begins from nothing.
-    this.stopGauges = this.ops = this.sender = this.sweeper = this.logBuilder = this.restarts = this.consumer = this.dlqProducer = this.admin = this.mailer = this.stores = undefined;
+    this.stopStallWatch = this.assigned = this.stopGauges = this.ops = this.sender = this.sweeper = this.logBuilder = this.restarts = this.consumer = this.dlqProducer = this.admin = this.mailer = this.stores = undefined;
     this.log.info('consumer stopped');
   }
 }

@@ -85,3 +85,27 @@ test.serial('a consumer that keeps crashing for START_WAIT_SECONDS is handed to 
     await consumer.stop();
   }
 });
+
+test.serial('a consumer that stops fetching while records wait on its partitions is opened again, and persists them', async (t) => {
+  const eventId = await newEvent(sys, 3);
+  const exits: Error[] = [];
+  const consumer = new ConsumerProcess(sys.config, { sendEmails: false, stallMs: 3_000, onCrash: (e) => exits.push(e) }, testLog());
+  try {
+    await consumer.start();
+    await until('the consumer is in the group', async () => ((await http(consumer.opsUrl!, 'GET', '/readyz')).status === 200 ? true : undefined));
+    // A real stall: kafkajs told to fetch nothing more from the topic, as it did on its own after a broker kill.
+    const kafkajs = (consumer as unknown as { consumer: Consumer }).consumer;
+    kafkajs.pause([{ topic: sys.config.kafka.applicationsTopic }]);
+    const winner = randomEmail('stall');
+    t.is((await http(sys.url, 'POST', `/api/events/${eventId}/apply`, { token: await sys.tokens.issue(winner) })).status, 202);
+    const rows = await until('the winner persisted by the consumer opened again', async () => {
+      const r = await applicationRows(sys.config, eventId);
+      return r.length ? r : undefined;
+    }, 60_000);
+    t.deepEqual(rows.map((r) => [r.person, r.status]), [[winner, 'WON']]);
+    t.true(consumer.reopened >= 1, 'it was opened again');
+    t.deepEqual(exits.map((e) => e.message), []);
+  } finally {
+    await consumer.stop();
+  }
+});
