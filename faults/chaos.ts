@@ -76,9 +76,15 @@ async function freezeNode(c: ChaosContext, kind: string, name: string, ms: numbe
   const pid = c.t.services.pid(name);
   if (pid === undefined) return { kind, target: name, at, endedAt: at, injected: false, evidence: 'no pid: not running' };
   c.t.services.signal(name, 'SIGSTOP');
-  await sleep(50);
-  const state = procState(pid);
-  await sleep(ms);
+  // Every thread of the JVM must stop before the process reads T: on a loaded machine that took longer
+  // than the 50 ms once given (schedule 11 of a random run read R). Seen stopped within 2 s, or not.
+  const stoppedBy = Date.now() + 2_000;
+  let state = procState(pid);
+  while (state !== 'T' && state !== undefined && Date.now() < stoppedBy) {
+    await sleep(50);
+    state = procState(pid);
+  }
+  await sleep(Math.max(0, ms - (Date.now() - at)));
   c.t.services.signal(name, 'SIGCONT');
   return { kind, target: name, at, endedAt: Date.now(), injected: state === 'T', evidence: `pid ${pid} state ${state ?? 'gone'} while frozen ${ms} ms` };
 }
