@@ -1,4 +1,4 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHash, createHmac, type KeyObject } from 'node:crypto';
 
 /**
  * What an event's public log holds, one entry per leaf, in the order the log builder appended them:
@@ -82,9 +82,10 @@ export function commitmentOf(person: string, nonce: Buffer): string {
  * The nonce of a winner's commitment, derived rather than drawn: HMAC-SHA256(secret, event, ticket,
  * person). Any API process answers the same receipt to a repeat, a status call or the stream, and the
  * log builder writes the same commitment from MySQL's row, with nothing carried or stored
- * (docs/proof-of-place.md says why this is sound, and what the secret must be kept from).
+ * (docs/proof-of-place.md says why this is sound, and what the secret must be kept from). A caller
+ * that derives many passes the secret as a KeyObject: a Buffer is imported anew on every call.
  */
-export function nonceOf(secret: Buffer, event: string, ticket: number, person: string): Buffer {
+export function nonceOf(secret: Buffer | KeyObject, event: string, ticket: number, person: string): Buffer {
   return createHmac('sha256', secret).update(`terning-receipt-nonce\n${event}\n${ticket}\n${person}`).digest();
 }
 

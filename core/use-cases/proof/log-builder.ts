@@ -1,3 +1,4 @@
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import type { LogSource, LogState, NewLeaf, OperatorChange, ProofLogRepo, StoredDecision } from '../../adapters/mysql/proof-log-repo.ts';
 import type { Logger } from '../../platform/log.ts';
 import { commitmentOf, leafBytes, nonceOf, type LogEntry } from './entries.ts';
@@ -48,13 +49,17 @@ export class LogBuilder {
   /** The marks of the last turns, newest last: a turn reads past the newest one at least SETTLE_MS old. */
   private marks: { at: number; decision: number; audit: number }[] = [];
   private sweptAt = 0;
+  /** Imported once: an HMAC keyed by a Buffer imports it anew, and a log builds a leaf per winner. */
+  private readonly nonceKey: KeyObject;
 
   constructor(
     private readonly repo: Pick<ProofLogRepo, 'eventsToBuild' | 'marksNow' | 'touchedSince' | 'append'>,
-    private readonly nonceSecret: Buffer,
+    nonceSecret: Buffer,
     private readonly log: Logger,
     private readonly everyMs = 500,
-  ) {}
+  ) {
+    this.nonceKey = createSecretKey(nonceSecret);
+  }
 
   start(): void {
     const tick = () => {
@@ -124,7 +129,7 @@ export class LogBuilder {
 
   private entryOf(eventId: string, d: StoredDecision): LogEntry {
     if (d.kind === 'released') return { kind: 'released', event: eventId, ticket: d.ticket, at: d.at };
-    const commitment = commitmentOf(d.person, nonceOf(this.nonceSecret, eventId, d.ticket, d.person));
+    const commitment = commitmentOf(d.person, nonceOf(this.nonceKey, eventId, d.ticket, d.person));
     return { kind: 'won', event: eventId, ticket: d.ticket, at: d.at, commitment };
   }
 }
