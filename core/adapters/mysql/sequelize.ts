@@ -1,4 +1,17 @@
 import { Sequelize } from 'sequelize';
+import { format, type SqlValue } from 'mysql2';
+
+/**
+ * mysql2 scans every statement's whole text for placeholders, even when it has no values to put in
+ * them, and Sequelize sends none (it inlines its replacements): a consumer's chunk of 2,000 winners is
+ * about 300 KB of SQL, and that scan was 15% of the consumer's CPU. A statement with values is formatted
+ * as mysql2 would (the winners' export stream passes some).
+ */
+function queryFormat(sql: string, values: SqlValue | SqlValue[], timezone?: string): string {
+  return values === undefined || values === null || (Array.isArray(values) && values.length === 0)
+    ? sql
+    : format(sql, values, false, timezone);
+}
 
 /** One connection pool per process. Times are stored in UTC with millisecond precision. */
 export function createSequelize(url: string, opts: { pool?: number } = {}): Sequelize {
@@ -7,7 +20,7 @@ export function createSequelize(url: string, opts: { pool?: number } = {}): Sequ
     logging: false,
     timezone: '+00:00',
     pool: { max: opts.pool ?? 10, min: 0, idle: 10_000, acquire: 15_000 },
-    dialectOptions: { dateStrings: false, connectTimeout: 5_000 },
+    dialectOptions: { dateStrings: false, connectTimeout: 5_000, queryFormat },
     define: { underscored: true, timestamps: true, createdAt: 'created_at', updatedAt: 'updated_at' },
   });
 }
