@@ -187,6 +187,17 @@ test('a released reservation recorded in MySQL keeps a late copy of it out, and 
   t.deepEqual((await outboxRows(sys.config, eventId)).map((r) => r.email), [person]);
 });
 
+test('a copy of a win typed with another alias of the person, beside a new win, keeps the row\'s address and mails once', async (t) => {
+  const eventId = await newEvent(sys, 3);
+  const person = randomEmail('aliased');
+  const fresh = randomEmail('beside');
+  const win: Decision = { eventId, person, email: person, ticket: 1, decidedAt: Date.now() };
+  await stores.records.storeWinners([win]);
+  await stores.records.storeWinners([{ ...win, email: person.replace('@', '+again@') }, { ...win, person: fresh, email: fresh, ticket: 2 }]);
+  t.deepEqual((await applicationRows(sys.config, eventId)).map((r) => [r.person, r.email, r.ticket, r.status]), [[person, person, 1, 'WON'], [fresh, fresh, 2, 'WON']]);
+  t.deepEqual((await outboxRows(sys.config, eventId)).map((r) => r.email).sort(), [person, fresh].sort(), 'one email each, to the address each row holds');
+});
+
 test.serial("a release recorded for an earlier ticket while a win is being stored doesn't hide the win", async (t) => {
   const eventId = await newEvent(sys, 3);
   const person = randomEmail('raced');

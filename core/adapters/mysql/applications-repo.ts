@@ -34,36 +34,20 @@ export class ApplicationsRepo {
     if (winners.length === 0) return;
     const now = sqlTime(Date.now());
     await this.sequelize.transaction(async (transaction) => {
-      await this.sequelize.query(
+      const [, inserted] = await this.sequelize.query(
         `INSERT INTO applications (event_id, person, email, ticket, status, applied_at, decided_at, created_at)
          VALUES ${valuesOf(winners.map((w) => {
            const at = sqlTime(w.decidedAt);
            return [w.eventId, w.person, w.email, w.ticket, 'WON', at, at, now];
          }))}
          ON DUPLICATE KEY UPDATE id = id`,
-        { transaction },
+        { transaction, type: QueryTypes.INSERT },
       );
-      const rows = await this.locked(winners, transaction);
-      // Mail goes to the address the row holds: a resend typed with another alias of the person queues nothing new.
-      const won: { eventId: string; email: string }[] = [];
-      const decided: Decision[] = [];
-      for (const w of winners) {
-        const row = rows.get(`${w.eventId}\n${w.person}`);
-        if (!row || Number(row.ticket) === w.ticket) {
-          if (row?.status === 'WON') {
-            won.push({ eventId: w.eventId, email: row.email });
-            decided.push(w);
-          }
-          continue;
-        }
-        if (row.status !== 'RELEASED') continue;
-        await this.sequelize.query(
-          "UPDATE applications SET email = ?, ticket = ?, status = 'WON', applied_at = ?, decided_at = ? WHERE id = ?",
-          { transaction, replacements: [w.email, w.ticket, sqlTime(w.decidedAt), sqlTime(w.decidedAt), row.id] },
-        );
-        won.push(w);
-        decided.push(w);
-      }
+      // Every row new (a row left as it was counts 0, not 1: Sequelize connects without FOUND_ROWS): each
+      // is this winner's, as written, and locked by the insert. Else they are read back to see which.
+      const { won, decided } = inserted === winners.length
+        ? { won: winners.map((w) => ({ eventId: w.eventId, email: w.email })), decided: winners }
+        : await this.giveWay(winners, transaction);
       if (won.length === 0) return;
       await this.logDecisions(decided, transaction);
       // A winner's email is queued once (the outbox's key): a redelivered win queues nothing new.
@@ -71,9 +55,39 @@ export class ApplicationsRepo {
         `INSERT INTO email_outbox (event_id, email, kind, status, attempts, next_attempt_at, created_at)
          VALUES ${valuesOf(won.map((w) => [w.eventId, w.email, 'winner', 'queued', 0, now, now]))}
          ON DUPLICATE KEY UPDATE id = id`,
-        { transaction },
+        { transaction, type: QueryTypes.INSERT },
       );
     });
+  }
+
+  /**
+   * Which winners are won by this chunk, with the address each row holds, when some rows were there
+   * already: a row of the same ticket is theirs (a retry, a redelivery; the mail goes to the address
+   * the row holds, so a resend typed with another alias of the person queues nothing new), a RELEASED
+   * row of another ticket gives way to the win, and any other row keeps its place.
+   */
+  private async giveWay(winners: Decision[], transaction: Transaction): Promise<{ won: { eventId: string; email: string }[]; decided: Decision[] }> {
+    const rows = await this.locked(winners, transaction);
+    const won: { eventId: string; email: string }[] = [];
+    const decided: Decision[] = [];
+    for (const w of winners) {
+      const row = rows.get(`${w.eventId}\n${w.person}`);
+      if (!row || Number(row.ticket) === w.ticket) {
+        if (row?.status === 'WON') {
+          won.push({ eventId: w.eventId, email: row.email });
+          decided.push(w);
+        }
+        continue;
+      }
+      if (row.status !== 'RELEASED') continue;
+      await this.sequelize.query(
+        "UPDATE applications SET email = ?, ticket = ?, status = 'WON', applied_at = ?, decided_at = ? WHERE id = ?",
+        { transaction, replacements: [w.email, w.ticket, sqlTime(w.decidedAt), sqlTime(w.decidedAt), row.id] },
+      );
+      won.push(w);
+      decided.push(w);
+    }
+    return { won, decided };
   }
 
   /**
@@ -82,8 +96,9 @@ export class ApplicationsRepo {
    */
   private async logDecisions(winners: Decision[], transaction: Transaction): Promise<void> {
     await this.sequelize.query(
-      `INSERT IGNORE INTO proof_decisions (event_id, ticket, kind, person, decided_at) VALUES ${placeholders(winners.length, 5)}`,
-      { transaction, replacements: winners.flatMap((w) => [w.eventId, w.ticket, 'won', w.person, sqlTime(w.decidedAt)]) },
+      `INSERT IGNORE INTO proof_decisions (event_id, ticket, kind, person, decided_at)
+       VALUES ${valuesOf(winners.map((w) => [w.eventId, w.ticket, 'won', w.person, sqlTime(w.decidedAt)]))}`,
+      { transaction, type: QueryTypes.INSERT },
     );
   }
 
