@@ -11,6 +11,19 @@ export interface ReadDecision { application: Decision; partition: number; offset
 export interface Persisted { persisted: Decision[]; void: Decision[] }
 
 /**
+ * While an event is restored: a decision below the marker's offsets was made by the lost Redis and is
+ * kept; one above it is void, unless it is the replay of a winner dead-lettered after its 202 (held in
+ * MySQL with that ticket), which no restore can void.
+ */
+async function judgedByMarker(records: Pick<ApplicationsRepo, 'deadLettered'>, eventId: string, list: ReadDecision[], ends: Parameters<typeof below>[0]): Promise<boolean[]> {
+  const keep = list.map((i) => below(ends, i.partition, i.offset));
+  const above = list.filter((_, j) => !keep[j]).map((i) => i.application.person);
+  if (above.length === 0) return keep;
+  const held = await records.deadLettered(eventId, above);
+  return list.map((i, j) => keep[j]! || held.get(i.application.person) === i.application.ticket);
+}
+
+/**
  * The consumers' use case: decisions made at arrival, read from Kafka, are persisted. Redis says which
  * are still held (settle.lua): those are written to MySQL, with the winners' emails, in one
  * transaction; the others are void (released: nobody was told they won). Running it again on the same
@@ -19,21 +32,12 @@ export interface Persisted { persisted: Decision[]; void: Decision[] }
  * While an event is rebuilt after Redis lost its data, Redis can't tell: a decision that reached Kafka
  * before the loss was noticed (below the marker's offsets) was made by the lost Redis and is persisted;
  * one after it was confirmed by nobody (its API's confirm met the empty Redis) and is void.
+ *
+ * Its ports are narrow (settle.lua's answer; the WON rows, and the winners MySQL holds from their dead
+ * letters), so a fast test gives it fakes (tests/persist.test.ts).
  */
-/**
- * While an event is restored: a decision below the marker's offsets was made by the lost Redis and is
- * kept; one above it is void, unless it is the replay of a winner dead-lettered after its 202 (held in
- * MySQL with that ticket), which no restore can void.
- */
-async function judgedByMarker(records: ApplicationsRepo, eventId: string, list: ReadDecision[], ends: Parameters<typeof below>[0]): Promise<boolean[]> {
-  const keep = list.map((i) => below(ends, i.partition, i.offset));
-  const above = list.filter((_, j) => !keep[j]).map((i) => i.application.person);
-  if (above.length === 0) return keep;
-  const held = await records.deadLettered(eventId, above);
-  return list.map((i, j) => keep[j]! || held.get(i.application.person) === i.application.ticket);
-}
-
-export async function persistBatch(scripts: Scripts, records: ApplicationsRepo, items: ReadDecision[], announce?: Announce): Promise<Persisted> {
+export async function persistBatch(scripts: Pick<Scripts, 'settle'>, records: Pick<ApplicationsRepo, 'storeWinners' | 'deadLettered'>,
+  items: ReadDecision[], announce?: Announce): Promise<Persisted> {
   const byEvent = new Map<string, ReadDecision[]>();
   for (const item of items) {
     const list = byEvent.get(item.application.eventId);
