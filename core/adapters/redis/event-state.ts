@@ -1,13 +1,13 @@
 import type { Redis } from 'ioredis';
 import { eventKeys } from './keys.ts';
-import { decisionOf, reservationOf, revokedOf, type Decision, type Reservation, type Revoked } from './event-values.ts';
+import { decisionOf, reservationOf, revokedOf, type Reservation, type Revoked, type WinnerValue } from './event-values.ts';
 
 export interface RedisEventState {
   /** null: the key is missing (Redis lost its data, a restore runs, or the event was never loaded). */
   remaining: number | null;
   ticketSeq: number;
   /** Every winner, confirmed or not (null: a value that can't be read). */
-  decisions: Map<string, Decision | null>;
+  decisions: Map<string, WinnerValue | null>;
   /** Winners Kafka has not confirmed yet (null: a value that can't be read). */
   reserved: Map<string, Reservation | null>;
   /** The restoring marker, when a restore runs. */

@@ -1,3 +1,5 @@
+import type { Winner } from '../../domain/decision.ts';
+
 /**
  * The values an event's Redis hashes hold, read on the TypeScript side (the Lua side writes and reads
  * them in core/adapters/redis/lua/lib/event-state.lua):
@@ -5,9 +7,11 @@
  *   reserved hash    person -> "ticket|reservedAtMs"
  *   revoked hash     ticket -> "person|reservedAtMs"
  */
-export interface Decision { ticket: number; decidedAt: number }
 
-export function decisionOf(value: string): Decision | null {
+/** A winner's value in the decisions hash, whose key is the person. */
+export type WinnerValue = Pick<Winner, 'ticket' | 'decidedAt'>;
+
+export function decisionOf(value: string): WinnerValue | null {
   const m = /^W\|(\d+)\|(\d+)$/.exec(value);
   return m ? { ticket: Number(m[1]), decidedAt: Number(m[2]) } : null;
 }
