@@ -33,9 +33,10 @@ export interface EventReport {
   clean: boolean;
 }
 
+/** The report's sources, as narrow as it reads them (a fast test gives it fakes: tests/reconcile-report.test.ts). */
 export interface ReportDeps {
-  redisState: RedisState;
-  mysql: MysqlState;
+  redisState: Pick<RedisState, 'read' | 'undecided'>;
+  mysql: Pick<MysqlState, 'event' | 'winners' | 'maxTicket' | 'wonAmong' | 'releasedCount'>;
   offsets: { progress(): Promise<PartitionProgress[]> };
 }
 

@@ -1,6 +1,11 @@
 import type { Config } from '../../platform/config.ts';
-import type { Stores } from '../../stores.ts';
-import { reportEvent, type EventReport } from './reconcile-report.ts';
+import type { Restorer } from '../persistence/restorer.ts';
+import { reportEvent, type EventReport, type ReportDeps } from './reconcile-report.ts';
+
+/** What reconcile reads (the report's sources) and, with fix, drives: a forced restore. */
+export interface ReconcileDeps extends ReportDeps {
+  restorer: Pick<Restorer, 'begin' | 'waitRestored'>;
+}
 
 export interface Reconciled {
   report: EventReport;
@@ -14,7 +19,7 @@ export interface Reconciled {
  * from MySQL (core/use-cases/persistence/restorer.ts, forced): the gate answers 503 until the consumers have persisted Kafka up
  * to its end, then Redis holds exactly MySQL's winners; the report is made again.
  */
-export async function reconcile(config: Config, stores: Stores, eventId: string, opts: { fix?: boolean; waitMs?: number } = {}): Promise<Reconciled | null> {
+export async function reconcile(config: Pick<Config, 'reservationTimeoutSeconds'>, stores: ReconcileDeps, eventId: string, opts: { fix?: boolean; waitMs?: number } = {}): Promise<Reconciled | null> {
   const report = () => reportEvent(stores, eventId, config.reservationTimeoutSeconds * 1_000);
   const first = await report();
   if (!first) return null;
