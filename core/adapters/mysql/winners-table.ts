@@ -1,9 +1,8 @@
 import type { Connection, RowDataPacket } from 'mysql2';
 import { QueryTypes, type Sequelize } from 'sequelize';
 import type { Readable } from 'node:stream';
+import type { RecordedWinner } from '../../domain/decision.ts';
 import { UNREPLACED_DEAD_LETTERED } from './dead-lettered-winners.ts';
-
-export interface WinnerRecord { ticket: number; person: string; email: string; appliedAt: Date | null; decidedAt: Date }
 
 type Raw = { ticket: number | string; person: string; email: string; applied_at: Date | null; decided_at: Date };
 
@@ -60,8 +59,8 @@ export class WinnersTable {
     };
     // Not 'end': mysql2 emits it on a stream closed early too. readableEnded says whether it was read whole.
     rows.once('error', () => finish(false)).once('close', () => finish(rows.readableEnded));
-    const winners = rows.map((r: Raw): WinnerRecord => ({
-      ticket: Number(r.ticket), person: r.person, email: r.email, appliedAt: r.applied_at, decidedAt: r.decided_at,
+    const winners = rows.map((r: Raw): RecordedWinner => ({
+      ticket: Number(r.ticket), person: r.person, email: r.email, appliedAt: r.applied_at?.getTime() ?? null, decidedAt: r.decided_at.getTime(),
     }));
     // Destroying what the caller holds must reach the query's own stream.
     winners.once('close', () => {

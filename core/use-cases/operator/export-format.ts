@@ -1,13 +1,15 @@
 import { Transform } from 'node:stream';
+import type { RecordedWinner } from '../../domain/decision.ts';
 
 export const EXPORT_FORMATS = ['csv', 'json', 'ndjson'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 /**
- * One winner as support hands it on: the person (the canonical identity that won, core/use-cases/participant/identity.ts)
- * and the address they typed, where their mail went; times in ISO 8601 UTC.
+ * One line of the export: a RecordedWinner (core/domain/decision.ts) as support hands it on, the person
+ * (the canonical identity that won, core/use-cases/participant/identity.ts) and the address they typed,
+ * where their mail went; its times in ISO 8601 UTC. The file's format, not another winner.
  */
-export interface WinnerRow { ticket: number; person: string; email: string; appliedAt: string | null; decidedAt: string }
+export type WinnerRow = Omit<RecordedWinner, 'appliedAt' | 'decidedAt'> & { appliedAt: string | null; decidedAt: string };
 
 const CSV_HEADER = 'ticket,person,email,applied_at,decided_at\n';
 

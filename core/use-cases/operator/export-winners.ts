@@ -1,10 +1,13 @@
 import { Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { eventNotFound } from '../../platform/errors.ts';
-import type { WinnersTable, WinnerRecord } from '../../adapters/mysql/winners-table.ts';
+import type { RecordedWinner } from '../../domain/decision.ts';
+import type { WinnersTable } from '../../adapters/mysql/winners-table.ts';
 import { formatRows, type ExportFormat, type WinnerRow } from './export-format.ts';
 
 export interface ExportProgress { rows: number; total: number }
+
+const iso = (ms: number) => new Date(ms).toISOString();
 
 /**
  * An event's winners, in ticket order, streamed straight from MySQL to `out`: a million rows never
@@ -23,10 +26,11 @@ export async function exportWinners(winners: WinnersTable, opts: {
   const progress: ExportProgress = { rows: 0, total };
   const toRow = new Transform({
     objectMode: true,
-    transform(w: WinnerRecord, _enc, done) {
+    transform(w: RecordedWinner, _enc, done) {
       progress.rows++;
       opts.onProgress?.(progress);
-      done(null, { ticket: w.ticket, person: w.person, email: w.email, appliedAt: w.appliedAt?.toISOString() ?? null, decidedAt: w.decidedAt.toISOString() } satisfies WinnerRow);
+      const row: WinnerRow = { ticket: w.ticket, person: w.person, email: w.email, appliedAt: w.appliedAt === null ? null : iso(w.appliedAt), decidedAt: iso(w.decidedAt) };
+      done(null, row);
     },
   });
   await pipeline(await winners.stream(opts.eventId), toRow, formatRows(opts.format), opts.out, { end: !opts.keepOpen });
