@@ -23,5 +23,11 @@ export interface Winner { person: string; ticket: number; decidedAt: number }
  */
 export interface RecordedWinner extends Winner { email: string; appliedAt: number | null }
 
+/**
+ * A unit the gate reserved for `person` at `reservedAt` (the moment of its decision), not yet confirmed
+ * (Kafka has not acknowledged it), or revoked and waiting to be given back.
+ */
+export interface ReservedUnit { person: string; ticket: number; reservedAt: number }
+
 /** Tells the servers' result streams about one event's persisted winners (core/adapters/redis/decision-feed.ts). */
 export type Announce = (eventId: string, winners: Winner[]) => Promise<void>;

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { eventKeys } from './keys.ts';
-import { decisionOf, reservationOf, revokedOf, type Reservation, type Revoked, type WinnerValue } from './event-values.ts';
+import type { ReservedUnit } from '../../domain/decision.ts';
+import { decisionOf, reservationOf, revokedOf, type ReservationValue, type WinnerValue } from './event-values.ts';
 
 export interface RedisEventState {
   /** null: the key is missing (Redis lost its data, a restore runs, or the event was never loaded). */
@@ -9,7 +10,7 @@ export interface RedisEventState {
   /** Every winner, confirmed or not (null: a value that can't be read). */
   decisions: Map<string, WinnerValue | null>;
   /** Winners Kafka has not confirmed yet (null: a value that can't be read). */
-  reserved: Map<string, Reservation | null>;
+  reserved: Map<string, ReservationValue | null>;
   /** The restoring marker, when a restore runs. */
   restoring: string | null;
 }
@@ -39,10 +40,10 @@ export class RedisState {
   }
 
   /** The event's unconfirmed reservations, a page at a time. */
-  async *reservations(eventId: string): AsyncGenerator<(Reservation & { person: string })[]> {
+  async *reservations(eventId: string): AsyncGenerator<ReservedUnit[]> {
     const key = eventKeys(this.prefix, eventId).reserved;
     for await (const chunk of this.redis.hscanStream(key, { count: 1_000 }) as AsyncIterable<string[]>) {
-      const page: (Reservation & { person: string })[] = [];
+      const page: ReservedUnit[] = [];
       for (let i = 0; i < chunk.length; i += 2) {
         const r = reservationOf(chunk[i + 1]!);
         if (r) page.push({ person: chunk[i]!, ...r });
@@ -52,10 +53,10 @@ export class RedisState {
   }
 
   /** The event's revoked units that wait to be given back (revoke.lua), a page at a time. */
-  async *revoked(eventId: string): AsyncGenerator<Revoked[]> {
+  async *revoked(eventId: string): AsyncGenerator<ReservedUnit[]> {
     const key = eventKeys(this.prefix, eventId).revoked;
     for await (const chunk of this.redis.hscanStream(key, { count: 1_000 }) as AsyncIterable<string[]>) {
-      const page: Revoked[] = [];
+      const page: ReservedUnit[] = [];
       for (let i = 0; i < chunk.length; i += 2) {
         const r = revokedOf(chunk[i]!, chunk[i + 1]!);
         if (r) page.push(r);

@@ -1,4 +1,4 @@
-import type { Winner } from '../../domain/decision.ts';
+import type { ReservedUnit, Winner } from '../../domain/decision.ts';
 
 /**
  * The values an event's Redis hashes hold, read on the TypeScript side (the Lua side writes and reads
@@ -16,17 +16,16 @@ export function decisionOf(value: string): WinnerValue | null {
   return m ? { ticket: Number(m[1]), decidedAt: Number(m[2]) } : null;
 }
 
-export interface Reservation { ticket: number; reservedAt: number }
+/** A reservation's value in the reserved hash, whose key is the person. */
+export type ReservationValue = Omit<ReservedUnit, 'person'>;
 
-export function reservationOf(value: string): Reservation | null {
+export function reservationOf(value: string): ReservationValue | null {
   const m = /^(\d+)\|(\d+)$/.exec(value);
   return m ? { ticket: Number(m[1]), reservedAt: Number(m[2]) } : null;
 }
 
-/** A unit revoked from a reservation nobody was told of (revoke.lua), not yet given back. */
-export interface Revoked { person: string; ticket: number; reservedAt: number }
-
-export function revokedOf(ticket: string, value: string): Revoked | null {
+/** A unit revoked from a reservation nobody was told of (revoke.lua), not yet given back: the revoked hash's ticket and value. */
+export function revokedOf(ticket: string, value: string): ReservedUnit | null {
   const m = /^(.+)\|(\d+)$/.exec(value);
   return m && /^\d+$/.test(ticket) ? { person: m[1]!, ticket: Number(ticket), reservedAt: Number(m[2]) } : null;
 }

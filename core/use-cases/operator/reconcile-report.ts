@@ -1,4 +1,5 @@
 import { totalLag, type PartitionProgress } from '../../adapters/kafka/offsets.ts';
+import type { ReservedUnit } from '../../domain/decision.ts';
 import type { MysqlState } from '../../adapters/mysql/mysql-state.ts';
 import type { RedisState } from '../../adapters/redis/event-state.ts';
 
@@ -25,7 +26,7 @@ export interface EventReport {
   /** Winners in MySQL that Redis does not know: they could win a second unit. */
   mysqlOnly: string[];
   /** Reservations older than the timeout: the sweeper gives them back once the group has no lag. */
-  stuck: { person: string; ticket: number; reservedAt: number }[];
+  stuck: ReservedUnit[];
   ticketSeq: number;
   /** The highest ticket MySQL knows, won or released. */
   maxTicket: number;

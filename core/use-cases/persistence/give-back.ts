@@ -1,14 +1,12 @@
 import type { Scripts } from '../../adapters/redis/scripts.ts';
 import type { ApplicationsRepo } from '../../adapters/mysql/applications-repo.ts';
+import type { ReservedUnit } from '../../domain/decision.ts';
 import { faultPoint } from '../../platform/fault-point.ts';
 
 export interface GiveBackDeps {
   scripts: Pick<Scripts, 'revoke' | 'release'>;
   records: Pick<ApplicationsRepo, 'markReleased'>;
 }
-
-/** A winner's unit as the gate reserved it. */
-export interface ReservedUnit { person: string; ticket: number; reservedAt: number }
 
 /**
  * Giving a unit back (docs/decide-at-arrival.md), in an order that no crash or data loss can turn into

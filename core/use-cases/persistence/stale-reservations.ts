@@ -1,3 +1,4 @@
+import type { ReservedUnit } from '../../domain/decision.ts';
 import type { Scripts } from '../../adapters/redis/scripts.ts';
 import type { ApplicationsRepo } from '../../adapters/mysql/applications-repo.ts';
 import type { MysqlState } from '../../adapters/mysql/mysql-state.ts';
@@ -9,7 +10,8 @@ import { finishGiveBack, giveBack } from './give-back.ts';
 /** Events closed longer ago than this are no longer swept: their reservations were, while they were recent. */
 const RECENT_MS = 24 * 3_600_000;
 
-export interface Reservation { eventId: string; person: string; ticket: number; reservedAt: number }
+/** A reserved unit, and its event. */
+export interface Reservation extends ReservedUnit { eventId: string }
 
 export interface StaleReservationsDeps {
   redisState: RedisState;
