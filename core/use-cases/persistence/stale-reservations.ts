@@ -1,11 +1,9 @@
 import type { ReservedUnit } from '../../domain/decision.ts';
-import type { Scripts } from '../../adapters/redis/scripts.ts';
-import type { ApplicationsRepo } from '../../adapters/mysql/applications-repo.ts';
 import type { MysqlState } from '../../adapters/mysql/mysql-state.ts';
 import type { Restorer, OffsetsSource } from './restorer.ts';
 import { totalLag } from '../../adapters/kafka/offsets.ts';
 import type { RedisState } from '../../adapters/redis/event-state.ts';
-import { finishGiveBack, giveBack } from './give-back.ts';
+import { finishGiveBack, giveBack, type GiveBackDeps } from './give-back.ts';
 
 /** Events closed longer ago than this are no longer swept: their reservations were, while they were recent. */
 const RECENT_MS = 24 * 3_600_000;
@@ -13,13 +11,12 @@ const RECENT_MS = 24 * 3_600_000;
 /** A reserved unit, and its event. */
 export interface Reservation extends ReservedUnit { eventId: string }
 
-export interface StaleReservationsDeps {
-  redisState: RedisState;
-  scripts: Scripts;
-  records: ApplicationsRepo;
-  mysql: MysqlState;
+/** What the sweeper reads and drives, as narrow as it calls them (tests/stale-reservations.test.ts gives it fakes). */
+export interface StaleReservationsDeps extends GiveBackDeps {
+  redisState: Pick<RedisState, 'revoked' | 'reservations'>;
+  mysql: Pick<MysqlState, 'liveEventIds'>;
   offsets: Pick<OffsetsSource, 'progress'>;
-  restorer: Restorer;
+  restorer: Pick<Restorer, 'isRestoring' | 'kick'>;
 }
 
 export interface Sweep {
