@@ -40,11 +40,11 @@ export function streamRoutes({ applications, tokens, config, limits, feed, stock
   const idOf = eventIdOf(config);
 
   const stream = async (ctx: Context) => {
-    const email = personOf(tokens.verify(streamToken(ctx)));
+    const person = personOf(tokens.verify(streamToken(ctx)));
     const id = idOf(ctx);
-    limits.status(email);
+    limits.status(person);
 
-    const watch = await watchStanding({ applications, feed }, id, email);
+    const watch = await watchStanding({ applications, feed }, id, person);
 
     const out = new PassThrough();
     ctx.req.socket.setTimeout(0);
@@ -66,7 +66,7 @@ export function streamRoutes({ applications, tokens, config, limits, feed, stock
       return;
     }
     out.write(frame(watch.first));
-    void watch.final.then((s) => (s ? applications.seal(id, email, s) : null))
+    void watch.final.then((s) => (s ? applications.seal(id, person, s) : null))
       .then((s) => (s ? out.end(frame(s)) : out.end()), () => out.end());
   };
 

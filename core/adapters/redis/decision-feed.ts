@@ -4,18 +4,15 @@ import type { Subscriber } from './subscriber.ts';
 import type { Logger } from '../../platform/log.ts';
 import type { Announce, Winner } from '../../domain/decision.ts';
 
-/** A persisted win as it travels from the consumer to the servers' open result streams; `email` names the person. */
-export interface DecisionNotice { email: string; status: 'WON'; ticket: number; decidedAt: string }
-
 /**
- * What the server's streams hear: a decision for the person they wait for, or `resync` when the
+ * What the server's streams hear: a persisted win of the person they wait for, or `resync` when the
  * subscriber connection came back after a gap (messages may have been missed: read the standing again),
  * or `closing` when the server stops.
  */
-export type FeedSignal = { kind: 'decided'; notice: DecisionNotice } | { kind: 'resync' } | { kind: 'closing' };
+export type FeedSignal = { kind: 'decided'; winner: Winner } | { kind: 'resync' } | { kind: 'closing' };
 export type FeedListener = (signal: FeedSignal) => void;
 
-type Wire = { v: 1; d: [email: string, decision: 'W' | 'L', ticket: number, decidedAtMs: number][] };
+type Wire = { v: 1; d: [person: string, decision: 'W' | 'L', ticket: number, decidedAtMs: number][] };
 
 /**
  * One message per event per decided batch (published by core/use-cases/persistence/persist.ts once the batch is in MySQL):
@@ -26,12 +23,10 @@ export function encodeDecisions(winners: Winner[]): string {
   return JSON.stringify(wire);
 }
 
-export function decodeDecisions(message: string): DecisionNotice[] {
+export function decodeDecisions(message: string): Winner[] {
   const wire = JSON.parse(message) as Wire;
   if (wire?.v !== 1 || !Array.isArray(wire.d)) return [];
-  return wire.d.filter(([, decision]) => decision === 'W').map(([email, , ticket, at]) => ({
-    email, status: 'WON' as const, ticket, decidedAt: new Date(at).toISOString(),
-  }));
+  return wire.d.filter(([, decision]) => decision === 'W').map(([person, , ticket, decidedAt]) => ({ person, ticket, decidedAt }));
 }
 
 /** The consumer's side: one PUBLISH per event per decided batch, on the event's decisions channel. */
@@ -44,10 +39,10 @@ export function announcer(redis: Redis, prefix: string): Announce {
 /**
  * The server's side: the process's one subscriber connection (core/adapters/redis/subscriber.ts), whatever the
  * number of open streams. An event's channel is subscribed while someone in this process waits on it;
- * each message is fanned out in-process to the listeners waiting for the emails it names.
+ * each message is fanned out in-process to the listeners waiting for the persons it names.
  */
 export class DecisionFeed {
-  /** channel -> email -> listeners */
+  /** channel -> person -> listeners */
   private readonly waiting = new Map<string, Map<string, Set<FeedListener>>>();
   private readonly subscribing = new Map<string, Promise<unknown>>();
   private closed = false;
@@ -64,27 +59,27 @@ export class DecisionFeed {
   /** How many listeners wait, in this process. */
   get listeners(): number {
     let n = 0;
-    for (const byEmail of this.waiting.values()) for (const set of byEmail.values()) n += set.size;
+    for (const byPerson of this.waiting.values()) for (const set of byPerson.values()) n += set.size;
     return n;
   }
 
   /**
-   * Listens for the decision on (eventId, email). Resolves once the channel is subscribed, so a
+   * Listens for the decision on (eventId, person). Resolves once the channel is subscribed, so a
    * standing read after this resolves can not miss a decision. Returns the function that stops it.
    */
-  async watch(eventId: string, email: string, listener: FeedListener): Promise<() => void> {
+  async watch(eventId: string, person: string, listener: FeedListener): Promise<() => void> {
     if (this.closed) throw new Error('the decision feed is closed');
     const channel = eventKeys(this.prefix, eventId).decisionsChannel;
-    let byEmail = this.waiting.get(channel);
-    if (!byEmail) {
-      byEmail = new Map();
-      this.waiting.set(channel, byEmail);
+    let byPerson = this.waiting.get(channel);
+    if (!byPerson) {
+      byPerson = new Map();
+      this.waiting.set(channel, byPerson);
       this.subscribing.set(channel, this.subscriber.subscribe(channel, (message) => this.deliver(channel, message)));
     }
-    let set = byEmail.get(email);
-    if (!set) byEmail.set(email, (set = new Set()));
+    let set = byPerson.get(person);
+    if (!set) byPerson.set(person, (set = new Set()));
     set.add(listener);
-    const stop = () => this.unwatch(channel, email, listener);
+    const stop = () => this.unwatch(channel, person, listener);
     try {
       await this.subscribing.get(channel);
     } catch (e) {
@@ -94,12 +89,12 @@ export class DecisionFeed {
     return stop;
   }
 
-  private unwatch(channel: string, email: string, listener: FeedListener): void {
-    const byEmail = this.waiting.get(channel);
-    const set = byEmail?.get(email);
-    if (!byEmail || !set?.delete(listener)) return;
-    if (set.size === 0) byEmail.delete(email);
-    if (byEmail.size === 0) {
+  private unwatch(channel: string, person: string, listener: FeedListener): void {
+    const byPerson = this.waiting.get(channel);
+    const set = byPerson?.get(person);
+    if (!byPerson || !set?.delete(listener)) return;
+    if (set.size === 0) byPerson.delete(person);
+    if (byPerson.size === 0) {
       this.waiting.delete(channel);
       this.subscribing.delete(channel);
       this.subscriber.unsubscribe(channel);
@@ -107,24 +102,24 @@ export class DecisionFeed {
   }
 
   private deliver(channel: string, message: string): void {
-    const byEmail = this.waiting.get(channel);
-    if (!byEmail) return;
-    let notices: DecisionNotice[];
+    const byPerson = this.waiting.get(channel);
+    if (!byPerson) return;
+    let winners: Winner[];
     try {
-      notices = decodeDecisions(message);
+      winners = decodeDecisions(message);
     } catch (err) {
       this.log.warn({ err, channel }, 'undecodable decision message ignored');
       return;
     }
-    for (const notice of notices) {
-      const set = byEmail.get(notice.email);
-      if (set) for (const listener of [...set]) listener({ kind: 'decided', notice });
+    for (const winner of winners) {
+      const set = byPerson.get(winner.person);
+      if (set) for (const listener of [...set]) listener({ kind: 'decided', winner });
     }
   }
 
   private broadcast(signal: FeedSignal): void {
-    for (const byEmail of this.waiting.values()) {
-      for (const set of byEmail.values()) for (const listener of [...set]) listener(signal);
+    for (const byPerson of this.waiting.values()) {
+      for (const set of byPerson.values()) for (const listener of [...set]) listener(signal);
     }
   }
 
