@@ -11,7 +11,9 @@ const CLUSTER_TESTS = ['tests/cluster/**/*.test.ts'];
 // The service tests stay where they are, in `npm test`, which runs these too.
 export const UNIT_TESTS = [
   'tests/codec.test.ts', 'tests/config.test.ts', 'tests/deps.test.ts', 'tests/fault-judge.test.ts', 'tests/give-back-order.test.ts',
-  'tests/group-commit.test.ts', 'tests/log-builder.test.ts', 'tests/lua-contracts.test.ts', 'tests/merkle.test.ts', 'tests/persist.test.ts', 'tests/recovery.test.ts', 'tests/reconcile-report.test.ts', 'tests/stale-reservations.test.ts', 'tests/standing-watch.test.ts',
+  'tests/group-commit.test.ts', 'tests/log-builder.test.ts', 'tests/lua-contracts.test.ts', 'tests/merkle.test.ts',
+  'tests/persist.test.ts', 'tests/recovery.test.ts', 'tests/reconcile-report.test.ts', 'tests/stale-reservations.test.ts',
+  'tests/standing-watch.test.ts', 'tests/known-event-ids.test.ts', 'tests/mail-winners.test.ts',
   'tests/run-report.test.ts', 'tests/jws.test.ts', 'tests/tokens.test.ts', 'tests/client-network.test.ts', 'tests/console.test.tsx',
 ];
 const report = () => resolve(process.env.TERNING_AVA_REPORT || 'artifacts/ava-report.json');

@@ -5,6 +5,13 @@ import { maskEmail, type Logger } from '../../platform/log.ts';
 
 export interface MailRound { claimed: number; sent: number; failed: number }
 
+/** The outbox and the mailer, as narrow as a round calls them (tests/mail-winners.test.ts gives it fakes). */
+export interface MailDeps {
+  outbox: Pick<OutboxRepo, 'claim' | 'markSent' | 'markFailed'>;
+  mailer: Pick<Mailer, 'send'>;
+  log: Logger;
+}
+
 /**
  * One round of telling winners: up to `max` queued winner emails are claimed from the outbox (a lease,
  * so several senders never send the same one), sent, and marked sent with SES's message id, or failed
@@ -12,7 +19,7 @@ export interface MailRound { claimed: number; sent: number; failed: number }
  * wins, so a win is never told before it is stored, and a mail service that is slow or down never holds
  * up a decision.
  */
-export async function mailWinners(deps: { outbox: OutboxRepo; mailer: Mailer; log: Logger }, max: number, onResult: (ok: boolean) => void = () => {}): Promise<MailRound> {
+export async function mailWinners(deps: MailDeps, max: number, onResult: (ok: boolean) => void = () => {}): Promise<MailRound> {
   const items = await deps.outbox.claim(max);
   let sent = 0;
   await Promise.all(items.map(async (item) => {
