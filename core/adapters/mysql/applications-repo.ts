@@ -4,11 +4,11 @@ import type { Decision } from '../../domain/decision.ts';
 import { sqlTime } from './sql-time.ts';
 
 /**
- * A person's row in an event: WON, or RELEASED (a reservation Kafka never took, given back by the
- * sweeper; a late record with that ticket is void). LOST rows are from before decisions were made at
- * arrival.
+ * A person's row in an event, as the domain's Decision (decidedAt in milliseconds) with the row's
+ * status: WON, or RELEASED (a reservation Kafka never took, given back by the sweeper; a late record
+ * with that ticket is void). LOST rows are from before decisions were made at arrival.
  */
-export interface ApplicationRecord { eventId: string; person: string; email: string; ticket: number; status: 'WON' | 'LOST' | 'RELEASED'; decidedAt: Date }
+export type ApplicationRecord = Omit<Decision, 'requestId'> & { status: 'WON' | 'LOST' | 'RELEASED' };
 
 const placeholders = (rows: number, cols: number) =>
   Array.from({ length: rows }, () => `(${Array(cols).fill('?').join(',')})`).join(',');
@@ -179,7 +179,7 @@ export class ApplicationsRepo {
       { replacements: [eventId, person], type: QueryTypes.SELECT },
     );
     const r = rows[0];
-    return r ? { eventId, person, email: r.email, ticket: Number(r.ticket), status: r.status, decidedAt: new Date(r.decided_at) } : null;
+    return r ? { eventId, person, email: r.email, ticket: Number(r.ticket), status: r.status, decidedAt: new Date(r.decided_at).getTime() } : null;
   }
 
   async countByStatus(eventId: string): Promise<{ won: number; released: number }> {

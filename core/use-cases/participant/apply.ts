@@ -192,7 +192,7 @@ export class Applications {
     if (s.kind === 'unconfirmed') return standing('PENDING', s.ticket, s.decidedAt);
     // Redis may have lost its state; MySQL holds every persisted winner.
     const row = await this.records.find(eventId, person);
-    if (row?.status === 'WON') return standing('WON', row.ticket, row.decidedAt.getTime());
+    if (row?.status === 'WON') return standing('WON', row.ticket, row.decidedAt);
     if (s.kind === 'unsure') {
       const presence = await this.events.ensureLoaded(eventId).catch((e) => { throw this.stateUnavailable(e, eventId, person, undefined); });
       if (presence === 'restoring' || (presence === 'loaded' && loaded)) throw tryAgain('STATE_RESTORING', 1);
