@@ -50,7 +50,7 @@ export async function startTopology(o: { cluster?: boolean; log: (line: string) 
     LOG_LEVEL: process.env.TERNING_FAULTS_LOG_LEVEL ?? 'info',
     KAFKA_TOPIC: `faults.applications.${id}`,
     KAFKA_DLQ_TOPIC: `faults.dlq.${id}`,
-    KAFKA_GROUP_ID: `faults-decider-${id}`,
+    KAFKA_GROUP_ID: `faults-persisters-${id}`,
     REDIS_PREFIX: `faults-${id}`,
     DEFAULT_EVENT_ID: `faults-default-${id}`,
     // One person retries through every fault: the per-person limit is not what is tested here.

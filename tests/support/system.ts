@@ -21,7 +21,7 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     METRICS_PORT: '0',
     KAFKA_TOPIC: `test.applications.${id}`,
     KAFKA_DLQ_TOPIC: `test.dlq.${id}`,
-    KAFKA_GROUP_ID: `test-decider-${id}`,
+    KAFKA_GROUP_ID: `test-persisters-${id}`,
     REDIS_PREFIX: `test-${id}`,
     CODE_RESEND_SECONDS: '0',
     // A test's server stops at once; tests/rolling-deploy.test.ts drains with a delay.
