@@ -4,6 +4,8 @@ import { mkdirSync, readdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Admin } from 'kafkajs';
 import { createPool, type Pool } from 'mysql2/promise';
 import { createLogger } from '../core/platform/log.ts';
 import { openStores, type Stores } from '../core/stores.ts';
@@ -12,7 +14,6 @@ import { applicationRecords } from '../core/adapters/kafka/application-records.t
 import type { Decision } from '../core/domain/decision.ts';
 import { migrate, startTerning, type Terning } from './terning.ts';
 import { cpuMsOf, type CpuReading } from './processes.ts';
-import { PersistWatch } from './watch.ts';
 import { hotSpots } from './profile.ts';
 
 const HELP = `npm run persist-throughput -- [options]
@@ -21,8 +22,9 @@ How fast consumers persist winners into MySQL, alone: N winners are taken at the
 written to a fresh applications topic with the real codec, one record per --per-record of them (as
 the API's group commit writes a batch), and confirmed (confirm.lua), as the API does for a 202, with
 no consumer running; then \`terning consumer --no-emails\` (compiled, as the image runs it; --source
-for tsx) starts and persists them. Printed per run: winners/s from the first row to the last (the
-bench's own rule), the consumer's CPU per winner and MySQL's and Redis's beside it, and a check that
+for tsx) starts and persists them. Printed per run: winners/s from the last look before the group
+committed its first offset to the look that saw its last (it commits a chunk's offset once its rows are
+in MySQL), the consumer's CPU per winner and MySQL's and Redis's beside it, and then a check that
 every winner is in MySQL once with its email queued and its decision in the public log's source.
 Exits 1 when a check fails.
 
@@ -32,7 +34,9 @@ Exits 1 when a check fails.
   --consumers N    consumer processes (1)   --partitions N   partitions of the topic (1)
   --profile        --cpu-prof the consumers; their top functions are printed
   --source         run the TypeScript through tsx instead of the build
-  --mysql-url URL  the bench database (mysql://root@127.0.0.1:3306/terning_bench)
+  --mysql-url URL  a database to use as it is; by default one of its own is made on
+                   mysql://root@127.0.0.1:3306/ and dropped at the end, so that no run meets
+                   the rows of earlier ones (the bench's database holds millions)
 `;
 
 const { values } = parseArgs({
@@ -50,7 +54,8 @@ const perRecord = Number(values['per-record'] ?? 500);
 const runs = Number(values.runs ?? 3);
 const consumers = Number(values.consumers ?? 1);
 const partitions = Number(values.partitions ?? 1);
-const mysqlUrl = values['mysql-url'] ?? process.env.BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/terning_bench';
+const ownDatabase = values['mysql-url'] === undefined;
+const mysqlUrl = values['mysql-url'] ?? `mysql://root@127.0.0.1:3306/terning_persist_${randomUUID().slice(0, 8)}`;
 const profileDir = values.profile ? join('artifacts', 'persist-throughput', `profile-${new Date().toISOString().replace(/[:.]/g, '-')}`) : undefined;
 if (profileDir) mkdirSync(profileDir, { recursive: true });
 
@@ -76,8 +81,9 @@ function serviceCpu(name: string) {
   };
 }
 
-/** Takes `n` units at the gate, sends them to Kafka as the API's group commit would, and confirms them. */
-async function fill(t: Terning, stores: Stores, eventId: string, n: number): Promise<void> {
+/** Takes `n` units at the gate, sends them to Kafka as the API's group commit would, and confirms them; how many records. */
+async function fill(t: Terning, stores: Stores, eventId: string, n: number): Promise<number> {
+  let records = 0;
   const kafka = createKafka({ ...t.config.kafka, log: quiet });
   const producer = kafka.producer(producerConfig);
   await producer.connect();
@@ -90,12 +96,54 @@ async function fill(t: Terning, stores: Stores, eventId: string, n: number): Pro
         if (g.kind !== 'new') throw new Error(`the gate answered ${g.kind}, not a new unit`);
         return { eventId, person: persons[i]!, email: persons[i]!, ticket: g.ticket, decidedAt: g.decidedAt, requestId: randomUUID() };
       });
-      await producer.send({ topic: t.config.kafka.applicationsTopic, acks: -1, messages: pack(apps) });
+      const messages = pack(apps);
+      records += messages.length;
+      await producer.send({ topic: t.config.kafka.applicationsTopic, acks: -1, messages });
       const held = await stores.scripts.confirm(eventId, apps);
       if (held.some((h) => !h)) throw new Error('confirm.lua found a unit no longer held');
     }
   } finally {
     await producer.disconnect();
+  }
+  return records;
+}
+
+/**
+ * The consumer group's progress: the records whose offsets it committed, which it does only once their
+ * rows are in MySQL. Read from Kafka every 50 ms, not by counting rows: a COUNT(*) of an event's 100,000
+ * rows took MySQL 40-80 ms, and every 50 ms it would be MySQL's largest work.
+ */
+class CommitWatch {
+  readonly points: { t: number; records: number }[] = [];
+  private stopped = false;
+  private running?: Promise<void>;
+
+  constructor(private readonly admin: Admin, private readonly groupId: string, private readonly topic: string) {}
+
+  async committed(): Promise<number> {
+    const [t] = await this.admin.fetchOffsets({ groupId: this.groupId, topics: [this.topic] });
+    return (t?.partitions ?? []).reduce((a, p) => a + Math.max(0, Number(p.offset)), 0);
+  }
+
+  start() {
+    this.running = (async () => {
+      while (!this.stopped) {
+        this.points.push({ t: Date.now(), records: await this.committed() });
+        await sleep(50);
+      }
+    })();
+  }
+
+  /** Waits until `records` are committed; when the first look before any of them was, and when the last was seen. */
+  async until(from: number, records: number, timeoutMs: number): Promise<{ firstAt: number; lastAt: number } | undefined> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline && (this.points.at(-1)?.records ?? 0) < from + records) await sleep(50);
+    this.stopped = true;
+    await this.running;
+    const last = this.points.findIndex((p) => p.records >= from + records);
+    if (last === -1) return undefined;
+    const first = this.points.findIndex((p) => p.records > from);
+    return { firstAt: this.points[Math.max(0, first - 1)]!.t, lastAt: this.points[last]!.t };
   }
 }
 
@@ -119,32 +167,30 @@ async function redisCpuUs(stores: Stores): Promise<number> {
   return (field('used_cpu_user') + field('used_cpu_sys')) * 1e6;
 }
 
-async function oneRun(t: Terning, stores: Stores, pool: Pool): Promise<Run> {
+async function oneRun(t: Terning, stores: Stores, pool: Pool, admin: Admin): Promise<Run> {
   const eventId = `persist-${randomUUID().slice(0, 12)}`;
   await stores.events.create({ id: eventId, name: `persist throughput ${eventId}`, totalStock: winners });
   await stores.events.open(eventId);
-  await fill(t, stores, eventId, winners);
+  const records = await fill(t, stores, eventId, winners);
   const mysql = serviceCpu('mariadbd|mysqld');
-  const watch = new PersistWatch(pool, eventId);
+  const watch = new CommitWatch(admin, t.config.kafka.groupId, t.config.kafka.applicationsTopic);
+  const from = await watch.committed();
   watch.start();
   const redis0 = await redisCpuUs(stores);
   const spawnedAt = Date.now();
   await t.startConsumers();
-  const settled = await watch.settle(winners, 300_000);
-  await watch.stop();
+  const seen = await watch.until(from, records, 300_000);
   const redisUs = (await redisCpuUs(stores)) - redis0;
   mysql.stop();
   for (const c of t.consumers) c.sample();
-  const lastRowAt = watch.reached(winners);
-  if (!settled || lastRowAt === undefined) throw new Error(`only ${watch.latest?.persisted ?? 0} of ${winners} winners were persisted in 300 s`);
-  const firstIndex = watch.points.findIndex((p) => p.persisted > 0);
-  const firstRowAt = watch.points[Math.max(0, firstIndex - 1)]!.t;
-  const span = Math.max(1, lastRowAt - firstRowAt);
-  const consumerMs = t.consumers.reduce((a, c) => a + c.cpuBetween(firstRowAt, lastRowAt), 0);
-  const mysqlMs = mysql.between(firstRowAt, lastRowAt);
+  if (!seen) throw new Error(`the consumers did not commit past ${records} records in 300 s`);
+  const { firstAt, lastAt } = seen;
+  const span = Math.max(1, lastAt - firstAt);
+  const consumerMs = t.consumers.reduce((a, c) => a + c.cpuBetween(firstAt, lastAt), 0);
+  const mysqlMs = mysql.between(firstAt, lastAt);
   const run: Run = {
     perSecond: Math.round((winners / span) * 1000),
-    fromSpawnMs: lastRowAt - spawnedAt,
+    fromSpawnMs: lastAt - spawnedAt,
     consumerUsPerWinner: Math.round((consumerMs * 1000) / winners * 10) / 10,
     consumerCores: Math.round((consumerMs / span) * 100) / 100,
     mysqlUsPerWinner: mysqlMs === undefined ? undefined : Math.round((mysqlMs * 1000) / winners * 10) / 10,
@@ -165,16 +211,18 @@ migrate(mysqlUrl);
 const pool = createPool({ uri: mysqlUrl, connectionLimit: 2 });
 const t = await startTerning({ apis: 0, consumers, partitions, mysqlUrl, source: values.source, cpuProfileDir: profileDir });
 const stores = openStores(t.config, quiet);
+const admin = createKafka({ ...t.config.kafka, log: quiet }).admin();
+await admin.connect();
 let failed = false;
 try {
   await t.stopConsumers();
   const done: Run[] = [];
   for (let i = 0; i < runs; i++) {
-    const r = await oneRun(t, stores, pool);
+    const r = await oneRun(t, stores, pool, admin);
     done.push(r);
     const c = r.checked;
     failed ||= !c.ok;
-    process.stdout.write(`run ${i + 1}: ${r.perSecond} winners/s (first row to last; ${r.fromSpawnMs} ms from the consumer's spawn to the last row); `
+    process.stdout.write(`run ${i + 1}: ${r.perSecond} winners/s (first commit to last; ${r.fromSpawnMs} ms from the consumer's spawn to the last); `
       + `consumer ${r.consumerUsPerWinner} us/winner (${r.consumerCores} cores), MySQL ${r.mysqlUsPerWinner ?? '-'} us/winner (${r.mysqlCores ?? '-'} cores), `
       + `Redis ${r.redisUsPerWinner} us/winner; load ${r.load}; `
       + `${c.ok ? 'checks hold' : 'CHECKS FAILED'} (${c.rows} WON rows, ${c.people} people, ${c.tickets} tickets 1..N, ${c.outbox} emails queued, ${c.proof} decisions logged)\n`);
@@ -182,8 +230,10 @@ try {
   process.stdout.write(`median of ${runs}: ${median(done.map((r) => r.perSecond))} winners/s; consumer ${median(done.map((r) => r.consumerUsPerWinner))} us/winner; `
     + `MySQL ${median(done.map((r) => r.mysqlUsPerWinner ?? 0))} us/winner (target >= 20000 winners/s)\n`);
 } finally {
+  await admin.disconnect();
   await stores.close();
   await t.stop();
+  if (ownDatabase) await pool.query(`DROP DATABASE \`${new URL(mysqlUrl).pathname.slice(1)}\``);
   await pool.end();
 }
 if (profileDir) {
