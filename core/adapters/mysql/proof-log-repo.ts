@@ -1,5 +1,6 @@
 import { QueryTypes, type Sequelize, type Transaction } from 'sequelize';
 import { sqlTime } from './sql-time.ts';
+import { valuesOf } from './sql-values.ts';
 
 /** A decision as the log's source holds it (proof_decisions), by ticket. */
 export interface StoredDecision { ticket: number; kind: 'won' | 'released'; person: string; at: number }
@@ -88,8 +89,9 @@ export class ProofLogRepo {
       if (leaves.length === 0 && next.auditId === state.auditId) return 0;
       if (leaves.length) {
         await this.sequelize.query(
-          `INSERT INTO proof_log_entries (event_id, idx, ticket, leaf, hash) VALUES ${leaves.map(() => '(?, ?, ?, ?, ?)').join(',')}`,
-          { transaction, replacements: leaves.flatMap((l, i) => [eventId, state.size + i, l.ticket, l.leaf.toString('utf8'), l.hash]) },
+          `INSERT INTO proof_log_entries (event_id, idx, ticket, leaf, hash)
+           VALUES ${valuesOf(leaves.map((l, i) => [eventId, state.size + i, l.ticket, l.leaf.toString('utf8'), l.hash]))}`,
+          { transaction, type: QueryTypes.INSERT },
         );
       }
       await this.sequelize.query(
