@@ -36,10 +36,10 @@ export async function groupProgress(admin: Admin, groupId: string, topic: string
 
 export const totalLag = (progress: PartitionProgress[]) => progress.reduce((n, p) => n + p.lag, 0);
 
-/** Whether the group has consumed every partition up to these offsets. */
 /** Whether a record at this partition and offset lies below the ends (it was in the topic when they were read). */
 export const below = (ends: EndOffsets, partition: number, offset: string): boolean => BigInt(offset) < BigInt(ends[String(partition)] ?? '0');
 
+/** Whether the group has consumed every partition up to these offsets. */
 export function reached(progress: PartitionProgress[], ends: EndOffsets): boolean {
   return Object.entries(ends).every(([partition, end]) => {
     const p = progress.find((x) => String(x.partition) === partition);
