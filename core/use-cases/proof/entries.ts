@@ -90,7 +90,7 @@ export function nonceOf(secret: Buffer | KeyObject, event: string, ticket: numbe
 }
 
 /** A winner's receipt claims and their log entry, from the decision. */
-export function winnerClaims(secret: Buffer, event: string, ticket: number, at: number, person: string): ReceiptClaims {
+export function winnerClaims(secret: Buffer | KeyObject, event: string, ticket: number, at: number, person: string): ReceiptClaims {
   const nonce = nonceOf(secret, event, ticket, person);
   return { v: 1, event, ticket, at, commitment: commitmentOf(person, nonce), nonce: nonce.toString('base64url') };
 }

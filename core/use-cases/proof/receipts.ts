@@ -1,3 +1,4 @@
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import type { JwsSigner } from '../../adapters/keys/jws.ts';
 import { winnerClaims } from './entries.ts';
 
@@ -10,10 +11,15 @@ export interface SoldOutFacts { event: string; units: number; lastTicket: number
  * process and carried by every SOLD_OUT answer after it.
  */
 export class Receipts {
-  constructor(private readonly signer: Pick<JwsSigner, 'sign'>, private readonly nonceSecret: Buffer) {}
+  /** The nonces' HMAC key, imported once: a Buffer is imported anew on every call. */
+  private readonly nonceKey: KeyObject;
+
+  constructor(private readonly signer: Pick<JwsSigner, 'sign'>, nonceSecret: Buffer) {
+    this.nonceKey = createSecretKey(nonceSecret);
+  }
 
   forWinner(event: string, ticket: number, at: number, person: string): Promise<string> {
-    return this.signer.sign('terning-receipt+jws', winnerClaims(this.nonceSecret, event, ticket, at, person));
+    return this.signer.sign('terning-receipt+jws', winnerClaims(this.nonceKey, event, ticket, at, person));
   }
 
   soldOut(f: SoldOutFacts): Promise<string> {
