@@ -186,7 +186,9 @@ export class ConsumerProcess {
     this.sweeper = new Sweeper(stores, { timeoutMs, everyMs: Math.min(5_000, timeoutMs / 2), onReleased: (n) => metrics.reservationsReleased.inc(n) }, log);
     this.sweeper.start();
     // The public logs are built from what is persisted; any number of consumers may build them.
-    this.logBuilder = new LogBuilder(new ProofLogRepo(stores.sequelize), loadProofKeys(config.proof).nonceSecret, log);
+    // A backlog of winners is persisted first: the log waits while batches come (up to 5 s in a row).
+    this.logBuilder = new LogBuilder(new ProofLogRepo(stores.sequelize), loadProofKeys(config.proof).nonceSecret, log, undefined,
+      () => persister.busy > 0 || Date.now() - persister.lastActivityAt < 1_000);
     this.logBuilder.start();
     if (this.opts.sendEmails !== false) {
       this.mailer = new Mailer(config.ses);

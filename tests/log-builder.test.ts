@@ -53,3 +53,26 @@ test('the operator\'s changes as entries: stock, opening now or at a time, closi
   t.deepEqual(changeEntries('ev', c('event.close', { state: 'open', closesAt: new Date(9_000).toISOString() })), [{ kind: 'close', event: 'ev', at: 1_000, closesAt: 9_000 }]);
   t.deepEqual(changeEntries('ev', c('dlq.replay', { ids: ['0:1'] })), []);
 });
+
+test('while winners are persisted the log waits, for a bounded time, then builds; otherwise it builds at once', async (t) => {
+  class CountingRepo extends MemoryRepo {
+    touched = 0;
+    override async touchedSince() { this.touched++; return super.touchedSince(); }
+  }
+  const turns = (r: CountingRepo) => r.touched;
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  let persisting = true;
+  const busy = new CountingRepo();
+  const deferring = new LogBuilder(busy, secret, createLogger('test', 'silent'), 20, () => persisting, 2_000);
+  const started = Date.now();
+  deferring.start();
+  await sleep(300);
+  t.is(turns(busy), 0, 'no turn while a backlog is persisted');
+  while (turns(busy) === 0 && Date.now() - started < 10_000) await sleep(20);
+  t.true(turns(busy) >= 1 && Date.now() - started >= 2_000, `a turn once it waited its longest (${Date.now() - started} ms)`);
+  persisting = false;
+  const before = turns(busy);
+  await sleep(200);
+  t.true(turns(busy) > before + 2, 'turns every moment once persisting stops');
+  await deferring.stop();
+});

@@ -43,6 +43,9 @@ const leafOf = (e: LogEntry): NewLeaf => {
  * is never rewritten), and the operator's changes, merged with them by time. A consumer runs it every
  * moment; MySQL's row lock makes two consumers take turns, so any number may run it.
  */
+/** The longest a log waits in a row while winners are persisted (LogBuilder's `persisting`). */
+export const MAX_DEFER_MS = 5_000;
+
 export class LogBuilder {
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
@@ -52,17 +55,33 @@ export class LogBuilder {
   /** Imported once: an HMAC keyed by a Buffer imports it anew, and a log builds a leaf per winner. */
   private readonly nonceKey: KeyObject;
 
+  /** Since when turns have been put off for the persister's sake. */
+  private deferredSince?: number;
+
+  /**
+   * `persisting` tells whether winners are being persisted in this process: a turn then waits, for up
+   * to MAX_DEFER_MS in a row, so that a backlog of winners gets the CPU and MySQL first (the log
+   * builds a leaf per winner and costs about as much again as persisting it); the log catches up after.
+   */
   constructor(
     private readonly repo: Pick<ProofLogRepo, 'eventsToBuild' | 'marksNow' | 'touchedSince' | 'append'>,
     nonceSecret: Buffer,
     private readonly log: Logger,
     private readonly everyMs = 500,
+    private readonly persisting: () => boolean = () => false,
+    private readonly maxDeferMs = MAX_DEFER_MS,
   ) {
     this.nonceKey = createSecretKey(nonceSecret);
   }
 
   start(): void {
     const tick = () => {
+      const now = Date.now();
+      if (this.persisting() && now - (this.deferredSince ??= now) < this.maxDeferMs) {
+        this.timer = setTimeout(tick, this.everyMs);
+        return;
+      }
+      this.deferredSince = undefined;
       this.running = this.buildAll().catch((err) => this.log.warn({ err }, 'the public logs could not be built this turn; trying again'))
         .finally(() => {
           if (this.timer) this.timer = setTimeout(tick, this.everyMs);
