@@ -51,22 +51,32 @@ export async function rows(ctx: CheckContext, eventId: string): Promise<Row[]> {
 /** The event's state in Redis: what the gate holds once everything has settled. */
 export async function redisState(ctx: CheckContext, eventId: string) {
   const k = eventKeys(ctx.config.redisPrefix, eventId);
-  const [remaining, reserved, decisions, restoring, total] = await Promise.all([
+  const [remaining, reserved, decisions, restoring, total, stamped, server, replication] = await Promise.all([
     ctx.stores.redis.get(k.remaining), ctx.stores.redis.hgetall(k.reserved), ctx.stores.redis.hgetall(k.decisions),
-    ctx.stores.redis.exists(k.restoring), ctx.stores.redis.hget(k.meta, 'total'),
+    ctx.stores.redis.exists(k.restoring), ctx.stores.redis.hget(k.meta, 'total'), ctx.stores.redis.hget(k.meta, 'server'),
+    ctx.stores.redis.info('server'), ctx.stores.redis.info('replication'),
   ]);
+  // The event's state as the gate takes it: stamped by this server (event-state.lua's this_server, run_id
+  // and master_replid). After a failover the promoted replica holds the event stamped by the old primary,
+  // without the primary's last writes, until a process notices and restores it; the gate treats it as
+  // unknown meanwhile, so its raw keys are nobody's answer yet.
+  const here = `${/run_id:(\w+)/.exec(server)?.[1]}/${/master_replid:(\w+)/.exec(replication)?.[1]}`;
   const won = new Map<string, number>();
   for (const [person, v] of Object.entries(decisions)) {
     const d = decisionOf(v);
     if (d) won.set(person, d.ticket);
   }
-  return { remaining: remaining === null ? undefined : Number(remaining), reserved: Object.keys(reserved), won, restoring: restoring > 0, total: total === null ? undefined : Number(total) };
+  return {
+    remaining: remaining === null ? undefined : Number(remaining), reserved: Object.keys(reserved), won, restoring: restoring > 0,
+    total: total === null ? undefined : Number(total), whole: stamped === here,
+  };
 }
 
 /**
  * Waits until every person told WON has their row, the consumer group has persisted the whole topic,
- * no reservation is left in Redis (the sweeper gives back those Kafka never got) and no restore is
- * under way. False when that did not happen in time.
+ * the event's Redis state is this server's (not a promoted replica's copy of the old primary's, waiting
+ * to be restored), no reservation is left in Redis (the sweeper gives back those Kafka never got) and no
+ * restore is under way. False when that did not happen in time.
  */
 export async function settle(ctx: CheckContext, eventId: string, winners: Iterable<string>, timeoutMs: number): Promise<boolean> {
   const told = [...winners];
@@ -75,7 +85,7 @@ export async function settle(ctx: CheckContext, eventId: string, winners: Iterab
     try {
       const won = new Set((await rows(ctx, eventId)).filter((r) => r.status === 'WON').map((r) => r.person));
       const redis = await redisState(ctx, eventId);
-      if (told.every((p) => won.has(p)) && redis.reserved.length === 0 && !redis.restoring && (await lag(ctx)) === 0) return true;
+      if (told.every((p) => won.has(p)) && redis.whole && redis.reserved.length === 0 && !redis.restoring && (await lag(ctx)) === 0) return true;
     } catch { /* a service may still be coming back */ }
     await sleep(500);
   }
