@@ -5,5 +5,6 @@ export function KeyBar({ asking, eventLabel }: { asking: 'open' | 'close' | null
   if (asking) {
     return <Text color="yellow" bold>{`${asking === 'open' ? 'Open' : 'Close'} ${eventLabel} now? [y] yes  [n] no`}</Text>;
   }
-  return <Text dimColor>[o] open   [c] close   [q] quit</Text>;
+  // A string, not JSX text, so that no formatter folds its spaces.
+  return <Text dimColor>{'[o] open   [c] close   [q] quit'}</Text>;
 }

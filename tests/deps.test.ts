@@ -37,6 +37,7 @@ test('what the image runs is a dependency; what only tests and tools use is a de
 test('a command a script runs counts as used; types count only for a package without its own', (t) => {
   t.deepEqual(dependencyProblems(withPackage((p) => { p.scripts = {}; })), [
     'node is declared in package.json but imported nowhere and run by no script',
+    'prettier is declared in package.json but imported nowhere and run by no script',
   ]);
   t.deepEqual(dependencyProblems(withPackage((p) => { p.devDependencies['@types/koa__router'] = '^12.0.5'; })), [
     '@types/koa__router is declared, but @koa/router ships its own types',

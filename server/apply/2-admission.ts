@@ -77,9 +77,11 @@ function busyAnswer(production: boolean): (req: IncomingMessage, res: ServerResp
   };
 }
 
+const QUESTION_MARK = 63; // '?', where a query begins
+
 /** The path of a request's URL is `path`, with or without a query; read in place. */
 export const pathIs = (url: string, path: string): boolean =>
-  url.startsWith(path) && (url.length === path.length || url.charCodeAt(path.length) === 63 /* ? */);
+  url.startsWith(path) && (url.length === path.length || url.charCodeAt(path.length) === QUESTION_MARK);
 
 // Streams are known by their path, not by a header a client may word differently: a stream taking
 // a place would hold it for as long as the page stays open.
