@@ -10,11 +10,27 @@ const CLUSTER_TESTS = ['tests/cluster/**/*.test.ts'];
 // terminal): the rules, codecs, Lua contracts, proofs and use cases against fakes of their narrow ports.
 // The service tests stay where they are, in `npm test`, which runs these too.
 export const UNIT_TESTS = [
-  'tests/codec.test.ts', 'tests/config.test.ts', 'tests/deps.test.ts', 'tests/fault-judge.test.ts', 'tests/give-back-order.test.ts',
-  'tests/group-commit.test.ts', 'tests/log-builder.test.ts', 'tests/lua-contracts.test.ts', 'tests/merkle.test.ts',
-  'tests/persist.test.ts', 'tests/recovery.test.ts', 'tests/reconcile-report.test.ts', 'tests/stale-reservations.test.ts',
-  'tests/standing-watch.test.ts', 'tests/known-event-ids.test.ts', 'tests/mail-winners.test.ts',
-  'tests/run-report.test.ts', 'tests/jws.test.ts', 'tests/tokens.test.ts', 'tests/client-network.test.ts', 'tests/console.test.tsx',
+  'tests/codec.test.ts',
+  'tests/config.test.ts',
+  'tests/deps.test.ts',
+  'tests/fault-judge.test.ts',
+  'tests/give-back-order.test.ts',
+  'tests/group-commit.test.ts',
+  'tests/log-builder.test.ts',
+  'tests/lua-contracts.test.ts',
+  'tests/merkle.test.ts',
+  'tests/persist.test.ts',
+  'tests/recovery.test.ts',
+  'tests/reconcile-report.test.ts',
+  'tests/stale-reservations.test.ts',
+  'tests/standing-watch.test.ts',
+  'tests/known-event-ids.test.ts',
+  'tests/mail-winners.test.ts',
+  'tests/run-report.test.ts',
+  'tests/jws.test.ts',
+  'tests/tokens.test.ts',
+  'tests/client-network.test.ts',
+  'tests/console.test.tsx',
 ];
 const report = () => resolve(process.env.TERNING_AVA_REPORT || 'artifacts/ava-report.json');
 
@@ -25,9 +41,16 @@ export default {
   // clusters and load a 2-core machine for minutes: `npm test` runs them after the rest, on their own
   // (TERNING_CLUSTER_TESTS=only), so that they never share the machine with the timing-sensitive tests.
   // TERNING_CLUSTER_TESTS=1 runs them with the rest.
-  files: process.env.TERNING_UNIT === '1' ? UNIT_TESTS : process.env.TERNING_CLUSTER_TESTS === 'only'
-    ? CLUSTER_TESTS
-    : ['tests/**/*.test.ts', 'tests/**/*.test.tsx', ...(process.env.TERNING_CLUSTER_TESTS === '1' ? [] : CLUSTER_TESTS.map((f) => `!${f}`))],
+  files:
+    process.env.TERNING_UNIT === '1'
+      ? UNIT_TESTS
+      : process.env.TERNING_CLUSTER_TESTS === 'only'
+        ? CLUSTER_TESTS
+        : [
+            'tests/**/*.test.ts',
+            'tests/**/*.test.tsx',
+            ...(process.env.TERNING_CLUSTER_TESTS === '1' ? [] : CLUSTER_TESTS.map((f) => `!${f}`)),
+          ],
   timeout: '2m',
   concurrency: 2,
   workerThreads: false,

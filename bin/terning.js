@@ -23,8 +23,11 @@ if (major < 22) {
 // itself with one that has them (process.execve: the same pid, no second process). Flags given by the
 // operator (node flags or NODE_OPTIONS) win.
 const API_HEAP_FLAGS = ['--max-semi-space-size=16', '--max-old-space-size=144'];
-if (process.argv[2] === 'server' && typeof process.execve === 'function'
-  && !`${process.execArgv.join(' ')} ${process.env.NODE_OPTIONS ?? ''}`.includes('--max-old-space-size')) {
+if (
+  process.argv[2] === 'server' &&
+  typeof process.execve === 'function' &&
+  !`${process.execArgv.join(' ')} ${process.env.NODE_OPTIONS ?? ''}`.includes('--max-old-space-size')
+) {
   process.execve(process.execPath, [process.execPath, ...API_HEAP_FLAGS, ...process.execArgv, ...process.argv.slice(1)], process.env);
 }
 

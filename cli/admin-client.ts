@@ -4,7 +4,13 @@ import { UserError, EXIT } from './errors.ts';
 export type { AdminTarget };
 
 /** The admin API for a command: a refusal or no answer becomes the user error with its exit code. */
-export async function adminCall<T>(target: AdminTarget, method: 'GET' | 'POST', path: string, body?: unknown, timeoutMs?: number): Promise<T> {
+export async function adminCall<T>(
+  target: AdminTarget,
+  method: 'GET' | 'POST',
+  path: string,
+  body?: unknown,
+  timeoutMs?: number,
+): Promise<T> {
   try {
     return await call<T>(target, method, path, body, timeoutMs);
   } catch (e) {

@@ -1,6 +1,9 @@
 /** Two kinds of failure: the user can fix it (a clear message, exit code) or it is a bug. */
 export class UserError extends Error {
-  constructor(message: string, readonly exitCode = 2) {
+  constructor(
+    message: string,
+    readonly exitCode = 2,
+  ) {
     super(message);
   }
 }

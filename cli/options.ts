@@ -19,7 +19,10 @@ export function withTarget(cmd: Command): Command {
     .option('--json', 'print JSON');
 }
 
-export interface TargetOptions extends Pick<SettingsFlags, 'config' | 'url' | 'adminKey' | 'actor'> { event?: string; json?: boolean }
+export interface TargetOptions extends Pick<SettingsFlags, 'config' | 'url' | 'adminKey' | 'actor'> {
+  event?: string;
+  json?: boolean;
+}
 
 export function target(o: TargetOptions): AdminTarget {
   const s = resolveSettings({ config: o.config, url: o.url, adminKey: o.adminKey, actor: o.actor });
@@ -32,7 +35,8 @@ export function eventPath(o: TargetOptions, rest: string): string {
 
 /** A stock given on the command line, checked as the API checks it (core/domain/rules.ts). */
 export function stockArgument(v: string): number {
-  if (!/^\d+$/.test(v) || !stockCount.safeParse(Number(v)).success) throw new InvalidArgumentError(`the stock is a whole number from 0 to ${MAX_STOCK}`);
+  if (!/^\d+$/.test(v) || !stockCount.safeParse(Number(v)).success)
+    throw new InvalidArgumentError(`the stock is a whole number from 0 to ${MAX_STOCK}`);
   return Number(v);
 }
 

@@ -7,7 +7,9 @@ export function progressBar(stream: NodeJS.WriteStream, label: string): { update
     const width = 30;
     const share = total > 0 ? Math.min(1, done / total) : 1;
     const full = Math.round(share * width);
-    stream.write(`\r${label} [${'█'.repeat(full)}${'░'.repeat(width - full)}] ${String(Math.floor(share * 100)).padStart(3)}%  ${done}/${total}`);
+    stream.write(
+      `\r${label} [${'█'.repeat(full)}${'░'.repeat(width - full)}] ${String(Math.floor(share * 100)).padStart(3)}%  ${done}/${total}`,
+    );
     drawn = true;
   };
   let latest: [number, number] = [0, 0];

@@ -34,21 +34,23 @@ export interface SettingsFlags {
 
 export const DEFAULT_CONFIG_FILE = 'terning.config.json';
 
-const fileSchema = z.object({
-  url: z.string().url().optional(),
-  adminKey: z.string().min(1).optional(),
-  actor: z.string().optional(),
-  mysqlUrl: z.string().url().optional(),
-  redisUrl: z.string().url().optional(),
-  redisSentinels: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
-  redisMasterName: z.string().min(1).optional(),
-  redisPrefix: z.string().min(1).optional(),
-  kafkaBrokers: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
-  kafkaTopic: z.string().min(1).optional(),
-  kafkaDlqTopic: z.string().min(1).optional(),
-  kafkaGroupId: z.string().min(1).optional(),
-  defaultEventId: z.string().optional(),
-}).strict();
+const fileSchema = z
+  .object({
+    url: z.string().url().optional(),
+    adminKey: z.string().min(1).optional(),
+    actor: z.string().optional(),
+    mysqlUrl: z.string().url().optional(),
+    redisUrl: z.string().url().optional(),
+    redisSentinels: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
+    redisMasterName: z.string().min(1).optional(),
+    redisPrefix: z.string().min(1).optional(),
+    kafkaBrokers: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
+    kafkaTopic: z.string().min(1).optional(),
+    kafkaDlqTopic: z.string().min(1).optional(),
+    kafkaGroupId: z.string().min(1).optional(),
+    defaultEventId: z.string().optional(),
+  })
+  .strict();
 
 type FileSettings = z.infer<typeof fileSchema>;
 
@@ -121,7 +123,10 @@ export function resolveSettings(flags: SettingsFlags = {}, env: NodeJS.ProcessEn
   }
   const actor = merged.TERNING_ACTOR ?? osUser();
   if (!isValidActor(actor)) {
-    throw new UserError(`the actor "${actor}" is not a valid name: ${ACTOR_RULE} (--actor, TERNING_ACTOR or "actor" in the config file)`, EXIT.usage);
+    throw new UserError(
+      `the actor "${actor}" is not a valid name: ${ACTOR_RULE} (--actor, TERNING_ACTOR or "actor" in the config file)`,
+      EXIT.usage,
+    );
   }
   return {
     url,

@@ -57,22 +57,50 @@ export function Console({ data, onOpen, onClose, onQuit }: ConsoleProps) {
       </Box>
       <Text dimColor>{rule}</Text>
       {e === null ? (
-        <Row label="Event"><Text color={ev.error ? 'red' : undefined}>{ev.error ?? 'waiting for the API…'}</Text></Row>
+        <Row label="Event">
+          <Text color={ev.error ? 'red' : undefined}>{ev.error ?? 'waiting for the API…'}</Text>
+        </Row>
       ) : (
         <>
-          <Row label="State"><Text bold color={e.state === 'open' ? 'green' : e.state === 'closed' ? 'red' : 'yellow'}>{stateLine(e, data.now)}</Text><Stale {...ev} /></Row>
-          <Row label="Stock"><StockBar remaining={e.remainingStock} total={e.totalStock} /></Row>
-          <Row label="Applied"><Text>{`${num(e.applied)}   won ${num(e.won)}   `}<Text bold>{`PENDING ${num(e.pending)}`}</Text></Text></Row>
+          <Row label="State">
+            <Text bold color={e.state === 'open' ? 'green' : e.state === 'closed' ? 'red' : 'yellow'}>
+              {stateLine(e, data.now)}
+            </Text>
+            <Stale {...ev} />
+          </Row>
+          <Row label="Stock">
+            <StockBar remaining={e.remainingStock} total={e.totalStock} />
+          </Row>
+          <Row label="Applied">
+            <Text>
+              {`${num(e.applied)}   won ${num(e.won)}   `}
+              <Text bold>{`PENDING ${num(e.pending)}`}</Text>
+            </Text>
+          </Row>
         </>
       )}
-      <Row label="Apply/s"><RateLine samples={data.rates.applications} /></Row>
-      <Row label="Decide/s"><RateLine samples={data.rates.decisions} /></Row>
+      <Row label="Apply/s">
+        <RateLine samples={data.rates.applications} />
+      </Row>
+      <Row label="Decide/s">
+        <RateLine samples={data.rates.decisions} />
+      </Row>
       <Row label="Consumer lag">
-        <Text>{kafka.value === null ? '-' : lag.length === 0 ? 'no partitions' : `${lag.map((p) => `p${p.partition} ${num(p.lag)}`).join('   ')}   (total ${num(lag.reduce((n, p) => n + p.lag, 0))})`}</Text>
+        <Text>
+          {kafka.value === null
+            ? '-'
+            : lag.length === 0
+              ? 'no partitions'
+              : `${lag.map((p) => `p${p.partition} ${num(p.lag)}`).join('   ')}   (total ${num(lag.reduce((n, p) => n + p.lag, 0))})`}
+        </Text>
         <Stale {...kafka} />
       </Row>
       <Row label="Dead letters">
-        <Text color={notReplayed ? 'red' : undefined}>{kafka.value === null ? '-' : `${num(kafka.value.deadLetters)}${mysql.value ? `   replayed ${num(mysql.value.replayedDeadLetters)}   not replayed ${num(notReplayed!)}` : ''}`}</Text>
+        <Text color={notReplayed ? 'red' : undefined}>
+          {kafka.value === null
+            ? '-'
+            : `${num(kafka.value.deadLetters)}${mysql.value ? `   replayed ${num(mysql.value.replayedDeadLetters)}   not replayed ${num(notReplayed!)}` : ''}`}
+        </Text>
         <Stale {...kafka} />
       </Row>
       <Row label="Emails">
@@ -80,12 +108,14 @@ export function Console({ data, onOpen, onClose, onQuit }: ConsoleProps) {
         <Stale {...mysql} />
       </Row>
       <Row label="Health">
-        <HealthLine services={[
-          { name: 'API', reading: data.api, detail: data.api.value ? `${data.api.value.latencyMs} ms` : undefined },
-          { name: 'Redis', reading: redis, detail: redis.value ? `${redis.value.pingMs} ms` : undefined },
-          { name: 'MySQL', reading: mysql },
-          { name: 'Kafka', reading: kafka },
-        ]} />
+        <HealthLine
+          services={[
+            { name: 'API', reading: data.api, detail: data.api.value ? `${data.api.value.latencyMs} ms` : undefined },
+            { name: 'Redis', reading: redis, detail: redis.value ? `${redis.value.pingMs} ms` : undefined },
+            { name: 'MySQL', reading: mysql },
+            { name: 'Kafka', reading: kafka },
+          ]}
+        />
       </Row>
       <Text dimColor>{rule}</Text>
       {data.notice && <Text color={data.notice.ok ? 'green' : 'red'}>{data.notice.text}</Text>}

@@ -1,7 +1,11 @@
 import { Box, Text } from 'ink';
 import type { Reading } from './model.ts';
 
-export interface ServiceHealth { name: string; reading: Reading<unknown>; detail?: string }
+export interface ServiceHealth {
+  name: string;
+  reading: Reading<unknown>;
+  detail?: string;
+}
 
 /** Each service as ok, DOWN or not yet known; a down one is named with its error below the line. */
 export function HealthLine({ services }: { services: ServiceHealth[] }) {
@@ -12,9 +16,15 @@ export function HealthLine({ services }: { services: ServiceHealth[] }) {
         {services.map((s) => (
           <Text key={s.name}>
             {`${s.name} `}
-            {s.reading.error !== null
-              ? <Text color="red" bold>DOWN</Text>
-              : s.reading.at === null ? <Text dimColor>…</Text> : <Text color="green">ok{s.detail ? ` ${s.detail}` : ''}</Text>}
+            {s.reading.error !== null ? (
+              <Text color="red" bold>
+                DOWN
+              </Text>
+            ) : s.reading.at === null ? (
+              <Text dimColor>…</Text>
+            ) : (
+              <Text color="green">ok{s.detail ? ` ${s.detail}` : ''}</Text>
+            )}
           </Text>
         ))}
       </Box>

@@ -7,7 +7,9 @@ export const LABEL_WIDTH = 14;
 export function Row({ label, children }: { label: string; children: ReactNode }) {
   return (
     <Box>
-      <Box width={LABEL_WIDTH} flexShrink={0}><Text bold>{label}</Text></Box>
+      <Box width={LABEL_WIDTH} flexShrink={0}>
+        <Text bold>{label}</Text>
+      </Box>
       <Box flexGrow={1}>{children}</Box>
     </Box>
   );

@@ -53,15 +53,25 @@ export class ConsoleLoader {
     this.interval = s.intervalMs ?? 1_000;
     this.timeout = s.timeoutMs ?? 3_000;
     this.redis = createRedis(s, {
-      lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: 1_000, retryStrategy: () => 1_000,
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      connectTimeout: 1_000,
+      retryStrategy: () => 1_000,
     });
-    this.redis.on('error', (e) => { this.redisError = message(e); });
+    this.redis.on('error', (e) => {
+      this.redisError = message(e);
+    });
     this.sequelize = createSequelize(s.mysqlUrl, { pool: 1 });
     this.outbox = new OutboxRepo(this.sequelize);
     this.replays = new ReplayLog(this.sequelize);
     this.kafka = new Kafka({
-      clientId: 'terning-watch', brokers: s.kafka.brokers, connectionTimeout: 1_000, requestTimeout: this.timeout,
-      retry: { retries: 0 }, logLevel: logLevel.NOTHING,
+      clientId: 'terning-watch',
+      brokers: s.kafka.brokers,
+      connectionTimeout: 1_000,
+      requestTimeout: this.timeout,
+      retry: { retries: 0 },
+      logLevel: logLevel.NOTHING,
     });
     this.offsets = new TopicOffsets(this.kafka, s.kafka.applicationsTopic, s.kafka.groupId);
   }
@@ -115,7 +125,10 @@ export class ConsoleLoader {
   private async change(verb: 'open' | 'close'): Promise<void> {
     try {
       const e = await adminCall<EventSnapshot>(this.s.target, 'POST', this.path(`/${verb}`), undefined, this.timeout * 2);
-      this.update({ event: { value: e, at: Date.now(), error: null }, notice: { ok: true, text: `${verb === 'open' ? 'opened' : 'closed'} ${e.id} at ${clock(Date.now())} as ${this.s.target.actor}` } });
+      this.update({
+        event: { value: e, at: Date.now(), error: null },
+        notice: { ok: true, text: `${verb === 'open' ? 'opened' : 'closed'} ${e.id} at ${clock(Date.now())} as ${this.s.target.actor}` },
+      });
     } catch (err) {
       this.update({ notice: { ok: false, text: `could not ${verb}: ${this.explain(err)}` } });
     }
@@ -128,7 +141,13 @@ export class ConsoleLoader {
       const started = Date.now();
       await Promise.race([read(), sleep(this.timeout)]);
       if (this.stopped) return;
-      const t = setTimeout(() => { this.timers.delete(t); void tick(); }, Math.max(0, this.interval - (Date.now() - started)));
+      const t = setTimeout(
+        () => {
+          this.timers.delete(t);
+          void tick();
+        },
+        Math.max(0, this.interval - (Date.now() - started)),
+      );
       this.timers.add(t);
     };
     void tick();
@@ -139,7 +158,10 @@ export class ConsoleLoader {
    * A read that outlives its timeout is waited for again, never doubled: two reads at once would
    * share (and one could close) the same connection.
    */
-  private async read<K extends 'kafka' | 'mysql' | 'redis'>(key: K, get: () => Promise<NonNullable<ConsoleData[K]['value']>>): Promise<void> {
+  private async read<K extends 'kafka' | 'mysql' | 'redis'>(
+    key: K,
+    get: () => Promise<NonNullable<ConsoleData[K]['value']>>,
+  ): Promise<void> {
     let pending = this.inflight.get(key) as Promise<NonNullable<ConsoleData[K]['value']>> | undefined;
     if (!pending) {
       pending = get().finally(() => this.inflight.delete(key));
@@ -162,7 +184,9 @@ export class ConsoleLoader {
       this.update({ api, event: { value: e, at: now, error: null }, rates: this.nextRates(e, now) });
     } catch (err) {
       const refused = err instanceof AdminCallError && err.kind === 'refused';
-      const api = refused ? { value: { latencyMs: Math.round(performance.now() - started) }, at: now, error: null } : { ...this.data.api, error: this.explain(err) };
+      const api = refused
+        ? { value: { latencyMs: Math.round(performance.now() - started) }, at: now, error: null }
+        : { ...this.data.api, error: this.explain(err) };
       this.update({ api, event: { ...this.data.event, error: refused ? message(err) : 'the API does not answer' } });
     }
   }
@@ -222,7 +246,9 @@ export class ConsoleLoader {
     let timer: NodeJS.Timeout | undefined;
     return Promise.race([
       p,
-      new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`no answer in ${this.timeout} ms`)), this.timeout).unref(); }),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer in ${this.timeout} ms`)), this.timeout).unref();
+      }),
     ]).finally(() => clearTimeout(timer));
   }
 

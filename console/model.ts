@@ -12,12 +12,21 @@ export interface Reading<T> {
 
 export const nothingYet = <T>(): Reading<T> => ({ value: null, at: null, error: null });
 
-export interface PartitionLag { partition: number; lag: number }
+export interface PartitionLag {
+  partition: number;
+  lag: number;
+}
 
-export interface KafkaReading { lag: PartitionLag[]; deadLetters: number }
+export interface KafkaReading {
+  lag: PartitionLag[];
+  deadLetters: number;
+}
 
 /** What MySQL tells the console: the event's winner emails, and how many dead letters went back. */
-export interface MysqlReading { outbox: OutboxCounts; replayedDeadLetters: number }
+export interface MysqlReading {
+  outbox: OutboxCounts;
+  replayedDeadLetters: number;
+}
 
 /** Everything `terning watch` shows; the components render it and never fetch. */
 export interface ConsoleData {

@@ -8,15 +8,27 @@ import { groupProgress } from '../core/adapters/kafka/offsets.ts';
  * The returned stop waits for a refresh in flight: a Kafka admin call made after its client disconnected
  * would open a new connection and keep the process alive.
  */
-export function refreshGauges(opts: { metrics: Metrics; admin: Admin; groupId: string; topic: string; outbox: OutboxRepo; everyMs?: number }): () => Promise<void> {
+export function refreshGauges(opts: {
+  metrics: Metrics;
+  admin: Admin;
+  groupId: string;
+  topic: string;
+  outbox: OutboxRepo;
+  everyMs?: number;
+}): () => Promise<void> {
   let running: Promise<void> = Promise.resolve();
   let stopped = false;
   const refresh = async () => {
     await groupProgress(opts.admin, opts.groupId, opts.topic)
-      .then((progress) => { for (const p of progress) opts.metrics.consumerLag.set({ partition: String(p.partition) }, p.lag); })
+      .then((progress) => {
+        for (const p of progress) opts.metrics.consumerLag.set({ partition: String(p.partition) }, p.lag);
+      })
       .catch(() => {});
-    await opts.outbox.counts()
-      .then((c) => { for (const [state, n] of Object.entries(c)) opts.metrics.outbox.set({ state }, n); })
+    await opts.outbox
+      .counts()
+      .then((c) => {
+        for (const [state, n] of Object.entries(c)) opts.metrics.outbox.set({ state }, n);
+      })
       .catch(() => {});
   };
   const tick = () => {

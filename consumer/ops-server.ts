@@ -4,7 +4,12 @@ import type { Registry } from 'prom-client';
 import type { Readiness } from '../core/platform/health.ts';
 
 /** The consumer's small HTTP face for the platform: /healthz, /readyz and /metrics. */
-export async function startOpsServer(opts: { host: string; port: number; registry: Registry; readiness: () => Promise<Readiness> }): Promise<{ url: string; server: Server }> {
+export async function startOpsServer(opts: {
+  host: string;
+  port: number;
+  registry: Registry;
+  readiness: () => Promise<Readiness>;
+}): Promise<{ url: string; server: Server }> {
   const server = createServer((req, res) => void answer(req, res));
   async function answer(req: IncomingMessage, res: ServerResponse) {
     const path = (req.url ?? '/').split('?')[0];

@@ -11,7 +11,9 @@ import type { Logger } from '../core/platform/log.ts';
 import { sleep } from './sleep.ts';
 
 /** Begins rebuilding an event whose Redis state is missing (Redis lost its data): docs/decide-at-arrival.md. */
-export interface RestoreStarter { begin(eventId: string): Promise<unknown> }
+export interface RestoreStarter {
+  begin(eventId: string): Promise<unknown>;
+}
 
 export interface PersisterOptions {
   topic: string;
@@ -26,12 +28,19 @@ export interface PersisterOptions {
   restorer?: RestoreStarter;
 }
 
-interface Decoded extends ReadDecision { message: KafkaMessage }
+interface Decoded extends ReadDecision {
+  message: KafkaMessage;
+}
 /**
  * A record that could not be read, one of its items that is no application, or one application that kept
  * failing (`winner`: its event is known, so Redis may hold it as won, and it may have been told 202).
  */
-interface Failed { message: KafkaMessage; value?: Buffer; error: string; winner?: Decision }
+interface Failed {
+  message: KafkaMessage;
+  value?: Buffer;
+  error: string;
+  winner?: Decision;
+}
 
 /** Told what the persister did, for the metrics. */
 export interface PersisterObserver {
@@ -86,7 +95,10 @@ export class Persister {
 
   private async persistBatch(p: EachBatchPayload): Promise<void> {
     const { batch } = p;
-    this.log.debug({ partition: batch.partition, first: batch.firstOffset(), last: batch.lastOffset(), messages: batch.messages.length }, 'batch fetched');
+    this.log.debug(
+      { partition: batch.partition, first: batch.firstOffset(), last: batch.lastOffset(), messages: batch.messages.length },
+      'batch fetched',
+    );
     for (let i = 0; i < batch.messages.length;) {
       if (!p.isRunning() || p.isStale()) return;
       // A chunk is whole records, up to chunkSize applications (a record holds an API's batch).
@@ -110,7 +122,13 @@ export class Persister {
       if (failed === null) return;
       await faultPoint('after-write');
       // An application that failed on its own is dead-lettered alone, not with its record's others.
-      for (const f of failed) poison.push({ message: f.message, value: encodeApplication(f.application), error: f.error, winner: f.winner ? f.application : undefined });
+      for (const f of failed)
+        poison.push({
+          message: f.message,
+          value: encodeApplication(f.application),
+          error: f.error,
+          winner: f.winner ? f.application : undefined,
+        });
       if (poison.length) await this.deadLetter(poison, batch.topic, batch.partition, p);
       this.lastActivityAt = Date.now();
       p.resolveOffset(chunk[chunk.length - 1]!.offset);
@@ -121,20 +139,27 @@ export class Persister {
 
   /** Persists the chunk under the recovery policy; returns the applications that failed on their own, or null when stopping. */
   private persist(items: Decoded[], p: EachBatchPayload): Promise<FailedAlone<Decoded>[] | null> {
-    return persistOrIsolate(items, {
-      persist: async (chunk) => {
-        const done = await persistBatch(this.scripts, this.records, chunk, this.opts.announce);
-        this.persisted += done.persisted.length;
-        this.observe.persisted(done.persisted.length, done.void.length);
-        if (done.void.length) {
-          this.log.warn({ void: done.void.map((a) => ({ eventId: a.eventId, ticket: a.ticket, requestId: a.requestId })) }, 'decisions void: their reservations were released');
-        }
-        this.log.debug({ size: chunk.length, requestIds: chunk.map((d) => d.application.requestId) }, 'batch persisted');
+    return persistOrIsolate(
+      items,
+      {
+        persist: async (chunk) => {
+          const done = await persistBatch(this.scripts, this.records, chunk, this.opts.announce);
+          this.persisted += done.persisted.length;
+          this.observe.persisted(done.persisted.length, done.void.length);
+          if (done.void.length) {
+            this.log.warn(
+              { void: done.void.map((a) => ({ eventId: a.eventId, ticket: a.ticket, requestId: a.requestId })) },
+              'decisions void: their reservations were released',
+            );
+          }
+          this.log.debug({ size: chunk.length, requestIds: chunk.map((d) => d.application.requestId) }, 'batch persisted');
+        },
+        beginRestore: this.opts.restorer && ((eventId) => this.opts.restorer!.begin(eventId)),
+        wait: (ms) => this.wait(ms, p),
+        log: this.log,
       },
-      beginRestore: this.opts.restorer && ((eventId) => this.opts.restorer!.begin(eventId)),
-      wait: (ms) => this.wait(ms, p),
-      log: this.log,
-    }, this.opts);
+      this.opts,
+    );
   }
 
   private async deadLetter(items: Failed[], topic: string, partition: number, p: EachBatchPayload) {

@@ -64,7 +64,11 @@ export class ConsumerProcess {
   readonly metrics = new Metrics('terning-consumer');
   readonly log: Logger;
 
-  constructor(private readonly config: Config, private readonly opts: ConsumerOptions = {}, log?: Logger) {
+  constructor(
+    private readonly config: Config,
+    private readonly opts: ConsumerOptions = {},
+    log?: Logger,
+  ) {
     this.log = log ?? createLogger('terning-consumer', config.logLevel);
   }
 
@@ -74,7 +78,11 @@ export class ConsumerProcess {
    * closed again.
    */
   async start(): Promise<void> {
-    this.opening = startOutlasting(() => this.open(), () => this.close(), { ms: this.config.startWaitMs, log: this.log, stopped: () => this.stopRequested });
+    this.opening = startOutlasting(
+      () => this.open(),
+      () => this.close(),
+      { ms: this.config.startWaitMs, log: this.log, stopped: () => this.stopRequested },
+    );
     await this.opening;
   }
 
@@ -109,15 +117,17 @@ export class ConsumerProcess {
       if (this.stopRequested) return;
       this.reopened++;
       await this.start();
-    })().catch((err: Error) => {
-      this.log.fatal({ err }, 'the consumer could not be opened again');
-      this.opts.onCrash?.(err);
-    }).finally(() => {
-      this.reopening = undefined;
-      const again = this.crashedMeanwhile;
-      this.crashedMeanwhile = undefined;
-      if (again) this.reopenAfterCrash(again);
-    });
+    })()
+      .catch((err: Error) => {
+        this.log.fatal({ err }, 'the consumer could not be opened again');
+        this.opts.onCrash?.(err);
+      })
+      .finally(() => {
+        this.reopening = undefined;
+        const again = this.crashedMeanwhile;
+        this.crashedMeanwhile = undefined;
+        if (again) this.reopenAfterCrash(again);
+      });
   }
 
   private async open(): Promise<void> {
@@ -130,7 +140,12 @@ export class ConsumerProcess {
     // before the broker answers makes the member rejoin, which starts another rebalance (a crash loop
     // once stalled the group for minutes that way): kafkajs's requestTimeout outlasts a rebalance.
     const rebalanceTimeout = 10_000;
-    const kafka = createKafka({ ...config.kafka, clientId: `${config.kafka.clientId}-consumer`, log, requestTimeout: rebalanceTimeout + 5_000 });
+    const kafka = createKafka({
+      ...config.kafka,
+      clientId: `${config.kafka.clientId}-consumer`,
+      log,
+      requestTimeout: rebalanceTimeout + 5_000,
+    });
     this.consumer = kafka.consumer({
       groupId: config.kafka.groupId,
       sessionTimeout: 6_000,
@@ -149,32 +164,49 @@ export class ConsumerProcess {
       this.joinedAt = Date.now();
       this.assigned = payload.memberAssignment[config.kafka.applicationsTopic] ?? [];
     });
-    this.consumer.on(this.consumer.events.STOP, () => { this.joined = false; this.assigned = undefined; });
-    this.consumer.on(this.consumer.events.CRASH, () => { this.joined = false; this.joinedAt = this.assigned = undefined; });
-    const stores = this.stores;
-    this.persister = new Persister(this.consumer, this.dlqProducer, this.stores.scripts, this.stores.records, {
-      topic: config.kafka.applicationsTopic,
-      deadLetterTopic: config.kafka.deadLetterTopic,
-      chunkSize: this.opts.chunkSize ?? 2_000,
-      attempts: this.opts.attempts ?? 3,
-      retryBaseMs: this.opts.retryBaseMs ?? 1_000,
-      announce: announcer(this.stores.redis, config.redisPrefix),
-      // An event MySQL doesn't know has nothing to restore: its decisions fail on their own (dead letters).
-      restorer: this.opts.restorer ?? { begin: async (eventId) => stores.events.get(eventId).then(() => stores.restorer.begin(eventId)) },
-    }, log, {
-      persisted: (persisted, voided) => {
-        metrics.persisted.inc({ result: 'persisted' }, persisted);
-        if (voided) metrics.persisted.inc({ result: 'void' }, voided);
-      },
-      deadLettered: (n) => metrics.deadLetters.inc(n),
+    this.consumer.on(this.consumer.events.STOP, () => {
+      this.joined = false;
+      this.assigned = undefined;
     });
+    this.consumer.on(this.consumer.events.CRASH, () => {
+      this.joined = false;
+      this.joinedAt = this.assigned = undefined;
+    });
+    const stores = this.stores;
+    this.persister = new Persister(
+      this.consumer,
+      this.dlqProducer,
+      this.stores.scripts,
+      this.stores.records,
+      {
+        topic: config.kafka.applicationsTopic,
+        deadLetterTopic: config.kafka.deadLetterTopic,
+        chunkSize: this.opts.chunkSize ?? 2_000,
+        attempts: this.opts.attempts ?? 3,
+        retryBaseMs: this.opts.retryBaseMs ?? 1_000,
+        announce: announcer(this.stores.redis, config.redisPrefix),
+        // An event MySQL doesn't know has nothing to restore: its decisions fail on their own (dead letters).
+        restorer: this.opts.restorer ?? { begin: async (eventId) => stores.events.get(eventId).then(() => stores.restorer.begin(eventId)) },
+      },
+      log,
+      {
+        persisted: (persisted, voided) => {
+          metrics.persisted.inc({ result: 'persisted' }, persisted);
+          if (voided) metrics.persisted.inc({ result: 'void' }, voided);
+        },
+        deadLettered: (n) => metrics.deadLetters.inc(n),
+      },
+    );
     this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
       if (!payload.restart) this.reopenAfterCrash(payload.error);
     });
     await this.persister.run();
     const persister = this.persister;
     this.stopStallWatch = watchForStalls({
-      admin: this.admin, groupId: config.kafka.groupId, topic: config.kafka.applicationsTopic, log,
+      admin: this.admin,
+      groupId: config.kafka.groupId,
+      topic: config.kafka.applicationsTopic,
+      log,
       assigned: () => this.assigned,
       busy: () => persister.busy > 0,
       lastProgressAt: () => Math.max(persister.lastActivityAt, this.joinedAt ?? 0),
@@ -183,30 +215,47 @@ export class ConsumerProcess {
     });
     this.restarts = followRedisRestarts(stores, config, log);
     const timeoutMs = config.reservationTimeoutSeconds * 1_000;
-    this.sweeper = new Sweeper(stores, { timeoutMs, everyMs: Math.min(5_000, timeoutMs / 2), onReleased: (n) => metrics.reservationsReleased.inc(n) }, log);
+    this.sweeper = new Sweeper(
+      stores,
+      { timeoutMs, everyMs: Math.min(5_000, timeoutMs / 2), onReleased: (n) => metrics.reservationsReleased.inc(n) },
+      log,
+    );
     this.sweeper.start();
     // The public logs are built from what is persisted; any number of consumers may build them.
     // A backlog of winners is persisted first: the log waits while batches come (up to 5 s in a row).
-    this.logBuilder = new LogBuilder(new ProofLogRepo(stores.sequelize), loadProofKeys(config.proof).nonceSecret, log, undefined,
-      () => persister.busy > 0 || Date.now() - persister.lastActivityAt < 1_000);
+    this.logBuilder = new LogBuilder(
+      new ProofLogRepo(stores.sequelize),
+      loadProofKeys(config.proof).nonceSecret,
+      log,
+      undefined,
+      () => persister.busy > 0 || Date.now() - persister.lastActivityAt < 1_000,
+    );
     this.logBuilder.start();
     if (this.opts.sendEmails !== false) {
       this.mailer = new Mailer(config.ses);
-      this.sender = new OutboxSender(new OutboxRepo(this.stores.sequelize), this.mailer, config.ses.ratePerSecond, log, undefined,
-        (ok) => metrics.sesSends.inc({ result: ok ? 'sent' : 'failed' }));
+      this.sender = new OutboxSender(new OutboxRepo(this.stores.sequelize), this.mailer, config.ses.ratePerSecond, log, undefined, (ok) =>
+        metrics.sesSends.inc({ result: ok ? 'sent' : 'failed' }),
+      );
       this.sender.start();
     }
-    this.stopGauges = refreshGauges({ metrics, admin: this.admin, groupId: config.kafka.groupId, topic: config.kafka.applicationsTopic, outbox: new OutboxRepo(this.stores.sequelize) });
+    this.stopGauges = refreshGauges({
+      metrics,
+      admin: this.admin,
+      groupId: config.kafka.groupId,
+      topic: config.kafka.applicationsTopic,
+      outbox: new OutboxRepo(this.stores.sequelize),
+    });
     const ops = await startOpsServer({
       host: config.host,
       port: config.metricsPort,
       registry: metrics.registry,
-      readiness: () => readiness({
-        ...storeChecks(stores),
-        kafka: async () => {
-          if (!this.joined) throw new Error('the persister has not joined its consumer group');
-        },
-      }),
+      readiness: () =>
+        readiness({
+          ...storeChecks(stores),
+          kafka: async () => {
+            if (!this.joined) throw new Error('the persister has not joined its consumer group');
+          },
+        }),
     });
     this.ops = ops.server;
     this.opsUrl = ops.url;
@@ -233,7 +282,20 @@ export class ConsumerProcess {
     this.mailer?.close();
     await this.stores?.close();
     // A start that failed may try again: it begins from nothing.
-    this.stopStallWatch = this.assigned = this.stopGauges = this.ops = this.sender = this.sweeper = this.logBuilder = this.restarts = this.consumer = this.dlqProducer = this.admin = this.mailer = this.stores = undefined;
+    this.stopStallWatch =
+      this.assigned =
+      this.stopGauges =
+      this.ops =
+      this.sender =
+      this.sweeper =
+      this.logBuilder =
+      this.restarts =
+      this.consumer =
+      this.dlqProducer =
+      this.admin =
+      this.mailer =
+      this.stores =
+        undefined;
     this.log.info('consumer stopped');
   }
 }

@@ -42,9 +42,12 @@ export function watchForStalls(o: StallWatchOptions): () => Promise<void> {
     o.log.error({ waiting, idleMs: Date.now() - o.lastProgressAt() }, 'the consumer has records waiting and fetches none: stalled');
     o.onStall(`no batch for ${Math.round((Date.now() - o.lastProgressAt()) / 1000)} s with ${detail}`);
   };
-  const timer = setInterval(() => {
-    if (!stopped) running = running.then(check);
-  }, o.everyMs ?? Math.min(5_000, o.stallMs / 3));
+  const timer = setInterval(
+    () => {
+      if (!stopped) running = running.then(check);
+    },
+    o.everyMs ?? Math.min(5_000, o.stallMs / 3),
+  );
   return async () => {
     stopped = true;
     clearInterval(timer);

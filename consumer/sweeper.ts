@@ -2,7 +2,11 @@ import { releaseStaleReservations, type StaleReservationsDeps } from '../core/us
 import type { Logger } from '../core/platform/log.ts';
 import { maskEmail } from '../core/platform/log.ts';
 
-export interface SweeperOptions { timeoutMs: number; everyMs: number; onReleased?: (count: number) => void }
+export interface SweeperOptions {
+  timeoutMs: number;
+  everyMs: number;
+  onReleased?: (count: number) => void;
+}
 
 /** Gives back, every few seconds, the units of reservations Kafka never took (core/use-cases/persistence/stale-reservations.ts). */
 export class Sweeper {
@@ -10,7 +14,11 @@ export class Sweeper {
   private running: Promise<void> = Promise.resolve();
   private stopped = false;
 
-  constructor(private readonly deps: StaleReservationsDeps, private readonly opts: SweeperOptions, private readonly log: Logger) {}
+  constructor(
+    private readonly deps: StaleReservationsDeps,
+    private readonly opts: SweeperOptions,
+    private readonly log: Logger,
+  ) {}
 
   start(): void {
     this.timer = setInterval(() => {
@@ -23,9 +31,17 @@ export class Sweeper {
       const sweep = await releaseStaleReservations(this.deps, this.opts.timeoutMs);
       if (sweep.released.length) {
         this.opts.onReleased?.(sweep.released.length);
-        this.log.warn({
-          released: sweep.released.map((r) => ({ eventId: r.eventId, person: maskEmail(r.person), ticket: r.ticket, reservedAt: new Date(r.reservedAt).toISOString() })),
-        }, 'reservations Kafka never took were released: their units are back in the stock');
+        this.log.warn(
+          {
+            released: sweep.released.map((r) => ({
+              eventId: r.eventId,
+              person: maskEmail(r.person),
+              ticket: r.ticket,
+              reservedAt: new Date(r.reservedAt).toISOString(),
+            })),
+          },
+          'reservations Kafka never took were released: their units are back in the stock',
+        );
       }
       if (sweep.waiting) this.log.info({ waiting: sweep.waiting }, 'stale reservations wait: the consumer group has lag');
     } catch (e) {

@@ -53,7 +53,15 @@ export function openStores(config: Config, log: Logger = createLogger('terning',
   const restorer = new Restorer(restoreScripts, mysql, offsets, log);
   const events = new Events(new EventsRepo(sequelize), scripts, restoreScripts, restorer);
   return {
-    redis, scripts, sequelize, records, events, restorer, offsets, mysql, redisState: new RedisState(redis, config.redisPrefix),
+    redis,
+    scripts,
+    sequelize,
+    records,
+    events,
+    restorer,
+    offsets,
+    mysql,
+    redisState: new RedisState(redis, config.redisPrefix),
     async close() {
       await restorer.stop();
       await offsets.close();

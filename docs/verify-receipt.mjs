@@ -36,7 +36,8 @@ const sha256 = (...parts) => createHash('sha256').update(Buffer.concat(parts)).d
 
 // 1. The receipt: a compact JWS signed with Ed25519 by a published key.
 const parts = receipt.trim().split('.');
-if (parts.length !== 3 || parts.some((p) => Buffer.from(p, 'base64url').toString('base64url') !== p)) fail('the receipt is not a compact JWS');
+if (parts.length !== 3 || parts.some((p) => Buffer.from(p, 'base64url').toString('base64url') !== p))
+  fail('the receipt is not a compact JWS');
 const json = (part, what) => {
   try {
     return JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
@@ -50,10 +51,14 @@ const { keys } = JSON.parse(await get('/.well-known/jwks.json', 'jwks.json'));
 const jwk = keys.find((k) => k.kid === header.kid);
 if (header.alg !== 'EdDSA' || header.typ !== 'terning-receipt+jws') fail('the receipt is not an EdDSA terning receipt');
 if (!jwk) fail(`the receipt names key ${header.kid}, which is not published`);
-if (!verify(null, Buffer.from(`${parts[0]}.${parts[1]}`), keyOf(jwk), Buffer.from(parts[2], 'base64url'))) fail('the receipt\'s signature does not hold');
-ok(`the receipt is signed by published key ${header.kid}: event ${claims.event}, ticket ${claims.ticket}, at ${new Date(claims.at).toISOString()}`);
+if (!verify(null, Buffer.from(`${parts[0]}.${parts[1]}`), keyOf(jwk), Buffer.from(parts[2], 'base64url')))
+  fail("the receipt's signature does not hold");
+ok(
+  `the receipt is signed by published key ${header.kid}: event ${claims.event}, ticket ${claims.ticket}, at ${new Date(claims.at).toISOString()}`,
+);
 if (person !== undefined) {
-  if (sha256(Buffer.from(claims.nonce, 'base64url'), Buffer.from(person)).toString('hex') !== claims.commitment) fail(`the commitment does not open to ${person}`);
+  if (sha256(Buffer.from(claims.nonce, 'base64url'), Buffer.from(person)).toString('hex') !== claims.commitment)
+    fail(`the commitment does not open to ${person}`);
   ok(`its commitment opens to ${person}`);
 }
 
@@ -87,16 +92,20 @@ if (sn !== 0) fail('the inclusion proof is too short');
 const note = p.checkpoint;
 const text = note.slice(0, note.indexOf('\n\n') + 1);
 const [origin, size, root] = text.slice(0, -1).split('\n');
-if (Number(size) !== p.size || root !== r.toString('base64')) fail('the inclusion proof does not lead to the checkpoint\'s root');
-const signed = note.slice(text.length + 1).trim().split('\n').some((line) => {
-  const [, name, b64] = /^— (\S+) (\S+)$/.exec(line) ?? [];
-  const blob = Buffer.from(b64 ?? '', 'base64');
-  return keys.some((k) => {
-    const raw = Buffer.from(k.x, 'base64url');
-    const id = sha256(Buffer.from(name ?? ''), Buffer.of(0x0a, 0x01), raw).subarray(0, 4);
-    return blob.length === 68 && blob.subarray(0, 4).equals(id) && verify(null, Buffer.from(text), keyOf(k), blob.subarray(4));
+if (Number(size) !== p.size || root !== r.toString('base64')) fail("the inclusion proof does not lead to the checkpoint's root");
+const signed = note
+  .slice(text.length + 1)
+  .trim()
+  .split('\n')
+  .some((line) => {
+    const [, name, b64] = /^— (\S+) (\S+)$/.exec(line) ?? [];
+    const blob = Buffer.from(b64 ?? '', 'base64');
+    return keys.some((k) => {
+      const raw = Buffer.from(k.x, 'base64url');
+      const id = sha256(Buffer.from(name ?? ''), Buffer.of(0x0a, 0x01), raw).subarray(0, 4);
+      return blob.length === 68 && blob.subarray(0, 4).equals(id) && verify(null, Buffer.from(text), keyOf(k), blob.subarray(4));
+    });
   });
-});
 if (!signed) fail('the checkpoint is not signed by a published key');
 ok(`the inclusion proof leads to the root of checkpoint ${origin} (${size} entries), signed by a published key`);
 console.log('the receipt holds');

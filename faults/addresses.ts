@@ -4,9 +4,21 @@ import { personOf } from '../core/use-cases/participant/identity.ts';
 
 /** Spellings people really type that sign-in takes: dots before tags, apostrophes, tags alone, dashes and underscores. */
 const ODD = [
-  'john.+news@company.com', "o'+x@example.com", "x'+y@gmail.com", 'm.+x@example.com', "o'brien@example.ie",
-  'a.b.c@gmail.com', 'A.B.C+tag@GoogleMail.com', '_@example.com', '-x-@example.org', 'x+@example.com',
-  "'@example.com", 'first.last+a.b@sub.example.co', 'U.S.E.R@Example.COM', '+@example.com', 'a..b+x@example.com',
+  'john.+news@company.com',
+  "o'+x@example.com",
+  "x'+y@gmail.com",
+  'm.+x@example.com',
+  "o'brien@example.ie",
+  'a.b.c@gmail.com',
+  'A.B.C+tag@GoogleMail.com',
+  '_@example.com',
+  '-x-@example.org',
+  'x+@example.com',
+  "'@example.com",
+  'first.last+a.b@sub.example.co',
+  'U.S.E.R@Example.COM',
+  '+@example.com',
+  'a..b+x@example.com',
 ];
 
 const word = fc.stringMatching(/^[A-Za-z0-9_'-]{1,8}$/);
@@ -17,23 +29,37 @@ const domain = fc.oneof(
 );
 
 /** A local part built of words joined by dots, maybe with a +tag (itself any signs, dots and pluses). */
-const local = fc.tuple(fc.array(word, { minLength: 1, maxLength: 3 }), fc.option(tag, { nil: undefined }), fc.boolean())
+const local = fc
+  .tuple(fc.array(word, { minLength: 1, maxLength: 3 }), fc.option(tag, { nil: undefined }), fc.boolean())
   .map(([words, tag, dotBeforeTag]) => `${words.join('.')}${tag === undefined ? '' : `${dotBeforeTag ? '.' : ''}+${tag}`}`);
 
 /** How a person types it: any case, spaces or tabs around. */
-const typed = (address: string) => fc.tuple(fc.constantFrom('', ' ', '  ', '\t', ' \n'), fc.constantFrom('', ' ', '\t', '\r\n'), fc.boolean(), fc.boolean())
-  .map(([before, after, upper, title]) => `${before}${upper ? address.toUpperCase() : title ? address[0]!.toUpperCase() + address.slice(1) : address}${after}`);
+const typed = (address: string) =>
+  fc
+    .tuple(fc.constantFrom('', ' ', '  ', '\t', ' \n'), fc.constantFrom('', ' ', '\t', '\r\n'), fc.boolean(), fc.boolean())
+    .map(
+      ([before, after, upper, title]) =>
+        `${before}${upper ? address.toUpperCase() : title ? address[0]!.toUpperCase() + address.slice(1) : address}${after}`,
+    );
 
 /**
  * Everything sign-in accepts (core/domain/rules.ts emailAddress, which the token's subject is):
  * odd spellings, built ones, and ones drawn from the rule's own pattern, each as a person may type it.
  * Filtered through the rule itself, so nothing here is refused at the door.
  */
-export const acceptedAddress: fc.Arbitrary<string> = fc.oneof(
-  { weight: 1, arbitrary: fc.constantFrom(...ODD) },
-  { weight: 6, arbitrary: fc.tuple(local, domain).map(([l, d]) => `${l}@${d}`) },
-  { weight: 2, arbitrary: fc.stringMatching(/^(?:[A-Za-z0-9_'+-]{1,6}\.){0,2}[A-Za-z0-9_'+-]{0,6}[A-Za-z0-9_+-]@(?:[A-Za-z0-9][A-Za-z0-9-]{0,5}\.){1,2}[A-Za-z]{2,4}$/) },
-).chain(typed).filter((a) => emailAddress.safeParse(a).success);
+export const acceptedAddress: fc.Arbitrary<string> = fc
+  .oneof(
+    { weight: 1, arbitrary: fc.constantFrom(...ODD) },
+    { weight: 6, arbitrary: fc.tuple(local, domain).map(([l, d]) => `${l}@${d}`) },
+    {
+      weight: 2,
+      arbitrary: fc.stringMatching(
+        /^(?:[A-Za-z0-9_'+-]{1,6}\.){0,2}[A-Za-z0-9_'+-]{0,6}[A-Za-z0-9_+-]@(?:[A-Za-z0-9][A-Za-z0-9-]{0,5}\.){1,2}[A-Za-z]{2,4}$/,
+      ),
+    },
+  )
+  .chain(typed)
+  .filter((a) => emailAddress.safeParse(a).success);
 
 export interface Applicant {
   /** As typed. */

@@ -34,40 +34,43 @@ export async function burst(o: BurstOptions): Promise<BurstResult> {
   const started = Date.now();
   let next = 0;
   const retried = (why: string) => result.retried.set(why, (result.retried.get(why) ?? 0) + 1);
-  await Promise.all(o.people.map(async (p, i) => {
-    await sleep(Math.floor((i / o.people.length) * o.spreadMs));
-    while (Date.now() - started < o.deadlineMs) {
-      const urls = o.urls();
-      const url = urls[next++ % urls.length]!;
-      let wait = 250;
-      const sent = Date.now();
-      try {
-        const res = await fetch(`${url}/api/events/${encodeURIComponent(o.eventId)}/apply`, {
-          method: 'POST',
-          headers: { Authorization: `Bearer ${p.token}` },
-          signal: AbortSignal.timeout(30_000),
-        });
-        const body = (await res.json().catch(() => ({}))) as { status?: string; ticket?: number; error?: { code?: string } };
-        if ((res.status === 202 || res.status === 200) && body.status === 'WON' && typeof body.ticket === 'number') {
-          result.won.set(p.email, body.ticket);
-          return;
+  await Promise.all(
+    o.people.map(async (p, i) => {
+      await sleep(Math.floor((i / o.people.length) * o.spreadMs));
+      while (Date.now() - started < o.deadlineMs) {
+        const urls = o.urls();
+        const url = urls[next++ % urls.length]!;
+        let wait = 250;
+        const sent = Date.now();
+        try {
+          const res = await fetch(`${url}/api/events/${encodeURIComponent(o.eventId)}/apply`, {
+            method: 'POST',
+            headers: { Authorization: `Bearer ${p.token}` },
+            signal: AbortSignal.timeout(30_000),
+          });
+          const body = (await res.json().catch(() => ({}))) as { status?: string; ticket?: number; error?: { code?: string } };
+          if ((res.status === 202 || res.status === 200) && body.status === 'WON' && typeof body.ticket === 'number') {
+            result.won.set(p.email, body.ticket);
+            return;
+          }
+          if (res.status === 409 && body.error?.code === 'SOLD_OUT') {
+            result.soldOut.add(p.email);
+            return;
+          }
+          if (res.status < 429 || (res.status > 429 && res.status < 500))
+            throw new Error(`apply answered ${res.status} ${JSON.stringify(body)}`);
+          retried(String(res.status));
+          if (res.status === 503) result.refusals.push({ from: sent, to: Date.now() });
+          wait = Math.min(1_000, Number(res.headers.get('retry-after') ?? 0) * 1_000 || 250);
+        } catch (e) {
+          if (e instanceof Error && e.message.startsWith('apply answered')) throw e;
+          retried('network');
+          if (o.abandons?.(i)) break;
         }
-        if (res.status === 409 && body.error?.code === 'SOLD_OUT') {
-          result.soldOut.add(p.email);
-          return;
-        }
-        if (res.status < 429 || (res.status > 429 && res.status < 500)) throw new Error(`apply answered ${res.status} ${JSON.stringify(body)}`);
-        retried(String(res.status));
-        if (res.status === 503) result.refusals.push({ from: sent, to: Date.now() });
-        wait = Math.min(1_000, Number(res.headers.get('retry-after') ?? 0) * 1_000 || 250);
-      } catch (e) {
-        if (e instanceof Error && e.message.startsWith('apply answered')) throw e;
-        retried('network');
-        if (o.abandons?.(i)) break;
+        await sleep(wait);
       }
-      await sleep(wait);
-    }
-    result.unanswered.add(p.email);
-  }));
+      result.unanswered.add(p.email);
+    }),
+  );
   return result;
 }

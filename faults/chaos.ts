@@ -51,7 +51,10 @@ export function procState(pid: number | undefined): string | undefined {
     return undefined;
   }
 }
-const alive = (pid: number | undefined) => { const s = procState(pid); return s !== undefined && s !== 'Z' && s !== 'X'; };
+const alive = (pid: number | undefined) => {
+  const s = procState(pid);
+  return s !== undefined && s !== 'Z' && s !== 'X';
+};
 
 /** A process killed -9 may take a moment to finish exiting (a JVM's memory is torn down first): up to 10 s. */
 async function gone(pid: number | undefined): Promise<boolean> {
@@ -67,7 +70,15 @@ async function killNode(c: ChaosContext, kind: string, name: string, at: number)
   const before = alive(pid);
   if (before) await c.t.services.kill(name);
   const dead = before && (await gone(pid));
-  return { kind, target: name, at, endedAt: Date.now(), injected: dead, evidence: `pid ${pid} ${before ? 'alive' : 'NOT alive'} before, ${dead ? 'gone' : 'NOT gone'} after`, pid };
+  return {
+    kind,
+    target: name,
+    at,
+    endedAt: Date.now(),
+    injected: dead,
+    evidence: `pid ${pid} ${before ? 'alive' : 'NOT alive'} before, ${dead ? 'gone' : 'NOT gone'} after`,
+    pid,
+  };
 }
 
 /** SIGSTOP of a service node for `ms`, seen: its pid in state T while frozen. */
@@ -86,7 +97,14 @@ async function freezeNode(c: ChaosContext, kind: string, name: string, ms: numbe
   }
   await sleep(Math.max(0, ms - (Date.now() - at)));
   c.t.services.signal(name, 'SIGCONT');
-  return { kind, target: name, at, endedAt: Date.now(), injected: state === 'T', evidence: `pid ${pid} state ${state ?? 'gone'} while frozen ${ms} ms` };
+  return {
+    kind,
+    target: name,
+    at,
+    endedAt: Date.now(),
+    injected: state === 'T',
+    evidence: `pid ${pid} state ${state ?? 'gone'} while frozen ${ms} ms`,
+  };
 }
 
 async function promotedFrom(c: ChaosContext, was: string, withinMs: number): Promise<string | undefined> {
@@ -100,9 +118,12 @@ async function promotedFrom(c: ChaosContext, was: string, withinMs: number): Pro
 /** A terning command against the first API process: its exit code and output. */
 function terning(c: ChaosContext, args: string[]): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args, '--url', c.t.urls[1]!, '--admin-key', c.t.config.adminKey, '--actor', 'faults', '--json'],
+    execFile(
+      process.execPath,
+      [BIN, ...args, '--url', c.t.urls[1]!, '--admin-key', c.t.config.adminKey, '--actor', 'faults', '--json'],
       { env: { ...process.env, ...c.t.env }, timeout: 60_000 },
-      (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, out: `${stdout}${stderr}`.trim() }));
+      (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, out: `${stdout}${stderr}`.trim() }),
+    );
   });
 }
 
@@ -113,19 +134,27 @@ async function restartAt(p: TerningProcess, point: FaultPoint): Promise<void> {
 
 /** Waits until the process stops at `point`, then kills it -9: seen when it got there, was alive, and is gone. */
 async function killAtPoint(p: TerningProcess, point: FaultPoint, waitMs: number): Promise<{ ok: boolean; evidence: string }> {
-  const reached = await p.waitFor(/terning-fault-point/, waitMs).then(() => true, () => false);
+  const reached = await p.waitFor(/terning-fault-point/, waitMs).then(
+    () => true,
+    () => false,
+  );
   const pid = p.pid;
   const before = alive(pid);
   const killed = reached && (await p.kill9());
   const dead = killed && (await gone(pid));
   if (!killed) await p.stop(5_000);
-  return { ok: reached && before && dead, evidence: `${p.kind} pid ${pid} ${reached ? 'stopped at' : 'NEVER reached'} ${point}, ${before ? 'alive' : 'NOT alive'} before, ${dead ? 'gone' : 'NOT gone'} after the kill` };
+  return {
+    ok: reached && before && dead,
+    evidence: `${p.kind} pid ${pid} ${reached ? 'stopped at' : 'NEVER reached'} ${point}, ${before ? 'alive' : 'NOT alive'} before, ${dead ? 'gone' : 'NOT gone'} after the kill`,
+  };
 }
 
 /** Kills -9, once it has stopped at `point` on the crowd's first request or record, the process restarted there by `prepare`. */
 function killedAtPoint(kind: string, group: string, point: FaultPoint, which: (t: Topology) => TerningProcess, abandons = false): Chaos {
   return {
-    kind, groups: [group], abandons,
+    kind,
+    groups: [group],
+    abandons,
     prepare: (c) => restartAt(which(c.t), point),
     async inject(c) {
       const at = Date.now();
@@ -139,7 +168,8 @@ function killedAtPoint(kind: string, group: string, point: FaultPoint, which: (t
 
 export const CHAOS: Chaos[] = [
   {
-    kind: 'kafka: a partition leader kill -9', groups: ['kafka'],
+    kind: 'kafka: a partition leader kill -9',
+    groups: ['kafka'],
     async inject(c) {
       const at = Date.now();
       const broker = await c.t.services.leaderOf(c.t.kafka, c.t.config.kafka.applicationsTopic, between(c, 0, 3));
@@ -150,25 +180,33 @@ export const CHAOS: Chaos[] = [
     },
   },
   {
-    kind: 'kafka: a partition leader paused', groups: ['kafka'],
+    kind: 'kafka: a partition leader paused',
+    groups: ['kafka'],
     async inject(c) {
       const broker = await c.t.services.leaderOf(c.t.kafka, c.t.config.kafka.applicationsTopic, between(c, 0, 3));
       return freezeNode(c, this.kind, broker, between(c, 2_000, 12_000));
     },
   },
   {
-    kind: 'redis: primary kill -9', groups: ['redis'],
+    kind: 'redis: primary kill -9',
+    groups: ['redis'],
     async inject(c) {
       const at = Date.now();
       const primary = await c.t.services.redisPrimary();
       const r = await killNode(c, this.kind, primary, at);
       const next = r.injected ? await promotedFrom(c, primary, 60_000) : undefined;
       await c.t.services.start('redis');
-      return { ...r, endedAt: Date.now(), injected: r.injected && next !== undefined, evidence: `${r.evidence}; ${next ? `${next} promoted` : 'NO replica promoted in 60 s'}` };
+      return {
+        ...r,
+        endedAt: Date.now(),
+        injected: r.injected && next !== undefined,
+        evidence: `${r.evidence}; ${next ? `${next} promoted` : 'NO replica promoted in 60 s'}`,
+      };
     },
   },
   {
-    kind: 'redis: primary paused', groups: ['redis'],
+    kind: 'redis: primary paused',
+    groups: ['redis'],
     async inject(c) {
       const primary = await c.t.services.redisPrimary();
       const r = await freezeNode(c, this.kind, primary, between(c, 1_000, 8_000));
@@ -178,26 +216,45 @@ export const CHAOS: Chaos[] = [
   },
   {
     // A network partition (faults/cluster-faults.ts): the Sentinels promote a replica while terning still writes to the old primary.
-    kind: 'redis: primary cut off from the Sentinels and replicas', groups: ['redis'],
+    kind: 'redis: primary cut off from the Sentinels and replicas',
+    groups: ['redis'],
     async inject(c) {
       const at = Date.now();
       const p = await partitionRedisPrimary(c.t.services, between(c, 4_000, 10_000));
       await c.t.services.start('redis');
-      return { kind: this.kind, target: p.node, at, endedAt: Date.now(), injected: p.linksCut > 0, evidence: `${p.linksCut} links cut; ${p.promotedAfterMs === undefined ? 'no replica promoted while cut off' : `replica promoted after ${p.promotedAfterMs} ms`}` };
+      return {
+        kind: this.kind,
+        target: p.node,
+        at,
+        endedAt: Date.now(),
+        injected: p.linksCut > 0,
+        evidence: `${p.linksCut} links cut; ${p.promotedAfterMs === undefined ? 'no replica promoted while cut off' : `replica promoted after ${p.promotedAfterMs} ms`}`,
+      };
     },
   },
   {
-    kind: 'redis: SENTINEL FAILOVER', groups: ['redis'],
+    kind: 'redis: SENTINEL FAILOVER',
+    groups: ['redis'],
     async inject(c) {
       const at = Date.now();
       const primary = await c.t.services.redisPrimary();
       const s = redisTarget().redisSentinels[0]!;
       const sentinel = new Redis({ host: s.host, port: s.port, lazyConnect: true, maxRetriesPerRequest: 1 });
-      const said = await sentinel.connect().then(() => sentinel.call('SENTINEL', 'FAILOVER', redisTarget().redisMasterName)).then(String, (e: Error) => e.message);
+      const said = await sentinel
+        .connect()
+        .then(() => sentinel.call('SENTINEL', 'FAILOVER', redisTarget().redisMasterName))
+        .then(String, (e: Error) => e.message);
       sentinel.disconnect();
       const next = await promotedFrom(c, primary, 30_000);
       await c.t.services.start('redis');
-      return { kind: this.kind, target: primary, at, endedAt: Date.now(), injected: next !== undefined, evidence: `sentinel said ${said}; ${next ? `${next} promoted` : 'NO new primary in 30 s'}` };
+      return {
+        kind: this.kind,
+        target: primary,
+        at,
+        endedAt: Date.now(),
+        injected: next !== undefined,
+        evidence: `sentinel said ${said}; ${next ? `${next} promoted` : 'NO new primary in 30 s'}`,
+      };
     },
   },
   killedAtPoint('api: kill -9 between the gate and Kafka', 'api', 'after-gate', (t) => t.apis[0]!, true),
@@ -206,7 +263,9 @@ export const CHAOS: Chaos[] = [
     // gives them back, and is killed between revoke.lua and the RELEASED row (give-back.ts). A restore
     // (of the event, or of every event after a Redis failover) would drop those reservations first and
     // leave nothing to give back: it is never drawn with those.
-    kind: 'api: kill -9 between the gate and Kafka, then a consumer kill -9 mid-release', groups: ['api', 'consumer', 'restore', 'redis'], abandons: true,
+    kind: 'api: kill -9 between the gate and Kafka, then a consumer kill -9 mid-release',
+    groups: ['api', 'consumer', 'restore', 'redis'],
+    abandons: true,
     async prepare(c) {
       await restartAt(c.t.apis[0]!, 'after-gate');
       for (const p of c.t.consumers) await restartAt(p, 'after-revoke');
@@ -216,20 +275,30 @@ export const CHAOS: Chaos[] = [
       const api = await killAtPoint(c.t.apis[0]!, 'after-gate', 30_000);
       await c.t.apis[0]!.start();
       // Each consumer's sweeper stops at its first release: the first to get there is killed; every consumer then runs plain again.
-      const first = await Promise.any(c.t.consumers.map((p) => p.waitFor(/terning-fault-point/, 90_000).then(() => p))).catch(() => undefined);
+      const first = await Promise.any(c.t.consumers.map((p) => p.waitFor(/terning-fault-point/, 90_000).then(() => p))).catch(
+        () => undefined,
+      );
       const consumer = first ? await killAtPoint(first, 'after-revoke', 0) : { ok: false, evidence: 'NEVER reached after-revoke in 90 s' };
       const endedAt = Date.now();
       for (const p of c.t.consumers) {
         if (p.running) await p.stop(5_000);
         await p.start();
       }
-      return { kind: this.kind, target: 'api 0, a consumer', at, endedAt, injected: api.ok && consumer.ok, evidence: `api: ${api.evidence}; consumer: ${consumer.evidence}` };
+      return {
+        kind: this.kind,
+        target: 'api 0, a consumer',
+        at,
+        endedAt,
+        injected: api.ok && consumer.ok,
+        evidence: `api: ${api.evidence}; consumer: ${consumer.evidence}`,
+      };
     },
   },
   killedAtPoint('consumer: kill -9 after write, before commit', 'consumer', 'after-write', (t) => t.consumers[0]!),
   {
     // Redis losing one event's state: whoever meets it first begins its restore from MySQL and Kafka.
-    kind: 'restore: the event\'s Redis state lost', groups: ['restore'],
+    kind: "restore: the event's Redis state lost",
+    groups: ['restore'],
     async inject(c) {
       const at = Date.now();
       const k = eventKeys(c.t.config.redisPrefix, c.eventId);
@@ -240,11 +309,19 @@ export const CHAOS: Chaos[] = [
         if (typeof deleted === 'number') break;
       }
       const ok = typeof deleted === 'number' && deleted > 0;
-      return { kind: this.kind, target: c.eventId, at, endedAt: Date.now(), injected: ok, evidence: ok ? `${deleted} keys deleted` : `nothing deleted: ${String(deleted)}` };
+      return {
+        kind: this.kind,
+        target: c.eventId,
+        at,
+        endedAt: Date.now(),
+        injected: ok,
+        evidence: ok ? `${deleted} keys deleted` : `nothing deleted: ${String(deleted)}`,
+      };
     },
   },
   {
-    kind: 'operator: terning dlq replay --all', groups: ['dlq'],
+    kind: 'operator: terning dlq replay --all',
+    groups: ['dlq'],
     async inject(c) {
       const at = Date.now();
       // A broker frozen by another fault makes the dead letters unreadable for a while (503): the operator tries again.
@@ -253,12 +330,20 @@ export const CHAOS: Chaos[] = [
         await sleep(1_000);
         r = await terning(c, ['dlq', 'replay', '--all']);
       }
-      return { kind: this.kind, target: 'dead letters', at, endedAt: Date.now(), injected: r.code === 0, evidence: `exit ${r.code}: ${r.out.replace(/\s+/g, ' ').slice(0, 300)}` };
+      return {
+        kind: this.kind,
+        target: 'dead letters',
+        at,
+        endedAt: Date.now(),
+        injected: r.code === 0,
+        evidence: `exit ${r.code}: ${r.out.replace(/\s+/g, ' ').slice(0, 300)}`,
+      };
     },
   },
   {
     // Up or down by up to a quarter of the crowd; below the winners so far is refused, and that is an answer too.
-    kind: 'operator: terning stock set', groups: ['stock'],
+    kind: 'operator: terning stock set',
+    groups: ['stock'],
     async inject(c) {
       const at = Date.now();
       const total = Math.max(0, c.stock.total + between(c, -Math.ceil(c.applicants / 4), Math.ceil(c.applicants / 4)));
@@ -269,10 +354,25 @@ export const CHAOS: Chaos[] = [
         if (r.code === 0 || refused) {
           c.stock.changes.push({ sent, answered: Date.now(), total, applied: r.code === 0, detail: r.out.slice(0, 200) });
           if (r.code === 0) c.stock.total = total;
-          return { kind: this.kind, target: `${total}`, at, endedAt: Date.now(), injected: true, evidence: r.code === 0 ? `set to ${total}` : `refused: below the winners (${total})` };
+          return {
+            kind: this.kind,
+            target: `${total}`,
+            at,
+            endedAt: Date.now(),
+            injected: true,
+            evidence: r.code === 0 ? `set to ${total}` : `refused: below the winners (${total})`,
+          };
         }
         // A restore or a failover under way answers 503: the operator tries again, as they would.
-        if (Date.now() - at > 60_000) return { kind: this.kind, target: `${total}`, at, endedAt: Date.now(), injected: false, evidence: `exit ${r.code}: ${r.out.replace(/\s+/g, ' ').slice(0, 300)}` };
+        if (Date.now() - at > 60_000)
+          return {
+            kind: this.kind,
+            target: `${total}`,
+            at,
+            endedAt: Date.now(),
+            injected: false,
+            evidence: `exit ${r.code}: ${r.out.replace(/\s+/g, ' ').slice(0, 300)}`,
+          };
         await sleep(1_000);
       }
     },

@@ -29,9 +29,18 @@ export interface Outcome {
   notes: string[];
 }
 
-export interface CheckContext { config: Config; stores: Stores; kafka: Kafka }
+export interface CheckContext {
+  config: Config;
+  stores: Stores;
+  kafka: Kafka;
+}
 
-interface Row { person: string; email: string; status: 'WON' | 'RELEASED'; ticket: number }
+interface Row {
+  person: string;
+  email: string;
+  status: 'WON' | 'RELEASED';
+  ticket: number;
+}
 
 export async function lag(ctx: CheckContext): Promise<number> {
   const admin = ctx.kafka.admin();
@@ -44,17 +53,24 @@ export async function lag(ctx: CheckContext): Promise<number> {
 }
 
 export async function rows(ctx: CheckContext, eventId: string): Promise<Row[]> {
-  return ctx.stores.sequelize.query<Row>(
-    'SELECT person, email, status, ticket FROM applications WHERE event_id = ?', { replacements: [eventId], type: QueryTypes.SELECT });
+  return ctx.stores.sequelize.query<Row>('SELECT person, email, status, ticket FROM applications WHERE event_id = ?', {
+    replacements: [eventId],
+    type: QueryTypes.SELECT,
+  });
 }
 
 /** The event's state in Redis: what the gate holds once everything has settled. */
 export async function redisState(ctx: CheckContext, eventId: string) {
   const k = eventKeys(ctx.config.redisPrefix, eventId);
   const [remaining, reserved, decisions, restoring, total, stamped, server, replication] = await Promise.all([
-    ctx.stores.redis.get(k.remaining), ctx.stores.redis.hgetall(k.reserved), ctx.stores.redis.hgetall(k.decisions),
-    ctx.stores.redis.exists(k.restoring), ctx.stores.redis.hget(k.meta, 'total'), ctx.stores.redis.hget(k.meta, 'server'),
-    ctx.stores.redis.info('server'), ctx.stores.redis.info('replication'),
+    ctx.stores.redis.get(k.remaining),
+    ctx.stores.redis.hgetall(k.reserved),
+    ctx.stores.redis.hgetall(k.decisions),
+    ctx.stores.redis.exists(k.restoring),
+    ctx.stores.redis.hget(k.meta, 'total'),
+    ctx.stores.redis.hget(k.meta, 'server'),
+    ctx.stores.redis.info('server'),
+    ctx.stores.redis.info('replication'),
   ]);
   // The event's state as the gate takes it: stamped by this server (event-state.lua's this_server, run_id
   // and master_replid). After a failover the promoted replica holds the event stamped by the old primary,
@@ -67,8 +83,12 @@ export async function redisState(ctx: CheckContext, eventId: string) {
     if (d) won.set(person, d.ticket);
   }
   return {
-    remaining: remaining === null ? undefined : Number(remaining), reserved: Object.keys(reserved), won, restoring: restoring > 0,
-    total: total === null ? undefined : Number(total), whole: stamped === here,
+    remaining: remaining === null ? undefined : Number(remaining),
+    reserved: Object.keys(reserved),
+    won,
+    restoring: restoring > 0,
+    total: total === null ? undefined : Number(total),
+    whole: stamped === here,
   };
 }
 
@@ -85,8 +105,11 @@ export async function settle(ctx: CheckContext, eventId: string, winners: Iterab
     try {
       const won = new Set((await rows(ctx, eventId)).filter((r) => r.status === 'WON').map((r) => r.person));
       const redis = await redisState(ctx, eventId);
-      if (told.every((p) => won.has(p)) && redis.whole && redis.reserved.length === 0 && !redis.restoring && (await lag(ctx)) === 0) return true;
-    } catch { /* a service may still be coming back */ }
+      if (told.every((p) => won.has(p)) && redis.whole && redis.reserved.length === 0 && !redis.restoring && (await lag(ctx)) === 0)
+        return true;
+    } catch {
+      /* a service may still be coming back */
+    }
     await sleep(500);
   }
   return false;
@@ -111,7 +134,10 @@ export async function checkEvent(ctx: CheckContext, eventId: string, total: numb
 
   // Every 202 has its row, with the ticket the person was told.
   const told = [...b.won].filter(([person, ticket]) => !wonRow(person, ticket));
-  if (told.length) notes.push(`${told.length} told WON have no WON row with their ticket (e.g. ${told[0]![0]} ticket ${told[0]![1]}: ${JSON.stringify(byPerson.get(told[0]![0]) ?? null)})`);
+  if (told.length)
+    notes.push(
+      `${told.length} told WON have no WON row with their ticket (e.g. ${told[0]![0]} ticket ${told[0]![1]}: ${JSON.stringify(byPerson.get(told[0]![0]) ?? null)})`,
+    );
 
   // Every record Redis or a 202 says was decided has its row; the others are void and nobody was told.
   let unpersisted = 0;
@@ -137,7 +163,8 @@ export async function checkEvent(ctx: CheckContext, eventId: string, total: numb
   // Winner emails: one per winner, to the address they typed, none for anyone else.
   const outbox = await ctx.stores.sequelize.query<{ email: string; n: number | string; status: string }>(
     "SELECT email, COUNT(*) AS n, MIN(status) AS status FROM email_outbox WHERE event_id = ? AND kind = 'winner' GROUP BY email",
-    { replacements: [eventId], type: QueryTypes.SELECT });
+    { replacements: [eventId], type: QueryTypes.SELECT },
+  );
   const outboxBy = new Map(outbox.map((o) => [o.email, o]));
   const winnerEmails = new Set(winners.map((w) => w.email));
   const extraEmails = outbox.reduce((n, o) => n + Number(o.n) - 1, 0);
@@ -151,9 +178,15 @@ export async function checkEvent(ctx: CheckContext, eventId: string, total: numb
   if (duplicateTickets || duplicatePeople) notes.push(`${duplicateTickets} tickets won twice, ${duplicatePeople} people with two rows`);
 
   // Winners are exactly the first tickets handed out, once the released ones are set aside.
-  const first = new Set([...tickets].filter((t) => !released.has(t)).sort((x, y) => x - y).slice(0, winners.length));
+  const first = new Set(
+    [...tickets]
+      .filter((t) => !released.has(t))
+      .sort((x, y) => x - y)
+      .slice(0, winners.length),
+  );
   const outOfOrder = winners.filter((w) => !first.has(w.ticket)).length;
-  if (outOfOrder) notes.push(`${outOfOrder} winners are not among the first ${winners.length} tickets handed out (${released.size} released)`);
+  if (outOfOrder)
+    notes.push(`${outOfOrder} winners are not among the first ${winners.length} tickets handed out (${released.size} released)`);
 
   // remaining + winners = total: no unit held by nobody, none given twice.
   const remaining = redis.remaining;
@@ -162,16 +195,24 @@ export async function checkEvent(ctx: CheckContext, eventId: string, total: numb
   const heldByNobody = Math.max(0, total - winners.length - (remaining ?? 0));
   // SOLD_OUT is told only when every unit was taken: a unit left now must be one given back since.
   const soldOutEarly = b.soldOut.size ? Math.max(0, (remaining ?? 0) - released.size) : 0;
-  if (oversold || heldByNobody || soldOutEarly) notes.push(`total ${total}, ${winners.length} winners, Redis remaining ${remaining ?? 'MISSING'}, ${released.size} released, ${b.soldOut.size} told SOLD_OUT`);
+  if (oversold || heldByNobody || soldOutEarly)
+    notes.push(
+      `total ${total}, ${winners.length} winners, Redis remaining ${remaining ?? 'MISSING'}, ${released.size} released, ${b.soldOut.size} told SOLD_OUT`,
+    );
 
   // Someone who never got an answer may hold nothing.
-  const holding = [...b.unanswered].filter((p) => byPerson.get(p)?.status === 'WON' || redis.won.has(p) || redis.reserved.includes(p)).length;
+  const holding = [...b.unanswered].filter(
+    (p) => byPerson.get(p)?.status === 'WON' || redis.won.has(p) || redis.reserved.includes(p),
+  ).length;
   if (holding) notes.push(`${holding} of ${b.unanswered.size} never answered hold a unit`);
   else if (b.unanswered.size) notes.push(`(${b.unanswered.size} left without an answer, holding nothing)`);
 
   const leftLag = await lag(ctx);
   const stuck = redis.reserved.length + (redis.restoring ? 1 : 0) + leftLag + (remaining === undefined ? 1 : 0);
-  if (stuck) notes.push(`${redis.reserved.length} reservations left, restoring ${redis.restoring}, lag ${leftLag}, remaining ${remaining ?? 'MISSING'}`);
+  if (stuck)
+    notes.push(
+      `${redis.reserved.length} reservations left, restoring ${redis.restoring}, lag ${leftLag}, remaining ${remaining ?? 'MISSING'}`,
+    );
 
   return {
     applicants: b.won.size + b.soldOut.size + b.unanswered.size,
@@ -187,7 +228,10 @@ export async function checkEvent(ctx: CheckContext, eventId: string, total: numb
 }
 
 /** Dead letters for this run: each is injected poison, or a copy of an application that was persisted. */
-export async function checkDeadLetters(ctx: CheckContext, expectedPoison: number): Promise<{ letters: number; unaccounted: number; notes: string[] }> {
+export async function checkDeadLetters(
+  ctx: CheckContext,
+  expectedPoison: number,
+): Promise<{ letters: number; unaccounted: number; notes: string[] }> {
   let letters;
   try {
     letters = await listDeadLetters(ctx.kafka, ctx.config.kafka.deadLetterTopic);
@@ -206,9 +250,16 @@ export async function checkDeadLetters(ctx: CheckContext, expectedPoison: number
       continue;
     }
     for (const app of apps) {
-      const [row] = await ctx.stores.sequelize.query('SELECT 1 FROM applications WHERE event_id = ? AND person = ?', { replacements: [app.eventId, app.person], type: QueryTypes.SELECT });
-      const known = await ctx.stores.sequelize.query('SELECT 1 FROM events WHERE id = ?', { replacements: [app.eventId], type: QueryTypes.SELECT });
-      if (known.length === 0) poison++; // an application for an event that does not exist: injected
+      const [row] = await ctx.stores.sequelize.query('SELECT 1 FROM applications WHERE event_id = ? AND person = ?', {
+        replacements: [app.eventId, app.person],
+        type: QueryTypes.SELECT,
+      });
+      const known = await ctx.stores.sequelize.query('SELECT 1 FROM events WHERE id = ?', {
+        replacements: [app.eventId],
+        type: QueryTypes.SELECT,
+      });
+      if (known.length === 0)
+        poison++; // an application for an event that does not exist: injected
       else if (!row) unaccounted++;
     }
   }

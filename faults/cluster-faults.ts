@@ -17,7 +17,12 @@ async function promoted(services: FaultServices, was: string, since: number): Pr
 }
 
 /** What partitionRedisPrimary did: the node cut off, when, how many open links it cut, and when the Sentinels promoted another. */
-export interface RedisPartition { node: string; at: number; linksCut: number; promotedAfterMs: number | undefined }
+export interface RedisPartition {
+  node: string;
+  at: number;
+  linksCut: number;
+  promotedAfterMs: number | undefined;
+}
 
 /**
  * A network partition: the Redis primary cut off from the Sentinels and its replicas for `ms` while
@@ -51,7 +56,7 @@ export async function partitionRedisPrimary(services: FaultServices, ms: number)
  */
 export const CLUSTER_FAULTS: Fault[] = [
   {
-    name: 'kafka: partition leader\'s broker kill -9, back after 10 s',
+    name: "kafka: partition leader's broker kill -9, back after 10 s",
     spreadMs: SPREAD_MS,
     async inject(h) {
       const broker = await h.services.leaderOf(h.kafka, h.config.kafka.applicationsTopic);
@@ -63,7 +68,7 @@ export const CLUSTER_FAULTS: Fault[] = [
     },
   },
   {
-    name: 'kafka: partition leader\'s broker paused (SIGSTOP) 15 s',
+    name: "kafka: partition leader's broker paused (SIGSTOP) 15 s",
     spreadMs: SPREAD_MS,
     async inject(h) {
       const broker = await h.services.leaderOf(h.kafka, h.config.kafka.applicationsTopic);
@@ -101,7 +106,11 @@ export const CLUSTER_FAULTS: Fault[] = [
       await sleep(Math.max(0, at + 10_000 - Date.now()));
       h.services.signal(primary, 'SIGCONT');
       await h.services.start('redis');
-      return { injected: 1, endedAt: at, detail: took === undefined ? `${primary} paused, no failover` : `${primary} paused, replica promoted after ${seconds(took)}` };
+      return {
+        injected: 1,
+        endedAt: at,
+        detail: took === undefined ? `${primary} paused, no failover` : `${primary} paused, replica promoted after ${seconds(took)}`,
+      };
     },
   },
   {
@@ -114,7 +123,11 @@ export const CLUSTER_FAULTS: Fault[] = [
       if (p.promotedAfterMs === undefined) throw new Error(`no replica promoted within 10 s of cutting ${p.node} off`);
       // Made a replica of the new primary by the Sentinels, in sync, before the next round.
       await h.services.start('redis');
-      return { injected: 1, endedAt: p.at, detail: `${p.node} cut off (${p.linksCut} links), replica promoted after ${seconds(p.promotedAfterMs)}` };
+      return {
+        injected: 1,
+        endedAt: p.at,
+        detail: `${p.node} cut off (${p.linksCut} links), replica promoted after ${seconds(p.promotedAfterMs)}`,
+      };
     },
   },
   consumerCrashLoop,

@@ -21,37 +21,39 @@ export async function crowd(o: CrowdOptions): Promise<Attempt[]> {
   const attempts: Attempt[] = [];
   const started = Date.now();
   let next = 0;
-  await Promise.all(o.applicants.map(async (p, i) => {
-    await sleep(Math.floor((i / o.applicants.length) * o.spreadMs));
-    while (Date.now() - started < o.deadlineMs) {
-      const url = o.urls[next++ % o.urls.length]!;
-      const sent = Date.now();
-      const a: Attempt = { person: p.person, email: p.email, sent, answered: sent, answer: 'other' };
-      let wait = 250;
-      try {
-        const res = await fetch(`${url}/api/events/${encodeURIComponent(o.eventId)}/apply`, {
-          method: 'POST',
-          headers: { Authorization: `Bearer ${p.token}` },
-          signal: AbortSignal.timeout(20_000),
-        });
-        const body = (await res.json().catch(() => ({}))) as { status?: string; ticket?: number; error?: { code?: string } };
-        a.status = res.status;
-        a.answered = Date.now();
-        a.why = body.error?.code;
-        a.answer = answerOf(res.status, body);
-        if (a.answer === 'won') a.ticket = body.ticket;
-        if (a.answer === 'refused') wait = Math.min(1_000, Number(res.headers.get('retry-after') ?? 0) * 1_000 || 250);
-      } catch (e) {
-        a.answered = Date.now();
-        a.answer = (e as Error).name === 'TimeoutError' ? 'timeout' : 'reset';
-        a.why = String((e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message);
+  await Promise.all(
+    o.applicants.map(async (p, i) => {
+      await sleep(Math.floor((i / o.applicants.length) * o.spreadMs));
+      while (Date.now() - started < o.deadlineMs) {
+        const url = o.urls[next++ % o.urls.length]!;
+        const sent = Date.now();
+        const a: Attempt = { person: p.person, email: p.email, sent, answered: sent, answer: 'other' };
+        let wait = 250;
+        try {
+          const res = await fetch(`${url}/api/events/${encodeURIComponent(o.eventId)}/apply`, {
+            method: 'POST',
+            headers: { Authorization: `Bearer ${p.token}` },
+            signal: AbortSignal.timeout(20_000),
+          });
+          const body = (await res.json().catch(() => ({}))) as { status?: string; ticket?: number; error?: { code?: string } };
+          a.status = res.status;
+          a.answered = Date.now();
+          a.why = body.error?.code;
+          a.answer = answerOf(res.status, body);
+          if (a.answer === 'won') a.ticket = body.ticket;
+          if (a.answer === 'refused') wait = Math.min(1_000, Number(res.headers.get('retry-after') ?? 0) * 1_000 || 250);
+        } catch (e) {
+          a.answered = Date.now();
+          a.answer = (e as Error).name === 'TimeoutError' ? 'timeout' : 'reset';
+          a.why = String((e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message);
+        }
+        attempts.push(a);
+        if (a.answer === 'won' || a.answer === 'sold-out' || a.answer === 'other') return;
+        if (a.answer !== 'refused' && p.abandons) return;
+        await sleep(wait);
       }
-      attempts.push(a);
-      if (a.answer === 'won' || a.answer === 'sold-out' || a.answer === 'other') return;
-      if (a.answer !== 'refused' && p.abandons) return;
-      await sleep(wait);
-    }
-  }));
+    }),
+  );
   return attempts;
 }
 

@@ -21,15 +21,39 @@ export interface Attempt {
   why?: string;
 }
 
-export interface Applicant { person: string; email: string; typed: string; abandons: boolean }
+export interface Applicant {
+  person: string;
+  email: string;
+  typed: string;
+  abandons: boolean;
+}
 
-export interface StockChange { sent: number; answered: number; total: number; applied: boolean; detail: string }
+export interface StockChange {
+  sent: number;
+  answered: number;
+  total: number;
+  applied: boolean;
+  detail: string;
+}
 
 /** A fault as injected: `injected` only when its effect was seen (the pid alive and then gone, stopped, a new primary...). */
-export interface FaultRecord { kind: string; target: string; at: number; endedAt: number; injected: boolean; evidence: string }
+export interface FaultRecord {
+  kind: string;
+  target: string;
+  at: number;
+  endedAt: number;
+  injected: boolean;
+  evidence: string;
+}
 
 /** A process that exited while nobody had asked it to. */
-export interface Crash { process: string; pid: number | undefined; at: number; code: number | null; signal: string | null }
+export interface Crash {
+  process: string;
+  pid: number | undefined;
+  at: number;
+  code: number | null;
+  signal: string | null;
+}
 
 export interface History {
   eventId: string;
@@ -47,7 +71,11 @@ export interface History {
 }
 
 /** An application as found in Kafka or a dead letter, read loosely: a person the codec refuses is still someone. */
-export interface FoundApplication { eventId: string; person: string; ticket: number }
+export interface FoundApplication {
+  eventId: string;
+  person: string;
+  ticket: number;
+}
 
 export interface FinalState {
   /** The event's total stock in MySQL at the end. */
@@ -72,6 +100,8 @@ export function looseApplications(value: Buffer | string | null | undefined): Fo
   }
   return (Array.isArray(json) ? json : [json]).flatMap((a: unknown) => {
     const x = a as Partial<FoundApplication> | null;
-    return x && typeof x.eventId === 'string' && typeof x.person === 'string' && typeof x.ticket === 'number' ? [{ eventId: x.eventId, person: x.person, ticket: x.ticket }] : [];
+    return x && typeof x.eventId === 'string' && typeof x.person === 'string' && typeof x.ticket === 'number'
+      ? [{ eventId: x.eventId, person: x.person, ticket: x.ticket }]
+      : [];
   });
 }

@@ -11,10 +11,25 @@ export const REFUSED_BOUND_MS = 60_000;
 const STRETCH_GAP_MS = 2_000;
 
 export type Rule =
-  | 'lost' | 'oversold' | 'won-after-sold-out' | 'sold-out-with-units-left' | 'held-by-nobody' | 'dead-letter-hides-winner'
-  | 'duplicate' | 'unanswered' | 'refused-too-long' | 'crashed' | 'blind-watch' | 'stalled' | 'not-injected' | 'dead-letters-unread';
+  | 'lost'
+  | 'oversold'
+  | 'won-after-sold-out'
+  | 'sold-out-with-units-left'
+  | 'held-by-nobody'
+  | 'dead-letter-hides-winner'
+  | 'duplicate'
+  | 'unanswered'
+  | 'refused-too-long'
+  | 'crashed'
+  | 'blind-watch'
+  | 'stalled'
+  | 'not-injected'
+  | 'dead-letters-unread';
 
-export interface Violation { rule: Rule; detail: string }
+export interface Violation {
+  rule: Rule;
+  detail: string;
+}
 
 const FINAL = new Set(['won', 'sold-out']);
 
@@ -71,12 +86,21 @@ export function judge(h: History, s: FinalState): Violation[] {
   // Never more winners than units, by what was told and by what was stored.
   if (told.size > s.total) v('oversold', `${told.size} people told WON for ${s.total} units`);
   if (winners.length > s.total) v('oversold', `${winners.length} WON rows for ${s.total} units`);
-  if (s.redis.remaining !== undefined && s.redis.remaining + winners.length > s.total) v('oversold', `Redis has ${s.redis.remaining} left beside ${winners.length} winners of ${s.total}`);
+  if (s.redis.remaining !== undefined && s.redis.remaining + winners.length > s.total)
+    v('oversold', `Redis has ${s.redis.remaining} left beside ${winners.length} winners of ${s.total}`);
 
   // A unit is someone's or still on offer: none held by a decision nobody persisted, none lost.
-  if (s.redis.remaining !== undefined && s.redis.remaining + winners.length < s.total) v('held-by-nobody', `${s.total - winners.length - s.redis.remaining} of ${s.total} units are neither won (${winners.length}) nor left (${s.redis.remaining})`);
+  if (s.redis.remaining !== undefined && s.redis.remaining + winners.length < s.total)
+    v(
+      'held-by-nobody',
+      `${s.total - winners.length - s.redis.remaining} of ${s.total} units are neither won (${winners.length}) nor left (${s.redis.remaining})`,
+    );
   const redisOnly = [...s.redis.won].filter(([p, t]) => !wonRow(p, t));
-  if (redisOnly.length) v('held-by-nobody', `${redisOnly.length} decisions in Redis were never persisted (e.g. ${redisOnly[0]![0]} ticket ${redisOnly[0]![1]})`);
+  if (redisOnly.length)
+    v(
+      'held-by-nobody',
+      `${redisOnly.length} decisions in Redis were never persisted (e.g. ${redisOnly[0]![0]} ticket ${redisOnly[0]![1]})`,
+    );
 
   // Units that could have come back after a SOLD_OUT answered at `since`: a stock raised after it, and the
   // reservation of anyone who was refused, reset or left (released by the API, the sweeper or a restore).
@@ -95,17 +119,33 @@ export function judge(h: History, s: FinalState): Violation[] {
   if (soldOut.length) {
     const first = soldOut[0]!;
     const after = [...firstWin.values()].filter((w) => w.sent > first.answered);
-    if (after.length > cameBack(first.answered)) v('won-after-sold-out', `${first.person} was told SOLD_OUT at +${first.answered - h.attempts[0]!.sent} ms; ${after.length} people who asked after that won (e.g. ${after[0]!.person}, ticket ${after[0]!.ticket}), while at most ${cameBack(first.answered)} units could have come back`);
+    if (after.length > cameBack(first.answered))
+      v(
+        'won-after-sold-out',
+        `${first.person} was told SOLD_OUT at +${first.answered - h.attempts[0]!.sent} ms; ${after.length} people who asked after that won (e.g. ${after[0]!.person}, ticket ${after[0]!.ticket}), while at most ${cameBack(first.answered)} units could have come back`,
+      );
     const left = s.redis.remaining ?? 0;
-    if (left > cameBack(first.answered)) v('sold-out-with-units-left', `${soldOut.length} told SOLD_OUT, yet ${left} units are left while at most ${cameBack(first.answered)} could have come back`);
+    if (left > cameBack(first.answered))
+      v(
+        'sold-out-with-units-left',
+        `${soldOut.length} told SOLD_OUT, yet ${left} units are left while at most ${cameBack(first.answered)} could have come back`,
+      );
   }
 
   // A dead letter never hides a winner: whoever it decided a unit for and was told so, or whom Redis holds as decided, has the row.
   if (!s.deadLetters.ok) v('dead-letters-unread', `the dead-letter topic could not be read: ${s.deadLetters.error}`);
   else {
-    const hidden = s.deadLetters.applications.filter((a) => a.eventId === h.eventId && !wonRow(a.person, a.ticket)
-      && (told.get(a.person)?.has(a.ticket) || s.redis.won.get(a.person) === a.ticket));
-    if (hidden.length) v('dead-letter-hides-winner', `${hidden.length} winners only in the dead letters (e.g. ${hidden[0]!.person} ticket ${hidden[0]!.ticket})`);
+    const hidden = s.deadLetters.applications.filter(
+      (a) =>
+        a.eventId === h.eventId &&
+        !wonRow(a.person, a.ticket) &&
+        (told.get(a.person)?.has(a.ticket) || s.redis.won.get(a.person) === a.ticket),
+    );
+    if (hidden.length)
+      v(
+        'dead-letter-hides-winner',
+        `${hidden.length} winners only in the dead letters (e.g. ${hidden[0]!.person} ticket ${hidden[0]!.ticket})`,
+      );
   }
 
   // Every applicant who stayed got a final answer: won or sold out.
@@ -114,19 +154,29 @@ export function judge(h: History, s: FinalState): Violation[] {
   const unanswered = [...stayed].filter((p) => !final.has(p));
   if (unanswered.length) {
     const last = h.attempts.filter((a) => a.person === unanswered[0]).at(-1);
-    v('unanswered', `${unanswered.length} of ${stayed.size} applicants never got a final answer (e.g. ${unanswered[0]}, last ${last ? `${last.answer} ${last.status ?? ''} ${last.why ?? ''}` : 'never sent'})`);
+    v(
+      'unanswered',
+      `${unanswered.length} of ${stayed.size} applicants never got a final answer (e.g. ${unanswered[0]}, last ${last ? `${last.answer} ${last.status ?? ''} ${last.why ?? ''}` : 'never sent'})`,
+    );
   }
   const refusal = longestRefusal(h.attempts);
-  if (refusal && refusal.to - refusal.from > REFUSED_BOUND_MS) v('refused-too-long', `applies refused for ${((refusal.to - refusal.from) / 1000).toFixed(1)} s, above the bound of ${REFUSED_BOUND_MS / 1000} s`);
+  if (refusal && refusal.to - refusal.from > REFUSED_BOUND_MS)
+    v(
+      'refused-too-long',
+      `applies refused for ${((refusal.to - refusal.from) / 1000).toFixed(1)} s, above the bound of ${REFUSED_BOUND_MS / 1000} s`,
+    );
 
   // The run itself: nothing died on its own, every fault really happened, and the watch really watched.
   for (const c of h.crashes) v('crashed', `${c.process} (pid ${c.pid}) exited on its own (code ${c.code}, signal ${c.signal})`);
   for (const f of h.faults) if (!f.injected) v('not-injected', `${f.kind} on ${f.target}: ${f.evidence}`);
-  if (h.watch.readings === 0) v('blind-watch', 'the persistence watch never read the group\'s offsets');
+  if (h.watch.readings === 0) v('blind-watch', "the persistence watch never read the group's offsets");
   else if (h.watch.resumedMs === null) v('stalled', 'persistence had not resumed when the schedule ended');
   if (!h.settled) v('stalled', 'the event did not settle (a winner without a row, lag, a reservation or a restore left)');
   if (s.lag > 0 || s.redis.reserved.length || s.redis.restoring || s.redis.remaining === undefined) {
-    v('stalled', `left over: lag ${s.lag}, ${s.redis.reserved.length} reservations, restoring ${s.redis.restoring}, remaining ${s.redis.remaining ?? 'MISSING'}`);
+    v(
+      'stalled',
+      `left over: lag ${s.lag}, ${s.redis.reserved.length} reservations, restoring ${s.redis.restoring}, remaining ${s.redis.remaining ?? 'MISSING'}`,
+    );
   }
   return out;
 }

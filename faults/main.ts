@@ -28,12 +28,24 @@ const minutes = () => ((Date.now() - started) / 60_000).toFixed(1);
 if (values.random !== undefined) {
   const seed = values.seed === undefined ? Math.floor(Math.random() * 1_000_000_000) : Number(values.seed);
   log(`seed ${seed} (replay with --seed ${seed})`);
-  const results = await runRandom({ schedules: Number(values.random), seed, applicants: values.applicants === undefined ? undefined : Number(values.applicants), only: values.only, log });
+  const results = await runRandom({
+    schedules: Number(values.random),
+    seed,
+    applicants: values.applicants === undefined ? undefined : Number(values.applicants),
+    only: values.only,
+    log,
+  });
   const broken = printRandom(results, console.log);
   console.log(`${broken === 0 ? 'no promise broken' : `${broken} broken promises`} in ${results.length} schedules, ${minutes()} min`);
   process.exit(broken === 0 ? 0 : 1);
 }
-const result = await runSuite({ rounds: Number(values.rounds), applicants: Number(values.applicants ?? 150), only: values.only, cluster: values.cluster, log });
+const result = await runSuite({
+  rounds: Number(values.rounds),
+  applicants: Number(values.applicants ?? 150),
+  only: values.only,
+  cluster: values.cluster,
+  log,
+});
 console.log(`\n${formatTable(result.rows)}`);
 console.log(`dead letters: ${result.deadLetters.letters}, unaccounted ${result.deadLetters.unaccounted}`);
 for (const n of result.notes) console.log(`note: ${n}`);

@@ -21,7 +21,11 @@ export class TerningProcess {
   readonly crashes: { pid: number | undefined; at: number; code: number | null; signal: string | null }[] = [];
   private stopping = false;
 
-  constructor(readonly kind: 'server' | 'consumer', private readonly env: Record<string, string>, logFile: string) {
+  constructor(
+    readonly kind: 'server' | 'consumer',
+    private readonly env: Record<string, string>,
+    logFile: string,
+  ) {
     this.out = createWriteStream(logFile, { flags: 'a' });
   }
 
@@ -44,14 +48,19 @@ export class TerningProcess {
 
   /** Starts it without waiting, as a supervisor restarts a process that died. */
   spawn(extraEnv: Record<string, string> = {}): void {
-    const child = spawn(process.execPath, [BIN, this.kind], { env: { ...process.env, ...this.env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, this.kind], {
+      env: { ...process.env, ...this.env, ...extraEnv },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.child = child;
     this.starts++;
     this.stopping = false;
-    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => {
-      if (!this.stopping) this.crashes.push({ pid: child.pid, at: Date.now(), code, signal });
-      resolve();
-    }));
+    this.exited = new Promise((resolve) =>
+      child.once('exit', (code, signal) => {
+        if (!this.stopping) this.crashes.push({ pid: child.pid, at: Date.now(), code, signal });
+        resolve();
+      }),
+    );
     this.tail = '';
     const onData = (chunk: Buffer) => {
       this.out.write(chunk);
@@ -73,7 +82,11 @@ export class TerningProcess {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.watchers = this.watchers.filter((x) => x.resolve !== done);
-        reject(new Error(`${this.kind} (pid ${this.pid}) did not print ${pattern} within ${timeoutMs} ms; it ended:\n${this.tail.slice(-3_000)}`));
+        reject(
+          new Error(
+            `${this.kind} (pid ${this.pid}) did not print ${pattern} within ${timeoutMs} ms; it ended:\n${this.tail.slice(-3_000)}`,
+          ),
+        );
       }, timeoutMs);
       const done = () => {
         clearTimeout(timer);

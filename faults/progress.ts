@@ -23,7 +23,12 @@ export class PersistenceWatch {
   private readonly admin: Admin;
   private readonly woken = new AbortController();
 
-  constructor(kafka: Kafka, private readonly topic: string, private readonly groupId: string, private readonly everyMs = 100) {
+  constructor(
+    kafka: Kafka,
+    private readonly topic: string,
+    private readonly groupId: string,
+    private readonly everyMs = 100,
+  ) {
     this.admin = kafka.admin();
   }
 
@@ -43,7 +48,10 @@ export class PersistenceWatch {
       await this.admin.connect();
       const progress = await groupProgress(this.admin, this.groupId, this.topic);
       this.readings++;
-      this.look(Date.now(), progress.map((p) => ({ partition: p.partition, committed: BigInt(p.committed), high: BigInt(p.high) })));
+      this.look(
+        Date.now(),
+        progress.map((p) => ({ partition: p.partition, committed: BigInt(p.committed), high: BigInt(p.high) })),
+      );
       return true;
     } catch {
       // Kafka may be the fault: the waits go on until it answers.

@@ -101,14 +101,24 @@ export async function runRandom(o: RandomOptions): Promise<ScheduleResult[]> {
         // not answer) is broken, not skipped; every process starts afresh for the next one.
         await Promise.allSettled([...t.apis, ...t.consumers].map((p) => p.stop(5_000)));
         await Promise.allSettled([...t.apis, ...t.consumers].map((p) => p.start()));
-        return { ...unrun(first + i, o.applicants ?? 40), seconds: (Date.now() - started) / 1000, violations: [{ rule: 'stalled' as const, detail: `the schedule could not run: ${e.message.slice(0, 500)}` }] };
+        return {
+          ...unrun(first + i, o.applicants ?? 40),
+          seconds: (Date.now() - started) / 1000,
+          violations: [{ rule: 'stalled' as const, detail: `the schedule could not run: ${e.message.slice(0, 500)}` }],
+        };
       });
       results.push(r);
-      log(`schedule ${i + 1}/${o.schedules} seed ${r.seed}: ${r.faults.join(' + ')}; ${r.applicants} applicants (${r.persons} people), stock ${r.stock}: ${r.won} won, ${r.soldOut} sold out; refused ${(r.refusedMs / 1000).toFixed(1)} s; ${r.violations.length ? `BROKEN: ${r.violations.map((v) => `${v.rule}: ${v.detail}`).join(' | ')}` : 'held'} (${r.seconds.toFixed(0)} s)`);
+      log(
+        `schedule ${i + 1}/${o.schedules} seed ${r.seed}: ${r.faults.join(' + ')}; ${r.applicants} applicants (${r.persons} people), stock ${r.stock}: ${r.won} won, ${r.soldOut} sold out; refused ${(r.refusedMs / 1000).toFixed(1)} s; ${r.violations.length ? `BROKEN: ${r.violations.map((v) => `${v.rule}: ${v.detail}`).join(' | ')}` : 'held'} (${r.seconds.toFixed(0)} s)`,
+      );
     }
     // A crash after the last schedule was judged still fails the run.
     const late = [...t.apis, ...t.consumers].flatMap((p, i) => p.crashes.slice(judged[i]).map((x) => ({ process: p.kind, ...x })));
-    for (const x of late) results.at(-1)?.violations.push({ rule: 'crashed', detail: `${x.process} (pid ${x.pid}) exited on its own after the last schedule (code ${x.code}, signal ${x.signal})` });
+    for (const x of late)
+      results.at(-1)?.violations.push({
+        rule: 'crashed',
+        detail: `${x.process} (pid ${x.pid}) exited on its own after the last schedule (code ${x.code}, signal ${x.signal})`,
+      });
   } finally {
     process.off('SIGINT', interrupted);
     process.off('SIGTERM', interrupted);
@@ -127,7 +137,9 @@ async function runSchedule(t: Topology, seed: number, n: number, kinds: Chaos[],
   const schedule = drawSchedule(seed, kinds);
   const abandons = schedule.some((s) => s.chaos.abandons);
   const tokens = new Tokens(t.config.jwt);
-  const applicants = await Promise.all(drawApplicants(n, seed).map(async (a, i) => ({ ...a, abandons: abandons && i % 4 === 0, token: await tokens.issue(a.email) })));
+  const applicants = await Promise.all(
+    drawApplicants(n, seed).map(async (a, i) => ({ ...a, abandons: abandons && i % 4 === 0, token: await tokens.issue(a.email) })),
+  );
   const persons = new Set(applicants.map((a) => a.person)).size;
   const stock = Math.max(1, [Math.floor(persons / 2), Math.floor(persons * 0.8), persons + 3][Math.floor(random() * 3)]!);
   const eventId = `random-${seed}-${Date.now().toString(36)}`.slice(0, 60);
@@ -140,10 +152,19 @@ async function runSchedule(t: Topology, seed: number, n: number, kinds: Chaos[],
   watch.start();
   const crowdStarted = Date.now();
   const running = crowd({ urls: t.urls, eventId, applicants, spreadMs: SPREAD_MS, deadlineMs: DEADLINE_MS });
-  const faults = await Promise.all(schedule.map(async (s) => {
-    await sleep(Math.max(0, crowdStarted + s.atMs - Date.now()));
-    return s.chaos.inject(c).catch((e: Error) => ({ kind: s.chaos.kind, target: '?', at: Date.now(), endedAt: Date.now(), injected: false, evidence: `failed: ${e.message}` }));
-  }));
+  const faults = await Promise.all(
+    schedule.map(async (s) => {
+      await sleep(Math.max(0, crowdStarted + s.atMs - Date.now()));
+      return s.chaos.inject(c).catch((e: Error) => ({
+        kind: s.chaos.kind,
+        target: '?',
+        at: Date.now(),
+        endedAt: Date.now(),
+        injected: false,
+        evidence: `failed: ${e.message}`,
+      }));
+    }),
+  );
   const attempts = await running;
   // The giveaway is over: closed, as an operator would. An admin change meets the event's state, so one
   // whose state was lost while only the sold-out board answered is restored now.
@@ -156,23 +177,48 @@ async function runSchedule(t: Topology, seed: number, n: number, kinds: Chaos[],
   const crashes = [...t.apis, ...t.consumers].flatMap((p, i) => p.crashes.slice(judged[i]).map((x) => ({ process: p.kind, ...x })));
   [...t.apis, ...t.consumers].forEach((p, i) => (judged[i] = p.crashes.length));
   const history: History = {
-    eventId, stock, stockChanges: c.stock.changes, applicants, attempts, faults, crashes,
-    watch: { readings: watch.readings, resumedMs }, settled,
+    eventId,
+    stock,
+    stockChanges: c.stock.changes,
+    applicants,
+    attempts,
+    faults,
+    crashes,
+    watch: { readings: watch.readings, resumedMs },
+    settled,
   };
   const state = await finalState(t, ctx, eventId);
   const violations = judge(history, state);
   if (closed !== true) violations.push({ rule: 'stalled', detail: `the event could not be closed in a minute: ${closed}` });
   const refusal = longestRefusal(attempts);
   return {
-    seed, faults: faults.map((f) => `${f.kind} (${f.evidence})`), applicants: n, persons, stock,
-    won: winners.size, soldOut: new Set(attempts.filter((a) => a.answer === 'sold-out').map((a) => a.person)).size,
-    refusedMs: refusal ? refusal.to - refusal.from : 0, resumedMs, seconds: (Date.now() - started) / 1000, violations,
+    seed,
+    faults: faults.map((f) => `${f.kind} (${f.evidence})`),
+    applicants: n,
+    persons,
+    stock,
+    won: winners.size,
+    soldOut: new Set(attempts.filter((a) => a.answer === 'sold-out').map((a) => a.person)).size,
+    refusedMs: refusal ? refusal.to - refusal.from : 0,
+    resumedMs,
+    seconds: (Date.now() - started) / 1000,
+    violations,
   };
 }
 
 /** A schedule that did not run to its end: nothing to count but its seed. */
 const unrun = (seed: number, applicants: number): ScheduleResult => ({
-  seed, faults: [], applicants, persons: 0, won: 0, soldOut: 0, stock: 0, refusedMs: 0, resumedMs: null, seconds: 0, violations: [],
+  seed,
+  faults: [],
+  applicants,
+  persons: 0,
+  won: 0,
+  soldOut: 0,
+  stock: 0,
+  refusedMs: 0,
+  resumedMs: null,
+  seconds: 0,
+  violations: [],
 });
 
 /** Closes the event, trying again for a minute while a restore or a failover answers 503; true, or the last error. */
@@ -190,17 +236,29 @@ async function closeEvent(t: Topology, eventId: string): Promise<true | string> 
 }
 
 async function admin(t: Topology, method: string, path: string, body: unknown): Promise<void> {
-  const res = await fetch(`${t.urls[1]}${path}`, { method, headers: { 'X-ADMIN-KEY': t.config.adminKey, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(`${t.urls[1]}${path}`, {
+    method,
+    headers: { 'X-ADMIN-KEY': t.config.adminKey, 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
 }
 
 /** MySQL's rows and total, the applications topic and the dead letters read to their ends, Redis's state. */
 async function finalState(t: Topology, ctx: CheckContext, eventId: string): Promise<FinalState> {
-  const [event] = await t.stores.sequelize.query<{ total: number }>('SELECT total_stock AS total FROM events WHERE id = ?', { replacements: [eventId], type: QueryTypes.SELECT });
+  const [event] = await t.stores.sequelize.query<{ total: number }>('SELECT total_stock AS total FROM events WHERE id = ?', {
+    replacements: [eventId],
+    type: QueryTypes.SELECT,
+  });
   const records: FoundApplication[] = [];
-  await readTopicToEnd(t.kafka, t.config.kafka.applicationsTopic, (_, m) => {
-    records.push(...looseApplications(m.value).filter((a) => a.eventId === eventId));
-  }, { reader: 'terning-faults-read', timeoutMs: 60_000 });
+  await readTopicToEnd(
+    t.kafka,
+    t.config.kafka.applicationsTopic,
+    (_, m) => {
+      records.push(...looseApplications(m.value).filter((a) => a.eventId === eventId));
+    },
+    { reader: 'terning-faults-read', timeoutMs: 60_000 },
+  );
   let deadLetters: FinalState['deadLetters'];
   try {
     const letters = await listDeadLetters(t.kafka, t.config.kafka.deadLetterTopic);

@@ -1,7 +1,10 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { LINK_SOURCE_ADDRESS, redisNodes } from '../infra/redis.ts';
 
-interface Link { client: Socket; upstream?: Socket }
+interface Link {
+  client: Socket;
+  upstream?: Socket;
+}
 
 /**
  * A TCP proxy at each Redis node's address (the node listens TERNING_REDIS_LISTEN_SHIFT ports above,

@@ -15,7 +15,13 @@ export async function replay(kafka: Kafka, topic: string, eventId: string): Prom
   const ghost = `ghost-${randomUUID().slice(0, 8)}@example.test`;
   const poison = [
     Buffer.from(`not json ${randomUUID()}`),
-    encodeApplication({ eventId: `no-such-event-${randomUUID().slice(0, 8)}`, person: ghost, email: ghost, ticket: 1, decidedAt: Date.now() }),
+    encodeApplication({
+      eventId: `no-such-event-${randomUUID().slice(0, 8)}`,
+      person: ghost,
+      email: ghost,
+      ticket: 1,
+      decidedAt: Date.now(),
+    }),
   ];
   const producer = kafka.producer(producerConfig);
   await producer.connect();

@@ -15,7 +15,14 @@ export type FaultService = 'kafka' | 'redis' | 'mysql';
 const ALL: FaultService[] = ['mysql', 'redis', 'kafka'];
 
 /** What each process's command line holds (infra's pid files name them: kafka-2, redis-sentinel-1, ...). */
-const marker = (name: string) => (name.startsWith('kafka') ? 'kafka.Kafka' : name.includes('sentinel') ? 'sentinel' : name.startsWith('redis') ? 'redis-server' : 'mariadbd');
+const marker = (name: string) =>
+  name.startsWith('kafka')
+    ? 'kafka.Kafka'
+    : name.includes('sentinel')
+      ? 'sentinel'
+      : name.startsWith('redis')
+        ? 'redis-server'
+        : 'mariadbd';
 
 /** n free ports, each with the `following` ports after it free too (a broker's controller, Redis's replicas), none overlapping. */
 async function ports(n: number, following: number, taken: number[] = []): Promise<number[]> {
@@ -39,7 +46,11 @@ async function ports(n: number, following: number, taken: number[] = []): Promis
 export class FaultServices {
   private links: RedisLinks | undefined;
 
-  private constructor(readonly home: string, readonly env: Record<string, string>, readonly cluster: boolean) {}
+  private constructor(
+    readonly home: string,
+    readonly env: Record<string, string>,
+    readonly cluster: boolean,
+  ) {}
 
   static async up(log: (line: string) => void, opts: { cluster?: boolean } = {}): Promise<FaultServices> {
     const home = mkdtempSync(join(tmpdir(), 'terning-faults-'));
@@ -53,12 +64,16 @@ export class FaultServices {
       KAFKA_BROKERS: brokers.map((p) => `127.0.0.1:${p}`).join(','),
       REDIS_URL: `redis://127.0.0.1:${redisPort}`,
       MYSQL_URL: `mysql://root@127.0.0.1:${await freePort()}/terning_faults`,
-      ...(opts.cluster ? {
-        REDIS_SENTINELS: (await ports(3, 0, [...brokers, redisPort!, redisPort! + 2, redisListen!, redisListen! + 2])).map((p) => `127.0.0.1:${p}`).join(','),
-        // The nodes behind proxies of the suite's (faults/redis-links.ts), for the partition fault.
-        TERNING_REDIS_LISTEN_SHIFT: String(redisListen! - redisPort!),
-        REDIS_CONFIRM_REPLICAS: '1',
-      } : {}),
+      ...(opts.cluster
+        ? {
+            REDIS_SENTINELS: (await ports(3, 0, [...brokers, redisPort!, redisPort! + 2, redisListen!, redisListen! + 2]))
+              .map((p) => `127.0.0.1:${p}`)
+              .join(','),
+            // The nodes behind proxies of the suite's (faults/redis-links.ts), for the partition fault.
+            TERNING_REDIS_LISTEN_SHIFT: String(redisListen! - redisPort!),
+            REDIS_CONFIRM_REPLICAS: '1',
+          }
+        : {}),
     };
     Object.assign(process.env, env);
     const s = new FaultServices(home, env, opts.cluster ?? false);
@@ -68,7 +83,9 @@ export class FaultServices {
       await s.down();
       throw e;
     });
-    log(`services: ${env.KAFKA_BROKERS} (kafka), ${env.REDIS_URL}${opts.cluster ? ` (sentinels ${env.REDIS_SENTINELS})` : ''}, ${env.MYSQL_URL}, home ${home}`);
+    log(
+      `services: ${env.KAFKA_BROKERS} (kafka), ${env.REDIS_URL}${opts.cluster ? ` (sentinels ${env.REDIS_SENTINELS})` : ''}, ${env.MYSQL_URL}, home ${home}`,
+    );
     return s;
   }
 

@@ -54,31 +54,47 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
       rows.push(row);
       for (let r = 0; r < o.rounds; r++) {
         // A process that died on its own is a crash, and fails the run; it is started again for the rounds after.
-        for (const p of [...apis, ...consumers]) if (!p.running) {
-          notes.push(`${fault.name}: a ${p.kind} had exited on its own before round ${r + 1}: ${JSON.stringify(p.crashes.at(-1))}; restarted`);
-          await p.start();
-        }
+        for (const p of [...apis, ...consumers])
+          if (!p.running) {
+            notes.push(
+              `${fault.name}: a ${p.kind} had exited on its own before round ${r + 1}: ${JSON.stringify(p.crashes.at(-1))}; restarted`,
+            );
+            await p.start();
+          }
         // Every broker registered and a replica in sync under the Sentinels: each round meets the whole topology.
         if (o.cluster) await services.start('redis', 'kafka');
         const eventId = `faults-${randomUUID().slice(0, 10)}`;
         // Fewer gifts than people, then more, then about half: both over- and undersell show, and the
         // stock lasts into the fault in most rounds.
         const stock = [Math.max(1, Math.floor(o.applicants * 0.6)), o.applicants + 7, Math.max(1, Math.floor(o.applicants / 2))][r % 3]!;
-        const created = await fetch(`${urls[1]}/api/admin/events`, { method: 'POST', headers: admin, body: JSON.stringify({ id: eventId, name: eventId, totalStock: stock }) });
+        const created = await fetch(`${urls[1]}/api/admin/events`, {
+          method: 'POST',
+          headers: admin,
+          body: JSON.stringify({ id: eventId, name: eventId, totalStock: stock }),
+        });
         if (created.status !== 201) throw new Error(`creating ${eventId}: ${created.status} ${await created.text()}`);
         const opened = await fetch(`${urls[1]}/api/admin/events/${eventId}/open`, { method: 'POST', headers: admin, body: '{}' });
         if (opened.status !== 200) throw new Error(`opening ${eventId}: ${opened.status} ${await opened.text()}`);
         // Canonical addresses (core/use-cases/participant/identity.ts): each is its own person.
-        const people = await Promise.all(Array.from({ length: o.applicants }, async () => {
-          const email = `f-${randomUUID().slice(0, 12)}@example.test`;
-          return { email, token: await tokens.issue(email) };
-        }));
+        const people = await Promise.all(
+          Array.from({ length: o.applicants }, async () => {
+            const email = `f-${randomUUID().slice(0, 12)}@example.test`;
+            return { email, token: await tokens.issue(email) };
+          }),
+        );
 
         await fault.prepare?.(h);
         const started = Date.now();
         const watch = new PersistenceWatch(kafka, config.kafka.applicationsTopic, config.kafka.groupId);
         watch.start();
-        const running = burst({ urls: () => urls, eventId, people, spreadMs: fault.spreadMs ?? 5_000, deadlineMs: 120_000, abandons: fault.abandons ? (i) => i % 4 === 0 : undefined });
+        const running = burst({
+          urls: () => urls,
+          eventId,
+          people,
+          spreadMs: fault.spreadMs ?? 5_000,
+          deadlineMs: 120_000,
+          abandons: fault.abandons ? (i) => i % 4 === 0 : undefined,
+        });
         await sleep(800);
         const injected = await fault.inject(h, eventId);
         const b = await running;
@@ -95,7 +111,9 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
         const retried = [...b.retried].map(([k, n]) => `${k}×${n}`).join(' ');
         const resumedText = `, persistence ${resumedMs === null ? 'STALLED still' : `resumed ${(resumedMs / 1000).toFixed(1)} s after the fault`}`;
         const refusedText = refusedMs ? `, applies refused (503) for ${(refusedMs / 1000).toFixed(1)} s` : '';
-        log(`${fault.name} #${r + 1}: stock ${stock}, ${b.won.size} won, ${b.soldOut.size} sold out, ${b.unanswered.size} unanswered${retried ? `, retried ${retried}` : ''}${injected.detail ? `, ${injected.detail}` : ''}${refusedText}${resumedText}; ${settled ? 'settled' : 'NOT SETTLED'} after ${((Date.now() - started) / 1000).toFixed(0)} s`);
+        log(
+          `${fault.name} #${r + 1}: stock ${stock}, ${b.won.size} won, ${b.soldOut.size} sold out, ${b.unanswered.size} unanswered${retried ? `, retried ${retried}` : ''}${injected.detail ? `, ${injected.detail}` : ''}${refusedText}${resumedText}; ${settled ? 'settled' : 'NOT SETTLED'} after ${((Date.now() - started) / 1000).toFixed(0)} s`,
+        );
         for (const n of outcome.notes) {
           notes.push(`${fault.name} #${r + 1}: ${n}`);
           log(`  ${n}`);
@@ -141,9 +159,13 @@ async function replicasOnce(kafka: Kafka, topic: string): Promise<string> {
     const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
     const partitions = topics[0]?.partitions ?? [];
     const counts = [...new Set(partitions.map((p) => p.replicas.length))];
-    const config = await admin.describeConfigs({ resources: [{ type: TOPIC, name: topic, configNames: ['min.insync.replicas'] }], includeSynonyms: false });
+    const config = await admin.describeConfigs({
+      resources: [{ type: TOPIC, name: topic, configNames: ['min.insync.replicas'] }],
+      includeSynonyms: false,
+    });
     const minInsync = config.resources[0]?.configEntries[0]?.configValue;
-    if (counts.length !== 1 || counts[0]! < 3 || minInsync !== '2') throw new Error(`${topic}: replicas ${counts.join('/')}, min.insync.replicas ${minInsync}; the cluster suite needs 3 and 2`);
+    if (counts.length !== 1 || counts[0]! < 3 || minInsync !== '2')
+      throw new Error(`${topic}: replicas ${counts.join('/')}, min.insync.replicas ${minInsync}; the cluster suite needs 3 and 2`);
     return `${partitions.length} partitions, ${counts[0]} replicas each, min.insync.replicas ${minInsync}`;
   } finally {
     await admin.disconnect();

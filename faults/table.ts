@@ -12,12 +12,26 @@ export interface Row extends Omit<Outcome, 'notes'> {
 
 const COUNTS = ['applicants', 'lost', 'duplicates', 'oversold', 'undersold', 'outOfOrder', 'unanswered', 'stuck'] as const;
 const COLUMNS: [keyof Row, string][] = [
-  ['fault', 'fault'], ['injected', 'times injected'], ['applicants', 'applicants'], ['lost', 'lost'],
-  ['duplicates', 'duplicates'], ['oversold', 'oversold'], ['undersold', 'undersold'], ['outOfOrder', 'out of order'],
-  ['unanswered', 'unanswered'], ['stuck', 'stuck'], ['refusedMs', 'refused (503)'], ['resumedMs', 'resumed after'],
+  ['fault', 'fault'],
+  ['injected', 'times injected'],
+  ['applicants', 'applicants'],
+  ['lost', 'lost'],
+  ['duplicates', 'duplicates'],
+  ['oversold', 'oversold'],
+  ['undersold', 'undersold'],
+  ['outOfOrder', 'out of order'],
+  ['unanswered', 'unanswered'],
+  ['stuck', 'stuck'],
+  ['refusedMs', 'refused (503)'],
+  ['resumedMs', 'resumed after'],
 ];
 
-export const emptyRow = (fault: string): Row => ({ fault, injected: 0, rounds: 0, ...Object.fromEntries(COUNTS.map((k) => [k, 0])) as Record<typeof COUNTS[number], number> });
+export const emptyRow = (fault: string): Row => ({
+  fault,
+  injected: 0,
+  rounds: 0,
+  ...(Object.fromEntries(COUNTS.map((k) => [k, 0])) as Record<(typeof COUNTS)[number], number>),
+});
 
 export function addOutcome(row: Row, o: Omit<Outcome, 'notes'>): void {
   for (const k of COUNTS) row[k] += o[k];
@@ -34,7 +48,8 @@ export function addRefused(row: Row, ms: number): void {
   row.refusedMs = Math.max(row.refusedMs ?? 0, ms);
 }
 
-export const failures = (r: Row) => r.lost + r.duplicates + r.oversold + r.undersold + r.outOfOrder + r.unanswered + r.stuck + (r.resumedMs === null ? 1 : 0);
+export const failures = (r: Row) =>
+  r.lost + r.duplicates + r.oversold + r.undersold + r.outOfOrder + r.unanswered + r.stuck + (r.resumedMs === null ? 1 : 0);
 
 const cell = (r: Row, k: keyof Row) => {
   if (k === 'refusedMs') return r.refusedMs === undefined ? '-' : `${(r.refusedMs / 1000).toFixed(1)} s`;
@@ -55,5 +70,11 @@ export function formatTable(rows: Row[]): string {
   const widths = COLUMNS.map(([k, title]) => Math.max(title.length, ...all.map((r) => cell(r, k).length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   const rule = widths.map((w) => '-'.repeat(w)).join('  ');
-  return [line(COLUMNS.map(([, t]) => t)), rule, ...rows.map((r) => line(COLUMNS.map(([k]) => cell(r, k)))), rule, line(COLUMNS.map(([k]) => cell(total, k)))].join('\n');
+  return [
+    line(COLUMNS.map(([, t]) => t)),
+    rule,
+    ...rows.map((r) => line(COLUMNS.map(([k]) => cell(r, k)))),
+    rule,
+    line(COLUMNS.map(([k]) => cell(total, k))),
+  ].join('\n');
 }

@@ -3,7 +3,12 @@ import type { Decision } from '../core/domain/decision.ts';
 import { decodeApplications } from '../core/adapters/kafka/codec.ts';
 import { readTopicToEnd } from '../core/adapters/kafka/read-topic.ts';
 
-export interface EventRecord { partition: number; offset: string; value: Buffer; applications: Decision[] }
+export interface EventRecord {
+  partition: number;
+  offset: string;
+  value: Buffer;
+  applications: Decision[];
+}
 
 /**
  * Every record of one event in the topic, from its start to its end as it is now (a group of its own,
@@ -12,11 +17,18 @@ export interface EventRecord { partition: number; offset: string; value: Buffer;
  */
 export async function readEvent(kafka: Kafka, topic: string, eventId: string, timeoutMs = 60_000): Promise<EventRecord[]> {
   const out: EventRecord[] = [];
-  await readTopicToEnd(kafka, topic, (partition, message) => {
-    try {
-      const mine = message.value ? decodeApplications(message.value).filter((a) => a.eventId === eventId) : [];
-      if (mine.length) out.push({ partition, offset: message.offset, value: message.value!, applications: mine });
-    } catch { /* poison */ }
-  }, { reader: 'terning-faults-read', timeoutMs });
+  await readTopicToEnd(
+    kafka,
+    topic,
+    (partition, message) => {
+      try {
+        const mine = message.value ? decodeApplications(message.value).filter((a) => a.eventId === eventId) : [];
+        if (mine.length) out.push({ partition, offset: message.offset, value: message.value!, applications: mine });
+      } catch {
+        /* poison */
+      }
+    },
+    { reader: 'terning-faults-read', timeoutMs },
+  );
   return out;
 }

@@ -36,7 +36,11 @@ export interface Topology {
  * The suites' own services (faults/services.ts) with real API and consumer processes (bin/terning.js)
  * on random topics, group and prefix; everything it started is stopped again when starting fails.
  */
-export async function startTopology(o: { cluster?: boolean; log: (line: string) => void; extraEnv?: Record<string, string> }): Promise<Topology> {
+export async function startTopology(o: {
+  cluster?: boolean;
+  log: (line: string) => void;
+  extraEnv?: Record<string, string>;
+}): Promise<Topology> {
   const services = await FaultServices.up(o.log, { cluster: o.cluster });
   const id = randomUUID().slice(0, 8);
   // The processes' logs outlive the services' home, for a look after a failed run.
@@ -83,7 +87,10 @@ export async function startTopology(o: { cluster?: boolean; log: (line: string) 
   };
   try {
     await migrate('up', () => {});
-    await ensureTopics(kafka, [{ topic: config.kafka.applicationsTopic, numPartitions: PARTITIONS }, { topic: config.kafka.deadLetterTopic }]);
+    await ensureTopics(kafka, [
+      { topic: config.kafka.applicationsTopic, numPartitions: PARTITIONS },
+      { topic: config.kafka.deadLetterTopic },
+    ]);
     for (let i = 0; i < APIS; i++) {
       const port = await freePort();
       const api = new TerningProcess('server', { ...env, PORT: String(port) }, join(logs, `api-${i}.log`));

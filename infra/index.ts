@@ -41,9 +41,20 @@ interface Options {
 export async function servicesUp(opts: Options = {}): Promise<ServiceStatus[]> {
   const log = opts.log ?? (() => {});
   const services = selected(opts.only);
-  const answering = await Promise.all(services.map((s) => s.ping().then(() => true, () => false)));
+  const answering = await Promise.all(
+    services.map((s) =>
+      s.ping().then(
+        () => true,
+        () => false,
+      ),
+    ),
+  );
   const toStart = services.filter((_, i) => !answering[i]);
-  await requireTools(`starting ${toStart.map((s) => s.name).join(', ')}`, toStart.flatMap((s) => s.tools), log);
+  await requireTools(
+    `starting ${toStart.map((s) => s.name).join(', ')}`,
+    toStart.flatMap((s) => s.tools),
+    log,
+  );
   return settleAll(services, (s) => bringUp(s, log));
 }
 
@@ -52,7 +63,11 @@ export async function servicesDown(opts: Options = {}): Promise<ServiceStatus[]>
   const log = opts.log ?? (() => {});
   return settleAll(selected(opts.only), async (s) => {
     // All of a service's processes at once: a cluster's last broker would wait for a quorum gone before it.
-    await Promise.all(processes(s).map(async (p) => { if (await stopManaged(p.name, p.marker, s.stopTimeoutMs, log)) log(`${p.name}: stopped`); }));
+    await Promise.all(
+      processes(s).map(async (p) => {
+        if (await stopManaged(p.name, p.marker, s.stopTimeoutMs, log)) log(`${p.name}: stopped`);
+      }),
+    );
     return status(s);
   });
 }
@@ -81,10 +96,18 @@ async function settleAll(services: Service[], each: (s: Service) => Promise<Serv
 }
 
 async function bringUp(s: Service, log: Log): Promise<ServiceStatus> {
-  if (!(await s.ping().then(() => true, () => false))) {
+  if (
+    !(await s.ping().then(
+      () => true,
+      () => false,
+    ))
+  ) {
     await withLock(s.name, async () => {
       // Whoever held the lock before us may have just started it.
-      const pingError = await s.ping().then(() => undefined, (err: unknown) => errorMessage(err) || 'no answer');
+      const pingError = await s.ping().then(
+        () => undefined,
+        (err: unknown) => errorMessage(err) || 'no answer',
+      );
       if (pingError === undefined) return;
       const started = Date.now();
       const running = processes(s).filter((p) => managedPid(p.name, p.marker) !== undefined).length;
@@ -110,7 +133,9 @@ async function refuseForeign(s: Service, pingError: string): Promise<void> {
     throw new Error(`nothing answers at ${s.address()} (${pingError}); terning only starts services on this machine`);
   }
   if (await portOpen(host, port)) {
-    throw new Error(`something at ${host}:${port} accepts connections but does not answer as ${s.name} (${pingError}); stop it or point the address elsewhere`);
+    throw new Error(
+      `something at ${host}:${port} accepts connections but does not answer as ${s.name} (${pingError}); stop it or point the address elsewhere`,
+    );
   }
 }
 
@@ -121,7 +146,9 @@ async function waitForStart(s: Service): Promise<void> {
       giveUp: () => (managedPid(s.name, s.marker) === undefined ? 'its process exited' : undefined),
     });
   } catch (err) {
-    throw new Error(`did not come up at ${s.address()}: ${errorMessage(err)}\nsee ${logFile(s.name)}, which ends:\n${logTail(s.name)}`, { cause: err });
+    throw new Error(`did not come up at ${s.address()}: ${errorMessage(err)}\nsee ${logFile(s.name)}, which ends:\n${logTail(s.name)}`, {
+      cause: err,
+    });
   }
 }
 

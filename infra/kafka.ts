@@ -24,7 +24,11 @@ const POM = fromRoot('infra', 'kafka', 'pom.xml');
 const JAVA: Tool = { bin: 'java', pkg: 'openjdk-17-jre-headless' };
 const MAVEN: Tool = { bin: 'mvn', pkg: 'maven' };
 
-const brokers = () => (process.env.KAFKA_BROKERS || '127.0.0.1:9092').split(',').map((b) => b.trim()).filter(Boolean);
+const brokers = () =>
+  (process.env.KAFKA_BROKERS || '127.0.0.1:9092')
+    .split(',')
+    .map((b) => b.trim())
+    .filter(Boolean);
 
 export interface KafkaNode {
   /** Its pid file and log: "kafka" for the first, then "kafka-2", "kafka-3", ... */
@@ -78,7 +82,13 @@ async function ensureLibs(log: Log): Promise<void> {
   const started = Date.now();
   rmSync(libs(), { recursive: true, force: true });
   await runLogged('kafka-maven', mvn, [
-    '-q', '-B', '-f', POM, 'dependency:copy-dependencies', `-DoutputDirectory=${libs()}`, '-DincludeScope=runtime',
+    '-q',
+    '-B',
+    '-f',
+    POM,
+    'dependency:copy-dependencies',
+    `-DoutputDirectory=${libs()}`,
+    '-DincludeScope=runtime',
   ]);
   writeFileSync(stamp, want);
   log(`kafka: jars ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -99,41 +109,47 @@ function writeConfig(n: KafkaNode, all: KafkaNode[]): void {
   // The internal topics are replicated as terning's own are (core/adapters/kafka/client.ts ensureTopics).
   const { factor, minInsync } = replicationFor(all.length);
   mkdirSync(data(n), { recursive: true });
-  writeFileSync(serverProperties(n), [
-    '# Written by infra/kafka.ts on every start; edit that instead.',
-    'process.roles=broker,controller',
-    `node.id=${n.nodeId}`,
-    `controller.quorum.voters=${all.map((v) => `${v.nodeId}@${v.host}:${v.controllerPort}`).join(',')}`,
-    `listeners=PLAINTEXT://${n.host}:${n.port},CONTROLLER://${n.host}:${n.controllerPort}`,
-    `advertised.listeners=PLAINTEXT://${n.host}:${n.port}`,
-    'inter.broker.listener.name=PLAINTEXT',
-    'controller.listener.names=CONTROLLER',
-    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
-    `log.dirs=${data(n)}`,
-    'num.partitions=1',
-    `offsets.topic.replication.factor=${factor}`,
-    `transaction.state.log.replication.factor=${factor}`,
-    `transaction.state.log.min.isr=${minInsync}`,
-    `default.replication.factor=${factor}`,
-    `min.insync.replicas=${minInsync}`,
-    // Consumers in tests join a group one at a time; waiting 3 s for more members only slows them.
-    'group.initial.rebalance.delay.ms=0',
-    // Topics are created on purpose (with their partition counts), never by a typo in a producer.
-    'auto.create.topics.enable=false',
-    ...(all.length > 1 ? Object.entries(CLUSTER_SETTINGS).map(([k, v]) => `${k}=${v}`) : []),
-    '',
-  ].join('\n'));
-  writeFileSync(log4jProperties(n), [
-    'log4j.rootLogger=INFO, file',
-    'log4j.appender.file=org.apache.log4j.RollingFileAppender',
-    `log4j.appender.file.File=${logFile(n.name)}`,
-    'log4j.appender.file.MaxFileSize=50MB',
-    'log4j.appender.file.MaxBackupIndex=2',
-    'log4j.appender.file.layout=org.apache.log4j.PatternLayout',
-    'log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n',
-    'log4j.logger.kafka.request.logger=WARN',
-    '',
-  ].join('\n'));
+  writeFileSync(
+    serverProperties(n),
+    [
+      '# Written by infra/kafka.ts on every start; edit that instead.',
+      'process.roles=broker,controller',
+      `node.id=${n.nodeId}`,
+      `controller.quorum.voters=${all.map((v) => `${v.nodeId}@${v.host}:${v.controllerPort}`).join(',')}`,
+      `listeners=PLAINTEXT://${n.host}:${n.port},CONTROLLER://${n.host}:${n.controllerPort}`,
+      `advertised.listeners=PLAINTEXT://${n.host}:${n.port}`,
+      'inter.broker.listener.name=PLAINTEXT',
+      'controller.listener.names=CONTROLLER',
+      'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+      `log.dirs=${data(n)}`,
+      'num.partitions=1',
+      `offsets.topic.replication.factor=${factor}`,
+      `transaction.state.log.replication.factor=${factor}`,
+      `transaction.state.log.min.isr=${minInsync}`,
+      `default.replication.factor=${factor}`,
+      `min.insync.replicas=${minInsync}`,
+      // Consumers in tests join a group one at a time; waiting 3 s for more members only slows them.
+      'group.initial.rebalance.delay.ms=0',
+      // Topics are created on purpose (with their partition counts), never by a typo in a producer.
+      'auto.create.topics.enable=false',
+      ...(all.length > 1 ? Object.entries(CLUSTER_SETTINGS).map(([k, v]) => `${k}=${v}`) : []),
+      '',
+    ].join('\n'),
+  );
+  writeFileSync(
+    log4jProperties(n),
+    [
+      'log4j.rootLogger=INFO, file',
+      'log4j.appender.file=org.apache.log4j.RollingFileAppender',
+      `log4j.appender.file.File=${logFile(n.name)}`,
+      'log4j.appender.file.MaxFileSize=50MB',
+      'log4j.appender.file.MaxBackupIndex=2',
+      'log4j.appender.file.layout=org.apache.log4j.PatternLayout',
+      'log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n',
+      'log4j.logger.kafka.request.logger=WARN',
+      '',
+    ].join('\n'),
+  );
 }
 
 /** A Kafka cluster id: 16 random bytes, base64url without padding, as Uuid.randomUuid() makes. */
@@ -182,13 +198,29 @@ export async function startKafkaNode(name: string, log: Log): Promise<void> {
   if (!existsSync(join(data(n), 'meta.properties'))) {
     const id = clusterId(all);
     log(`${n.name}: formatting ${data(n)} for cluster ${id}`);
-    await runLogged(n.name, java, ['-cp', classpath(), log4jArg(n), 'kafka.tools.StorageTool', 'format', '-t', id, '-c', serverProperties(n)]);
+    await runLogged(n.name, java, [
+      '-cp',
+      classpath(),
+      log4jArg(n),
+      'kafka.tools.StorageTool',
+      'format',
+      '-t',
+      id,
+      '-c',
+      serverProperties(n),
+    ]);
   }
   // Three brokers share this machine with everything else: each gets less heap than a lone one.
   const heap = all.length > 1 ? ['-Xms256m', '-Xmx512m'] : ['-Xms256m', '-Xmx768m'];
   await spawnDetached(n.name, java, [
-    ...heap, '-XX:+UseG1GC', '-Djava.awt.headless=true', log4jArg(n),
-    '-cp', classpath(), 'kafka.Kafka', serverProperties(n),
+    ...heap,
+    '-XX:+UseG1GC',
+    '-Djava.awt.headless=true',
+    log4jArg(n),
+    '-cp',
+    classpath(),
+    'kafka.Kafka',
+    serverProperties(n),
   ]);
 }
 
@@ -212,7 +244,10 @@ export const kafka: Service = {
   tools: [JAVA, MAVEN],
   startTimeoutMs: 90_000,
   stopTimeoutMs: 30_000,
-  members: () => kafkaNodes().slice(1).map((n) => ({ name: n.name, marker: MARKER })),
+  members: () =>
+    kafkaNodes()
+      .slice(1)
+      .map((n) => ({ name: n.name, marker: MARKER })),
   address: () => brokers().join(','),
   endpoint: () => {
     const [first] = kafkaNodes();

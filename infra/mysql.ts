@@ -59,9 +59,14 @@ export const mysqlService: Service = {
       log(`mysql: initialising a data directory in ${datadir}`);
       mkdirSync(datadir, { recursive: true });
       // 'normal' gives root an empty password usable over TCP, as MYSQL_URL's default expects.
-      const install = () => runLogged('mysql', tools['mariadb-install-db'], [
-        '--no-defaults', `--datadir=${datadir}`, '--auth-root-authentication-method=normal', '--skip-test-db', ...asRoot(),
-      ]);
+      const install = () =>
+        runLogged('mysql', tools['mariadb-install-db'], [
+          '--no-defaults',
+          `--datadir=${datadir}`,
+          '--auth-root-authentication-method=normal',
+          '--skip-test-db',
+          ...asRoot(),
+        ]);
       // Once in a CI run on a loaded machine the bootstrap failed, its cause lost with its directory:
       // a half-made data directory is no use, so it goes and the bootstrap runs once more.
       await install().catch(async (err: Error) => {

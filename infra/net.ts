@@ -81,6 +81,8 @@ export async function freePort(alsoNext: boolean | number = false): Promise<numb
 
 function canListen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const srv = createServer().once('error', () => resolve(false)).listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+    const srv = createServer()
+      .once('error', () => resolve(false))
+      .listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
   });
 }

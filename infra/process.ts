@@ -32,7 +32,12 @@ export async function spawnDetached(
 }
 
 /** Runs a command to completion with its output appended to logs/<name>.log. */
-export async function runLogged(name: string, command: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<void> {
+export async function runLogged(
+  name: string,
+  command: string,
+  args: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<void> {
   mkdirSync(logDir(), { recursive: true });
   const out = openSync(logFile(name), 'a');
   try {
@@ -140,7 +145,10 @@ export function logTail(name: string, lines = 15): string {
     readSync(fd, buf, 0, buf.length, size - buf.length);
     const all = buf.toString('utf8').trimEnd().split('\n');
     const tail = all.slice(-lines);
-    const errors = all.slice(0, -lines).filter((l) => /\[ERROR\]|\bERROR\b|\bFATAL\b|failed/i.test(l)).slice(-10);
+    const errors = all
+      .slice(0, -lines)
+      .filter((l) => /\[ERROR\]|\bERROR\b|\bFATAL\b|failed/i.test(l))
+      .slice(-10);
     return [...errors.map((l) => `  ! ${l}`), ...tail.map((l) => `  | ${l}`)].join('\n');
   } finally {
     closeSync(fd);

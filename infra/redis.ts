@@ -55,7 +55,8 @@ export function redisNodes(): { name: string; host: string; port: number; listen
   return ['redis', 'redis-2', 'redis-3'].map((name, i) => ({ name, host, port: port + i, listenPort: port + i + listenShift() }));
 }
 
-const sentinelProcesses = () => redisTarget().redisSentinels.map((s, i) => ({ name: `redis-sentinel-${i + 1}`, host: listenHost(s.host), port: s.port }));
+const sentinelProcesses = () =>
+  redisTarget().redisSentinels.map((s, i) => ({ name: `redis-sentinel-${i + 1}`, host: listenHost(s.host), port: s.port }));
 
 /** Long enough that a loaded machine's pause is not taken for a crash; short enough to fail over in seconds. */
 const SENTINEL_DOWN_AFTER_MS = 3_000;
@@ -90,13 +91,18 @@ async function withClient<T>(target: RedisTarget, fn: (c: Redis) => Promise<T>):
   }
 }
 
-const sentinelTarget = (host: string, port: number): RedisTarget => ({ redisUrl: `redis://${host}:${port}`, redisSentinels: [], redisMasterName: '' });
+const sentinelTarget = (host: string, port: number): RedisTarget => ({
+  redisUrl: `redis://${host}:${port}`,
+  redisSentinels: [],
+  redisMasterName: '',
+});
 
 /** The primary's address as the Sentinels see it (the first that answers), or undefined when none does. */
 export async function sentinelPrimary(): Promise<{ host: string; port: number } | undefined> {
   for (const s of sentinelProcesses()) {
-    const addr = await withClient(sentinelTarget(s.host, s.port), (c) => c.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', redisTarget().redisMasterName))
-      .catch(() => null) as [string, string] | null;
+    const addr = (await withClient(sentinelTarget(s.host, s.port), (c) =>
+      c.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', redisTarget().redisMasterName),
+    ).catch(() => null)) as [string, string] | null;
     if (addr) return { host: addr[0], port: Number(addr[1]) };
   }
   return undefined;
@@ -128,17 +134,34 @@ export async function startRedisNode(name: string, log: Log): Promise<void> {
   const pw = password();
   // Append-only with a sync every second: rate-limit and stock counters survive a restart.
   await spawnDetached(name, bin, [
-    '--port', String(node.listenPort),
-    '--bind', node.host,
-    '--dir', dir,
-    '--appendonly', 'yes',
-    '--appendfsync', 'everysec',
-    '--daemonize', 'no',
+    '--port',
+    String(node.listenPort),
+    '--bind',
+    node.host,
+    '--dir',
+    dir,
+    '--appendonly',
+    'yes',
+    '--appendfsync',
+    'everysec',
+    '--daemonize',
+    'no',
     ...(pw ? ['--requirepass', pw, '--masterauth', pw] : []),
     // A primary that freed its backlog takes a new replication id when a replica comes back, and
     // every event is restored (docs/decide-at-arrival.md, Restore): the backlog is kept for good.
-    ...(withFailover() ? ['--repl-backlog-ttl', '0', '--min-replicas-to-write', String(MIN_REPLICAS_TO_WRITE), '--min-replicas-max-lag', String(MIN_REPLICAS_MAX_LAG_S)] : []),
-    ...(listenShift() ? ['--replica-announce-ip', node.host, '--replica-announce-port', String(node.port), '--bind-source-addr', LINK_SOURCE_ADDRESS] : []),
+    ...(withFailover()
+      ? [
+          '--repl-backlog-ttl',
+          '0',
+          '--min-replicas-to-write',
+          String(MIN_REPLICAS_TO_WRITE),
+          '--min-replicas-max-lag',
+          String(MIN_REPLICAS_MAX_LAG_S),
+        ]
+      : []),
+    ...(listenShift()
+      ? ['--replica-announce-ip', node.host, '--replica-announce-port', String(node.port), '--bind-source-addr', LINK_SOURCE_ADDRESS]
+      : []),
     ...(primary ? ['--replicaof', primary.host, String(primary.port)] : []),
   ]);
 }
@@ -152,25 +175,31 @@ async function startSentinel(s: { name: string; host: string; port: number }, lo
     const first = redisNodes()[0]!;
     const name = redisTarget().redisMasterName;
     mkdirSync(dir, { recursive: true });
-    writeFileSync(conf, [
-      `port ${s.port}`,
-      `bind ${s.host}`,
-      `dir ${dir}`,
-      'daemonize no',
-      `sentinel monitor ${name} ${first.host} ${first.port} ${QUORUM}`,
-      `sentinel down-after-milliseconds ${name} ${SENTINEL_DOWN_AFTER_MS}`,
-      `sentinel failover-timeout ${name} 10000`,
-      `sentinel parallel-syncs ${name} 1`,
-      // It announces itself at the address its links come from, where it does not listen.
-      ...(listenShift() ? [`bind-source-addr ${LINK_SOURCE_ADDRESS}`, `sentinel announce-ip ${s.host}`] : []),
-      ...(password() ? [`sentinel auth-pass ${name} ${password()}`] : []),
-      '',
-    ].join('\n'));
+    writeFileSync(
+      conf,
+      [
+        `port ${s.port}`,
+        `bind ${s.host}`,
+        `dir ${dir}`,
+        'daemonize no',
+        `sentinel monitor ${name} ${first.host} ${first.port} ${QUORUM}`,
+        `sentinel down-after-milliseconds ${name} ${SENTINEL_DOWN_AFTER_MS}`,
+        `sentinel failover-timeout ${name} 10000`,
+        `sentinel parallel-syncs ${name} 1`,
+        // It announces itself at the address its links come from, where it does not listen.
+        ...(listenShift() ? [`bind-source-addr ${LINK_SOURCE_ADDRESS}`, `sentinel announce-ip ${s.host}`] : []),
+        ...(password() ? [`sentinel auth-pass ${name} ${password()}`] : []),
+        '',
+      ].join('\n'),
+    );
   }
   await spawnDetached(s.name, bin, [conf]);
 }
 
-const ours = () => [...redisNodes(), ...sentinelProcesses()].some((p) => managedPid(p.name, p.name.includes('sentinel') ? 'sentinel' : 'redis-server') !== undefined);
+const ours = () =>
+  [...redisNodes(), ...sentinelProcesses()].some(
+    (p) => managedPid(p.name, p.name.includes('sentinel') ? 'sentinel' : 'redis-server') !== undefined,
+  );
 
 async function startAll(log: Log): Promise<void> {
   for (const p of [...redisNodes(), ...sentinelProcesses()]) {
@@ -178,7 +207,8 @@ async function startAll(log: Log): Promise<void> {
   }
   for (const n of redisNodes()) {
     if (managedPid(n.name, 'redis-server') !== undefined) continue;
-    if (await portOpen(n.host, n.listenPort)) throw new Error(`something else listens at ${n.host}:${n.listenPort}, where the Redis node ${n.name} goes`);
+    if (await portOpen(n.host, n.listenPort))
+      throw new Error(`something else listens at ${n.host}:${n.listenPort}, where the Redis node ${n.name} goes`);
     log(`redis: starting ${n.name} at ${n.host}:${n.port}`);
     await startRedisNode(n.name, log);
   }
@@ -198,14 +228,19 @@ async function failoverReady(): Promise<void> {
   const want = sentinelProcesses().length;
   const until = Date.now() + 60_000;
   for (;;) {
-    const views = await Promise.all(sentinelProcesses().map((s) => withClient(sentinelTarget(s.host, s.port), async (c) => {
-      const replicas = ((await c.call('SENTINEL', 'REPLICAS', name)) as string[][]).map(fields);
-      const others = (await c.call('SENTINEL', 'SENTINELS', name)) as string[][];
-      const linked = replicas.filter((r) => !/s_down|disconnected/.test(r.flags ?? '') && r['master-link-status'] === 'ok').length;
-      return { linked, others: others.length };
-    }).catch((e: unknown) => ({ linked: 0, others: 0, error: String(e) }))));
+    const views = await Promise.all(
+      sentinelProcesses().map((s) =>
+        withClient(sentinelTarget(s.host, s.port), async (c) => {
+          const replicas = ((await c.call('SENTINEL', 'REPLICAS', name)) as string[][]).map(fields);
+          const others = (await c.call('SENTINEL', 'SENTINELS', name)) as string[][];
+          const linked = replicas.filter((r) => !/s_down|disconnected/.test(r.flags ?? '') && r['master-link-status'] === 'ok').length;
+          return { linked, others: others.length };
+        }).catch((e: unknown) => ({ linked: 0, others: 0, error: String(e) })),
+      ),
+    );
     if (views.every((v) => v.linked >= redisNodes().length - 1 && v.others >= want - 1)) return;
-    if (Date.now() > until) throw new Error(`the Sentinels do not see every replica linked and each other after 60 s: ${JSON.stringify(views)}`);
+    if (Date.now() > until)
+      throw new Error(`the Sentinels do not see every replica linked and each other after 60 s: ${JSON.stringify(views)}`);
     await sleep(500);
   }
 }
@@ -219,10 +254,21 @@ export const redis: Service = {
   startTimeoutMs: 30_000,
   stopTimeoutMs: 10_000,
   // With failover, the replicas and the Sentinels are started and stopped with the first node.
-  members: () => (withFailover() ? [...redisNodes().slice(1).map((n) => ({ name: n.name, marker: 'redis-server' })), ...sentinelProcesses().map((s) => ({ name: s.name, marker: 'sentinel' }))] : []),
-  address: () => (withFailover()
-    ? `${redisTarget().redisMasterName} through the Sentinels at ${sentinelProcesses().map((s) => `${s.host}:${s.port}`).join(',')}`
-    : redact(url())),
+  members: () =>
+    withFailover()
+      ? [
+          ...redisNodes()
+            .slice(1)
+            .map((n) => ({ name: n.name, marker: 'redis-server' })),
+          ...sentinelProcesses().map((s) => ({ name: s.name, marker: 'sentinel' })),
+        ]
+      : [],
+  address: () =>
+    withFailover()
+      ? `${redisTarget().redisMasterName} through the Sentinels at ${sentinelProcesses()
+          .map((s) => `${s.host}:${s.port}`)
+          .join(',')}`
+      : redact(url()),
   // Where the first node listens: behind the fault suite's proxy, above its address.
   endpoint: () => ({ host: url().hostname, port: Number(url().port || 6379) + listenShift() }),
   ping: () => withClient(redisTarget(), (c) => c.ping()).then(() => {}),

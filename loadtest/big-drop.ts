@@ -21,7 +21,12 @@ export interface BigDropRun {
  * each answered only once Kafka holds it; the trivial-Koa ceiling hit the same way in the same run.
  */
 export async function bigDrop(
-  t: Terning, pool: Pool, contract: TokenContract, applicants: number, connections: number, o: { ceiling?: Reference; backlog?: boolean } = {},
+  t: Terning,
+  pool: Pool,
+  contract: TokenContract,
+  applicants: number,
+  connections: number,
+  o: { ceiling?: Reference; backlog?: boolean } = {},
 ): Promise<BigDropRun> {
   const load: Load = { kind: 'burst', users: applicants, connections };
   for (const p of t.apis) p.resetPeak();
@@ -40,21 +45,52 @@ export function bigDropTargets(d: BigDropRun, applicants: number): Target[] {
   const c = d.ceiling?.load.throughputPerSecond;
   const ratio = c ? Math.round((r.load.throughputPerSecond / c) * 100) / 100 : undefined;
   return [
-    invariant(`${name}: every winner answered 202 exactly once, in MySQL once`,
+    invariant(
+      `${name}: every winner answered 202 exactly once, in MySQL once`,
       `${r.won} 202s, ${r.invariants?.winners ?? '-'} winners in MySQL, ${r.invariants?.duplicatePeople ?? '-'} people twice, ${failures(r.load)} failed answers`,
-      `${applicants}, ${applicants}, 0, 0`, r.won === applicants && r.invariants?.ok === true && failures(r.load) === 0),
-    invariant(`${name}: every winner persisted after the last answer`, r.persistedAfterLastAnswerMs === undefined ? `not all within ${(2 * DROP_PERSISTED_WITHIN_MS) / 1000} s` : `${r.persistedAfterLastAnswerMs} ms`,
-      `<= ${DROP_PERSISTED_WITHIN_MS} ms`, (r.persistedAfterLastAnswerMs ?? Infinity) <= DROP_PERSISTED_WITHIN_MS),
-    target(`${name}: throughput vs the ceiling hit the same way`, `${r.load.throughputPerSecond}/s vs ${c ?? '-'}/s (x${ratio ?? '-'}), p99 ${r.load.latencyMs.p99} ms`,
-      '>= x0.75', ratio !== undefined && ratio >= 0.75),
-    target(`${name}: CPU per accepted apply (API + consumer, /proc, until every winner is persisted)`,
+      `${applicants}, ${applicants}, 0, 0`,
+      r.won === applicants && r.invariants?.ok === true && failures(r.load) === 0,
+    ),
+    invariant(
+      `${name}: every winner persisted after the last answer`,
+      r.persistedAfterLastAnswerMs === undefined
+        ? `not all within ${(2 * DROP_PERSISTED_WITHIN_MS) / 1000} s`
+        : `${r.persistedAfterLastAnswerMs} ms`,
+      `<= ${DROP_PERSISTED_WITHIN_MS} ms`,
+      (r.persistedAfterLastAnswerMs ?? Infinity) <= DROP_PERSISTED_WITHIN_MS,
+    ),
+    target(
+      `${name}: throughput vs the ceiling hit the same way`,
+      `${r.load.throughputPerSecond}/s vs ${c ?? '-'}/s (x${ratio ?? '-'}), p99 ${r.load.latencyMs.p99} ms`,
+      '>= x0.75',
+      ratio !== undefined && ratio >= 0.75,
+    ),
+    target(
+      `${name}: CPU per accepted apply (API + consumer, /proc, until every winner is persisted)`,
       `${r.cpu.serverUs} us (API ${r.cpu.apiUs}, consumer ${r.cpu.consumerUs}); generator ${r.cpu.generatorUs} us, ceiling ${d.ceiling?.cpu.serverUs ?? '-'} us`,
-      '<= 100 us', r.cpu.serverUs <= 100),
+      '<= 100 us',
+      r.cpu.serverUs <= 100,
+    ),
     target(`${name}: API peak RSS`, `${Math.round(d.apiPeakMb)} MB`, '<= 200 MB', d.apiPeakMb <= 200),
-    ...(d.backlog ? [invariant(`a backlog of ${d.backlog.won} winners: every one answered 202 once and persisted once`,
-      `${d.backlog.won} 202s, ${d.backlog.invariants?.winners ?? '-'} winners in MySQL, ${d.backlog.invariants?.duplicatePeople ?? '-'} people twice, ${failures(d.backlog.load)} failed answers`,
-      `${applicants}, ${applicants}, 0, 0`, d.backlog.won === applicants && d.backlog.invariants?.ok === true && failures(d.backlog.load) === 0)] : []),
-    ...(d.backlog ? [target(`consumers persisting a backlog of ${d.backlog.won} winners (the drop's size)`,
-      `${d.backlog.persistedPerSecond ?? '-'} winners/s (peak ${d.backlog.peakPersistedPerSecond}/s over 500 ms)`, '>= 20000/s', (d.backlog.persistedPerSecond ?? 0) >= 20_000)] : []),
+    ...(d.backlog
+      ? [
+          invariant(
+            `a backlog of ${d.backlog.won} winners: every one answered 202 once and persisted once`,
+            `${d.backlog.won} 202s, ${d.backlog.invariants?.winners ?? '-'} winners in MySQL, ${d.backlog.invariants?.duplicatePeople ?? '-'} people twice, ${failures(d.backlog.load)} failed answers`,
+            `${applicants}, ${applicants}, 0, 0`,
+            d.backlog.won === applicants && d.backlog.invariants?.ok === true && failures(d.backlog.load) === 0,
+          ),
+        ]
+      : []),
+    ...(d.backlog
+      ? [
+          target(
+            `consumers persisting a backlog of ${d.backlog.won} winners (the drop's size)`,
+            `${d.backlog.persistedPerSecond ?? '-'} winners/s (peak ${d.backlog.peakPersistedPerSecond}/s over 500 ms)`,
+            '>= 20000/s',
+            (d.backlog.persistedPerSecond ?? 0) >= 20_000,
+          ),
+        ]
+      : []),
   ];
 }

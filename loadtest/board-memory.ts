@@ -48,7 +48,10 @@ try {
   for (let from = 0; from < winners; from += 500) {
     const persons = Array.from({ length: Math.min(500, winners - from) }, (_, i) => `winner-${from + i}@drop.test`);
     const gate = await scripts.applyMany(eventId, persons, Date.now());
-    await scripts.confirm(eventId, persons.map((person, i) => ({ person, ticket: gate[i]!.kind === 'new' ? (gate[i] as { ticket: number }).ticket : 0 })));
+    await scripts.confirm(
+      eventId,
+      persons.map((person, i) => ({ person, ticket: gate[i]!.kind === 'new' ? (gate[i] as { ticket: number }).ticket : 0 })),
+    );
   }
   const board = new SoldOutBoard(redis, prefix, subscriber, log);
   await board.start();
@@ -63,10 +66,15 @@ try {
   let soldOut = 0;
   for (let i = 0; i < answers; i++) if (board.answer(eventId, `stranger-${i}@drop.test`)?.kind === 'sold-out') soldOut++;
   const perAnswerNs = ((performance.now() - t0) * 1e6) / answers;
-  process.stdout.write(`the board of an event with ${winners} winners: ${held.toFixed(1)} MB of heap and buffers (${Math.round((held * 2 ** 20) / winners)} bytes a winner), read in ${Math.round(readMs)} ms; `
-    + `a stranger's answer from it ${Math.round(perAnswerNs)} ns (${soldOut} of ${answers} SOLD_OUT)  (load ${loadavg().map((x) => x.toFixed(2)).join(' ')})\n`);
+  process.stdout.write(
+    `the board of an event with ${winners} winners: ${held.toFixed(1)} MB of heap and buffers (${Math.round((held * 2 ** 20) / winners)} bytes a winner), read in ${Math.round(readMs)} ms; ` +
+      `a stranger's answer from it ${Math.round(perAnswerNs)} ns (${soldOut} of ${answers} SOLD_OUT)  (load ${loadavg()
+        .map((x) => x.toFixed(2))
+        .join(' ')})\n`,
+  );
 } finally {
   await subscriber.close();
-  for await (const keys of redis.scanStream({ match: `${prefix}:*`, count: 1_000 }) as AsyncIterable<string[]>) if (keys.length) await redis.del(...keys);
+  for await (const keys of redis.scanStream({ match: `${prefix}:*`, count: 1_000 }) as AsyncIterable<string[]>)
+    if (keys.length) await redis.del(...keys);
   redis.disconnect();
 }

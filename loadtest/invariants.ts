@@ -43,7 +43,10 @@ export function answersOf(r: JobResult): { won: number; soldOut: number; wonAfte
  * won while an earlier one was refused shows in the answers (wonAfterSoldOut).
  */
 export async function checkInvariants(
-  pool: Pool, eventId: string, stock: number, answers: { won: number; soldOut: number; wonAfterSoldOut: number },
+  pool: Pool,
+  eventId: string,
+  stock: number,
+  answers: { won: number; soldOut: number; wonAfterSoldOut: number },
 ): Promise<Invariants> {
   const q = (sql: string) => count(pool, sql, [eventId]);
   const rows = await q('SELECT COUNT(*) AS n FROM applications WHERE event_id = ?');
@@ -51,14 +54,34 @@ export async function checkInvariants(
   const duplicatePeople = rows - (await q('SELECT COUNT(DISTINCT person) AS n FROM applications WHERE event_id = ?'));
   const duplicateTickets = rows - (await q('SELECT COUNT(DISTINCT ticket) AS n FROM applications WHERE event_id = ?'));
   // The last of the first `winners` tickets not given back: every winner's ticket is at most that.
-  const released = ((await pool.query("SELECT ticket FROM applications WHERE event_id = ? AND status = 'RELEASED' ORDER BY ticket", [eventId]))[0] as { ticket: number }[]).map((r) => r.ticket);
+  const released = (
+    (await pool.query("SELECT ticket FROM applications WHERE event_id = ? AND status = 'RELEASED' ORDER BY ticket", [eventId]))[0] as {
+      ticket: number;
+    }[]
+  ).map((r) => r.ticket);
   let last = winners;
   for (const t of released) if (t <= last) last++;
-  const winnersOutOfOrder = await count(pool, "SELECT COUNT(*) AS n FROM applications WHERE event_id = ? AND status = 'WON' AND ticket > ?", [eventId, last]);
+  const winnersOutOfOrder = await count(
+    pool,
+    "SELECT COUNT(*) AS n FROM applications WHERE event_id = ? AND status = 'WON' AND ticket > ?",
+    [eventId, last],
+  );
   const expectedWinners = Math.min(stock, answers.won + answers.soldOut);
   return {
-    rows, winners, expectedWinners, answered202: answers.won, duplicatePeople, duplicateTickets, winnersOutOfOrder, wonAfterSoldOut: answers.wonAfterSoldOut,
-    ok: winners === expectedWinners && answers.won === expectedWinners && duplicatePeople === 0 && duplicateTickets === 0
-      && winnersOutOfOrder === 0 && answers.wonAfterSoldOut === 0,
+    rows,
+    winners,
+    expectedWinners,
+    answered202: answers.won,
+    duplicatePeople,
+    duplicateTickets,
+    winnersOutOfOrder,
+    wonAfterSoldOut: answers.wonAfterSoldOut,
+    ok:
+      winners === expectedWinners &&
+      answers.won === expectedWinners &&
+      duplicatePeople === 0 &&
+      duplicateTickets === 0 &&
+      winnersOutOfOrder === 0 &&
+      answers.wonAfterSoldOut === 0,
   };
 }

@@ -21,7 +21,9 @@ applicant is read from INFO (used_cpu_user + used_cpu_sys).
   --batches LIST   applicants per call (1,10,100,500)
 `;
 
-const { values } = parseArgs({ options: { seconds: { type: 'string' }, callers: { type: 'string' }, batches: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+const { values } = parseArgs({
+  options: { seconds: { type: 'string' }, callers: { type: 'string' }, batches: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+});
 if (values.help) {
   process.stdout.write(HELP);
   process.exit(0);
@@ -43,7 +45,16 @@ async function redisCpuUs(): Promise<number> {
   return (field('used_cpu_user') + field('used_cpu_sys')) * 1e6;
 }
 
-interface Measure { kind: string; batch: number; calls: number; applicants: number; perSecond: number; callsPerSecond: number; redisUsPerApplicant: number; redisUsPerCall: number }
+interface Measure {
+  kind: string;
+  batch: number;
+  calls: number;
+  applicants: number;
+  perSecond: number;
+  callsPerSecond: number;
+  redisUsPerApplicant: number;
+  redisUsPerCall: number;
+}
 
 async function measure(kind: 'sold-out' | 'winning', batch: number): Promise<Measure> {
   const eventId = `${kind}-${batch}`;
@@ -53,19 +64,26 @@ async function measure(kind: 'sold-out' | 'winning', batch: number): Promise<Mea
   const until = Date.now() + seconds * 1000;
   const cpu0 = await redisCpuUs();
   const t0 = performance.now();
-  await Promise.all(Array.from({ length: callers }, async () => {
-    while (Date.now() < until) {
-      const persons = Array.from({ length: batch }, () => `p${next++}@lua.test`);
-      await scripts.applyMany(eventId, persons, Date.now());
-      calls++;
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: callers }, async () => {
+      while (Date.now() < until) {
+        const persons = Array.from({ length: batch }, () => `p${next++}@lua.test`);
+        await scripts.applyMany(eventId, persons, Date.now());
+        calls++;
+      }
+    }),
+  );
   const elapsed = (performance.now() - t0) / 1000;
   const cpu = (await redisCpuUs()) - cpu0;
   return {
-    kind, batch, calls, applicants: next,
-    perSecond: Math.round(next / elapsed), callsPerSecond: Math.round(calls / elapsed),
-    redisUsPerApplicant: Math.round((cpu / next) * 100) / 100, redisUsPerCall: Math.round(cpu / calls),
+    kind,
+    batch,
+    calls,
+    applicants: next,
+    perSecond: Math.round(next / elapsed),
+    callsPerSecond: Math.round(calls / elapsed),
+    redisUsPerApplicant: Math.round((cpu / next) * 100) / 100,
+    redisUsPerCall: Math.round(cpu / calls),
   };
 }
 
@@ -73,7 +91,9 @@ async function measure(kind: 'sold-out' | 'winning', batch: number): Promise<Mea
  * A winner's whole path through the event's slot: apply.lua takes the unit, confirm.lua once Kafka
  * acked, settle.lua when a consumer persists it; in batches of `batch`, one call of each per batch.
  */
-async function winnersPath(batch: number): Promise<{ winners: number; perSecond: number; redisUsPerWinner: number; confirmMs: { median: number; p99: number } }> {
+async function winnersPath(
+  batch: number,
+): Promise<{ winners: number; perSecond: number; redisUsPerWinner: number; confirmMs: { median: number; p99: number } }> {
   const eventId = `path-${batch}`;
   await events.loadEvent(eventId, { state: 'open', opensAt: null, closesAt: null, total: 100_000_000 }, true);
   let next = 0;
@@ -81,39 +101,59 @@ async function winnersPath(batch: number): Promise<{ winners: number; perSecond:
   const until = Date.now() + seconds * 1000;
   const cpu0 = await redisCpuUs();
   const t0 = performance.now();
-  await Promise.all(Array.from({ length: callers }, async () => {
-    while (Date.now() < until) {
-      const persons = Array.from({ length: batch }, () => `w${next++}@lua.test`);
-      const gate = await scripts.applyMany(eventId, persons, Date.now());
-      const units = gate.map((g, i) => ({ person: persons[i]!, ticket: g.kind === 'new' ? g.ticket : 0 }));
-      const c0 = performance.now();
-      await scripts.confirm(eventId, units);
-      confirms.push(performance.now() - c0);
-      await scripts.settle(eventId, units);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: callers }, async () => {
+      while (Date.now() < until) {
+        const persons = Array.from({ length: batch }, () => `w${next++}@lua.test`);
+        const gate = await scripts.applyMany(eventId, persons, Date.now());
+        const units = gate.map((g, i) => ({ person: persons[i]!, ticket: g.kind === 'new' ? g.ticket : 0 }));
+        const c0 = performance.now();
+        await scripts.confirm(eventId, units);
+        confirms.push(performance.now() - c0);
+        await scripts.settle(eventId, units);
+      }
+    }),
+  );
   const elapsed = (performance.now() - t0) / 1000;
   const cpu = (await redisCpuUs()) - cpu0;
   confirms.sort((a, b) => a - b);
   const at = (q: number) => Math.round((confirms[Math.min(confirms.length - 1, Math.floor(q * confirms.length))] ?? 0) * 100) / 100;
-  return { winners: next, perSecond: Math.round(next / elapsed), redisUsPerWinner: Math.round((cpu / next) * 100) / 100, confirmMs: { median: at(0.5), p99: at(0.99) } };
+  return {
+    winners: next,
+    perSecond: Math.round(next / elapsed),
+    redisUsPerWinner: Math.round((cpu / next) * 100) / 100,
+    confirmMs: { median: at(0.5), p99: at(0.99) },
+  };
 }
 
 try {
-  process.stdout.write(`apply.lua on ${config.redisUrl}, ${callers} calls in flight, ${seconds} s each (load ${loadavg().map((x) => x.toFixed(2)).join(' ')})\n`);
+  process.stdout.write(
+    `apply.lua on ${config.redisUrl}, ${callers} calls in flight, ${seconds} s each (load ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')})\n`,
+  );
   process.stdout.write('kind      batch  applicants/s   calls/s  Redis CPU per applicant  per call\n');
   for (const kind of ['sold-out', 'winning'] as const) {
     for (const batch of batches) {
       const m = await measure(kind, batch);
-      process.stdout.write(`${m.kind.padEnd(9)} ${String(m.batch).padStart(5)} ${String(m.perSecond).padStart(13)} ${String(m.callsPerSecond).padStart(9)} ${String(m.redisUsPerApplicant).padStart(20)} us ${String(m.redisUsPerCall).padStart(7)} us\n`);
+      process.stdout.write(
+        `${m.kind.padEnd(9)} ${String(m.batch).padStart(5)} ${String(m.perSecond).padStart(13)} ${String(m.callsPerSecond).padStart(9)} ${String(m.redisUsPerApplicant).padStart(20)} us ${String(m.redisUsPerCall).padStart(7)} us\n`,
+      );
     }
   }
   for (const batch of batches.filter((b) => b > 1)) {
     const w = await winnersPath(batch);
-    process.stdout.write(`a winner's whole path (apply, confirm, settle), batch ${batch}: ${w.perSecond} winners/s, Redis CPU ${w.redisUsPerWinner} us per winner; a confirm batch ${w.confirmMs.median} ms median, ${w.confirmMs.p99} ms p99 (REDIS_CONFIRM_REPLICAS=${config.redisConfirmReplicas})\n`);
+    process.stdout.write(
+      `a winner's whole path (apply, confirm, settle), batch ${batch}: ${w.perSecond} winners/s, Redis CPU ${w.redisUsPerWinner} us per winner; a confirm batch ${w.confirmMs.median} ms median, ${w.confirmMs.p99} ms p99 (REDIS_CONFIRM_REPLICAS=${config.redisConfirmReplicas})\n`,
+    );
   }
-  process.stdout.write(`(load ${loadavg().map((x) => x.toFixed(2)).join(' ')})\n`);
+  process.stdout.write(
+    `(load ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')})\n`,
+  );
 } finally {
-  for await (const keys of redis.scanStream({ match: `${prefix}:*`, count: 1_000 }) as AsyncIterable<string[]>) if (keys.length) await redis.del(...keys);
+  for await (const keys of redis.scanStream({ match: `${prefix}:*`, count: 1_000 }) as AsyncIterable<string[]>)
+    if (keys.length) await redis.del(...keys);
   redis.disconnect();
 }

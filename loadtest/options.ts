@@ -65,11 +65,29 @@ export function parseOptions(argv: string[]): BenchOptions {
   const { values } = parseArgs({
     args: argv,
     options: {
-      scenario: { type: 'string' }, drop: { type: 'string' }, users: { type: 'string' }, stock: { type: 'string' }, herd: { type: 'string' }, 'herd-new': { type: 'string' }, 'herd-new-open': { type: 'string' }, rounds: { type: 'string' },
-      connections: { type: 'string' }, pipelined: { type: 'boolean' }, 'sustain-seconds': { type: 'string' }, 'sustain-connections': { type: 'string' },
-      apis: { type: 'string' }, consumers: { type: 'string' }, partitions: { type: 'string' },
-      'no-references': { type: 'boolean' }, profile: { type: 'boolean' }, quick: { type: 'boolean' }, source: { type: 'boolean' }, 'api-flags': { type: 'string' },
-      'mysql-url': { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      scenario: { type: 'string' },
+      drop: { type: 'string' },
+      users: { type: 'string' },
+      stock: { type: 'string' },
+      herd: { type: 'string' },
+      'herd-new': { type: 'string' },
+      'herd-new-open': { type: 'string' },
+      rounds: { type: 'string' },
+      connections: { type: 'string' },
+      pipelined: { type: 'boolean' },
+      'sustain-seconds': { type: 'string' },
+      'sustain-connections': { type: 'string' },
+      apis: { type: 'string' },
+      consumers: { type: 'string' },
+      partitions: { type: 'string' },
+      'no-references': { type: 'boolean' },
+      profile: { type: 'boolean' },
+      quick: { type: 'boolean' },
+      source: { type: 'boolean' },
+      'api-flags': { type: 'string' },
+      'mysql-url': { type: 'string' },
+      out: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) {
@@ -84,7 +102,8 @@ export function parseOptions(argv: string[]): BenchOptions {
     return n;
   };
   const scenario = values.scenario ?? 'all';
-  if (scenario !== 'all' && scenario !== 'big-drop' && scenario !== 'proof') throw new Error(`--scenario is all, big-drop or proof, not "${scenario}"`);
+  if (scenario !== 'all' && scenario !== 'big-drop' && scenario !== 'proof')
+    throw new Error(`--scenario is all, big-drop or proof, not "${scenario}"`);
   return {
     scenario,
     drop: values.drop === '0' && scenario === 'all' ? 0 : int(values.drop, quick ? 2_000 : 100_000, 'drop'),

@@ -23,10 +23,16 @@ MySQL read for it (Handler_read_* of the session) and the claim's plan (EXPLAIN)
   --mysql-url URL   the server (MYSQL_URL's); a database of its own is made on it
 `;
 
-const { values } = parseArgs({ options: {
-  queued: { type: 'string' }, sent: { type: 'string' }, claims: { type: 'string' }, batch: { type: 'string' },
-  'mysql-url': { type: 'string' }, help: { type: 'boolean', short: 'h' },
-} });
+const { values } = parseArgs({
+  options: {
+    queued: { type: 'string' },
+    sent: { type: 'string' },
+    claims: { type: 'string' },
+    batch: { type: 'string' },
+    'mysql-url': { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  },
+});
 if (values.help) {
   process.stdout.write(HELP);
   process.exit(0);
@@ -40,7 +46,12 @@ if (![queued, sent, claims, batch].every((n) => Number.isInteger(n) && n > 0) ||
   process.exit(2);
 }
 
-const say = (s: string) => process.stdout.write(`[outbox] ${s}  (load ${loadavg().map((x) => x.toFixed(2)).join(' ')})\n`);
+const say = (s: string) =>
+  process.stdout.write(
+    `[outbox] ${s}  (load ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')})\n`,
+  );
 const url = new URL(values['mysql-url'] ?? process.env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/terning');
 const name = `terning_outbox_${randomUUID().slice(0, 8)}`;
 url.pathname = `/${name}`;
@@ -49,8 +60,10 @@ const db = createSequelize(url.toString(), { pool: 1 });
 
 /** Rows the server read for `run` on this session's one connection: every Handler_read_* counter. */
 async function rowsRead(run: () => Promise<unknown>): Promise<number> {
-  const read = async () => (await db.query<{ Variable_name: string; Value: string }>("SHOW SESSION STATUS LIKE 'Handler_read%'", { type: QueryTypes.SELECT }))
-    .reduce((a, r) => a + Number(r.Value), 0);
+  const read = async () =>
+    (
+      await db.query<{ Variable_name: string; Value: string }>("SHOW SESSION STATUS LIKE 'Handler_read%'", { type: QueryTypes.SELECT })
+    ).reduce((a, r) => a + Number(r.Value), 0);
   const before = await read();
   await run();
   // The SHOW itself reads nothing from a table.
@@ -60,11 +73,18 @@ async function rowsRead(run: () => Promise<unknown>): Promise<number> {
 async function fill(seq: Sequelize, n: number) {
   const eventId = `outbox-${randomUUID().slice(0, 8)}`;
   const at = sqlTime(Date.now() - 60_000);
-  await seq.query('INSERT INTO events (id, name, total_stock, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)', { replacements: [eventId, 'outbox claim', n, 'closed', at, at] });
+  await seq.query('INSERT INTO events (id, name, total_stock, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)', {
+    replacements: [eventId, 'outbox claim', n, 'closed', at, at],
+  });
   const CHUNK = 5_000;
   for (let i = 0; i < n; i += CHUNK) {
-    const rows = Array.from({ length: Math.min(CHUNK, n - i) }, (_, j) => `('${eventId}', 'w${i + j}@outbox.test', 'winner', 'queued', 0, '${at}', '${at}')`);
-    await seq.query(`INSERT INTO email_outbox (event_id, email, kind, status, attempts, next_attempt_at, created_at) VALUES ${rows.join(',')}`);
+    const rows = Array.from(
+      { length: Math.min(CHUNK, n - i) },
+      (_, j) => `('${eventId}', 'w${i + j}@outbox.test', 'winner', 'queued', 0, '${at}', '${at}')`,
+    );
+    await seq.query(
+      `INSERT INTO email_outbox (event_id, email, kind, status, attempts, next_attempt_at, created_at) VALUES ${rows.join(',')}`,
+    );
   }
 }
 
@@ -74,20 +94,27 @@ async function measure(repo: OutboxRepo) {
   const reads: number[] = [];
   for (let i = 0; i < claims; i++) {
     let got = 0;
-    reads.push(await rowsRead(async () => {
-      const started = performance.now();
-      got = (await repo.claim(batch)).length;
-      ms.push(performance.now() - started);
-    }));
+    reads.push(
+      await rowsRead(async () => {
+        const started = performance.now();
+        got = (await repo.claim(batch)).length;
+        ms.push(performance.now() - started);
+      }),
+    );
     if (got !== batch) throw new Error(`a claim took ${got} emails, not ${batch}`);
-    await db.query("UPDATE email_outbox SET status = 'sent', lock_owner = NULL, locked_until = NULL WHERE lock_owner IS NOT NULL AND status = 'queued'");
+    await db.query(
+      "UPDATE email_outbox SET status = 'sent', lock_owner = NULL, locked_until = NULL WHERE lock_owner IS NOT NULL AND status = 'queued'",
+    );
   }
   return { ms: Math.round(median(ms) * 100) / 100, rows: median(reads) };
 }
 
 async function plan() {
   const now = sqlTime(Date.now());
-  const rows = await db.query<Record<string, unknown>>(`EXPLAIN ${CLAIM_SQL}`, { replacements: ['x', now, now, now, batch], type: QueryTypes.SELECT });
+  const rows = await db.query<Record<string, unknown>>(`EXPLAIN ${CLAIM_SQL}`, {
+    replacements: ['x', now, now, now, batch],
+    type: QueryTypes.SELECT,
+  });
   return rows.map((r) => `key ${r.key ?? 'none'}, rows ~${r.rows}, ${r.Extra ?? ''}`).join('; ');
 }
 
@@ -97,15 +124,23 @@ try {
   await fill(db, queued);
   const repo = new OutboxRepo(db);
   const start = await measure(repo);
-  say(`claim of ${batch} with ${queued} queued, none sent: ${start.ms} ms median of ${claims}, ${start.rows} rows read; plan: ${await plan()}`);
+  say(
+    `claim of ${batch} with ${queued} queued, none sent: ${start.ms} ms median of ${claims}, ${start.rows} rows read; plan: ${await plan()}`,
+  );
   say(`marking ${sent} of them sent`);
   const CHUNK = 50_000;
   for (let done = 0; done < sent; done += CHUNK) {
-    await db.query("UPDATE email_outbox SET status = 'sent', sent_at = NOW(3) WHERE status = 'queued' ORDER BY id LIMIT ?", { replacements: [Math.min(CHUNK, sent - done)] });
+    await db.query("UPDATE email_outbox SET status = 'sent', sent_at = NOW(3) WHERE status = 'queued' ORDER BY id LIMIT ?", {
+      replacements: [Math.min(CHUNK, sent - done)],
+    });
   }
   const after = await measure(repo);
-  say(`claim of ${batch} after ${sent + claims * batch} sent, ${queued - sent - 2 * claims * batch} queued: ${after.ms} ms median of ${claims}, ${after.rows} rows read; plan: ${await plan()}`);
-  say(`the claim after a million sent costs x${Math.round((after.ms / start.ms) * 100) / 100} the time and x${Math.round((after.rows / Math.max(1, start.rows)) * 100) / 100} the rows read of the first`);
+  say(
+    `claim of ${batch} after ${sent + claims * batch} sent, ${queued - sent - 2 * claims * batch} queued: ${after.ms} ms median of ${claims}, ${after.rows} rows read; plan: ${await plan()}`,
+  );
+  say(
+    `the claim after a million sent costs x${Math.round((after.ms / start.ms) * 100) / 100} the time and x${Math.round((after.rows / Math.max(1, start.rows)) * 100) / 100} the rows read of the first`,
+  );
 } finally {
   await db.query(`DROP DATABASE \`${name}\``);
   await db.close();

@@ -41,8 +41,15 @@ Exits 1 when a check fails.
 
 const { values } = parseArgs({
   options: {
-    winners: { type: 'string' }, 'per-record': { type: 'string' }, runs: { type: 'string' }, consumers: { type: 'string' }, partitions: { type: 'string' },
-    profile: { type: 'boolean' }, source: { type: 'boolean' }, 'mysql-url': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+    winners: { type: 'string' },
+    'per-record': { type: 'string' },
+    runs: { type: 'string' },
+    consumers: { type: 'string' },
+    partitions: { type: 'string' },
+    profile: { type: 'boolean' },
+    source: { type: 'boolean' },
+    'mysql-url': { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
   },
 });
 if (values.help) {
@@ -56,10 +63,15 @@ const consumers = Number(values.consumers ?? 1);
 const partitions = Number(values.partitions ?? 1);
 const ownDatabase = values['mysql-url'] === undefined;
 const mysqlUrl = values['mysql-url'] ?? `mysql://root@127.0.0.1:3306/terning_persist_${randomUUID().slice(0, 8)}`;
-const profileDir = values.profile ? join('artifacts', 'persist-throughput', `profile-${new Date().toISOString().replace(/[:.]/g, '-')}`) : undefined;
+const profileDir = values.profile
+  ? join('artifacts', 'persist-throughput', `profile-${new Date().toISOString().replace(/[:.]/g, '-')}`)
+  : undefined;
 if (profileDir) mkdirSync(profileDir, { recursive: true });
 
-const load = () => loadavg().map((x) => x.toFixed(1)).join(' ');
+const load = () =>
+  loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ');
 const quiet = createLogger('persist-throughput', 'silent');
 
 /** A shared service's process, by name, whose CPU time is read from /proc beside the consumer's. */
@@ -118,7 +130,11 @@ class CommitWatch {
   private stopped = false;
   private running?: Promise<void>;
 
-  constructor(private readonly admin: Admin, private readonly groupId: string, private readonly topic: string) {}
+  constructor(
+    private readonly admin: Admin,
+    private readonly groupId: string,
+    private readonly topic: string,
+  ) {}
 
   async committed(): Promise<number> {
     const [t] = await this.admin.fetchOffsets({ groupId: this.groupId, topics: [this.topic] });
@@ -147,7 +163,14 @@ class CommitWatch {
   }
 }
 
-interface Checked { ok: boolean; rows: number; people: number; tickets: number; outbox: number; proof: number }
+interface Checked {
+  ok: boolean;
+  rows: number;
+  people: number;
+  tickets: number;
+  outbox: number;
+  proof: number;
+}
 
 async function check(pool: Pool, eventId: string): Promise<Checked> {
   const one = async (sql: string) => Number(((await pool.query(sql, [eventId]))[0] as { n: number }[])[0]!.n);
@@ -155,11 +178,30 @@ async function check(pool: Pool, eventId: string): Promise<Checked> {
   const people = await one('SELECT COUNT(DISTINCT person) AS n FROM applications WHERE event_id = ?');
   const outbox = await one("SELECT COUNT(*) AS n FROM email_outbox WHERE event_id = ? AND kind = 'winner'");
   const proof = await one("SELECT COUNT(*) AS n FROM proof_decisions WHERE event_id = ? AND kind = 'won'");
-  const tickets = await one("SELECT COUNT(DISTINCT ticket) AS n FROM applications WHERE event_id = ? AND status = 'WON' AND ticket BETWEEN 1 AND " + winners);
-  return { ok: rows === winners && people === winners && tickets === winners && outbox === winners && proof === winners, rows, people, tickets, outbox, proof };
+  const tickets = await one(
+    "SELECT COUNT(DISTINCT ticket) AS n FROM applications WHERE event_id = ? AND status = 'WON' AND ticket BETWEEN 1 AND " + winners,
+  );
+  return {
+    ok: rows === winners && people === winners && tickets === winners && outbox === winners && proof === winners,
+    rows,
+    people,
+    tickets,
+    outbox,
+    proof,
+  };
 }
 
-interface Run { perSecond: number; fromSpawnMs: number; consumerUsPerWinner: number; consumerCores: number; mysqlUsPerWinner?: number; mysqlCores?: number; redisUsPerWinner: number; load: string; checked: Checked }
+interface Run {
+  perSecond: number;
+  fromSpawnMs: number;
+  consumerUsPerWinner: number;
+  consumerCores: number;
+  mysqlUsPerWinner?: number;
+  mysqlCores?: number;
+  redisUsPerWinner: number;
+  load: string;
+  checked: Checked;
+}
 
 async function redisCpuUs(stores: Stores): Promise<number> {
   const info = await stores.redis.info('cpu');
@@ -191,9 +233,9 @@ async function oneRun(t: Terning, stores: Stores, pool: Pool, admin: Admin): Pro
   const run: Run = {
     perSecond: Math.round((winners / span) * 1000),
     fromSpawnMs: lastAt - spawnedAt,
-    consumerUsPerWinner: Math.round((consumerMs * 1000) / winners * 10) / 10,
+    consumerUsPerWinner: Math.round(((consumerMs * 1000) / winners) * 10) / 10,
     consumerCores: Math.round((consumerMs / span) * 100) / 100,
-    mysqlUsPerWinner: mysqlMs === undefined ? undefined : Math.round((mysqlMs * 1000) / winners * 10) / 10,
+    mysqlUsPerWinner: mysqlMs === undefined ? undefined : Math.round(((mysqlMs * 1000) / winners) * 10) / 10,
     mysqlCores: mysqlMs === undefined ? undefined : Math.round((mysqlMs / span) * 100) / 100,
     redisUsPerWinner: Math.round((redisUs / winners) * 10) / 10,
     load: load(),
@@ -206,7 +248,9 @@ async function oneRun(t: Terning, stores: Stores, pool: Pool, admin: Admin): Pro
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-process.stdout.write(`persisting ${winners} winners, ${perRecord} per record, ${consumers} consumer(s), ${partitions} partition(s), ${runs} run(s) (load ${load()})\n`);
+process.stdout.write(
+  `persisting ${winners} winners, ${perRecord} per record, ${consumers} consumer(s), ${partitions} partition(s), ${runs} run(s) (load ${load()})\n`,
+);
 migrate(mysqlUrl);
 const pool = createPool({ uri: mysqlUrl, connectionLimit: 2 });
 const t = await startTerning({ apis: 0, consumers, partitions, mysqlUrl, source: values.source, cpuProfileDir: profileDir });
@@ -222,13 +266,17 @@ try {
     done.push(r);
     const c = r.checked;
     failed ||= !c.ok;
-    process.stdout.write(`run ${i + 1}: ${r.perSecond} winners/s (first commit to last; ${r.fromSpawnMs} ms from the consumer's spawn to the last); `
-      + `consumer ${r.consumerUsPerWinner} us/winner (${r.consumerCores} cores), MySQL ${r.mysqlUsPerWinner ?? '-'} us/winner (${r.mysqlCores ?? '-'} cores), `
-      + `Redis ${r.redisUsPerWinner} us/winner; load ${r.load}; `
-      + `${c.ok ? 'checks hold' : 'CHECKS FAILED'} (${c.rows} WON rows, ${c.people} people, ${c.tickets} tickets 1..N, ${c.outbox} emails queued, ${c.proof} decisions logged)\n`);
+    process.stdout.write(
+      `run ${i + 1}: ${r.perSecond} winners/s (first commit to last; ${r.fromSpawnMs} ms from the consumer's spawn to the last); ` +
+        `consumer ${r.consumerUsPerWinner} us/winner (${r.consumerCores} cores), MySQL ${r.mysqlUsPerWinner ?? '-'} us/winner (${r.mysqlCores ?? '-'} cores), ` +
+        `Redis ${r.redisUsPerWinner} us/winner; load ${r.load}; ` +
+        `${c.ok ? 'checks hold' : 'CHECKS FAILED'} (${c.rows} WON rows, ${c.people} people, ${c.tickets} tickets 1..N, ${c.outbox} emails queued, ${c.proof} decisions logged)\n`,
+    );
   }
-  process.stdout.write(`median of ${runs}: ${median(done.map((r) => r.perSecond))} winners/s; consumer ${median(done.map((r) => r.consumerUsPerWinner))} us/winner; `
-    + `MySQL ${median(done.map((r) => r.mysqlUsPerWinner ?? 0))} us/winner (target >= 20000 winners/s)\n`);
+  process.stdout.write(
+    `median of ${runs}: ${median(done.map((r) => r.perSecond))} winners/s; consumer ${median(done.map((r) => r.consumerUsPerWinner))} us/winner; ` +
+      `MySQL ${median(done.map((r) => r.mysqlUsPerWinner ?? 0))} us/winner (target >= 20000 winners/s)\n`,
+  );
 } finally {
   await admin.disconnect();
   await stores.close();

@@ -40,7 +40,10 @@ export function cpuMsOf(pid: number): number | null {
 }
 
 /** A reading of a process's CPU time (ms) at a moment (epoch ms). */
-export interface CpuReading { t: number; ms: number }
+export interface CpuReading {
+  t: number;
+  ms: number;
+}
 
 /**
  * A process the harness started (a terning server or consumer, or a reference server). It keeps the
@@ -55,7 +58,12 @@ export class Proc {
   readonly cpu: CpuReading[] = [];
   exited: Promise<number | null>;
 
-  constructor(readonly name: string, args: string[], env: Record<string, string>, nodeFlags: string[] = []) {
+  constructor(
+    readonly name: string,
+    args: string[],
+    env: Record<string, string>,
+    nodeFlags: string[] = [],
+  ) {
     this.child = spawn(process.execPath, [...nodeFlags, ...args], {
       cwd: ROOT,
       env: { ...process.env, ...env },
@@ -87,7 +95,9 @@ export class Proc {
   resetPeak() {
     try {
       writeFileSync(`/proc/${this.pid}/clear_refs`, '5');
-    } catch { /* not Linux, or not allowed: the peak then counts from the start */ }
+    } catch {
+      /* not Linux, or not allowed: the peak then counts from the start */
+    }
     this.peakRssMb = 0;
     this.sample();
   }
@@ -122,7 +132,9 @@ export class Proc {
 export async function waitFor(what: string, probe: () => Promise<boolean>, proc?: Proc, timeoutMs = 30_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   let exited = false;
-  void proc?.exited.then(() => { exited = true; });
+  void proc?.exited.then(() => {
+    exited = true;
+  });
   while (Date.now() < until && !exited) {
     if (await probe().catch(() => false)) return;
     await sleep(100);

@@ -1,9 +1,21 @@
 import { readFileSync } from 'node:fs';
 
-interface ProfileNode { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }
-interface CpuProfile { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] }
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+interface CpuProfile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
 
-export interface HotSpot { name: string; where: string; selfPct: number }
+export interface HotSpot {
+  name: string;
+  where: string;
+  selfPct: number;
+}
 
 /** Where the time of a --cpu-prof profile went: self time by function, the top `n`, and by package. */
 export function hotSpots(file: string, n = 20): { functions: HotSpot[]; packages: { name: string; selfPct: number }[] } {
@@ -26,8 +38,14 @@ export function hotSpots(file: string, n = 20): { functions: HotSpot[]; packages
   }
   const pct = (us: number) => Math.round((us / total) * 1000) / 10;
   return {
-    functions: [...fns.values()].sort((a, b) => b.us - a.us).slice(0, n).map((e) => ({ name: e.name, where: e.where, selfPct: pct(e.us) })),
-    packages: [...pkgs.entries()].sort((a, b) => b[1] - a[1]).slice(0, 15).map(([name, us]) => ({ name, selfPct: pct(us) })),
+    functions: [...fns.values()]
+      .sort((a, b) => b.us - a.us)
+      .slice(0, n)
+      .map((e) => ({ name: e.name, where: e.where, selfPct: pct(e.us) })),
+    packages: [...pkgs.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 15)
+      .map(([name, us]) => ({ name, selfPct: pct(us) })),
   };
 }
 

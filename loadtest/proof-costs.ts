@@ -19,7 +19,12 @@ import type { ServerDeps } from '../server/deps.ts';
  * measured in this process on loopback: a receipt per winner, the sold-out answer with and without
  * the signed statement in it, and the stock stream's fan-out per watcher.
  */
-const say = (s: string) => process.stdout.write(`[bench:proof] ${s}  (load ${loadavg().map((x) => x.toFixed(2)).join(' ')})\n`);
+const say = (s: string) =>
+  process.stdout.write(
+    `[bench:proof] ${s}  (load ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')})\n`,
+  );
 const keys = parseProofKeys(newKeysFile(), 'bench');
 const receipts = new Receipts(new JwsSigner(keys), keys.nonceSecret);
 
@@ -29,8 +34,10 @@ const receipts = new Receipts(new JwsSigner(keys), keys.nonceSecret);
  */
 async function receiptCost(n: number): Promise<{ signer: number; jose: number }> {
   const header = { alg: 'EdDSA', kid: keys.signer.kid, typ: 'terning-receipt+jws' };
-  const byJose = (i: number) => new CompactSign(Buffer.from(JSON.stringify(winnerClaims(keys.nonceSecret, 'bench', i + 1, 1_800_000_000_000 + i, `p${i}@bench.test`))))
-    .setProtectedHeader(header).sign(keys.signer.privateKey);
+  const byJose = (i: number) =>
+    new CompactSign(Buffer.from(JSON.stringify(winnerClaims(keys.nonceSecret, 'bench', i + 1, 1_800_000_000_000 + i, `p${i}@bench.test`))))
+      .setProtectedHeader(header)
+      .sign(keys.signer.privateKey);
   const byReceipts = (i: number) => receipts.forWinner('bench', i + 1, 1_800_000_000_000 + i, `p${i}@bench.test`);
   const cpuPer = async (one: (i: number) => Promise<string>) => {
     await Promise.all(Array.from({ length: 500 }, (_, i) => one(i)));
@@ -43,31 +50,46 @@ async function receiptCost(n: number): Promise<{ signer: number; jose: number }>
 }
 
 /** The sold-out answer ahead of Koa, as server/apply/1-sold-out-answer.ts writes it, driven over loopback. */
-async function soldOutCost(statement: string | undefined, requests: number, connections: number): Promise<{ usPerAnswer: number; bytes: number; perSecond: number }> {
+async function soldOutCost(
+  statement: string | undefined,
+  requests: number,
+  connections: number,
+): Promise<{ usPerAnswer: number; bytes: number; perSecond: number }> {
   const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent' });
   const tokens = new Tokens(config.jwt);
   const token = await tokens.issue('late@bench.test');
   const refusal = conflict('SOLD_OUT', 'all the gifts are gone', statement === undefined ? undefined : { statement });
-  const deps = { config, tokens, metrics: new Metrics('bench-proof'), applications: { soldOutFromMemory: () => refusal } } as unknown as ServerDeps;
+  const deps = {
+    config,
+    tokens,
+    metrics: new Metrics('bench-proof'),
+    applications: { soldOutFromMemory: () => refusal },
+  } as unknown as ServerDeps;
   const koa = (_: IncomingMessage, res: ServerResponse) => res.writeHead(500).end();
   const server = createServer(soldOutAnswer(deps, koa));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as AddressInfo;
   const agent = new Agent({ keepAlive: true, maxSockets: connections });
   let bytes = 0;
-  const one = () => new Promise<void>((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/api/event/apply', agent, headers: { Authorization: `Bearer ${token}` } }, (res) => {
-      res.on('data', (c: Buffer) => (bytes = c.length));
-      res.on('end', () => (res.statusCode === 409 ? resolve() : reject(new Error(`answered ${res.statusCode}`))));
+  const one = () =>
+    new Promise<void>((resolve, reject) => {
+      const req = request(
+        { host: '127.0.0.1', port, method: 'POST', path: '/api/event/apply', agent, headers: { Authorization: `Bearer ${token}` } },
+        (res) => {
+          res.on('data', (c: Buffer) => (bytes = c.length));
+          res.on('end', () => (res.statusCode === 409 ? resolve() : reject(new Error(`answered ${res.statusCode}`))));
+        },
+      );
+      req.on('error', reject);
+      req.end();
     });
-    req.on('error', reject);
-    req.end();
-  });
   const run = async (n: number) => {
     let next = 0;
-    await Promise.all(Array.from({ length: connections }, async () => {
-      while (next++ < n) await one();
-    }));
+    await Promise.all(
+      Array.from({ length: connections }, async () => {
+        while (next++ < n) await one();
+      }),
+    );
   };
   await run(2_000);
   const cpu = process.cpuUsage();
@@ -86,21 +108,31 @@ async function fanOutCost(watchers: number): Promise<{ ms: number; usPerWatcher:
   const watch = new StockWatch(async () => ({ remaining, total: 100, soldOut: remaining === 0 }));
   const server = createServer((_req, res) => {
     res.writeHead(200, { 'Content-Type': 'text/event-stream' });
-    const stop = watch.watch('bench', (f) => res.write(f), () => res.end());
+    const stop = watch.watch(
+      'bench',
+      (f) => res.write(f),
+      () => res.end(),
+    );
     res.once('close', stop);
   });
   server.maxConnections = watchers + 10;
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as AddressInfo;
   const agent = new Agent({ keepAlive: true, maxSockets: watchers });
-  const open = await Promise.all(Array.from({ length: watchers }, () => new Promise<IncomingMessage>((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: '/', agent }, (res) => {
-      res.on('data', () => {});
-      resolve(res);
-    });
-    req.on('error', reject);
-    req.end();
-  })));
+  const open = await Promise.all(
+    Array.from(
+      { length: watchers },
+      () =>
+        new Promise<IncomingMessage>((resolve, reject) => {
+          const req = request({ host: '127.0.0.1', port, path: '/', agent }, (res) => {
+            res.on('data', () => {});
+            resolve(res);
+          });
+          req.on('error', reject);
+          req.end();
+        }),
+    ),
+  );
   const samples: number[] = [];
   for (let i = 0; i < 5; i++) {
     remaining--;
@@ -119,7 +151,9 @@ async function fanOutCost(watchers: number): Promise<{ ms: number; usPerWatcher:
 
 export async function proofCosts(): Promise<void> {
   const r = await receiptCost(5_000);
-  say(`receipt per winner: ${r.signer.toFixed(1)} us of CPU, 2,000 signed at once (jose's CompactSign for the same bytes: ${r.jose.toFixed(1)} us)`);
+  say(
+    `receipt per winner: ${r.signer.toFixed(1)} us of CPU, 2,000 signed at once (jose's CompactSign for the same bytes: ${r.jose.toFixed(1)} us)`,
+  );
   const statement = await receipts.soldOut({ event: 'bench', units: 100, lastTicket: 100, at: 1_800_000_000_000 });
   const rounds = 3;
   const without: number[] = [];
@@ -133,10 +167,14 @@ export async function proofCosts(): Promise<void> {
     sizes = [a.bytes, b.bytes];
   }
   const med = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
-  say(`sold-out answer, CPU per answer (server and loopback client in one process, median of ${rounds}): ${med(without).toFixed(1)} us without the statement (${sizes[0]} B body), ${med(withIt).toFixed(1)} us with it (${sizes[1]} B body): ${(((med(withIt) / med(without)) - 1) * 100).toFixed(1)}%`);
+  say(
+    `sold-out answer, CPU per answer (server and loopback client in one process, median of ${rounds}): ${med(without).toFixed(1)} us without the statement (${sizes[0]} B body), ${med(withIt).toFixed(1)} us with it (${sizes[1]} B body): ${((med(withIt) / med(without) - 1) * 100).toFixed(1)}%`,
+  );
   for (const n of [1_000, 5_000]) {
     const f = await fanOutCost(n);
-    say(`stock stream: one frame to ${n} watchers in ${f.ms.toFixed(1)} ms, ${f.usPerWatcher.toFixed(2)} us a watcher; at 100,000 watchers about ${((f.usPerWatcher * 100_000) / 1_000).toFixed(0)} ms a frame, so frames come every ${Math.max(250, (f.usPerWatcher * 100_000) / 1_000 / 0.2).toFixed(0)} ms at most (a fifth of a core)`);
+    say(
+      `stock stream: one frame to ${n} watchers in ${f.ms.toFixed(1)} ms, ${f.usPerWatcher.toFixed(2)} us a watcher; at 100,000 watchers about ${((f.usPerWatcher * 100_000) / 1_000).toFixed(0)} ms a frame, so frames come every ${Math.max(250, (f.usPerWatcher * 100_000) / 1_000 / 0.2).toFixed(0)} ms at most (a fifth of a core)`,
+    );
   }
 }
 

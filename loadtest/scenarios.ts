@@ -17,11 +17,23 @@ export const targetOf = (url: string): Target => {
 };
 
 /** fresh: each request on a connection of its own (a herd of browsers); `connections` then caps how many are open at once. */
-export interface Load { kind: 'burst' | 'sustained'; users: number; connections: number; durationMs?: number; pipelined?: boolean; fresh?: boolean }
+export interface Load {
+  kind: 'burst' | 'sustained';
+  users: number;
+  connections: number;
+  durationMs?: number;
+  pipelined?: boolean;
+  fresh?: boolean;
+}
 
 function job(load: Load, targets: Target[], path: string, tokens: string[]): Job {
   return {
-    mode: load.kind, pipelined: load.pipelined, fresh: load.fresh, targets, ...applyRequest(path), tokens,
+    mode: load.kind,
+    pipelined: load.pipelined,
+    fresh: load.fresh,
+    targets,
+    ...applyRequest(path),
+    tokens,
     connections: Math.min(load.connections, tokens.length),
     durationMs: load.durationMs ?? 0,
     timeoutMs: 30_000,
@@ -48,12 +60,23 @@ export interface TerningCpu extends RunCpu {
 const perAnswerUs = (ms: number, answers: number) => (answers > 0 ? Math.round((ms * 10_000) / answers) / 10 : 0);
 const answeredIn = (r: JobResult) => r.status.reduce((a, s) => a + (s > 0 ? 1 : 0), 0);
 
-export interface ReferenceRun { load: LoadSummary; cpu: RunCpu }
+export interface ReferenceRun {
+  load: LoadSummary;
+  cpu: RunCpu;
+}
 
-export interface Reference { url: string; proc: Proc }
+export interface Reference {
+  url: string;
+  proc: Proc;
+}
 
 /** The same load against a reference server (the ceiling or the naive design), on a fresh event. */
-export async function referenceRun(ref: Reference, load: Load, contract: TokenContract, naive?: { pool: Pool; stock: number }): Promise<ReferenceRun & { result: JobResult }> {
+export async function referenceRun(
+  ref: Reference,
+  load: Load,
+  contract: TokenContract,
+  naive?: { pool: Pool; stock: number },
+): Promise<ReferenceRun & { result: JobResult }> {
   const eventId = `ref-${randomUUID().slice(0, 12)}`;
   if (naive) await prepareNaive(naive.pool, eventId, naive.stock);
   const tokens = mintTokens(contract, benchEmails(eventId, usersFor(load)));
@@ -62,7 +85,11 @@ export async function referenceRun(ref: Reference, load: Load, contract: TokenCo
   const result = await runJob(job(load, [targetOf(ref.url)], `/api/events/${eventId}/apply`, tokens));
   ref.proc.sample();
   const answers = answeredIn(result);
-  return { load: summarize(result), cpu: { serverUs: perAnswerUs(ref.proc.cpuBetween(from, Date.now()), answers), generatorUs: perAnswerUs(result.cpuMs, answers) }, result };
+  return {
+    load: summarize(result),
+    cpu: { serverUs: perAnswerUs(ref.proc.cpuBetween(from, Date.now()), answers), generatorUs: perAnswerUs(result.cpuMs, answers) },
+    result,
+  };
 }
 
 export interface TerningRun {
@@ -95,7 +122,11 @@ export interface TerningRunOptions {
 
 /** The load against terning on a fresh event, then watched until every winner is persisted. */
 export async function terningRun(
-  t: Terning, pool: Pool, stock: number, load: Load, o: TerningRunOptions = {},
+  t: Terning,
+  pool: Pool,
+  stock: number,
+  load: Load,
+  o: TerningRunOptions = {},
 ): Promise<TerningRun & { result: JobResult }> {
   const eventId = await openEvent(t, stock);
   const tokens = mintTokens(t.config.jwt, benchEmails(eventId, usersFor(load)));
@@ -114,7 +145,8 @@ export async function terningRun(
   for (const p of [...t.apis, ...t.consumers]) p.sample();
   const cpu = terningCpu(t, result, from, Date.now());
   let lastAnswer = 0;
-  for (let i = 0; i < result.status.length; i++) if (result.status[i] === 202 || result.status[i] === 409) lastAnswer = Math.max(lastAnswer, result.end[i]!);
+  for (let i = 0; i < result.status.length; i++)
+    if (result.status[i] === 202 || result.status[i] === 409) lastAnswer = Math.max(lastAnswer, result.end[i]!);
   const lastAnswerAt = result.startedAt + lastAnswer;
   const lastRowAt = settled ? watch.reached(answers.won) : undefined;
   // Rows are timed from the last look before the first of them (a small backlog may be persisted in one
@@ -123,11 +155,16 @@ export async function terningRun(
   const firstIndex = watch.points.findIndex((p) => p.persisted > 0 && p.t >= since);
   const firstRowAt = firstIndex > 0 ? watch.points[firstIndex - 1]!.t : watch.points[firstIndex]?.t;
   const run: TerningRun = {
-    eventId, stock, load: load_, won: answers.won, soldOut: answers.soldOut,
+    eventId,
+    stock,
+    load: load_,
+    won: answers.won,
+    soldOut: answers.soldOut,
     firstApplyAt: load_.firstAt,
     lastAnswerAt,
     persistedAfterLastAnswerMs: lastRowAt && Math.round(Math.max(0, lastRowAt - lastAnswerAt)),
-    persistedPerSecond: lastRowAt && firstRowAt && lastRowAt > firstRowAt ? Math.round((answers.won / (lastRowAt - firstRowAt)) * 1000) : undefined,
+    persistedPerSecond:
+      lastRowAt && firstRowAt && lastRowAt > firstRowAt ? Math.round((answers.won / (lastRowAt - firstRowAt)) * 1000) : undefined,
     peakPersistedPerSecond: peakRate(watch.points, 500),
     invariants: o.check === false ? undefined : await checkInvariants(pool, eventId, stock, answers),
     cpu,
@@ -148,8 +185,10 @@ function terningCpu(t: Terning, r: JobResult, from: number, to: number): Terning
   const apiMs = cpuOf(t.apis, from, to);
   const consumerMs = cpuOf(t.consumers, from, to);
   const cpu: TerningCpu = {
-    apiUs: perAnswerUs(apiMs, answers), consumerUs: perAnswerUs(consumerMs, answers),
-    serverUs: perAnswerUs(apiMs + consumerMs, answers), generatorUs: perAnswerUs(r.cpuMs, answers),
+    apiUs: perAnswerUs(apiMs, answers),
+    consumerUs: perAnswerUs(consumerMs, answers),
+    serverUs: perAnswerUs(apiMs + consumerMs, answers),
+    generatorUs: perAnswerUs(r.cpuMs, answers),
   };
   let lastWon = -Infinity;
   let last = 0;
@@ -165,8 +204,11 @@ function terningCpu(t: Terning, r: JobResult, from: number, to: number): Terning
   const api = cpuOf(t.apis, r.startedAt + start, r.startedAt + end);
   const consumer = cpuOf(t.consumers, r.startedAt + start, r.startedAt + end);
   cpu.soldOut = {
-    answers: soldOut, seconds: Math.round(end - start) / 1000,
-    apiUs: perAnswerUs(api, soldOut), consumerUs: perAnswerUs(consumer, soldOut), serverUs: perAnswerUs(api + consumer, soldOut),
+    answers: soldOut,
+    seconds: Math.round(end - start) / 1000,
+    apiUs: perAnswerUs(api, soldOut),
+    consumerUs: perAnswerUs(consumer, soldOut),
+    serverUs: perAnswerUs(api + consumer, soldOut),
   };
   return cpu;
 }

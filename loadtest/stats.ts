@@ -1,6 +1,11 @@
 import type { JobResult } from './load/job.ts';
 
-export interface LatencySummary { p50: number; p95: number; p99: number; max: number }
+export interface LatencySummary {
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+}
 
 export interface LoadSummary {
   requests: number;
@@ -17,7 +22,15 @@ export interface LoadSummary {
   generatorCpuMs: number;
 }
 
-export interface TimelinePoint { t: number; answered: number; accepted: number; n: number; p50: number; p95: number; max: number }
+export interface TimelinePoint {
+  t: number;
+  answered: number;
+  accepted: number;
+  n: number;
+  p50: number;
+  p95: number;
+  max: number;
+}
 
 const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
 
@@ -28,7 +41,12 @@ export function percentile(sorted: ArrayLike<number>, p: number): number {
 
 export function latencySummary(values: Float64Array): LatencySummary {
   const s = Float64Array.from(values).sort();
-  return { p50: round(percentile(s, 0.5)), p95: round(percentile(s, 0.95)), p99: round(percentile(s, 0.99)), max: round(s[s.length - 1] ?? 0) };
+  return {
+    p50: round(percentile(s, 0.5)),
+    p95: round(percentile(s, 0.95)),
+    p99: round(percentile(s, 0.99)),
+    max: round(s[s.length - 1] ?? 0),
+  };
 }
 
 /** The figures of one load run; latency is from the request's connect-or-write to its last byte. */
@@ -82,8 +100,13 @@ export function timeline(r: JobResult, bucketMs: number, acceptedStatus = 202): 
     cumAnswered += l.length;
     cumAccepted += accepted.get(b) ?? 0;
     out.push({
-      t: r.startedAt + (b + 1) * bucketMs, answered: cumAnswered, accepted: cumAccepted, n: l.length,
-      p50: round(percentile(l, 0.5)), p95: round(percentile(l, 0.95)), max: round(l[l.length - 1] ?? 0),
+      t: r.startedAt + (b + 1) * bucketMs,
+      answered: cumAnswered,
+      accepted: cumAccepted,
+      n: l.length,
+      p50: round(percentile(l, 0.5)),
+      p95: round(percentile(l, 0.95)),
+      max: round(l[l.length - 1] ?? 0),
     });
   }
   return out;

@@ -4,15 +4,29 @@ import type { LoadSummary } from './stats.ts';
  * A figure against its bar. A target (`invariant` unset) is a speed or size to reach, missed on a busy
  * machine without anything broken; an invariant is a promise of README's, and the run fails on it.
  */
-export interface Target { name: string; measured: string; bar: string; met: boolean; invariant?: boolean }
+export interface Target {
+  name: string;
+  measured: string;
+  bar: string;
+  met: boolean;
+  invariant?: boolean;
+}
 
 /** Answers that are not a refusal the API promises (202, 200, 409): errors, timeouts, 4xx/5xx. */
 export function failures(l: LoadSummary): number {
-  return Object.entries(l.byStatus).filter(([s]) => !['200', '202', '409'].includes(s)).reduce((a, [, n]) => a + n, 0);
+  return Object.entries(l.byStatus)
+    .filter(([s]) => !['200', '202', '409'].includes(s))
+    .reduce((a, [, n]) => a + n, 0);
 }
 
 export const target = (name: string, measured: string, bar: string, met: boolean): Target => ({ name, measured, bar, met });
-export const invariant = (name: string, measured: string, bar: string, met: boolean): Target => ({ name, measured, bar, met, invariant: true });
+export const invariant = (name: string, measured: string, bar: string, met: boolean): Target => ({
+  name,
+  measured,
+  bar,
+  met,
+  invariant: true,
+});
 
 /** The invariants a run broke: the benchmark exits 1 when there is any, whatever its speed. */
 export const violated = (targets: Target[]): Target[] => targets.filter((t) => t.invariant && !t.met);

@@ -7,7 +7,12 @@ import { Proc, freePort, httpReady, waitFor } from './processes.ts';
 import { buildCompiled } from '../scripts/build.ts';
 
 export interface TerningOptions {
-  apis: number; consumers: number; partitions: number; mysqlUrl: string; cpuProfileDir?: string; apiFlags?: string[];
+  apis: number;
+  consumers: number;
+  partitions: number;
+  mysqlUrl: string;
+  cpuProfileDir?: string;
+  apiFlags?: string[];
   /** Run the TypeScript through tsx instead of the build in dist/ that the image runs. */
   source?: boolean;
 }
@@ -28,7 +33,9 @@ const quiet = createLogger('bench', 'silent');
 /** Applies the migrations to the bench database through `terning migrate`, as an operator would. */
 export function migrate(mysqlUrl: string) {
   const r = spawnSync(process.execPath, ['bin/terning.js', 'migrate'], {
-    cwd: new URL('../', import.meta.url), env: { ...process.env, MYSQL_URL: mysqlUrl }, encoding: 'utf8',
+    cwd: new URL('../', import.meta.url),
+    env: { ...process.env, MYSQL_URL: mysqlUrl },
+    encoding: 'utf8',
   });
   if (r.status !== 0) throw new Error(`terning migrate failed:\n${r.stdout}${r.stderr}`);
 }
@@ -63,10 +70,17 @@ export async function startTerning(o: TerningOptions): Promise<Terning> {
     { topic: config.kafka.applicationsTopic, numPartitions: o.partitions },
     { topic: config.kafka.deadLetterTopic },
   ]);
-  const profile = (name: string) => (o.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfileDir}`, `--cpu-prof-name=${name}.cpuprofile`] : []);
+  const profile = (name: string) =>
+    o.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfileDir}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
 
   const ports = await Promise.all(Array.from({ length: o.apis }, () => freePort()));
-  const apis = ports.map((port, i) => new Proc(`api-${i + 1}`, ['bin/terning.js', 'server'], { ...env, PORT: String(port) }, [...(o.apiFlags ?? []), ...profile(`api-${i + 1}`)]));
+  const apis = ports.map(
+    (port, i) =>
+      new Proc(`api-${i + 1}`, ['bin/terning.js', 'server'], { ...env, PORT: String(port) }, [
+        ...(o.apiFlags ?? []),
+        ...profile(`api-${i + 1}`),
+      ]),
+  );
   let generation = 0;
   // Each consumer serves /metrics on a port of its own.
   const spawnConsumers = async () => {
@@ -93,10 +107,15 @@ export async function startTerning(o: TerningOptions): Promise<Terning> {
     const admin = kafka.admin();
     await admin.connect();
     try {
-      await waitFor('the consumer group', async () => {
-        const { groups } = await admin.describeGroups([config.kafka.groupId]);
-        return groups[0]?.state === 'Stable' && groups[0].members.length === o.consumers;
-      }, consumers[0], 60_000);
+      await waitFor(
+        'the consumer group',
+        async () => {
+          const { groups } = await admin.describeGroups([config.kafka.groupId]);
+          return groups[0]?.state === 'Stable' && groups[0].members.length === o.consumers;
+        },
+        consumers[0],
+        60_000,
+      );
     } finally {
       await admin.disconnect();
     }
@@ -109,7 +128,11 @@ export async function startTerning(o: TerningOptions): Promise<Terning> {
     throw e;
   }
   return {
-    config, urls, apis, consumers, stop,
+    config,
+    urls,
+    apis,
+    consumers,
+    stop,
     async stopConsumers() {
       await Promise.all(consumers.map((c) => c.stop()));
     },

@@ -1,7 +1,12 @@
 import { createSecretKey } from 'node:crypto';
 import { signToken } from '../core/use-cases/sign-in/tokens.ts';
 
-export interface TokenContract { secret: string; issuer: string; audience: string; ttlSeconds: number }
+export interface TokenContract {
+  secret: string;
+  issuer: string;
+  audience: string;
+  ttlSeconds: number;
+}
 
 /**
  * Tokens minted the way README's token contract says (HS256 JWS, sub = the normalised email, iss, aud,
@@ -9,11 +14,16 @@ export interface TokenContract { secret: string; issuer: string; audience: strin
  */
 export function mintTokens(contract: TokenContract, emails: string[], now = Math.floor(Date.now() / 1000)): string[] {
   const key = createSecretKey(Buffer.from(contract.secret, 'utf8'));
-  return emails.map((email) => signToken(key, {
-    sub: email.trim().toLowerCase(), iss: contract.issuer, aud: contract.audience, iat: now, exp: now + contract.ttlSeconds,
-  }));
+  return emails.map((email) =>
+    signToken(key, {
+      sub: email.trim().toLowerCase(),
+      iss: contract.issuer,
+      aud: contract.audience,
+      iat: now,
+      exp: now + contract.ttlSeconds,
+    }),
+  );
 }
 
 /** N distinct participants of one run: bench-<run>-<i>@bench.test. */
-export const benchEmails = (run: string, n: number, from = 0) =>
-  Array.from({ length: n }, (_, i) => `bench-${run}-${from + i}@bench.test`);
+export const benchEmails = (run: string, n: number, from = 0) => Array.from({ length: n }, (_, i) => `bench-${run}-${from + i}@bench.test`);

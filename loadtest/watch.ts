@@ -1,7 +1,10 @@
 import type { Pool } from 'mysql2/promise';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-export interface PersistPoint { t: number; persisted: number }
+export interface PersistPoint {
+  t: number;
+  persisted: number;
+}
 
 /**
  * Watches an event's winners persisted in MySQL (the consumers' work: every answer is given before it),
@@ -12,7 +15,11 @@ export class PersistWatch {
   private stopped = false;
   private running?: Promise<void>;
 
-  constructor(private readonly pool: Pool, private readonly eventId: string, private readonly everyMs = 50) {}
+  constructor(
+    private readonly pool: Pool,
+    private readonly eventId: string,
+    private readonly everyMs = 50,
+  ) {}
 
   start() {
     this.running = this.loop();

@@ -25,20 +25,28 @@ export async function up({ context: q }: { context: MigrationContext }) {
     `INSERT IGNORE INTO proof_decisions (event_id, ticket, kind, person, decided_at)
      SELECT event_id, ticket, IF(status = 'WON', 'won', 'released'), person, decided_at FROM applications WHERE status IN ('WON', 'RELEASED')`,
   );
-  await q.createTable('proof_logs', {
-    event_id: { type: DataTypes.STRING(64), primaryKey: true },
-    size: { type: DataTypes.BIGINT.UNSIGNED, allowNull: false },
-    next_ticket: { type: DataTypes.BIGINT.UNSIGNED, allowNull: false },
-    audit_id: { type: DataTypes.BIGINT.UNSIGNED, allowNull: false },
-    updated_at: { type: DataTypes.DATE(3), allowNull: false },
-  }, { charset: 'utf8mb4', collate: 'utf8mb4_unicode_ci' });
-  await q.createTable('proof_log_entries', {
-    event_id: { type: DataTypes.STRING(64), primaryKey: true },
-    idx: { type: DataTypes.BIGINT.UNSIGNED, primaryKey: true },
-    ticket: { type: DataTypes.BIGINT.UNSIGNED, allowNull: true },
-    leaf: { type: DataTypes.TEXT, allowNull: false },
-    hash: { type: DataTypes.BLOB, allowNull: false },
-  }, { charset: 'utf8mb4', collate: 'utf8mb4_unicode_ci' });
+  await q.createTable(
+    'proof_logs',
+    {
+      event_id: { type: DataTypes.STRING(64), primaryKey: true },
+      size: { type: DataTypes.BIGINT.UNSIGNED, allowNull: false },
+      next_ticket: { type: DataTypes.BIGINT.UNSIGNED, allowNull: false },
+      audit_id: { type: DataTypes.BIGINT.UNSIGNED, allowNull: false },
+      updated_at: { type: DataTypes.DATE(3), allowNull: false },
+    },
+    { charset: 'utf8mb4', collate: 'utf8mb4_unicode_ci' },
+  );
+  await q.createTable(
+    'proof_log_entries',
+    {
+      event_id: { type: DataTypes.STRING(64), primaryKey: true },
+      idx: { type: DataTypes.BIGINT.UNSIGNED, primaryKey: true },
+      ticket: { type: DataTypes.BIGINT.UNSIGNED, allowNull: true },
+      leaf: { type: DataTypes.TEXT, allowNull: false },
+      hash: { type: DataTypes.BLOB, allowNull: false },
+    },
+    { charset: 'utf8mb4', collate: 'utf8mb4_unicode_ci' },
+  );
   await q.addIndex('proof_log_entries', ['event_id', 'ticket'], { unique: true, name: 'proof_log_entries_ticket' });
 }
 

@@ -9,4 +9,6 @@ if (problems.length) {
   process.exit(1);
 }
 const { dependencies = {}, devDependencies = {} } = repo.pkg;
-console.log(`dependencies: ${Object.keys(dependencies).length} for the image and ${Object.keys(devDependencies).length} for development, each used where it is declared`);
+console.log(
+  `dependencies: ${Object.keys(dependencies).length} for the image and ${Object.keys(devDependencies).length} for development, each used where it is declared`,
+);

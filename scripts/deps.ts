@@ -66,7 +66,10 @@ function isImportOrRequire(callee: ts.Expression): boolean {
   if (ts.isIdentifier(callee)) return callee.text === 'require';
   if (!ts.isPropertyAccessExpression(callee) || callee.name.text !== 'resolve') return false;
   const of = callee.expression;
-  return (ts.isIdentifier(of) && of.text === 'require') || (ts.isCallExpression(of) && ts.isIdentifier(of.expression) && of.expression.text === 'createRequire');
+  return (
+    (ts.isIdentifier(of) && of.text === 'require') ||
+    (ts.isCallExpression(of) && ts.isIdentifier(of.expression) && of.expression.text === 'createRequire')
+  );
 }
 
 /** `@types/koa__router` types `@koa/router`. */
@@ -97,10 +100,19 @@ export function dependencyProblems(repo: Repo): string[] {
     if (!declared.has(name)) problems.push(`${name} is imported (${files.join(', ')}) but not declared in package.json`);
   }
   for (const name of neededShipped) {
-    if (devDeps.includes(name)) problems.push(`${name} is a devDependency, but the image ships code that imports it (${importedBy.get(name)!.filter((f) => isShipped(f, repo.shipped)).join(', ')}): move it to dependencies`);
+    if (devDeps.includes(name))
+      problems.push(
+        `${name} is a devDependency, but the image ships code that imports it (${importedBy
+          .get(name)!
+          .filter((f) => isShipped(f, repo.shipped))
+          .join(', ')}): move it to dependencies`,
+      );
   }
   for (const name of deps) {
-    if (importedBy.has(name) && !neededShipped.has(name)) problems.push(`${name} is a dependency, but only code the image does not ship imports it (${importedBy.get(name)!.join(', ')}): move it to devDependencies`);
+    if (importedBy.has(name) && !neededShipped.has(name))
+      problems.push(
+        `${name} is a dependency, but only code the image does not ship imports it (${importedBy.get(name)!.join(', ')}): move it to devDependencies`,
+      );
   }
 
   const commands = Object.values(repo.pkg.scripts ?? {}).join('\n');

@@ -28,12 +28,25 @@ export interface AvaStats {
   sharedWorkerErrors: number;
 }
 
-export interface Count { passed: number; failed: number; skipped: number }
+export interface Count {
+  passed: number;
+  failed: number;
+  skipped: number;
+}
 
 export function countRun(stats: AvaStats | undefined): Count {
   if (!stats) return { passed: 0, failed: 1, skipped: 0 };
-  const failed = stats.failedTests + stats.remainingTests + stats.failedHooks + stats.failedWorkers + stats.timeouts
-    + stats.uncaughtExceptions + stats.unhandledRejections + stats.unexpectedProcessExits + stats.internalErrors + stats.sharedWorkerErrors;
+  const failed =
+    stats.failedTests +
+    stats.remainingTests +
+    stats.failedHooks +
+    stats.failedWorkers +
+    stats.timeouts +
+    stats.uncaughtExceptions +
+    stats.unhandledRejections +
+    stats.unexpectedProcessExits +
+    stats.internalErrors +
+    stats.sharedWorkerErrors;
   return { passed: stats.passedTests + stats.passedKnownFailingTests, failed, skipped: stats.skippedTests };
 }
 
@@ -46,8 +59,19 @@ export function writeRunReport(stats: AvaStats, file = AVA_REPORT): void {
 }
 
 const NO_RUN: AvaStats = {
-  passedTests: 0, passedKnownFailingTests: 0, failedTests: 0, remainingTests: 0, skippedTests: 0, failedHooks: 0,
-  failedWorkers: 0, timeouts: 0, uncaughtExceptions: 0, unhandledRejections: 0, unexpectedProcessExits: 0, internalErrors: 0, sharedWorkerErrors: 0,
+  passedTests: 0,
+  passedKnownFailingTests: 0,
+  failedTests: 0,
+  remainingTests: 0,
+  skippedTests: 0,
+  failedHooks: 0,
+  failedWorkers: 0,
+  timeouts: 0,
+  uncaughtExceptions: 0,
+  unhandledRejections: 0,
+  unexpectedProcessExits: 0,
+  internalErrors: 0,
+  sharedWorkerErrors: 0,
 };
 
 /** The reports of several runs as one: their counts added up; a run that left no report died, one internal error. */

@@ -26,7 +26,9 @@ function stop(message: string): never {
 }
 
 const run = (command: string, args: string[], env: Record<string, string> = {}) =>
-  new Promise<number>((resolve) => spawn(command, args, { stdio: 'inherit', env: { ...process.env, ...env } }).on('exit', (code) => resolve(code ?? 1)));
+  new Promise<number>((resolve) =>
+    spawn(command, args, { stdio: 'inherit', env: { ...process.env, ...env } }).on('exit', (code) => resolve(code ?? 1)),
+  );
 
 const testDb = (url: string) => {
   const u = new URL(url);
@@ -68,7 +70,9 @@ if (selection.length) {
 }
 
 console.log('== services');
-const stopServices = await prepare().catch((err: Error) => stop(`npm test: the services did not come up, so no test was run:\n${err.message}`));
+const stopServices = await prepare().catch((err: Error) =>
+  stop(`npm test: the services did not come up, so no test was run:\n${err.message}`),
+);
 process.env.MYSQL_URL = testDb(process.env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/terning');
 const { migrate } = await import('../cli/commands/migrate.ts');
 await migrate('up', () => {});
@@ -81,7 +85,10 @@ const ava = (env: Record<string, string>, report: string) =>
   run(process.execPath, ['node_modules/ava/entrypoints/cli.mjs', ...selection], { ...env, TERNING_AVA_REPORT: report });
 const phases: { title: string; env: Record<string, string> }[] = selection.length
   ? [{ title: 'ava', env: { TERNING_CLUSTER_TESTS: '1' } }]
-  : [{ title: 'ava', env: { TERNING_CLUSTER_TESTS: '' } }, { title: 'ava: the production topology (tests/cluster/)', env: { TERNING_CLUSTER_TESTS: 'only' } }];
+  : [
+      { title: 'ava', env: { TERNING_CLUSTER_TESTS: '' } },
+      { title: 'ava: the production topology (tests/cluster/)', env: { TERNING_CLUSTER_TESTS: 'only' } },
+    ];
 let code = 0;
 const reports: string[] = [];
 for (const [i, phase] of phases.entries()) {

@@ -18,7 +18,14 @@ function refuse(socket: Duplex, status: number, code: string, message: string, h
 /** An answer in the one error shape on the request's own response, and the connection closed after it. */
 function answerWith(status: number, code: string, message: string): (res: ServerResponse) => void {
   const body = JSON.stringify({ error: { code, message } });
-  const head = ['Content-Type', 'application/json; charset=utf-8', 'Content-Length', String(Buffer.byteLength(body)), 'Connection', 'close'];
+  const head = [
+    'Content-Type',
+    'application/json; charset=utf-8',
+    'Content-Length',
+    String(Buffer.byteLength(body)),
+    'Connection',
+    'close',
+  ];
   return (res) => {
     res.shouldKeepAlive = false;
     res.writeHead(status, head);

@@ -3,7 +3,12 @@ import { Server as NetServer, type Socket } from 'node:net';
 import { networkOf, type NetworkPrefixes } from '../core/use-cases/sign-in/network.ts';
 
 /** What the door keeps of a connection: its client's network, how much of its answers the kernel had taken at the last look, and since when; what it had read at the last look of a drain. */
-interface Watch { network: string; taken: number; since: number; read: number }
+interface Watch {
+  network: string;
+  taken: number;
+  since: number;
+  read: number;
+}
 
 /** Node's own: the answer a connection is writing now, if any. */
 type HttpSocket = Socket & { _httpMessage?: ServerResponse | null };
@@ -37,7 +42,12 @@ export class Door {
   /** Once set, every answer closes its connection (Connection: close). */
   draining = false;
 
-  constructor(private readonly http: Server, private readonly limits: DoorLimits, private readonly prefixes: NetworkPrefixes, everyMs = 1_000) {
+  constructor(
+    private readonly http: Server,
+    private readonly limits: DoorLimits,
+    private readonly prefixes: NetworkPrefixes,
+    everyMs = 1_000,
+  ) {
     http.maxConnections = limits.maxConnections;
     // Ahead of Node's own listener: a connection closed here never gets a parser.
     http.prependListener('connection', (socket: Socket) => this.admit(socket));

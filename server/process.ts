@@ -76,7 +76,10 @@ export class ApiServer {
   readonly metrics = new Metrics('terning-server');
   readonly log: Logger;
 
-  constructor(private readonly config: Config, log?: Logger) {
+  constructor(
+    private readonly config: Config,
+    log?: Logger,
+  ) {
     this.log = log ?? createLogger('terning-server', config.logLevel);
   }
 
@@ -86,7 +89,11 @@ export class ApiServer {
    * closed again.
    */
   async start(): Promise<{ url: string; adminUrl: string }> {
-    return startOutlasting(() => this.open(), () => this.close(), { ms: this.config.startWaitMs, log: this.log, stopped: () => this.stopRequested });
+    return startOutlasting(
+      () => this.open(),
+      () => this.close(),
+      { ms: this.config.startWaitMs, log: this.log, stopped: () => this.stopRequested },
+    );
   }
 
   private async open(): Promise<{ url: string; adminUrl: string }> {
@@ -105,7 +112,11 @@ export class ApiServer {
     await this.applicationsProducer.connect();
     // One record per batch and partition (core/adapters/kafka/application-records.ts).
     const partitions = await partitionCount(kafka, config.kafka.applicationsTopic);
-    if (partitions === undefined) log.warn({ topic: config.kafka.applicationsTopic }, 'the partitions of the applications topic are unknown: each batch goes to one partition');
+    if (partitions === undefined)
+      log.warn(
+        { topic: config.kafka.applicationsTopic },
+        'the partitions of the applications topic are unknown: each batch goes to one partition',
+      );
     this.batcher = new GroupCommitProducer(this.applicationsProducer, config.kafka.applicationsTopic, {
       pack: applicationRecords(partitions),
       sizeOf: applicationSize,
@@ -124,39 +135,55 @@ export class ApiServer {
     this.feed = new DecisionFeed(this.subscriber, config.redisPrefix, log);
     // A missing or malformed key stops the start here, with the reason (production has no default).
     const keys = loadProofKeys(config.proof);
-    this.stock = new StockWatch(async (id) => {
-      const e = await this.stores!.events.snapshot(id, 'recent');
-      return { remaining: e.remainingStock, total: e.totalStock, soldOut: e.totalStock > 0 && e.remainingStock === 0 };
-    }, (err, eventId) => log.warn({ err, eventId }, 'the stock could not be read for its watchers'));
+    this.stock = new StockWatch(
+      async (id) => {
+        const e = await this.stores!.events.snapshot(id, 'recent');
+        return { remaining: e.remainingStock, total: e.totalStock, soldOut: e.totalStock > 0 && e.remainingStock === 0 };
+      },
+      (err, eventId) => log.warn({ err, eventId }, 'the stock could not be read for its watchers'),
+    );
     const receipts = new Receipts(new JwsSigner(keys), keys.nonceSecret);
     const soldOut = new SoldOutBoard(this.stores.redis, config.redisPrefix, this.subscriber, log, (facts) => receipts.soldOut(facts));
     await soldOut.start();
     const { sequelize } = this.stores;
     const audit = new AuditLog(sequelize);
-    const deadLetters = new DeadLetterDesk(new DeadLetterTopic(kafka, this.applicationsProducer, {
-      applications: config.kafka.applicationsTopic, deadLetters: config.kafka.deadLetterTopic,
-    }), new ReplayLog(sequelize), audit);
+    const deadLetters = new DeadLetterDesk(
+      new DeadLetterTopic(kafka, this.applicationsProducer, {
+        applications: config.kafka.applicationsTopic,
+        deadLetters: config.kafka.deadLetterTopic,
+      }),
+      new ReplayLog(sequelize),
+      audit,
+    );
     const deps = {
       config,
       log,
       limits,
       feed: this.feed,
       metrics,
-      readiness: () => readiness({
-        api: async () => {
-          if (this.draining) throw new Error('shutting down');
-        },
-        ...storeChecks(stores),
-        kafka: async () => {
-          if (!this.applicationsProducer?.connected) throw new Error('the producer is not connected');
-        },
-      }),
+      readiness: () =>
+        readiness({
+          api: async () => {
+            if (this.draining) throw new Error('shutting down');
+          },
+          ...storeChecks(stores),
+          kafka: async () => {
+            if (!this.applicationsProducer?.connected) throw new Error('the producer is not connected');
+          },
+        }),
       events: this.stores.events,
       changes: new AuditedEvents(this.stores.events, audit),
       audit,
       deadLetters,
       tokens: new Tokens(config.jwt),
-      codes: new VerificationCodes(this.stores.scripts, this.mailer, { ...config.code, secret: config.jwt.secret }, limits, config.limits, log),
+      codes: new VerificationCodes(
+        this.stores.scripts,
+        this.mailer,
+        { ...config.code, secret: config.jwt.secret },
+        limits,
+        config.limits,
+        log,
+      ),
       applications: new Applications(this.stores.scripts, this.batcher, this.stores.events, this.stores.records, log, soldOut, receipts),
       keys,
       stock: this.stock,
@@ -175,18 +202,21 @@ export class ApiServer {
     // A participant's request arrives in milliseconds; a client that trickles it in is holding a connection.
     // requestTimeout ends once the request is whole, so a result stream (a GET) lives on.
     const handler = this.handler(surface, deps, app);
-    const http = createServer({
-      headersTimeout: headersTimeoutMs,
-      requestTimeout: requestTimeoutMs,
-      connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS,
-      maxHeaderSize,
-      // Answered in the one error shape instead (server/before-koa.ts).
-      requireHostHeader: false,
-    }, (req, res) => {
-      if (refusedBeforeKoa(req, res)) return;
-      if (door.draining) res.shouldKeepAlive = false;
-      handler(req, res);
-    });
+    const http = createServer(
+      {
+        headersTimeout: headersTimeoutMs,
+        requestTimeout: requestTimeoutMs,
+        connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS,
+        maxHeaderSize,
+        // Answered in the one error shape instead (server/before-koa.ts).
+        requireHostHeader: false,
+      },
+      (req, res) => {
+        if (refusedBeforeKoa(req, res)) return;
+        if (door.draining) res.shouldKeepAlive = false;
+        handler(req, res);
+      },
+    );
     answerBeforeKoa(http);
     const door = new Door(http, this.config.http, this.config.limits.networkPrefixes, CONNECTIONS_CHECKING_INTERVAL_MS);
     this.doors.push(door);
@@ -250,7 +280,15 @@ export class ApiServer {
     this.servers = [];
     this.doors = [];
     this.apps.length = 0;
-    this.feed = this.stock = this.restarts = this.subscriber = this.batcher = this.applicationsProducer = this.mailer = this.stores = undefined;
+    this.feed =
+      this.stock =
+      this.restarts =
+      this.subscriber =
+      this.batcher =
+      this.applicationsProducer =
+      this.mailer =
+      this.stores =
+        undefined;
     this.draining = this.stopRequested;
     this.log.info('api stopped');
   }

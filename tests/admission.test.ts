@@ -10,14 +10,15 @@ const KEY = 'the-admin-key-of-this-test';
 /** An API of `concurrency` places whose participant requests are held until the test lets them go. */
 async function held(concurrency: number, queueLimit = 100) {
   const holding: { url: string; release: () => void }[] = [];
-  const app = (req: IncomingMessage, res: ServerResponse) => new Promise<void>((resolve) => {
-    const answer = () => {
-      res.end(req.url);
-      resolve();
-    };
-    if (req.url!.startsWith('/participant')) holding.push({ url: req.url!, release: answer });
-    else answer();
-  });
+  const app = (req: IncomingMessage, res: ServerResponse) =>
+    new Promise<void>((resolve) => {
+      const answer = () => {
+        res.end(req.url);
+        resolve();
+      };
+      if (req.url!.startsWith('/participant')) holding.push({ url: req.url!, release: answer });
+      else answer();
+    });
   const http = createServer(admission(app, { concurrency, queueLimit, production: false }, platformRequests(adminKeyCheck(KEY))));
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
@@ -31,7 +32,11 @@ async function held(concurrency: number, queueLimit = 100) {
       await until(`${path} in the app`, async () => (holding.some((h) => h.url === path) ? true : undefined));
       return { answer };
     },
-    close: () => new Promise<void>((r) => { http.closeAllConnections(); http.close(() => r()); }),
+    close: () =>
+      new Promise<void>((r) => {
+        http.closeAllConnections();
+        http.close(() => r());
+      }),
   };
 }
 
@@ -79,7 +84,13 @@ test('a place is given back once the app has answered, not when the client has r
   };
   const http = createServer(admission(app, { concurrency: 1, queueLimit: 100, production: false }, () => false));
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => new Promise<void>((r) => { http.closeAllConnections(); http.close(() => r()); }));
+  t.teardown(
+    () =>
+      new Promise<void>((r) => {
+        http.closeAllConnections();
+        http.close(() => r());
+      }),
+  );
   const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
   const texts = await Promise.all(Array.from({ length: 20 }, () => answered(fetch(url))));
   t.is(most, 1);
@@ -99,7 +110,9 @@ test('past the queue limit a request is told 503 SERVICE_BUSY with Retry-After a
   t.is(refused.headers.get('retry-after'), '5');
   t.is(refused.headers.get('x-request-id'), 'busy-1');
   t.is(refused.headers.get('x-content-type-options'), 'nosniff');
-  t.deepEqual(await refused.json(), { error: { code: 'SERVICE_BUSY', message: 'too many requests are waiting; try again in a few seconds' } });
+  t.deepEqual(await refused.json(), {
+    error: { code: 'SERVICE_BUSY', message: 'too many requests are waiting; try again in a few seconds' },
+  });
   // Probes still pass; the queue empties in order and takes requests again.
   t.is(await answered(fetch(`${api.url}/healthz`)), '/healthz');
   api.releaseFirst();

@@ -18,12 +18,20 @@ test.after.always(async () => {
 });
 
 const VOLATILE = new Set(['date', 'x-request-id', 'content-length', 'keep-alive', 'connection']);
-const stable = (headers: Record<string, unknown>) => Object.fromEntries(Object.entries(headers).filter(([k]) => !VOLATILE.has(k)).sort());
+const stable = (headers: Record<string, unknown>) =>
+  Object.fromEntries(
+    Object.entries(headers)
+      .filter(([k]) => !VOLATILE.has(k))
+      .sort(),
+  );
 
 async function both(path: string, email: string) {
   const token = await sys.tokens.issue(email);
   const lane = await rawHttp(sys.url, 'POST', path, { headers: { Authorization: `Bearer ${token}` } });
-  const long = await rawHttp(sys.url, 'POST', path, { headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: '{}' });
+  const long = await rawHttp(sys.url, 'POST', path, {
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+    body: '{}',
+  });
   return { lane, long };
 }
 
@@ -37,10 +45,17 @@ test('an apply answers alike in the lane and the long way: sold out, won, refuse
   t.deepEqual(stable(won.lane.headers), stable(won.long.headers));
 
   // Once this process has read the sold-out event's winners, a newcomer's SOLD_OUT takes no Redis command.
-  await until('SOLD_OUT answered from memory', async () => {
-    const seen = await eventCommandsDuring(sys.config.redisUrl, sys.config.redisPrefix, eventId, async () => rawHttp(sys.url, 'POST', path, { headers: { Authorization: `Bearer ${await sys.tokens.issue(randomEmail('probe'))}` } }));
-    return seen.length === 0 ? true : undefined;
-  }, 5_000, 50);
+  await until(
+    'SOLD_OUT answered from memory',
+    async () => {
+      const seen = await eventCommandsDuring(sys.config.redisUrl, sys.config.redisPrefix, eventId, async () =>
+        rawHttp(sys.url, 'POST', path, { headers: { Authorization: `Bearer ${await sys.tokens.issue(randomEmail('probe'))}` } }),
+      );
+      return seen.length === 0 ? true : undefined;
+    },
+    5_000,
+    50,
+  );
   const soldOut = await both(path, randomEmail('late'));
   t.deepEqual([soldOut.lane.status, soldOut.long.status], [409, 409]);
   t.is(soldOut.lane.text, soldOut.long.text);
@@ -50,7 +65,10 @@ test('an apply answers alike in the lane and the long way: sold out, won, refuse
   t.truthy(soldOut.lane.headers['x-request-id']);
 
   const forged = await rawHttp(sys.url, 'POST', path, { headers: { Authorization: 'Bearer a.b.c' } });
-  const forgedLong = await rawHttp(sys.url, 'POST', path, { headers: { Authorization: 'Bearer a.b.c', 'Content-Type': 'application/json' }, body: '{}' });
+  const forgedLong = await rawHttp(sys.url, 'POST', path, {
+    headers: { Authorization: 'Bearer a.b.c', 'Content-Type': 'application/json' },
+    body: '{}',
+  });
   t.deepEqual([forged.status, forgedLong.status], [401, 401]);
   t.is(forged.text, forgedLong.text);
   t.deepEqual(stable(forged.headers), stable(forgedLong.headers));
@@ -59,7 +77,10 @@ test('an apply answers alike in the lane and the long way: sold out, won, refuse
 test('a body that is not empty is refused on a sold-out event too, before the sold-out answer', async (t) => {
   const eventId = await newEvent(sys, 0);
   const token = await sys.tokens.issue(randomEmail('body'));
-  const res = await rawHttp(sys.url, 'POST', `/api/events/${eventId}/apply`, { headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: '{"x":1}' });
+  const res = await rawHttp(sys.url, 'POST', `/api/events/${eventId}/apply`, {
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+    body: '{"x":1}',
+  });
   t.is(res.status, 400);
   t.is(JSON.parse(res.text).error.code, 'VALIDATION_FAILED');
 });

@@ -25,9 +25,17 @@ test.serial('every change that took effect is recorded: who, when, what, from wh
   await terning('event', 'open', '--event', id, ...target('carol'));
   await terning('event', 'close', '--event', id, ...target('dave@ops'));
   const entries = await audit(id);
-  t.deepEqual(entries.map((e) => [e.actor, e.action]), [
-    ['dave@ops', 'event.close'], ['carol', 'event.open'], ['carol', 'event.open'], ['bob', 'stock.set'], ['alice', 'event.create'],
-  ], 'newest first');
+  t.deepEqual(
+    entries.map((e) => [e.actor, e.action]),
+    [
+      ['dave@ops', 'event.close'],
+      ['carol', 'event.open'],
+      ['carol', 'event.open'],
+      ['bob', 'stock.set'],
+      ['alice', 'event.create'],
+    ],
+    'newest first',
+  );
   t.true(entries.every((e) => e.eventId === id && Date.parse(e.at) >= before - 1000 && Date.parse(e.at) <= Date.now() + 1000));
   t.true(entries.every((e) => typeof e.requestId === 'string' && e.requestId.length > 0));
   const [close, open, scheduled, stock, create] = entries;
@@ -44,7 +52,10 @@ test.serial('every change that took effect is recorded: who, when, what, from wh
 
   const text = await terning('audit', '--event', id, ...target());
   t.regex(text, /bob\s+stock\.set\s+ev-\S+\s+\{"totalStock":3\} -> \{"totalStock":10\}/);
-  t.deepEqual((await audit(id, '--limit', '2')).map((e) => e.action), ['event.close', 'event.open']);
+  t.deepEqual(
+    (await audit(id, '--limit', '2')).map((e) => e.action),
+    ['event.close', 'event.open'],
+  );
 });
 
 test.serial('a refused change is not recorded', async (t) => {
@@ -53,11 +64,20 @@ test.serial('a refused change is not recorded', async (t) => {
   const unknown = randomEventId();
   await t.throwsAsync(terning('stock', 'set', '5', '--event', unknown, ...target()), { instanceOf: UserError, message: /EVENT_NOT_FOUND/ });
   await t.throwsAsync(terning('event', 'open', '--event', unknown, ...target()), { instanceOf: UserError });
-  const tooBig = await http(sys.url, 'POST', `/api/admin/events/${id}/stock`, { adminKey: sys.config.adminKey, body: { count: 10_000_001 } });
+  const tooBig = await http(sys.url, 'POST', `/api/admin/events/${id}/stock`, {
+    adminKey: sys.config.adminKey,
+    body: { count: 10_000_001 },
+  });
   t.is(tooBig.status, 400);
-  const badKey = await http(sys.url, 'POST', `/api/admin/events/${id}/open`, { adminKey: 'wrong', headers: { 'X-ADMIN-ACTOR': 'mallory' } });
+  const badKey = await http(sys.url, 'POST', `/api/admin/events/${id}/open`, {
+    adminKey: 'wrong',
+    headers: { 'X-ADMIN-ACTOR': 'mallory' },
+  });
   t.is(badKey.status, 401);
-  t.deepEqual((await audit(id)).map((e) => e.action), ['event.create']);
+  t.deepEqual(
+    (await audit(id)).map((e) => e.action),
+    ['event.create'],
+  );
   t.deepEqual(await audit(unknown), []);
   t.is(await terning('audit', '--event', unknown, ...target()), 'no changes recorded');
 });
@@ -66,7 +86,11 @@ test.serial('the actor header is checked; a call without one is recorded as unna
   const id = randomEventId();
   await terning('event', 'create', id, '--name', 'Actors', ...target());
   for (const actor of ['has space', '<script>', 'x'.repeat(65), '-leading-dash', 'ü-umlaut']) {
-    const r = await http(sys.url, 'POST', `/api/admin/events/${id}/stock`, { adminKey: sys.config.adminKey, body: { count: 4 }, headers: { 'X-ADMIN-ACTOR': actor } });
+    const r = await http(sys.url, 'POST', `/api/admin/events/${id}/stock`, {
+      adminKey: sys.config.adminKey,
+      body: { count: 4 },
+      headers: { 'X-ADMIN-ACTOR': actor },
+    });
     t.is(r.status, 400, actor);
     t.is(r.body.error.code, 'ACTOR_INVALID');
   }

@@ -33,7 +33,12 @@ const key = (s: string) => new TextEncoder().encode(s);
 test('send-verification-code refuses malformed, mistyped, unknown, oversized and poisoned bodies', async (t) => {
   const post = (opts: Parameters<typeof http>[3]) => http(sys.url, 'POST', '/api/auth/send-verification-code', opts);
   refused(t, await post({ raw: '{"email": ', headers: { 'Content-Type': 'application/json' } }), 400, 'MALFORMED_JSON');
-  refused(t, await post({ raw: 'email=a@b.c', headers: { 'Content-Type': 'application/x-www-form-urlencoded' } }), 415, 'UNSUPPORTED_MEDIA_TYPE');
+  refused(
+    t,
+    await post({ raw: 'email=a@b.c', headers: { 'Content-Type': 'application/x-www-form-urlencoded' } }),
+    415,
+    'UNSUPPORTED_MEDIA_TYPE',
+  );
   refused(t, await post({ raw: '{"email":"a@b.co"}', headers: { 'Content-Type': 'text/plain' } }), 415, 'UNSUPPORTED_MEDIA_TYPE');
   refused(t, await post({}), 400, 'VALIDATION_FAILED');
   refused(t, await post({ body: { email: 5 } }), 400, 'VALIDATION_FAILED');
@@ -43,10 +48,27 @@ test('send-verification-code refuses malformed, mistyped, unknown, oversized and
   refused(t, await post({ body: null }), 400, 'VALIDATION_FAILED');
   refused(t, await post({ body: { email: `${'a'.repeat(250)}@example.test` } }), 400, 'VALIDATION_FAILED');
   refused(t, await post({ body: { email: randomEmail(), pad: 'x'.repeat(8_000) } }), 413, 'BODY_TOO_LARGE');
-  refused(t, await post({ raw: `{"email":"${randomEmail()}","__proto__":{"admin":true}}`, headers: { 'Content-Type': 'application/json' } }), 400, 'FORBIDDEN_KEY');
-  refused(t, await post({ raw: `{"email":"${randomEmail()}","constructor":{"prototype":{"admin":true}}}`, headers: { 'Content-Type': 'application/json' } }), 400, 'FORBIDDEN_KEY');
+  refused(
+    t,
+    await post({ raw: `{"email":"${randomEmail()}","__proto__":{"admin":true}}`, headers: { 'Content-Type': 'application/json' } }),
+    400,
+    'FORBIDDEN_KEY',
+  );
+  refused(
+    t,
+    await post({
+      raw: `{"email":"${randomEmail()}","constructor":{"prototype":{"admin":true}}}`,
+      headers: { 'Content-Type': 'application/json' },
+    }),
+    400,
+    'FORBIDDEN_KEY',
+  );
   const v = await post({ body: { email: 'bad' } });
-  t.deepEqual(v.body.error.details.issues.map((i: { path: string }) => i.path), ['email'], 'the error names the field');
+  t.deepEqual(
+    v.body.error.details.issues.map((i: { path: string }) => i.path),
+    ['email'],
+    'the error names the field',
+  );
 });
 
 test('a second code within the cooldown is refused with 429 and Retry-After', async (t) => {
@@ -59,16 +81,18 @@ test('a second code within the cooldown is refused with 429 and Retry-After', as
   t.is((await http(sys.url, 'POST', '/api/auth/verify-code', { body: { email, code } })).status, 200, 'the first code still works');
 });
 
-test('verify-code: a wrong code counts down the sign-in\'s tries, then no code works for it; malformed input changes nothing', async (t) => {
+test("verify-code: a wrong code counts down the sign-in's tries, then no code works for it; malformed input changes nothing", async (t) => {
   const email = randomEmail('brute');
   const { challengeId } = (await http(sys.url, 'POST', '/api/auth/send-verification-code', { body: { email } })).body;
   const code = await readCode(email);
   const wrong = code === '000000' ? '111111' : '000000';
-  const verify = (c: unknown, id: unknown = challengeId) => http(sys.url, 'POST', '/api/auth/verify-code', { body: { email, code: c, challengeId: id } });
+  const verify = (c: unknown, id: unknown = challengeId) =>
+    http(sys.url, 'POST', '/api/auth/verify-code', { body: { email, code: c, challengeId: id } });
   refused(t, await verify('12345'), 400, 'VALIDATION_FAILED');
   refused(t, await verify(123456), 400, 'VALIDATION_FAILED');
   refused(t, await verify('12345a'), 400, 'VALIDATION_FAILED');
-  for (const id of ['', 'short', 'x'.repeat(23), `${'a'.repeat(21)}=`, 42, null]) refused(t, await verify(code, id), 400, 'VALIDATION_FAILED');
+  for (const id of ['', 'short', 'x'.repeat(23), `${'a'.repeat(21)}=`, 42, null])
+    refused(t, await verify(code, id), 400, 'VALIDATION_FAILED');
   refused(t, await verify(code, 'A'.repeat(22)), 401, 'CODE_INVALID');
   for (let left = 2; left >= 0; left--) {
     const a = await verify(wrong);
@@ -85,7 +109,14 @@ test('a code expires after its lifetime', async (t) => {
   const mailer = new Mailer(sys.config.ses);
   try {
     const limits = new Limits(stores.redis, sys.config.redisPrefix, sys.config.limits);
-    const codes = new VerificationCodes(stores.scripts, mailer, { ttlSeconds: 1, maxAttempts: 5, maxAttemptsWithoutChallenge: 3, resendSeconds: 0, secret: 'x'.repeat(32) }, limits, sys.config.limits, testLog());
+    const codes = new VerificationCodes(
+      stores.scripts,
+      mailer,
+      { ttlSeconds: 1, maxAttempts: 5, maxAttemptsWithoutChallenge: 3, resendSeconds: 0, secret: 'x'.repeat(32) },
+      limits,
+      sys.config.limits,
+      testLog(),
+    );
     const email = randomEmail('ttl');
     const { challengeId } = await codes.send(email, '127.0.0.9');
     const code = await readCode(email);
@@ -105,7 +136,12 @@ test('participant calls refuse missing, malformed, forged, expired and wrongly s
   const email = randomEmail('tok');
   const { issuer, audience, secret } = sys.config.jwt;
   const sign = (alg: string, k: string, claims: { exp?: number; aud?: string; iss?: string } = {}) => {
-    const jwt = new SignJWT({}).setProtectedHeader({ alg }).setSubject(email).setIssuer(claims.iss ?? issuer).setAudience(claims.aud ?? audience).setIssuedAt();
+    const jwt = new SignJWT({})
+      .setProtectedHeader({ alg })
+      .setSubject(email)
+      .setIssuer(claims.iss ?? issuer)
+      .setAudience(claims.aud ?? audience)
+      .setIssuedAt();
     if (claims.exp !== -1) jwt.setExpirationTime(claims.exp ?? '10m');
     return jwt.sign(key(k));
   };
@@ -115,13 +151,33 @@ test('participant calls refuse missing, malformed, forged, expired and wrongly s
   refused(t, await http(sys.url, 'POST', path, { token: 'not.a.jwt' }), 401, 'TOKEN_INVALID');
   refused(t, await http(sys.url, 'POST', path, { token: await sign('HS256', 'another-secret-another-secret-123') }), 401, 'TOKEN_INVALID');
   refused(t, await http(sys.url, 'POST', path, { token: await sign('HS512', secret) }), 401, 'TOKEN_INVALID');
-  refused(t, await http(sys.url, 'POST', path, { token: new UnsecuredJWT({ sub: email, iss: issuer, aud: audience }).setExpirationTime('10m').encode() }), 401, 'TOKEN_INVALID');
-  refused(t, await http(sys.url, 'POST', path, { token: await sign('HS256', secret, { exp: Math.floor(Date.now() / 1000) - 5 }) }), 401, 'TOKEN_EXPIRED');
+  refused(
+    t,
+    await http(sys.url, 'POST', path, {
+      token: new UnsecuredJWT({ sub: email, iss: issuer, aud: audience }).setExpirationTime('10m').encode(),
+    }),
+    401,
+    'TOKEN_INVALID',
+  );
+  refused(
+    t,
+    await http(sys.url, 'POST', path, { token: await sign('HS256', secret, { exp: Math.floor(Date.now() / 1000) - 5 }) }),
+    401,
+    'TOKEN_EXPIRED',
+  );
   refused(t, await http(sys.url, 'POST', path, { token: await sign('HS256', secret, { exp: -1 }) }), 401, 'TOKEN_INVALID');
   refused(t, await http(sys.url, 'POST', path, { token: await sign('HS256', secret, { aud: 'someone-else' }) }), 401, 'TOKEN_INVALID');
   refused(t, await http(sys.url, 'POST', path, { token: await sign('HS256', secret, { iss: 'someone-else' }) }), 401, 'TOKEN_INVALID');
   refused(t, await http(sys.url, 'GET', `/api/events/${eventId}/status`, { token: 'x' }), 401, 'TOKEN_INVALID');
-  const minted = (sub: string) => new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuer(issuer).setAudience(audience).setIssuedAt().setExpirationTime('10m').sign(key(secret));
+  const minted = (sub: string) =>
+    new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(sub)
+      .setIssuer(issuer)
+      .setAudience(audience)
+      .setIssuedAt()
+      .setExpirationTime('10m')
+      .sign(key(secret));
   refused(t, await http(sys.url, 'POST', path, { token: await minted(email.toUpperCase()) }), 401, 'TOKEN_INVALID');
   refused(t, await http(sys.url, 'POST', path, { token: await minted(` ${email}`) }), 401, 'TOKEN_INVALID');
   refused(t, await http(sys.url, 'POST', path, { token: await minted('not-an-email') }), 401, 'TOKEN_INVALID');
@@ -152,10 +208,25 @@ test('admin calls refuse a missing or wrong key and bad values, and change nothi
     refused(t, await http(sys.url, 'POST', `${path}/stock`, { ...admin(), body }), 400, 'VALIDATION_FAILED');
   }
   refused(t, await http(sys.url, 'POST', `${path}/open`, { ...admin(), body: { at: 'tomorrow' } }), 400, 'VALIDATION_FAILED');
-  refused(t, await http(sys.url, 'POST', `${path}/open`, { ...admin(), body: { at: '9999-12-31T23:59:59-01:00' } }), 400, 'VALIDATION_FAILED');
+  refused(
+    t,
+    await http(sys.url, 'POST', `${path}/open`, { ...admin(), body: { at: '9999-12-31T23:59:59-01:00' } }),
+    400,
+    'VALIDATION_FAILED',
+  );
   refused(t, await http(sys.url, 'POST', `${path}/close`, { ...admin(), body: { when: 'now' } }), 400, 'VALIDATION_FAILED');
-  refused(t, await http(sys.url, 'POST', '/api/admin/events/no-such-event/stock', { ...admin(), body: { count: 3 } }), 404, 'EVENT_NOT_FOUND');
-  refused(t, await http(sys.url, 'POST', '/api/admin/events', { ...admin(), body: { id: 'Not Valid', name: 'x' } }), 400, 'VALIDATION_FAILED');
+  refused(
+    t,
+    await http(sys.url, 'POST', '/api/admin/events/no-such-event/stock', { ...admin(), body: { count: 3 } }),
+    404,
+    'EVENT_NOT_FOUND',
+  );
+  refused(
+    t,
+    await http(sys.url, 'POST', '/api/admin/events', { ...admin(), body: { id: 'Not Valid', name: 'x' } }),
+    400,
+    'VALIDATION_FAILED',
+  );
   refused(t, await http(sys.url, 'POST', '/api/admin/events', { ...admin(), body: { id: eventId, name: 'again' } }), 409, 'EVENT_EXISTS');
   t.deepEqual(await snapshot(), before, 'the event is as it was');
 });
@@ -173,19 +244,31 @@ test('every other method on every path the app serves is 405 with Allow, on unkn
   for (const path of [...known, '/api/nothing-here', '/nothing', '/api/admin/nothing']) {
     const served = routes.filter((r) => r.path === path).flatMap((r) => r.methods);
     // FOO and BREW are methods Node's parser doesn't know: it refuses them before the app, in the shape too.
-    await Promise.all([...METHODS, 'FOO', 'BREW'].filter((m) => !served.includes(m)).map(async (method) => {
-      const a = await rawHttp(sys.url, method, path);
-      const [status, code] = ['FOO', 'BREW'].includes(method) ? [400, 'BAD_REQUEST']
-        : method === 'CONNECT' ? [405, 'METHOD_NOT_ALLOWED']
-        : !known.has(path) ? [404, 'NOT_FOUND']
-        : [405, 'METHOD_NOT_ALLOWED'];
-      let body: { error?: { code?: unknown; message?: unknown } } | undefined;
-      try { body = a.text ? JSON.parse(a.text) : undefined; } catch { /* not JSON: reported below */ }
-      const shapeOk = method === 'HEAD' || (body?.error?.code === code && typeof body.error.message === 'string');
-      const withAllow = known.has(path) && !['FOO', 'BREW', 'CONNECT'].includes(method);
-      const allowOk = !withAllow || served.every((m) => String(a.headers.allow).split(', ').includes(m));
-      if (a.status !== status || !shapeOk || !allowOk) wrong.push(`${method} ${path}: ${a.status} allow=${a.headers.allow} ${a.text.slice(0, 100)}`);
-    }));
+    await Promise.all(
+      [...METHODS, 'FOO', 'BREW']
+        .filter((m) => !served.includes(m))
+        .map(async (method) => {
+          const a = await rawHttp(sys.url, method, path);
+          const [status, code] = ['FOO', 'BREW'].includes(method)
+            ? [400, 'BAD_REQUEST']
+            : method === 'CONNECT'
+              ? [405, 'METHOD_NOT_ALLOWED']
+              : !known.has(path)
+                ? [404, 'NOT_FOUND']
+                : [405, 'METHOD_NOT_ALLOWED'];
+          let body: { error?: { code?: unknown; message?: unknown } } | undefined;
+          try {
+            body = a.text ? JSON.parse(a.text) : undefined;
+          } catch {
+            /* not JSON: reported below */
+          }
+          const shapeOk = method === 'HEAD' || (body?.error?.code === code && typeof body.error.message === 'string');
+          const withAllow = known.has(path) && !['FOO', 'BREW', 'CONNECT'].includes(method);
+          const allowOk = !withAllow || served.every((m) => String(a.headers.allow).split(', ').includes(m));
+          if (a.status !== status || !shapeOk || !allowOk)
+            wrong.push(`${method} ${path}: ${a.status} allow=${a.headers.allow} ${a.text.slice(0, 100)}`);
+        }),
+    );
   }
   t.deepEqual(wrong, []);
 });
@@ -196,7 +279,11 @@ test('a draft event is hidden from participants as if it did not exist; schedule
   refused(t, draft, 404, 'EVENT_NOT_FOUND');
   const unknown = await http(sys.url, 'GET', '/api/events/no-such-event');
   refused(t, unknown, 404, 'EVENT_NOT_FOUND');
-  t.is(draft.body.error.message.replace(eventId, '<id>'), unknown.body.error.message.replace('no-such-event', '<id>'), 'the answer an unknown event gets');
+  t.is(
+    draft.body.error.message.replace(eventId, '<id>'),
+    unknown.body.error.message.replace('no-such-event', '<id>'),
+    'the answer an unknown event gets',
+  );
   refused(t, await http(sys.url, 'GET', '/api/event'), 404, 'EVENT_NOT_FOUND');
   // Applying with a valid token tells no more than asking does.
   const token = await sys.tokens.issue(randomEmail('draft'));
@@ -205,7 +292,10 @@ test('a draft event is hidden from participants as if it did not exist; schedule
   t.is(applied.body.error.message.replace(eventId, '<id>'), unknown.body.error.message.replace('no-such-event', '<id>'));
 
   const shown = async () => (await http(sys.url, 'GET', `/api/events/${eventId}`)).body.state;
-  await http(sys.url, 'POST', `/api/admin/events/${eventId}/open`, { ...admin(), body: { at: new Date(Date.now() + 3_600_000).toISOString() } });
+  await http(sys.url, 'POST', `/api/admin/events/${eventId}/open`, {
+    ...admin(),
+    body: { at: new Date(Date.now() + 3_600_000).toISOString() },
+  });
   t.is(await shown(), 'scheduled');
   await http(sys.url, 'POST', `/api/admin/events/${eventId}/open`, admin());
   t.is(await shown(), 'open');

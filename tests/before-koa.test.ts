@@ -37,17 +37,22 @@ test('an HTTP/1.0 request needs no Host', async (t) => {
 });
 
 test('an Expect other than 100-continue: 417 EXPECTATION_FAILED in the one error shape', async (t) => {
-  const answer = await exchange('POST /api/auth/send-verification-code HTTP/1.1\r\nHost: terning\r\nExpect: 200-ok\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}');
+  const answer = await exchange(
+    'POST /api/auth/send-verification-code HTTP/1.1\r\nHost: terning\r\nExpect: 200-ok\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}',
+  );
   t.regex(answer, /^HTTP\/1.1 417 /);
   t.deepEqual(bodyOf(answer), { error: { code: 'EXPECTATION_FAILED', message: 'the only expectation this server meets is 100-continue' } });
 });
 
 test('Expect: 100-continue is met, and the request answered as any other', async (t) => {
   const c = await rawClient(sys.url);
-  c.socket.write('POST /api/auth/verify-code HTTP/1.1\r\nHost: terning\r\nExpect: 100-continue\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n');
+  c.socket.write(
+    'POST /api/auth/verify-code HTTP/1.1\r\nHost: terning\r\nExpect: 100-continue\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n',
+  );
   while (!c.received().includes('100 Continue') && !c.closed) await new Promise((r) => setTimeout(r, 20));
   c.socket.write('{}');
-  while (!/\r\n\r\n\{.*\}$/s.test(c.received().split('HTTP/1.1 100 Continue\r\n\r\n')[1] ?? '') && !c.closed) await new Promise((r) => setTimeout(r, 20));
+  while (!/\r\n\r\n\{.*\}$/s.test(c.received().split('HTTP/1.1 100 Continue\r\n\r\n')[1] ?? '') && !c.closed)
+    await new Promise((r) => setTimeout(r, 20));
   c.socket.destroy();
   const answer = c.received().split('HTTP/1.1 100 Continue\r\n\r\n')[1]!;
   t.regex(answer, /^HTTP\/1.1 400 /);

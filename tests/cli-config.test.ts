@@ -48,7 +48,11 @@ test('the config file fills every setting', (t) => {
   t.is(s.actor, full.actor);
   t.is(s.mysqlUrl, full.mysqlUrl);
   t.is(s.redisUrl, full.redisUrl);
-  t.deepEqual(s.redisSentinels, [{ host: 's1.example', port: 26379 }, { host: 's2.example', port: 26379 }, { host: 's3.example', port: 26379 }]);
+  t.deepEqual(s.redisSentinels, [
+    { host: 's1.example', port: 26379 },
+    { host: 's2.example', port: 26379 },
+    { host: 's3.example', port: 26379 },
+  ]);
   t.is(s.redisMasterName, 'file-primary');
   t.deepEqual(s.kafka.brokers, full.kafkaBrokers);
   t.like(s.kafka, { applicationsTopic: 'file.applications', deadLetterTopic: 'file.dlq', groupId: 'file-group' });
@@ -58,7 +62,12 @@ test('the config file fills every setting', (t) => {
 test('precedence: flags over the environment over the file over the defaults', (t) => {
   const d = dir();
   const path = file(d, full);
-  const env = { TERNING_URL: 'http://env.example:5000', ADMIN_KEY: 'env-key', REDIS_URL: 'redis://env.example:6379', KAFKA_BROKERS: 'env.example:9092' };
+  const env = {
+    TERNING_URL: 'http://env.example:5000',
+    ADMIN_KEY: 'env-key',
+    REDIS_URL: 'redis://env.example:6379',
+    KAFKA_BROKERS: 'env.example:9092',
+  };
   const s = resolveSettings({ config: path, url: 'http://flag.example:6000', kafkaBrokers: 'flag.example:9092' }, env, d);
   t.is(s.url, 'http://flag.example:6000', 'flag over env and file');
   t.deepEqual(s.kafka.brokers, ['flag.example:9092'], 'flag over env and file');
@@ -120,7 +129,11 @@ test.serial('a command reaches the server named in the config file', async (t) =
   const wrongKey = file(d, { url: sys.url, adminKey: 'wrong' }, 'wrong.json');
   const refused = await t.throwsAsync(terning('stock', 'show', '--event', eventId, '--config', wrongKey), { instanceOf: UserError });
   t.is(refused!.exitCode, EXIT.rejected);
-  t.is((await terningJson('stock', 'show', '--event', eventId, '--config', wrongKey, '--admin-key', sys.config.adminKey)).totalStock, 7, 'the flag wins');
+  t.is(
+    (await terningJson('stock', 'show', '--event', eventId, '--config', wrongKey, '--admin-key', sys.config.adminKey)).totalStock,
+    7,
+    'the flag wins',
+  );
   const broken = await t.throwsAsync(terning('stock', 'show', '--config', file(d, '{'), '--event', eventId), { instanceOf: UserError });
   t.is(broken!.exitCode, EXIT.usage);
 });
@@ -128,14 +141,29 @@ test.serial('a command reaches the server named in the config file', async (t) =
 test('every operator command has help with examples', async (t) => {
   const { buildProgram } = await import('../cli/main.ts');
   const commands = [
-    ['event', 'create'], ['event', 'list'], ['event', 'show'], ['event', 'open'], ['event', 'close'], ['stock', 'set'], ['stock', 'show'],
-    ['watch'], ['dlq', 'list'], ['dlq', 'replay'], ['export', 'winners'], ['audit'],
+    ['event', 'create'],
+    ['event', 'list'],
+    ['event', 'show'],
+    ['event', 'open'],
+    ['event', 'close'],
+    ['stock', 'set'],
+    ['stock', 'show'],
+    ['watch'],
+    ['dlq', 'list'],
+    ['dlq', 'replay'],
+    ['export', 'winners'],
+    ['audit'],
   ];
   for (const path of commands) {
     let out = '';
     const program = buildProgram();
     const quiet = (c: typeof program) => {
-      c.exitOverride().configureOutput({ writeOut: (s) => { out += s; }, writeErr: () => {} });
+      c.exitOverride().configureOutput({
+        writeOut: (s) => {
+          out += s;
+        },
+        writeErr: () => {},
+      });
       c.commands.forEach(quiet);
     };
     quiet(program);
@@ -153,7 +181,7 @@ test('event create --stock must be a whole number', async (t) => {
   }
 });
 
-test('the CLI checks an event id, a stock and a time by the API\'s own rules, before anything is sent', async (t) => {
+test("the CLI checks an event id, a stock and a time by the API's own rules, before anything is sent", async (t) => {
   // Port 9 answers nothing: a check that let the value through would fail there, with another message.
   const away = ['--url', 'http://127.0.0.1:9', '--admin-key', 'k'];
   const refused = async (args: string[], message: RegExp) => {

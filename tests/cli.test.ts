@@ -40,7 +40,9 @@ test.serial('bad input: a clear error and a distinct exit code, nothing changed'
   t.is((usage as { exitCode?: number }).exitCode, 1, 'Commander rejects the argument');
   const words = await t.throwsAsync(terning('stock', 'set', 'ten', '--event', eventId, ...target()));
   t.regex(words!.message, /whole number/);
-  const wrongKey = await t.throwsAsync(terning('stock', 'set', '5', '--event', eventId, '--url', sys.url, '--admin-key', 'nope'), { instanceOf: UserError });
+  const wrongKey = await t.throwsAsync(terning('stock', 'set', '5', '--event', eventId, '--url', sys.url, '--admin-key', 'nope'), {
+    instanceOf: UserError,
+  });
   t.is(wrongKey!.exitCode, EXIT.rejected);
   t.regex(wrongKey!.message, /ADMIN_KEY_INVALID/);
   const unknown = await t.throwsAsync(terning('stock', 'show', '--event', 'no-such-event', ...target()), { instanceOf: UserError });
@@ -50,12 +52,22 @@ test.serial('bad input: a clear error and a distinct exit code, nothing changed'
   t.regex(await terning('stock', 'show', '--event', eventId, ...target()), /3 of 3 left/, 'the stock is unchanged');
 });
 
-test.serial('the terning bin runs on the machine\'s Node 20 by handing itself to the bundled Node 24', async (t) => {
+test.serial("the terning bin runs on the machine's Node 20 by handing itself to the bundled Node 24", async (t) => {
   const bin = fileURLToPath(new URL('../bin/terning.js', import.meta.url));
   const eventId = await newEvent(sys, 2, false);
   const { stdout } = await promisify(execFile)('/usr/bin/node', [bin, 'stock', 'show', '--json', '--event', eventId, ...target()]);
   t.is(JSON.parse(stdout).totalStock, 2);
-  const failed = await promisify(execFile)('/usr/bin/node', [bin, 'stock', 'show', '--event', eventId, '--url', sys.url, '--admin-key', 'nope']).catch((e) => e);
+  const failed = await promisify(execFile)('/usr/bin/node', [
+    bin,
+    'stock',
+    'show',
+    '--event',
+    eventId,
+    '--url',
+    sys.url,
+    '--admin-key',
+    'nope',
+  ]).catch((e) => e);
   t.is(failed.code, EXIT.rejected);
   t.regex(failed.stderr, /terning: a valid X-ADMIN-KEY header is required/);
 });

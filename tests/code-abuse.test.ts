@@ -47,21 +47,29 @@ async function ownerSignIn(email: string, from: Record<string, string>) {
   return { challengeId: sent.body.challengeId as string, reference: sent.body.reference as string, code: await readCode(email, 60_000) };
 }
 
-test('wrong codes from many addresses against a victim (105 from 21) leave the owner\'s code working', async (t) => {
+test("wrong codes from many addresses against a victim (105 from 21) leave the owner's code working", async (t) => {
   const victim = randomEmail('victim');
   const owner = await ownerSignIn(victim, newIp());
   const strangers = Array.from({ length: 21 }, newIp);
-  const answers = await Promise.all(strangers.flatMap((stranger) => Array.from({ length: 5 }, (_, i) =>
-    // Guesses without an id (the latest code), with a made-up id, and with the owner's id guessed wrong.
-    verify(victim, String(100_000 + i * 7919 + ipSeq).slice(0, 6), stranger, i === 4 ? 'A'.repeat(22) : undefined))));
+  const answers = await Promise.all(
+    strangers.flatMap((stranger) =>
+      Array.from({ length: 5 }, (_, i) =>
+        // Guesses without an id (the latest code), with a made-up id, and with the owner's id guessed wrong.
+        verify(victim, String(100_000 + i * 7919 + ipSeq).slice(0, 6), stranger, i === 4 ? 'A'.repeat(22) : undefined),
+      ),
+    ),
+  );
   t.is(answers.length, 105);
-  t.true(answers.every((a) => a.status === 401 || a.status === 429), 'every guess refused');
+  t.true(
+    answers.every((a) => a.status === 401 || a.status === 429),
+    'every guess refused',
+  );
   const signedIn = await verify(victim, owner.code, newIp(), owner.challengeId);
-  t.is(signedIn.status, 200, 'the owner, with its sign-in\'s id, gets in');
+  t.is(signedIn.status, 200, "the owner, with its sign-in's id, gets in");
   t.truthy(signedIn.body.token);
 });
 
-test('strangers asking for codes to the victim, and guessing on their own sign-ins, neither replace nor spend the owner\'s', async (t) => {
+test("strangers asking for codes to the victim, and guessing on their own sign-ins, neither replace nor spend the owner's", async (t) => {
   const victim = randomEmail('victim');
   const owner = await ownerSignIn(victim, newIp());
   for (let i = 0; i < 5; i++) {
@@ -71,12 +79,16 @@ test('strangers asking for codes to the victim, and guessing on their own sign-i
     for (let j = 0; j < 4; j++) t.is(outcome(await verify(victim, String(123_450 + j), stranger, theirs.body.challengeId)), 'CODE_INVALID');
   }
   const mails = await emailsTo(victim);
-  t.is(mails.length, 6, 'each sign-in\'s code was mailed to the victim');
+  t.is(mails.length, 6, "each sign-in's code was mailed to the victim");
   const references = mails.map((m) => m.subject.match(/\(([A-Z]{4})\)$/)?.[1]);
-  t.is(new Set(references).size, 6, 'each marked with its own sign-in\'s reference');
+  t.is(new Set(references).size, 6, "each marked with its own sign-in's reference");
   const ownersMail = mails.find((m) => m.subject.endsWith(`(${owner.reference})`));
-  t.is(ownersMail?.body.text?.match(/code is (\d{6})/)?.[1], owner.code, 'the email marked as the owner\'s page shows holds the owner\'s code');
-  t.is((await verify(victim, owner.code, newIp(), owner.challengeId)).status, 200, 'the owner\'s own code still signs in');
+  t.is(
+    ownersMail?.body.text?.match(/code is (\d{6})/)?.[1],
+    owner.code,
+    "the email marked as the owner's page shows holds the owner's code",
+  );
+  t.is((await verify(victim, owner.code, newIp(), owner.challengeId)).status, 200, "the owner's own code still signs in");
 });
 
 test('thirty wrong checks from a network, then the owner behind it with the right code gets in', async (t) => {
@@ -85,15 +97,17 @@ test('thirty wrong checks from a network, then the owner behind it with the righ
   const sent = await ownerSignIn(owner, nat);
   const wrong = [];
   for (let i = 0; i < 30; i++) {
-    wrong.push(outcome(await verify(i % 2 ? owner : randomEmail('junk'), otherThan(sent.code), nat, i % 3 === 0 ? 'B'.repeat(22) : undefined)));
+    wrong.push(
+      outcome(await verify(i % 2 ? owner : randomEmail('junk'), otherThan(sent.code), nat, i % 3 === 0 ? 'B'.repeat(22) : undefined)),
+    );
   }
   t.true(wrong.includes('TOO_MANY_FAILED_CODES'), 'the network is out of checks without an id');
-  t.is(outcome(await verify(owner, sent.code, nat)), 'TOO_MANY_FAILED_CODES', 'without its id, the owner shares the network\'s limit');
+  t.is(outcome(await verify(owner, sent.code, nat)), 'TOO_MANY_FAILED_CODES', "without its id, the owner shares the network's limit");
   const signedIn = await verify(owner, sent.code, nat, sent.challengeId);
   t.is(signedIn.status, 200, 'with its id, the owner gets in from that same network');
 });
 
-test('a network\'s whole budget of junk sends makes the next real user behind it wait seconds, not an hour', async (t) => {
+test("a network's whole budget of junk sends makes the next real user behind it wait seconds, not an hour", async (t) => {
   const nat = newIp();
   let taken = 0;
   let refused: Answer | undefined;
@@ -114,7 +128,10 @@ test('a network\'s whole budget of junk sends makes the next real user behind it
     await sleep(waits.at(-1)! * 1_000);
     answer = await send(user, nat);
   }
-  t.true(waits.every((w) => w > 0 && w <= 3_600 / NETWORK_SENDS_PER_HOUR), `told to wait ${waits.join(', ')} s: one send is earned back every ${3_600 / NETWORK_SENDS_PER_HOUR} s`);
+  t.true(
+    waits.every((w) => w > 0 && w <= 3_600 / NETWORK_SENDS_PER_HOUR),
+    `told to wait ${waits.join(', ')} s: one send is earned back every ${3_600 / NETWORK_SENDS_PER_HOUR} s`,
+  );
   t.is(answer.status, 200, 'the real user gets a code');
   t.is((await verify(user, await readCode(user, 60_000), nat, answer.body.challengeId)).status, 200);
 });
@@ -127,7 +144,8 @@ test('an IPv6 /64 is one network: its addresses share the limits; the next /64 d
   t.is(outcome(await send(person, v6(1, 2))), 'CODE_RECENTLY_SENT', 'another address of the /64 waits out the same cooldown');
   t.is((await send(person, v6(2, 1))).status, 200, 'another /64 does not');
   const checks = [];
-  for (let host = 1; host <= FAILED_CHECKS_PER_HOUR + 1; host++) checks.push(outcome(await verify(randomEmail('probe'), '123456', v6(3, host * 4099))));
+  for (let host = 1; host <= FAILED_CHECKS_PER_HOUR + 1; host++)
+    checks.push(outcome(await verify(randomEmail('probe'), '123456', v6(3, host * 4099))));
   t.deepEqual(checks.slice(0, FAILED_CHECKS_PER_HOUR), Array(FAILED_CHECKS_PER_HOUR).fill('CODE_INVALID'));
   t.is(checks.at(-1), 'TOO_MANY_FAILED_CODES', 'a new address in the /64 for each guess gains nothing');
   t.is(outcome(await verify(randomEmail('probe'), '123456', v6(4, 1))), 'CODE_INVALID');
@@ -151,7 +169,11 @@ test('a stranger cannot tell a wrong code from an expired, used or never-sent on
   t.is(answers[0]!.status, 401);
   t.deepEqual(answers[1], answers[0]);
   t.deepEqual(answers[2], answers[0]);
-  t.deepEqual(answers[0]!.body, { error: { code: 'CODE_INVALID', message: answers[0]!.body.error.message } }, 'no details to tell them apart');
+  t.deepEqual(
+    answers[0]!.body,
+    { error: { code: 'CODE_INVALID', message: answers[0]!.body.error.message } },
+    'no details to tell them apart',
+  );
 });
 
 test('a burst of wrong codes sent at once without an id is checked no more often than the limit allows', async (t) => {
@@ -159,7 +181,11 @@ test('a burst of wrong codes sent at once without an id is checked no more often
   const victims = Array.from({ length: 140 }, () => randomEmail('burst'));
   const answers = await Promise.all(victims.map((v) => verify(v, '123456', prober)));
   const checked = answers.filter((a) => outcome(a) !== 'TOO_MANY_FAILED_CODES');
-  t.is(checked.length, FAILED_CHECKS_PER_HOUR, `${checked.length} of 140 were checked; the limit is ${FAILED_CHECKS_PER_HOUR} failed checks an hour`);
+  t.is(
+    checked.length,
+    FAILED_CHECKS_PER_HOUR,
+    `${checked.length} of 140 were checked; the limit is ${FAILED_CHECKS_PER_HOUR} failed checks an hour`,
+  );
 });
 
 test('a burst of wrong codes at once against one sign-in is compared no more often than its tries', async (t) => {
@@ -180,6 +206,14 @@ test('every alias of one mailbox is one person: one cooldown, one budget of trie
   const code = await readCode(aliases[0]!);
   const strangers = [newIp(), newIp(), newIp()];
   for (const [i, stranger] of strangers.entries()) t.is(outcome(await verify(aliases[i]!, otherThan(code), stranger)), 'CODE_INVALID');
-  t.is(outcome(await verify(aliases[1]!, code, newIp())), 'CODE_INVALID', 'three wrong tries without an id, over all aliases, spent the budget without an id');
-  t.is((await verify(aliases[2]!, code, owner, sent.body.challengeId)).status, 200, 'the code mailed to one alias signs in any of them, with its id');
+  t.is(
+    outcome(await verify(aliases[1]!, code, newIp())),
+    'CODE_INVALID',
+    'three wrong tries without an id, over all aliases, spent the budget without an id',
+  );
+  t.is(
+    (await verify(aliases[2]!, code, owner, sent.body.challengeId)).status,
+    200,
+    'the code mailed to one alias signs in any of them, with its id',
+  );
 });

@@ -1,10 +1,23 @@
 import test from 'ava';
 import { Partitioners, type PartitionMetadata } from 'kafkajs';
-import { decodeApplication, decodeApplications, decodeRecord, encodeApplication, encodeApplications, PoisonMessage } from '../core/adapters/kafka/codec.ts';
+import {
+  decodeApplication,
+  decodeApplications,
+  decodeRecord,
+  encodeApplication,
+  encodeApplications,
+  PoisonMessage,
+} from '../core/adapters/kafka/codec.ts';
 import { applicationRecords } from '../core/adapters/kafka/application-records.ts';
 import type { Decision } from '../core/domain/decision.ts';
 
-const app = (i: number): Decision => ({ eventId: 'ev-codec', person: `p${i}@codec.test`, email: `p.${i}+x@codec.test`, ticket: i, decidedAt: 1_800_000_000_000 + i });
+const app = (i: number): Decision => ({
+  eventId: 'ev-codec',
+  person: `p${i}@codec.test`,
+  email: `p.${i}+x@codec.test`,
+  ticket: i,
+  decidedAt: 1_800_000_000_000 + i,
+});
 /** A decision as the wire carries it, written by hand. */
 const wire = (i: number) => ({ v: 2, ...app(i) });
 
@@ -15,13 +28,17 @@ test('a record holds one application (an object) or several (an array, in order)
   t.throws(() => decodeApplication(encodeApplications([app(1), app(2)])), { instanceOf: PoisonMessage, message: /holds 2 applications/ });
 });
 
-test('the version is the wire\'s: written on encoding, dropped on decoding', (t) => {
+test("the version is the wire's: written on encoding, dropped on decoding", (t) => {
   t.deepEqual(JSON.parse(encodeApplication({ ...app(1), requestId: 'r-1' }).toString()), { ...wire(1), requestId: 'r-1' });
   t.deepEqual(JSON.parse(encodeApplications([app(1), app(2)]).toString()), [wire(1), wire(2)]);
   const [decoded] = decodeApplications(Buffer.from(JSON.stringify([wire(3)])));
   t.deepEqual(decoded, app(3));
   t.false('v' in decoded!, 'a decision has no version');
-  t.regex(decodeRecord(Buffer.from(JSON.stringify([app(3)]))).bad[0]!.error, /not an application: v/, 'the wire without its version is refused');
+  t.regex(
+    decodeRecord(Buffer.from(JSON.stringify([app(3)]))).bad[0]!.error,
+    /not an application: v/,
+    'the wire without its version is refused',
+  );
 });
 
 test('a record that is no JSON, or holds nothing, is poison as a whole', (t) => {
@@ -49,7 +66,11 @@ test('an item that is not an application is set aside alone, with its error and 
   const one = decodeRecord(Buffer.from('42'));
   t.deepEqual(one.applications, []);
   t.regex(one.bad[0]!.error, /not an application/);
-  t.throws(() => decodeApplications(Buffer.from(JSON.stringify([wire(1), 42]))), { instanceOf: PoisonMessage }, 'the strict reader (dead letters) refuses any bad item');
+  t.throws(
+    () => decodeApplications(Buffer.from(JSON.stringify([wire(1), 42]))),
+    { instanceOf: PoisonMessage },
+    'the strict reader (dead letters) refuses any bad item',
+  );
 });
 
 test('a person is what an address folds to, not an address: `john.@company.com` is carried', (t) => {
@@ -59,18 +80,35 @@ test('a person is what an address folds to, not an address: `john.@company.com` 
 
 test('a batch becomes one record per partition, each application where its person as a key would go', (t) => {
   const apps = Array.from({ length: 40 }, (_, i) => app(i + 1));
-  t.deepEqual(applicationRecords(1)(apps).map((r) => decodeApplications(r.value as Buffer)), [apps]);
+  t.deepEqual(
+    applicationRecords(1)(apps).map((r) => decodeApplications(r.value as Buffer)),
+    [apps],
+  );
   t.deepEqual(applicationRecords(undefined)(apps).length, 1);
   const records = applicationRecords(4)(apps);
-  const partitionMetadata = [0, 1, 2, 3].map((partitionId): PartitionMetadata => ({ partitionId, leader: 0, partitionErrorCode: 0, replicas: [0], isr: [0] }));
+  const partitionMetadata = [0, 1, 2, 3].map((partitionId): PartitionMetadata => ({
+    partitionId,
+    leader: 0,
+    partitionErrorCode: 0,
+    replicas: [0],
+    isr: [0],
+  }));
   const byKey = Partitioners.DefaultPartitioner();
   const seen: Decision[] = [];
   t.true(records.length > 1 && records.length <= 4);
   for (const r of records) {
     const inside = decodeApplications(r.value as Buffer);
     for (const a of inside) t.is(byKey({ topic: 't', partitionMetadata, message: { key: a.person, value: null } }), r.partition as number);
-    t.deepEqual(inside, [...inside].sort((a, b) => a.ticket - b.ticket), 'in order of arrival within a record');
+    t.deepEqual(
+      inside,
+      [...inside].sort((a, b) => a.ticket - b.ticket),
+      'in order of arrival within a record',
+    );
     seen.push(...inside);
   }
-  t.deepEqual(seen.sort((a, b) => a.ticket - b.ticket), apps, 'every application exactly once');
+  t.deepEqual(
+    seen.sort((a, b) => a.ticket - b.ticket),
+    apps,
+    'every application exactly once',
+  );
 });

@@ -19,7 +19,12 @@ function programCommands(cmd: Command, prefix: string[] = []): string[] {
 
 /** The commands the reference names: `terning event create\|list` is `event create` and `event list`. */
 function documented(): string[] {
-  const docs = ['README.md', ...readdirSync(fromRoot('docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+  const docs = [
+    'README.md',
+    ...readdirSync(fromRoot('docs'))
+      .filter((f) => f.endsWith('.md'))
+      .map((f) => `docs/${f}`),
+  ];
   const text = docs.map((f) => readFileSync(fromRoot(f), 'utf8')).find((t) => t.includes('| command | what it does |'));
   if (!text) throw new Error('no command reference found');
   const table = text.slice(text.indexOf('| command | what it does |')).split('\n\n')[0]!.split('\n').slice(2);
@@ -34,7 +39,8 @@ function documented(): string[] {
         if (/^[[\-A-Z<]/.test(w) || /^\d/.test(w)) break;
         path.push(w.split('\\|'));
       }
-      const expand = (i: number): string[] => (i === path.length ? [''] : path[i]!.flatMap((a) => expand(i + 1).map((rest) => `${a} ${rest}`.trim())));
+      const expand = (i: number): string[] =>
+        i === path.length ? [''] : path[i]!.flatMap((a) => expand(i + 1).map((rest) => `${a} ${rest}`.trim()));
       out.push(...expand(0));
     }
   }

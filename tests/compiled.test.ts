@@ -45,7 +45,10 @@ test('compiled, the server serves the page and decides applications, the consume
     const r = await applicationRows(sys.config, eventId);
     return r.length === 1 ? r : undefined;
   });
-  t.deepEqual(rows.map((r) => [r.person, r.status]), [[first, 'WON']]);
+  t.deepEqual(
+    rows.map((r) => [r.person, r.status]),
+    [[first, 'WON']],
+  );
   // The one unit is taken: the gate (apply.lua, read from beside the compiled code) says so.
   const b = await http(server.url, 'POST', `/api/events/${eventId}/apply`, { token: await sys.tokens.issue(second) });
   t.is(b.status, 409, JSON.stringify(b.body));
@@ -53,12 +56,15 @@ test('compiled, the server serves the page and decides applications, the consume
 
   const migrate = spawnTerning(['migrate'], env);
   t.is((await migrate.exited).code, 0, migrate.output.join('\n'));
-  t.true(migrate.output.some((l) => /schema is current/.test(l)), migrate.output.join('\n'));
+  t.true(
+    migrate.output.some((l) => /schema is current/.test(l)),
+    migrate.output.join('\n'),
+  );
 });
 
 const commandLine = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
 
-test('terning server runs within its memory budget, in the same process; an operator\'s heap flag wins', async (t) => {
+test("terning server runs within its memory budget, in the same process; an operator's heap flag wins", async (t) => {
   const env = envFor(sys.config);
   const budgeted = await spawnServer(env);
   running.push(budgeted);
@@ -72,7 +78,10 @@ test('terning server runs within its memory budget, in the same process; an oper
   const own = await spawnServer({ ...env, NODE_OPTIONS: '--max-old-space-size=300' });
   running.push(own);
   const ownArgs = commandLine(own.child.pid!);
-  t.false(ownArgs.some((a) => a.startsWith('--max-old-space-size')), ownArgs.join(' '));
+  t.false(
+    ownArgs.some((a) => a.startsWith('--max-old-space-size')),
+    ownArgs.join(' '),
+  );
   t.is((await fetch(`${own.url}/healthz`)).status, 200);
 
   // Other commands are left as they are.

@@ -43,7 +43,11 @@ interface Service {
   stop_signal?: string;
 }
 
-interface Compose { name?: string; services: Record<string, Service>; volumes?: Record<string, unknown> }
+interface Compose {
+  name?: string;
+  services: Record<string, Service>;
+  volumes?: Record<string, unknown>;
+}
 
 const PROD_FILE = 'docker-compose.prod.yml';
 const rawProd = read(PROD_FILE);
@@ -51,7 +55,10 @@ const parsedProd = parse(rawProd, { merge: true }) as Compose;
 
 /** deploy/prod.env.example as name -> value; the secrets it leaves empty filled in as an operator would. */
 function exampleEnv(): Env {
-  const lines = read('deploy/prod.env.example').split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const lines = read('deploy/prod.env.example')
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
   const env = Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
   for (const [k, v] of Object.entries(env)) if (v === '') env[k] = `${k.toLowerCase().replace(/_/g, '')}0123456789abcdef0123456789abcdef`;
   return env;
@@ -63,7 +70,8 @@ class MissingVariable extends Error {}
 
 /** One string, substituted as Compose does. */
 function substitute(text: string, env: Env): string {
-  return text.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])((?:[^{}]|\{[^{}]*\})*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
+  return text.replace(
+    /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])((?:[^{}]|\{[^{}]*\})*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
     (all, name?: string, op?: string, arg = '', bare?: string) => {
       if (all === '$$') return '$';
       if (bare) return env[bare] ?? '';
@@ -71,16 +79,22 @@ function substitute(text: string, env: Env): string {
       const set = value !== undefined;
       const nonEmpty = set && value !== '';
       switch (op) {
-        case undefined: return value ?? '';
-        case ':-': return nonEmpty ? value : substitute(arg, env);
-        case '-': return set ? value : substitute(arg, env);
-        case ':+': return nonEmpty ? substitute(arg, env) : '';
-        case '+': return set ? substitute(arg, env) : '';
+        case undefined:
+          return value ?? '';
+        case ':-':
+          return nonEmpty ? value : substitute(arg, env);
+        case '-':
+          return set ? value : substitute(arg, env);
+        case ':+':
+          return nonEmpty ? substitute(arg, env) : '';
+        case '+':
+          return set ? substitute(arg, env) : '';
         default: // ':?' and '?'
           if (op === ':?' ? nonEmpty : set) return value;
           throw new MissingVariable(`required variable ${name} is missing a value: ${arg}`);
       }
-    });
+    },
+  );
 }
 
 /** The whole file substituted, each `environment:` entry without a value taken from env or left out. */
@@ -136,12 +150,16 @@ function published(p: NonNullable<Service['ports']>[number]): { hostIp: string; 
   if (typeof p !== 'string') return { hostIp: p.host_ip ?? '', hostPort: String(p.published ?? ''), target: p.target };
   const parts = p.split(':');
   const target = Number(parts.at(-1)!.split('/')[0]);
-  return parts.length === 3 ? { hostIp: parts[0], hostPort: parts[1], target } : { hostIp: '', hostPort: parts.length === 2 ? parts[0] : '', target };
+  return parts.length === 3
+    ? { hostIp: parts[0], hostPort: parts[1], target }
+    : { hostIp: '', hostPort: parts.length === 2 ? parts[0] : '', target };
 }
 
 /** The URL a `node -e "fetch('...')"`, curl or wget healthcheck asks. */
 function healthcheckUrl(s: Service): URL | undefined {
-  const m = words(s.healthcheck?.test).join(' ').match(/https?:\/\/[^\s'"`)]+/);
+  const m = words(s.healthcheck?.test)
+    .join(' ')
+    .match(/https?:\/\/[^\s'"`)]+/);
   return m ? new URL(m[0]) : undefined;
 }
 
@@ -177,12 +195,20 @@ function dependencyVariables(): Set<string> {
     // The AWS SDK's default credential chain, used for SES when SES_ENDPOINT is unset.
     '@aws-sdk/client-sesv2': ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'],
   };
-  return new Set(Object.entries(byPackage).filter(([pkg]) => deps[pkg]).flatMap(([, names]) => names));
+  return new Set(
+    Object.entries(byPackage)
+      .filter(([pkg]) => deps[pkg])
+      .flatMap(([, names]) => names),
+  );
 }
 
 // ---- nginx.conf --------------------------------------------------------------------------------
 
-interface Directive { name: string; args: string[]; block?: Directive[] }
+interface Directive {
+  name: string;
+  args: string[];
+  block?: Directive[];
+}
 
 /** nginx's syntax: words and quoted strings, `;` ends a directive, `{ }` hold a block, `#` comments. */
 function parseNginx(text: string): Directive[] {
@@ -195,9 +221,13 @@ function parseNginx(text: string): Directive[] {
     let words: string[] = [];
     while (i < tokens.length) {
       const t = tokens[i++];
-      if (t.punct === ';') { out.push({ name: words[0], args: words.slice(1) }); words = []; }
-      else if (t.punct === '{') { out.push({ name: words[0], args: words.slice(1), block: block() }); words = []; }
-      else if (t.punct === '}') return out;
+      if (t.punct === ';') {
+        out.push({ name: words[0], args: words.slice(1) });
+        words = [];
+      } else if (t.punct === '{') {
+        out.push({ name: words[0], args: words.slice(1), block: block() });
+        words = [];
+      } else if (t.punct === '}') return out;
       else words.push(t.word!);
     }
     if (words.length) throw new Error(`nginx.conf: "${words.join(' ')}" is not ended by ;`);
@@ -222,8 +252,10 @@ const proxied = (path: string) => Boolean(one(locationFor(path)?.block ?? [], 'p
 const upstreamName = (pass: string) => new URL(pass).hostname;
 
 /** Sizes like 8k, 1m as bytes; seconds like 4s, 1m as seconds. */
-const bytes = (size: string) => Number(size.match(/^\d+/)![0]) * ({ k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[size.slice(-1).toLowerCase()] ?? 1);
-const seconds = (time: string) => Number(time.match(/^\d+/)![0]) * ({ ms: 0.001, s: 1, m: 60, h: 3600 }[time.match(/[a-z]+$/)?.[0] ?? 's'] ?? 1);
+const bytes = (size: string) =>
+  Number(size.match(/^\d+/)![0]) * ({ k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[size.slice(-1).toLowerCase()] ?? 1);
+const seconds = (time: string) =>
+  Number(time.match(/^\d+/)![0]) * ({ ms: 0.001, s: 1, m: 60, h: 3600 }[time.match(/[a-z]+$/)?.[0] ?? 's'] ?? 1);
 
 // ---- the compose file as a whole ---------------------------------------------------------------
 
@@ -231,7 +263,10 @@ test('the production compose file is a valid Compose file (the Compose spec JSON
   // z-schema speaks draft-04; the spec's draft-07 keywords used here (type, properties,
   // patternProperties, oneOf, $ref, ...) are draft-04's too, so only its $schema is left out.
   const { $schema: _, ...schema } = composeSpec;
-  for (const [file, doc] of [[PROD_FILE, prod], ['docker-compose.yml', parse(read('docker-compose.yml'), { merge: true })]] as const) {
+  for (const [file, doc] of [
+    [PROD_FILE, prod],
+    ['docker-compose.yml', parse(read('docker-compose.yml'), { merge: true })],
+  ] as const) {
     const validator = new ZSchema({});
     const ok = validator.validate(doc, schema);
     t.true(ok, `${file}: ${JSON.stringify(validator.getLastErrors(), null, 2)}`);
@@ -242,7 +277,7 @@ test('the production compose file is a valid Compose file (the Compose spec JSON
 });
 
 test('it runs nginx, two APIs, two consumers, migrate, MySQL, Redis, three Kafka brokers and the SES emulator', (t) => {
-  t.is(prod.name, 'terning-prod', 'a project of its own: its volumes never mix with docker-compose.yml\'s');
+  t.is(prod.name, 'terning-prod', "a project of its own: its volumes never mix with docker-compose.yml's");
   t.deepEqual(apis, ['api-1', 'api-2']);
   t.deepEqual(consumers, ['consumer-1', 'consumer-2']);
   t.deepEqual(runs('migrate'), ['migrate']);
@@ -270,7 +305,11 @@ test('every depends_on names a service, and a required one is never left out by 
       t.truthy(services[on], `${name} depends on "${on}", which is not a service`);
       const theirs = services[on]?.profiles ?? [];
       const required = dependency(s, on)?.required !== false;
-      if (required && theirs.length) t.true(theirs.some((p) => (s.profiles ?? []).includes(p)), `${name} requires "${on}", which runs only with profile ${theirs.join('/')}`);
+      if (required && theirs.length)
+        t.true(
+          theirs.some((p) => (s.profiles ?? []).includes(p)),
+          `${name} requires "${on}", which runs only with profile ${theirs.join('/')}`,
+        );
     }
   }
 });
@@ -308,9 +347,16 @@ test('deploy/prod.env.example names every variable the file requires, and nothin
   const required = new Set([...rawProd.matchAll(/\$\{([A-Z_][A-Z0-9_]*):\?/g)].map((m) => m[1]));
   for (const name of required) t.true(name in example, `${name} is required but not in deploy/prod.env.example`);
   const used = new Set([...rawProd.matchAll(/\$\{([A-Z_][A-Z0-9_]*)/g)].map((m) => m[1]));
-  const passed = new Set(Object.values(parsedProd.services).flatMap((s) => Object.entries(Array.isArray(s.environment) ? {} : s.environment ?? {}).filter(([, v]) => v === null).map(([k]) => k)));
+  const passed = new Set(
+    Object.values(parsedProd.services).flatMap((s) =>
+      Object.entries(Array.isArray(s.environment) ? {} : (s.environment ?? {}))
+        .filter(([, v]) => v === null)
+        .map(([k]) => k),
+    ),
+  );
   const composeOwn = ['COMPOSE_PROFILES', 'COMPOSE_FILE'];
-  for (const name of Object.keys(example)) t.true(used.has(name) || passed.has(name) || composeOwn.includes(name), `${name} in the example is never used`);
+  for (const name of Object.keys(example))
+    t.true(used.has(name) || passed.has(name) || composeOwn.includes(name), `${name} in the example is never used`);
   t.is(example.COMPOSE_FILE, PROD_FILE, 'with COMPOSE_FILE in .env, `docker compose` means the production stack');
 });
 
@@ -322,7 +368,11 @@ test('every terning process runs in production with a valid configuration pointi
     t.is(config.adminKey, exampleEnv().ADMIN_KEY, `${name}: ADMIN_KEY from the environment`);
     t.is(new URL(config.mysqlUrl).hostname, 'mysql', name);
     t.is(new URL(config.redisUrl).hostname, 'redis', name);
-    t.deepEqual(config.kafka.brokers.map((b) => b.split(':')[0]), brokers, `${name}: every broker, so that any two reach the cluster`);
+    t.deepEqual(
+      config.kafka.brokers.map((b) => b.split(':')[0]),
+      brokers,
+      `${name}: every broker, so that any two reach the cluster`,
+    );
   }
 });
 
@@ -331,7 +381,11 @@ test('terning services set only variables the code or its dependencies read', (t
   t.true(configSchema().size > 20, `read only ${configSchema().size} names from core/platform/config.ts`);
   for (const name of appServices) {
     const names = Object.keys(parsedProd.services[name].environment ?? {});
-    t.deepEqual(names.filter((v) => !known.has(v)), [], `${name} sets variables nothing reads`);
+    t.deepEqual(
+      names.filter((v) => !known.has(v)),
+      [],
+      `${name} sets variables nothing reads`,
+    );
   }
 });
 
@@ -365,7 +419,8 @@ test('nginx balances over both APIs, on the port they listen on', (t) => {
   for (const api of apis) t.is(configOf(api).host, '0.0.0.0', `${api} listens on every interface`);
   const balancing = upstream!.block!.map((d) => d.name).filter((n) => ['least_conn', 'ip_hash', 'hash', 'random'].includes(n));
   t.true(balancing.length === 0 || balancing[0] === 'least_conn', `least_conn or round robin, not ${balancing.join()}`);
-  for (const path of ['/', '/api/auth/send-verification-code', '/api/event/status/stream', '/api/events/x/apply']) t.true(proxied(path), `${path} is not proxied`);
+  for (const path of ['/', '/api/auth/send-verification-code', '/api/event/status/stream', '/api/events/x/apply'])
+    t.true(proxied(path), `${path} is not proxied`);
 });
 
 test('nginx keeps connections to the APIs alive, closing them before Node does', (t) => {
@@ -374,19 +429,31 @@ test('nginx keeps connections to the APIs alive, closing them before Node does',
   const nginxKeepAlive = seconds(one(upstream, 'keepalive_timeout')?.args[0] ?? '60s');
   for (const api of apis) {
     const nodeKeepAlive = configOf(api).http.keepAliveTimeoutMs;
-    t.true(nginxKeepAlive * 1000 < nodeKeepAlive, `nginx keeps idle connections ${nginxKeepAlive}s, ${api} closes them after ${nodeKeepAlive} ms: a 502 race`);
+    t.true(
+      nginxKeepAlive * 1000 < nodeKeepAlive,
+      `nginx keeps idle connections ${nginxKeepAlive}s, ${api} closes them after ${nodeKeepAlive} ms: a 502 race`,
+    );
   }
   const root = locationFor('/')!.block!;
   t.deepEqual(one(root, 'proxy_http_version')?.args, ['1.1']);
-  t.true(all(root, 'proxy_set_header').some((d) => d.args[0] === 'Connection' && d.args[1] === ''), 'Connection "" is needed for keepalive');
+  t.true(
+    all(root, 'proxy_set_header').some((d) => d.args[0] === 'Connection' && d.args[1] === ''),
+    'Connection "" is needed for keepalive',
+  );
 });
 
-test('a draining API answers on past nginx\'s keepalive, and drains within its stop grace period', (t) => {
+test("a draining API answers on past nginx's keepalive, and drains within its stop grace period", (t) => {
   const nginxKeepAlive = seconds(one(all(http, 'upstream')[0].block!, 'keepalive_timeout')?.args[0] ?? '60s');
-  t.true(all(locationFor('/')!.block!, 'proxy_next_upstream').some((d) => d.args.includes('error')), 'a refused connection goes to the other API');
+  t.true(
+    all(locationFor('/')!.block!, 'proxy_next_upstream').some((d) => d.args.includes('error')),
+    'a refused connection goes to the other API',
+  );
   for (const api of apis) {
     const c = configOf(api);
-    t.true(c.shutdownDelayMs > nginxKeepAlive * 1000, `${api}: SHUTDOWN_DELAY_MS ${c.shutdownDelayMs} ms, nginx keeps connections ${nginxKeepAlive} s: one may be cut under a request`);
+    t.true(
+      c.shutdownDelayMs > nginxKeepAlive * 1000,
+      `${api}: SHUTDOWN_DELAY_MS ${c.shutdownDelayMs} ms, nginx keeps connections ${nginxKeepAlive} s: one may be cut under a request`,
+    );
     const drainMs = c.shutdownDelayMs + c.http.requestTimeoutMs + c.http.keepAliveTimeoutMs;
     t.true(drainMs < seconds(service(api).stop_grace_period!) * 1000, `${api}: a drain takes up to ${drainMs} ms`);
   }
@@ -414,12 +481,12 @@ test('nginx passes the client address and the request id, and the APIs trust it'
   const rid = headers.get('x-request-id') ?? '';
   const map = all(http, 'map').find((m) => m.args[1] === rid);
   t.truthy(map, `X-Request-Id is ${rid}, not a map of the caller's id`);
-  t.is(map!.args[0], '$http_x_request_id', 'the caller\'s X-Request-Id is passed through');
+  t.is(map!.args[0], '$http_x_request_id', "the caller's X-Request-Id is passed through");
   t.is(one(map!.block!, 'default')?.args[0], '$request_id', 'nginx makes one when the caller sent none');
   for (const api of apis) t.is(configOf(api).trustProxy, 1, `${api}: TRUST_PROXY is the one proxy in front, nginx`);
 });
 
-test('nginx takes small bodies only, at least as large as the API\'s own limit', (t) => {
+test("nginx takes small bodies only, at least as large as the API's own limit", (t) => {
   const limit = bytes(one(server, 'client_max_body_size')?.args[0] ?? '1m');
   t.true(limit >= BODY_LIMIT, `client_max_body_size ${limit} < the API's ${BODY_LIMIT}: its 413 would never be seen`);
   t.true(limit <= 64 * 1024, `client_max_body_size ${limit} bytes`);
@@ -439,10 +506,16 @@ test('the admin API and /metrics never face the internet', (t) => {
   for (const path of ['/api/admin/event', '/api/admin/events/x/stock', '/metrics', '/readyz']) {
     t.false(proxied(path), `nginx proxies ${path}`);
   }
-  const everywhere = Object.entries(services).flatMap(([name, s]) => (s.ports ?? []).map(published).filter((p) => !['127.0.0.1', '::1'].includes(p.hostIp)).map(() => name));
+  const everywhere = Object.entries(services).flatMap(([name, s]) =>
+    (s.ports ?? [])
+      .map(published)
+      .filter((p) => !['127.0.0.1', '::1'].includes(p.hostIp))
+      .map(() => name),
+  );
   t.deepEqual([...new Set(everywhere)], ['nginx'], 'only nginx is published beyond the host');
   t.deepEqual(networksOf(service('nginx')), ['edge'], 'nginx reaches the APIs only');
-  for (const name of ['mysql', 'redis', ...brokers, ...consumers]) t.false(networksOf(service(name)).includes('edge'), `${name} is on nginx's network`);
+  for (const name of ['mysql', 'redis', ...brokers, ...consumers])
+    t.false(networksOf(service(name)).includes('edge'), `${name} is on nginx's network`);
 });
 
 test('nginx logs no query strings (result streams carry the token in ?access_token=)', (t) => {
@@ -450,16 +523,24 @@ test('nginx logs no query strings (result streams carry the token in ?access_tok
   t.true(formats.length > 0);
   for (const f of formats) {
     const format = f.args.join(' ');
-    for (const v of ['$request ', '$request"', '$request_uri', '$args', '$query_string', '$arg_']) t.false(format.includes(v), `log_format ${f.args[0]} logs ${v.trim()}`);
+    for (const v of ['$request ', '$request"', '$request_uri', '$args', '$query_string', '$arg_'])
+      t.false(format.includes(v), `log_format ${f.args[0]} logs ${v.trim()}`);
   }
-  for (const log of all(http, 'access_log')) t.true(log.args[0] === 'off' || formats.some((f) => f.args[0] === log.args[1]), `access_log ${log.args.join(' ')} uses nginx's default format`);
+  for (const log of all(http, 'access_log'))
+    t.true(
+      log.args[0] === 'off' || formats.some((f) => f.args[0] === log.args[1]),
+      `access_log ${log.args.join(' ')} uses nginx's default format`,
+    );
 });
 
 test('the nginx image is new enough for `resolve` in the upstream', (t) => {
   const usesResolve = all(all(http, 'upstream')[0].block!, 'server').some((s) => s.args.includes('resolve'));
   if (!usesResolve) return t.pass();
   const [major, minor] = (service('nginx').image?.split(':')[1] ?? '').split(/[.-]/).map(Number);
-  t.true(major > 1 || (major === 1 && minor >= 28) || (major === 1 && minor === 27), `${service('nginx').image}: \`resolve\` needs nginx 1.27.3+`);
+  t.true(
+    major > 1 || (major === 1 && minor >= 28) || (major === 1 && minor === 27),
+    `${service('nginx').image}: \`resolve\` needs nginx 1.27.3+`,
+  );
   t.truthy(one(http, 'resolver'), '`resolve` needs a resolver');
   t.truthy(one(all(http, 'upstream')[0].block!, 'zone'), '`resolve` needs a zone');
 });
@@ -508,8 +589,15 @@ test('both consumers are in one group; exactly one sends the winner emails', (t)
 test('Kafka runs three KRaft brokers, one quorum, each advertising the address the apps use', (t) => {
   const envs = brokers.map((b) => environmentOf(service(b)));
   const appBrokers = configOf(apis[0]).kafka.brokers;
-  t.deepEqual(envs.map((e) => e.KAFKA_ADVERTISED_LISTENERS), appBrokers.map((b) => `PLAINTEXT://${b}`), 'the apps reach each broker at the address it advertises');
-  t.deepEqual(envs.map((e) => e.KAFKA_NODE_ID), ['1', '2', '3']);
+  t.deepEqual(
+    envs.map((e) => e.KAFKA_ADVERTISED_LISTENERS),
+    appBrokers.map((b) => `PLAINTEXT://${b}`),
+    'the apps reach each broker at the address it advertises',
+  );
+  t.deepEqual(
+    envs.map((e) => e.KAFKA_NODE_ID),
+    ['1', '2', '3'],
+  );
   const voters = brokers.map((b, i) => `${i + 1}@${b}:${envs[i]!.KAFKA_LISTENERS.match(/CONTROLLER:\/\/:(\d+)/)?.[1]}`).join(',');
   for (const [i, env] of envs.entries()) {
     t.is(env.KAFKA_PROCESS_ROLES, 'broker,controller', brokers[i]);
@@ -520,7 +608,8 @@ test('Kafka runs three KRaft brokers, one quorum, each advertising the address t
   }
   t.regex(envs[0]!.CLUSTER_ID ?? '', /^[A-Za-z0-9_][A-Za-z0-9_-]{21}$/, 'a Kafka cluster id: 16 bytes, base64url');
   const dev = parse(read('docker-compose.yml')) as Compose;
-  for (const b of [...brokers, 'kafka-init']) t.is(service(b).image, dev.services.kafka.image, `${b}: the same broker as docker-compose.yml`);
+  for (const b of [...brokers, 'kafka-init'])
+    t.is(service(b).image, dev.services.kafka.image, `${b}: the same broker as docker-compose.yml`);
 });
 
 test('every topic is on three brokers and a write counts once two hold it, as the code creates them', (t) => {
@@ -547,7 +636,8 @@ test('every topic is on three brokers and a write counts once two hold it, as th
 test('a broker that stops answering is fenced as soon as in the cluster the fault suite measures', (t) => {
   for (const b of brokers) {
     const env = environmentOf(service(b));
-    for (const [property, value] of Object.entries(CLUSTER_SETTINGS)) t.is(env[`KAFKA_${property.toUpperCase().replace(/\./g, '_')}`], value, `${b}: ${property}`);
+    for (const [property, value] of Object.entries(CLUSTER_SETTINGS))
+      t.is(env[`KAFKA_${property.toUpperCase().replace(/\./g, '_')}`], value, `${b}: ${property}`);
   }
 });
 
@@ -555,7 +645,10 @@ test('the applications topic gets 4 partitions', (t) => {
   const { applicationsTopic, deadLetterTopic } = configOf(apis[0]).kafka;
   const script = words(service('kafka-init').command).join(' ');
   const created = [...script.matchAll(/--create --if-not-exists --topic (\S+) --partitions (\S+)/g)].map((m) => [m[1], m[2]]);
-  t.deepEqual(created, [[applicationsTopic, '4'], [deadLetterTopic, '1']]);
+  t.deepEqual(created, [
+    [applicationsTopic, '4'],
+    [deadLetterTopic, '1'],
+  ]);
   t.true(rawProd.includes('--partitions ${KAFKA_PARTITIONS:-4}'), 'the partitions come from KAFKA_PARTITIONS, 4 unless set');
   t.is(exampleEnv().KAFKA_PARTITIONS ?? '4', '4');
   t.true(script.includes('PartitionCount'), 'kafka-init checks the count of an existing topic');
@@ -588,7 +681,10 @@ test('Redis runs a primary and two replicas that refuse writes cut off from thei
     const command = words(service(name).command).join(' ');
     t.true(command.includes('--appendonly yes') && command.includes('--maxmemory-policy noeviction'), `${name}: ${command}`);
     t.is(flag(name, '--min-replicas-to-write'), '1', `${name}: cut off from both replicas, it takes no write`);
-    t.true(Number(flag(name, '--min-replicas-max-lag')) * 1000 < downAfterMs, `${name}: it stops taking writes before the Sentinels fail over`);
+    t.true(
+      Number(flag(name, '--min-replicas-max-lag')) * 1000 < downAfterMs,
+      `${name}: it stops taking writes before the Sentinels fail over`,
+    );
     t.is(flag(name, '--masterauth'), flag(name, '--requirepass'), `${name}: a replica authenticates to its primary`);
     t.is(flag(name, '--replica-announce-ip'), name, `${name}: the Sentinels reach it by its name`);
     t.is(flag(name, '--replicaof'), name === 'redis' ? undefined : 'redis', name);
@@ -613,9 +709,18 @@ test('MySQL creates the user and database the apps connect with', (t) => {
 });
 
 test('MySQL, Redis, Kafka and Prometheus keep their data in named volumes', (t) => {
-  const dirs = { mysql: '/var/lib/mysql', redis: '/data', 'redis-2': '/data', 'redis-3': '/data', ...Object.fromEntries(brokers.map((b) => [b, environmentOf(service(b)).KAFKA_LOG_DIRS])), prometheus: '/prometheus' };
+  const dirs = {
+    mysql: '/var/lib/mysql',
+    redis: '/data',
+    'redis-2': '/data',
+    'redis-3': '/data',
+    ...Object.fromEntries(brokers.map((b) => [b, environmentOf(service(b)).KAFKA_LOG_DIRS])),
+    prometheus: '/prometheus',
+  };
   for (const [name, dir] of Object.entries(dirs)) {
-    const mount = (service(name).volumes ?? []).map((v) => (typeof v === 'string' ? { source: v.split(':')[0], target: v.split(':')[1] } : v)).find((v) => v.target === dir);
+    const mount = (service(name).volumes ?? [])
+      .map((v) => (typeof v === 'string' ? { source: v.split(':')[0], target: v.split(':')[1] } : v))
+      .find((v) => v.target === dir);
     t.truthy(mount, `${name}: nothing mounted at ${dir}`);
     t.true((mount?.source ?? '') in (prod.volumes ?? {}), `${name}: "${mount?.source}" is not a named volume`);
   }
@@ -623,8 +728,10 @@ test('MySQL, Redis, Kafka and Prometheus keep their data in named volumes', (t) 
   t.is(new Set(brokerVolumes).size, brokers.length, `each broker its own volume: ${brokerVolumes.join(', ')}`);
 });
 
-test('Prometheus scrapes every API\'s admin port and every consumer\'s metrics port', (t) => {
-  const config = parse(read('deploy/prometheus.yml')) as { scrape_configs: { job_name: string; metrics_path?: string; static_configs: { targets: string[] }[] }[] };
+test("Prometheus scrapes every API's admin port and every consumer's metrics port", (t) => {
+  const config = parse(read('deploy/prometheus.yml')) as {
+    scrape_configs: { job_name: string; metrics_path?: string; static_configs: { targets: string[] }[] }[];
+  };
   const targets = config.scrape_configs.flatMap((c) => c.static_configs.flatMap((s) => s.targets));
   const port = environmentOf(service(consumers[0])).METRICS_PORT ?? configSchema().get('METRICS_PORT') ?? '9464';
   t.deepEqual(targets.sort(), [...apis.map((a) => `${a}:${configOf(a).adminPort}`), ...consumers.map((c) => `${c}:${port}`)].sort());

@@ -91,12 +91,16 @@ const imageTag = (image = '') => image.slice(image.lastIndexOf(':') + 1);
 
 /** Each `kafka-topics.sh --create` in a service's command: topic, partition count, --if-not-exists. */
 function createdTopics(s: Service): { topic: string; partitions: string; ifNotExists: boolean }[] {
-  const calls = words(s.command).join(' ').split(/(?=kafka-topics\.sh)/);
-  return calls.filter((call) => call.includes('--create')).map((call) => ({
-    topic: call.match(/--topic\s+(\S+)/)?.[1] ?? '',
-    partitions: withDefaults(call.match(/--partitions\s+(\S+)/)?.[1] ?? ''),
-    ifNotExists: call.includes('--if-not-exists'),
-  }));
+  const calls = words(s.command)
+    .join(' ')
+    .split(/(?=kafka-topics\.sh)/);
+  return calls
+    .filter((call) => call.includes('--create'))
+    .map((call) => ({
+      topic: call.match(/--topic\s+(\S+)/)?.[1] ?? '',
+      partitions: withDefaults(call.match(/--partitions\s+(\S+)/)?.[1] ?? ''),
+      ifNotExists: call.includes('--if-not-exists'),
+    }));
 }
 
 /** host:port of a URL or of a bare `host:port`. */
@@ -105,19 +109,25 @@ function hostPort(address: string): { host: string; port: string } {
   return { host: u.hostname, port: u.port };
 }
 
-const volumeMounts = (s: Service) => (s.volumes ?? []).map((v) => {
-  if (typeof v !== 'string') return { source: v.source ?? '', target: v.target };
-  const [source, target] = v.split(':');
-  return { source, target };
-});
+const volumeMounts = (s: Service) =>
+  (s.volumes ?? []).map((v) => {
+    if (typeof v !== 'string') return { source: v.source ?? '', target: v.target };
+    const [source, target] = v.split(':');
+    return { source, target };
+  });
 
 // ---- the Dockerfile ----------------------------------------------------------------------------
 
-interface Instruction { keyword: string; args: string }
+interface Instruction {
+  keyword: string;
+  args: string;
+}
 
 /** The Dockerfile's instructions, continuation lines joined, comments dropped. */
 function dockerfile(): Instruction[] {
-  const lines = read('Dockerfile').replace(/\\\r?\n/g, ' ').split(/\r?\n/);
+  const lines = read('Dockerfile')
+    .replace(/\\\r?\n/g, ' ')
+    .split(/\r?\n/);
   return lines
     .map((l) => l.trim())
     .filter((l) => l && !l.startsWith('#'))
@@ -141,10 +151,19 @@ function stages(): Instruction[][] {
 function copiedRepoPaths(): string[] {
   return dockerfile()
     .filter((i) => i.keyword === 'COPY' && !/--from=/.test(i.args))
-    .flatMap((i) => i.args.split(/\s+/).filter((w) => !w.startsWith('--')).slice(0, -1));
+    .flatMap((i) =>
+      i.args
+        .split(/\s+/)
+        .filter((w) => !w.startsWith('--'))
+        .slice(0, -1),
+    );
 }
 
-const dockerignored = () => read('.dockerignore').split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+const dockerignored = () =>
+  read('.dockerignore')
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
 
 /**
  * Follows the imports from bin/terning.js: the files it reaches (relative imports, `new URL(...)`
@@ -182,7 +201,10 @@ function reachableFromBin(): { files: string[]; packages: Set<string> } {
 
 /** A path, a folder (a `./lua/${name}` URL) or a `dir/*.ts` glob, as the files it stands for. */
 function expand(path: string): string[] {
-  if (path.endsWith('*.ts')) return readdirSync(dirname(path)).filter((f) => f.endsWith('.ts')).map((f) => join(dirname(path), f));
+  if (path.endsWith('*.ts'))
+    return readdirSync(dirname(path))
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => join(dirname(path), f));
   return existsSync(path) ? [path] : [];
 }
 
@@ -259,12 +281,16 @@ test('every app service gets the connection settings the code reads', (t) => {
 
 test('nobody reading docker-compose.yml gets a key: each is made at the first start, kept, and the ports are bound to 127.0.0.1', (t) => {
   const raw = read('docker-compose.yml');
-  for (const known of ['terning-dev-admin-key', 'terning-dev-secret-change-me-in-production']) t.false(raw.includes(known), `${known} is in the file`);
+  for (const known of ['terning-dev-admin-key', 'terning-dev-secret-change-me-in-production'])
+    t.false(raw.includes(known), `${known} is in the file`);
   for (const name of appServices) {
     const config = configOf(name);
     t.regex(config.adminKey, /^[0-9a-f]{64}$/, `${name}: the admin key is the one made at the first start`);
     t.regex(config.jwt.secret, /^[0-9a-f]{64}$/, `${name}: the token secret too`);
-    t.true(environmentOf(service(name)).JWT_SECRET === '' && environmentOf(service(name)).ADMIN_KEY === '', `${name}: set in the environment they win; unset, nothing`);
+    t.true(
+      environmentOf(service(name)).JWT_SECRET === '' && environmentOf(service(name)).ADMIN_KEY === '',
+      `${name}: set in the environment they win; unset, nothing`,
+    );
   }
   t.deepEqual(volumeMounts(service('secrets')), [{ source: 'secrets', target: SECRETS_DIR }]);
   t.true('secrets' in (compose.volumes ?? {}), 'a named volume: the keys survive a restart');
@@ -280,7 +306,10 @@ test('nobody reading docker-compose.yml gets a key: each is made at the first st
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  for (const [name, port] of [['server', 3000], ['ses', 8005]] as const) {
+  for (const [name, port] of [
+    ['server', 3000],
+    ['ses', 8005],
+  ] as const) {
     const published = (service(name).ports ?? []).map((p) => withDefaults(String(p)));
     t.deepEqual(published, [`127.0.0.1:${port}:${port}`], `${name}: published on this machine only`);
   }
@@ -298,7 +327,12 @@ test('app services set only variables core/platform/config.ts knows', (t) => {
 test('every app service has a valid configuration that points at the compose services, not at 127.0.0.1', (t) => {
   for (const name of appServices) {
     const config = configOf(name);
-    const addresses = { mysql: config.mysqlUrl, redis: config.redisUrl, kafka: config.kafka.brokers.join(), ses: config.ses.endpoint ?? '' };
+    const addresses = {
+      mysql: config.mysqlUrl,
+      redis: config.redisUrl,
+      kafka: config.kafka.brokers.join(),
+      ses: config.ses.endpoint ?? '',
+    };
     for (const [target, address] of Object.entries(addresses)) {
       t.is(hostPort(address).host, target, `${name}: ${address} is not the "${target}" service`);
     }
@@ -309,7 +343,10 @@ test('the server listens on every interface, publishes its port and checks its h
   const server = service('server');
   const config = configOf('server');
   t.is(config.host, '0.0.0.0');
-  t.true((server.ports ?? []).some((p) => String(p).endsWith(`:${config.port}`)), `port ${config.port} is not published`);
+  t.true(
+    (server.ports ?? []).some((p) => String(p).endsWith(`:${config.port}`)),
+    `port ${config.port} is not published`,
+  );
   t.true(words(server.healthcheck?.test).join(' ').includes(`127.0.0.1:${config.port}/readyz`));
 });
 
@@ -339,7 +376,10 @@ test('kafka-init creates the topics core/platform/config.ts names by default, on
     { topic: applicationsTopic, partitions: '4', ifNotExists: true },
     { topic: deadLetterTopic, partitions: '1', ifNotExists: true },
   ]);
-  t.true(words(init.command).join(' ').includes('--partitions ${KAFKA_PARTITIONS:-4}'), 'the partitions come from KAFKA_PARTITIONS, as in `terning services up`');
+  t.true(
+    words(init.command).join(' ').includes('--partitions ${KAFKA_PARTITIONS:-4}'),
+    'the partitions come from KAFKA_PARTITIONS, as in `terning services up`',
+  );
   t.is(condition(init, 'kafka'), 'service_healthy');
 });
 
@@ -360,7 +400,11 @@ test('the Kafka broker is configured like the native one', (t) => {
     if (property === 'log.dirs') continue;
     t.is(env[kafkaEnvName(property)], value, `${kafkaEnvName(property)} (${property} in infra/kafka.ts)`);
   }
-  t.is(env.KAFKA_ADVERTISED_LISTENERS, `PLAINTEXT://${environmentOf(service('server')).KAFKA_BROKERS}`, 'the apps reach the broker at the address it advertises');
+  t.is(
+    env.KAFKA_ADVERTISED_LISTENERS,
+    `PLAINTEXT://${environmentOf(service('server')).KAFKA_BROKERS}`,
+    'the apps reach the broker at the address it advertises',
+  );
   // What the native broker writes from its node and the cluster's size, for one broker.
   const { factor, minInsync } = replicationFor(1);
   t.like(env, {
@@ -370,7 +414,9 @@ test('the Kafka broker is configured like the native one', (t) => {
     KAFKA_TRANSACTION_STATE_LOG_MIN_ISR: String(minInsync),
     KAFKA_MIN_INSYNC_REPLICAS: String(minInsync),
   });
-  t.true(words(service('kafka').healthcheck?.test).join(' ').includes('/opt/kafka/bin/kafka-topics.sh --bootstrap-server localhost:9092 --list'));
+  t.true(
+    words(service('kafka').healthcheck?.test).join(' ').includes('/opt/kafka/bin/kafka-topics.sh --bootstrap-server localhost:9092 --list'),
+  );
 });
 
 test('redis keeps its data: appendonly, fsync every second', (t) => {
@@ -414,7 +460,8 @@ test('every repo path the Dockerfile copies exists and is not dockerignored', (t
   for (const path of paths) {
     t.true(existsSync(join(root, path)), `COPY ${path}: not in the repo`);
     // git keeps no empty folders, so a fresh clone would not have one and the build would fail.
-    if (existsSync(join(root, path)) && statSync(join(root, path)).isDirectory()) t.not(readdirSync(join(root, path)).length, 0, `COPY ${path}: an empty folder`);
+    if (existsSync(join(root, path)) && statSync(join(root, path)).isDirectory())
+      t.not(readdirSync(join(root, path)).length, 0, `COPY ${path}: an empty folder`);
     t.false(ignored.includes(path), `COPY ${path}: excluded by .dockerignore`);
   }
 });
@@ -427,7 +474,8 @@ test('the image holds every folder the terning command reads, and every package 
   t.true(folders.has('migrations'), 'did not follow the migrations glob');
   for (const folder of folders) t.true(copied.has(folder), `${folder}/ is used by the terning command but not copied into the image`);
   const pkg = JSON.parse(read('package.json')) as { dependencies: Record<string, string> };
-  for (const name of packages) t.truthy(pkg.dependencies[name], `"${name}" is imported at run time but is not in dependencies (the image omits devDependencies)`);
+  for (const name of packages)
+    t.truthy(pkg.dependencies[name], `"${name}" is imported at run time but is not in dependencies (the image omits devDependencies)`);
 });
 
 test('.dockerignore keeps node_modules and local state out of the build', (t) => {

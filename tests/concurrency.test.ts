@@ -19,10 +19,14 @@ test.after.always(async () => {
 const admin = () => ({ adminKey: sys.config.adminKey });
 const snapshot = async (eventId: string) => (await http(sys.url, 'GET', `/api/admin/events/${eventId}`, admin())).body;
 const settled = (eventId: string, applied: number) =>
-  until('every applicant decided', async () => {
-    const s = await snapshot(eventId);
-    return s.applied === applied && s.pending === 0 && (await applicationRows(sys.config, eventId)).length === applied ? s : undefined;
-  }, 30_000);
+  until(
+    'every applicant decided',
+    async () => {
+      const s = await snapshot(eventId);
+      return s.applied === applied && s.pending === 0 && (await applicationRows(sys.config, eventId)).length === applied ? s : undefined;
+    },
+    30_000,
+  );
 
 test('exactly min(stock, applicants) winners among concurrent applicants, in order of arrival', async (t) => {
   const stock = 25;
@@ -37,7 +41,11 @@ test('exactly min(stock, applicants) winners among concurrent applicants, in ord
   t.is(accepted.length, stock, 'decided at arrival: exactly as many 202s as units');
   t.true(accepted.every((a) => a.body.status === 'WON'));
   const tickets = accepted.map((a) => a.body.ticket as number).sort((a, b) => a - b);
-  t.deepEqual(tickets, Array.from({ length: accepted.length }, (_, i) => i + 1), 'tickets are 1..n without gaps or repeats');
+  t.deepEqual(
+    tickets,
+    Array.from({ length: accepted.length }, (_, i) => i + 1),
+    'tickets are 1..n without gaps or repeats',
+  );
 
   const s = await settled(eventId, accepted.length);
   t.is(s.won, Math.min(stock, accepted.length));
@@ -45,7 +53,11 @@ test('exactly min(stock, applicants) winners among concurrent applicants, in ord
   const rows = await applicationRows(sys.config, eventId);
   const winners = rows.filter((r) => r.status === 'WON');
   t.is(winners.length, Math.min(stock, accepted.length));
-  t.deepEqual(winners.map((w) => w.ticket), Array.from({ length: winners.length }, (_, i) => i + 1), 'the first to arrive win');
+  t.deepEqual(
+    winners.map((w) => w.ticket),
+    Array.from({ length: winners.length }, (_, i) => i + 1),
+    'the first to arrive win',
+  );
   t.is(new Set(rows.map((r) => r.email)).size, rows.length, 'nobody has two rows');
   t.is((await outboxRows(sys.config, eventId)).length, winners.length, 'one email queued per winner');
 });
@@ -83,7 +95,9 @@ test('aliases of one person pressing at the same moment: one 202 among them, the
   const id = randomEmail('alias').split('@')[0]!.replaceAll('-', '');
   const aliases = [`${id}@gmail.com`, `${id}+a@gmail.com`, `${id.slice(0, 2)}.${id.slice(2)}@googlemail.com`, `${id}+b@gmail.com`];
   const tokens = await Promise.all(aliases.map((a) => sys.tokens.issue(a)));
-  const answers = await Promise.all(tokens.flatMap((token) => [0, 1, 2].map(() => http(sys.url, 'POST', `/api/events/${eventId}/apply`, { token }))));
+  const answers = await Promise.all(
+    tokens.flatMap((token) => [0, 1, 2].map(() => http(sys.url, 'POST', `/api/events/${eventId}/apply`, { token }))),
+  );
   t.deepEqual(answers.map((a) => a.status).sort(), [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 202]);
   t.deepEqual([...new Set(answers.map((a) => a.body.ticket))], [1]);
 });
@@ -94,7 +108,11 @@ test.serial('a sold-out apply answers 409 and writes nothing to Kafka', async (t
   t.is((await http(sys.url, 'POST', `/api/events/${eventId}/apply`, { token: first })).status, 202);
   await settled(eventId, 1);
   const before = await topicSize(sys.config);
-  const late = await Promise.all(Array.from({ length: 10 }, async () => http(sys.url, 'POST', `/api/events/${eventId}/apply`, { token: await sys.tokens.issue(randomEmail('late')) })));
+  const late = await Promise.all(
+    Array.from({ length: 10 }, async () =>
+      http(sys.url, 'POST', `/api/events/${eventId}/apply`, { token: await sys.tokens.issue(randomEmail('late')) }),
+    ),
+  );
   t.true(late.every((a) => a.status === 409 && a.body.error.code === 'SOLD_OUT'));
   t.is(await topicSize(sys.config), before, 'the topic did not grow');
   const s = await snapshot(eventId);
@@ -126,12 +144,17 @@ test('stock set during the event keeps the winners and never goes below them', a
 test('stock changes at the same moment leave Redis and MySQL with the same total', async (t) => {
   const eventId = await newEvent(sys, 5);
   const counts = Array.from({ length: 12 }, (_, i) => 10 + i);
-  const answers = await Promise.all(counts.map((count) => http(sys.url, 'POST', `/api/admin/events/${eventId}/stock`, { ...admin(), body: { count } })));
+  const answers = await Promise.all(
+    counts.map((count) => http(sys.url, 'POST', `/api/admin/events/${eventId}/stock`, { ...admin(), body: { count } })),
+  );
   t.true(answers.every((a) => a.status === 200));
   const live = await snapshot(eventId);
   const stores = openStores(sys.config);
   try {
-    const [row] = await stores.sequelize.query<{ total_stock: number }>('SELECT total_stock FROM events WHERE id = ?', { replacements: [eventId], type: QueryTypes.SELECT });
+    const [row] = await stores.sequelize.query<{ total_stock: number }>('SELECT total_stock FROM events WHERE id = ?', {
+      replacements: [eventId],
+      type: QueryTypes.SELECT,
+    });
     t.is(live.totalStock, row!.total_stock, 'Redis and MySQL agree');
     t.is(live.remainingStock, live.totalStock);
   } finally {
@@ -149,10 +172,14 @@ test('an event that is not open refuses applications, and opens and closes on sc
   const scheduled = await http(sys.url, 'POST', `/api/admin/events/${eventId}/open`, { ...admin(), body: { at } });
   t.is(scheduled.body.state, 'scheduled');
   t.is((await http(sys.url, 'POST', `/api/events/${eventId}/apply`, { token })).body.error.code, 'EVENT_NOT_OPEN');
-  const opened = await until('the scheduled opening', async () => {
-    const a = await http(sys.url, 'POST', `/api/events/${eventId}/apply`, { token });
-    return a.status === 202 ? a : undefined;
-  }, 15_000);
+  const opened = await until(
+    'the scheduled opening',
+    async () => {
+      const a = await http(sys.url, 'POST', `/api/events/${eventId}/apply`, { token });
+      return a.status === 202 ? a : undefined;
+    },
+    15_000,
+  );
   t.is(opened.body.ticket, 1);
   const closed = await http(sys.url, 'POST', `/api/admin/events/${eventId}/close`, admin());
   t.is(closed.body.state, 'closed');

@@ -8,15 +8,30 @@ const NOW = Date.parse('2026-12-01T00:59:00.000Z');
 const ok = <T,>(value: T) => ({ value, at: NOW - 500, error: null });
 
 const event = (over: Partial<EventSnapshot> = {}): EventSnapshot => ({
-  id: 'spring-sale', name: 'Spring gift', state: 'scheduled', opensAt: '2026-12-01T01:00:00.000Z', closesAt: null,
-  totalStock: 1000, remainingStock: 1000, applied: 0, won: 0, pending: 0, ...over,
+  id: 'spring-sale',
+  name: 'Spring gift',
+  state: 'scheduled',
+  opensAt: '2026-12-01T01:00:00.000Z',
+  closesAt: null,
+  totalStock: 1000,
+  remainingStock: 1000,
+  applied: 0,
+  won: 0,
+  pending: 0,
+  ...over,
 });
 
 const live = (over: Partial<ConsoleData> = {}): ConsoleData => ({
   ...emptyConsole('spring-sale', NOW),
   api: ok({ latencyMs: 3 }),
   event: ok(event()),
-  kafka: ok({ lag: [{ partition: 0, lag: 12 }, { partition: 1, lag: 0 }], deadLetters: 2 }),
+  kafka: ok({
+    lag: [
+      { partition: 0, lag: 12 },
+      { partition: 1, lag: 0 },
+    ],
+    deadLetters: 2,
+  }),
   mysql: ok({ outbox: { sent: 500, queued: 88, failed: 1 }, replayedDeadLetters: 1 }),
   redis: ok({ pingMs: 1 }),
   ...over,
@@ -39,7 +54,12 @@ async function settled(calls: string[], n: number): Promise<void> {
 }
 
 function show(data: ConsoleData, calls: string[] = []) {
-  const props: ConsoleProps = { data, onOpen: () => calls.push('open'), onClose: () => calls.push('close'), onQuit: () => calls.push('quit') };
+  const props: ConsoleProps = {
+    data,
+    onOpen: () => calls.push('open'),
+    onClose: () => calls.push('close'),
+    onQuit: () => calls.push('quit'),
+  };
   return render(<Console {...props} />);
 }
 
@@ -58,7 +78,17 @@ test('a scheduled event: the countdown to opening, the full stock, the health of
 
 test('an open event mid-rush: the bar, PENDING, the rates as sparklines, the countdown to closing', (t) => {
   const data = live({
-    event: ok(event({ state: 'open', opensAt: null, closesAt: '2026-12-01T02:00:00.000Z', remainingStock: 250, applied: 5210, won: 750, pending: 460 })),
+    event: ok(
+      event({
+        state: 'open',
+        opensAt: null,
+        closesAt: '2026-12-01T02:00:00.000Z',
+        remainingStock: 250,
+        applied: 5210,
+        won: 750,
+        pending: 460,
+      }),
+    ),
     rates: { applications: [0, 100, 400, 800, 1203], decisions: [0, 0, 0, 0, 0] },
   });
   const frame = show(data).lastFrame()!;
@@ -77,11 +107,13 @@ test('sold out and closed', (t) => {
 
 test('a service that is down is named with its error; the last values stay, marked with their time', (t) => {
   const at = Date.parse('2026-12-01T00:58:50.000Z');
-  const frame = show(live({
-    api: { value: { latencyMs: 3 }, at, error: 'fetch failed' },
-    event: { value: event(), at, error: 'the API does not answer' },
-    redis: { value: null, at: null, error: 'connect ECONNREFUSED 127.0.0.1:6390' },
-  })).lastFrame()!;
+  const frame = show(
+    live({
+      api: { value: { latencyMs: 3 }, at, error: 'fetch failed' },
+      event: { value: event(), at, error: 'the API does not answer' },
+      redis: { value: null, at: null, error: 'connect ECONNREFUSED 127.0.0.1:6390' },
+    }),
+  ).lastFrame()!;
   t.regex(frame, /API DOWN {3}Redis DOWN {3}MySQL ok {3}Kafka ok/);
   t.regex(frame, /API: fetch failed/);
   t.regex(frame, /Redis: connect ECONNREFUSED 127\.0\.0\.1:6390/);
@@ -137,8 +169,14 @@ test('c asks first; y closes; other keys while asking do nothing; q quits', asyn
 });
 
 test('the result of an open or close is shown', (t) => {
-  t.regex(show(live({ notice: { ok: true, text: 'opened spring-sale at 10:00:01 as alice' } })).lastFrame()!, /opened spring-sale at 10:00:01 as alice/);
-  t.regex(show(live({ notice: { ok: false, text: 'could not open: the terning server did not answer' } })).lastFrame()!, /could not open: the terning server did not answer/);
+  t.regex(
+    show(live({ notice: { ok: true, text: 'opened spring-sale at 10:00:01 as alice' } })).lastFrame()!,
+    /opened spring-sale at 10:00:01 as alice/,
+  );
+  t.regex(
+    show(live({ notice: { ok: false, text: 'could not open: the terning server did not answer' } })).lastFrame()!,
+    /could not open: the terning server did not answer/,
+  );
 });
 
 test('model: countdown, sparkline, rates, state line', (t) => {

@@ -18,11 +18,15 @@ import { ConsumerProcess } from '../consumer/process.ts';
 const squatterProtocol: PartitionAssigner = () => ({
   name: 'squatter',
   version: 1,
-  protocol: ({ topics }) => ({ name: 'squatter', metadata: AssignerProtocol.MemberMetadata.encode({ version: 1, topics, userData: Buffer.alloc(0) }) }),
-  assign: async ({ members }) => members.map(({ memberId }) => ({
-    memberId,
-    memberAssignment: AssignerProtocol.MemberAssignment.encode({ version: 1, assignment: {}, userData: Buffer.alloc(0) }),
-  })),
+  protocol: ({ topics }) => ({
+    name: 'squatter',
+    metadata: AssignerProtocol.MemberMetadata.encode({ version: 1, topics, userData: Buffer.alloc(0) }),
+  }),
+  assign: async ({ members }) =>
+    members.map(({ memberId }) => ({
+      memberId,
+      memberAssignment: AssignerProtocol.MemberAssignment.encode({ version: 1, assignment: {}, userData: Buffer.alloc(0) }),
+    })),
 });
 
 let sys: System;
@@ -34,7 +38,10 @@ test.after.always(async () => {
 });
 
 async function squat(): Promise<Consumer> {
-  const squatter = createKafka({ ...sys.config.kafka, clientId: 'squatter', log: testLog() }).consumer({ groupId: sys.config.kafka.groupId, partitionAssigners: [squatterProtocol] });
+  const squatter = createKafka({ ...sys.config.kafka, clientId: 'squatter', log: testLog() }).consumer({
+    groupId: sys.config.kafka.groupId,
+    partitionAssigners: [squatterProtocol],
+  });
   const joined = new Promise<void>((resolve) => squatter.on(squatter.events.GROUP_JOIN, () => resolve()));
   await squatter.connect();
   await squatter.subscribe({ topic: sys.config.kafka.applicationsTopic, fromBeginning: true });
@@ -53,16 +60,32 @@ test.serial('a consumer that kafkajs gave up on is opened again in the same proc
     const winner = randomEmail('crash');
     const applied = await http(sys.url, 'POST', `/api/events/${eventId}/apply`, { token: await sys.tokens.issue(winner) });
     t.is(applied.status, 202);
-    await until('the consumer crashed on the broker\'s refusal and was opened again', async () => (consumer.reopened >= 1 || exits.length ? true : undefined));
-    t.deepEqual(exits.map((e) => e.message), [], 'no crash handed to the supervisor');
+    await until("the consumer crashed on the broker's refusal and was opened again", async () =>
+      consumer.reopened >= 1 || exits.length ? true : undefined,
+    );
+    t.deepEqual(
+      exits.map((e) => e.message),
+      [],
+      'no crash handed to the supervisor',
+    );
     t.is((await applicationRows(sys.config, eventId)).length, 0, 'nothing persisted while the group refused it');
     await squatter.disconnect();
-    const rows = await until('the winner persisted once the group took the consumer', async () => {
-      const r = await applicationRows(sys.config, eventId);
-      return r.length ? r : undefined;
-    }, 60_000);
-    t.deepEqual(rows.map((r) => [r.person, r.status]), [[winner, 'WON']]);
-    t.deepEqual(exits.map((e) => e.message), []);
+    const rows = await until(
+      'the winner persisted once the group took the consumer',
+      async () => {
+        const r = await applicationRows(sys.config, eventId);
+        return r.length ? r : undefined;
+      },
+      60_000,
+    );
+    t.deepEqual(
+      rows.map((r) => [r.person, r.status]),
+      [[winner, 'WON']],
+    );
+    t.deepEqual(
+      exits.map((e) => e.message),
+      [],
+    );
   } finally {
     await squatter.disconnect().catch(() => {});
     await consumer.stop();
@@ -72,7 +95,11 @@ test.serial('a consumer that kafkajs gave up on is opened again in the same proc
 test.serial('a consumer that keeps crashing for START_WAIT_SECONDS is handed to the supervisor', async (t) => {
   const squatter = await squat();
   const exits: Error[] = [];
-  const consumer = new ConsumerProcess({ ...sys.config, startWaitMs: 3_000 }, { sendEmails: false, onCrash: (e) => exits.push(e) }, testLog());
+  const consumer = new ConsumerProcess(
+    { ...sys.config, startWaitMs: 3_000 },
+    { sendEmails: false, onCrash: (e) => exits.push(e) },
+    testLog(),
+  );
   try {
     await consumer.start();
     const started = Date.now();
@@ -92,19 +119,31 @@ test.serial('a consumer that stops fetching while records wait on its partitions
   const consumer = new ConsumerProcess(sys.config, { sendEmails: false, stallMs: 3_000, onCrash: (e) => exits.push(e) }, testLog());
   try {
     await consumer.start();
-    await until('the consumer is in the group', async () => ((await http(consumer.opsUrl!, 'GET', '/readyz')).status === 200 ? true : undefined));
+    await until('the consumer is in the group', async () =>
+      (await http(consumer.opsUrl!, 'GET', '/readyz')).status === 200 ? true : undefined,
+    );
     // A real stall: kafkajs told to fetch nothing more from the topic, as it did on its own after a broker kill.
     const kafkajs = (consumer as unknown as { consumer: Consumer }).consumer;
     kafkajs.pause([{ topic: sys.config.kafka.applicationsTopic }]);
     const winner = randomEmail('stall');
     t.is((await http(sys.url, 'POST', `/api/events/${eventId}/apply`, { token: await sys.tokens.issue(winner) })).status, 202);
-    const rows = await until('the winner persisted by the consumer opened again', async () => {
-      const r = await applicationRows(sys.config, eventId);
-      return r.length ? r : undefined;
-    }, 60_000);
-    t.deepEqual(rows.map((r) => [r.person, r.status]), [[winner, 'WON']]);
+    const rows = await until(
+      'the winner persisted by the consumer opened again',
+      async () => {
+        const r = await applicationRows(sys.config, eventId);
+        return r.length ? r : undefined;
+      },
+      60_000,
+    );
+    t.deepEqual(
+      rows.map((r) => [r.person, r.status]),
+      [[winner, 'WON']],
+    );
     t.true(consumer.reopened >= 1, 'it was opened again');
-    t.deepEqual(exits.map((e) => e.message), []);
+    t.deepEqual(
+      exits.map((e) => e.message),
+      [],
+    );
   } finally {
     await consumer.stop();
   }

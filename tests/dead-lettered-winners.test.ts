@@ -32,7 +32,8 @@ test.after.always(async () => {
   await sys?.stop();
 });
 
-const apply = async (eventId: string, email: string) => http(sys.url, 'POST', `/api/events/${eventId}/apply`, { token: await sys.tokens.issue(email) });
+const apply = async (eventId: string, email: string) =>
+  http(sys.url, 'POST', `/api/events/${eventId}/apply`, { token: await sys.tokens.issue(email) });
 
 test.serial('a winner dead-lettered after a 202 is exported, mailed, kept by a restore, and persisted by its replay', async (t) => {
   const eventId = await newEvent(sys, 2);
@@ -44,8 +45,11 @@ test.serial('a winner dead-lettered after a 202 is exported, mailed, kept by a r
   t.is((await apply(eventId, other)).status, 202);
 
   const kafka = createKafka({ ...sys.config.kafka, log: testLog() });
-  const letter = await until('the refused winner dead-lettered', async () =>
-    (await listDeadLetters(kafka, sys.config.kafka.deadLetterTopic)).find((l) => l.value.includes(refused)), 60_000);
+  const letter = await until(
+    'the refused winner dead-lettered',
+    async () => (await listDeadLetters(kafka, sys.config.kafka.deadLetterTopic)).find((l) => l.value.includes(refused)),
+    60_000,
+  );
   t.regex(letter.error, /refused by the test/);
   await until('the other winner persisted', async () => ((await applicationRows(sys.config, eventId)).length === 1 ? true : undefined));
 
@@ -58,19 +62,45 @@ test.serial('a winner dead-lettered after a 202 is exported, mailed, kept by a r
   const k = stores.scripts.keys(eventId);
   await stores.redis.del(k.meta, k.remaining, k.decisions, k.reserved, k.ticketSeq);
   await stores.events.ensureLoaded(eventId);
-  await until('the event restored', async () => ((await stores.redis.exists(k.restoring)) === 0 && (await stores.redis.exists(k.remaining)) === 1 ? true : undefined), 60_000);
+  await until(
+    'the event restored',
+    async () => ((await stores.redis.exists(k.restoring)) === 0 && (await stores.redis.exists(k.remaining)) === 1 ? true : undefined),
+    60_000,
+  );
   t.is(Number(await stores.redis.get(k.remaining)), 0, 'both units are still won');
   t.is((await apply(eventId, randomEmail('late'))).status, 409, 'a newcomer is told SOLD_OUT');
   t.is((await apply(eventId, refused)).status, 200, 'the dead-lettered winner is still told WON');
 
   await stores.sequelize.query('DROP TRIGGER terning_test_refuse');
-  const replayed = await terningJson<ReplayResult>('dlq', 'replay', '--id', letter.id, '--url', sys.url, '--admin-key', sys.config.adminKey);
+  const replayed = await terningJson<ReplayResult>(
+    'dlq',
+    'replay',
+    '--id',
+    letter.id,
+    '--url',
+    sys.url,
+    '--admin-key',
+    sys.config.adminKey,
+  );
   t.deepEqual(replayed.replayed, [letter.id]);
-  const rows = await until('the replay persisted', async () => {
-    const r = await applicationRows(sys.config, eventId);
-    return r.length === 2 ? r : undefined;
-  }, 30_000);
-  t.deepEqual(rows.map((r) => [r.person, r.status]).sort(), [[other, 'WON'], [refused, 'WON']].sort());
-  const [held] = await stores.sequelize.query<{ n: number }>('SELECT COUNT(*) AS n FROM applications WHERE event_id = ?', { replacements: [eventId], type: QueryTypes.SELECT });
+  const rows = await until(
+    'the replay persisted',
+    async () => {
+      const r = await applicationRows(sys.config, eventId);
+      return r.length === 2 ? r : undefined;
+    },
+    30_000,
+  );
+  t.deepEqual(
+    rows.map((r) => [r.person, r.status]).sort(),
+    [
+      [other, 'WON'],
+      [refused, 'WON'],
+    ].sort(),
+  );
+  const [held] = await stores.sequelize.query<{ n: number }>('SELECT COUNT(*) AS n FROM applications WHERE event_id = ?', {
+    replacements: [eventId],
+    type: QueryTypes.SELECT,
+  });
   t.is(Number(held!.n), 2);
 });

@@ -36,10 +36,17 @@ async function deadLetter(values: string[], error: string) {
   await producer.connect();
   try {
     await producer.send({
-      topic: sys.config.kafka.deadLetterTopic, acks: -1,
+      topic: sys.config.kafka.deadLetterTopic,
+      acks: -1,
       messages: values.map((value, i) => ({
         value,
-        headers: { 'x-error': error, 'x-source-topic': sys.config.kafka.applicationsTopic, 'x-source-partition': '0', 'x-source-offset': String(1000 + i), 'x-failed-at': new Date().toISOString() },
+        headers: {
+          'x-error': error,
+          'x-source-topic': sys.config.kafka.applicationsTopic,
+          'x-source-partition': '0',
+          'x-source-offset': String(1000 + i),
+          'x-failed-at': new Date().toISOString(),
+        },
       })),
     });
   } finally {
@@ -78,7 +85,14 @@ test.serial('dead letters are listed with their errors and replayed once; a repl
 
   await until('ben persisted', async () => ((await applicationRows(sys.config, eventId)).length === 2 ? true : undefined));
   const rows = await applicationRows(sys.config, eventId);
-  t.deepEqual(rows, [{ person: ann, email: ann, ticket: 1, status: 'WON' }, { person: ben, email: ben, ticket: 2, status: 'WON' }], 'ann won once, ben won his unit');
+  t.deepEqual(
+    rows,
+    [
+      { person: ann, email: ann, ticket: 1, status: 'WON' },
+      { person: ben, email: ben, ticket: 2, status: 'WON' },
+    ],
+    'ann won once, ben won his unit',
+  );
   const event = await terningJson('stock', 'show', '--event', eventId, ...target());
   t.is(event.remainingStock, 3, 'two units taken, not three');
 
@@ -88,7 +102,10 @@ test.serial('dead letters are listed with their errors and replayed once; a repl
   t.regex(twice!.message, /DEAD_LETTER_REPLAYED/);
 
   const after = await terningJson<DeadLetterView[]>('dlq', 'list', ...target());
-  t.like(after.find((l) => l.id === benLetter.id), { replayedBy: 'support-1' });
+  t.like(
+    after.find((l) => l.id === benLetter.id),
+    { replayedBy: 'support-1' },
+  );
   t.truthy(after.find((l) => l.id === benLetter.id)!.replayedAt);
   t.regex(await terning('dlq', 'list', ...target()), /replayed \S+ by support-1/);
   const audit = await terningJson<AuditEntry[]>('audit', '--event', eventId, ...target());
@@ -118,14 +135,18 @@ test.serial('dlq: bad input is a clear error with a distinct exit code, nothing 
   }
   t.is((await http(sys.url, 'GET', '/api/admin/dlq')).status, 401);
   t.is((await http(sys.url, 'POST', '/api/admin/dlq/replay', { adminKey: 'wrong', body: { all: true } })).status, 401);
-  const bad = await http(sys.url, 'POST', '/api/admin/dlq/replay', { ...admin, body: { all: true }, headers: { 'X-ADMIN-ACTOR': 'bad actor' } });
+  const bad = await http(sys.url, 'POST', '/api/admin/dlq/replay', {
+    ...admin,
+    body: { all: true },
+    headers: { 'X-ADMIN-ACTOR': 'bad actor' },
+  });
   t.is(bad.status, 400);
   t.is(bad.body.error.code, 'ACTOR_INVALID');
   const away = await t.throwsAsync(terning('dlq', 'list', '--url', 'http://127.0.0.1:9', '--admin-key', 'x'), { instanceOf: UserError });
   t.is(away!.exitCode, EXIT.unreachable);
 });
 
-test.serial('a replay is keyed by the person, as the API keys its own records: an alias lands on its person\'s partition', async (t) => {
+test.serial("a replay is keyed by the person, as the API keys its own records: an alias lands on its person's partition", async (t) => {
   const eventId = await newEvent(sys, 5);
   const person = randomEmail('alias');
   const [local, domain] = person.split('@');
@@ -133,12 +154,18 @@ test.serial('a replay is keyed by the person, as the API keys its own records: a
   await reserve(eventId, [person]);
   await deadLetter([JSON.stringify({ v: 2, eventId, person, email: typed, ticket: 1, decidedAt: Date.now() })], 'failed after retries');
   const letter = await until('the letter listed', async () =>
-    (await terningJson<DeadLetterView[]>('dlq', 'list', ...target())).find((l) => l.email === typed));
+    (await terningJson<DeadLetterView[]>('dlq', 'list', ...target())).find((l) => l.email === typed),
+  );
   t.like(letter, { person, email: typed, unreplayable: null });
   await terningJson('dlq', 'replay', '--id', letter.id, ...target());
   const keys: (string | null)[] = [];
-  await readTopicToEnd(createKafka({ ...sys.config.kafka, log: testLog() }), sys.config.kafka.applicationsTopic, (_p, m) => {
-    if (m.headers?.['x-replayed-from']?.toString().endsWith(`/${letter.id}`)) keys.push(m.key?.toString() ?? null);
-  }, { reader: 'dlq-test', timeoutMs: 30_000 });
+  await readTopicToEnd(
+    createKafka({ ...sys.config.kafka, log: testLog() }),
+    sys.config.kafka.applicationsTopic,
+    (_p, m) => {
+      if (m.headers?.['x-replayed-from']?.toString().endsWith(`/${letter.id}`)) keys.push(m.key?.toString() ?? null);
+    },
+    { reader: 'dlq-test', timeoutMs: 30_000 },
+  );
   t.deepEqual(keys, [person]);
 });

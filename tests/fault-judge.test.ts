@@ -15,15 +15,30 @@ const EVENT = 'judge-event';
 /** Three units, five people: a, b, c won (tickets 1-3) in order, d and e were told SOLD_OUT after. */
 function clean(): { h: History; s: FinalState } {
   const people = ['a@x.io', 'b@x.io', 'c@x.io', 'd@x.io', 'e@x.io'];
-  const attempts: Attempt[] = people.map((p, i) => (i < 3
-    ? { person: p, email: p, sent: T0 + i * 100, answered: T0 + i * 100 + 20, answer: 'won', status: 202, ticket: i + 1 }
-    : { person: p, email: p, sent: T0 + i * 100, answered: T0 + i * 100 + 5, answer: 'sold-out', status: 409, why: 'SOLD_OUT' }));
+  const attempts: Attempt[] = people.map((p, i) =>
+    i < 3
+      ? { person: p, email: p, sent: T0 + i * 100, answered: T0 + i * 100 + 20, answer: 'won', status: 202, ticket: i + 1 }
+      : { person: p, email: p, sent: T0 + i * 100, answered: T0 + i * 100 + 5, answer: 'sold-out', status: 409, why: 'SOLD_OUT' },
+  );
   const h: History = {
-    eventId: EVENT, stock: 3, stockChanges: [],
+    eventId: EVENT,
+    stock: 3,
+    stockChanges: [],
     applicants: people.map((p) => ({ person: p, email: p, typed: p, abandons: false })),
     attempts,
-    faults: [{ kind: 'redis: primary kill -9', target: 'redis-1', at: T0 + 50, endedAt: T0 + 3_000, injected: true, evidence: 'pid 7 alive before, gone after' }],
-    crashes: [], watch: { readings: 120, resumedMs: 900 }, settled: true,
+    faults: [
+      {
+        kind: 'redis: primary kill -9',
+        target: 'redis-1',
+        at: T0 + 50,
+        endedAt: T0 + 3_000,
+        injected: true,
+        evidence: 'pid 7 alive before, gone after',
+      },
+    ],
+    crashes: [],
+    watch: { readings: 120, resumedMs: 900 },
+    settled: true,
   };
   const s: FinalState = {
     total: 3,
@@ -79,21 +94,43 @@ broken('a winner who asked after someone was told SOLD_OUT, with no unit given b
 broken('the same, even when a restore has rebuilt tickets that look in order', ['won-after-sold-out'], (h, s) => {
   h.attempts[2] = { ...h.attempts[2]!, sent: T0 + 400, answered: T0 + 450 };
   h.attempts[3] = { ...h.attempts[3]!, sent: T0 + 150, answered: T0 + 160 };
-  h.faults.push({ kind: 'restore: the event\'s Redis state lost', target: EVENT, at: T0 + 200, endedAt: T0 + 210, injected: true, evidence: '5 keys deleted' });
+  h.faults.push({
+    kind: "restore: the event's Redis state lost",
+    target: EVENT,
+    at: T0 + 200,
+    endedAt: T0 + 210,
+    injected: true,
+    evidence: '5 keys deleted',
+  });
   s.rows[2]!.ticket = 3;
 });
 
 test('a winner after SOLD_OUT is fine when a unit came back since: a stock raised after it, or someone refused', (t) => {
   for (const giveBack of [
     (h: History) => h.stockChanges.push({ sent: T0 + 170, answered: T0 + 180, total: 4, applied: true, detail: '' }),
-    (h: History) => h.attempts.push({ person: 'e@x.io', email: 'e@x.io', sent: T0 + 10, answered: T0 + 20, answer: 'refused', status: 503, why: 'KAFKA_UNAVAILABLE' }),
+    (h: History) =>
+      h.attempts.push({
+        person: 'e@x.io',
+        email: 'e@x.io',
+        sent: T0 + 10,
+        answered: T0 + 20,
+        answer: 'refused',
+        status: 503,
+        why: 'KAFKA_UNAVAILABLE',
+      }),
   ]) {
     const { h, s } = clean();
     h.attempts[2] = { ...h.attempts[2]!, sent: T0 + 400, answered: T0 + 450 };
     h.attempts[3] = { ...h.attempts[3]!, sent: T0 + 150, answered: T0 + 160 };
     giveBack(h);
-    if (h.stockChanges.length) { s.total = 4; s.redis.remaining = 1; }
-    t.deepEqual(judge(h, s).filter((v) => v.rule === 'won-after-sold-out'), []);
+    if (h.stockChanges.length) {
+      s.total = 4;
+      s.redis.remaining = 1;
+    }
+    t.deepEqual(
+      judge(h, s).filter((v) => v.rule === 'won-after-sold-out'),
+      [],
+    );
   }
 });
 
@@ -125,7 +162,15 @@ broken('an applicant who stayed and never got a final answer: the system stopped
   // e answered 503 for the rest of the round
   h.attempts = h.attempts.filter((a) => a.person !== 'e@x.io');
   for (let at = T0 + 400; at < T0 + 400 + REFUSED_BOUND_MS + 10_000; at += 1_000) {
-    h.attempts.push({ person: 'e@x.io', email: 'e@x.io', sent: at, answered: at + 5, answer: 'refused', status: 503, why: 'KAFKA_UNAVAILABLE' });
+    h.attempts.push({
+      person: 'e@x.io',
+      email: 'e@x.io',
+      sent: at,
+      answered: at + 5,
+      answer: 'refused',
+      status: 503,
+      why: 'KAFKA_UNAVAILABLE',
+    });
   }
 });
 
@@ -164,14 +209,20 @@ broken('a dead-letter topic that could not be read is a failure, not "no letters
 });
 
 test('dead letters and records are read loosely: a person the codec refuses is still found', (t) => {
-  const record = JSON.stringify([{ v: 2, eventId: EVENT, person: 'john.@company.com', email: 'john.+news@company.com', ticket: 3, decidedAt: T0 }]);
+  const record = JSON.stringify([
+    { v: 2, eventId: EVENT, person: 'john.@company.com', email: 'john.+news@company.com', ticket: 3, decidedAt: T0 },
+  ]);
   t.deepEqual(looseApplications(Buffer.from(record)), [{ eventId: EVENT, person: 'john.@company.com', ticket: 3 }]);
   t.deepEqual(looseApplications(Buffer.from('not json')), []);
 });
 
 test('the random crowd: every address is one sign-in accepts, and the odd spellings are among them', (t) => {
   const drawn = Array.from({ length: 10 }, (_, i) => drawApplicants(40, 3_000 + i)).flat();
-  t.true(drawn.every((a) => emailAddress.safeParse(a.typed).success && emailAddress.parse(a.typed) === a.email && personOf(a.email) === a.person));
+  t.true(
+    drawn.every(
+      (a) => emailAddress.safeParse(a.typed).success && emailAddress.parse(a.typed) === a.email && personOf(a.email) === a.person,
+    ),
+  );
   const seen = (p: RegExp) => drawn.some((a) => p.test(a.typed));
   t.true(seen(/\.\+/), 'a dot before a tag');
   t.true(seen(/'/), 'an apostrophe');

@@ -31,10 +31,10 @@ test('an event stamped by another Redis server has not settled; stamped by this 
   const own = await stores.redis.hget(meta, 'server');
   t.truthy(own);
   t.true((await redisState(ctx, eventId)).whole);
-  t.true(await settle(ctx, eventId, [], 5_000), 'this server\'s event, nothing waiting: settled');
+  t.true(await settle(ctx, eventId, [], 5_000), "this server's event, nothing waiting: settled");
 
   await stores.redis.hset(meta, 'server', 'a0a0a0/b1b1b1');
   t.false((await redisState(ctx, eventId)).whole);
-  t.false(await settle(ctx, eventId, [], 2_000), 'the old primary\'s copy is not settled');
+  t.false(await settle(ctx, eventId, [], 2_000), "the old primary's copy is not settled");
   await stores.redis.hset(meta, 'server', own!);
 });

@@ -58,9 +58,15 @@ test('the whole flow: code by email, token, apply, decision, winner email and th
   t.regex(mail.body.text ?? '', /winners/);
 
   const db = createSequelize(sys.config.mysqlUrl);
-  const rows = await db.query<{ status: string; ticket: number }>('SELECT status, ticket FROM applications WHERE event_id = ? AND email = ?', { replacements: [eventId, email], type: QueryTypes.SELECT });
+  const rows = await db.query<{ status: string; ticket: number }>(
+    'SELECT status, ticket FROM applications WHERE event_id = ? AND email = ?',
+    { replacements: [eventId, email], type: QueryTypes.SELECT },
+  );
   await db.close();
-  t.deepEqual(rows.map((r) => [r.status, Number(r.ticket)]), [['WON', 1]]);
+  t.deepEqual(
+    rows.map((r) => [r.status, Number(r.ticket)]),
+    [['WON', 1]],
+  );
 });
 
 test('one person is one applicant: aliases of an address share one win, mail goes to the address typed', async (t) => {
@@ -84,10 +90,19 @@ test('one person is one applicant: aliases of an address share one win, mail goe
   const db = createSequelize(sys.config.mysqlUrl);
   try {
     const rows = await until('the rows', async () => {
-      const r = await db.query<{ person: string; email: string }>('SELECT person, email FROM applications WHERE event_id = ? ORDER BY ticket', { replacements: [eventId], type: QueryTypes.SELECT });
+      const r = await db.query<{ person: string; email: string }>(
+        'SELECT person, email FROM applications WHERE event_id = ? ORDER BY ticket',
+        { replacements: [eventId], type: QueryTypes.SELECT },
+      );
       return r.length === 2 ? r : undefined;
     });
-    t.deepEqual(rows.map((r) => [r.person, r.email]), [[`${id}@gmail.com`, typed], [`${id}@example.test`, `${id}+x@example.test`]]);
+    t.deepEqual(
+      rows.map((r) => [r.person, r.email]),
+      [
+        [`${id}@gmail.com`, typed],
+        [`${id}@example.test`, `${id}+x@example.test`],
+      ],
+    );
   } finally {
     await db.close();
   }

@@ -11,7 +11,10 @@ function fakes(opts: { revoked?: boolean; failAt?: 'markReleased' | 'release' } 
   const steps: string[] = [];
   const deps: GiveBackDeps = {
     scripts: {
-      revoke: async (_e, person, ticket) => { steps.push(`revoke ${person} ${ticket}`); return opts.revoked ?? true; },
+      revoke: async (_e, person, ticket) => {
+        steps.push(`revoke ${person} ${ticket}`);
+        return opts.revoked ?? true;
+      },
       release: async (_e, ticket) => {
         if (opts.failAt === 'release') throw new Error('redis down');
         steps.push(`release ${ticket}`);

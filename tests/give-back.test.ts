@@ -44,36 +44,61 @@ async function writtenThenFailed() {
       throw new Error('Request timed out (the batch was written all the same)');
     },
   };
-  return { producer, batcher: new GroupCommitProducer<Decision>(late, sys.config.kafka.applicationsTopic, { pack: applicationRecords(1) }) };
+  return {
+    producer,
+    batcher: new GroupCommitProducer<Decision>(late, sys.config.kafka.applicationsTopic, { pack: applicationRecords(1) }),
+  };
 }
 
 const noBoard = { answer: () => undefined, noticed: () => {} } as unknown as SoldOutBoard;
 
-test.serial('a unit given back after a failed send is won once, even when the send was written and Redis then loses the event', async (t) => {
-  const eventId = await newEvent(sys, 1);
-  const { producer, batcher } = await writtenThenFailed();
-  const keys = loadProofKeys(sys.config.proof);
-  const flaky = new Applications(stores.scripts, batcher, stores.events, stores.records, testLog(), noBoard, new Receipts(new JwsSigner(keys), keys.nonceSecret));
-  const x = randomEmail('x');
-  const refused = await flaky.apply(eventId, x, x).then(() => undefined, (e: unknown) => e);
-  await producer.disconnect();
-  t.true(refused instanceof AppError && refused.status === 503, 'X is told to try again, not that they won');
+test.serial(
+  'a unit given back after a failed send is won once, even when the send was written and Redis then loses the event',
+  async (t) => {
+    const eventId = await newEvent(sys, 1);
+    const { producer, batcher } = await writtenThenFailed();
+    const keys = loadProofKeys(sys.config.proof);
+    const flaky = new Applications(
+      stores.scripts,
+      batcher,
+      stores.events,
+      stores.records,
+      testLog(),
+      noBoard,
+      new Receipts(new JwsSigner(keys), keys.nonceSecret),
+    );
+    const x = randomEmail('x');
+    const refused = await flaky.apply(eventId, x, x).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    await producer.disconnect();
+    t.true(refused instanceof AppError && refused.status === 503, 'X is told to try again, not that they won');
 
-  const y = randomEmail('y');
-  const won = await http(sys.url, 'POST', `/api/events/${eventId}/apply`, { token: await sys.tokens.issue(y) });
-  t.is(won.status, 202, "Y takes the unit X's failed send gave back");
+    const y = randomEmail('y');
+    const won = await http(sys.url, 'POST', `/api/events/${eventId}/apply`, { token: await sys.tokens.issue(y) });
+    t.is(won.status, 202, "Y takes the unit X's failed send gave back");
 
-  // Redis loses the event while its records wait in Kafka; a consumer meets the loss and restores it.
-  const k = stores.scripts.keys(eventId);
-  await stores.redis.del(...Object.values(k));
-  const consumer = new ConsumerProcess(sys.config, { sendEmails: false, retryBaseMs: 50 }, testLog());
-  await consumer.start();
-  try {
-    await until('the event restored', async () => ((await stores.redis.exists(k.restoring)) === 0 && (await stores.redis.exists(k.remaining)) === 1 ? true : undefined), 60_000);
-    const rows = await applicationRows(sys.config, eventId);
-    t.deepEqual(rows.filter((r) => r.status === 'WON').map((r) => r.person), [y], 'one unit, one winner: Y');
-    t.is(Number(await stores.redis.get(k.remaining)), 0);
-  } finally {
-    await consumer.stop();
-  }
-});
+    // Redis loses the event while its records wait in Kafka; a consumer meets the loss and restores it.
+    const k = stores.scripts.keys(eventId);
+    await stores.redis.del(...Object.values(k));
+    const consumer = new ConsumerProcess(sys.config, { sendEmails: false, retryBaseMs: 50 }, testLog());
+    await consumer.start();
+    try {
+      await until(
+        'the event restored',
+        async () => ((await stores.redis.exists(k.restoring)) === 0 && (await stores.redis.exists(k.remaining)) === 1 ? true : undefined),
+        60_000,
+      );
+      const rows = await applicationRows(sys.config, eventId);
+      t.deepEqual(
+        rows.filter((r) => r.status === 'WON').map((r) => r.person),
+        [y],
+        'one unit, one winner: Y',
+      );
+      t.is(Number(await stores.redis.get(k.remaining)), 0);
+    } finally {
+      await consumer.stop();
+    }
+  },
+);

@@ -11,9 +11,10 @@ function handSend() {
   const calls: { record: ProducerRecord; done: () => void; fail: (e: Error) => void }[] = [];
   return {
     calls,
-    send: (record: ProducerRecord) => new Promise<never>((resolve, reject) => {
-      calls.push({ record, done: () => resolve(undefined as never), fail: reject });
-    }),
+    send: (record: ProducerRecord) =>
+      new Promise<never>((resolve, reject) => {
+        calls.push({ record, done: () => resolve(undefined as never), fail: reject });
+      }),
   };
 }
 const msg = (i: number): Message => ({ key: `k${i}`, value: `v${i}` });
@@ -33,7 +34,10 @@ test('the sends of one moment go together; the next ones gather while one is in 
   await Promise.all(first);
   await settle();
   t.is(broker.calls.length, 2);
-  t.deepEqual(broker.calls[1]!.record.messages.map((m) => m.key), ['k4', 'k5']);
+  t.deepEqual(
+    broker.calls[1]!.record.messages.map((m) => m.key),
+    ['k4', 'k5'],
+  );
   broker.calls[1]!.done();
   await Promise.all(second);
 });
@@ -76,11 +80,16 @@ test('a broker error fails that batch only; a full queue refuses at once', async
 test('a batch packed into records of several partitions goes as one send per partition, at once; one refused fails the batch', async (t) => {
   const broker = handSend();
   // As core/adapters/kafka/application-records.ts packs them: one record per partition.
-  const pack = (items: number[]): Message[] => [...new Set(items.map((i) => i % 3))].map((partition) => ({ partition, value: items.filter((i) => i % 3 === partition).join(',') }));
+  const pack = (items: number[]): Message[] =>
+    [...new Set(items.map((i) => i % 3))].map((partition) => ({ partition, value: items.filter((i) => i % 3 === partition).join(',') }));
   const gc = new GroupCommitProducer<number>(broker, 'topic', { pack, sizeOf: () => 10 });
   const sent = [1, 2, 3, 4, 5, 6].map((i) => gc.send(i));
   await settle();
-  t.deepEqual(broker.calls.map((c) => c.record.messages.map((m) => [m.partition, m.value])), [[[1, '1,4']], [[2, '2,5']], [[0, '3,6']]], 'each partition its own send: a retry of one goes to one broker');
+  t.deepEqual(
+    broker.calls.map((c) => c.record.messages.map((m) => [m.partition, m.value])),
+    [[[1, '1,4']], [[2, '2,5']], [[0, '3,6']]],
+    'each partition its own send: a retry of one goes to one broker',
+  );
   broker.calls[0]!.done();
   broker.calls[2]!.done();
   broker.calls[1]!.fail(new Error('NOT_LEADER'));

@@ -31,7 +31,8 @@ test.after.always(async () => {
   await sys?.stop();
 });
 
-const send = (email: string, headers: Record<string, string>) => http(sys.url, 'POST', '/api/auth/send-verification-code', { body: { email }, headers });
+const send = (email: string, headers: Record<string, string>) =>
+  http(sys.url, 'POST', '/api/auth/send-verification-code', { body: { email }, headers });
 
 test('code sends are limited per address from one IP and per IP, with Retry-After', async (t) => {
   const ip = from();
@@ -42,7 +43,7 @@ test('code sends are limited per address from one IP and per IP, with Retry-Afte
   t.is(third.status, 429, 'a third code to one address in an hour from one IP');
   t.is(third.body.error.code, 'TOO_MANY_CODES');
   t.true(Number(third.headers.get('retry-after')) > 0);
-  t.is((await send(email, from())).status, 200, 'another IP has a quota of its own: a stranger can\'t spend the owner\'s');
+  t.is((await send(email, from())).status, 200, "another IP has a quota of its own: a stranger can't spend the owner's");
 
   const ip2 = from();
   for (let i = 0; i < 4; i++) t.is((await send(randomEmail('ip'), ip2)).status, 200);
@@ -57,13 +58,17 @@ test('failed code checks without a challenge id are limited per IP; the sign-in 
   const { challengeId } = (await send(email, ip)).body;
   const code = await readCode(email);
   const wrong = code === '000000' ? '111111' : '000000';
-  for (let i = 0; i < 3; i++) t.is((await http(sys.url, 'POST', '/api/auth/verify-code', { body: { email: randomEmail('other'), code: wrong }, headers: ip })).status, 401);
+  for (let i = 0; i < 3; i++)
+    t.is(
+      (await http(sys.url, 'POST', '/api/auth/verify-code', { body: { email: randomEmail('other'), code: wrong }, headers: ip })).status,
+      401,
+    );
   const blocked = await http(sys.url, 'POST', '/api/auth/verify-code', { body: { email, code }, headers: ip });
   t.is(blocked.status, 429);
   t.is(blocked.body.error.code, 'TOO_MANY_FAILED_CODES');
   t.true(Number(blocked.headers.get('retry-after')) > 0);
   const withId = await http(sys.url, 'POST', '/api/auth/verify-code', { body: { email, code, challengeId }, headers: ip });
-  t.is(withId.status, 200, 'the refused try was never checked, and the id holder is not held by the network\'s limit');
+  t.is(withId.status, 200, "the refused try was never checked, and the id holder is not held by the network's limit");
 });
 
 test('repeated wrong admin keys are answered 429, even for the right key, from that address only', async (t) => {
@@ -82,14 +87,23 @@ test('apply and status are limited per person, not per IP', async (t) => {
   const token = await sys.tokens.issue(randomEmail('hammer'));
   const presses = [];
   for (let i = 0; i < 4; i++) presses.push(await http(sys.url, 'POST', `/api/events/${eventId}/apply`, { token, headers: ip }));
-  t.deepEqual(presses.slice(0, 3).map((p) => p.body.ticket), [1, 1, 1]);
+  t.deepEqual(
+    presses.slice(0, 3).map((p) => p.body.ticket),
+    [1, 1, 1],
+  );
   t.is(presses[3]!.status, 429);
   t.is(presses[3]!.body.error.code, 'TOO_MANY_REQUESTS');
   t.true(Number(presses[3]!.headers.get('retry-after')) >= 1);
 
-  const crowd = await Promise.all(Array.from({ length: 20 }, async () =>
-    http(sys.url, 'POST', `/api/events/${eventId}/apply`, { token: await sys.tokens.issue(randomEmail('nat')), headers: ip })));
-  t.true(crowd.every((a) => a.status === 202), 'twenty people behind one address all get in');
+  const crowd = await Promise.all(
+    Array.from({ length: 20 }, async () =>
+      http(sys.url, 'POST', `/api/events/${eventId}/apply`, { token: await sys.tokens.issue(randomEmail('nat')), headers: ip }),
+    ),
+  );
+  t.true(
+    crowd.every((a) => a.status === 202),
+    'twenty people behind one address all get in',
+  );
 
   const polls = [];
   for (let i = 0; i < 6; i++) polls.push((await http(sys.url, 'GET', `/api/events/${eventId}/status`, { token, headers: ip })).status);
@@ -101,14 +115,18 @@ test('answers to send-verification-code never reveal whether an address applied 
   const winner = randomEmail('won');
   const token = await sys.tokens.issue(winner);
   await http(sys.url, 'POST', `/api/events/${eventId}/apply`, { token });
-  await until('a decision', async () => ((await http(sys.url, 'GET', `/api/events/${eventId}/status`, { token })).body.status === 'WON' ? true : undefined));
+  await until('a decision', async () =>
+    (await http(sys.url, 'GET', `/api/events/${eventId}/status`, { token })).body.status === 'WON' ? true : undefined,
+  );
   const known = await send(winner, from());
   const stranger = await send(randomEmail('new'), from());
   t.is(known.status, stranger.status);
   const shape = ({ challengeId, reference, ...rest }: Record<string, unknown>) => ({
-    ...rest, challengeId: /^[\w-]{22}$/.test(String(challengeId)), reference: /^[A-Z]{4}$/.test(String(reference)),
+    ...rest,
+    challengeId: /^[\w-]{22}$/.test(String(challengeId)),
+    reference: /^[A-Z]{4}$/.test(String(reference)),
   });
-  t.deepEqual(shape(known.body), shape(stranger.body), 'the same answer, but for each sign-in\'s own random id and its reference');
+  t.deepEqual(shape(known.body), shape(stranger.body), "the same answer, but for each sign-in's own random id and its reference");
 });
 
 test('CORS answers only the allowed origins; security headers are set', async (t) => {
@@ -148,7 +166,12 @@ test('with ADMIN_PORT the admin API is served on its own port only', async (t) =
 
 test('logs never hold codes or tokens, and emails in them are masked', async (t) => {
   const lines: string[] = [];
-  const sink = new Writable({ write(chunk, _enc, done) { lines.push(String(chunk)); done(); } });
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      lines.push(String(chunk));
+      done();
+    },
+  });
   const logged = await startSystem({ log: pino({ level: 'trace' }, sink), env: { LOG_LEVEL: 'trace' } });
   try {
     const eventId = await newEvent(logged, 1);

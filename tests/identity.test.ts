@@ -10,7 +10,12 @@ import { MAILBOX_PROVIDERS } from '../core/use-cases/participant/mailbox-aliases
 
 /** Addresses each provider documents as one mailbox (the user part `u` stands for any name). */
 const ONE_MAILBOX: Record<string, (u: string) => string[]> = {
-  Gmail: (u) => [`${u}@gmail.com`, `${u.slice(0, 2)}.${u.slice(2)}@gmail.com`, `${u}+x@googlemail.com`, `${u.split('').join('.')}@googlemail.com`],
+  Gmail: (u) => [
+    `${u}@gmail.com`,
+    `${u.slice(0, 2)}.${u.slice(2)}@gmail.com`,
+    `${u}+x@googlemail.com`,
+    `${u.split('').join('.')}@googlemail.com`,
+  ],
   iCloud: (u) => [`${u}@icloud.com`, `${u}@me.com`, `${u}@mac.com`, `${u}+news@icloud.com`],
   Proton: (u) => [`${u}@proton.me`, `${u}@protonmail.com`, `${u}@protonmail.ch`, `${u}@pm.me`, `${u}+shop@pm.me`],
   Yandex: (u) => [`${u}.k@yandex.ru`, `${u}-k@yandex.com`, `${u}.k@yandex.by`, `${u}-k@yandex.kz`, `${u}.k@yandex.ua`, `${u}.k+x@ya.ru`],
@@ -31,7 +36,7 @@ const APART: [string, string][] = [
   ['kim@gmail.com', 'kim@me.com'],
 ];
 
-test('each provider\'s documented aliases are one person; look-alikes of other mailboxes are not', (t) => {
+test("each provider's documented aliases are one person; look-alikes of other mailboxes are not", (t) => {
   t.deepEqual(Object.keys(ONE_MAILBOX).sort(), MAILBOX_PROVIDERS.map((p) => p.provider).sort(), 'every row of the table is tried');
   for (const [provider, aliases] of Object.entries(ONE_MAILBOX)) {
     const typed = aliases('kimlee');
@@ -56,12 +61,15 @@ test('a fold is a person the codec takes and never longer than the typed address
   t.is(personOf('...@gmail.com'), '...@gmail.com', 'nothing left after the dots: kept as typed');
 });
 
-test('the promises\' table of mailbox providers (docs/promises.md) is the data', (t) => {
+test("the promises' table of mailbox providers (docs/promises.md) is the data", (t) => {
   const readme = readFileSync(new URL('../docs/promises.md', import.meta.url), 'utf8');
   const rows = [...readme.matchAll(/^\s*\| (\w+) \| ([a-z.,\s]+) \| ([a-z.]*) ?\|/gm)]
     .map((m) => ({ provider: m[1]!, domains: m[2]!.split(',').map((d) => d.trim()), person: m[3] || undefined }))
     .filter((r) => r.domains.every((d) => d.includes('.')));
-  t.deepEqual(rows, MAILBOX_PROVIDERS.map((p) => ({ provider: p.provider, domains: [...p.domains], person: p.person })));
+  t.deepEqual(
+    rows,
+    MAILBOX_PROVIDERS.map((p) => ({ provider: p.provider, domains: [...p.domains], person: p.person })),
+  );
 });
 
 let sys: System;
@@ -81,15 +89,23 @@ test('through the API: every alias of a mailbox applies at once, one of them win
   const answers = await Promise.all(tokens.map((token) => http(sys.url, 'POST', `/api/events/${eventId}/apply`, { token })));
   let at = 0;
   for (const g of groups) {
-    const mine = answers.slice(at, at += g.typed.length);
+    const mine = answers.slice(at, (at += g.typed.length));
     t.is(mine.filter((a) => a.status === 202).length, 1, `${g.provider}: one 202 for ${g.typed.join(', ')}`);
-    t.deepEqual(mine.filter((a) => a.status !== 202).map((a) => a.status), Array(g.typed.length - 1).fill(200), `${g.provider}: the others are a repeat`);
+    t.deepEqual(
+      mine.filter((a) => a.status !== 202).map((a) => a.status),
+      Array(g.typed.length - 1).fill(200),
+      `${g.provider}: the others are a repeat`,
+    );
     t.is(new Set(mine.map((a) => a.body.ticket)).size, 1, `${g.provider}: every alias is told the one win`);
   }
-  const rows = await until('the winners persisted', async () => {
-    const r = await applicationRows(sys.config, eventId);
-    return r.length >= groups.length ? r : undefined;
-  }, 30_000);
+  const rows = await until(
+    'the winners persisted',
+    async () => {
+      const r = await applicationRows(sys.config, eventId);
+      return r.length >= groups.length ? r : undefined;
+    },
+    30_000,
+  );
   t.is(rows.length, groups.length, 'one row per mailbox');
   t.deepEqual(new Set(rows.map((r) => r.person)).size, groups.length);
   const admin = await http(sys.url, 'GET', `/api/admin/events/${eventId}`, { adminKey: sys.config.adminKey });

@@ -16,7 +16,11 @@ const FIRST_UP_MS = 10 * 60_000; // a first run downloads Kafka's jars from Mave
 const byName = (statuses: ServiceStatus[]) => Object.fromEntries(statuses.map((s) => [s.name, s]));
 
 function kafkaClient() {
-  return new Kafka({ clientId: 'infra-test', brokers: (process.env.KAFKA_BROKERS || '127.0.0.1:9092').split(','), logLevel: logLevel.ERROR });
+  return new Kafka({
+    clientId: 'infra-test',
+    brokers: (process.env.KAFKA_BROKERS || '127.0.0.1:9092').split(','),
+    logLevel: logLevel.ERROR,
+  });
 }
 
 /** Runs `fn` with some environment variables replaced, then puts them back. */
@@ -32,7 +36,6 @@ async function withEnv<T>(vars: Record<string, string>, fn: () => Promise<T>): P
     }
   }
 }
-
 
 test.serial('servicesUp brings all four services up, and a second call is quick', async (t) => {
   t.timeout(FIRST_UP_MS);
@@ -54,18 +57,32 @@ test.serial('servicesUp brings all four services up, and a second call is quick'
 
 test.serial('servicesStatus reports all four and changes nothing', async (t) => {
   const before = await servicesStatus();
-  t.deepEqual(before.map((s) => s.name), ['mysql', 'redis', 'kafka', 'ses']);
+  t.deepEqual(
+    before.map((s) => s.name),
+    ['mysql', 'redis', 'kafka', 'ses'],
+  );
   t.true(before.every((s) => s.up));
-  t.deepEqual((await servicesStatus()).map((s) => [s.name, s.up, s.managed]), before.map((s) => [s.name, s.up, s.managed]));
+  t.deepEqual(
+    (await servicesStatus()).map((s) => [s.name, s.up, s.managed]),
+    before.map((s) => [s.name, s.up, s.managed]),
+  );
 });
 
 test.serial('the database MYSQL_URL names and its _test twin exist', async (t) => {
   const url = new URL(process.env.MYSQL_URL || 'mysql://root@127.0.0.1:3306/terning');
   const names = databaseNames();
   t.deepEqual(names, [url.pathname.slice(1), `${url.pathname.slice(1)}_test`]);
-  const conn = await mysql.createConnection({ host: url.hostname, port: Number(url.port || 3306), user: url.username || 'root', password: url.password });
+  const conn = await mysql.createConnection({
+    host: url.hostname,
+    port: Number(url.port || 3306),
+    user: url.username || 'root',
+    password: url.password,
+  });
   try {
-    const [rows] = await conn.query<mysql.RowDataPacket[]>('SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA WHERE SCHEMA_NAME IN (?)', [names]);
+    const [rows] = await conn.query<mysql.RowDataPacket[]>(
+      'SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA WHERE SCHEMA_NAME IN (?)',
+      [names],
+    );
     t.deepEqual(rows.map((r) => r.name).sort(), [...names].sort());
   } finally {
     await conn.end();
@@ -108,11 +125,18 @@ test.serial('ses: a sent email can be read back from the emulator store', async 
   });
   const since = Math.floor(Date.now() / 1000);
   const subject = `infra test ${randomUUID()}`;
-  const sent = await ses.send(new SendEmailCommand({
-    FromEmailAddress: 'gift@terning.local',
-    Destination: { ToAddresses: ['winner@example.com'] },
-    Content: { Simple: { Subject: { Data: subject }, Body: { Text: { Data: 'your code is 123456' }, Html: { Data: '<p>your code is <b>123456</b></p>' } } } },
-  }));
+  const sent = await ses.send(
+    new SendEmailCommand({
+      FromEmailAddress: 'gift@terning.local',
+      Destination: { ToAddresses: ['winner@example.com'] },
+      Content: {
+        Simple: {
+          Subject: { Data: subject },
+          Body: { Text: { Data: 'your code is 123456' }, Html: { Data: '<p>your code is <b>123456</b></p>' } },
+        },
+      },
+    }),
+  );
   t.truthy(sent.MessageId);
 
   const stored = (await readSesEmails(since)).find((e) => e.messageId === sent.MessageId);
@@ -168,40 +192,43 @@ test.serial('starts its own MariaDB and Redis when nothing answers, and stops on
   t.timeout(120_000);
   const home = mkdtempSync(join(tmpdir(), 'terning-infra-'));
   const [mysqlPort, redisPort] = [await freePort(), await freePort()];
-  await withEnv({
-    TERNING_HOME: home,
-    MYSQL_URL: `mysql://root@127.0.0.1:${mysqlPort}/shop`,
-    REDIS_URL: `redis://127.0.0.1:${redisPort}`,
-  }, async () => {
-    try {
-      const up = byName(await servicesUp({ only: ['mysql', 'redis'] }));
-      t.like(up.mysql, { up: true, managed: true });
-      t.like(up.redis, { up: true, managed: true });
+  await withEnv(
+    {
+      TERNING_HOME: home,
+      MYSQL_URL: `mysql://root@127.0.0.1:${mysqlPort}/shop`,
+      REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+    },
+    async () => {
+      try {
+        const up = byName(await servicesUp({ only: ['mysql', 'redis'] }));
+        t.like(up.mysql, { up: true, managed: true });
+        t.like(up.redis, { up: true, managed: true });
 
-      const conn = await mysql.createConnection({ host: '127.0.0.1', port: mysqlPort, user: 'root' });
-      const [rows] = await conn.query<mysql.RowDataPacket[]>("SHOW DATABASES LIKE 'shop%'");
-      await conn.end();
-      t.deepEqual(rows.map((r) => Object.values(r)[0]).sort(), ['shop', 'shop_test']);
+        const conn = await mysql.createConnection({ host: '127.0.0.1', port: mysqlPort, user: 'root' });
+        const [rows] = await conn.query<mysql.RowDataPacket[]>("SHOW DATABASES LIKE 'shop%'");
+        await conn.end();
+        t.deepEqual(rows.map((r) => Object.values(r)[0]).sort(), ['shop', 'shop_test']);
 
-      const redis = new Redis(process.env.REDIS_URL!);
-      await redis.set('kept', 'yes');
-      redis.disconnect();
+        const redis = new Redis(process.env.REDIS_URL!);
+        await redis.set('kept', 'yes');
+        redis.disconnect();
 
-      const down = byName(await servicesDown());
-      t.like(down.mysql, { up: false, managed: false });
-      t.like(down.redis, { up: false, managed: false });
-      // Not ours in this home: the shared broker and emulator are left running.
-      t.like(down.kafka, { up: true, managed: false });
-      t.like(down.ses, { up: true, managed: false });
+        const down = byName(await servicesDown());
+        t.like(down.mysql, { up: false, managed: false });
+        t.like(down.redis, { up: false, managed: false });
+        // Not ours in this home: the shared broker and emulator are left running.
+        t.like(down.kafka, { up: true, managed: false });
+        t.like(down.ses, { up: true, managed: false });
 
-      // Append-only file: what Redis held before the stop is there after the start.
-      await servicesUp({ only: ['redis'] });
-      const again = new Redis(process.env.REDIS_URL!);
-      t.is(await again.get('kept'), 'yes');
-      again.disconnect();
-    } finally {
-      await servicesDown({ only: ['mysql', 'redis'] });
-      rmSync(home, { recursive: true, force: true });
-    }
-  });
+        // Append-only file: what Redis held before the stop is there after the start.
+        await servicesUp({ only: ['redis'] });
+        const again = new Redis(process.env.REDIS_URL!);
+        t.is(await again.get('kept'), 'yes');
+        again.disconnect();
+      } finally {
+        await servicesDown({ only: ['mysql', 'redis'] });
+        rmSync(home, { recursive: true, force: true });
+      }
+    },
+  );
 });

@@ -13,18 +13,26 @@ function known(lists: string[][]) {
   let reads = 0;
   const gates: (() => void)[] = [];
   const hold = { on: false };
-  const ids = new KnownEventIds(async () => {
-    const list = lists[Math.min(reads, lists.length - 1)]!;
-    reads++;
-    if (hold.on) await new Promise<void>((resolve) => gates.push(resolve));
-    return list;
-  }, TTL, () => now);
+  const ids = new KnownEventIds(
+    async () => {
+      const list = lists[Math.min(reads, lists.length - 1)]!;
+      reads++;
+      if (hold.on) await new Promise<void>((resolve) => gates.push(resolve));
+      return list;
+    },
+    TTL,
+    () => now,
+  );
   return {
     ids,
     reads: () => reads,
-    advance: (ms: number) => { now += ms; },
+    advance: (ms: number) => {
+      now += ms;
+    },
     hold,
-    release: () => { for (const open of gates.splice(0)) open(); },
+    release: () => {
+      for (const open of gates.splice(0)) open();
+    },
   };
 }
 

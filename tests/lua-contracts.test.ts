@@ -10,9 +10,12 @@ import { keyCount, luaHeader, luaSource, resultCodes } from '../core/adapters/re
  * never used, an argument used but not described.
  */
 
-const scripts = readdirSync(fromRoot('core/adapters/redis/lua')).filter((f) => f.endsWith('.lua')).map((f) => f.replace(/\.lua$/, ''));
+const scripts = readdirSync(fromRoot('core/adapters/redis/lua'))
+  .filter((f) => f.endsWith('.lua'))
+  .map((f) => f.replace(/\.lua$/, ''));
 const body = (name: string) => luaSource(name).replace(/^--\[\[[\s\S]*?\]\]/, '');
-const used = (text: string, what: 'KEYS' | 'ARGV') => new Set([...text.matchAll(new RegExp(`${what}\\[(\\d+)\\]`, 'g'))].map((m) => Number(m[1])));
+const used = (text: string, what: 'KEYS' | 'ARGV') =>
+  new Set([...text.matchAll(new RegExp(`${what}\\[(\\d+)\\]`, 'g'))].map((m) => Number(m[1])));
 
 test('every script has a contract header', (t) => {
   t.true(scripts.length >= 10);
@@ -23,8 +26,16 @@ for (const name of scripts) {
   test(`${name}.lua uses exactly the keys its header lists, KEYS[1..n]`, (t) => {
     const n = keyCount(name);
     const listed = [...used(luaHeader(name), 'KEYS')].sort((a, b) => a - b);
-    t.deepEqual(listed, Array.from({ length: n }, (_, i) => i + 1), 'listed once each, from 1 without a gap');
-    t.deepEqual([...used(body(name), 'KEYS')].sort((a, b) => a - b), listed, 'the body uses each listed key and no other');
+    t.deepEqual(
+      listed,
+      Array.from({ length: n }, (_, i) => i + 1),
+      'listed once each, from 1 without a gap',
+    );
+    t.deepEqual(
+      [...used(body(name), 'KEYS')].sort((a, b) => a - b),
+      listed,
+      'the body uses each listed key and no other',
+    );
   });
 
   test(`${name}.lua uses only the arguments its header describes`, (t) => {
@@ -33,7 +44,10 @@ for (const name of scripts) {
     const from = /ARGV\[(\d+)\.\.\]/.exec(header)?.[1] ?? (/ARGV\[\d+\], ARGV\[\d+\], \.\.\./.test(header) ? '1' : undefined);
     const described = used(header, 'ARGV');
     const undescribed = [...used(body(name), 'ARGV')].filter((i) => !described.has(i) && !(from !== undefined && i >= Number(from)));
-    t.deepEqual(undescribed.map((i) => `ARGV[${i}]`), []);
+    t.deepEqual(
+      undescribed.map((i) => `ARGV[${i}]`),
+      [],
+    );
   });
 }
 

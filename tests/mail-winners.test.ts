@@ -10,7 +10,14 @@ import { createLogger } from '../core/platform/log.ts';
  * failed with its error for the outbox's back-off, and takes no other email with it. The real outbox and
  * the SES emulator are in tests/flow.test.ts and tests/outbox-claim.test.ts.
  */
-const item = (id: number, email: string): OutboxItem => ({ id, eventId: 'ev', eventName: 'Spring sale', email, kind: 'winner', attempts: 0 });
+const item = (id: number, email: string): OutboxItem => ({
+  id,
+  eventId: 'ev',
+  eventName: 'Spring sale',
+  email,
+  kind: 'winner',
+  attempts: 0,
+});
 
 function fakes(queued: OutboxItem[], opts: { refuse?: string[]; markFailedFails?: boolean } = {}) {
   const claimed: number[] = [];
@@ -23,7 +30,9 @@ function fakes(queued: OutboxItem[], opts: { refuse?: string[]; markFailedFails?
         claimed.push(limit);
         return queued.slice(0, limit);
       },
-      markSent: async (id, messageId) => { sent.push([id, messageId]); },
+      markSent: async (id, messageId) => {
+        sent.push([id, messageId]);
+      },
       markFailed: async (i, error) => {
         if (opts.markFailedFails) throw new Error('mysql down');
         failed.push([i.id, error]);
@@ -41,14 +50,20 @@ function fakes(queued: OutboxItem[], opts: { refuse?: string[]; markFailedFails?
   return { deps, claimed, mails, sent, failed };
 }
 
-test('each claimed email goes to the address typed, about its event, and is marked sent with the service\'s id', async (t) => {
+test("each claimed email goes to the address typed, about its event, and is marked sent with the service's id", async (t) => {
   const f = fakes([item(1, 'A.b+x@example.test'), item(2, 'c@example.test'), item(3, 'd@example.test')]);
   const results: boolean[] = [];
   t.deepEqual(await mailWinners(f.deps, 2, (ok) => results.push(ok)), { claimed: 2, sent: 2, failed: 0 });
   t.deepEqual(f.claimed, [2], 'at most `max` claimed per round');
-  t.deepEqual(f.mails.map((m) => m.to), ['A.b+x@example.test', 'c@example.test']);
+  t.deepEqual(
+    f.mails.map((m) => m.to),
+    ['A.b+x@example.test', 'c@example.test'],
+  );
   t.true(f.mails.every((m) => m.subject.includes('Spring sale') && m.text.includes('Spring sale')));
-  t.deepEqual(f.sent, [[1, 'ses-A.b+x@example.test'], [2, 'ses-c@example.test']]);
+  t.deepEqual(f.sent, [
+    [1, 'ses-A.b+x@example.test'],
+    [2, 'ses-c@example.test'],
+  ]);
   t.deepEqual(results, [true, true]);
 });
 

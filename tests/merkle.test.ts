@@ -1,6 +1,14 @@
 import test from 'ava';
 import fc from 'fast-check';
-import { EMPTY_ROOT, leafHash, MerkleTree, nodeHash, splitPoint, verifyConsistency, verifyInclusion } from '../core/use-cases/proof/merkle.ts';
+import {
+  EMPTY_ROOT,
+  leafHash,
+  MerkleTree,
+  nodeHash,
+  splitPoint,
+  verifyConsistency,
+  verifyInclusion,
+} from '../core/use-cases/proof/merkle.ts';
 
 // RFC 6962's test data, as transparency-dev/merkle (testonly/constants.go, proof/verify_test.go) and
 // Certificate Transparency's own tests use it: eight leaves, the root of every prefix, and proofs.
@@ -20,18 +28,73 @@ const ROOTS = [
 // [leaf index (0-based), tree size, proof]
 const INCLUSION: [number, number, string[]][] = [
   [0, 1, []],
-  [0, 8, ['96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7', '5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e', '6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4']],
-  [5, 8, ['bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b', 'ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0', 'd37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7']],
+  [
+    0,
+    8,
+    [
+      '96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7',
+      '5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e',
+      '6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4',
+    ],
+  ],
+  [
+    5,
+    8,
+    [
+      'bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b',
+      'ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0',
+      'd37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7',
+    ],
+  ],
   [2, 3, ['fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125']],
-  [1, 5, ['6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d', '5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e', 'bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b']],
+  [
+    1,
+    5,
+    [
+      '6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d',
+      '5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e',
+      'bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b',
+    ],
+  ],
 ];
 // [size1, size2, proof]
 const CONSISTENCY: [number, number, string[]][] = [
   [1, 1, []],
-  [1, 8, ['96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7', '5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e', '6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4']],
-  [6, 8, ['0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a', 'ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0', 'd37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7']],
-  [2, 5, ['5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e', 'bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b']],
-  [6, 7, ['0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a', 'b08693ec2e721597130641e8211e7eedccb4c26413963eee6c1e2ed16ffb1a5f', 'd37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7']],
+  [
+    1,
+    8,
+    [
+      '96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7',
+      '5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e',
+      '6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4',
+    ],
+  ],
+  [
+    6,
+    8,
+    [
+      '0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a',
+      'ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0',
+      'd37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7',
+    ],
+  ],
+  [
+    2,
+    5,
+    [
+      '5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e',
+      'bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b',
+    ],
+  ],
+  [
+    6,
+    7,
+    [
+      '0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a',
+      'b08693ec2e721597130641e8211e7eedccb4c26413963eee6c1e2ed16ffb1a5f',
+      'd37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7',
+    ],
+  ],
 ];
 
 const tree = new MerkleTree(LEAVES.map(leafHash));
@@ -62,7 +125,11 @@ test('the roots of every prefix of the RFC 6962 test data', (t) => {
 test('inclusion proofs of the test data: made as published, verified, and refused once changed anywhere', (t) => {
   for (const [index, size, want] of INCLUSION) {
     const proof = tree.inclusionProof(index, size);
-    t.deepEqual(proof.map((p) => p.toString('hex')), want, `${index} in ${size}`);
+    t.deepEqual(
+      proof.map((p) => p.toString('hex')),
+      want,
+      `${index} in ${size}`,
+    );
     const leaf = leafHash(LEAVES[index]!);
     t.is(verifyInclusion(index, size, leaf, proof, ROOTS[size]!), undefined);
     t.truthy(verifyInclusion(index + 1, size, leaf, proof, ROOTS[size]!));
@@ -85,7 +152,11 @@ test('inclusion proofs of the test data: made as published, verified, and refuse
 test('consistency proofs of the test data: made as published, verified, and refused once changed anywhere', (t) => {
   for (const [size1, size2, want] of CONSISTENCY) {
     const proof = tree.consistencyProof(size1, size2);
-    t.deepEqual(proof.map((p) => p.toString('hex')), want, `${size1} to ${size2}`);
+    t.deepEqual(
+      proof.map((p) => p.toString('hex')),
+      want,
+      `${size1} to ${size2}`,
+    );
     const [r1, r2] = [ROOTS[size1]!, ROOTS[size2]!];
     t.is(verifyConsistency(size1, size2, proof, r1, r2), undefined);
     if (proof.length === 0) continue;
@@ -118,39 +189,59 @@ test('a leaf hash is 32 bytes; sizes and indexes outside the tree are refused', 
 
 const leaves = fc.array(fc.uint8Array({ maxLength: 8 }), { minLength: 1, maxLength: 80 }).map((a) => a.map((x) => Buffer.from(x)));
 
-test('property: roots and inclusion proofs agree with RFC 6962\'s definitions, for every size and leaf', (t) => {
-  fc.assert(fc.property(leaves, fc.nat(), fc.nat(), (d, a, b) => {
-    const built = new MerkleTree(d.map(leafHash));
-    const size = 1 + (a % d.length);
-    const m = b % size;
-    const want = path(m, d.slice(0, size));
-    const got = built.inclusionProof(m, size);
-    return built.root(size).equals(mth(d.slice(0, size)))
-      && got.length === want.length && got.every((g, i) => g.equals(want[i]!))
-      && verifyInclusion(m, size, leafHash(d[m]!), got, mth(d.slice(0, size))) === undefined;
-  }), { numRuns: 300 });
+test("property: roots and inclusion proofs agree with RFC 6962's definitions, for every size and leaf", (t) => {
+  fc.assert(
+    fc.property(leaves, fc.nat(), fc.nat(), (d, a, b) => {
+      const built = new MerkleTree(d.map(leafHash));
+      const size = 1 + (a % d.length);
+      const m = b % size;
+      const want = path(m, d.slice(0, size));
+      const got = built.inclusionProof(m, size);
+      return (
+        built.root(size).equals(mth(d.slice(0, size))) &&
+        got.length === want.length &&
+        got.every((g, i) => g.equals(want[i]!)) &&
+        verifyInclusion(m, size, leafHash(d[m]!), got, mth(d.slice(0, size))) === undefined
+      );
+    }),
+    { numRuns: 300 },
+  );
   t.pass();
 });
 
-test('property: consistency proofs agree with RFC 6962\'s definitions and verify between any two sizes', (t) => {
-  fc.assert(fc.property(leaves, fc.nat(), fc.nat(), (d, a, b) => {
-    const built = new MerkleTree(d.map(leafHash));
-    const size2 = 1 + (a % d.length);
-    const size1 = 1 + (b % size2);
-    const want = size1 === size2 ? [] : subproof(size1, d.slice(0, size2), true);
-    const got = built.consistencyProof(size1, size2);
-    return got.length === want.length && got.every((g, i) => g.equals(want[i]!))
-      && verifyConsistency(size1, size2, got, mth(d.slice(0, size1)), mth(d.slice(0, size2))) === undefined;
-  }), { numRuns: 300 });
+test("property: consistency proofs agree with RFC 6962's definitions and verify between any two sizes", (t) => {
+  fc.assert(
+    fc.property(leaves, fc.nat(), fc.nat(), (d, a, b) => {
+      const built = new MerkleTree(d.map(leafHash));
+      const size2 = 1 + (a % d.length);
+      const size1 = 1 + (b % size2);
+      const want = size1 === size2 ? [] : subproof(size1, d.slice(0, size2), true);
+      const got = built.consistencyProof(size1, size2);
+      return (
+        got.length === want.length &&
+        got.every((g, i) => g.equals(want[i]!)) &&
+        verifyConsistency(size1, size2, got, mth(d.slice(0, size1)), mth(d.slice(0, size2))) === undefined
+      );
+    }),
+    { numRuns: 300 },
+  );
   t.pass();
 });
 
 test('property: a proof for one tree does not verify against a tree with any leaf changed', (t) => {
-  fc.assert(fc.property(leaves.filter((d) => d.length > 1), fc.nat(), fc.nat(), (d, a, b) => {
-    const m = a % d.length;
-    const changed = d.map((x, i) => (i === b % d.length ? Buffer.concat([x, Buffer.of(1)]) : x));
-    const proof = new MerkleTree(d.map(leafHash)).inclusionProof(m);
-    return verifyInclusion(m, d.length, leafHash(d[m]!), proof, mth(changed)) !== undefined;
-  }), { numRuns: 200 });
+  fc.assert(
+    fc.property(
+      leaves.filter((d) => d.length > 1),
+      fc.nat(),
+      fc.nat(),
+      (d, a, b) => {
+        const m = a % d.length;
+        const changed = d.map((x, i) => (i === b % d.length ? Buffer.concat([x, Buffer.of(1)]) : x));
+        const proof = new MerkleTree(d.map(leafHash)).inclusionProof(m);
+        return verifyInclusion(m, d.length, leafHash(d[m]!), proof, mth(changed)) !== undefined;
+      },
+    ),
+    { numRuns: 200 },
+  );
   t.pass();
 });

@@ -11,18 +11,44 @@ test('every migration goes up, down and up again on a fresh database', async (t)
   url.pathname = `/${name}`;
   await ensureDatabase(url.toString());
   const db = createSequelize(url.toString(), { pool: 1 });
-  const tables = async () => (await db.query<{ t: string }>(
-    'SELECT table_name AS t FROM information_schema.tables WHERE table_schema = ? ORDER BY table_name', { replacements: [name], type: QueryTypes.SELECT },
-  )).map((r) => r.t).filter((x) => x !== 'terning_migrations');
+  const tables = async () =>
+    (
+      await db.query<{ t: string }>('SELECT table_name AS t FROM information_schema.tables WHERE table_schema = ? ORDER BY table_name', {
+        replacements: [name],
+        type: QueryTypes.SELECT,
+      })
+    )
+      .map((r) => r.t)
+      .filter((x) => x !== 'terning_migrations');
   try {
     const migrator = createMigrator(db);
     const up = await migrator.up();
     t.true(up.length >= 3);
-    t.deepEqual(await tables(), ['admin_audit', 'applications', 'dead_lettered_winners', 'dlq_replays', 'email_outbox', 'events', 'proof_decisions', 'proof_logs', 'proof_log_entries']);
+    t.deepEqual(await tables(), [
+      'admin_audit',
+      'applications',
+      'dead_lettered_winners',
+      'dlq_replays',
+      'email_outbox',
+      'events',
+      'proof_decisions',
+      'proof_logs',
+      'proof_log_entries',
+    ]);
     await migrator.down({ to: 0 });
     t.deepEqual(await tables(), []);
     await migrator.up();
-    t.deepEqual(await tables(), ['admin_audit', 'applications', 'dead_lettered_winners', 'dlq_replays', 'email_outbox', 'events', 'proof_decisions', 'proof_logs', 'proof_log_entries']);
+    t.deepEqual(await tables(), [
+      'admin_audit',
+      'applications',
+      'dead_lettered_winners',
+      'dlq_replays',
+      'email_outbox',
+      'events',
+      'proof_decisions',
+      'proof_logs',
+      'proof_log_entries',
+    ]);
   } finally {
     await db.query(`DROP DATABASE \`${name}\``);
     await db.close();

@@ -6,7 +6,8 @@ const DEFAULT = { ipv4: 32, ipv6: 64 };
 test('an IPv6 client is its /64, however its address is written', (t) => {
   const net = networkOf('2001:db8:1:2::1', DEFAULT);
   t.is(net, '2001:db8:1:2:0:0:0:0/64');
-  for (const ip of ['2001:db8:1:2:ffff:ffff:ffff:ffff', '2001:0db8:0001:0002::abcd', '2001:DB8:1:2:0:0:0:9', '2001:db8:1:2::7%eth0']) t.is(networkOf(ip, DEFAULT), net, ip);
+  for (const ip of ['2001:db8:1:2:ffff:ffff:ffff:ffff', '2001:0db8:0001:0002::abcd', '2001:DB8:1:2:0:0:0:9', '2001:db8:1:2::7%eth0'])
+    t.is(networkOf(ip, DEFAULT), net, ip);
   t.not(networkOf('2001:db8:1:3::1', DEFAULT), net);
   t.is(networkOf('2001:db8:1:2:8000::1', { ipv4: 32, ipv6: 56 }), '2001:db8:1:0:0:0:0:0/56');
   t.is(networkOf('::1', DEFAULT), '0:0:0:0:0:0:0:0/64');

@@ -18,34 +18,61 @@ import type { Decision } from '../core/domain/decision.ts';
  * record of winners, answered 202, to the dead letters.
  */
 
-const LOCAL_CHARS = [...'abcxyz019_\'+-.ABZ'];
-const DOMAINS = ['example.com', 'gmail.com', 'googlemail.com', 'company.co', 'Example.ORG', 'sub.example.test', 'me.com', 'pm.me', 'yandex.ru', 'yahoo.com', 'u.fastmail.com', 'hotmail.com'];
+const LOCAL_CHARS = [..."abcxyz019_'+-.ABZ"];
+const DOMAINS = [
+  'example.com',
+  'gmail.com',
+  'googlemail.com',
+  'company.co',
+  'Example.ORG',
+  'sub.example.test',
+  'me.com',
+  'pm.me',
+  'yandex.ru',
+  'yahoo.com',
+  'u.fastmail.com',
+  'hotmail.com',
+];
 /** Everything an address can be built of, shaped the way people type them (case, spaces, tags, dots). */
 const typedAddress = fc.oneof(
   fc.emailAddress(),
-  fc.record({
-    local: fc.array(fc.constantFrom(...LOCAL_CHARS), { minLength: 1, maxLength: 24 }).map((cs) => cs.join('')),
-    tag: fc.option(fc.string({ maxLength: 8 }).map((s) => `+${s}`), { nil: '' }),
-    domain: fc.constantFrom(...DOMAINS),
-    pad: fc.constantFrom('', ' ', '\t', '  '),
-  }).map(({ local, tag, domain, pad }) => `${pad}${local}${tag}@${domain}${pad}`),
+  fc
+    .record({
+      local: fc.array(fc.constantFrom(...LOCAL_CHARS), { minLength: 1, maxLength: 24 }).map((cs) => cs.join('')),
+      tag: fc.option(
+        fc.string({ maxLength: 8 }).map((s) => `+${s}`),
+        { nil: '' },
+      ),
+      domain: fc.constantFrom(...DOMAINS),
+      pad: fc.constantFrom('', ' ', '\t', '  '),
+    })
+    .map(({ local, tag, domain, pad }) => `${pad}${local}${tag}@${domain}${pad}`),
 );
 
 test('every address sign-in accepts becomes a person whose record decodes', (t) => {
   let accepted = 0;
-  fc.assert(fc.property(fc.array(typedAddress, { minLength: 1, maxLength: 12 }), (typed) => {
-    const apps: Decision[] = [];
-    for (const raw of typed) {
-      const parsed = emailAddress.safeParse(raw);
-      if (!parsed.success) continue;
-      accepted++;
-      apps.push({ eventId: 'ev-odd', person: personOf(parsed.data), email: parsed.data, ticket: apps.length + 1, decidedAt: 1_800_000_000_000 });
-    }
-    if (apps.length === 0) return;
-    const decoded = decodeRecord(encodeApplications(apps));
-    t.deepEqual(decoded.bad, []);
-    t.deepEqual(decoded.applications, apps);
-  }), { numRuns: 2_000 });
+  fc.assert(
+    fc.property(fc.array(typedAddress, { minLength: 1, maxLength: 12 }), (typed) => {
+      const apps: Decision[] = [];
+      for (const raw of typed) {
+        const parsed = emailAddress.safeParse(raw);
+        if (!parsed.success) continue;
+        accepted++;
+        apps.push({
+          eventId: 'ev-odd',
+          person: personOf(parsed.data),
+          email: parsed.data,
+          ticket: apps.length + 1,
+          decidedAt: 1_800_000_000_000,
+        });
+      }
+      if (apps.length === 0) return;
+      const decoded = decodeRecord(encodeApplications(apps));
+      t.deepEqual(decoded.bad, []);
+      t.deepEqual(decoded.applications, apps);
+    }),
+    { numRuns: 2_000 },
+  );
   t.true(accepted > 1_000, `the generator reached sign-in's accepted addresses (${accepted})`);
 });
 
@@ -67,13 +94,23 @@ test('winners with odd but valid addresses, in one record with others, are all p
   const tokens = await Promise.all(everyone.map((e) => sys.tokens.issue(e)));
   // One turn of the event loop: one gate call, one Kafka record for them all.
   const answers = await Promise.all(tokens.map((token) => http(sys.url, 'POST', `/api/events/${eventId}/apply`, { token })));
-  t.deepEqual(answers.map((a) => a.status), everyone.map(() => 202));
-  const rows = await until('every winner persisted', async () => {
-    const r = await applicationRows(sys.config, eventId);
-    return r.length === everyone.length ? r : undefined;
-  }, 30_000);
+  t.deepEqual(
+    answers.map((a) => a.status),
+    everyone.map(() => 202),
+  );
+  const rows = await until(
+    'every winner persisted',
+    async () => {
+      const r = await applicationRows(sys.config, eventId);
+      return r.length === everyone.length ? r : undefined;
+    },
+    30_000,
+  );
   t.deepEqual(rows.map((r) => r.email).sort(), everyone.map((e) => e.toLowerCase()).sort());
   t.deepEqual(new Set(rows.map((r) => r.ticket)), new Set(answers.map((a) => a.body.ticket)));
   const letters = await listDeadLetters(createKafka({ ...sys.config.kafka, log: testLog() }), sys.config.kafka.deadLetterTopic);
-  t.deepEqual(letters.filter((l) => l.value.includes(eventId)), []);
+  t.deepEqual(
+    letters.filter((l) => l.value.includes(eventId)),
+    [],
+  );
 });

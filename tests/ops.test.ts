@@ -12,12 +12,13 @@ import { Tokens } from '../core/use-cases/sign-in/tokens.ts';
 import { createKafka } from '../core/adapters/kafka/client.ts';
 import { decodeApplications } from '../core/adapters/kafka/codec.ts';
 
-const freePort = () => new Promise<number>((resolve) => {
-  const s = netServer().listen(0, '127.0.0.1', () => {
-    const { port } = s.address() as AddressInfo;
-    s.close(() => resolve(port));
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = netServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => resolve(port));
+    });
   });
-});
 
 async function openEvent(url: string, adminKey: string, stock: number) {
   const id = randomEventId();
@@ -48,7 +49,11 @@ test('healthz, readyz and metrics of a running server', async (t) => {
     t.is(refused.status, 401);
     t.is(refused.body.error.code, 'ADMIN_KEY_INVALID');
     const metrics = String((await http(server.url, 'GET', '/metrics', { adminKey: config.adminKey })).body);
-    const sample = (name: string, label = '') => new RegExp(`^${name}\\{[^}]*${label}[^}]*service="terning-server"[^}]*\\} (\\d+)$|^${name}\\{[^}]*service="terning-server"[^}]*${label}[^}]*\\} (\\d+)$`, 'm');
+    const sample = (name: string, label = '') =>
+      new RegExp(
+        `^${name}\\{[^}]*${label}[^}]*service="terning-server"[^}]*\\} (\\d+)$|^${name}\\{[^}]*service="terning-server"[^}]*${label}[^}]*\\} (\\d+)$`,
+        'm',
+      );
     const value = (name: string, label = '') => {
       const m = sample(name, label).exec(metrics);
       return Number(m?.[1] ?? m?.[2] ?? NaN);
@@ -68,13 +73,17 @@ test('healthz, readyz and metrics of a running server', async (t) => {
 test('readyz answers 503 when Redis goes away, naming it to the operator, the log and the metrics only; the server stays up', async (t) => {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'terning-redis-'));
-  const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
-  await until('the private redis', async () => ((await fetch(`http://127.0.0.1:${port}`).catch((e) => e)) instanceof Error ? true : undefined));
+  const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
+    stdio: 'ignore',
+  });
+  await until('the private redis', async () =>
+    (await fetch(`http://127.0.0.1:${port}`).catch((e) => e)) instanceof Error ? true : undefined,
+  );
   const config = testConfig({ REDIS_URL: `redis://127.0.0.1:${port}` });
   await createTopics(config);
   // /metrics on the admin port, as production has it: there it needs no key, which Redis would check.
   const server = await spawnServer(envFor(config, { ADMIN_PORT: '0' }));
-  const adminUrl = JSON.parse((await server.waitFor(/api listening/))).adminUrl as string;
+  const adminUrl = JSON.parse(await server.waitFor(/api listening/)).adminUrl as string;
   try {
     t.is((await http(server.url, 'GET', '/readyz')).status, 200);
     redis.kill('SIGKILL');
@@ -113,21 +122,28 @@ test('on SIGTERM the server answers what it took, flushes Kafka, and exits 0: ev
   const server = await spawnServer(envFor(config));
   const id = await openEvent(server.url, config.adminKey, 10_000);
   const tokens = new Tokens(config.jwt);
-  const people = await Promise.all(Array.from({ length: 300 }, async () => {
-    const email = randomEmail('drain');
-    return { email, token: await tokens.issue(email) };
-  }));
+  const people = await Promise.all(
+    Array.from({ length: 300 }, async () => {
+      const email = randomEmail('drain');
+      return { email, token: await tokens.issue(email) };
+    }),
+  );
   const answers: { email: string; status: number | 'refused' }[] = [];
-  const burst = Promise.all(people.map(async (p, i) => {
-    await new Promise((r) => setTimeout(r, i % 50));
-    try {
-      const res = await fetch(`${server.url}/api/events/${id}/apply`, { method: 'POST', headers: { Authorization: `Bearer ${p.token}` } });
-      answers.push({ email: p.email, status: res.status });
-      await res.arrayBuffer();
-    } catch {
-      answers.push({ email: p.email, status: 'refused' });
-    }
-  }));
+  const burst = Promise.all(
+    people.map(async (p, i) => {
+      await new Promise((r) => setTimeout(r, i % 50));
+      try {
+        const res = await fetch(`${server.url}/api/events/${id}/apply`, {
+          method: 'POST',
+          headers: { Authorization: `Bearer ${p.token}` },
+        });
+        answers.push({ email: p.email, status: res.status });
+        await res.arrayBuffer();
+      } catch {
+        answers.push({ email: p.email, status: 'refused' });
+      }
+    }),
+  );
   await new Promise((r) => setTimeout(r, 20));
   server.child.kill('SIGTERM');
   await burst;
@@ -135,7 +151,10 @@ test('on SIGTERM the server answers what it took, flushes Kafka, and exits 0: ev
   t.is(exit.code, 0, server.output.slice(-5).join('\n'));
   t.true(server.output.some((l) => /api stopped/.test(l)));
   const accepted = answers.filter((a) => a.status === 202).map((a) => a.email);
-  t.true(answers.every((a) => a.status === 202 || a.status === 'refused'), `no other answers: ${JSON.stringify(answers.filter((a) => a.status !== 202 && a.status !== 'refused').slice(0, 3))}`);
+  t.true(
+    answers.every((a) => a.status === 202 || a.status === 'refused'),
+    `no other answers: ${JSON.stringify(answers.filter((a) => a.status !== 202 && a.status !== 'refused').slice(0, 3))}`,
+  );
   t.true(accepted.length > 0, 'some applications were taken before the signal');
 
   const kafka = createKafka({ ...config.kafka, log: testLog() });
@@ -143,8 +162,18 @@ test('on SIGTERM the server answers what it took, flushes Kafka, and exits 0: ev
   await consumer.connect();
   await consumer.subscribe({ topic: config.kafka.applicationsTopic, fromBeginning: true });
   const inTopic = new Set<string>();
-  await consumer.run({ eachMessage: async ({ message }) => { for (const a of decodeApplications(message.value)) inTopic.add(a.email); } });
-  await until('every accepted application in Kafka', async () => (accepted.every((e) => inTopic.has(e)) ? true : undefined), 20_000).catch(() => {});
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      for (const a of decodeApplications(message.value)) inTopic.add(a.email);
+    },
+  });
+  await until('every accepted application in Kafka', async () => (accepted.every((e) => inTopic.has(e)) ? true : undefined), 20_000).catch(
+    () => {},
+  );
   await consumer.disconnect();
-  t.deepEqual(accepted.filter((e) => !inTopic.has(e)), [], 'no 202 without its message in Kafka');
+  t.deepEqual(
+    accepted.filter((e) => !inTopic.has(e)),
+    [],
+    'no 202 without its message in Kafka',
+  );
 });

@@ -27,18 +27,29 @@ test.after.always(async () => {
 async function queue(n: number, o: { status?: string; dueInMs?: number } = {}): Promise<number[]> {
   const eventId = `ev-${rand()}`;
   const due = sqlTime(Date.now() + (o.dueInMs ?? -60_000));
-  const rows = Array.from({ length: n }, (_, i) => `('${eventId}', 'p${i}@outbox.test', 'winner', '${o.status ?? 'queued'}', '${due}', '${due}')`);
+  const rows = Array.from(
+    { length: n },
+    (_, i) => `('${eventId}', 'p${i}@outbox.test', 'winner', '${o.status ?? 'queued'}', '${due}', '${due}')`,
+  );
   for (let i = 0; i < rows.length; i += 2_000) {
-    await db.query(`INSERT INTO email_outbox (event_id, email, kind, status, next_attempt_at, created_at) VALUES ${rows.slice(i, i + 2_000).join(',')}`);
+    await db.query(
+      `INSERT INTO email_outbox (event_id, email, kind, status, next_attempt_at, created_at) VALUES ${rows.slice(i, i + 2_000).join(',')}`,
+    );
   }
-  const ids = await db.query<{ id: number }>('SELECT id FROM email_outbox WHERE event_id = ? ORDER BY id', { replacements: [eventId], type: QueryTypes.SELECT });
+  const ids = await db.query<{ id: number }>('SELECT id FROM email_outbox WHERE event_id = ? ORDER BY id', {
+    replacements: [eventId],
+    type: QueryTypes.SELECT,
+  });
   return ids.map((r) => Number(r.id));
 }
 
 /** The rows the server read (every Handler_read_* of the session) for `run`. */
 async function rowsRead(run: () => Promise<unknown>): Promise<number> {
-  const read = async () => (await db.query<{ Value: string }>("SHOW SESSION STATUS LIKE 'Handler_read%'", { type: QueryTypes.SELECT }))
-    .reduce((a, r) => a + Number(r.Value), 0);
+  const read = async () =>
+    (await db.query<{ Value: string }>("SHOW SESSION STATUS LIKE 'Handler_read%'", { type: QueryTypes.SELECT })).reduce(
+      (a, r) => a + Number(r.Value),
+      0,
+    );
   const before = await read();
   await run();
   return (await read()) - before;
@@ -49,7 +60,9 @@ test.serial('a claim reads about the rows it takes, however many emails were sen
   const waiting = await queue(3_000);
   const repo = new OutboxRepo(db);
   let claimed: number[] = [];
-  const read = await rowsRead(async () => { claimed = (await repo.claim(14)).map((i) => i.id); });
+  const read = await rowsRead(async () => {
+    claimed = (await repo.claim(14)).map((i) => i.id);
+  });
   t.deepEqual(claimed, waiting.slice(0, 14), 'the oldest due emails, in order');
   // On the primary key the claim walked past every sent email; by its lease, the read-back scanned the table.
   t.true(read < 100, `${read} rows read for a claim of 14 among 6,000 emails`);

@@ -10,8 +10,13 @@ import type { Settlement } from '../core/adapters/redis/scripts.ts';
  * letters) decide instead. settle.lua itself runs on real Redis in tests/gate-scripts.test.ts, the whole
  * path in tests/consumer.test.ts and tests/restore.test.ts.
  */
-const decision = (eventId: string, ticket: number): Decision =>
-  ({ eventId, person: `p${ticket}@${eventId}.test`, email: `P${ticket}@${eventId}.test`, ticket, decidedAt: 1_800_000_000_000 + ticket });
+const decision = (eventId: string, ticket: number): Decision => ({
+  eventId,
+  person: `p${ticket}@${eventId}.test`,
+  email: `P${ticket}@${eventId}.test`,
+  ticket,
+  decidedAt: 1_800_000_000_000 + ticket,
+});
 const read = (application: Decision, offset: number, partition = 0): ReadDecision => ({ application, partition, offset: String(offset) });
 const winnerOf = (d: Decision): Winner => ({ person: d.person, ticket: d.ticket, decidedAt: d.decidedAt });
 
@@ -52,13 +57,17 @@ test('settle.lua says which decisions Redis still holds: those are stored in one
   // Two events' decisions interleaved in one batch, as one Kafka record may carry them.
   const done = await persistBatch(f.scripts, f.records, [read(a1!, 0), read(b1!, 1), read(a2!, 2), read(b2!, 3), read(a3!, 4)], f.announce);
 
-  t.deepEqual(f.settled, [
-    { eventId: 'ev-a', units: [a1!, a2!, a3!].map((d) => ({ person: d.person, ticket: d.ticket })) },
-    { eventId: 'ev-b', units: [b1!, b2!].map((d) => ({ person: d.person, ticket: d.ticket })) },
-  ], 'one settle.lua call per event, its decisions in the order read');
+  t.deepEqual(
+    f.settled,
+    [
+      { eventId: 'ev-a', units: [a1!, a2!, a3!].map((d) => ({ person: d.person, ticket: d.ticket })) },
+      { eventId: 'ev-b', units: [b1!, b2!].map((d) => ({ person: d.person, ticket: d.ticket })) },
+    ],
+    'one settle.lua call per event, its decisions in the order read',
+  );
   t.deepEqual(done, { persisted: [a1!, a3!, b2!], void: [a2!, b1!] });
   t.deepEqual(f.stored, [[a1!, a3!, b2!]], 'every kept decision in one write, the void ones in none');
-  t.deepEqual(f.asked, [], 'MySQL\'s dead-lettered winners are asked only during a restore');
+  t.deepEqual(f.asked, [], "MySQL's dead-lettered winners are asked only during a restore");
 });
 
 test('the winners are announced only once MySQL holds them, per event, as winners (no email)', async (t) => {
@@ -72,42 +81,69 @@ test('the winners are announced only once MySQL holds them, per event, as winner
 
 test('a store that fails announces nothing: a stream told "won" must find the row', async (t) => {
   const f = fakes({ 'ev-a': { kind: 'settled', persist: [true] } });
-  const broken = { ...f.records, storeWinners: async () => { throw new Error('mysql down'); } };
+  const broken = {
+    ...f.records,
+    storeWinners: async () => {
+      throw new Error('mysql down');
+    },
+  };
   await t.throwsAsync(persistBatch(f.scripts, broken, [read(decision('ev-a', 1), 0)], f.announce), { message: 'mysql down' });
   t.deepEqual(f.announced, []);
 });
 
-test('during a restore, below the marker\'s offsets is kept; above it is void unless MySQL holds that win from its dead letter', async (t) => {
+test("during a restore, below the marker's offsets is kept; above it is void unless MySQL holds that win from its dead letter", async (t) => {
   const marker = { raw: 'm', ends: { 0: '10', 1: '3' }, at: 1 };
   const [below0, below1, replayed, otherTicket, late, lateOther] = [1, 2, 3, 4, 5, 6].map((i) => decision('ev-r', i));
-  const f = fakes({ 'ev-r': { kind: 'restoring', marker } }, {
-    // A winner dead-lettered after its 202, replayed above the marker: held in MySQL with this ticket.
-    [replayed!.person]: replayed!.ticket,
-    // Held in MySQL with another ticket: this record is not that win.
-    [otherTicket!.person]: 99,
-  });
-  const done = await persistBatch(f.scripts, f.records, [
-    read(below0!, 9, 0), read(below1!, 2, 1), read(replayed!, 10, 0), read(otherTicket!, 11, 0), read(late!, 3, 1), read(lateOther!, 12, 2),
-  ], f.announce);
+  const f = fakes(
+    { 'ev-r': { kind: 'restoring', marker } },
+    {
+      // A winner dead-lettered after its 202, replayed above the marker: held in MySQL with this ticket.
+      [replayed!.person]: replayed!.ticket,
+      // Held in MySQL with another ticket: this record is not that win.
+      [otherTicket!.person]: 99,
+    },
+  );
+  const done = await persistBatch(
+    f.scripts,
+    f.records,
+    [
+      read(below0!, 9, 0),
+      read(below1!, 2, 1),
+      read(replayed!, 10, 0),
+      read(otherTicket!, 11, 0),
+      read(late!, 3, 1),
+      read(lateOther!, 12, 2),
+    ],
+    f.announce,
+  );
   t.deepEqual(done, { persisted: [below0!, below1!, replayed!], void: [otherTicket!, late!, lateOther!] });
-  t.deepEqual(f.asked, [{ eventId: 'ev-r', persons: [replayed!.person, otherTicket!.person, late!.person, lateOther!.person] }],
-    'only the decisions above the marker are looked up, in one query');
+  t.deepEqual(
+    f.asked,
+    [{ eventId: 'ev-r', persons: [replayed!.person, otherTicket!.person, late!.person, lateOther!.person] }],
+    'only the decisions above the marker are looked up, in one query',
+  );
   t.deepEqual(f.stored, [[below0!, below1!, replayed!]]);
 });
 
 test('during a restore with every decision below the marker, MySQL is not asked', async (t) => {
   const f = fakes({ 'ev-r': { kind: 'restoring', marker: { raw: 'm', ends: { 0: '100' }, at: 1 } } });
   const ds = [1, 2].map((i) => decision('ev-r', i));
-  const done = await persistBatch(f.scripts, f.records, ds.map((d, i) => read(d, i)));
+  const done = await persistBatch(
+    f.scripts,
+    f.records,
+    ds.map((d, i) => read(d, i)),
+  );
   t.deepEqual(done.persisted, ds);
   t.deepEqual(f.asked, []);
 });
 
 test('an event whose Redis state is missing, and no restore begun, stops the batch before anything is stored', async (t) => {
   const f = fakes({ 'ev-a': { kind: 'settled', persist: [true] }, 'ev-gone': { kind: 'missing' } });
-  const error = await t.throwsAsync(persistBatch(f.scripts, f.records, [read(decision('ev-a', 1), 0), read(decision('ev-gone', 1), 1)], f.announce),
-    { instanceOf: StockStateMissing });
+  const error = await t.throwsAsync(
+    persistBatch(f.scripts, f.records, [read(decision('ev-a', 1), 0), read(decision('ev-gone', 1), 1)], f.announce),
+    { instanceOf: StockStateMissing },
+  );
   t.is(error.eventId, 'ev-gone', 'the error names the event to restore');
-  t.deepEqual(f.stored, [], 'not even the other event\'s winners: the batch is tried again whole');
+  t.deepEqual(f.stored, [], "not even the other event's winners: the batch is tried again whole");
   t.deepEqual(f.announced, []);
 });

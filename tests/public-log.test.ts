@@ -34,10 +34,15 @@ test.before(async () => {
   }
   await http(sys.url, 'POST', `/api/admin/events/${eventId}/close`, admin());
   // stock (create), open, three winners, close
-  await until('the log holds the event', async () => {
-    const { body } = await http(sys.url, 'GET', `/api/events/${eventId}/log/entries`);
-    return body?.size === 6 ? true : undefined;
-  }, 30_000, 200);
+  await until(
+    'the log holds the event',
+    async () => {
+      const { body } = await http(sys.url, 'GET', `/api/events/${eventId}/log/entries`);
+      return body?.size === 6 ? true : undefined;
+    },
+    30_000,
+    200,
+  );
 });
 test.after.always(async () => {
   await sys?.stop();
@@ -46,11 +51,14 @@ test.after.always(async () => {
 const source = () => httpSource(sys.url);
 const keysOf = async () => (await source().jwks()).keys.map((k) => ({ raw: Buffer.from(k.x!, 'base64url') }));
 
-test('every winner\'s receipt verifies: signature, the log\'s checkpoint, every entry, its inclusion proof', async (t) => {
+test("every winner's receipt verifies: signature, the log's checkpoint, every entry, its inclusion proof", async (t) => {
   t.is(winners.length, 3);
   for (const w of winners) {
     const { findings } = await verify(source(), { receipt: w.receipt, person: w.email });
-    t.true(findings.every((f) => f.holds), findings.map((f) => `${f.holds ? '✓' : '✗'} ${f.says}`).join('\n'));
+    t.true(
+      findings.every((f) => f.holds),
+      findings.map((f) => `${f.holds ? '✓' : '✗'} ${f.says}`).join('\n'),
+    );
     t.true(findings.some((f) => /the server's own inclusion proof holds too/.test(f.says)));
     t.true(findings.some((f) => /3 winners for a stock of 3: sold out/.test(f.says)));
   }
@@ -99,12 +107,20 @@ test('a log entry changed in any byte fails the check, and says why', async (t) 
       changed[i] = entry.slice(0, b) + String.fromCharCode(entry.charCodeAt(b) ^ 1) + entry.slice(b + 1);
       const report = checkLog(eventId, undefined, { checkpoint, entries: changed, keys });
       t.false(report.holds, `entry ${i} byte ${b}`);
-      why.add(report.findings.find((f) => !f.holds)!.says.replace(/\d+/g, 'N').replace(/: .*/, ''));
+      why.add(
+        report.findings
+          .find((f) => !f.holds)!
+          .says.replace(/\d+/g, 'N')
+          .replace(/: .*/, ''),
+      );
     }
   }
   t.log([...why]);
   t.false(checkLog(eventId, undefined, { checkpoint, entries: entries.slice(0, -1), keys }).holds, 'an entry removed');
-  t.false(checkLog(eventId, undefined, { checkpoint, entries: [entries[0]!, entries[2]!, entries[1]!, ...entries.slice(3)], keys }).holds, 'two entries swapped');
+  t.false(
+    checkLog(eventId, undefined, { checkpoint, entries: [entries[0]!, entries[2]!, entries[1]!, ...entries.slice(3)], keys }).holds,
+    'two entries swapped',
+  );
 });
 
 test('a checkpoint signed by another key, or changed after signing, fails', async (t) => {
@@ -133,11 +149,26 @@ test('log routes: a consistency proof between two sizes verifies; bad input is a
   const report = checkLog(eventId, undefined, { checkpoint: note, entries, keys: await keysOf() });
   const c = await http(sys.url, 'GET', `${base}/consistency?from=2&to=6`);
   t.is(c.status, 200);
-  t.is(verifyConsistency(2, 6, c.body.proof.map((p: string) => Buffer.from(p, 'base64')), report.tree!.root(2), root6), undefined);
+  t.is(
+    verifyConsistency(
+      2,
+      6,
+      c.body.proof.map((p: string) => Buffer.from(p, 'base64')),
+      report.tree!.root(2),
+      root6,
+    ),
+    undefined,
+  );
   for (const [path, code] of [
-    ['/proof?ticket=abc', 'VALIDATION_FAILED'], ['/proof?ticket=0', 'VALIDATION_FAILED'], ['/proof', 'VALIDATION_FAILED'], ['/proof?ticket=99', 'NOT_IN_LOG'],
-    ['/consistency?from=0', 'VALIDATION_FAILED'], ['/consistency?from=3&to=2', 'VALIDATION_FAILED'], ['/consistency?from=2&to=99', 'VALIDATION_FAILED'],
-    ['/entries?start=-1', 'VALIDATION_FAILED'], ['/entries?start=1e3', 'VALIDATION_FAILED'],
+    ['/proof?ticket=abc', 'VALIDATION_FAILED'],
+    ['/proof?ticket=0', 'VALIDATION_FAILED'],
+    ['/proof', 'VALIDATION_FAILED'],
+    ['/proof?ticket=99', 'NOT_IN_LOG'],
+    ['/consistency?from=0', 'VALIDATION_FAILED'],
+    ['/consistency?from=3&to=2', 'VALIDATION_FAILED'],
+    ['/consistency?from=2&to=99', 'VALIDATION_FAILED'],
+    ['/entries?start=-1', 'VALIDATION_FAILED'],
+    ['/entries?start=1e3', 'VALIDATION_FAILED'],
   ] as const) {
     const r = await http(sys.url, 'GET', `${base}${path}`);
     t.is(r.body?.error?.code, code, `${path}: ${r.status} ${JSON.stringify(r.body)}`);
@@ -153,13 +184,19 @@ test('log routes: a consistency proof between two sizes verifies; bad input is a
 });
 
 test('docs/verify-receipt.mjs, with node:crypto alone, checks a receipt against the server and against an export', async (t) => {
-  const script = (...args: string[]) => new Promise<{ code: number | null; out: string }>((resolve) => {
-    execFile(process.execPath, [join(ROOT, 'docs', 'verify-receipt.mjs'), ...args], (err, stdout) => resolve({ code: err ? (err as { code?: number }).code ?? 1 : 0, out: stdout }));
-  });
+  const script = (...args: string[]) =>
+    new Promise<{ code: number | null; out: string }>((resolve) => {
+      execFile(process.execPath, [join(ROOT, 'docs', 'verify-receipt.mjs'), ...args], (err, stdout) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout }),
+      );
+    });
   const w = winners[2]!;
   const ok = await script(w.receipt, sys.url, w.email);
   t.is(ok.code, 0, ok.out);
-  t.regex(ok.out, /✓ the inclusion proof leads to the root of checkpoint terning\/events\/ev-.* \(6 entries\), signed by a published key\nthe receipt holds/);
+  t.regex(
+    ok.out,
+    /✓ the inclusion proof leads to the root of checkpoint terning\/events\/ev-.* \(6 entries\), signed by a published key\nthe receipt holds/,
+  );
   const dir = mkdtempSync(join(tmpdir(), 'terning-log-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const p = spawnTerning(['log', 'export', '--event', eventId, '--out', dir], envFor(sys.config, { TERNING_URL: sys.url }));
@@ -182,8 +219,14 @@ test('a checkpoint kept from before: the log must extend it, or verify says it w
   const tree = checkLog(eventId, undefined, { checkpoint: await source().checkpoint(eventId), entries, keys: await keysOf() }).tree!;
   const kept = (size: number, root: Buffer) => signNote(checkpointText(originOf('terning', eventId), size, root), 'terning', keys);
   const says = async (since: string) => (await verify(source(), { eventId, since })).findings.at(-1)!;
-  t.like(await says(kept(4, tree.root(4))), { holds: true, says: 'the log extends the kept checkpoint (4 entries, now 6): nothing before it changed' });
-  t.like(await says(kept(4, tree.root(3))), { holds: false, says: 'the log\'s first 4 entries are not those of the kept checkpoint: the log was rewritten' });
+  t.like(await says(kept(4, tree.root(4))), {
+    holds: true,
+    says: 'the log extends the kept checkpoint (4 entries, now 6): nothing before it changed',
+  });
+  t.like(await says(kept(4, tree.root(3))), {
+    holds: false,
+    says: "the log's first 4 entries are not those of the kept checkpoint: the log was rewritten",
+  });
   t.like(await says(kept(7, tree.root(6))), { holds: false });
   t.regex((await says(kept(7, tree.root(6)))).says, /was cut back/);
   const other = parseProofKeys(newKeysFile(), 'other');

@@ -24,26 +24,29 @@ test.after.always(async () => {
 const apply = async (eventId: string, email: string) =>
   http(sys.url, 'POST', `/api/events/${eventId}/apply`, { token: await sys.tokens.issue(email) });
 
-test.serial('a winner\'s 202, their repeat\'s 200 and their status carry one receipt, signed, naming their decision and committing to them', async (t) => {
-  const eventId = await newEvent(sys, 2);
-  const email = randomEmail('win.ner+tag');
-  const won = await apply(eventId, email);
-  t.is(won.status, 202);
-  const checked = await checkReceipt(won.body.receipt, jwks, personOf(email));
-  t.true(checked.ok, JSON.stringify(checked));
-  if (!checked.ok) return;
-  t.like(checked.claims, { v: 1, event: eventId, ticket: won.body.ticket, at: Date.parse(won.body.decidedAt) });
-  t.is(checked.kid, jwks.keys[0]!.kid!);
-  t.is(checked.claims.commitment, commitmentOf(personOf(email), Buffer.from(checked.claims.nonce, 'base64url')));
-  const again = await apply(eventId, email);
-  t.is(again.status, 200);
-  t.is(again.body.receipt, won.body.receipt, 'any repeat answers the same receipt');
-  const status = await http(sys.url, 'GET', `/api/events/${eventId}/status`, { token: await sys.tokens.issue(email) });
-  t.is(status.body.receipt, won.body.receipt);
-  const other = await checkReceipt(won.body.receipt, jwks, personOf(randomEmail()));
-  t.false(other.ok);
-  t.regex(other.ok ? '' : other.problem, /commitment is not to/);
-});
+test.serial(
+  "a winner's 202, their repeat's 200 and their status carry one receipt, signed, naming their decision and committing to them",
+  async (t) => {
+    const eventId = await newEvent(sys, 2);
+    const email = randomEmail('win.ner+tag');
+    const won = await apply(eventId, email);
+    t.is(won.status, 202);
+    const checked = await checkReceipt(won.body.receipt, jwks, personOf(email));
+    t.true(checked.ok, JSON.stringify(checked));
+    if (!checked.ok) return;
+    t.like(checked.claims, { v: 1, event: eventId, ticket: won.body.ticket, at: Date.parse(won.body.decidedAt) });
+    t.is(checked.kid, jwks.keys[0]!.kid!);
+    t.is(checked.claims.commitment, commitmentOf(personOf(email), Buffer.from(checked.claims.nonce, 'base64url')));
+    const again = await apply(eventId, email);
+    t.is(again.status, 200);
+    t.is(again.body.receipt, won.body.receipt, 'any repeat answers the same receipt');
+    const status = await http(sys.url, 'GET', `/api/events/${eventId}/status`, { token: await sys.tokens.issue(email) });
+    t.is(status.body.receipt, won.body.receipt);
+    const other = await checkReceipt(won.body.receipt, jwks, personOf(randomEmail()));
+    t.false(other.ok);
+    t.regex(other.ok ? '' : other.problem, /commitment is not to/);
+  },
+);
 
 test.serial('a receipt changed in any byte, or signed by another key, fails and says why', async (t) => {
   const eventId = await newEvent(sys, 1);
@@ -61,28 +64,41 @@ test.serial('a receipt changed in any byte, or signed by another key, fails and 
   t.true([...problems].every((p) => p.startsWith('the receipt')));
   const { privateKey } = generateKeyPairSync('ed25519');
   const [, payload] = receipt.split('.');
-  const forged = await new CompactSign(Buffer.from(payload!, 'base64url')).setProtectedHeader({ alg: 'EdDSA', kid: jwks.keys[0]!.kid, typ: 'terning-receipt+jws' }).sign(privateKey);
+  const forged = await new CompactSign(Buffer.from(payload!, 'base64url'))
+    .setProtectedHeader({ alg: 'EdDSA', kid: jwks.keys[0]!.kid, typ: 'terning-receipt+jws' })
+    .sign(privateKey);
   const r = await checkReceipt(forged, jwks);
   t.false(r.ok);
   t.regex(r.ok ? '' : r.problem, /signed by another key/);
 });
 
-test.serial('every SOLD_OUT carries the event\'s one signed sold-out statement: units, last ticket, the moment it sold', async (t) => {
+test.serial("every SOLD_OUT carries the event's one signed sold-out statement: units, last ticket, the moment it sold", async (t) => {
   const eventId = await newEvent(sys, 2);
   const winners = [await apply(eventId, randomEmail()), await apply(eventId, randomEmail())];
   // The gate's own first SOLD_OUT waits up to 100 ms for the board that signs the statement: under
   // this machine's load it may not get it, so that one is only logged.
   const first = await apply(eventId, randomEmail());
   t.log(`the first SOLD_OUT ${first.body.error.details?.statement ? 'carried' : 'did not carry'} the statement`);
-  const statement = await until('a SOLD_OUT with its statement', async () => {
-    const r = await apply(eventId, randomEmail());
-    t.is(r.status, 409);
-    return r.body.error.details?.statement as string | undefined;
-  }, 10_000, 50);
+  const statement = await until(
+    'a SOLD_OUT with its statement',
+    async () => {
+      const r = await apply(eventId, randomEmail());
+      t.is(r.status, 409);
+      return r.body.error.details?.statement as string | undefined;
+    },
+    10_000,
+    50,
+  );
   const checked = await checkSoldOut(statement, jwks);
   t.true(checked.ok, JSON.stringify(checked));
   if (!checked.ok) return;
-  t.deepEqual(checked.claims, { v: 1, event: eventId, units: 2, lastTicket: 2, at: Math.max(...winners.map((w) => Date.parse(w.body.decidedAt))) });
+  t.deepEqual(checked.claims, {
+    v: 1,
+    event: eventId,
+    units: 2,
+    lastTicket: 2,
+    at: Math.max(...winners.map((w) => Date.parse(w.body.decidedAt))),
+  });
   for (let i = 0; i < 5; i++) t.is((await apply(eventId, randomEmail())).body.error.details.statement, statement);
 });
 
@@ -91,7 +107,10 @@ test('the key file: keys[0] signs and must be private, retired keys stay publish
   const rotated = newKeysFile(first);
   const a = parseProofKeys(first, 'first');
   const b = parseProofKeys(rotated, 'rotated');
-  t.deepEqual(b.published.map((k) => k.kid), [b.signer.kid, a.signer.kid]);
+  t.deepEqual(
+    b.published.map((k) => k.kid),
+    [b.signer.kid, a.signer.kid],
+  );
   t.true(a.nonceSecret.equals(b.nonceSecret));
   t.throws(() => parseProofKeys('{', 'x'), { instanceOf: ProofKeysError, message: /x is not JSON/ });
   t.throws(() => parseProofKeys('{"keys":[]}', 'x'), { message: /names no key/ });

@@ -77,7 +77,18 @@ test('an unknown event has no report', async (t) => {
 test('Redis and MySQL that agree, with the stock as the winners leave it, are clean; nothing is asked twice', async (t) => {
   const d = deps({ total: 5, redisWinners: { a: 1, b: 2 }, released: 1 });
   const r = (await reportEvent(d, 'ev', TIMEOUT_MS))!;
-  t.like(r, { eventId: 'ev', totalStock: 5, winnersMysql: 2, winnersRedis: 2, released: 1, reserved: 0, remaining: 3, expectedRemaining: 3, stockDifference: 0, clean: true });
+  t.like(r, {
+    eventId: 'ev',
+    totalStock: 5,
+    winnersMysql: 2,
+    winnersRedis: 2,
+    released: 1,
+    reserved: 0,
+    remaining: 3,
+    expectedRemaining: 3,
+    stockDifference: 0,
+    clean: true,
+  });
   t.deepEqual([r.redisOnly, r.mysqlOnly, r.stuck], [[], [], []]);
   t.deepEqual(d.asked, []);
 });
@@ -102,7 +113,11 @@ test('a confirmed winner only Redis knows is on its way while the group has lag,
 });
 
 test('a winner persisted while the report read is no difference', async (t) => {
-  const r = (await reportEvent(deps({ redisWinners: { a: 1, b: 2, c: 3 }, mysqlWinners: ['a', 'b'], persistedSince: ['c'] }), 'ev', TIMEOUT_MS))!;
+  const r = (await reportEvent(
+    deps({ redisWinners: { a: 1, b: 2, c: 3 }, mysqlWinners: ['a', 'b'], persistedSince: ['c'] }),
+    'ev',
+    TIMEOUT_MS,
+  ))!;
   t.like(r, { redisOnly: [], clean: true });
 });
 
@@ -111,7 +126,10 @@ test('an unconfirmed winner is no Redis-only winner; one reserved longer than th
   const r = (await reportEvent(d, 'ev', TIMEOUT_MS))!;
   t.is(r.reserved, 2);
   t.deepEqual(r.redisOnly, []);
-  t.deepEqual(r.stuck.map((s) => [s.person, s.ticket]), [['c', 3]]);
+  t.deepEqual(
+    r.stuck.map((s) => [s.person, s.ticket]),
+    [['c', 3]],
+  );
   t.false(r.clean);
   t.deepEqual(d.asked, []);
 });
@@ -124,7 +142,7 @@ test('a winner MySQL holds and Redis does not know could win twice: reported, un
   t.deepEqual(d.asked, ['undecided x,y']);
 });
 
-test('a ticket sequence behind MySQL\'s highest ticket, or a restore under way, is not clean', async (t) => {
+test("a ticket sequence behind MySQL's highest ticket, or a restore under way, is not clean", async (t) => {
   const behind = (await reportEvent(deps({ ticketSeq: 1, maxTicket: 2 }), 'ev', TIMEOUT_MS))!;
   t.like(behind, { ticketSeq: 1, maxTicket: 2, stockDifference: 0, clean: false });
   const restoring = (await reportEvent(deps({ restoring: 'marker' }), 'ev', TIMEOUT_MS))!;

@@ -23,7 +23,8 @@ test.after.always(async () => {
   await sys?.stop();
 });
 
-const apply = async (eventId: string, email: string) => http(sys.url, 'POST', `/api/events/${eventId}/apply`, { token: await sys.tokens.issue(email) });
+const apply = async (eventId: string, email: string) =>
+  http(sys.url, 'POST', `/api/events/${eventId}/apply`, { token: await sys.tokens.issue(email) });
 
 /** An event with `people` applicants through the API, every winner persisted and the group without lag. */
 async function settledEvent(stock: number, people: number): Promise<{ eventId: string; winners: string[] }> {
@@ -35,8 +36,14 @@ async function settledEvent(stock: number, people: number): Promise<{ eventId: s
     if (a.status === 202) winners.push(email);
     else if (a.status !== 409) throw new Error(`apply answered ${a.status} ${JSON.stringify(a.body)}`);
   }
-  await until('every winner persisted, no lag', async () =>
-    (await applicationRows(sys.config, eventId)).length === winners.length && totalLag(await stores.offsets.progress()) === 0 ? true : undefined, 30_000);
+  await until(
+    'every winner persisted, no lag',
+    async () =>
+      (await applicationRows(sys.config, eventId)).length === winners.length && totalLag(await stores.offsets.progress()) === 0
+        ? true
+        : undefined,
+    30_000,
+  );
   return { eventId, winners };
 }
 
@@ -44,7 +51,16 @@ test.serial('a settled event is reported consistent', async (t) => {
   const { eventId } = await settledEvent(3, 4);
   const { report } = (await reconcile(config, stores, eventId))!;
   t.true(report.clean, describeReport(report).join('\n'));
-  t.like(report, { totalStock: 3, winnersMysql: 3, winnersRedis: 3, reserved: 0, remaining: 0, expectedRemaining: 0, stockDifference: 0, restoring: null });
+  t.like(report, {
+    totalStock: 3,
+    winnersMysql: 3,
+    winnersRedis: 3,
+    reserved: 0,
+    remaining: 0,
+    expectedRemaining: 0,
+    stockDifference: 0,
+    restoring: null,
+  });
   t.deepEqual([report.redisOnly, report.mysqlOnly, report.stuck], [[], [], []]);
 });
 
@@ -64,7 +80,10 @@ test.serial('report and --fix: a wrong stock, a winner only in Redis, one only i
   t.like(report, { winnersRedis: 3, winnersMysql: 2, expectedRemaining: 1, stockDifference: 4 });
   t.deepEqual(report.redisOnly, [ghost]);
   t.deepEqual(report.mysqlOnly, [winners[0]]);
-  t.deepEqual(report.stuck.map((s) => [s.person, s.ticket]), [[stuck, 7]]);
+  t.deepEqual(
+    report.stuck.map((s) => [s.person, s.ticket]),
+    [[stuck, 7]],
+  );
   t.true(restored);
   t.true(after!.clean, describeReport(after!).join('\n'));
   t.deepEqual(Object.keys(await stores.redis.hgetall(k.decisions)).sort(), [...winners].sort(), "exactly MySQL's winners");
@@ -74,22 +93,30 @@ test.serial('report and --fix: a wrong stock, a winner only in Redis, one only i
   t.is(again.body.status, 'WON');
 });
 
-test.serial('Redis loses an event: the gate answers 503 STATE_RESTORING until it is restored, then every winner and the stock are back', async (t) => {
-  const { eventId, winners } = await settledEvent(3, 2);
-  const keys = await stores.redis.keys(`${sys.config.redisPrefix}:{${eventId}}:*`);
-  await stores.redis.del(...keys);
-  const newcomer = randomEmail('new');
-  const first = await apply(eventId, newcomer);
-  t.is(first.status, 503);
-  t.is(first.body.error.code, 'STATE_RESTORING');
-  t.is(first.headers.get('retry-after'), '1');
-  const answer = await until('restored', async () => {
-    const a = await apply(eventId, newcomer);
-    return a.status === 503 ? undefined : a;
-  }, 20_000, 200);
-  t.is(answer.status, 202);
-  t.is(answer.body.ticket, 3, 'tickets go on after the restored ones');
-  const repeat = await apply(eventId, winners[1]!);
-  t.like(repeat, { status: 200, body: { status: 'WON' } });
-  t.is((await apply(eventId, randomEmail('late'))).status, 409, 'the stock is total - winners: sold out');
-});
+test.serial(
+  'Redis loses an event: the gate answers 503 STATE_RESTORING until it is restored, then every winner and the stock are back',
+  async (t) => {
+    const { eventId, winners } = await settledEvent(3, 2);
+    const keys = await stores.redis.keys(`${sys.config.redisPrefix}:{${eventId}}:*`);
+    await stores.redis.del(...keys);
+    const newcomer = randomEmail('new');
+    const first = await apply(eventId, newcomer);
+    t.is(first.status, 503);
+    t.is(first.body.error.code, 'STATE_RESTORING');
+    t.is(first.headers.get('retry-after'), '1');
+    const answer = await until(
+      'restored',
+      async () => {
+        const a = await apply(eventId, newcomer);
+        return a.status === 503 ? undefined : a;
+      },
+      20_000,
+      200,
+    );
+    t.is(answer.status, 202);
+    t.is(answer.body.ticket, 3, 'tickets go on after the restored ones');
+    const repeat = await apply(eventId, winners[1]!);
+    t.like(repeat, { status: 200, body: { status: 'WON' } });
+    t.is((await apply(eventId, randomEmail('late'))).status, 409, 'the stock is total - winners: sold out');
+  },
+);

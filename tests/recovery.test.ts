@@ -39,7 +39,13 @@ function fakes(fail: (tickets: number[], call: number) => Error | undefined, opt
       return opts.stopAfterWaits === undefined || waits.length <= opts.stopAfterWaits;
     },
     log: createLogger('test', 'silent'),
-    ...(opts.restore === false ? {} : { beginRestore: async (eventId: string) => { restores.push(eventId); } }),
+    ...(opts.restore === false
+      ? {}
+      : {
+          beginRestore: async (eventId: string) => {
+            restores.push(eventId);
+          },
+        }),
   };
   return { deps, calls, stored, waits, restores };
 }
@@ -48,8 +54,15 @@ test('an outage is waited out with back-off for as long as it lasts, past the at
   const f = fakes((_, call) => (call <= 5 ? redisDown() : undefined));
   const failed = await persistOrIsolate([item(1), item(2)], f.deps, POLICY);
   t.deepEqual(failed, []);
-  t.deepEqual(f.calls, Array.from({ length: 6 }, () => [1, 2]), 'the chunk whole each time: an outage never splits it');
-  t.deepEqual(f.waits, [0, 1, 2, 3, 4].map((a) => backoffMs(a, POLICY.retryBaseMs)));
+  t.deepEqual(
+    f.calls,
+    Array.from({ length: 6 }, () => [1, 2]),
+    'the chunk whole each time: an outage never splits it',
+  );
+  t.deepEqual(
+    f.waits,
+    [0, 1, 2, 3, 4].map((a) => backoffMs(a, POLICY.retryBaseMs)),
+  );
   t.deepEqual(f.waits, [10, 20, 40, 80, 160]);
 });
 
@@ -57,7 +70,11 @@ test('a chunk that keeps failing is split: the bad decision fails alone with its
   const f = fakes((tickets) => (tickets.includes(2) ? new Error('Data too long for column') : undefined));
   const chunk = [item(3), item(2), item(1)];
   const failed = await persistOrIsolate(chunk, f.deps, POLICY);
-  t.deepEqual(failed, [{ ...item(2), error: 'Data too long for column', winner: true }], 'a winner: its event is known, and it may have been told 202');
+  t.deepEqual(
+    failed,
+    [{ ...item(2), error: 'Data too long for column', winner: true }],
+    'a winner: its event is known, and it may have been told 202',
+  );
   t.deepEqual(f.calls, [[3, 2, 1], [3, 2, 1], [1], [2], [2], [3]], 'the chunk `attempts` times, then one by one in ticket order');
   t.deepEqual(f.stored, [[1], [3]]);
   t.deepEqual(f.waits, [10, 10], 'a wait between attempts, none after the last');
@@ -74,17 +91,23 @@ test('an event MySQL does not know fails at once, without a retry, and is no win
 test('a chunk holding an unknown event is split at once, and only that decision fails', async (t) => {
   const f = fakes((tickets) => (tickets.includes(2) ? eventNotFound('ev-gone') : undefined));
   const failed = await persistOrIsolate([item(1), item(2, 'ev-gone'), item(3)], f.deps, POLICY);
-  t.deepEqual(failed?.map((x) => [x.application.ticket, x.winner]), [[2, false]]);
+  t.deepEqual(
+    failed?.map((x) => [x.application.ticket, x.winner]),
+    [[2, false]],
+  );
   t.deepEqual(f.calls, [[1, 2, 3], [1], [2], [3]]);
   t.deepEqual(f.waits, []);
 });
 
-test("an event whose Redis state is missing is marked restoring and tried again at once", async (t) => {
+test('an event whose Redis state is missing is marked restoring and tried again at once', async (t) => {
   const f = fakes((_, call) => (call === 1 ? new StockStateMissing('ev') : undefined));
   const failed = await persistOrIsolate([item(1), item(2)], f.deps, POLICY);
   t.deepEqual(failed, []);
   t.deepEqual(f.restores, ['ev']);
-  t.deepEqual(f.calls, [[1, 2], [1, 2]]);
+  t.deepEqual(f.calls, [
+    [1, 2],
+    [1, 2],
+  ]);
   t.deepEqual(f.waits, [], 'no back-off: the restore marker judges the chunk now');
 });
 

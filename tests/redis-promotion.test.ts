@@ -21,7 +21,14 @@ test('a primary demoted, resynced from a replica that lacked its last writes and
   const on = (n: RedisNode) => ({ gate: new Scripts(n.redis, prefix), restore: new RestoreScripts(n.redis, prefix) });
   const watch = async (n: RedisNode) => {
     let told = 0;
-    const restarts = new RedisRestarts(n.redis, prefix, async () => { told++; }, testLog());
+    const restarts = new RedisRestarts(
+      n.redis,
+      prefix,
+      async () => {
+        told++;
+      },
+      testLog(),
+    );
     await restarts.settled();
     await restarts.stop();
     return told;
@@ -37,12 +44,23 @@ test('a primary demoted, resynced from a replica that lacked its last writes and
   const early = Array.from({ length: 4 }, () => randomEmail('early'));
   const taken = await on(m1).gate.applyMany(eventId, early, Date.now());
   t.true(taken.every((g) => g.kind === 'new'));
-  t.deepEqual(await on(m1).gate.confirm(eventId, taken.map((g, i) => ({ person: early[i]!, ticket: g.kind === 'new' ? g.ticket : 0 }))), [true, true, true, true], 'four 202s');
+  t.deepEqual(
+    await on(m1).gate.confirm(
+      eventId,
+      taken.map((g, i) => ({ person: early[i]!, ticket: g.kind === 'new' ? g.ticket : 0 })),
+    ),
+    [true, true, true, true],
+    'four 202s',
+  );
 
   // The old primary resyncs from the promoted replica (keeping its run_id), the replica dies before
   // this event was restored on it, and the old primary is promoted back.
   await replicate(m1, r);
-  t.is(await m1.redis.get(on(m1).gate.keys(eventId).remaining), '10', "the resync replaced the primary's data: the four units are back in the stock");
+  t.is(
+    await m1.redis.get(on(m1).gate.keys(eventId).remaining),
+    '10',
+    "the resync replaced the primary's data: the four units are back in the stock",
+  );
   r.proc.kill('SIGKILL');
   await m1.redis.replicaof('NO', 'ONE');
 
@@ -50,6 +68,10 @@ test('a primary demoted, resynced from a replica that lacked its last writes and
   t.is((await on(m1).gate.apply(eventId, late, Date.now())).kind, 'no-event', 'nothing is decided against a stock that may be too high');
   t.is((await on(m1).gate.settle(eventId, [{ person: early[0]!, ticket: 1 }])).kind, 'missing', 'a consumer restores the event');
   await t.throwsAsync(on(m1).gate.setStock(eventId, 20), { message: /missing/ }, 'an admin change restores it first');
-  t.is((await on(m1).restore.beginRestore(eventId, {}, Date.now())).kind, 'begun', 'the restore begins rather than finding the event whole');
+  t.is(
+    (await on(m1).restore.beginRestore(eventId, {}, Date.now())).kind,
+    'begun',
+    'the restore begins rather than finding the event whole',
+  );
   t.is(await watch(m1), 1, 'the first process to reconnect marks every event restoring');
 });

@@ -18,7 +18,10 @@ test('with REDIS_CONFIRM_REPLICAS a win is announced only once a replica holds i
   await replicate(replica, primary);
   const prefix = `test-replicas-${rand()}`;
   const eventId = randomEventId();
-  t.is(await new RestoreScripts(primary.redis, prefix).loadEvent(eventId, { state: 'open', opensAt: null, closesAt: null, total: 5 }, true), 5);
+  t.is(
+    await new RestoreScripts(primary.redis, prefix).loadEvent(eventId, { state: 'open', opensAt: null, closesAt: null, total: 5 }, true),
+    5,
+  );
   const gate = new Scripts(primary.redis, prefix, { confirmReplicas: 1 });
   const win = async (person: string) => {
     const g = await gate.apply(eventId, person, Date.now());
@@ -32,7 +35,11 @@ test('with REDIS_CONFIRM_REPLICAS a win is announced only once a replica holds i
   const cut = await win(randomEmail('cut'));
   const err = await t.throwsAsync(gate.confirm(eventId, [cut]));
   t.true(err instanceof ReplicasBehind, String(err));
-  t.like(await gate.apply(eventId, cut.person, Date.now()), { kind: 'decided', ticket: cut.ticket }, 'the primary holds the confirm: a retry there is told WON');
+  t.like(
+    await gate.apply(eventId, cut.person, Date.now()),
+    { kind: 'decided', ticket: cut.ticket },
+    'the primary holds the confirm: a retry there is told WON',
+  );
 
   replica.proc.kill('SIGCONT');
   t.deepEqual(await gate.confirm(eventId, [await win(randomEmail('b'))]), [true], 'back in reach');

@@ -11,7 +11,11 @@ import { openStores, type Stores } from '../core/stores.ts';
 import { RedisRestarts } from '../core/adapters/redis/restarts.ts';
 
 function redisServer(port: number, dir: string): ChildProcess {
-  return spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', ''], { stdio: 'ignore' });
+  return spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', ''],
+    { stdio: 'ignore' },
+  );
 }
 
 test('a Redis that restarted (new run_id) has every event marked restoring once, by the first process to see it, and rebuilt from MySQL', async (t) => {
@@ -29,10 +33,15 @@ test('a Redis that restarted (new run_id) has every event marked restoring once,
   let marked = 0;
   const start = () => {
     const stores = openStores(config, testLog());
-    const restarts = new RedisRestarts(stores.redis, config.redisPrefix, async () => {
-      marked++;
-      await stores.restorer.restoreAll();
-    }, testLog());
+    const restarts = new RedisRestarts(
+      stores.redis,
+      config.redisPrefix,
+      async () => {
+        marked++;
+        await stores.restorer.restoreAll();
+      },
+      testLog(),
+    );
     processes.push({ stores, restarts });
     return stores;
   };
@@ -57,7 +66,9 @@ test('a Redis that restarted (new run_id) has every event marked restoring once,
     server.kill('SIGKILL');
     await new Promise((r) => server.once('exit', r));
     server = redisServer(port, dir);
-    await until('both processes saw the new Redis', async () => (marked === 1 && processes.every((p) => p.stores.redis.status === 'ready') ? true : undefined));
+    await until('both processes saw the new Redis', async () =>
+      marked === 1 && processes.every((p) => p.stores.redis.status === 'ready') ? true : undefined,
+    );
     await Promise.all(processes.map((p) => p.restarts.settled()));
     t.is(marked, 1, 'marked once, by one of the two');
     start();
@@ -65,7 +76,11 @@ test('a Redis that restarted (new run_id) has every event marked restoring once,
     t.is(marked, 1, 'a process started afterwards does not mark again');
 
     // Every event in the (shared) test database is restored, one after another: allow for hundreds.
-    await until('both events restored', async () => ((await a.restorer.isRestoring(eventId)) || (await a.restorer.isRestoring(other)) ? undefined : true), 240_000);
+    await until(
+      'both events restored',
+      async () => ((await a.restorer.isRestoring(eventId)) || (await a.restorer.isRestoring(other)) ? undefined : true),
+      240_000,
+    );
     t.is(await direct.get(k.remaining), '2', "recounted from MySQL: the winner's unit is taken");
     t.like(await a.scripts.apply(eventId, person, Date.now()), { kind: 'decided', ticket: won.ticket });
     t.is(await direct.get(a.scripts.keys(other).remaining), '2');

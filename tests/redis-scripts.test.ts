@@ -30,7 +30,11 @@ test('open-challenge.lua: one cooldown per person and network; buckets per perso
   const cooling = await s.openChallenge('p@x.io', 'net1', challenge('c2'), LIMITS);
   t.is(cooling.kind, 'cooldown');
   t.true(cooling.kind === 'cooldown' && cooling.seconds > 0 && cooling.seconds <= 60);
-  t.deepEqual(await s.openChallenge('p@x.io', 'net2', challenge('c3'), LIMITS), { kind: 'opened' }, "another network's send is not held by this one's cooldown");
+  t.deepEqual(
+    await s.openChallenge('p@x.io', 'net2', challenge('c3'), LIMITS),
+    { kind: 'opened' },
+    "another network's send is not held by this one's cooldown",
+  );
   t.is(await s.latestChallenge('p@x.io'), 'c3');
 
   const two = { cooldownSeconds: 0, perPersonPerNetworkPerHour: 2, perNetworkPerHour: 3, allPerMinute: 1_000 };
@@ -38,12 +42,23 @@ test('open-challenge.lua: one cooldown per person and network; buckets per perso
   t.deepEqual(await s.openChallenge('q@x.io', 'net3', challenge('d2'), two), { kind: 'opened' });
   const spent = await s.openChallenge('q@x.io', 'net3', challenge('d3'), two);
   t.is(spent.kind, 'person-spent');
-  t.true(spent.kind === 'person-spent' && spent.seconds > 1_700 && spent.seconds <= 1_800, 'one send earned back every half hour (2 an hour)');
-  t.deepEqual(await s.openChallenge('r@x.io', 'net3', challenge('d4'), two), { kind: 'opened' }, "the refused send took none of the network's three");
+  t.true(
+    spent.kind === 'person-spent' && spent.seconds > 1_700 && spent.seconds <= 1_800,
+    'one send earned back every half hour (2 an hour)',
+  );
+  t.deepEqual(
+    await s.openChallenge('r@x.io', 'net3', challenge('d4'), two),
+    { kind: 'opened' },
+    "the refused send took none of the network's three",
+  );
   const network = await s.openChallenge('u@x.io', 'net3', challenge('d5'), two);
   t.is(network.kind, 'network-spent');
   t.true(network.kind === 'network-spent' && network.seconds <= 1_200, 'one earned back every 20 minutes (3 an hour), not after the hour');
-  t.deepEqual(await s.openChallenge('q@x.io', 'net4', challenge('d6'), two), { kind: 'opened' }, 'the person from another network is not held');
+  t.deepEqual(
+    await s.openChallenge('q@x.io', 'net4', challenge('d6'), two),
+    { kind: 'opened' },
+    'the person from another network is not held',
+  );
 });
 
 test('open-challenge.lua: every send counts against one budget a minute, earned back evenly; a refusal takes nothing', async (t) => {
@@ -56,7 +71,11 @@ test('open-challenge.lua: every send counts against one budget a minute, earned 
   t.true(seconds >= 1 && seconds <= 10, `wait ${seconds} s: one send earned back every 10 s (6 a minute)`);
   t.is(await s.latestChallenge('late@x.io'), null, 'nothing opened');
   await new Promise((r) => setTimeout(r, seconds * 1_000 + 200));
-  t.deepEqual(await s.openChallenge('late@x.io', 'net9', challenge('late'), budget), { kind: 'opened' }, "the refusal took none of the person's one send an hour");
+  t.deepEqual(
+    await s.openChallenge('late@x.io', 'net9', challenge('late'), budget),
+    { kind: 'opened' },
+    "the refusal took none of the person's one send an hour",
+  );
 });
 
 test('check-challenge.lua: by id, tries counted before the comparison; single use', async (t) => {
@@ -64,7 +83,11 @@ test('check-challenge.lua: by id, tries counted before the comparison; single us
   await s.openChallenge('p@x.io', 'net', challenge('c'), LIMITS);
   const byId = { by: 'id', id: 'c' } as const;
   t.deepEqual(await s.checkChallenge('p@x.io', byId, 'wrong', 3), { kind: 'wrong', attemptsLeft: 2 });
-  t.deepEqual(await s.checkChallenge('p@x.io', { by: 'id', id: 'other' }, 'hash-of-c', 3), { kind: 'missing' }, 'a code is good for its own challenge only');
+  t.deepEqual(
+    await s.checkChallenge('p@x.io', { by: 'id', id: 'other' }, 'hash-of-c', 3),
+    { kind: 'missing' },
+    'a code is good for its own challenge only',
+  );
   t.deepEqual(await s.checkChallenge('q@x.io', byId, 'hash-of-c', 3), { kind: 'missing' }, 'and for its own person');
   t.deepEqual(await s.checkChallenge('p@x.io', byId, 'hash-of-c', 3), { kind: 'ok' });
   t.deepEqual(await s.checkChallenge('p@x.io', byId, 'hash-of-c', 3), { kind: 'missing' }, 'used');
@@ -73,22 +96,37 @@ test('check-challenge.lua: by id, tries counted before the comparison; single us
   await s.openChallenge('b@x.io', 'net', challenge('burst'), LIMITS);
   const answers = await Promise.all(Array.from({ length: 50 }, () => s.checkChallenge('b@x.io', { by: 'id', id: 'burst' }, 'wrong', 5)));
   t.is(answers.filter((a) => a.kind === 'wrong').length, 5, '50 tries at once: 5 compared');
-  t.deepEqual(await s.checkChallenge('b@x.io', { by: 'id', id: 'burst' }, 'hash-of-burst', 5), { kind: 'missing' }, 'out of tries: even the right code');
+  t.deepEqual(
+    await s.checkChallenge('b@x.io', { by: 'id', id: 'burst' }, 'hash-of-burst', 5),
+    { kind: 'missing' },
+    'out of tries: even the right code',
+  );
 });
 
-test('check-challenge.lua: without the id, the latest challenge only, with tries of its own that never spend the id holder\'s', async (t) => {
+test("check-challenge.lua: without the id, the latest challenge only, with tries of its own that never spend the id holder's", async (t) => {
   const s = scripts();
   await s.openChallenge('p@x.io', 'owner-net', challenge('owner'), { ...LIMITS, cooldownSeconds: 0 });
   const latest = { by: 'latest', id: 'owner' } as const;
   for (let i = 0; i < 3; i++) await s.checkChallenge('p@x.io', latest, 'wrong', 3);
   t.deepEqual(await s.checkChallenge('p@x.io', latest, 'hash-of-owner', 3), { kind: 'missing' }, 'the tries without an id are spent');
-  t.deepEqual(await s.checkChallenge('p@x.io', { by: 'id', id: 'owner' }, 'hash-of-owner', 3), { kind: 'ok' }, 'the holder of the id still signs in');
+  t.deepEqual(
+    await s.checkChallenge('p@x.io', { by: 'id', id: 'owner' }, 'hash-of-owner', 3),
+    { kind: 'ok' },
+    'the holder of the id still signs in',
+  );
 
   await s.openChallenge('q@x.io', 'owner-net', challenge('first'), { ...LIMITS, cooldownSeconds: 0 });
   await s.openChallenge('q@x.io', 'stranger-net', challenge('second'), { ...LIMITS, cooldownSeconds: 0 });
-  t.deepEqual(await s.checkChallenge('q@x.io', { by: 'latest', id: 'first' }, 'hash-of-first', 3), { kind: 'missing' }, 'no longer the latest');
+  t.deepEqual(
+    await s.checkChallenge('q@x.io', { by: 'latest', id: 'first' }, 'hash-of-first', 3),
+    { kind: 'missing' },
+    'no longer the latest',
+  );
   t.deepEqual(await s.checkChallenge('q@x.io', { by: 'id', id: 'first' }, 'hash-of-first', 3), { kind: 'ok' });
   t.deepEqual(await s.checkChallenge('q@x.io', { by: 'latest', id: 'second' }, 'hash-of-second', 3), { kind: 'ok' });
-  t.deepEqual(await s.checkChallenge('q@x.io', { by: 'id', id: 'second' }, 'hash-of-second', 3), { kind: 'missing' }, 'used through either path, used for both');
+  t.deepEqual(
+    await s.checkChallenge('q@x.io', { by: 'id', id: 'second' }, 'hash-of-second', 3),
+    { kind: 'missing' },
+    'used through either path, used for both',
+  );
 });
-

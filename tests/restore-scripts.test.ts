@@ -49,7 +49,11 @@ test('begin-restore.lua forced: a whole event is dropped for a begin with offset
   await r.loadEvent('e', settings, true);
   t.is((await s.apply('e', 'a', NOW)).kind, 'new');
   t.deepEqual(await r.beginRestore('e', ENDS, NOW, true), { kind: 'dropped' });
-  t.deepEqual(await redis.exists(k.meta, k.remaining, k.decisions, k.reserved, k.restoring), 0, 'no marker yet: its offsets are read after the drop');
+  t.deepEqual(
+    await redis.exists(k.meta, k.remaining, k.decisions, k.reserved, k.restoring),
+    0,
+    'no marker yet: its offsets are read after the drop',
+  );
   t.deepEqual(await s.confirm('e', [{ person: 'a', ticket: 1 }]), [false], 'no confirm succeeds after the drop');
   t.deepEqual(await s.apply('e', 'a', NOW), { kind: 'no-event' }, 'nothing is decided: the gate asks for the event to be loaded');
   t.is((await r.beginRestore('e', ENDS, NOW)).kind, 'begun');
@@ -67,18 +71,30 @@ test('restore-winners.lua and finish-restore.lua: winners, stock = total - winne
   if (begun.kind !== 'begun') return t.fail();
   const stale = { ...begun.marker, raw: begun.marker.raw.replace(String(NOW), String(NOW - 1)) };
   t.false(await r.restoreWinners('e', stale, [{ person: 'x', ticket: 9, decidedAt: NOW }]));
-  t.true(await r.restoreWinners('e', begun.marker, [{ person: 'a', ticket: 2, decidedAt: NOW - 2 }, { person: 'b', ticket: 3, decidedAt: NOW - 1 }]));
+  t.true(
+    await r.restoreWinners('e', begun.marker, [
+      { person: 'a', ticket: 2, decidedAt: NOW - 2 },
+      { person: 'b', ticket: 3, decidedAt: NOW - 1 },
+    ]),
+  );
   t.true(await r.restoreWinners('e', begun.marker, [{ person: 'c', ticket: 6, decidedAt: NOW }]));
   await redis.hset(k.reserved, 'z', `5|${NOW}`);
   t.deepEqual(await r.finishRestore('e', stale, { ...settings, maxTicket: 7 }), { finished: false, remaining: 0, winners: 0 });
-  t.deepEqual(await r.finishRestore('e', begun.marker, { ...settings, closesAt: NOW + 60_000, maxTicket: 7 }), { finished: true, remaining: 2, winners: 3 });
+  t.deepEqual(await r.finishRestore('e', begun.marker, { ...settings, closesAt: NOW + 60_000, maxTicket: 7 }), {
+    finished: true,
+    remaining: 2,
+    winners: 3,
+  });
   t.deepEqual(await redis.hgetall(k.decisions), { a: `W|2|${NOW - 2}`, b: `W|3|${NOW - 1}`, c: `W|6|${NOW}` });
   t.is(await redis.get(k.ticketSeq), '7', 'the sequence is past every ticket MySQL knows');
   t.deepEqual(await redis.exists(k.reserved, k.restoring), 0);
   t.deepEqual(await redis.hgetall(k.meta), { state: 'open', total: '5', closesAt: String(NOW + 60_000), server: await server() });
   t.deepEqual(await s.apply('e', 'a', NOW), { kind: 'decided', ticket: 2, decidedAt: NOW - 2 });
   t.deepEqual(await s.apply('e', 'd', NOW), { kind: 'new', ticket: 8, decidedAt: NOW });
-  t.false(await r.restoreWinners('e', begun.marker, [{ person: 'x', ticket: 9, decidedAt: NOW }]), 'a late chunk of a finished restore is refused');
+  t.false(
+    await r.restoreWinners('e', begun.marker, [{ person: 'x', ticket: 9, decidedAt: NOW }]),
+    'a late chunk of a finished restore is refused',
+  );
   t.deepEqual(await r.finishRestore('e', begun.marker, { ...settings, maxTicket: 0 }), { finished: false, remaining: 0, winners: 0 });
 });
 
@@ -107,8 +123,15 @@ test('finish-restore.lua never sets a stock below 0 nor lowers the ticket sequen
   await redis.set(k.ticketSeq, 12);
   const begun = await r.beginRestore('e', ENDS, NOW);
   if (begun.kind !== 'begun') return t.fail();
-  await r.restoreWinners('e', begun.marker, [{ person: 'a', ticket: 1, decidedAt: NOW }, { person: 'b', ticket: 2, decidedAt: NOW }]);
-  t.deepEqual(await r.finishRestore('e', begun.marker, { ...settings, total: 1, maxTicket: 3 }), { finished: true, remaining: 0, winners: 2 });
+  await r.restoreWinners('e', begun.marker, [
+    { person: 'a', ticket: 1, decidedAt: NOW },
+    { person: 'b', ticket: 2, decidedAt: NOW },
+  ]);
+  t.deepEqual(await r.finishRestore('e', begun.marker, { ...settings, total: 1, maxTicket: 3 }), {
+    finished: true,
+    remaining: 0,
+    winners: 2,
+  });
   t.is(await redis.get(k.ticketSeq), '12');
 });
 
@@ -118,7 +141,7 @@ test('owned-key.lua: a lease is renewed and given up only by its owner; a marker
   t.false(await r.takeLease('e', 'two', 5_000));
   t.false(await r.holdLease('e', 'two', 0));
   t.true(await r.holdLease('e', 'one', 60_000));
-  t.true(await redis.pttl(`${k.meta.slice(0, -':meta'.length)}:restore-lease`) > 5_000);
+  t.true((await redis.pttl(`${k.meta.slice(0, -':meta'.length)}:restore-lease`)) > 5_000);
   t.true(await r.holdLease('e', 'one', 0));
   t.true(await r.takeLease('e', 'two', 5_000));
   const begun = await r.beginRestore('e', ENDS, NOW);

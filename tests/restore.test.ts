@@ -36,7 +36,10 @@ async function win(eventId: string, persons: string[]): Promise<Decision[]> {
     if (g.kind !== 'new') throw new Error(`the gate answered ${g.kind}`);
     return { eventId, person: persons[i]!, email: persons[i]!, ticket: g.ticket, decidedAt: g.decidedAt };
   });
-  await produceRaw(config, out.map((m) => encodeApplications([m])));
+  await produceRaw(
+    config,
+    out.map((m) => encodeApplications([m])),
+  );
   return out;
 }
 
@@ -45,34 +48,45 @@ async function loseRedis(eventId: string): Promise<void> {
   await stores.redis.del(...keys);
 }
 
-test.serial('after Redis lost an event, the gate says RESTORING until the consumers persisted Kafka up to its offsets, then winners and stock are rebuilt exactly', async (t) => {
-  const eventId = await openEvent(5);
-  const persons = [randomEmail(), randomEmail(), randomEmail()];
-  const decided = await win(eventId, persons);
-  // The consumers persisted the first two; the third is still in Kafka when Redis loses everything.
-  await stores.records.storeWinners(decided.slice(0, 2));
-  await loseRedis(eventId);
+test.serial(
+  'after Redis lost an event, the gate says RESTORING until the consumers persisted Kafka up to its offsets, then winners and stock are rebuilt exactly',
+  async (t) => {
+    const eventId = await openEvent(5);
+    const persons = [randomEmail(), randomEmail(), randomEmail()];
+    const decided = await win(eventId, persons);
+    // The consumers persisted the first two; the third is still in Kafka when Redis loses everything.
+    await stores.records.storeWinners(decided.slice(0, 2));
+    await loseRedis(eventId);
 
-  t.is(await stores.events.ensureLoaded(eventId), 'restoring');
-  const marker = (await new RestoreScripts(stores.redis, config.redisPrefix).marker(eventId))!;
-  t.is(Object.values(marker.ends).reduce((n, o) => n + Number(o), 0), 3, "the marker holds the topic's end offsets");
-  t.deepEqual(await stores.scripts.apply(eventId, randomEmail(), Date.now()), { kind: 'restoring' });
-  t.is(await stores.events.ensureLoaded(eventId), 'restoring');
-  await sleep(1_500);
-  t.true(await stores.restorer.isRestoring(eventId), 'not restored while a decision is still in Kafka');
+    t.is(await stores.events.ensureLoaded(eventId), 'restoring');
+    const marker = (await new RestoreScripts(stores.redis, config.redisPrefix).marker(eventId))!;
+    t.is(
+      Object.values(marker.ends).reduce((n, o) => n + Number(o), 0),
+      3,
+      "the marker holds the topic's end offsets",
+    );
+    t.deepEqual(await stores.scripts.apply(eventId, randomEmail(), Date.now()), { kind: 'restoring' });
+    t.is(await stores.events.ensureLoaded(eventId), 'restoring');
+    await sleep(1_500);
+    t.true(await stores.restorer.isRestoring(eventId), 'not restored while a decision is still in Kafka');
 
-  await stores.records.storeWinners(decided.slice(2));
-  await commitGroupToEnd(config);
-  t.true(await stores.restorer.waitRestored(eventId, 10_000));
+    await stores.records.storeWinners(decided.slice(2));
+    await commitGroupToEnd(config);
+    t.true(await stores.restorer.waitRestored(eventId, 10_000));
 
-  const k = stores.scripts.keys(eventId);
-  t.deepEqual(Object.keys(await stores.redis.hgetall(k.decisions)).sort(), [...persons].sort(), 'every winner, the one in flight too');
-  t.is(await stores.redis.get(k.remaining), '2');
-  t.deepEqual(await stores.scripts.apply(eventId, persons[0]!, Date.now()), { kind: 'decided', ticket: 1, decidedAt: decided[0]!.decidedAt });
-  const next = await stores.scripts.apply(eventId, randomEmail(), Date.now());
-  t.like(next, { kind: 'new', ticket: 4 }, 'tickets go on after the highest one');
-  t.is(await stores.events.ensureLoaded(eventId), 'loaded');
-});
+    const k = stores.scripts.keys(eventId);
+    t.deepEqual(Object.keys(await stores.redis.hgetall(k.decisions)).sort(), [...persons].sort(), 'every winner, the one in flight too');
+    t.is(await stores.redis.get(k.remaining), '2');
+    t.deepEqual(await stores.scripts.apply(eventId, persons[0]!, Date.now()), {
+      kind: 'decided',
+      ticket: 1,
+      decidedAt: decided[0]!.decidedAt,
+    });
+    const next = await stores.scripts.apply(eventId, randomEmail(), Date.now());
+    t.like(next, { kind: 'new', ticket: 4 }, 'tickets go on after the highest one');
+    t.is(await stores.events.ensureLoaded(eventId), 'loaded');
+  },
+);
 
 test.serial('a restore whose driver died is taken over with the same marker', async (t) => {
   const eventId = await openEvent(3);

@@ -20,7 +20,9 @@ function send(url: string, path: string, token: string, agent: Agent | false = f
       res.on('end', () => resolve({ status: res.statusCode!, connection: res.headers.connection }));
       res.on('error', (e: NodeJS.ErrnoException) => resolve({ error: e.code ?? e.message, written }));
     });
-    req.on('finish', () => { written = true; });
+    req.on('finish', () => {
+      written = true;
+    });
     req.on('error', (e: NodeJS.ErrnoException) => resolve({ error: e.code ?? e.message, written }));
     req.end();
   });
@@ -31,9 +33,14 @@ test('a rolling deploy: SIGTERM amid a burst of applies on new connections reset
   await createTopics(config);
   // As docker-compose.prod.yml has it: long enough for this test's calls in the delay on a busy machine.
   const server = await spawnServer(envFor(config, { SHUTDOWN_DELAY_MS: '5000' }));
-  t.teardown(() => { server.child.kill('SIGKILL'); });
+  t.teardown(() => {
+    server.child.kill('SIGKILL');
+  });
   const eventId = randomEventId();
-  await http(server.url, 'POST', '/api/admin/events', { adminKey: config.adminKey, body: { id: eventId, name: 'deploy', totalStock: 10_000 } });
+  await http(server.url, 'POST', '/api/admin/events', {
+    adminKey: config.adminKey,
+    body: { id: eventId, name: 'deploy', totalStock: 10_000 },
+  });
   await http(server.url, 'POST', `/api/admin/events/${eventId}/open`, { adminKey: config.adminKey });
   const path = `/api/events/${eventId}/apply`;
   const tokens = new Tokens(config.jwt);
@@ -69,6 +76,12 @@ test('a rolling deploy: SIGTERM amid a burst of applies on new connections reset
   t.log({ won, refused, resetAfterWrite, other: outcomes.length - won - refused - resetAfterWrite });
 
   t.is(resetAfterWrite, 0, 'every request that reached the process was answered');
-  t.is(won + refused, outcomes.length, JSON.stringify(outcomes.filter((o) => !('status' in o && o.status === 202) && !('error' in o && o.error === 'ECONNREFUSED')).slice(0, 3)));
+  t.is(
+    won + refused,
+    outcomes.length,
+    JSON.stringify(
+      outcomes.filter((o) => !('status' in o && o.status === 202) && !('error' in o && o.error === 'ECONNREFUSED')).slice(0, 3),
+    ),
+  );
   t.true(won > 0);
 });

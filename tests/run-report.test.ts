@@ -42,19 +42,26 @@ const TIMEOUT: Record<string, string> = {
 };
 
 /** `timeout` is ava's: how long the run may go without a test finishing, worker start-up included. */
-async function runAva(files: Record<string, string>, timeout: string): Promise<{ exitCode: number; output: string; stats: AvaStats | undefined }> {
+async function runAva(
+  files: Record<string, string>,
+  timeout: string,
+): Promise<{ exitCode: number; output: string; stats: AvaStats | undefined }> {
   const dir = mkdtempSync(join(tmpdir(), 'terning-ava-'));
   try {
     symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
     writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
-    writeFileSync(join(dir, 'ava.config.js'), [
-      `import config from ${JSON.stringify(pathToFileURL(join(ROOT, 'ava.config.js')).href)};`,
-      `export default { ...config, files: ['*.test.mjs'], extensions: ['mjs'], nodeArguments: [], timeout: '${timeout}' };`,
-    ].join('\n'));
+    writeFileSync(
+      join(dir, 'ava.config.js'),
+      [
+        `import config from ${JSON.stringify(pathToFileURL(join(ROOT, 'ava.config.js')).href)};`,
+        `export default { ...config, files: ['*.test.mjs'], extensions: ['mjs'], nodeArguments: [], timeout: '${timeout}' };`,
+      ].join('\n'),
+    );
     for (const [name, body] of Object.entries(files)) writeFileSync(join(dir, name), `import test from 'ava';\n${body}\n`);
     const report = join(dir, 'report.json');
     const { exitCode, output } = await promisify(execFile)(process.execPath, [join(ROOT, 'node_modules/ava/entrypoints/cli.mjs')], {
-      cwd: dir, env: { ...process.env, TERNING_AVA_REPORT: report },
+      cwd: dir,
+      env: { ...process.env, TERNING_AVA_REPORT: report },
     }).then(
       (r) => ({ exitCode: 0, output: r.stdout + r.stderr }),
       (e: { code?: number; stdout?: string; stderr?: string }) => ({ exitCode: e.code ?? 1, output: `${e.stdout}${e.stderr}` }),
@@ -68,12 +75,22 @@ async function runAva(files: Record<string, string>, timeout: string): Promise<{
 test('failed hooks, crashed workers, process.exit, uncaught exceptions and unhandled rejections count as failures', async (t) => {
   const { exitCode, output, stats } = await runAva(CRASHES, '1m');
   t.is(exitCode, 1, output);
-  t.like(stats, {
-    passedTests: 4, failedTests: 1, skippedTests: 1, failedHooks: 2, failedWorkers: 4,
-    uncaughtExceptions: 1, unhandledRejections: 1, unexpectedProcessExits: 1,
-    // The before hook's two tests, the killed worker's two, the exiting one and the uncaught one's.
-    remainingTests: 6,
-  }, output);
+  t.like(
+    stats,
+    {
+      passedTests: 4,
+      failedTests: 1,
+      skippedTests: 1,
+      failedHooks: 2,
+      failedWorkers: 4,
+      uncaughtExceptions: 1,
+      unhandledRejections: 1,
+      unexpectedProcessExits: 1,
+      // The before hook's two tests, the killed worker's two, the exiting one and the uncaught one's.
+      remainingTests: 6,
+    },
+    output,
+  );
   t.deepEqual(countRun(stats), { passed: 4, failed: 1 + 6 + 2 + 4 + 1 + 1 + 1, skipped: 1 });
   t.is(closingLine(countRun(stats), exitCode), '4 passed, 16 failed, 1 skipped');
 });
@@ -88,14 +105,25 @@ test('a timeout counts, and so does each test it left unfinished', async (t) => 
 test('a run that died before ava reported, or exited non-zero with nothing failed, shows a failure', (t) => {
   t.is(closingLine(countRun(undefined), 1), '0 passed, 1 failed');
   const clean = countRun({
-    passedTests: 3, passedKnownFailingTests: 0, failedTests: 0, remainingTests: 0, skippedTests: 0, failedHooks: 0, failedWorkers: 0,
-    timeouts: 0, uncaughtExceptions: 0, unhandledRejections: 0, unexpectedProcessExits: 0, internalErrors: 0, sharedWorkerErrors: 0,
+    passedTests: 3,
+    passedKnownFailingTests: 0,
+    failedTests: 0,
+    remainingTests: 0,
+    skippedTests: 0,
+    failedHooks: 0,
+    failedWorkers: 0,
+    timeouts: 0,
+    uncaughtExceptions: 0,
+    unhandledRejections: 0,
+    unexpectedProcessExits: 0,
+    internalErrors: 0,
+    sharedWorkerErrors: 0,
   });
   t.is(closingLine(clean, 0), '3 passed, 0 failed');
   t.is(closingLine(clean, 1), '3 passed, 1 failed');
 });
 
-test('npm test\'s two runs (the suite, then tests/cluster/) count as one: their counts added, a run without a report one failure', async (t) => {
+test("npm test's two runs (the suite, then tests/cluster/) count as one: their counts added, a run without a report one failure", async (t) => {
   const [crashes, timeout] = await Promise.all([runAva(CRASHES, '1m'), runAva(TIMEOUT, '10s')]);
   const both = countRun(mergeRunReports([crashes.stats, timeout.stats]));
   t.deepEqual(both, { passed: 4 + 1, failed: 16 + 2, skipped: 1 });

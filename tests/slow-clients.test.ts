@@ -16,14 +16,22 @@ let sys: System;
 test.before(async () => {
   sys = await startSystem({
     consumer: false,
-    env: { HTTP_HEADERS_TIMEOUT_MS: String(HEADERS_MS), HTTP_REQUEST_TIMEOUT_MS: String(REQUEST_MS), HTTP_KEEP_ALIVE_TIMEOUT_MS: String(KEEP_ALIVE_MS) },
+    env: {
+      HTTP_HEADERS_TIMEOUT_MS: String(HEADERS_MS),
+      HTTP_REQUEST_TIMEOUT_MS: String(REQUEST_MS),
+      HTTP_KEEP_ALIVE_TIMEOUT_MS: String(KEEP_ALIVE_MS),
+    },
   });
 });
 test.after.always(async () => {
   await sys?.stop();
 });
 
-interface Connection { write(s: string): void; received(): string; closedAfter: Promise<number> }
+interface Connection {
+  write(s: string): void;
+  received(): string;
+  closedAfter: Promise<number>;
+}
 
 /** A raw connection to the API: what it received, and how long after it opened the server closed it. */
 function open(): Promise<Connection> {
@@ -32,12 +40,16 @@ function open(): Promise<Connection> {
     const socket = connect(Number(port), hostname);
     let received = '';
     socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => { received += chunk; });
+    socket.on('data', (chunk: string) => {
+      received += chunk;
+    });
     socket.once('error', reject);
     socket.once('connect', () => {
       const opened = performance.now();
       resolve({
-        write: (s) => { if (socket.writable) socket.write(s); },
+        write: (s) => {
+          if (socket.writable) socket.write(s);
+        },
         received: () => received,
         closedAfter: new Promise((done) => socket.once('close', () => done(performance.now() - opened))),
       });
@@ -82,7 +94,9 @@ test('an idle keep-alive connection is closed within the keep-alive timeout', as
 
 test('a body that trickles in is answered 408 and cut off within the request timeout', async (t) => {
   const c = await open();
-  c.write('POST /api/auth/send-verification-code HTTP/1.1\r\nHost: terning\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n{');
+  c.write(
+    'POST /api/auth/send-verification-code HTTP/1.1\r\nHost: terning\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n{',
+  );
   trickle(c, ' ');
   const after = await c.closedAfter;
   t.true(after < REQUEST_MS + GRACE_MS, `closed after ${Math.round(after)} ms`);

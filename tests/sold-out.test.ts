@@ -35,20 +35,26 @@ async function apply(url: string, eventId: string, email = randomEmail('crowd'))
   return { status: res.status, code: res.body?.error?.code as string | undefined, ticket: res.body?.ticket as number | undefined, email };
 }
 
-const commandsDuring = (eventId: string, fn: () => Promise<unknown>) => eventCommandsDuring(sys.config.redisUrl, sys.config.redisPrefix, eventId, fn);
+const commandsDuring = (eventId: string, fn: () => Promise<unknown>) =>
+  eventCommandsDuring(sys.config.redisUrl, sys.config.redisPrefix, eventId, fn);
 
 /** Waits until both API processes answer a newcomer SOLD_OUT without asking Redis. */
 async function answeredFromMemory(t: { log: (...a: unknown[]) => void }, eventId: string) {
-  await until('both API processes answering SOLD_OUT from memory', async () => {
-    const seen = await commandsDuring(eventId, async () => {
-      for (const url of apis()) {
-        const r = await apply(url, eventId);
-        if (r.code !== 'SOLD_OUT') throw new Error(`apply answered ${r.status} ${r.code}`);
-      }
-    });
-    if (seen.length) t.log(`still asking Redis: ${seen[0]}`);
-    return seen.length === 0 ? true : undefined;
-  }, 5_000, 100);
+  await until(
+    'both API processes answering SOLD_OUT from memory',
+    async () => {
+      const seen = await commandsDuring(eventId, async () => {
+        for (const url of apis()) {
+          const r = await apply(url, eventId);
+          if (r.code !== 'SOLD_OUT') throw new Error(`apply answered ${r.status} ${r.code}`);
+        }
+      });
+      if (seen.length) t.log(`still asking Redis: ${seen[0]}`);
+      return seen.length === 0 ? true : undefined;
+    },
+    5_000,
+    100,
+  );
 }
 
 async function soldOutEvent(t: { log: (...a: unknown[]) => void }, stock: number) {
@@ -76,7 +82,16 @@ test.serial('once sold out, both processes answer SOLD_OUT with no Redis command
   // The board keeps no winner's decision: a winner pressing again is answered by the gate.
   const repeats = [];
   for (const url of apis()) for (const w of winners.slice(0, 2)) repeats.push(await apply(url, eventId, w.email));
-  t.deepEqual(repeats.map((a) => [a.status, a.ticket]).sort(), [[200, 1], [200, 1], [200, 2], [200, 2]], 'each winner pressing again is told WON with their ticket, by either process');
+  t.deepEqual(
+    repeats.map((a) => [a.status, a.ticket]).sort(),
+    [
+      [200, 1],
+      [200, 1],
+      [200, 2],
+      [200, 2],
+    ],
+    'each winner pressing again is told WON with their ticket, by either process',
+  );
   for (const url of apis()) {
     const last = await apply(url, eventId, winners[2]!.email);
     t.deepEqual([last.status, last.ticket], [200, 3]);
@@ -97,7 +112,10 @@ test.serial('a winner whose hand-off Kafka never confirmed still goes to the gat
     again = await apply(secondUrl, eventId, held);
   });
   t.deepEqual([again!.status, again!.ticket], [200, 2], 'told WON: the decision was sent to Kafka again and confirmed');
-  t.true(seen.some((c) => c.includes('"HDEL"') && c.includes(':reserved')), 'the gate was asked, and the reservation confirmed');
+  t.true(
+    seen.some((c) => c.includes('"HDEL"') && c.includes(':reserved')),
+    'the gate was asked, and the reservation confirmed',
+  );
 });
 
 test.serial('a stock increase made by another process reopens applying in both within a moment', async (t) => {
@@ -106,10 +124,15 @@ test.serial('a stock increase made by another process reopens applying in both w
   t.like(await stores.scripts.setStock(eventId, 3), { ok: true, remaining: 2 });
   const started = Date.now();
   for (const url of apis()) {
-    const won = await until('a newcomer winning', async () => {
-      const r = await apply(url, eventId);
-      return r.status === 202 ? r : undefined;
-    }, 2_000, 20);
+    const won = await until(
+      'a newcomer winning',
+      async () => {
+        const r = await apply(url, eventId);
+        return r.status === 202 ? r : undefined;
+      },
+      2_000,
+      20,
+    );
     t.true(won.ticket === 2 || won.ticket === 3);
   }
   t.log(`reopened after ${Date.now() - started} ms`);
@@ -120,10 +143,15 @@ test.serial('the admin API raising the stock reopens applying', async (t) => {
   const { eventId } = await soldOutEvent(t, 1);
   const raised = await http(secondUrl, 'POST', `/api/admin/events/${eventId}/stock`, { adminKey: sys.config.adminKey, body: { count: 2 } });
   t.is(raised.status, 200, JSON.stringify(raised.body));
-  const won = await until('a newcomer winning', async () => {
-    const r = await apply(sys.url, eventId);
-    return r.status === 202 ? r : undefined;
-  }, 2_000, 20);
+  const won = await until(
+    'a newcomer winning',
+    async () => {
+      const r = await apply(sys.url, eventId);
+      return r.status === 202 ? r : undefined;
+    },
+    2_000,
+    20,
+  );
   t.is(won.ticket, 2);
 });
 
@@ -133,30 +161,47 @@ test.serial('a released unit reopens applying in every process within a moment',
   const held = randomEmail('held');
   const [gate] = await stores.scripts.applyMany(eventId, [held], Date.now());
   await answeredFromMemory(t, eventId);
-  t.true(gate!.kind === 'new' && (await stores.scripts.revoke(eventId, held, gate!.ticket)) && (await stores.scripts.release(eventId, gate!.ticket)));
-  const won = await until('a newcomer winning the released unit', async () => {
-    const r = await apply(apis()[Math.floor(Math.random() * 2)]!, eventId);
-    return r.status === 202 ? r : undefined;
-  }, 2_000, 20);
+  t.true(
+    gate!.kind === 'new' &&
+      (await stores.scripts.revoke(eventId, held, gate!.ticket)) &&
+      (await stores.scripts.release(eventId, gate!.ticket)),
+  );
+  const won = await until(
+    'a newcomer winning the released unit',
+    async () => {
+      const r = await apply(apis()[Math.floor(Math.random() * 2)]!, eventId);
+      return r.status === 202 ? r : undefined;
+    },
+    2_000,
+    20,
+  );
   t.is(won.ticket, 3);
   await answeredFromMemory(t, eventId);
 });
 
-test.serial('when the subscriber connection drops, the board is wiped, Redis asked again, and the board rebuilt after resubscribing', async (t) => {
-  const { eventId } = await soldOutEvent(t, 1);
-  // A unit comes back without a word on the gate channel: what a process could miss while its
-  // subscriber connection is down.
-  await redis.incr(eventKeys(sys.config.redisPrefix, eventId).remaining);
-  t.is((await apply(sys.url, eventId)).code, 'SOLD_OUT', 'the board does not know of it yet');
-  // Only this file's subscribers: other tests share the Redis.
-  const clients = (await redis.call('CLIENT', 'LIST', 'TYPE', 'pubsub') as string).split('\n');
-  const ours = clients.filter((c) => c.includes(` name=${sys.config.redisPrefix}:subscriber `)).map((c) => /\bid=(\d+)/.exec(c)![1]!);
-  t.is(ours.length, 2);
-  for (const id of ours) await redis.client('KILL', 'ID', id);
-  const won = await until('a newcomer winning the unit', async () => {
-    const r = await apply(sys.url, eventId);
-    return r.status === 202 ? r : undefined;
-  }, 3_000, 20);
-  t.is(won.ticket, 2);
-  await answeredFromMemory(t, eventId);
-});
+test.serial(
+  'when the subscriber connection drops, the board is wiped, Redis asked again, and the board rebuilt after resubscribing',
+  async (t) => {
+    const { eventId } = await soldOutEvent(t, 1);
+    // A unit comes back without a word on the gate channel: what a process could miss while its
+    // subscriber connection is down.
+    await redis.incr(eventKeys(sys.config.redisPrefix, eventId).remaining);
+    t.is((await apply(sys.url, eventId)).code, 'SOLD_OUT', 'the board does not know of it yet');
+    // Only this file's subscribers: other tests share the Redis.
+    const clients = ((await redis.call('CLIENT', 'LIST', 'TYPE', 'pubsub')) as string).split('\n');
+    const ours = clients.filter((c) => c.includes(` name=${sys.config.redisPrefix}:subscriber `)).map((c) => /\bid=(\d+)/.exec(c)![1]!);
+    t.is(ours.length, 2);
+    for (const id of ours) await redis.client('KILL', 'ID', id);
+    const won = await until(
+      'a newcomer winning the unit',
+      async () => {
+        const r = await apply(sys.url, eventId);
+        return r.status === 202 ? r : undefined;
+      },
+      3_000,
+      20,
+    );
+    t.is(won.ticket, 2);
+    await answeredFromMemory(t, eventId);
+  },
+);

@@ -32,7 +32,9 @@ function fakes(standings: (Standing | Error)[], opts: { watchFails?: boolean } =
         log.push(`watch ${eventId} ${person}`);
         if (opts.watchFails) throw new Error('redis down');
         listener = l;
-        return () => { log.push('stop'); };
+        return () => {
+          log.push('stop');
+        };
       },
     },
   };

@@ -19,14 +19,18 @@ test.serial('an API or a consumer whose start() fails closes every connection it
   try {
     const before = sockets();
     await t.throwsAsync(new ApiServer(config, testLog()).start(), { message: /doesn't exist/ });
-    await until('the API\'s connections closed', async () => (sockets() <= before ? true : undefined), 15_000).catch(() => undefined);
+    await until("the API's connections closed", async () => (sockets() <= before ? true : undefined), 15_000).catch(() => undefined);
     t.is(sockets(), before, 'no socket left open by the API that failed to start');
 
     // The consumer meets the missing tables on its first query: made to fail by a broker that is not
     // there instead, an outage it would wait out (start-outage.test.ts) but for a wait of 0.
-    const consumer = new ConsumerProcess({ ...config, startWaitMs: 0, kafka: { ...config.kafka, brokers: ['127.0.0.1:9'] } }, {}, testLog());
+    const consumer = new ConsumerProcess(
+      { ...config, startWaitMs: 0, kafka: { ...config.kafka, brokers: ['127.0.0.1:9'] } },
+      {},
+      testLog(),
+    );
     await t.throwsAsync(consumer.start());
-    await until('the consumer\'s connections closed', async () => (sockets() <= before ? true : undefined), 15_000).catch(() => undefined);
+    await until("the consumer's connections closed", async () => (sockets() <= before ? true : undefined), 15_000).catch(() => undefined);
     t.is(sockets(), before, 'no socket left open by the consumer that failed to start');
   } finally {
     const db = createSequelize(testConfig().mysqlUrl, { pool: 1 });

@@ -15,8 +15,13 @@ import { ConsumerProcess } from '../consumer/process.ts';
  */
 async function redisLater(port: number, afterMs: number): Promise<() => void> {
   let proc: ChildProcess | undefined;
-  const timer = setTimeout(() => { proc = spawn('redis-server', ['--port', String(port), '--save', '', '--appendonly', 'no'], { stdio: 'ignore' }); }, afterMs);
-  return () => { clearTimeout(timer); proc?.kill('SIGKILL'); };
+  const timer = setTimeout(() => {
+    proc = spawn('redis-server', ['--port', String(port), '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  }, afterMs);
+  return () => {
+    clearTimeout(timer);
+    proc?.kill('SIGKILL');
+  };
 }
 
 test('an API started while Redis is down waits for it, then listens', async (t) => {
@@ -38,7 +43,11 @@ test('an API started while Redis is down waits for it, then listens', async (t) 
 
 test('a consumer started while no broker answers keeps trying for START_WAIT_SECONDS, then gives up', async (t) => {
   const config = testConfig({ START_WAIT_SECONDS: '4' });
-  const consumer = new ConsumerProcess({ ...config, kafka: { ...config.kafka, brokers: ['127.0.0.1:9'] } }, { sendEmails: false }, testLog());
+  const consumer = new ConsumerProcess(
+    { ...config, kafka: { ...config.kafka, brokers: ['127.0.0.1:9'] } },
+    { sendEmails: false },
+    testLog(),
+  );
   const started = Date.now();
   await t.throwsAsync(consumer.start());
   t.true(Date.now() - started >= 3_500, `it tried for the wait it was given (${Date.now() - started} ms)`);

@@ -28,12 +28,16 @@ async function win(eventId: string, persons: string[]): Promise<Decision[]> {
     if (g.kind !== 'new') throw new Error(`the gate answered ${g.kind}`);
     return { eventId, person: persons[i]!, email: persons[i]!, ticket: g.ticket, decidedAt: g.decidedAt };
   });
-  await produceRaw(sys.config, out.map((m) => encodeApplications([m])));
+  await produceRaw(
+    sys.config,
+    out.map((m) => encodeApplications([m])),
+  );
   await stores.scripts.confirm(eventId, out);
   return out;
 }
 
-const status = async (eventId: string, person: string) => http(sys.url, 'GET', `/api/events/${eventId}/status`, { token: await sys.tokens.issue(person) });
+const status = async (eventId: string, person: string) =>
+  http(sys.url, 'GET', `/api/events/${eventId}/status`, { token: await sys.tokens.issue(person) });
 const stream = async (eventId: string, person: string) =>
   openStream(`${sys.url}/api/events/${eventId}/status/stream?access_token=${encodeURIComponent(await sys.tokens.issue(person))}`);
 
@@ -46,42 +50,52 @@ function restoring(t: ExecutionContext, a: { status: number; headers: Headers; b
 const won = (t: ExecutionContext, a: Answer, m: Decision, who: string) =>
   t.like({ status: a.status, body: a.body }, { status: 200, body: { status: 'WON', ticket: m.ticket } }, who);
 
-test.serial('while Redis lost an event, a winner whose record is still in Kafka is never told NOT_APPLIED: 503 STATE_RESTORING until the restore, WON after', async (t) => {
-  const eventId = await newEvent(sys, 5);
-  const [persisted, inBacklog] = await win(eventId, [randomEmail('persisted'), randomEmail('backlog')]);
-  await stores.records.storeWinners([persisted!]);
-  const keys = await stores.redis.keys(`${sys.config.redisPrefix}:{${eventId}}:*`);
-  await stores.redis.del(...keys);
+test.serial(
+  'while Redis lost an event, a winner whose record is still in Kafka is never told NOT_APPLIED: 503 STATE_RESTORING until the restore, WON after',
+  async (t) => {
+    const eventId = await newEvent(sys, 5);
+    const [persisted, inBacklog] = await win(eventId, [randomEmail('persisted'), randomEmail('backlog')]);
+    await stores.records.storeWinners([persisted!]);
+    const keys = await stores.redis.keys(`${sys.config.redisPrefix}:{${eventId}}:*`);
+    await stores.redis.del(...keys);
 
-  restoring(t, await status(eventId, inBacklog!.person), 'the winner in the backlog asks for the status');
-  restoring(t, await stream(eventId, inBacklog!.person), 'the winner in the backlog opens the stream');
-  t.true(await stores.restorer.isRestoring(eventId), 'asking began the restore');
-  won(t, await status(eventId, persisted!.person), persisted!, 'a winner in MySQL is WON during the restore');
-  restoring(t, await status(eventId, randomEmail('never')), 'nobody is told NOT_APPLIED while Redis cannot say');
+    restoring(t, await status(eventId, inBacklog!.person), 'the winner in the backlog asks for the status');
+    restoring(t, await stream(eventId, inBacklog!.person), 'the winner in the backlog opens the stream');
+    t.true(await stores.restorer.isRestoring(eventId), 'asking began the restore');
+    won(t, await status(eventId, persisted!.person), persisted!, 'a winner in MySQL is WON during the restore');
+    restoring(t, await status(eventId, randomEmail('never')), 'nobody is told NOT_APPLIED while Redis cannot say');
 
-  await stores.records.storeWinners([inBacklog!]);
-  await commitGroupToEnd(sys.config);
-  await until('restored', async () => ((await stores.restorer.isRestoring(eventId)) ? undefined : true), 30_000);
-  won(t, await status(eventId, inBacklog!.person), inBacklog!, 'after the restore');
-  t.is((await status(eventId, randomEmail('never'))).body.error.code, 'NOT_APPLIED', 'after the restore, someone who never applied is told so');
-});
+    await stores.records.storeWinners([inBacklog!]);
+    await commitGroupToEnd(sys.config);
+    await until('restored', async () => ((await stores.restorer.isRestoring(eventId)) ? undefined : true), 30_000);
+    won(t, await status(eventId, inBacklog!.person), inBacklog!, 'after the restore');
+    t.is(
+      (await status(eventId, randomEmail('never'))).body.error.code,
+      'NOT_APPLIED',
+      'after the restore, someone who never applied is told so',
+    );
+  },
+);
 
-test.serial('an event made on another Redis server (a failover that may have lost the last decisions) answers 503 for anyone Redis does not know as a winner', async (t) => {
-  const eventId = await newEvent(sys, 5);
-  const [kept, lost] = await win(eventId, [randomEmail('kept'), randomEmail('lost')]);
-  // What a promoted replica holds: every key but the last decision, written by another server.
-  const k = stores.scripts.keys(eventId);
-  await stores.redis.multi().hdel(k.decisions, lost!.person).incr(k.remaining).hset(k.meta, 'server', 'f'.repeat(40)).exec();
+test.serial(
+  'an event made on another Redis server (a failover that may have lost the last decisions) answers 503 for anyone Redis does not know as a winner',
+  async (t) => {
+    const eventId = await newEvent(sys, 5);
+    const [kept, lost] = await win(eventId, [randomEmail('kept'), randomEmail('lost')]);
+    // What a promoted replica holds: every key but the last decision, written by another server.
+    const k = stores.scripts.keys(eventId);
+    await stores.redis.multi().hdel(k.decisions, lost!.person).incr(k.remaining).hset(k.meta, 'server', 'f'.repeat(40)).exec();
 
-  won(t, await status(eventId, kept!.person), kept!, 'a confirmed winner Redis holds is WON');
-  restoring(t, await status(eventId, lost!.person), 'the winner the replica never heard of');
-  restoring(t, await stream(eventId, lost!.person), 'their stream');
+    won(t, await status(eventId, kept!.person), kept!, 'a confirmed winner Redis holds is WON');
+    restoring(t, await status(eventId, lost!.person), 'the winner the replica never heard of');
+    restoring(t, await stream(eventId, lost!.person), 'their stream');
 
-  await stores.records.storeWinners([kept!, lost!]);
-  await commitGroupToEnd(sys.config);
-  await until('restored', async () => ((await stores.restorer.isRestoring(eventId)) ? undefined : true), 30_000);
-  won(t, await status(eventId, lost!.person), lost!, 'after the restore');
-});
+    await stores.records.storeWinners([kept!, lost!]);
+    await commitGroupToEnd(sys.config);
+    await until('restored', async () => ((await stores.restorer.isRestoring(eventId)) ? undefined : true), 30_000);
+    won(t, await status(eventId, lost!.person), lost!, 'after the restore');
+  },
+);
 
 test.serial('an unknown event is NOT_APPLIED, as before', async (t) => {
   const a = await http(sys.url, 'GET', '/api/events/no-such-event-here/status', { token: await sys.tokens.issue(randomEmail()) });

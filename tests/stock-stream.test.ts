@@ -20,7 +20,7 @@ async function nextStock(s: EventStream) {
   }
 }
 
-test('the event\'s stream pushes the remaining stock to anyone, falling with each win, and sold out the moment it is', async (t) => {
+test("the event's stream pushes the remaining stock to anyone, falling with each win, and sold out the moment it is", async (t) => {
   const eventId = await newEvent(sys, 3);
   const watchers = await Promise.all(Array.from({ length: 50 }, () => openStream(`${sys.url}/api/events/${eventId}/stream`)));
   t.teardown(() => watchers.forEach((w) => w.close()));
@@ -35,7 +35,8 @@ test('the event\'s stream pushes the remaining stock to anyone, falling with eac
   t.deepEqual([...new Set(seen)], [2, 1, 0]);
   for (const w of watchers.slice(1)) {
     let last;
-    do last = await nextStock(w); while (last && !last.soldOut);
+    do last = await nextStock(w);
+    while (last && !last.soldOut);
     t.deepEqual(last, { remaining: 0, total: 3, soldOut: true });
   }
   t.is(sys.api.stockWatchers, 50, 'one read per event and turn serves all 50');
@@ -66,13 +67,21 @@ test('a watch reads once per turn whatever its watchers, writes each change once
   remaining = 4;
   await new Promise((r) => setTimeout(r, 600));
   t.true(reads >= 2 && reads <= 4, `${reads} reads in 0.6 s`);
-  for (const g of got) t.deepEqual(g.map((f) => JSON.parse(f.split('data: ')[1]!).remaining), [5, 4]);
+  for (const g of got)
+    t.deepEqual(
+      g.map((f) => JSON.parse(f.split('data: ')[1]!).remaining),
+      [5, 4],
+    );
   for (const stop of stops) stop();
   const after = reads;
   await new Promise((r) => setTimeout(r, 600));
   t.is(reads, after, 'nobody watches: no reads');
   let ended = false;
-  watch.watch('ev2', () => {}, () => (ended = true));
+  watch.watch(
+    'ev2',
+    () => {},
+    () => (ended = true),
+  );
   watch.close();
   t.true(ended, 'close ends every watcher');
 });

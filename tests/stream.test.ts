@@ -61,18 +61,28 @@ test.serial('hundreds of open streams, whatever their Accept header, never hold 
   await stores.scripts.applyMany(eventId, emails, Date.now());
   const people = await Promise.all(emails.map(async (email) => ({ token: await sys.tokens.issue(email) })));
   const streams: ClientRequest[] = [];
-  t.teardown(() => { for (const s of streams) s.destroy(); });
+  t.teardown(() => {
+    for (const s of streams) s.destroy();
+  });
   // More streams than the API works on at once (server/apply/2-admission.ts), none saying text/event-stream.
-  await Promise.all(Array.from({ length: 540 }, (_, i) => new Promise<void>((resolve, reject) => {
-    const req = get(streamUrl(eventId, people[i % people.length]!.token), { agent: false }, (res) => {
-      if (res.statusCode === 200) resolve();
-      else reject(new Error(`stream ${i} answered ${res.statusCode}`));
-    });
-    req.on('error', reject);
-    streams.push(req);
-  })));
+  await Promise.all(
+    Array.from(
+      { length: 540 },
+      (_, i) =>
+        new Promise<void>((resolve, reject) => {
+          const req = get(streamUrl(eventId, people[i % people.length]!.token), { agent: false }, (res) => {
+            if (res.statusCode === 200) resolve();
+            else reject(new Error(`stream ${i} answered ${res.statusCode}`));
+          });
+          req.on('error', reject);
+          streams.push(req);
+        }),
+    ),
+  );
   const late = await fetch(`${sys.url}/api/events/${eventId}/apply`, {
-    method: 'POST', headers: { Authorization: `Bearer ${await sys.tokens.issue(randomEmail('late'))}` }, signal: AbortSignal.timeout(10_000),
+    method: 'POST',
+    headers: { Authorization: `Bearer ${await sys.tokens.issue(randomEmail('late'))}` },
+    signal: AbortSignal.timeout(10_000),
   });
   t.is(late.status, 202, 'answered while 540 streams stay open');
 });
@@ -90,50 +100,53 @@ test.serial('a winner gets WON at once and the stream ends', async (t) => {
   t.deepEqual(status.body, won, 'the stream and the status call agree');
 });
 
-test.serial('a win whose hand-off was never confirmed streams PENDING, then WON the moment a consumer persists it; one subscriber for all', async (t) => {
-  const eventId = await newEvent(sys, 1);
-  // An API process that died between the gate and Kafka's ack left this reservation; its record reached
-  // Kafka (produced here), so a consumer persists it.
-  const email = randomEmail('unconfirmed');
-  const token = await sys.tokens.issue(email);
-  const stores = openStores(sys.config);
-  t.teardown(() => stores.close());
-  const [gate] = await stores.scripts.applyMany(eventId, [email], Date.now());
-  if (gate?.kind !== 'new') throw new Error(`expected a reservation, got ${gate?.kind}`);
+test.serial(
+  'a win whose hand-off was never confirmed streams PENDING, then WON the moment a consumer persists it; one subscriber for all',
+  async (t) => {
+    const eventId = await newEvent(sys, 1);
+    // An API process that died between the gate and Kafka's ack left this reservation; its record reached
+    // Kafka (produced here), so a consumer persists it.
+    const email = randomEmail('unconfirmed');
+    const token = await sys.tokens.issue(email);
+    const stores = openStores(sys.config);
+    t.teardown(() => stores.close());
+    const [gate] = await stores.scripts.applyMany(eventId, [email], Date.now());
+    if (gate?.kind !== 'new') throw new Error(`expected a reservation, got ${gate?.kind}`);
 
-  const a = await openStream(streamUrl(eventId, token));
-  t.is(a.status, 200);
-  t.regex(a.headers.get('content-type') ?? '', /^text\/event-stream/);
-  t.regex(a.headers.get('cache-control') ?? '', /no-cache/);
-  const pending = await nextStanding(a);
-  t.deepEqual(pending, { status: 'PENDING', ticket: gate.ticket, decidedAt: new Date(gate.decidedAt).toISOString() });
-  // The header works too, for clients that can send one; and a second tab of the same person.
-  const aAgain = await openStream(streamUrl(eventId), { Authorization: `Bearer ${token}` });
-  t.is((await nextStanding(aAgain)).status, 'PENDING');
+    const a = await openStream(streamUrl(eventId, token));
+    t.is(a.status, 200);
+    t.regex(a.headers.get('content-type') ?? '', /^text\/event-stream/);
+    t.regex(a.headers.get('cache-control') ?? '', /no-cache/);
+    const pending = await nextStanding(a);
+    t.deepEqual(pending, { status: 'PENDING', ticket: gate.ticket, decidedAt: new Date(gate.decidedAt).toISOString() });
+    // The header works too, for clients that can send one; and a second tab of the same person.
+    const aAgain = await openStream(streamUrl(eventId), { Authorization: `Bearer ${token}` });
+    t.is((await nextStanding(aAgain)).status, 'PENDING');
 
-  const redis = new Redis(sys.config.redisUrl);
-  t.teardown(() => redis.quit());
-  const channel = eventKeys(sys.config.redisPrefix, eventId).decisionsChannel;
-  const [, subscribers] = (await redis.pubsub('NUMSUB', channel)) as [string, number];
-  t.is(Number(subscribers), 1, 'two streams, one subscription');
+    const redis = new Redis(sys.config.redisUrl);
+    t.teardown(() => redis.quit());
+    const channel = eventKeys(sys.config.redisPrefix, eventId).decisionsChannel;
+    const [, subscribers] = (await redis.pubsub('NUMSUB', channel)) as [string, number];
+    t.is(Number(subscribers), 1, 'two streams, one subscription');
 
-  await produceRaw(sys.config, [encodeApplication({ eventId, person: email, email, ticket: gate.ticket, decidedAt: gate.decidedAt })]);
-  const consumer = new ConsumerProcess(sys.config, { retryBaseMs: 100, sendEmails: false }, testLog());
-  sys.consumer = consumer;
-  await consumer.start();
+    await produceRaw(sys.config, [encodeApplication({ eventId, person: email, email, ticket: gate.ticket, decidedAt: gate.decidedAt })]);
+    const consumer = new ConsumerProcess(sys.config, { retryBaseMs: 100, sendEmails: false }, testLog());
+    sys.consumer = consumer;
+    await consumer.start();
 
-  const won = await nextStanding(a, 20_000);
-  t.like(won, { ...pending, status: 'WON' });
-  t.regex(won.receipt, /^[\w-]+\.[\w-]+\.[\w-]+$/, 'the pushed WON carries the receipt');
-  t.is(await a.next(), null, 'the stream ends once won');
-  t.deepEqual(await nextStanding(aAgain), won);
+    const won = await nextStanding(a, 20_000);
+    t.like(won, { ...pending, status: 'WON' });
+    t.regex(won.receipt, /^[\w-]+\.[\w-]+\.[\w-]+$/, 'the pushed WON carries the receipt');
+    t.is(await a.next(), null, 'the stream ends once won');
+    t.deepEqual(await nextStanding(aAgain), won);
 
-  const status = await http(sys.url, 'GET', `/api/events/${eventId}/status`, { token });
-  t.deepEqual(status.body, won, 'the push and the status call agree');
+    const status = await http(sys.url, 'GET', `/api/events/${eventId}/status`, { token });
+    t.deepEqual(status.body, won, 'the push and the status call agree');
 
-  const after = await until0(async () => Number(((await redis.pubsub('NUMSUB', channel)) as [string, number])[1]));
-  t.is(after, 0, 'the channel is left once nobody waits on it');
-});
+    const after = await until0(async () => Number(((await redis.pubsub('NUMSUB', channel)) as [string, number])[1]));
+    t.is(after, 0, 'the channel is left once nobody waits on it');
+  },
+);
 
 async function until0(read: () => Promise<number>): Promise<number> {
   let n = await read();

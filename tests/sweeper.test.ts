@@ -45,34 +45,57 @@ test.serial('a stale reservation is released only while the group has no lag; a 
   // Swept as if half a second after the young one arrived, however slow this machine is.
   const now = (await reserve(eventId, young)).at + 500;
   const sweep = await releaseStaleReservations(stores, 1_000, now);
-  t.deepEqual(sweep.released.map((r) => [r.person, r.ticket]), [[stale, staleTicket]]);
+  t.deepEqual(
+    sweep.released.map((r) => [r.person, r.ticket]),
+    [[stale, staleTicket]],
+  );
   const k = stores.scripts.keys(eventId);
   t.is(await stores.redis.get(k.remaining), '1', 'its unit is back for the next person to arrive');
   t.deepEqual(Object.keys(await stores.redis.hgetall(k.reserved)), [young]);
   t.deepEqual((await stores.scripts.apply(eventId, stale, Date.now())).kind, 'new', 'the released person may apply again');
   const rows = await stores.sequelize.query<{ person: string; status: string; ticket: string | number }>(
-    'SELECT person, status, ticket FROM applications WHERE event_id = ?', { replacements: [eventId], type: QueryTypes.SELECT });
-  t.deepEqual(rows.map((r) => [r.person, r.status, Number(r.ticket)]), [[stale, 'RELEASED', staleTicket]]);
+    'SELECT person, status, ticket FROM applications WHERE event_id = ?',
+    { replacements: [eventId], type: QueryTypes.SELECT },
+  );
+  t.deepEqual(
+    rows.map((r) => [r.person, r.status, Number(r.ticket)]),
+    [[stale, 'RELEASED', staleTicket]],
+  );
   t.deepEqual(await releaseStaleReservations(stores, 1_000, now), { released: [], waiting: 0 }, 'nothing twice');
 });
 
-test.serial('a unit revoked by a process that died before giving it back is given back by the next pass, with its RELEASED row first, lag or not', async (t) => {
-  const eventId = randomEventId();
-  await stores.events.create({ id: eventId, name: eventId, totalStock: 1 });
-  await stores.events.open(eventId);
-  const left = randomEmail('left');
-  const { ticket } = await reserve(eventId, left);
-  // The API's send failed, it revoked the reservation, then died before MySQL heard of it.
-  t.true(await stores.scripts.revoke(eventId, left, ticket));
-  t.is((await stores.scripts.apply(eventId, randomEmail('next'), Date.now())).kind, 'sold-out', 'until MySQL records the release, the unit is not handed out again');
-  await produceRaw(config, ['lag: a record nobody persisted']);
+test.serial(
+  'a unit revoked by a process that died before giving it back is given back by the next pass, with its RELEASED row first, lag or not',
+  async (t) => {
+    const eventId = randomEventId();
+    await stores.events.create({ id: eventId, name: eventId, totalStock: 1 });
+    await stores.events.open(eventId);
+    const left = randomEmail('left');
+    const { ticket } = await reserve(eventId, left);
+    // The API's send failed, it revoked the reservation, then died before MySQL heard of it.
+    t.true(await stores.scripts.revoke(eventId, left, ticket));
+    t.is(
+      (await stores.scripts.apply(eventId, randomEmail('next'), Date.now())).kind,
+      'sold-out',
+      'until MySQL records the release, the unit is not handed out again',
+    );
+    await produceRaw(config, ['lag: a record nobody persisted']);
 
-  const sweep = await releaseStaleReservations(stores, 60_000);
-  t.deepEqual(sweep.released.map((r) => [r.person, r.ticket]), [[left, ticket]]);
-  const rows = await stores.sequelize.query<{ person: string; status: string; ticket: string | number }>(
-    'SELECT person, status, ticket FROM applications WHERE event_id = ?', { replacements: [eventId], type: QueryTypes.SELECT });
-  t.deepEqual(rows.map((r) => [r.person, r.status, Number(r.ticket)]), [[left, 'RELEASED', ticket]]);
-  t.is(await stores.redis.get(stores.scripts.keys(eventId).remaining), '1');
-  t.deepEqual(await releaseStaleReservations(stores, 60_000), { released: [], waiting: 0 }, 'nothing twice');
-  await commitGroupToEnd(config);
-});
+    const sweep = await releaseStaleReservations(stores, 60_000);
+    t.deepEqual(
+      sweep.released.map((r) => [r.person, r.ticket]),
+      [[left, ticket]],
+    );
+    const rows = await stores.sequelize.query<{ person: string; status: string; ticket: string | number }>(
+      'SELECT person, status, ticket FROM applications WHERE event_id = ?',
+      { replacements: [eventId], type: QueryTypes.SELECT },
+    );
+    t.deepEqual(
+      rows.map((r) => [r.person, r.status, Number(r.ticket)]),
+      [[left, 'RELEASED', ticket]],
+    );
+    t.is(await stores.redis.get(stores.scripts.keys(eventId).remaining), '1');
+    t.deepEqual(await releaseStaleReservations(stores, 60_000), { released: [], waiting: 0 }, 'nothing twice');
+    await commitGroupToEnd(config);
+  },
+);

@@ -15,7 +15,8 @@ const now = () => Math.floor(Date.now() / 1000);
 
 const sign = (header: Record<string, unknown>, claims: Record<string, unknown>) =>
   new SignJWT({ sub: email, iss: settings.issuer, aud: settings.audience, iat: now(), exp: now() + 60, ...claims })
-    .setProtectedHeader({ alg: 'HS256', ...header }).sign(key);
+    .setProtectedHeader({ alg: 'HS256', ...header })
+    .sign(key);
 
 function refusedWith(t: import('ava').ExecutionContext, token: string, code: string) {
   const e = t.throws(() => tokens.verify(token));
@@ -33,7 +34,10 @@ test('a token from the contract is accepted: issued here, minted by load tools, 
 
 test('a token issued here is a standard JWT: jose verifies its signature, issuer, audience and lifetime', async (t) => {
   const issuedAt = Date.now();
-  const { payload, protectedHeader } = await jwtVerify(await tokens.issue(email, issuedAt), key, { issuer: settings.issuer, audience: settings.audience });
+  const { payload, protectedHeader } = await jwtVerify(await tokens.issue(email, issuedAt), key, {
+    issuer: settings.issuer,
+    audience: settings.audience,
+  });
   t.deepEqual(protectedHeader, { alg: 'HS256', typ: 'JWT' });
   t.is(payload.sub, email);
   t.is(payload.iat, Math.floor(issuedAt / 1000));
@@ -80,7 +84,7 @@ test('a token lives no longer than the token lifetime: iat required, not in the 
   // Within the lifetime and the skew, a token minted by a clock a little ahead is still good.
   t.is(tokens.verify(await sign({}, { iat: now() + skew - 5, exp: now() + skew - 5 + ttl })), email);
   t.is(tokens.verify(await sign({}, { iat: now() - 10, exp: now() - 10 + ttl + skew })), email);
-  t.is(tokens.verify(mintTokens(settings, [email], now() - ttl + 30)[0]!), email, 'a load tool\'s token until its exp');
+  t.is(tokens.verify(mintTokens(settings, [email], now() - ttl + 30)[0]!), email, "a load tool's token until its exp");
 });
 
 test('a local window allows its points per key, then names the wait until it turns', (t) => {

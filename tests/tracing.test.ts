@@ -22,15 +22,17 @@ test('with DD_TRACE_ENABLED the server sends spans for apply, Kafka, Redis and M
   await new Promise<void>((r) => agent.listen(0, '127.0.0.1', r));
   const config = testConfig();
   await createTopics(config);
-  const server = await spawnServer(envFor(config, {
-    DD_TRACE_ENABLED: 'true',
-    DD_TRACE_AGENT_URL: `http://127.0.0.1:${(agent.address() as AddressInfo).port}`,
-    DD_TRACE_FLUSH_INTERVAL: '200',
-    DD_REMOTE_CONFIGURATION_ENABLED: 'false',
-    DD_INSTRUMENTATION_TELEMETRY_ENABLED: 'false',
-    DD_RUNTIME_METRICS_ENABLED: 'false',
-    DD_TRACE_STARTUP_LOGS: 'false',
-  }));
+  const server = await spawnServer(
+    envFor(config, {
+      DD_TRACE_ENABLED: 'true',
+      DD_TRACE_AGENT_URL: `http://127.0.0.1:${(agent.address() as AddressInfo).port}`,
+      DD_TRACE_FLUSH_INTERVAL: '200',
+      DD_REMOTE_CONFIGURATION_ENABLED: 'false',
+      DD_INSTRUMENTATION_TELEMETRY_ENABLED: 'false',
+      DD_RUNTIME_METRICS_ENABLED: 'false',
+      DD_TRACE_STARTUP_LOGS: 'false',
+    }),
+  );
   try {
     const admin = { adminKey: config.adminKey };
     const id = randomEventId();
@@ -38,10 +40,17 @@ test('with DD_TRACE_ENABLED the server sends spans for apply, Kafka, Redis and M
     await http(server.url, 'POST', `/api/admin/events/${id}/open`, admin);
     const token = await new Tokens(config.jwt).issue(randomEmail('traced'));
     t.is((await http(server.url, 'POST', `/api/events/${id}/apply`, { token })).status, 202);
-    const all = await until('the spans of an apply', async () => {
-      const text = Buffer.concat(payloads).toString('latin1');
-      return ['terning.apply', 'kafka.produce', 'redis.command', 'mysql.query', 'koa.request'].every((s) => text.includes(s)) ? text : undefined;
-    }, 20_000, 250);
+    const all = await until(
+      'the spans of an apply',
+      async () => {
+        const text = Buffer.concat(payloads).toString('latin1');
+        return ['terning.apply', 'kafka.produce', 'redis.command', 'mysql.query', 'koa.request'].every((s) => text.includes(s))
+          ? text
+          : undefined;
+      },
+      20_000,
+      250,
+    );
     t.true(all.includes('terning-server'), 'the service name');
   } finally {
     server.child.kill('SIGTERM');
@@ -52,11 +61,17 @@ test('with DD_TRACE_ENABLED the server sends spans for apply, Kafka, Redis and M
 
 test('without DD_TRACE_ENABLED nothing is sent', async (t) => {
   let received = 0;
-  const agent = createServer((req, res) => { received++; req.resume(); res.end('{}'); });
+  const agent = createServer((req, res) => {
+    received++;
+    req.resume();
+    res.end('{}');
+  });
   await new Promise<void>((r) => agent.listen(0, '127.0.0.1', r));
   const config = testConfig();
   await createTopics(config);
-  const server = await spawnServer(envFor(config, { DD_TRACE_AGENT_URL: `http://127.0.0.1:${(agent.address() as AddressInfo).port}`, DD_TRACE_FLUSH_INTERVAL: '100' }));
+  const server = await spawnServer(
+    envFor(config, { DD_TRACE_AGENT_URL: `http://127.0.0.1:${(agent.address() as AddressInfo).port}`, DD_TRACE_FLUSH_INTERVAL: '100' }),
+  );
   try {
     t.is((await http(server.url, 'GET', '/healthz')).status, 200);
     await new Promise((r) => setTimeout(r, 500));

@@ -21,7 +21,9 @@ test.after.always(async () => {
 let n = 0;
 const fresh = () => `198.51.100.${++n}`;
 const guess = (sys: System, forwardedFor: string) =>
-  http(sys.url, 'GET', '/api/admin/events', { adminKey: 'not-the-key', headers: { 'X-Forwarded-For': forwardedFor } }).then((r) => r.body.error.code);
+  http(sys.url, 'GET', '/api/admin/events', { adminKey: 'not-the-key', headers: { 'X-Forwarded-For': forwardedFor } }).then(
+    (r) => r.body.error.code,
+  );
 
 test('behind two proxies the client is the second entry from the right, whatever the client wrote to its left', async (t) => {
   const client = fresh();

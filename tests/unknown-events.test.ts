@@ -34,10 +34,15 @@ test.serial('a flood of distinct unknown event ids asks MySQL once per list life
   const reads = countEventReads(a);
   const startedAt = Date.now();
   const ids = Array.from({ length: 2_000 }, () => randomEventId());
-  const answers = await Promise.all(ids.flatMap((id) => [
-    a.events.ensureLoaded(id),
-    publicEvent(a.events, id).then(() => 'found', (e: { code?: string }) => e.code),
-  ]));
+  const answers = await Promise.all(
+    ids.flatMap((id) => [
+      a.events.ensureLoaded(id),
+      publicEvent(a.events, id).then(
+        () => 'found',
+        (e: { code?: string }) => e.code,
+      ),
+    ]),
+  );
   const elapsed = Date.now() - startedAt;
   t.deepEqual(new Set(answers), new Set(['unknown', 'EVENT_NOT_FOUND']), 'every made-up id is unknown, on both participant paths');
   const bound = 1 + Math.ceil(elapsed / KNOWN_IDS_TTL_MS);
@@ -53,7 +58,11 @@ test.serial('an event created through this process is found at once; another pro
   await a.events.open(id);
   t.is((await publicEvent(a.events, id)).id, id, 'the creating process knows it at once');
   t.is(await a.events.ensureLoaded(id), 'loaded');
-  await until('the other process sees the new event', async () => ((await b.events.ensureLoaded(id)) === 'loaded' ? true : undefined), KNOWN_IDS_TTL_MS * 10);
+  await until(
+    'the other process sees the new event',
+    async () => ((await b.events.ensureLoaded(id)) === 'loaded' ? true : undefined),
+    KNOWN_IDS_TTL_MS * 10,
+  );
   t.is((await publicEvent(b.events, id)).state, 'open');
   t.is((await b.events.snapshot(id)).id, id, "the operator's reads ask MySQL itself");
 });

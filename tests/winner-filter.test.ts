@@ -4,11 +4,13 @@ import { WinnerFilter } from '../core/adapters/redis/winner-filter.ts';
 
 // The sold-out board answers SOLD_OUT to whoever the filter says is no winner: it must never say so of one.
 test('every winner added may be held, whatever the strings', (t) => {
-  fc.assert(fc.property(fc.uniqueArray(fc.string({ unit: 'grapheme', maxLength: 40 }), { maxLength: 300 }), (persons) => {
-    const filter = new WinnerFilter();
-    for (const p of persons) filter.add(p);
-    return persons.every((p) => filter.mayHold(p));
-  }));
+  fc.assert(
+    fc.property(fc.uniqueArray(fc.string({ unit: 'grapheme', maxLength: 40 }), { maxLength: 300 }), (persons) => {
+      const filter = new WinnerFilter();
+      for (const p of persons) filter.add(p);
+      return persons.every((p) => filter.mayHold(p));
+    }),
+  );
   t.pass();
 });
 

@@ -4,7 +4,8 @@ import { adminCall } from '../admin-client.ts';
 import { withTarget, target, type TargetOptions } from '../options.ts';
 
 const limit = (v: string) => {
-  if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 10_000) throw new InvalidArgumentError('the limit is a whole number from 1 to 10000');
+  if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 10_000)
+    throw new InvalidArgumentError('the limit is a whole number from 1 to 10000');
   return Number(v);
 };
 
@@ -22,7 +23,9 @@ export function auditCommand(): Command {
       if (o.json) return console.log(JSON.stringify(entries, null, 2));
       if (entries.length === 0) return console.log('no changes recorded');
       for (const e of entries) {
-        console.log(`${e.at}  ${e.actor.padEnd(16)} ${e.action.padEnd(12)} ${(e.eventId ?? '-').padEnd(20)} ${show(e.from)} -> ${show(e.to)}`);
+        console.log(
+          `${e.at}  ${e.actor.padEnd(16)} ${e.action.padEnd(12)} ${(e.eventId ?? '-').padEnd(20)} ${show(e.from)} -> ${show(e.to)}`,
+        );
       }
     });
 }

@@ -6,7 +6,10 @@ import { UserError, EXIT } from '../errors.ts';
 import { withTarget, target, type TargetOptions } from '../options.ts';
 
 const ids = (v: string, prev: string[] = []) => {
-  const given = v.split(',').map((s) => s.trim()).filter(Boolean);
+  const given = v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const bad = given.filter((id) => !DEAD_LETTER_ID.test(id));
   if (bad.length || given.length === 0) throw new InvalidArgumentError(`a dead letter id is PARTITION:OFFSET, like 0:17 (got "${v}")`);
   return [...prev, ...given];

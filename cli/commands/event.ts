@@ -6,10 +6,12 @@ import { printEvent } from '../print.ts';
 
 export function eventCommand(): Command {
   const cmd = new Command('event').description('create, show, open and close events');
-  withTarget(cmd.command('show')).description('show an event with its live counts')
+  withTarget(cmd.command('show'))
+    .description('show an event with its live counts')
     .addHelpText('after', '\nExamples:\n  terning event show\n  terning event show --event spring-sale --json')
     .action(async (o: TargetOptions) => printEvent(await adminCall<EventSnapshot>(target(o), 'GET', eventPath(o, '')), o.json));
-  withTarget(cmd.command('list')).description('list the events')
+  withTarget(cmd.command('list'))
+    .description('list the events')
     .addHelpText('after', '\nExamples:\n  terning event list\n  terning event list --json --config ops/terning.config.json')
     .action(async (o: TargetOptions) => {
       const { events } = await adminCall<{ events: EventSnapshot[] }>(target(o), 'GET', '/api/admin/events');

@@ -12,7 +12,13 @@ import { eventArgument, withConfigFile } from '../options.ts';
 import { resolveSettings } from '../settings.ts';
 import { progressBar } from '../progress.ts';
 
-interface ExportOptions { event?: string; format: ExportFormat; out?: string; mysqlUrl?: string; config?: string }
+interface ExportOptions {
+  event?: string;
+  format: ExportFormat;
+  out?: string;
+  mysqlUrl?: string;
+  config?: string;
+}
 
 /** Opens the file to write into: a .partial beside --out, renamed once the export is whole. */
 async function openOut(out: string) {
@@ -38,7 +44,10 @@ function explain(e: unknown, mysqlUrl: string): never {
   const code = cause.code;
   const where = new URL(mysqlUrl).host;
   if (code === 'ECONNREFUSED' || code === 'ETIMEDOUT' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH') {
-    throw new UserError(`MySQL at ${where} did not answer (${code}); check --mysql-url, MYSQL_URL or "mysqlUrl" in the config file`, EXIT.unreachable);
+    throw new UserError(
+      `MySQL at ${where} did not answer (${code}); check --mysql-url, MYSQL_URL or "mysqlUrl" in the config file`,
+      EXIT.unreachable,
+    );
   }
   if (typeof code === 'string' && code.startsWith('ER_')) throw new UserError(`MySQL at ${where} refused: ${cause.message}`, EXIT.failed);
   if ((e as NodeJS.ErrnoException).syscall === 'write') throw new UserError(`the export could not be written: ${code}`, EXIT.failed);
@@ -53,15 +62,18 @@ export function exportCommand(): Command {
     .addOption(new Option('--format <format>', 'the output format').choices(EXPORT_FORMATS).default('csv'))
     .option('--out <file>', 'write to this file (default: standard output)')
     .option('--mysql-url <url>', 'the database (env MYSQL_URL)')
-    .addHelpText('after', [
-      '',
-      'Columns: ticket, person, email, applied_at, decided_at (UTC, ISO 8601). A progress bar shows on a terminal.',
-      '',
-      'Examples:',
-      '  terning export winners --event spring-sale --out winners.csv',
-      '  terning export winners --format ndjson | gzip > winners.ndjson.gz',
-      '  terning export winners --format json --mysql-url mysql://support@db:3306/terning --out winners.json',
-    ].join('\n'))
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Columns: ticket, person, email, applied_at, decided_at (UTC, ISO 8601). A progress bar shows on a terminal.',
+        '',
+        'Examples:',
+        '  terning export winners --event spring-sale --out winners.csv',
+        '  terning export winners --format ndjson | gzip > winners.ndjson.gz',
+        '  terning export winners --format json --mysql-url mysql://support@db:3306/terning --out winners.json',
+      ].join('\n'),
+    )
     .action(async (o: ExportOptions) => {
       const s = resolveSettings({ config: o.config, mysqlUrl: o.mysqlUrl });
       const eventId = o.event ?? s.defaultEventId;
@@ -71,8 +83,10 @@ export function exportCommand(): Command {
       try {
         sequelize = createSequelize(s.mysqlUrl, { pool: 1 });
         const { rows } = await exportWinners(new WinnersTable(sequelize), {
-          eventId, format: o.format,
-          out: file?.stream ?? process.stdout, keepOpen: !file,
+          eventId,
+          format: o.format,
+          out: file?.stream ?? process.stdout,
+          keepOpen: !file,
           onProgress: (p) => bar.update(p.rows, p.total),
         });
         bar.end();

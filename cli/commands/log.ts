@@ -11,7 +11,7 @@ import { UserError, EXIT } from '../errors.ts';
 /** The public logs and their keys. */
 export function logCommand(): Command {
   return new Command('log')
-    .description('the proofs\' keys and the events\' public logs')
+    .description("the proofs' keys and the events' public logs")
     .addCommand(keygenCommand())
     .addCommand(exportCommand());
 }
@@ -23,11 +23,14 @@ export function logCommand(): Command {
  */
 function exportCommand(): Command {
   return withConfigFile(new Command('export'))
-    .description('write an event\'s public log as static files: jwks.json, checkpoint, entries.json, proofs/<ticket>.json')
+    .description("write an event's public log as static files: jwks.json, checkpoint, entries.json, proofs/<ticket>.json")
     .requiredOption('--event <id>', 'the event', eventArgument)
     .requiredOption('--out <dir>', 'the folder to write (made if missing; its parent must exist)')
     .option('--url <url>', 'the terning server (env TERNING_URL)')
-    .addHelpText('after', '\nExamples:\n  terning log export --event spring-sale --out ./spring-sale-log\n  terning verify --event spring-sale --log ./spring-sale-log')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  terning log export --event spring-sale --out ./spring-sale-log\n  terning verify --event spring-sale --log ./spring-sale-log',
+    )
     .action(async (o: { event: string; out: string; url?: string; config?: string }) => {
       const source = httpSource(resolveSettings({ config: o.config, url: o.url }).url);
       let jwks, checkpoint, entries;
@@ -40,7 +43,14 @@ function exportCommand(): Command {
       }
       const keys = (jwks.keys ?? []).filter((k) => typeof k.x === 'string').map((k) => ({ raw: Buffer.from(k.x!, 'base64url') }));
       const report = checkLog(o.event, undefined, { checkpoint, entries, keys });
-      if (!report.tree) throw new UserError(`the server's log does not check, nothing written: ${report.findings.filter((f) => !f.holds).map((f) => f.says).join('; ')}`, EXIT.rejected);
+      if (!report.tree)
+        throw new UserError(
+          `the server's log does not check, nothing written: ${report.findings
+            .filter((f) => !f.holds)
+            .map((f) => f.says)
+            .join('; ')}`,
+          EXIT.rejected,
+        );
       const size = report.tree.size;
       try {
         mkdirSync(join(o.out, EXPORT_FILES.proofs), { recursive: true });
@@ -51,7 +61,10 @@ function exportCommand(): Command {
         report.entries!.forEach((e, index) => {
           if (e.kind !== 'won' && e.kind !== 'released') return;
           const proof = report.tree!.inclusionProof(index, size).map((p) => p.toString('base64'));
-          writeFileSync(join(o.out, EXPORT_FILES.proofs, `${e.ticket}.json`), `${JSON.stringify({ ticket: e.ticket, index, size, leaf: entries[index], proof, checkpoint })}\n`);
+          writeFileSync(
+            join(o.out, EXPORT_FILES.proofs, `${e.ticket}.json`),
+            `${JSON.stringify({ ticket: e.ticket, index, size, leaf: entries[index], proof, checkpoint })}\n`,
+          );
           proofs++;
         });
         console.log(`wrote ${size} entries and ${proofs} inclusion proofs of ${o.event} to ${o.out}`);
@@ -63,10 +76,15 @@ function exportCommand(): Command {
 
 function keygenCommand(): Command {
   return new Command('keygen')
-    .description('print a new key file (PROOF_KEYS / PROOF_KEYS_FILE): a fresh signing key; with --rotate, the old file\'s keys stay published and its nonce secret is kept')
+    .description(
+      "print a new key file (PROOF_KEYS / PROOF_KEYS_FILE): a fresh signing key; with --rotate, the old file's keys stay published and its nonce secret is kept",
+    )
     .option('--rotate <file>', 'the key file in use now')
     .option('--one-line', 'print it on one line (for PROOF_KEYS in an .env file)')
-    .addHelpText('after', '\nExamples:\n  terning log keygen > proof-keys.json && chmod 600 proof-keys.json\n  terning log keygen --rotate proof-keys.json > proof-keys.next.json')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  terning log keygen > proof-keys.json && chmod 600 proof-keys.json\n  terning log keygen --rotate proof-keys.json > proof-keys.next.json',
+    )
     .action((o: { rotate?: string; oneLine?: boolean }) => {
       let previous: string | undefined;
       if (o.rotate) {

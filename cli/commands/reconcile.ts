@@ -8,7 +8,8 @@ import type { EventReport } from '../../core/use-cases/operator/reconcile-report
 import { UserError } from '../errors.ts';
 import { eventArgument } from '../options.ts';
 
-const list = (items: string[], max = 10) => (items.length > max ? `${items.slice(0, max).join(', ')}, ... (${items.length})` : items.join(', '));
+const list = (items: string[], max = 10) =>
+  items.length > max ? `${items.slice(0, max).join(', ')}, ... (${items.length})` : items.join(', ');
 
 export function describeReport(r: EventReport): string[] {
   const lagging = totalLag(r.lag) > 0;
@@ -32,7 +33,11 @@ function print(result: Reconciled, json: boolean | undefined): void {
   }
   console.log(describeReport(result.report).join('\n'));
   if (result.after) {
-    console.log(result.restored ? 'fixed: the event was restored from MySQL' : 'not fixed yet: the restore waits for the consumers to persist Kafka (it goes on without this command)');
+    console.log(
+      result.restored
+        ? 'fixed: the event was restored from MySQL'
+        : 'not fixed yet: the restore waits for the consumers to persist Kafka (it goes on without this command)',
+    );
     console.log(describeReport(result.after).join('\n'));
   }
 }
@@ -43,7 +48,10 @@ export function reconcileCommand(): Command {
     .option('--event <id>', 'the event (default: the default event)', eventArgument)
     .option('--fix', "restore the event's Redis state from MySQL once the consumers have persisted Kafka (the gate answers 503 meanwhile)")
     .option('--json', 'print JSON')
-    .addHelpText('after', '\nExit status: 0 consistent (after --fix: fixed), 1 differences found.\n\nExamples:\n  terning reconcile\n  terning reconcile --event spring-sale --fix')
+    .addHelpText(
+      'after',
+      '\nExit status: 0 consistent (after --fix: fixed), 1 differences found.\n\nExamples:\n  terning reconcile\n  terning reconcile --event spring-sale --fix',
+    )
     .action(async (o: { event?: string; fix?: boolean; json?: boolean }) => {
       const config = loadConfig();
       const stores = openStores(config, createLogger('terning-reconcile', 'error'));

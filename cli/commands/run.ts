@@ -18,12 +18,10 @@ async function runUntilSignal(proc: { start(): Promise<unknown>; stop(): Promise
 }
 
 export function serverCommand(): Command {
-  return new Command('server')
-    .description('run the API server (PORT, MYSQL_URL, REDIS_URL, KAFKA_BROKERS, ...)')
-    .action(async () => {
-      const { ApiServer } = await import('../../server/process.ts');
-      await runUntilSignal(new ApiServer(loadConfig()));
-    });
+  return new Command('server').description('run the API server (PORT, MYSQL_URL, REDIS_URL, KAFKA_BROKERS, ...)').action(async () => {
+    const { ApiServer } = await import('../../server/process.ts');
+    await runUntilSignal(new ApiServer(loadConfig()));
+  });
 }
 
 export function consumerCommand(): Command {

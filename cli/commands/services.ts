@@ -11,7 +11,9 @@ import { UserError, EXIT } from '../errors.ts';
 function print(list: ServiceStatus[], json?: boolean) {
   if (json) return console.log(JSON.stringify(list, null, 2));
   for (const s of list) {
-    console.log(`${s.up ? 'up  ' : 'DOWN'}  ${s.name.padEnd(6)} ${s.address.padEnd(28)} ${s.managed ? 'started by terning' : 'external'}${s.detail ? `  ${s.detail}` : ''}`);
+    console.log(
+      `${s.up ? 'up  ' : 'DOWN'}  ${s.name.padEnd(6)} ${s.address.padEnd(28)} ${s.managed ? 'started by terning' : 'external'}${s.detail ? `  ${s.detail}` : ''}`,
+    );
   }
 }
 
@@ -27,9 +29,10 @@ export async function createTopics(): Promise<void> {
 }
 
 export async function bringUp(log: (line: string) => void = console.log, opts: { cluster?: boolean } = {}): Promise<ServiceStatus[]> {
-  const up = (only?: ServiceName[]) => servicesUp({ log, only }).catch((e: unknown) => {
-    throw e instanceof MissingTools ? new UserError(e.message, EXIT.failed) : e;
-  });
+  const up = (only?: ServiceName[]) =>
+    servicesUp({ log, only }).catch((e: unknown) => {
+      throw e instanceof MissingTools ? new UserError(e.message, EXIT.failed) : e;
+    });
   let list: ServiceStatus[];
   if (opts.cluster) {
     list = await up(['mysql', 'ses']);
@@ -53,11 +56,13 @@ function useCluster(): Record<string, string> {
   return env;
 }
 
-const CLUSTER_HELP = 'three Kafka brokers (replication 3, min.insync.replicas 2) and Redis with two replicas and three Sentinels, in .terning/cluster';
+const CLUSTER_HELP =
+  'three Kafka brokers (replication 3, min.insync.replicas 2) and Redis with two replicas and three Sentinels, in .terning/cluster';
 
 export function servicesCommand(): Command {
   const cmd = new Command('services').description('bring the local Kafka, MySQL, Redis and SES emulator up or down');
-  cmd.command('up')
+  cmd
+    .command('up')
     .description('start whatever is missing (idempotent) and create the Kafka topics')
     .option('--cluster', CLUSTER_HELP)
     .option('--json', 'print JSON')
@@ -68,7 +73,8 @@ export function servicesCommand(): Command {
         console.log(`\nterning server and consumer reach it with:\n  export ${env.map(([k, v]) => `${k}=${v}`).join(' ')}`);
       }
     });
-  cmd.command('down')
+  cmd
+    .command('down')
     .description('stop what terning started; data is kept in .terning/')
     .option('--cluster', 'stop the cluster `up --cluster` started instead')
     .option('--json', 'print JSON')
@@ -76,7 +82,8 @@ export function servicesCommand(): Command {
       if (o.cluster) useCluster();
       print(await servicesDown({ log: o.json ? () => {} : console.log, only: o.cluster ? ['redis', 'kafka'] : undefined }), o.json);
     });
-  cmd.command('status')
+  cmd
+    .command('status')
     .description('show each service, changing nothing')
     .option('--cluster', 'the cluster `up --cluster` started, beside MySQL and SES')
     .option('--json', 'print JSON')

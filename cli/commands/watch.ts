@@ -3,7 +3,11 @@ import { UserError, EXIT } from '../errors.ts';
 import { withTarget, target, type TargetOptions } from '../options.ts';
 import { resolveSettings } from '../settings.ts';
 
-interface WatchOptions extends TargetOptions { mysqlUrl?: string; redisUrl?: string; kafkaBrokers?: string }
+interface WatchOptions extends TargetOptions {
+  mysqlUrl?: string;
+  redisUrl?: string;
+  kafkaBrokers?: string;
+}
 
 /** The live console of an event, for the operator at the opening minute. */
 export function watchCommand(): Command {
@@ -12,22 +16,31 @@ export function watchCommand(): Command {
     .option('--mysql-url <url>', 'MySQL, for the email outbox (env MYSQL_URL)')
     .option('--redis-url <url>', 'Redis, for its health (env REDIS_URL)')
     .option('--kafka-brokers <list>', 'Kafka, for lag and dead letters, comma-separated (env KAFKA_BROKERS)')
-    .addHelpText('after', [
-      '',
-      'Refreshes about every second. Keys: o open the event, c close it (each asks y/n first; it goes through',
-      'the admin API and is audited), q quit. A service that goes down is shown as DOWN with its error; the',
-      'rest keeps updating, and the last values read from the lost source are marked "(as of HH:MM:SS)".',
-      '',
-      'Examples:',
-      '  terning watch',
-      '  terning watch --event spring-sale --config ops/terning.config.json',
-      '  terning watch --json    # one reading of everything, for scripts (no terminal needed)',
-    ].join('\n'))
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Refreshes about every second. Keys: o open the event, c close it (each asks y/n first; it goes through',
+        'the admin API and is audited), q quit. A service that goes down is shown as DOWN with its error; the',
+        'rest keeps updating, and the last values read from the lost source are marked "(as of HH:MM:SS)".',
+        '',
+        'Examples:',
+        '  terning watch',
+        '  terning watch --event spring-sale --config ops/terning.config.json',
+        '  terning watch --json    # one reading of everything, for scripts (no terminal needed)',
+      ].join('\n'),
+    )
     .action(async (o: WatchOptions) => {
       const s = resolveSettings({ config: o.config, mysqlUrl: o.mysqlUrl, redisUrl: o.redisUrl, kafkaBrokers: o.kafkaBrokers });
       const settings = {
-        target: target(o), eventId: o.event ?? null, defaultEventId: s.defaultEventId,
-        mysqlUrl: s.mysqlUrl, redisUrl: s.redisUrl, redisSentinels: s.redisSentinels, redisMasterName: s.redisMasterName, kafka: s.kafka,
+        target: target(o),
+        eventId: o.event ?? null,
+        defaultEventId: s.defaultEventId,
+        mysqlUrl: s.mysqlUrl,
+        redisUrl: s.redisUrl,
+        redisSentinels: s.redisSentinels,
+        redisMasterName: s.redisMasterName,
+        kafka: s.kafka,
       };
       if (!o.json && (!process.stdin.isTTY || !process.stdout.isTTY)) {
         throw new UserError('terning watch needs a terminal; for scripts use `terning watch --json`', EXIT.usage);
@@ -42,7 +55,11 @@ export function watchCommand(): Command {
           await loader.stop();
         }
       }
-      const [{ createElement }, { render }, { WatchApp }] = await Promise.all([import('react'), import('ink'), import('../../console/WatchApp.tsx')]);
+      const [{ createElement }, { render }, { WatchApp }] = await Promise.all([
+        import('react'),
+        import('ink'),
+        import('../../console/WatchApp.tsx'),
+      ]);
       loader.start();
       const app = render(createElement(WatchApp, { source: loader }));
       try {

@@ -3,8 +3,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { StockStateMissing } from '../domain/errors.ts';
 import type { Logger } from '../platform/log.ts';
 
-const REDIS_OUTAGE = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|Connection is closed|MaxRetriesPerRequest|Stream isn't writeable|LOADING|READONLY|CLUSTERDOWN|OOM command not allowed|BUSY|MASTERDOWN|TRYAGAIN|NOREPLICAS/i;
-const MYSQL_OUTAGE = /ECONN|ETIMEDOUT|EPIPE|PROTOCOL_CONNECTION_LOST|closed state|Deadlock|Lock wait|read-only|ER_OPTION_PREVENTS_STATEMENT|ER_CON_COUNT_ERROR|Too many connections/i;
+const REDIS_OUTAGE =
+  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|Connection is closed|MaxRetriesPerRequest|Stream isn't writeable|LOADING|READONLY|CLUSTERDOWN|OOM command not allowed|BUSY|MASTERDOWN|TRYAGAIN|NOREPLICAS/i;
+const MYSQL_OUTAGE =
+  /ECONN|ETIMEDOUT|EPIPE|PROTOCOL_CONNECTION_LOST|closed state|Deadlock|Lock wait|read-only|ER_OPTION_PREVENTS_STATEMENT|ER_CON_COUNT_ERROR|Too many connections/i;
 
 /**
  * An outage: Redis or MySQL unreachable, full, read-only or failing over, or Redis state missing. It is
@@ -18,13 +20,18 @@ export function isOutage(e: unknown): boolean {
   return REDIS_OUTAGE.test(msg);
 }
 
-const KAFKA_OUTAGE = /KafkaJS(Connection|NumberOfRetriesExceeded|RequestTimeout|BrokerNotFound|LockTimeout|NotImplemented)|Broker not connected|not the correct coordinator|LEADER_NOT_AVAILABLE|NOT_LEADER|ECONNREFUSED|ETIMEDOUT/i;
+const KAFKA_OUTAGE =
+  /KafkaJS(Connection|NumberOfRetriesExceeded|RequestTimeout|BrokerNotFound|LockTimeout|NotImplemented)|Broker not connected|not the correct coordinator|LEADER_NOT_AVAILABLE|NOT_LEADER|ECONNREFUSED|ETIMEDOUT/i;
 
 /** Kafka or its cluster unreachable or electing (a broker down or frozen): what a process waits out at start. */
 export function isKafkaOutage(e: unknown): boolean {
   const err = e as { name?: string; message?: string; retriable?: boolean; cause?: unknown };
   const msg = `${err?.name ?? ''} ${err?.message ?? String(e)}`;
-  return KAFKA_OUTAGE.test(msg) || (/^KafkaJS/.test(err?.name ?? '') && err?.retriable === true) || (err?.cause !== undefined && isKafkaOutage(err.cause));
+  return (
+    KAFKA_OUTAGE.test(msg) ||
+    (/^KafkaJS/.test(err?.name ?? '') && err?.retriable === true) ||
+    (err?.cause !== undefined && isKafkaOutage(err.cause))
+  );
 }
 
 /**
@@ -33,7 +40,11 @@ export function isKafkaOutage(e: unknown): boolean {
  * instead of exiting and being counted a crash. Anything else (a database not migrated, a bad setting)
  * fails at once. `undo` closes what a failed attempt opened; `stopped` ends the wait when asked to stop.
  */
-export async function startOutlasting<T>(attempt: () => Promise<T>, undo: () => Promise<void>, opts: { ms: number; log: Logger; stopped: () => boolean }): Promise<T> {
+export async function startOutlasting<T>(
+  attempt: () => Promise<T>,
+  undo: () => Promise<void>,
+  opts: { ms: number; log: Logger; stopped: () => boolean },
+): Promise<T> {
   const until = Date.now() + opts.ms;
   for (let n = 0; ; n++) {
     try {

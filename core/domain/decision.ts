@@ -15,19 +15,30 @@ export interface Decision {
 }
 
 /** A winner as a restore puts it back into Redis, and as the result streams hear of it. */
-export interface Winner { person: string; ticket: number; decidedAt: number }
+export interface Winner {
+  person: string;
+  ticket: number;
+  decidedAt: number;
+}
 
 /**
  * A winner as MySQL keeps them, for the winners' export: where their mail went too, and when their
  * application was written (null for a winner MySQL refused, kept from its dead letter).
  */
-export interface RecordedWinner extends Winner { email: string; appliedAt: number | null }
+export interface RecordedWinner extends Winner {
+  email: string;
+  appliedAt: number | null;
+}
 
 /**
  * A unit the gate reserved for `person` at `reservedAt` (the moment of its decision), not yet confirmed
  * (Kafka has not acknowledged it), or revoked and waiting to be given back.
  */
-export interface ReservedUnit { person: string; ticket: number; reservedAt: number }
+export interface ReservedUnit {
+  person: string;
+  ticket: number;
+  reservedAt: number;
+}
 
 /** Tells the servers' result streams about one event's persisted winners (core/adapters/redis/decision-feed.ts). */
 export type Announce = (eventId: string, winners: Winner[]) => Promise<void>;

@@ -36,10 +36,19 @@ export interface EventSnapshot {
 }
 
 /** An event's settings as Redis is given them, times in milliseconds. */
-export interface EventSettings { state: EventState; opensAt: number | null; closesAt: number | null; total: number }
+export interface EventSettings {
+  state: EventState;
+  opensAt: number | null;
+  closesAt: number | null;
+  total: number;
+}
 
 /** The applications topic's end offset per partition ("<partition>": "<offset>"), as a restore marker holds them. */
 export type EndOffsets = Record<string, string>;
 
 /** A restore in force: the applications topic's end offsets when the loss was noticed. `raw` is its identity. */
-export interface RestoreMarker { raw: string; ends: EndOffsets; at: number }
+export interface RestoreMarker {
+  raw: string;
+  ends: EndOffsets;
+  at: number;
+}

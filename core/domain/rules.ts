@@ -10,12 +10,7 @@ export const EVENT_ID = /^[a-z0-9][a-z0-9-]{0,63}$/;
 export const eventId = z.string().regex(EVENT_ID, 'an event id is lower-case letters, digits and dashes');
 
 /** Emails are trimmed and lower-cased everywhere: one person, one address, one application. */
-export const emailAddress = z
-  .string()
-  .trim()
-  .max(254)
-  .toLowerCase()
-  .pipe(z.string().email());
+export const emailAddress = z.string().trim().max(254).toLowerCase().pipe(z.string().email());
 
 /**
  * A person: the identity an address is folded to (core/use-cases/participant/identity.ts), never itself
@@ -28,10 +23,13 @@ export const PERSON = /^[^@\s]+@[^@\s]+$/;
 export const person = z.string().max(254).regex(PERSON, 'a person is an address folded to its mailbox');
 
 /** When an event opens or closes: an ISO 8601 time with its offset, within what MySQL's DATETIME holds. */
-export const eventTime = z.string().datetime({ offset: true }).refine((v) => {
-  const year = new Date(v).getUTCFullYear();
-  return year >= 2000 && year <= 9998;
-}, 'a time between the years 2000 and 9998');
+export const eventTime = z
+  .string()
+  .datetime({ offset: true })
+  .refine((v) => {
+    const year = new Date(v).getUTCFullYear();
+    return year >= 2000 && year <= 9998;
+  }, 'a time between the years 2000 and 9998');
 
 /** A verification code as mailed: six digits. */
 export const verificationCode = z.string().regex(/^\d{6}$/, 'the code is 6 digits');

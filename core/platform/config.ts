@@ -106,9 +106,20 @@ const schema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   PORT: int(3000),
   HOST: z.string().default('127.0.0.1'),
-  MYSQL_URL: z.string().url().refine((u) => !URL.canParse(u) || new URL(u).protocol === 'mysql:', 'a mysql:// URL').default('mysql://root@127.0.0.1:3306/terning'),
-  REDIS_URL: z.string().url().refine((u) => !URL.canParse(u) || /^rediss?:$/.test(new URL(u).protocol), 'a redis:// URL').default('redis://127.0.0.1:6379'),
-  REDIS_SENTINELS: z.string().regex(/^\s*[^\s,:]+:\d+\s*(,\s*[^\s,:]+:\d+\s*)*$/, 'expected host:port,host:port,...').optional(),
+  MYSQL_URL: z
+    .string()
+    .url()
+    .refine((u) => !URL.canParse(u) || new URL(u).protocol === 'mysql:', 'a mysql:// URL')
+    .default('mysql://root@127.0.0.1:3306/terning'),
+  REDIS_URL: z
+    .string()
+    .url()
+    .refine((u) => !URL.canParse(u) || /^rediss?:$/.test(new URL(u).protocol), 'a redis:// URL')
+    .default('redis://127.0.0.1:6379'),
+  REDIS_SENTINELS: z
+    .string()
+    .regex(/^\s*[^\s,:]+:\d+\s*(,\s*[^\s,:]+:\d+\s*)*$/, 'expected host:port,host:port,...')
+    .optional(),
   REDIS_MASTER_NAME: z.string().min(1).default('terning'),
   REDIS_CONFIRM_REPLICAS: int(0),
   REDIS_PREFIX: z.string().min(1).default('terning'),
@@ -143,7 +154,10 @@ const schema = z.object({
   HTTP_MAX_CONNECTIONS: z.coerce.number().int().min(1).default(4_000),
   HTTP_MAX_CONNECTIONS_PER_NETWORK: int(256),
   HTTP_QUEUE_LIMIT: z.coerce.number().int().min(1).default(2_048),
-  TRUST_PROXY: z.string().regex(/^(true|false|\d{1,2})$/, 'a count of proxies in front (0, 1, 2, ...); true is 1, false 0').default('0'),
+  TRUST_PROXY: z
+    .string()
+    .regex(/^(true|false|\d{1,2})$/, 'a count of proxies in front (0, 1, 2, ...); true is 1, false 0')
+    .default('0'),
   CORS_ORIGINS: z.string().default(''),
   LIMIT_CODE_SENDS_PER_ADDRESS_PER_HOUR: int(5),
   LIMIT_CODE_SENDS_PER_IP_PER_HOUR: int(60),
@@ -159,7 +173,11 @@ const schema = z.object({
   RESERVATION_TIMEOUT_SECONDS: z.coerce.number().int().positive().default(30),
   PROOF_KEYS: z.string().optional(),
   PROOF_KEYS_FILE: z.string().optional(),
-  PROOF_LOG_NAME: z.string().regex(/^[\x21-\x7e]+$/, 'printable, no spaces, no "+"').refine((n) => !n.includes('+'), 'no "+"').default('terning'),
+  PROOF_LOG_NAME: z
+    .string()
+    .regex(/^[\x21-\x7e]+$/, 'printable, no spaces, no "+"')
+    .refine((n) => !n.includes('+'), 'no "+"')
+    .default('terning'),
   TERNING_HOME: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -179,7 +197,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const adminKey = e.ADMIN_KEY ?? secretFile('ADMIN_KEY_FILE', e.ADMIN_KEY_FILE);
   if (production) productionSecrets({ JWT_SECRET: jwtSecret, ADMIN_KEY: adminKey });
   if (production && !e.PROOF_KEYS && !e.PROOF_KEYS_FILE) {
-    throw new ConfigError('NODE_ENV=production needs PROOF_KEYS_FILE (or PROOF_KEYS): the key file of the receipts and the public logs (terning log keygen prints one)');
+    throw new ConfigError(
+      'NODE_ENV=production needs PROOF_KEYS_FILE (or PROOF_KEYS): the key file of the receipts and the public logs (terning log keygen prints one)',
+    );
   }
   if (e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP_REQUEST_TIMEOUT_MS) {
     throw new ConfigError('HTTP_HEADERS_TIMEOUT_MS must not be longer than HTTP_REQUEST_TIMEOUT_MS: the headers are part of the request');
@@ -198,7 +218,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisConfirmReplicas: e.REDIS_CONFIRM_REPLICAS,
     redisPrefix: e.REDIS_PREFIX,
     kafka: {
-      brokers: e.KAFKA_BROKERS.split(',').map((b) => b.trim()).filter(Boolean),
+      brokers: e.KAFKA_BROKERS.split(',')
+        .map((b) => b.trim())
+        .filter(Boolean),
       clientId: e.KAFKA_CLIENT_ID,
       applicationsTopic: e.KAFKA_TOPIC,
       deadLetterTopic: e.KAFKA_DLQ_TOPIC,
@@ -228,7 +250,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       queueLimit: e.HTTP_QUEUE_LIMIT,
     },
     trustProxy,
-    corsOrigins: e.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),
+    corsOrigins: e.CORS_ORIGINS.split(',')
+      .map((o) => o.trim())
+      .filter(Boolean),
     limits: {
       codeSendsPerAddressPerHour: Math.max(1, e.LIMIT_CODE_SENDS_PER_ADDRESS_PER_HOUR),
       codeSendsPerIpPerHour: Math.max(1, e.LIMIT_CODE_SENDS_PER_IP_PER_HOUR),
@@ -267,19 +291,29 @@ function productionSecrets(secrets: Record<'JWT_SECRET' | 'ADMIN_KEY', string | 
   const names = Object.keys(secrets) as (keyof typeof secrets)[];
   const missing = names.filter((k) => !secrets[k]);
   if (missing.length) {
-    throw new ConfigError(`NODE_ENV=production needs ${missing.join(' and ')}: set ${missing.map((k) => `${k}=...`).join(' ')} (or ${missing.map((k) => `${k}_FILE`).join(', ')}) and start again`);
+    throw new ConfigError(
+      `NODE_ENV=production needs ${missing.join(' and ')}: set ${missing.map((k) => `${k}=...`).join(' ')} (or ${missing.map((k) => `${k}_FILE`).join(', ')}) and start again`,
+    );
   }
   for (const name of names) {
     const value = secrets[name]!;
-    if (PUBLIC_SECRETS.has(value)) throw new ConfigError(`NODE_ENV=production refuses ${name}: it is the development value, public in this repository; generate one (openssl rand -hex 32)`);
-    if (value.length < MIN_SECRET_LENGTH) throw new ConfigError(`NODE_ENV=production needs a ${name} of at least ${MIN_SECRET_LENGTH} characters (openssl rand -hex 32)`);
+    if (PUBLIC_SECRETS.has(value))
+      throw new ConfigError(
+        `NODE_ENV=production refuses ${name}: it is the development value, public in this repository; generate one (openssl rand -hex 32)`,
+      );
+    if (value.length < MIN_SECRET_LENGTH)
+      throw new ConfigError(`NODE_ENV=production needs a ${name} of at least ${MIN_SECRET_LENGTH} characters (openssl rand -hex 32)`);
   }
 }
 
 /** "host:port,host:port" into addresses; blanks dropped. */
 export function parseHostPorts(list: string): { host: string; port: number }[] {
-  return list.split(',').map((a) => a.trim()).filter(Boolean).map((a) => {
-    const at = a.lastIndexOf(':');
-    return { host: a.slice(0, at), port: Number(a.slice(at + 1)) };
-  });
+  return list
+    .split(',')
+    .map((a) => a.trim())
+    .filter(Boolean)
+    .map((a) => {
+      const at = a.lastIndexOf(':');
+      return { host: a.slice(0, at), port: Number(a.slice(at + 1)) };
+    });
 }

@@ -7,7 +7,10 @@ export class LocalWindow {
   private readonly windows = new Map<string, { count: number; resetAt: number }>();
   private nextSweep = 0;
 
-  constructor(readonly points: number, private readonly durationMs: number) {}
+  constructor(
+    readonly points: number,
+    private readonly durationMs: number,
+  ) {}
 
   /** Counts one take; returns 0 when allowed, else the ms until the key's window turns. */
   take(key: string, now = Date.now()): number {

@@ -1,9 +1,17 @@
 import { connect, type Socket } from 'node:net';
 
-export interface Target { host: string; port: number }
+export interface Target {
+  host: string;
+  port: number;
+}
 
 /** The outcome of one request: times in ms since the run's start; status 0 = error, -1 = timeout. */
-export interface Outcome { start: number; end: number; status: number; error?: string }
+export interface Outcome {
+  start: number;
+  end: number;
+  status: number;
+  error?: string;
+}
 
 const HEADER_END = Buffer.from('\r\n\r\n');
 const CONTENT_LENGTH = /\r\ncontent-length:\s*(\d+)/i;
@@ -39,7 +47,11 @@ export class Exchange {
   /** Requests written and not answered yet, oldest first (HTTP/1.1 answers in order). */
   private waiting: { start: number; resolve: (o: Outcome) => void; timer: NodeJS.Timeout }[] = [];
 
-  constructor(private readonly target: Target, private readonly clock: () => number, private readonly timeoutMs: number) {}
+  constructor(
+    private readonly target: Target,
+    private readonly clock: () => number,
+    private readonly timeoutMs: number,
+  ) {}
 
   /** Writes the request at once, even while earlier ones on this connection wait (pipelining). */
   send(request: Buffer): Promise<Outcome> {

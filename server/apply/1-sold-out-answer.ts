@@ -32,8 +32,16 @@ export function soldOutAnswer(deps: ServerDeps, next: RequestListener): RequestL
     let answer = answers.get(refusal);
     if (answer === undefined) {
       const body = bodyOf(refusal);
-      const head = [...security, ...Object.entries(refusal.headers ?? {}).flat(),
-        'Content-Type', 'application/json; charset=utf-8', 'Content-Length', String(Buffer.byteLength(body)), 'X-Request-Id', ''];
+      const head = [
+        ...security,
+        ...Object.entries(refusal.headers ?? {}).flat(),
+        'Content-Type',
+        'application/json; charset=utf-8',
+        'Content-Length',
+        String(Buffer.byteLength(body)),
+        'X-Request-Id',
+        '',
+      ];
       answers.set(refusal, (answer = { status: refusal.status, head, body }));
     }
     return answer;

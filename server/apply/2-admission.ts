@@ -26,8 +26,11 @@ export type AppListener = (req: IncomingMessage, res: ServerResponse) => Promise
  * lives as long as the page is open; both go straight to the app. So do the platform's requests
  * (`skips`): health, readiness and metrics probes, and the operator's, never wait behind a herd.
  */
-export function admission(handler: AppListener, limits: { concurrency: number; queueLimit: number; production: boolean },
-  skips: (req: IncomingMessage) => boolean): RequestListener {
+export function admission(
+  handler: AppListener,
+  limits: { concurrency: number; queueLimit: number; production: boolean },
+  skips: (req: IncomingMessage) => boolean,
+): RequestListener {
   const { concurrency, queueLimit } = limits;
   const busy = busyAnswer(limits.production);
   let running = 0;
@@ -68,8 +71,16 @@ export function admission(handler: AppListener, limits: { concurrency: number; q
 function busyAnswer(production: boolean): (req: IncomingMessage, res: ServerResponse) => void {
   const refusal = unavailable('SERVICE_BUSY', 'too many requests are waiting; try again in a few seconds', 5);
   const body = bodyOf(refusal);
-  const head = [...apiHeaderList({ production }).flat(), ...Object.entries(refusal.headers!).flat(),
-    'Content-Type', 'application/json; charset=utf-8', 'Content-Length', String(Buffer.byteLength(body)), 'X-Request-Id', ''];
+  const head = [
+    ...apiHeaderList({ production }).flat(),
+    ...Object.entries(refusal.headers!).flat(),
+    'Content-Type',
+    'application/json; charset=utf-8',
+    'Content-Length',
+    String(Buffer.byteLength(body)),
+    'X-Request-Id',
+    '',
+  ];
   return (req, res) => {
     head[head.length - 1] = requestIdOf(req);
     res.writeHead(refusal.status, head);

@@ -28,8 +28,16 @@ export function answerWithoutKoa(deps: ServerDeps, koa: AppListener): AppListene
   const write = (res: ServerResponse, status: number, body: string, requestId: string, headers?: Record<string, string>) => {
     // As Koa: nothing is written to a client that is gone.
     if (res.writableEnded || res.socket?.writable === false) return;
-    res.writeHead(status, [...security, ...(headers ? Object.entries(headers).flat() : []),
-      'Content-Type', 'application/json; charset=utf-8', 'Content-Length', String(Buffer.byteLength(body)), 'X-Request-Id', requestId]);
+    res.writeHead(status, [
+      ...security,
+      ...(headers ? Object.entries(headers).flat() : []),
+      'Content-Type',
+      'application/json; charset=utf-8',
+      'Content-Length',
+      String(Buffer.byteLength(body)),
+      'X-Request-Id',
+      requestId,
+    ]);
     res.end(body);
   };
 

@@ -13,7 +13,10 @@ const noBody = z.object({}).strict();
  * chain (4-koa-lane.ts) and for its routes (server/routes/event.ts), where an apply with a body or an
  * Origin arrives the long way: the person comes from the token (bearer), a body if any must be empty.
  */
-export function applyHandler({ applications, limits, metrics }: Pick<ServerDeps, 'applications' | 'limits' | 'metrics'>, idOf: (ctx: Context) => string) {
+export function applyHandler(
+  { applications, limits, metrics }: Pick<ServerDeps, 'applications' | 'limits' | 'metrics'>,
+  idOf: (ctx: Context) => string,
+) {
   const done = applyCounter(metrics);
   const outcomeOf = (e: unknown) => (e instanceof AppError ? e.code : 'error');
   const gate = async (ctx: Context, eventId: string, started: number) => {

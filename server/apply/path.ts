@@ -18,8 +18,12 @@ import type { ServerDeps } from '../deps.ts';
  * What qualifies for the steps ahead of the chain is in lane.ts; each step counts what it answered
  * (outcomes.ts). The admin surface has no apply: its requests only wait their turn (step 2).
  */
-export function applyPath(deps: ServerDeps, koa: AppListener, limits: { concurrency: number; queueLimit: number; production: boolean },
-  skips: (req: IncomingMessage) => boolean): RequestListener {
+export function applyPath(
+  deps: ServerDeps,
+  koa: AppListener,
+  limits: { concurrency: number; queueLimit: number; production: boolean },
+  skips: (req: IncomingMessage) => boolean,
+): RequestListener {
   const inTurn = admission(answerWithoutKoa(deps, koa), limits, skips);
   return soldOutAnswer(deps, inTurn);
 }

@@ -12,7 +12,12 @@ const CANONICAL = new RegExp(`^(?:/|(?:/${SEGMENT})+)$`);
  */
 export function canonicalPath(): Middleware {
   return (ctx, next) => {
-    if (!CANONICAL.test(ctx.path)) throw new AppError(404, 'NOT_FOUND', 'no such endpoint: a path is spelled without empty or dot segments, percent-encoding, backslashes or ";"');
+    if (!CANONICAL.test(ctx.path))
+      throw new AppError(
+        404,
+        'NOT_FOUND',
+        'no such endpoint: a path is spelled without empty or dot segments, percent-encoding, backslashes or ";"',
+      );
     return next();
   };
 }

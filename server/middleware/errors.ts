@@ -19,7 +19,7 @@ export function errors(log: Logger): Middleware {
 
 /** What the caller is told of an error: its own AppError, a 4xx or 503 it stands for, or a 500 logged here. */
 export function asAppError(e: unknown, log: Logger, where: { requestId?: string; path: string }): AppError {
-  const known = e instanceof AppError ? e : fromHttpError(e) ?? fromOutage(e, log);
+  const known = e instanceof AppError ? e : (fromHttpError(e) ?? fromOutage(e, log));
   if (!known) log.error({ err: e, ...where }, 'unexpected error');
   return known ?? new AppError(500, 'INTERNAL', 'something went wrong on our side; try again');
 }
@@ -41,7 +41,9 @@ const rendered = new WeakMap<AppError, string>();
 export function bodyOf(err: AppError): string {
   let body = rendered.get(err);
   if (body === undefined) {
-    body = JSON.stringify({ error: { code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }) } });
+    body = JSON.stringify({
+      error: { code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }) },
+    });
     rendered.set(err, body);
   }
   return body;
@@ -58,6 +60,12 @@ function fromOutage(e: unknown, log: Logger): AppError | null {
 function fromHttpError(e: unknown): AppError | null {
   const status = (e as { status?: unknown })?.status;
   if (typeof status !== 'number' || status < 400 || status >= 500) return null;
-  const codes: Record<number, string> = { 400: 'BAD_REQUEST', 404: 'NOT_FOUND', 405: 'METHOD_NOT_ALLOWED', 413: 'BODY_TOO_LARGE', 415: 'UNSUPPORTED_MEDIA_TYPE' };
+  const codes: Record<number, string> = {
+    400: 'BAD_REQUEST',
+    404: 'NOT_FOUND',
+    405: 'METHOD_NOT_ALLOWED',
+    413: 'BODY_TOO_LARGE',
+    415: 'UNSUPPORTED_MEDIA_TYPE',
+  };
   return new AppError(status, codes[status] ?? 'BAD_REQUEST', (e as Error).message || 'bad request');
 }

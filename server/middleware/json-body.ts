@@ -31,7 +31,11 @@ export function jsonBody(opts: { limit: number }): Middleware {
       ctx.state.body = raw.trim() === '' ? undefined : sjson.parse(raw, null, { protoAction: 'error', constructorAction: 'error' });
     } catch (e) {
       const poisoned = e instanceof SyntaxError && /prototype/i.test(e.message);
-      throw new AppError(400, poisoned ? 'FORBIDDEN_KEY' : 'MALFORMED_JSON', poisoned ? 'the body uses a forbidden key' : 'the body is not valid JSON');
+      throw new AppError(
+        400,
+        poisoned ? 'FORBIDDEN_KEY' : 'MALFORMED_JSON',
+        poisoned ? 'the body uses a forbidden key' : 'the body is not valid JSON',
+      );
     }
     return next();
   };

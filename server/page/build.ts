@@ -4,8 +4,15 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { fromRoot } from '../../core/platform/root.ts';
 
-export interface Asset { body: Buffer; type: string }
-export interface PageBuild { html: string; etag: string; assets: Map<string, Asset> }
+export interface Asset {
+  body: Buffer;
+  type: string;
+}
+export interface PageBuild {
+  html: string;
+  etag: string;
+  assets: Map<string, Asset>;
+}
 
 const TYPES: Record<string, string> = { '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8' };
 const here = (path: string) => fromRoot('server/page', path);

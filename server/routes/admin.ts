@@ -11,13 +11,15 @@ import { eventIdOf } from './event-param.ts';
 const stock = z.object({ count: stockCount }).strict();
 const instant = eventTime;
 const when = z.object({ at: instant.optional() }).strict();
-const newEvent = z.object({
-  id: eventId,
-  name: z.string().trim().min(1).max(200),
-  totalStock: stockCount.default(0),
-  opensAt: instant.optional(),
-  closesAt: instant.optional(),
-}).strict();
+const newEvent = z
+  .object({
+    id: eventId,
+    name: z.string().trim().min(1).max(200),
+    totalStock: stockCount.default(0),
+    opensAt: instant.optional(),
+    closesAt: instant.optional(),
+  })
+  .strict();
 
 const at = (s?: string) => (s ? new Date(s) : undefined);
 
@@ -51,7 +53,13 @@ export function adminRoutes(deps: ServerDeps): Router {
   });
   r.post('/events', async (ctx) => {
     const e = parse(newEvent, ctx.state.body);
-    const created = await changes.create(callerOf(ctx), { id: e.id, name: e.name, totalStock: e.totalStock, opensAt: at(e.opensAt), closesAt: at(e.closesAt) });
+    const created = await changes.create(callerOf(ctx), {
+      id: e.id,
+      name: e.name,
+      totalStock: e.totalStock,
+      opensAt: at(e.opensAt),
+      closesAt: at(e.closesAt),
+    });
     ctx.status = 201;
     ctx.body = created;
   });

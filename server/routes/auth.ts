@@ -14,7 +14,13 @@ export function authRoutes({ codes, tokens, config }: ServerDeps): Router {
   r.post('/send-verification-code', async (ctx) => {
     const { email } = parse(sendCode, ctx.state.body);
     const { challengeId, reference } = await codes.send(email, ctx.ip);
-    ctx.body = { sent: true, challengeId, reference, expiresInSeconds: config.code.ttlSeconds, resendAfterSeconds: config.code.resendSeconds };
+    ctx.body = {
+      sent: true,
+      challengeId,
+      reference,
+      expiresInSeconds: config.code.ttlSeconds,
+      resendAfterSeconds: config.code.resendSeconds,
+    };
   });
   r.post('/verify-code', async (ctx) => {
     const { email, code, challengeId } = parse(verifyCode, ctx.state.body);

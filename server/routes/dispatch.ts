@@ -15,7 +15,8 @@ const ROUTERS = Symbol('routers');
  */
 export function dispatch(routers: Router[]): Middleware {
   for (const router of routers) {
-    if (!router.opts.sensitive || !router.opts.strict) throw new Error(`the router of ${router.opts.prefix || '/'} matches paths in more than one spelling: make it with newRouter()`);
+    if (!router.opts.sensitive || !router.opts.strict)
+      throw new Error(`the router of ${router.opts.prefix || '/'} matches paths in more than one spelling: make it with newRouter()`);
   }
   const entries = routers.map((router) => ({ router, routes: router.routes() as Middleware }));
   const step: Middleware = (ctx, next) => {
@@ -33,7 +34,10 @@ export function dispatch(routers: Router[]): Middleware {
   return Object.assign(step, { [ROUTERS]: routers });
 }
 
-export interface Route { path: string; methods: string[] }
+export interface Route {
+  path: string;
+  methods: string[];
+}
 
 /** Every route an app serves, read from its routers: for tests that must cover each one, new ones too. */
 export function routesOf(app: Koa): Route[] {

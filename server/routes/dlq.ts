@@ -6,10 +6,7 @@ import { callerOf } from './caller.ts';
 import { adminRouter } from './router.ts';
 import type { ServerDeps } from '../deps.ts';
 
-const replay = z.union([
-  z.object({ ids: z.array(deadLetterId).min(1).max(10_000) }).strict(),
-  z.object({ all: z.literal(true) }).strict(),
-]);
+const replay = z.union([z.object({ ids: z.array(deadLetterId).min(1).max(10_000) }).strict(), z.object({ all: z.literal(true) }).strict()]);
 
 /** The dead letters, behind X-ADMIN-KEY: GET lists them, POST /replay sends chosen ones (or all) back. */
 export function dlqRoutes(deps: ServerDeps): Router {

@@ -7,7 +7,6 @@ import type { ServerDeps } from '../deps.ts';
 import { eventIdOf } from './event-param.ts';
 import { publicEvent } from '../../core/use-cases/participant/event-view.ts';
 
-
 /**
  * The participant's calls. /api/event/* are the original's paths and serve the default event;
  * /api/events/:eventId/* serve any event.

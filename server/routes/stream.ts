@@ -66,8 +66,12 @@ export function streamRoutes({ applications, tokens, config, limits, feed, stock
       return;
     }
     out.write(frame(watch.first));
-    void watch.final.then((s) => (s ? applications.seal(id, person, s) : null))
-      .then((s) => (s ? out.end(frame(s)) : out.end()), () => out.end());
+    void watch.final
+      .then((s) => (s ? applications.seal(id, person, s) : null))
+      .then(
+        (s) => (s ? out.end(frame(s)) : out.end()),
+        () => out.end(),
+      );
   };
 
   /**
@@ -81,9 +85,17 @@ export function streamRoutes({ applications, tokens, config, limits, feed, stock
     ctx.req.socket.setNoDelay(true);
     ctx.respond = false;
     const res = ctx.res;
-    res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache, no-transform', 'X-Accel-Buffering': 'no' });
+    res.writeHead(200, {
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-cache, no-transform',
+      'X-Accel-Buffering': 'no',
+    });
     res.write(`retry: ${2_000 + Math.floor(Math.random() * 3_000)}\n\n`);
-    const stop = stock.watch(id, (frame) => res.write(frame), () => res.end());
+    const stop = stock.watch(
+      id,
+      (frame) => res.write(frame),
+      () => res.end(),
+    );
     const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), HEARTBEAT_MS);
     res.once('close', () => {
       clearInterval(heartbeat);

@@ -37,7 +37,16 @@ const admin = () => ({ adminKey: sys.config.adminKey });
  * A fresh context (its own localStorage) on the page of one event; optionally already verified, and
  * (applied) as someone whose apply was answered before a reload.
  */
-async function open(eventId: string, opts: { viewport?: typeof PHONE; email?: string; lang?: 'en'; applied?: boolean; before?: (context: BrowserContext) => Promise<void> } = {}) {
+async function open(
+  eventId: string,
+  opts: {
+    viewport?: typeof PHONE;
+    email?: string;
+    lang?: 'en';
+    applied?: boolean;
+    before?: (context: BrowserContext) => Promise<void>;
+  } = {},
+) {
   const context = await browser.newContext({ viewport: opts.viewport ?? PHONE, locale: 'ko-KR', timezoneId: 'Asia/Seoul' });
   const token = opts.email ? await sys.tokens.issue(opts.email) : '';
   if (opts.email) {
@@ -45,7 +54,10 @@ async function open(eventId: string, opts: { viewport?: typeof PHONE; email?: st
     await context.addInitScript((s) => localStorage.setItem('terning.session', s), JSON.stringify(session));
   }
   if (opts.applied) {
-    await context.addInitScript(([key, email]) => localStorage.setItem(key!, email!), [`terning.applied.${eventId}`, JSON.stringify(opts.email)]);
+    await context.addInitScript(
+      ([key, email]) => localStorage.setItem(key!, email!),
+      [`terning.applied.${eventId}`, JSON.stringify(opts.email)],
+    );
   }
   if (opts.lang) await context.addInitScript(() => localStorage.setItem('terning.lang', 'en'));
   await opts.before?.(context);
@@ -154,7 +166,10 @@ test.serial('the result comes with the apply answer: WON at once, nothing to wai
   t.regex(await text(page, '#result-decided'), /결정 시각/);
   t.true(await page.locator('#result-spinner').isHidden());
   t.is(await page.evaluate(() => document.activeElement?.id), 'result-title');
-  t.false(requests.some((r) => r.startsWith(`GET /api/events/${eventId}/status`)), 'neither the stream nor the status call');
+  t.false(
+    requests.some((r) => r.startsWith(`GET /api/events/${eventId}/status`)),
+    'neither the stream nor the status call',
+  );
   await shot(page, 'phone-won');
   t.deepEqual(errors, []);
 });
@@ -188,7 +203,9 @@ test.serial('a reload between the send and the code keeps the sign-in: the code 
   const email = randomEmail('reload');
   const { page, errors } = await open(eventId);
   const verifies: { challengeId?: string }[] = [];
-  page.on('request', (r) => { if (r.url().endsWith('/api/auth/verify-code')) verifies.push(r.postDataJSON() as { challengeId?: string }); });
+  page.on('request', (r) => {
+    if (r.url().endsWith('/api/auth/verify-code')) verifies.push(r.postDataJSON() as { challengeId?: string });
+  });
   await page.fill('#email', email);
   const sent = page.waitForResponse((r) => r.url().endsWith('/api/auth/send-verification-code'));
   await page.click('#send');
@@ -204,7 +221,10 @@ test.serial('a reload between the send and the code keeps the sign-in: the code 
   await page.fill('#code', await readCode(email));
   await page.click('#verify');
   await page.locator('#step-apply').waitFor();
-  t.deepEqual(verifies.map((v) => v.challengeId), [challengeId]);
+  t.deepEqual(
+    verifies.map((v) => v.challengeId),
+    [challengeId],
+  );
   t.deepEqual(errors, []);
 });
 
@@ -213,13 +233,19 @@ test.serial('a wrong code says how many tries are left, in Korean and in English
   const email = randomEmail('wrong');
   const { page } = await open(eventId);
   const verifies: unknown[] = [];
-  page.on('request', (r) => { if (r.url().endsWith('/api/auth/verify-code')) verifies.push(r.postDataJSON()); });
+  page.on('request', (r) => {
+    if (r.url().endsWith('/api/auth/verify-code')) verifies.push(r.postDataJSON());
+  });
   await page.fill('#email', email);
   const sent = page.waitForResponse((r) => r.url().endsWith('/api/auth/send-verification-code'));
   await page.click('#send');
   const { challengeId, reference } = (await (await sent).json()) as { challengeId: string; reference: string };
   await page.locator('#step-code').waitFor();
-  t.regex(await text(page, '#code-sent-to'), new RegExp(`제목에 ${reference}이\\(가\\) 있는 메일`), 'the page says which email holds this sign-in\'s code');
+  t.regex(
+    await text(page, '#code-sent-to'),
+    new RegExp(`제목에 ${reference}이\\(가\\) 있는 메일`),
+    "the page says which email holds this sign-in's code",
+  );
   const code = await readCode(email);
   const wrong = code === '000000' ? '111111' : '000000';
   await page.fill('#code', wrong);
@@ -252,7 +278,10 @@ test.serial('a wrong code says how many tries are left, in Korean and in English
   await page.waitForFunction(() => !(document.getElementById('verify') as HTMLButtonElement).disabled);
   t.regex(await text(page, '#msg-code'), /no longer signs you in/, 'even the right code is refused now');
   t.true(await page.locator('#step-code').isVisible());
-  t.true(verifies.length > 0 && verifies.every((body) => (body as { challengeId?: string }).challengeId === challengeId), 'every verify names the sign-in its send opened');
+  t.true(
+    verifies.length > 0 && verifies.every((body) => (body as { challengeId?: string }).challengeId === challengeId),
+    'every verify names the sign-in its send opened',
+  );
 });
 
 test.serial('the button turns into "sold out" by itself when the last gift goes, without a press', async (t) => {
@@ -268,7 +297,10 @@ test.serial('the button turns into "sold out" by itself when the last gift goes,
   t.is(await text(page, '#apply'), '선물이 모두 소진되었어요');
   t.is(await text(page, '#event-state'), '선물이 모두 소진되었어요');
   t.is(count(requests, applyPath(eventId)), 0, 'nobody pressed');
-  t.true(count(requests, infoPath(eventId)) - before <= 1, 'the next look at the event shows it: asked every few seconds, not in a tight loop');
+  t.true(
+    count(requests, infoPath(eventId)) - before <= 1,
+    'the next look at the event shows it: asked every few seconds, not in a tight loop',
+  );
   await shot(page, 'phone-sold-out');
   await page.click('#lang');
   t.is(await text(page, '#apply'), 'All the gifts are gone');
@@ -282,12 +314,24 @@ test.serial('the remaining stock falls live on the page as people win, and "sold
   t.is(await text(page, '#stock'), '남은 선물 3 / 3개');
   const seen = new Set<string>();
   await page.exposeFunction('sawStock', (s: string) => void seen.add(s));
-  await page.evaluate(() => new MutationObserver(() => (window as unknown as { sawStock(s: string): void }).sawStock(document.getElementById('stock')!.textContent!))
-    .observe(document.getElementById('stock')!, { childList: true, characterData: true, subtree: true }));
+  await page.evaluate(() =>
+    new MutationObserver(() =>
+      (window as unknown as { sawStock(s: string): void }).sawStock(document.getElementById('stock')!.textContent!),
+    ).observe(document.getElementById('stock')!, { childList: true, characterData: true, subtree: true }),
+  );
   const before = count(requests, infoPath(eventId));
   for (let i = 0; i < 3; i++) {
-    t.is((await http(sys.url, 'POST', `/api/events/${eventId}/apply`, { token: await sys.tokens.issue(randomEmail('winner')) })).status, 202);
-    await page.waitForFunction((left) => document.getElementById('stock')!.textContent!.startsWith(`남은 선물 ${left} `) || document.getElementById('stock')!.dataset.soldOut === 'true', 2 - i, { timeout: 10_000 });
+    t.is(
+      (await http(sys.url, 'POST', `/api/events/${eventId}/apply`, { token: await sys.tokens.issue(randomEmail('winner')) })).status,
+      202,
+    );
+    await page.waitForFunction(
+      (left) =>
+        document.getElementById('stock')!.textContent!.startsWith(`남은 선물 ${left} `) ||
+        document.getElementById('stock')!.dataset.soldOut === 'true',
+      2 - i,
+      { timeout: 10_000 },
+    );
   }
   await page.locator('#stock[data-sold-out="true"]').waitFor({ timeout: 10_000 });
   await page.locator('#event-state[data-phase="soldOut"]').waitFor({ timeout: 2_000 });
@@ -301,35 +345,38 @@ test.serial('the remaining stock falls live on the page as people win, and "sold
   t.deepEqual(errors, []);
 });
 
-test.serial('a winner sees their signed receipt and checks it against the public log in the page; anyone sees the checkpoint', async (t) => {
-  const eventId = await newEvent(sys, 2);
-  // The log is built by consumers from what they persisted.
-  const consumer = new ConsumerProcess(sys.config, { retryBaseMs: 100, sendEmails: false }, testLog());
-  sys.consumer = consumer;
-  await consumer.start();
-  t.teardown(stopConsumer);
-  const email = randomEmail('receipt');
-  const { page, errors } = await open(eventId, { email, lang: 'en' });
-  await page.locator('#step-apply').waitFor();
-  await page.waitForFunction(() => !(document.getElementById('apply') as HTMLButtonElement).disabled);
-  await page.click('#apply');
-  await page.locator('#step-result[data-status="WON"]').waitFor();
-  await page.locator('#receipt').waitFor();
-  const receipt = await page.locator('#receipt-text').inputValue();
-  t.regex(receipt, /^[\w-]+\.[\w-]+\.[\w-]+$/);
-  t.is(await text(page, '#receipt-check'), 'Check it');
-  for (let i = 0; i < 40; i++) {
-    await page.click('#receipt-check');
-    await page.waitForFunction(() => ['ok', 'notYet', 'failed'].includes(document.getElementById('receipt-result')!.dataset.state!));
-    if (await page.locator('#receipt-result[data-state="ok"]').count()) break;
-    t.not(await page.locator('#receipt-result').getAttribute('data-state'), 'failed', await text(page, '#receipt-result'));
-    await page.waitForTimeout(500);
-  }
-  t.regex(await text(page, '#receipt-result'), /^Checked: the signature holds, and your win is entry 3 of 3 in the signed public log\.$/);
-  t.regex(await text(page, '#checkpoint'), /^Public log: 3 entries · root [A-Za-z0-9+/]{12}…$/);
-  await shot(page, 'phone-receipt-checked');
-  t.deepEqual(errors, []);
-});
+test.serial(
+  'a winner sees their signed receipt and checks it against the public log in the page; anyone sees the checkpoint',
+  async (t) => {
+    const eventId = await newEvent(sys, 2);
+    // The log is built by consumers from what they persisted.
+    const consumer = new ConsumerProcess(sys.config, { retryBaseMs: 100, sendEmails: false }, testLog());
+    sys.consumer = consumer;
+    await consumer.start();
+    t.teardown(stopConsumer);
+    const email = randomEmail('receipt');
+    const { page, errors } = await open(eventId, { email, lang: 'en' });
+    await page.locator('#step-apply').waitFor();
+    await page.waitForFunction(() => !(document.getElementById('apply') as HTMLButtonElement).disabled);
+    await page.click('#apply');
+    await page.locator('#step-result[data-status="WON"]').waitFor();
+    await page.locator('#receipt').waitFor();
+    const receipt = await page.locator('#receipt-text').inputValue();
+    t.regex(receipt, /^[\w-]+\.[\w-]+\.[\w-]+$/);
+    t.is(await text(page, '#receipt-check'), 'Check it');
+    for (let i = 0; i < 40; i++) {
+      await page.click('#receipt-check');
+      await page.waitForFunction(() => ['ok', 'notYet', 'failed'].includes(document.getElementById('receipt-result')!.dataset.state!));
+      if (await page.locator('#receipt-result[data-state="ok"]').count()) break;
+      t.not(await page.locator('#receipt-result').getAttribute('data-state'), 'failed', await text(page, '#receipt-result'));
+      await page.waitForTimeout(500);
+    }
+    t.regex(await text(page, '#receipt-result'), /^Checked: the signature holds, and your win is entry 3 of 3 in the signed public log\.$/);
+    t.regex(await text(page, '#checkpoint'), /^Public log: 3 entries · root [A-Za-z0-9+/]{12}…$/);
+    await shot(page, 'phone-receipt-checked');
+    t.deepEqual(errors, []);
+  },
+);
 
 test.serial('a latecomer who presses after the last gift went is told so as their result, in Korean and in English', async (t) => {
   const eventId = await newEvent(sys, 1);
@@ -361,7 +408,10 @@ test.serial('a latecomer who presses after the last gift went is told so as thei
   t.is(await text(page, '#msg-apply'), '', 'not an error on the apply step');
   await page.locator('#event-state[data-phase="soldOut"]').waitFor();
   t.true(requests.lastIndexOf(infoPath(eventId)) > requests.indexOf(applyPath(eventId)), 'the event is asked again right after the answer');
-  t.false(requests.some((r) => r.startsWith(`GET /api/events/${eventId}/status`)), 'nothing to watch');
+  t.false(
+    requests.some((r) => r.startsWith(`GET /api/events/${eventId}/status`)),
+    'nothing to watch',
+  );
   t.is((await http(sys.url, 'GET', `/api/events/${eventId}/status`, { token })).body.error.code, 'NOT_APPLIED');
   t.deepEqual(await contrastFailures(page), []);
   await shot(page, 'phone-sold-out-result-ko');
@@ -383,7 +433,9 @@ test.serial('a latecomer who presses after the last gift went is told so as thei
 test.serial('an answer from an older server that says LOST reads as sold out', async (t) => {
   const eventId = await newEvent(sys, 1);
   const { context, page, errors } = await open(eventId, { email: randomEmail('lost'), lang: 'en' });
-  await context.route(`**/api/events/${eventId}/apply`, (route) => route.fulfill({ status: 200, json: { status: 'LOST', ticket: 7, decidedAt: new Date().toISOString() } }));
+  await context.route(`**/api/events/${eventId}/apply`, (route) =>
+    route.fulfill({ status: 200, json: { status: 'LOST', ticket: 7, decidedAt: new Date().toISOString() } }),
+  );
   await page.waitForFunction(() => !(document.getElementById('apply') as HTMLButtonElement).disabled);
   await page.click('#apply');
   await page.locator('#step-result[data-status="SOLD_OUT"]').waitFor();
@@ -394,7 +446,11 @@ test.serial('an answer from an older server that says LOST reads as sold out', a
 
 test.serial('a busy server (503 with Retry-After) is tried again by itself, saying so; the tries are capped', async (t) => {
   const eventId = await newEvent(sys, 5);
-  const busy = (code: string) => ({ status: 503, headers: { 'Retry-After': '1' }, json: { error: { code, message: 'applications can not be taken right now; try again in a moment' } } });
+  const busy = (code: string) => ({
+    status: 503,
+    headers: { 'Retry-After': '1' },
+    json: { error: { code, message: 'applications can not be taken right now; try again in a moment' } },
+  });
 
   const { context, page, errors } = await open(eventId, { email: randomEmail('busy') });
   const tries: number[] = [];
@@ -423,9 +479,16 @@ test.serial('a busy server (503 with Retry-After) is tried again by itself, sayi
   });
   await capped.page.waitForFunction(() => !(document.getElementById('apply') as HTMLButtonElement).disabled);
   await capped.page.click('#apply');
-  await capped.page.waitForFunction(() => /Trying again by itself in \d s \(attempt 5 of 5\)/.test(document.getElementById('msg-apply')!.textContent ?? ''), null, { timeout: 15_000 });
+  await capped.page.waitForFunction(
+    () => /Trying again by itself in \d s \(attempt 5 of 5\)/.test(document.getElementById('msg-apply')!.textContent ?? ''),
+    null,
+    { timeout: 15_000 },
+  );
   await capped.page.locator('#msg-apply.error').waitFor({ timeout: 5_000 });
-  t.is(await text(capped.page, '#msg-apply'), 'It is very busy, and your application is not confirmed yet. Please press Apply again in a moment.');
+  t.is(
+    await text(capped.page, '#msg-apply'),
+    'It is very busy, and your application is not confirmed yet. Please press Apply again in a moment.',
+  );
   t.is(attempts, 5, 'the press and 4 more, then it stops');
   t.false(await capped.page.locator('#apply').isDisabled(), 'and the person may press again');
   t.true(await capped.page.locator('#step-apply').isVisible());
@@ -469,30 +532,39 @@ test.serial('the phone layout fits 360 px without sideways scrolling', async (t)
   await shot(page, 'phone-email');
 });
 
-test.serial('a win whose hand-off is unconfirmed shows PENDING, and WON is pushed the moment a consumer persists it; no polling', async (t) => {
-  await stopConsumer();
-  const eventId = await newEvent(sys, 1);
-  const email = randomEmail('pending');
-  const win = await unconfirmedWin(eventId, email);
-  const { page, errors, requests } = await open(eventId, { email, applied: true });
-  await page.locator('#step-result[data-status="PENDING"]').waitFor();
-  t.is(await text(page, '#result-title'), '거의 다 됐어요');
-  t.regex(await text(page, '#result-body'), /응모를 기록하고 있어요/);
-  t.regex(await text(page, '#result-ticket'), /1번/);
-  t.true(await page.locator('#result-spinner').isVisible());
-  t.deepEqual(await contrastFailures(page), []);
-  await shot(page, 'phone-pending');
+test.serial(
+  'a win whose hand-off is unconfirmed shows PENDING, and WON is pushed the moment a consumer persists it; no polling',
+  async (t) => {
+    await stopConsumer();
+    const eventId = await newEvent(sys, 1);
+    const email = randomEmail('pending');
+    const win = await unconfirmedWin(eventId, email);
+    const { page, errors, requests } = await open(eventId, { email, applied: true });
+    await page.locator('#step-result[data-status="PENDING"]').waitFor();
+    t.is(await text(page, '#result-title'), '거의 다 됐어요');
+    t.regex(await text(page, '#result-body'), /응모를 기록하고 있어요/);
+    t.regex(await text(page, '#result-ticket'), /1번/);
+    t.true(await page.locator('#result-spinner').isVisible());
+    t.deepEqual(await contrastFailures(page), []);
+    await shot(page, 'phone-pending');
 
-  await persist(eventId, email, win);
-  await page.locator('#step-result[data-status="WON"]').waitFor({ timeout: 20_000 });
-  t.is(await text(page, '#result-title'), '당첨되었어요!');
-  t.true(requests.some((r) => r === `GET /api/events/${eventId}/status/stream`), 'the page listened on the stream');
-  t.false(requests.some((r) => r === `GET /api/events/${eventId}/status`), 'and never polled');
-  t.true(await page.locator('#result-spinner').isHidden());
-  t.deepEqual(errors, []);
-});
+    await persist(eventId, email, win);
+    await page.locator('#step-result[data-status="WON"]').waitFor({ timeout: 20_000 });
+    t.is(await text(page, '#result-title'), '당첨되었어요!');
+    t.true(
+      requests.some((r) => r === `GET /api/events/${eventId}/status/stream`),
+      'the page listened on the stream',
+    );
+    t.false(
+      requests.some((r) => r === `GET /api/events/${eventId}/status`),
+      'and never polled',
+    );
+    t.true(await page.locator('#result-spinner').isHidden());
+    t.deepEqual(errors, []);
+  },
+);
 
-test.serial('when the stream can\'t be had, the page polls the status, backing off, and still shows the result', async (t) => {
+test.serial("when the stream can't be had, the page polls the status, backing off, and still shows the result", async (t) => {
   await stopConsumer();
   const eventId = await newEvent(sys, 1);
   const email = randomEmail('fallback');
@@ -502,9 +574,13 @@ test.serial('when the stream can\'t be had, the page polls the status, backing o
     email,
     applied: true,
     before: async (context) => {
-      await context.route('**/status/stream**', (route) => route.fulfill({
-        status: 503, contentType: 'application/json', body: JSON.stringify({ error: { code: 'SERVICE_UNAVAILABLE', message: 'no streams here' } }),
-      }));
+      await context.route('**/status/stream**', (route) =>
+        route.fulfill({
+          status: 503,
+          contentType: 'application/json',
+          body: JSON.stringify({ error: { code: 'SERVICE_UNAVAILABLE', message: 'no streams here' } }),
+        }),
+      );
       context.on('request', (r) => {
         if (new URL(r.url()).pathname === `/api/events/${eventId}/status`) polls.push(Date.now());
       });
@@ -590,6 +666,11 @@ test.serial('every visible text meets WCAG AA contrast, on each step of the flow
   await signedIn.page.locator('#step-result[data-status="WON"]').waitFor();
   t.deepEqual(await contrastFailures(signedIn.page), [], 'the result');
   // The check itself sees a pale grey on white (styled through the CSSOM: the page's CSP forbids inline styles).
-  await signedIn.page.evaluate("(() => { const p = document.createElement('p'); p.id = 'pale'; p.textContent = 'pale'; p.style.color = '#bbb'; p.style.background = '#fff'; document.querySelector('main').append(p); })()");
-  t.deepEqual((await contrastFailures(signedIn.page)).map((f) => f.split(' ')[0]), ['P#pale']);
+  await signedIn.page.evaluate(
+    "(() => { const p = document.createElement('p'); p.id = 'pale'; p.textContent = 'pale'; p.style.color = '#bbb'; p.style.background = '#fff'; document.querySelector('main').append(p); })()",
+  );
+  t.deepEqual(
+    (await contrastFailures(signedIn.page)).map((f) => f.split(' ')[0]),
+    ['P#pale'],
+  );
 });

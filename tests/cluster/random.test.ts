@@ -14,6 +14,9 @@ test('two random schedules of overlapping faults break no promise', async (t) =>
   const broken = printRandom(results, (l) => lines.push(l));
   t.log(lines.join('\n'));
   t.is(results.length, 2);
-  t.true(results.every((r) => r.faults.length >= 2), 'every schedule overlapped two faults or more');
+  t.true(
+    results.every((r) => r.faults.length >= 2),
+    'every schedule overlapped two faults or more',
+  );
   t.is(broken, 0, lines.filter((l) => l.startsWith('BROKEN')).join('\n'));
 });

@@ -65,8 +65,13 @@ async function forget(replica: Redis, prefix: string, eventId: string, count: nu
   const decided = Object.entries(await replica.hgetall(k.decisions)).map(([person, v]) => ({ person, ticket: decisionOf(v)!.ticket }));
   decided.sort((a, b) => b.ticket - a.ticket);
   const last = decided.slice(0, count).map((d) => d.person);
-  await replica.multi().hdel(k.decisions, ...last).hdel(k.reserved, ...last).incrby(k.remaining, last.length)
-    .set(k.ticketSeq, decided[count]?.ticket ?? 0).exec();
+  await replica
+    .multi()
+    .hdel(k.decisions, ...last)
+    .hdel(k.reserved, ...last)
+    .incrby(k.remaining, last.length)
+    .set(k.ticketSeq, decided[count]?.ticket ?? 0)
+    .exec();
   return last;
 }
 
@@ -79,7 +84,9 @@ test('a failover while people apply: the API, the consumer and the subscriber fo
   const kafka = createKafka({ ...sys.config.kafka, log: testLog() });
   const before = await primaryNode();
   const primary = nodeClient(before!);
-  const replicas = redisNodes().filter((n) => n.name !== before).map((n) => ({ name: n.name, redis: nodeClient(n.name) }));
+  const replicas = redisNodes()
+    .filter((n) => n.name !== before)
+    .map((n) => ({ name: n.name, redis: nodeClient(n.name) }));
   try {
     const stock = 50;
     const eventId = await newEvent(sys, stock);
@@ -88,10 +95,12 @@ test('a failover while people apply: the API, the consumer and the subscriber fo
     // A primary cut off from both replicas stops taking writes (infra/redis.ts).
     t.deepEqual(await primary.config('GET', 'min-replicas-to-write'), ['min-replicas-to-write', '1']);
     t.is(replicas.length, 2);
-    const people = await Promise.all(Array.from({ length: 120 }, async () => {
-      const email = randomEmail('fo');
-      return { email, token: await sys.tokens.issue(email) };
-    }));
+    const people = await Promise.all(
+      Array.from({ length: 120 }, async () => {
+        const email = randomEmail('fo');
+        return { email, token: await sys.tokens.issue(email) };
+      }),
+    );
     const running = burst({ urls: () => [sys.url, secondUrl], eventId, people, spreadMs: 8_000, deadlineMs: 150_000 });
 
     await until('a third of the stock taken', async () => ((await primary.hlen(k.decisions)) >= stock / 3 ? true : undefined), 30_000);
@@ -99,27 +108,46 @@ test('a failover while people apply: the API, the consumer and the subscriber fo
     const forgotten = [...new Set((await Promise.all(replicas.map((r) => forget(r.redis, sys.config.redisPrefix, eventId, 5)))).flat())];
     process.kill(managedPid(before!, 'redis-server')!, 'SIGKILL');
     const killedAt = Date.now();
-    const after = await until('the Sentinels promoted a replica', async () => {
-      const now = await primaryNode();
-      return now !== before ? now : undefined;
-    }, 60_000);
+    const after = await until(
+      'the Sentinels promoted a replica',
+      async () => {
+        const now = await primaryNode();
+        return now !== before ? now : undefined;
+      },
+      60_000,
+    );
     const replica = replicas.find((r) => r.name === after)!.redis;
     const promotedAfter = Date.now() - killedAt;
 
     const b = await running;
-    t.true(await settle({ config: sys.config, stores, kafka }, eventId, b.won.keys(), 120_000), 'settled: every 202 persisted, no lag, no reservation, no restore under way');
+    t.true(
+      await settle({ config: sys.config, stores, kafka }, eventId, b.won.keys(), 120_000),
+      'settled: every 202 persisted, no lag, no reservation, no restore under way',
+    );
     const outcome = await checkEvent({ config: sys.config, stores, kafka }, eventId, stock, b);
-    t.log(`promoted ${(promotedAfter / 1000).toFixed(1)} s after the kill; ${b.won.size} won, ${b.soldOut.size} sold out, retried ${JSON.stringify([...b.retried])}`);
-    t.like(outcome, { lost: 0, duplicates: 0, oversold: 0, undersold: 0, outOfOrder: 0, unanswered: 0, stuck: 0 }, outcome.notes.join('\n'));
+    t.log(
+      `promoted ${(promotedAfter / 1000).toFixed(1)} s after the kill; ${b.won.size} won, ${b.soldOut.size} sold out, retried ${JSON.stringify([...b.retried])}`,
+    );
+    t.like(
+      outcome,
+      { lost: 0, duplicates: 0, oversold: 0, undersold: 0, outOfOrder: 0, unanswered: 0, stuck: 0 },
+      outcome.notes.join('\n'),
+    );
     t.is(b.won.size, stock, 'every unit won, once');
-    t.true(forgotten.every((p) => b.won.has(p)), 'the winners the replica never heard of were told WON, and are winners still');
+    t.true(
+      forgotten.every((p) => b.won.has(p)),
+      'the winners the replica never heard of were told WON, and are winners still',
+    );
 
     // Restored on the new primary: only a restore (or a new event) names the server the state is whole on.
     const newServer = (await serverIdentity(replica))!;
     t.not(newServer, oldServer);
     t.is(await replica.hget(k.meta, 'server'), newServer, 'the event was restored from MySQL on the new primary');
     const winners = await replica.hgetall(k.decisions);
-    t.true(forgotten.every((p) => winners[p] !== undefined && decisionOf(winners[p]) !== null), 'what the failover lost is back');
+    t.true(
+      forgotten.every((p) => winners[p] !== undefined && decisionOf(winners[p]) !== null),
+      'what the failover lost is back',
+    );
 
     // Every API process's subscriber is on the new primary (the old one is dead), and a result stream
     // opened now hears the consumer's announcement through it.
@@ -129,9 +157,13 @@ test('a failover while people apply: the API, the consumer and the subscriber fo
     const email = randomEmail('late');
     const [gate] = await stores.scripts.applyMany(late, [email], Date.now());
     if (gate?.kind !== 'new') return t.fail(`expected a reservation, got ${gate?.kind}`);
-    const stream = await openStream(`${sys.url}/api/events/${late}/status/stream?access_token=${encodeURIComponent(await sys.tokens.issue(email))}`);
+    const stream = await openStream(
+      `${sys.url}/api/events/${late}/status/stream?access_token=${encodeURIComponent(await sys.tokens.issue(email))}`,
+    );
     t.is((await nextStanding(stream)).status, 'PENDING');
-    await produceRaw(sys.config, [encodeApplication({ eventId: late, person: email, email, ticket: gate.ticket, decidedAt: gate.decidedAt })]);
+    await produceRaw(sys.config, [
+      encodeApplication({ eventId: late, person: email, email, ticket: gate.ticket, decidedAt: gate.decidedAt }),
+    ]);
     t.like(await nextStanding(stream, 30_000), { status: 'WON', ticket: gate.ticket });
   } catch (e) {
     t.log((e as Error).stack);
@@ -139,6 +171,7 @@ test('a failover while people apply: the API, the consumer and the subscriber fo
   } finally {
     primary.disconnect();
     for (const r of replicas) r.redis.disconnect();
-    for (const r of await Promise.allSettled([second.stop(), sys.stop(), stores.close()])) if (r.status === 'rejected') t.log(`stopping: ${r.reason}`);
+    for (const r of await Promise.allSettled([second.stop(), sys.stop(), stores.close()]))
+      if (r.status === 'rejected') t.log(`stopping: ${r.reason}`);
   }
 });

@@ -1,10 +1,19 @@
 import { Agent, request, type IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 
-export interface Answer<T = any> { status: number; body: T; headers: Headers }
+export interface Answer<T = any> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
 
 /** A small fetch wrapper: JSON in, JSON out, the status kept. */
-export async function http<T = any>(base: string, method: string, path: string, opts: { body?: unknown; raw?: string; token?: string; adminKey?: string; headers?: Record<string, string> } = {}): Promise<Answer<T>> {
+export async function http<T = any>(
+  base: string,
+  method: string,
+  path: string,
+  opts: { body?: unknown; raw?: string; token?: string; adminKey?: string; headers?: Record<string, string> } = {},
+): Promise<Answer<T>> {
   const headers: Record<string, string> = { ...opts.headers };
   if (opts.body !== undefined) headers['Content-Type'] ??= 'application/json';
   if (opts.token) headers.Authorization = `Bearer ${opts.token}`;
@@ -18,11 +27,17 @@ export async function http<T = any>(base: string, method: string, path: string, 
   let body: any = text;
   try {
     body = text ? JSON.parse(text) : undefined;
-  } catch { /* not JSON: keep the text so the assertion shows it */ }
+  } catch {
+    /* not JSON: keep the text so the assertion shows it */
+  }
   return { status: res.status, body, headers: res.headers };
 }
 
-export interface RawAnswer { status: number; text: string; headers: IncomingHttpHeaders }
+export interface RawAnswer {
+  status: number;
+  text: string;
+  headers: IncomingHttpHeaders;
+}
 
 const agent = new Agent({ keepAlive: true, maxSockets: 32 });
 
@@ -31,7 +46,12 @@ const agent = new Agent({ keepAlive: true, maxSockets: 32 });
  * backslashes into slashes and refuses TRACE and CONNECT. A connection the server closes without
  * an answer is status 0.
  */
-export function rawHttp(base: string, method: string, path: string, opts: { headers?: Record<string, string>; body?: string } = {}): Promise<RawAnswer> {
+export function rawHttp(
+  base: string,
+  method: string,
+  path: string,
+  opts: { headers?: Record<string, string>; body?: string } = {},
+): Promise<RawAnswer> {
   const { hostname, port } = new URL(base);
   return new Promise((resolve) => {
     let answered = false;
@@ -39,7 +59,9 @@ export function rawHttp(base: string, method: string, path: string, opts: { head
       answered = true;
       let text = first;
       body.setEncoding('utf8');
-      body.on('data', (chunk: string) => { text += chunk; });
+      body.on('data', (chunk: string) => {
+        text += chunk;
+      });
       body.on('end', () => resolve({ status: status ?? 0, text, headers }));
       body.on('close', () => resolve({ status: status ?? 0, text, headers }));
       body.on('error', () => resolve({ status: status ?? 0, text, headers }));

@@ -30,7 +30,11 @@ export async function commitGroupToEnd(config: Config): Promise<void> {
   await admin.connect();
   try {
     const ends = await admin.fetchTopicOffsets(config.kafka.applicationsTopic);
-    await admin.setOffsets({ groupId: config.kafka.groupId, topic: config.kafka.applicationsTopic, partitions: ends.map((e) => ({ partition: e.partition, offset: e.high })) });
+    await admin.setOffsets({
+      groupId: config.kafka.groupId,
+      topic: config.kafka.applicationsTopic,
+      partitions: ends.map((e) => ({ partition: e.partition, offset: e.high })),
+    });
   } finally {
     await admin.disconnect();
   }

@@ -49,15 +49,28 @@ export function spawnTerning(args: string[], env: Record<string, string>): Runni
   };
   child.stdout!.on('data', onData);
   child.stderr!.on('data', onData);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
   return {
-    child, output, exited,
+    child,
+    output,
+    exited,
     waitFor(pattern, timeoutMs = 30_000) {
       const seen = output.find((l) => pattern.test(l));
       if (seen) return Promise.resolve(seen);
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no line matching ${pattern} in ${timeoutMs} ms; output:\n${output.slice(-20).join('\n')}`)), timeoutMs);
-        waiting.push({ pattern, resolve: (l) => { clearTimeout(timer); resolve(l); } });
+        const timer = setTimeout(
+          () => reject(new Error(`no line matching ${pattern} in ${timeoutMs} ms; output:\n${output.slice(-20).join('\n')}`)),
+          timeoutMs,
+        );
+        waiting.push({
+          pattern,
+          resolve: (l) => {
+            clearTimeout(timer);
+            resolve(l);
+          },
+        });
       });
     },
   };

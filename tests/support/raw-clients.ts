@@ -27,16 +27,20 @@ export function rawClient(url: string, opts: { localAddress?: string; reading?: 
         const poke = setInterval(() => socket.write('\r\n'), 250);
         socket.once('close', () => clearInterval(poke));
       } else {
-        socket.on('data', (chunk: Buffer) => { received += chunk.toString('latin1'); });
+        socket.on('data', (chunk: Buffer) => {
+          received += chunk.toString('latin1');
+        });
       }
       const client: RawClient = {
         socket,
         received: () => received,
         closed: false,
-        closedAfter: new Promise((done) => socket.once('close', () => {
-          client.closed = true;
-          done(performance.now() - opened);
-        })),
+        closedAfter: new Promise((done) =>
+          socket.once('close', () => {
+            client.closed = true;
+            done(performance.now() - opened);
+          }),
+        ),
       };
       resolve(client);
     });
@@ -44,20 +48,26 @@ export function rawClient(url: string, opts: { localAddress?: string; reading?: 
 }
 
 /** Opens `count` connections, at most `parallel` being opened at once; a refusal or reset is counted, not thrown. */
-export async function rawClients(url: string, count: number, opts: { localAddress?: string; reading?: boolean; parallel?: number } = {}): Promise<{ clients: RawClient[]; failed: number }> {
+export async function rawClients(
+  url: string,
+  count: number,
+  opts: { localAddress?: string; reading?: boolean; parallel?: number } = {},
+): Promise<{ clients: RawClient[]; failed: number }> {
   const clients: RawClient[] = [];
   let failed = 0;
   let next = 0;
-  await Promise.all(Array.from({ length: opts.parallel ?? 200 }, async () => {
-    while (next < count) {
-      next++;
-      try {
-        clients.push(await rawClient(url, opts));
-      } catch {
-        failed++;
+  await Promise.all(
+    Array.from({ length: opts.parallel ?? 200 }, async () => {
+      while (next < count) {
+        next++;
+        try {
+          clients.push(await rawClient(url, opts));
+        } catch {
+          failed++;
+        }
       }
-    }
-  }));
+    }),
+  );
   return { clients, failed };
 }
 

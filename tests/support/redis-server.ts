@@ -7,18 +7,43 @@ import { freePort } from '../../infra/net.ts';
 import { until } from './wait.ts';
 
 /** A redis-server process of a test's own (no persistence), and a client of it. */
-export interface RedisNode { port: number; proc: ChildProcess; redis: Redis; stop(): void }
+export interface RedisNode {
+  port: number;
+  proc: ChildProcess;
+  redis: Redis;
+  stop(): void;
+}
 
 export async function startRedisNode(...args: string[]): Promise<RedisNode> {
   const port = await freePort();
   // A replica keeps the snapshot it was sent in its dir.
   const dir = mkdtempSync(join(tmpdir(), 'terning-redis-node-'));
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--repl-diskless-sync-delay', '0', ...args], { stdio: 'ignore' });
+  const proc = spawn(
+    'redis-server',
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dir,
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--repl-diskless-sync-delay',
+      '0',
+      ...args,
+    ],
+    { stdio: 'ignore' },
+  );
   const redis = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 1 });
   redis.on('error', () => {});
   await until('redis-server up', async () => ((await redis.ping().catch(() => null)) === 'PONG' ? true : undefined));
   return {
-    port, proc, redis,
+    port,
+    proc,
+    redis,
     stop() {
       redis.disconnect();
       proc.kill('SIGCONT');

@@ -1,5 +1,10 @@
 /** One Server-Sent Events frame: its event name (if any), data, and whether it was a comment. */
-export interface Frame { event?: string; data?: string; comment?: string; retry?: number }
+export interface Frame {
+  event?: string;
+  data?: string;
+  comment?: string;
+  retry?: number;
+}
 
 /** An open SSE connection read with fetch: frames arrive in order; next() waits for the next one. */
 export interface EventStream {
@@ -17,7 +22,11 @@ export async function openStream(url: string, headers: Record<string, string> = 
   if (!res.headers.get('content-type')?.startsWith('text/event-stream')) {
     const text = await res.text();
     let body: any = text;
-    try { body = JSON.parse(text); } catch { /* keep the text */ }
+    try {
+      body = JSON.parse(text);
+    } catch {
+      /* keep the text */
+    }
     return { status: res.status, headers: res.headers, body, next: async () => null, close: () => {} };
   }
   const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
@@ -26,7 +35,10 @@ export async function openStream(url: string, headers: Record<string, string> = 
   const frames: Frame[] = [];
   const pump = async (): Promise<void> => {
     const { value, done } = await reader.read();
-    if (done) { ended = true; return; }
+    if (done) {
+      ended = true;
+      return;
+    }
     buffer += value;
     let at;
     while ((at = buffer.indexOf('\n\n')) >= 0) {

@@ -51,7 +51,9 @@ export interface System {
 }
 
 /** The real server and (unless told otherwise) the real consumer, on real Kafka, Redis and MySQL. */
-export async function startSystem(opts: { consumer?: boolean | ConsumerOptions; env?: Record<string, string>; log?: Logger } = {}): Promise<System> {
+export async function startSystem(
+  opts: { consumer?: boolean | ConsumerOptions; env?: Record<string, string>; log?: Logger } = {},
+): Promise<System> {
   const config = testConfig(opts.env);
   await createTopics(config);
   const api = new ApiServer(config, opts.log ?? testLog());
@@ -65,7 +67,11 @@ export async function startSystem(opts: { consumer?: boolean | ConsumerOptions; 
     });
   }
   const sys: System = {
-    config, url, adminUrl, api, consumer,
+    config,
+    url,
+    adminUrl,
+    api,
+    consumer,
     tokens: new Tokens(config.jwt),
     async stop() {
       await sys.consumer?.stop();

@@ -13,8 +13,13 @@ export const applicationSize = (a: Decision) => 130 + a.eventId.length + a.perso
  */
 export function applicationRecords(partitions: number | undefined): (apps: Decision[]) => Message[] {
   if (!partitions || partitions === 1) return (apps) => [{ value: encodeApplications(apps) }];
-  const partitionMetadata = Array.from({ length: partitions }, (_, partitionId): PartitionMetadata =>
-    ({ partitionId, leader: 0, partitionErrorCode: 0, replicas: [0], isr: [0] }));
+  const partitionMetadata = Array.from({ length: partitions }, (_, partitionId): PartitionMetadata => ({
+    partitionId,
+    leader: 0,
+    partitionErrorCode: 0,
+    replicas: [0],
+    isr: [0],
+  }));
   const byKey = Partitioners.DefaultPartitioner();
   const partitionOf = (email: string) => byKey({ topic: '', partitionMetadata, message: { key: email, value: null } });
   return (apps) => {

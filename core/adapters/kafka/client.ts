@@ -3,7 +3,10 @@ import type { Logger } from '../../platform/log.ts';
 import './quiet-warnings.ts';
 
 const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
-  [logLevel.ERROR]: 'error', [logLevel.WARN]: 'warn', [logLevel.INFO]: 'info', [logLevel.DEBUG]: 'debug',
+  [logLevel.ERROR]: 'error',
+  [logLevel.WARN]: 'warn',
+  [logLevel.INFO]: 'info',
+  [logLevel.DEBUG]: 'debug',
 };
 
 export function createKafka(opts: { brokers: string[]; clientId: string; log: Logger; requestTimeout?: number }): Kafka {
@@ -15,12 +18,14 @@ export function createKafka(opts: { brokers: string[]; clientId: string; log: Lo
     retry: { initialRetryTime: 200, retries: 5, maxRetryTime: 2_000 },
     // At LOG_LEVEL=debug, kafkajs's own info lines too (joins, assignments, fetches resumed).
     logLevel: opts.log.isLevelEnabled?.('debug') ? logLevel.INFO : logLevel.WARN,
-    logCreator: () => ({ namespace, level, log }: LogEntry) => {
-      const { message, ...extra } = log;
-      // The API bounds its producer's retries on purpose: it answers 503 rather than hang.
-      if (message.startsWith('Limiting retries for the idempotent producer')) return;
-      opts.log[LEVELS[level] ?? 'info']({ kafka: namespace, ...extra }, message);
-    },
+    logCreator:
+      () =>
+      ({ namespace, level, log }: LogEntry) => {
+        const { message, ...extra } = log;
+        // The API bounds its producer's retries on purpose: it answers 503 rather than hang.
+        if (message.startsWith('Limiting retries for the idempotent producer')) return;
+        opts.log[LEVELS[level] ?? 'info']({ kafka: namespace, ...extra }, message);
+      },
   });
 }
 
@@ -76,7 +81,10 @@ export async function ensureTopics(kafka: Kafka, topics: { topic: string; numPar
           configEntries: [{ name: 'min.insync.replicas', value: String(minInsync) }],
         })),
       });
-      await leadersElected(admin, missing.map((t) => t.topic));
+      await leadersElected(
+        admin,
+        missing.map((t) => t.topic),
+      );
     }
   } finally {
     await admin.disconnect();
@@ -87,11 +95,21 @@ async function leadersElected(admin: Admin, topics: string[], timeoutMs = 30_000
   const until = Date.now() + timeoutMs;
   for (;;) {
     const metadata = await admin.fetchTopicMetadata({ topics }).catch(() => undefined);
-    const named = metadata?.topics.length === topics.length && metadata.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0));
+    const named =
+      metadata?.topics.length === topics.length &&
+      metadata.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0));
     // A leader named in one broker's metadata may not host its partition yet (a KRaft broker applies the
     // metadata log in its own time): asking each leader for its offsets shows that it does.
-    if (named && (await Promise.all(topics.map((topic) => admin.fetchTopicOffsets(topic))).then(() => true, () => false))) return;
-    if (Date.now() > until) throw new Error(`the topics ${topics.join(', ')} have no leader for every partition after ${timeoutMs / 1000} s`);
+    if (
+      named &&
+      (await Promise.all(topics.map((topic) => admin.fetchTopicOffsets(topic))).then(
+        () => true,
+        () => false,
+      ))
+    )
+      return;
+    if (Date.now() > until)
+      throw new Error(`the topics ${topics.join(', ')} have no leader for every partition after ${timeoutMs / 1000} s`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }

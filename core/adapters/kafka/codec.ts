@@ -8,17 +8,19 @@ import { EVENT_ID, emailAddress, person } from '../../domain/rules.ts';
  * (version 1 carried undecided applications). The version is this codec's business: it is written on
  * encoding and dropped on decoding, and nothing outside this file speaks this type.
  */
-const applicationMessage = z.object({
-  v: z.literal(2),
-  eventId: z.string().regex(EVENT_ID),
-  // The same rules as where the address entered (sign-in): a record the API writes always decodes.
-  person,
-  email: emailAddress,
-  ticket: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
-  // Anything decodable must be storable: MySQL's DATETIME ends in 9999.
-  decidedAt: z.number().int().positive().max(Date.UTC(9999, 0)),
-  requestId: z.string().max(128).optional(),
-}).strict();
+const applicationMessage = z
+  .object({
+    v: z.literal(2),
+    eventId: z.string().regex(EVENT_ID),
+    // The same rules as where the address entered (sign-in): a record the API writes always decodes.
+    person,
+    email: emailAddress,
+    ticket: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+    // Anything decodable must be storable: MySQL's DATETIME ends in 9999.
+    decidedAt: z.number().int().positive().max(Date.UTC(9999, 0)),
+    requestId: z.string().max(128).optional(),
+  })
+  .strict();
 
 type ApplicationMessage = z.infer<typeof applicationMessage>;
 
@@ -40,7 +42,10 @@ export function encodeApplications(ds: Decision[]): Buffer {
 export class PoisonMessage extends Error {}
 
 /** One item of a record that is not an application: dead-lettered alone, as `value` (its own JSON). */
-export interface BadItem { value: Buffer; error: string }
+export interface BadItem {
+  value: Buffer;
+  error: string;
+}
 
 /**
  * The applications in a record, item by item: one (an object, as dead letters and replays are) or many
@@ -85,10 +90,17 @@ export function decodeApplication(value: Buffer | null): Decision {
 
 function check(json: unknown, where = ''): Decision | string {
   const parsed = applicationMessage.safeParse(json);
-  if (!parsed.success) return `${where}message is not an application: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`;
+  if (!parsed.success)
+    return `${where}message is not an application: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`;
   const { v: _, ...decision } = parsed.data;
   return decision;
 }
 
 /** A dead letter keeps the original bytes and says why and where it failed. */
-export interface DeadLetterHeaders { error: string; topic: string; partition: string; offset: string; failedAt: string }
+export interface DeadLetterHeaders {
+  error: string;
+  topic: string;
+  partition: string;
+  offset: string;
+  failedAt: string;
+}

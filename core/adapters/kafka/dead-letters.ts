@@ -34,15 +34,21 @@ const header = (m: KafkaMessage, name: string) => m.headers?.[name]?.toString() 
 /** Every letter of the dead-letter topic, from its start to its end as it is now, oldest failure first. */
 export async function listDeadLetters(kafka: Kafka, topic: string, timeoutMs = 30_000): Promise<DeadLetter[]> {
   const out: DeadLetter[] = [];
-  await readTopicToEnd(kafka, topic, (partition, message) => out.push({
-    id: `${partition}:${message.offset}`,
-    error: header(message, 'x-error'),
-    sourceTopic: header(message, 'x-source-topic'),
-    sourcePartition: Number(header(message, 'x-source-partition')),
-    sourceOffset: header(message, 'x-source-offset'),
-    failedAt: header(message, 'x-failed-at'),
-    value: message.value?.toString('utf8') ?? '',
-  }), { reader: 'terning-dlq-reader', timeoutMs });
+  await readTopicToEnd(
+    kafka,
+    topic,
+    (partition, message) =>
+      out.push({
+        id: `${partition}:${message.offset}`,
+        error: header(message, 'x-error'),
+        sourceTopic: header(message, 'x-source-topic'),
+        sourcePartition: Number(header(message, 'x-source-partition')),
+        sourceOffset: header(message, 'x-source-offset'),
+        failedAt: header(message, 'x-failed-at'),
+        value: message.value?.toString('utf8') ?? '',
+      }),
+    { reader: 'terning-dlq-reader', timeoutMs },
+  );
   return out.sort((a, b) => a.failedAt.localeCompare(b.failedAt));
 }
 
@@ -77,7 +83,11 @@ export class DeadLetterTopic {
     await this.producer.send({
       topic: this.topics.applications,
       acks: -1,
-      messages: letters.map((l) => ({ key: keyOf(l), value: Buffer.from(l.value, 'utf8'), headers: { 'x-replayed-from': `${this.topics.deadLetters}/${l.id}` } })),
+      messages: letters.map((l) => ({
+        key: keyOf(l),
+        value: Buffer.from(l.value, 'utf8'),
+        headers: { 'x-replayed-from': `${this.topics.deadLetters}/${l.id}` },
+      })),
     });
   }
 }

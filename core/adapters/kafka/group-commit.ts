@@ -1,6 +1,11 @@
 import type { Message, Producer } from 'kafkajs';
 
-interface Waiting<T> { item: T; bytes: number; resolve: () => void; reject: (e: unknown) => void }
+interface Waiting<T> {
+  item: T;
+  bytes: number;
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
 
 /** What a record costs in a batch beyond its key and value (attributes, offsets, lengths): an upper bound. */
 const RECORD_OVERHEAD = 64;
@@ -119,7 +124,11 @@ export class GroupCommitProducer<T = Message> {
         for (const w of [...batch, ...this.queue.splice(0)]) w.reject(late);
       }, this.deadlineMs);
       try {
-        await Promise.all(perPartition(this.pack(batch.map((w) => w.item))).map((messages) => this.producer.send({ topic: this.topic, acks: -1, messages })));
+        await Promise.all(
+          perPartition(this.pack(batch.map((w) => w.item))).map((messages) =>
+            this.producer.send({ topic: this.topic, acks: -1, messages }),
+          ),
+        );
         this.observe(batch.length, (performance.now() - started) / 1000, true);
         for (const w of batch) w.resolve();
       } catch (e) {

@@ -24,20 +24,23 @@ export async function endOffsets(admin: Admin, topic: string): Promise<EndOffset
 export async function groupProgress(admin: Admin, groupId: string, topic: string): Promise<PartitionProgress[]> {
   const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
   const ends = await admin.fetchTopicOffsets(topic);
-  return ends.sort((a, b) => a.partition - b.partition).map((e) => {
-    const c = BigInt(committed?.partitions.find((p) => p.partition === e.partition)?.offset ?? '-1');
-    const low = BigInt(e.low);
-    // Records below the log's start were deleted by retention: nothing is left there to consume.
-    const at = c > low ? c : low;
-    const high = BigInt(e.high);
-    return { partition: e.partition, committed: at.toString(), high: e.high, lag: Number(high > at ? high - at : 0n) };
-  });
+  return ends
+    .sort((a, b) => a.partition - b.partition)
+    .map((e) => {
+      const c = BigInt(committed?.partitions.find((p) => p.partition === e.partition)?.offset ?? '-1');
+      const low = BigInt(e.low);
+      // Records below the log's start were deleted by retention: nothing is left there to consume.
+      const at = c > low ? c : low;
+      const high = BigInt(e.high);
+      return { partition: e.partition, committed: at.toString(), high: e.high, lag: Number(high > at ? high - at : 0n) };
+    });
 }
 
 export const totalLag = (progress: PartitionProgress[]) => progress.reduce((n, p) => n + p.lag, 0);
 
 /** Whether a record at this partition and offset lies below the ends (it was in the topic when they were read). */
-export const below = (ends: EndOffsets, partition: number, offset: string): boolean => BigInt(offset) < BigInt(ends[String(partition)] ?? '0');
+export const below = (ends: EndOffsets, partition: number, offset: string): boolean =>
+  BigInt(offset) < BigInt(ends[String(partition)] ?? '0');
 
 /** Whether the group has consumed every partition up to these offsets. */
 export function reached(progress: PartitionProgress[], ends: EndOffsets): boolean {
@@ -51,15 +54,22 @@ export function reached(progress: PartitionProgress[], ends: EndOffsets): boolea
 export class TopicOffsets {
   private admin?: Promise<Admin>;
 
-  constructor(private readonly kafka: Kafka, readonly topic: string, readonly groupId: string) {}
+  constructor(
+    private readonly kafka: Kafka,
+    readonly topic: string,
+    readonly groupId: string,
+  ) {}
 
   private connected(): Promise<Admin> {
     if (!this.admin) {
       const admin = this.kafka.admin();
-      this.admin = admin.connect().then(() => admin, (e: unknown) => {
-        this.admin = undefined;
-        throw e;
-      });
+      this.admin = admin.connect().then(
+        () => admin,
+        (e: unknown) => {
+          this.admin = undefined;
+          throw e;
+        },
+      );
     }
     return this.admin;
   }

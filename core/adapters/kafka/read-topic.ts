@@ -25,21 +25,27 @@ export async function readTopicToEnd(
     await consumer.subscribe({ topic, fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
       timer = setTimeout(() => reject(new Error(`${topic} was not read to its end within ${opts.timeoutMs} ms`)), opts.timeoutMs);
-      consumer.run({
-        autoCommit: false,
-        eachMessage: async ({ partition, message }) => {
-          const end = remaining.get(partition);
-          if (end === undefined || BigInt(message.offset) >= end) return;
-          each(partition, message);
-          if (BigInt(message.offset) + 1n >= end) remaining.delete(partition);
-          if (remaining.size === 0) resolve();
-        },
-      }).catch(reject);
+      consumer
+        .run({
+          autoCommit: false,
+          eachMessage: async ({ partition, message }) => {
+            const end = remaining.get(partition);
+            if (end === undefined || BigInt(message.offset) >= end) return;
+            each(partition, message);
+            if (BigInt(message.offset) + 1n >= end) remaining.delete(partition);
+            if (remaining.size === 0) resolve();
+          },
+        })
+        .catch(reject);
     });
   } finally {
     clearTimeout(timer);
     await consumer.disconnect();
     const cleanup = kafka.admin();
-    await cleanup.connect().then(() => cleanup.deleteGroups([groupId])).catch(() => {}).finally(() => cleanup.disconnect());
+    await cleanup
+      .connect()
+      .then(() => cleanup.deleteGroups([groupId]))
+      .catch(() => {})
+      .finally(() => cleanup.disconnect());
   }
 }

@@ -16,7 +16,10 @@ export class RenewingProducer {
   private isConnected = false;
   renewals = 0;
 
-  constructor(private readonly create: () => Producer, private readonly log: Logger) {
+  constructor(
+    private readonly create: () => Producer,
+    private readonly log: Logger,
+  ) {
     this.start();
   }
 
@@ -29,8 +32,12 @@ export class RenewingProducer {
     const p = this.create();
     this.current = p;
     this.isConnected = false;
-    p.on(p.events.CONNECT, () => { if (p === this.current) this.isConnected = true; });
-    p.on(p.events.DISCONNECT, () => { if (p === this.current) this.isConnected = false; });
+    p.on(p.events.CONNECT, () => {
+      if (p === this.current) this.isConnected = true;
+    });
+    p.on(p.events.DISCONNECT, () => {
+      if (p === this.current) this.isConnected = false;
+    });
     this.ready = p.connect();
     this.ready.catch(() => {});
   }

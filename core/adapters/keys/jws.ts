@@ -34,7 +34,11 @@ export const jwksOf = (keys: ProofKeys): JSONWebKeySet => ({ keys: keys.publishe
  * A proof's signature checked against a key set: its claims, or why not, in words. Only EdDSA is
  * taken, and only the type asked for.
  */
-export async function verifyJws(jws: string, jwks: JSONWebKeySet, typ: ProofType): Promise<{ claims: unknown; kid: string } | { problem: string }> {
+export async function verifyJws(
+  jws: string,
+  jwks: JSONWebKeySet,
+  typ: ProofType,
+): Promise<{ claims: unknown; kid: string } | { problem: string }> {
   // Base64url's last character carries spare bits that decoders ignore: two spellings of one
   // signature would let a changed receipt pass. Only the canonical spelling is taken.
   const parts = jws.trim().split('.');
@@ -46,10 +50,12 @@ export async function verifyJws(jws: string, jwks: JSONWebKeySet, typ: ProofType
     if (protectedHeader.typ !== typ) return { problem: `it is a ${protectedHeader.typ ?? 'JWS without a type'}, not a ${typ}` };
     return { claims: JSON.parse(Buffer.from(payload).toString('utf8')), kid: protectedHeader.kid ?? '' };
   } catch (e) {
-    if (e instanceof errors.JWSSignatureVerificationFailed) return { problem: 'the signature does not match what is signed: it was changed after signing, or signed by another key' };
+    if (e instanceof errors.JWSSignatureVerificationFailed)
+      return { problem: 'the signature does not match what is signed: it was changed after signing, or signed by another key' };
     if (e instanceof errors.JWKSNoMatchingKey) return { problem: 'it names a key (kid) that the log does not publish' };
     if (e instanceof errors.JOSEAlgNotAllowed) return { problem: 'it is not signed with EdDSA' };
-    if (e instanceof errors.JWSInvalid || e instanceof SyntaxError) return { problem: `it is not a well-formed JWS (${(e as Error).message})` };
+    if (e instanceof errors.JWSInvalid || e instanceof SyntaxError)
+      return { problem: `it is not a well-formed JWS (${(e as Error).message})` };
     return { problem: `it could not be checked: ${(e as Error).message}` };
   }
 }

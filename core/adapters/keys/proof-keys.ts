@@ -23,7 +23,10 @@ export interface ProofKeys {
 
 /** The file or variable's shape: `keys[0]` signs (a private JWK), the rest are retired (public or private JWKs). */
 type Jwk = { kty?: string; crv?: string; x?: string; d?: string };
-interface KeysFile { keys: Jwk[]; nonceSecret: string }
+interface KeysFile {
+  keys: Jwk[];
+  nonceSecret: string;
+}
 
 export class ProofKeysError extends Error {}
 
@@ -42,7 +45,8 @@ export function parseProofKeys(text: string, where: string): ProofKeys {
   } catch {
     throw new ProofKeysError(`${where} is not JSON`);
   }
-  if (!Array.isArray(file?.keys) || file.keys.length === 0) throw new ProofKeysError(`${where} names no key ("keys": [a private Ed25519 JWK, ...])`);
+  if (!Array.isArray(file?.keys) || file.keys.length === 0)
+    throw new ProofKeysError(`${where} names no key ("keys": [a private Ed25519 JWK, ...])`);
   const secret = typeof file.nonceSecret === 'string' ? Buffer.from(file.nonceSecret, 'base64url') : Buffer.alloc(0);
   if (secret.length < 32) throw new ProofKeysError(`${where} needs a "nonceSecret" of at least 32 bytes (base64url)`);
   let privateKey: KeyObject;
@@ -55,7 +59,9 @@ export function parseProofKeys(text: string, where: string): ProofKeys {
     try {
       return publicOf(createPublicKey({ key: { kty: k.kty, crv: k.crv, x: k.x }, format: 'jwk' }));
     } catch (e) {
-      throw new ProofKeysError(`${where}: keys[${i}] is not an Ed25519 JWK${e instanceof ProofKeysError ? '' : ` (${(e as Error).message})`}`);
+      throw new ProofKeysError(
+        `${where}: keys[${i}] is not an Ed25519 JWK${e instanceof ProofKeysError ? '' : ` (${(e as Error).message})`}`,
+      );
     }
   });
   const signer = { ...publicOf(createPublicKey(privateKey)), privateKey };

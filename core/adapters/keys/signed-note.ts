@@ -18,7 +18,7 @@ export const verifierKeyOf = (name: string, key: ProofKey) =>
   `${name}+${keyIdOf(name, key.raw).toString('hex')}+${Buffer.concat([Buffer.of(ED25519), key.raw]).toString('base64')}`;
 
 export function signNote(text: string, name: string, keys: ProofKeys): string {
-  if (!text.endsWith('\n') || text.includes('\n\n')) throw new Error('a note\'s text ends in one newline and has no blank line');
+  if (!text.endsWith('\n') || text.includes('\n\n')) throw new Error("a note's text ends in one newline and has no blank line");
   const signature = sign(null, Buffer.from(text), keys.signer.privateKey);
   return `${text}\n— ${name} ${Buffer.concat([keyIdOf(name, keys.signer.raw), signature]).toString('base64')}\n`;
 }
@@ -42,5 +42,9 @@ export function openNote(note: string, keys: { raw: Buffer }[]): { text: string;
       if (verify(null, Buffer.from(text), publicKey, blob.subarray(4))) return { text, name };
     }
   }
-  return { problem: named ? 'the signature does not match the text: the checkpoint was changed after signing' : 'no signature is by a key this log publishes: it was signed by another key' };
+  return {
+    problem: named
+      ? 'the signature does not match the text: the checkpoint was changed after signing'
+      : 'no signature is by a key this log publishes: it was signed by another key',
+  };
 }

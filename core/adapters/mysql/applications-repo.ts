@@ -10,8 +10,7 @@ import { valuesOf } from './sql-values.ts';
  */
 export type ApplicationRecord = Omit<Decision, 'requestId'> & { status: 'WON' | 'LOST' | 'RELEASED' };
 
-const placeholders = (rows: number, cols: number) =>
-  Array.from({ length: rows }, () => `(${Array(cols).fill('?').join(',')})`).join(',');
+const placeholders = (rows: number, cols: number) => Array.from({ length: rows }, () => `(${Array(cols).fill('?').join(',')})`).join(',');
 
 export class ApplicationsRepo {
   constructor(private readonly sequelize: Sequelize) {}
@@ -29,18 +28,21 @@ export class ApplicationsRepo {
     await this.sequelize.transaction(async (transaction) => {
       const [, inserted] = await this.sequelize.query(
         `INSERT INTO applications (event_id, person, email, ticket, status, applied_at, decided_at, created_at)
-         VALUES ${valuesOf(winners.map((w) => {
-           const at = sqlTime(w.decidedAt);
-           return [w.eventId, w.person, w.email, w.ticket, 'WON', at, at, now];
-         }))}
+         VALUES ${valuesOf(
+           winners.map((w) => {
+             const at = sqlTime(w.decidedAt);
+             return [w.eventId, w.person, w.email, w.ticket, 'WON', at, at, now];
+           }),
+         )}
          ON DUPLICATE KEY UPDATE id = id`,
         { transaction, type: QueryTypes.INSERT },
       );
       // Every row new (a row left as it was counts 0, not 1: Sequelize connects without FOUND_ROWS): each
       // is this winner's, as written, and locked by the insert. Else they are read back to see which.
-      const { won, decided } = inserted === winners.length
-        ? { won: winners.map((w) => ({ eventId: w.eventId, email: w.email })), decided: winners }
-        : await this.giveWay(winners, transaction);
+      const { won, decided } =
+        inserted === winners.length
+          ? { won: winners.map((w) => ({ eventId: w.eventId, email: w.email })), decided: winners }
+          : await this.giveWay(winners, transaction);
       if (won.length === 0) return;
       await this.logDecisions(decided, transaction);
       // A winner's email is queued once (the outbox's key): a redelivered win queues nothing new.
@@ -59,7 +61,10 @@ export class ApplicationsRepo {
    * the row holds, so a resend typed with another alias of the person queues nothing new), a RELEASED
    * row of another ticket gives way to the win, and any other row keeps its place.
    */
-  private async giveWay(winners: Decision[], transaction: Transaction): Promise<{ won: { eventId: string; email: string }[]; decided: Decision[] }> {
+  private async giveWay(
+    winners: Decision[],
+    transaction: Transaction,
+  ): Promise<{ won: { eventId: string; email: string }[]; decided: Decision[] }> {
     const rows = await this.locked(winners, transaction);
     const won: { eventId: string; email: string }[] = [];
     const decided: Decision[] = [];
@@ -105,10 +110,17 @@ export class ApplicationsRepo {
     }
     const out = new Map<string, { id: number; email: string; ticket: number | string; status: ApplicationRecord['status'] }>();
     for (const [eventId, persons] of byEvent) {
-      const rows = await this.sequelize.query<{ id: number; person: string; email: string; ticket: number | string; status: ApplicationRecord['status'] }>(
-        'SELECT id, person, email, ticket, status FROM applications WHERE event_id = ? AND person IN (?) FOR UPDATE',
-        { transaction, type: QueryTypes.SELECT, replacements: [eventId, persons] },
-      );
+      const rows = await this.sequelize.query<{
+        id: number;
+        person: string;
+        email: string;
+        ticket: number | string;
+        status: ApplicationRecord['status'];
+      }>('SELECT id, person, email, ticket, status FROM applications WHERE event_id = ? AND person IN (?) FOR UPDATE', {
+        transaction,
+        type: QueryTypes.SELECT,
+        replacements: [eventId, persons],
+      });
       for (const r of rows) out.set(`${eventId}\n${r.person}`, r);
     }
     return out;
@@ -128,10 +140,24 @@ export class ApplicationsRepo {
         `INSERT INTO dead_lettered_winners (event_id, person, email, ticket, decided_at, error, created_at)
          VALUES ${placeholders(winners.length, 7)}
          ON DUPLICATE KEY UPDATE id = id`,
-        { transaction, replacements: winners.flatMap(({ application: w, error }) => [w.eventId, w.person, w.email, w.ticket, sqlTime(w.decidedAt), error.slice(0, 2_000), now]) },
+        {
+          transaction,
+          replacements: winners.flatMap(({ application: w, error }) => [
+            w.eventId,
+            w.person,
+            w.email,
+            w.ticket,
+            sqlTime(w.decidedAt),
+            error.slice(0, 2_000),
+            now,
+          ]),
+        },
       );
       // Told 202: a winner in the public log too, whether or not a replay persists the row later.
-      await this.logDecisions(winners.map((x) => x.application), transaction);
+      await this.logDecisions(
+        winners.map((x) => x.application),
+        transaction,
+      );
       await this.sequelize.query(
         `INSERT INTO email_outbox (event_id, email, kind, status, attempts, next_attempt_at, created_at)
          VALUES ${placeholders(winners.length, 7)}
@@ -143,10 +169,13 @@ export class ApplicationsRepo {
 
   /** Which of `persons` the event holds as dead-lettered winners, with their tickets. */
   async deadLettered(eventId: string, persons: string[]): Promise<Map<string, number>> {
-    const rows = persons.length === 0 ? [] : await this.sequelize.query<{ person: string; ticket: string | number }>(
-      'SELECT person, ticket FROM dead_lettered_winners WHERE event_id = ? AND person IN (?)',
-      { replacements: [eventId, persons], type: QueryTypes.SELECT },
-    );
+    const rows =
+      persons.length === 0
+        ? []
+        : await this.sequelize.query<{ person: string; ticket: string | number }>(
+            'SELECT person, ticket FROM dead_lettered_winners WHERE event_id = ? AND person IN (?)',
+            { replacements: [eventId, persons], type: QueryTypes.SELECT },
+          );
     return new Map(rows.map((r) => [r.person, Number(r.ticket)]));
   }
 
@@ -165,14 +194,20 @@ export class ApplicationsRepo {
     });
   }
 
-
   async find(eventId: string, person: string): Promise<ApplicationRecord | null> {
-    const rows = await this.sequelize.query<{ email: string; ticket: string | number; status: ApplicationRecord['status']; decided_at: Date }>(
-      'SELECT email, ticket, status, decided_at FROM applications WHERE event_id = ? AND person = ?',
-      { replacements: [eventId, person], type: QueryTypes.SELECT },
-    );
+    const rows = await this.sequelize.query<{
+      email: string;
+      ticket: string | number;
+      status: ApplicationRecord['status'];
+      decided_at: Date;
+    }>('SELECT email, ticket, status, decided_at FROM applications WHERE event_id = ? AND person = ?', {
+      replacements: [eventId, person],
+      type: QueryTypes.SELECT,
+    });
     const r = rows[0];
-    return r ? { eventId, person, email: r.email, ticket: Number(r.ticket), status: r.status, decidedAt: new Date(r.decided_at).getTime() } : null;
+    return r
+      ? { eventId, person, email: r.email, ticket: Number(r.ticket), status: r.status, decidedAt: new Date(r.decided_at).getTime() }
+      : null;
   }
 
   async countByStatus(eventId: string): Promise<{ won: number; released: number }> {

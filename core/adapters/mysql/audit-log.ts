@@ -27,15 +27,31 @@ export class AuditLog {
   async record(e: NewAuditEntry): Promise<void> {
     await this.sequelize.query(
       'INSERT INTO admin_audit (at, actor, action, event_id, from_value, to_value, request_id) VALUES (?, ?, ?, ?, ?, ?, ?)',
-      { replacements: [sqlTime(e.at ?? Date.now()), e.actor, e.action, e.eventId, json(e.from), json(e.to), e.requestId?.slice(0, 128) ?? null] },
+      {
+        replacements: [
+          sqlTime(e.at ?? Date.now()),
+          e.actor,
+          e.action,
+          e.eventId,
+          json(e.from),
+          json(e.to),
+          e.requestId?.slice(0, 128) ?? null,
+        ],
+      },
     );
   }
 
   /** The newest first. */
   async list(opts: { eventId?: string; limit: number }): Promise<AuditEntry[]> {
     const rows = await this.sequelize.query<{
-      id: string | number; at: Date; actor: string; action: AuditAction; event_id: string | null;
-      from_value: string | null; to_value: string | null; request_id: string | null;
+      id: string | number;
+      at: Date;
+      actor: string;
+      action: AuditAction;
+      event_id: string | null;
+      from_value: string | null;
+      to_value: string | null;
+      request_id: string | null;
     }>(
       `SELECT id, at, actor, action, event_id, from_value, to_value, request_id FROM admin_audit
        ${opts.eventId ? 'WHERE event_id = ?' : ''} ORDER BY id DESC LIMIT ?`,

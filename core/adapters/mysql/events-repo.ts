@@ -66,18 +66,30 @@ export class EventsRepo {
   }
 
   /** The new event as a draft; null when an event of that id exists (two creates at once: the second meets the primary key). */
-  async create(e: { id: string; name: string; totalStock: number; opensAt?: Date | null; closesAt?: Date | null }): Promise<EventRecord | null> {
-    const row = await this.rows.create({
-      id: e.id, name: e.name, total_stock: e.totalStock, state: 'draft', opens_at: e.opensAt ?? null, closes_at: e.closesAt ?? null,
-    }).catch((err: unknown) => {
-      if (err instanceof UniqueConstraintError) return null;
-      throw err;
-    });
+  async create(e: {
+    id: string;
+    name: string;
+    totalStock: number;
+    opensAt?: Date | null;
+    closesAt?: Date | null;
+  }): Promise<EventRecord | null> {
+    const row = await this.rows
+      .create({
+        id: e.id,
+        name: e.name,
+        total_stock: e.totalStock,
+        state: 'draft',
+        opens_at: e.opensAt ?? null,
+        closes_at: e.closesAt ?? null,
+      })
+      .catch((err: unknown) => {
+        if (err instanceof UniqueConstraintError) return null;
+        throw err;
+      });
     return row && toRecord(row);
   }
 
   async update(id: string, patch: EventPatch): Promise<void> {
     await this.rows.update(toValues(patch), { where: { id } });
   }
-
 }

@@ -1,4 +1,12 @@
-import { DataTypes, Model, type Sequelize, type InferAttributes, type InferCreationAttributes, type CreationOptional, type ModelStatic } from 'sequelize';
+import {
+  DataTypes,
+  Model,
+  type Sequelize,
+  type InferAttributes,
+  type InferCreationAttributes,
+  type CreationOptional,
+  type ModelStatic,
+} from 'sequelize';
 
 export interface EventRow extends Model<InferAttributes<EventRow>, InferCreationAttributes<EventRow>> {
   id: string;

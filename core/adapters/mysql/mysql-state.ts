@@ -3,7 +3,9 @@ import { UNREPLACED_DEAD_LETTERED } from './dead-lettered-winners.ts';
 import type { EventSettings, EventState } from '../../domain/event.ts';
 import type { Winner } from '../../domain/decision.ts';
 
-export interface StoredEvent extends EventSettings { id: string }
+export interface StoredEvent extends EventSettings {
+  id: string;
+}
 
 const ms = (d: Date | string | null) => (d === null ? null : new Date(d).getTime());
 
@@ -12,10 +14,13 @@ export class MysqlState {
   constructor(private readonly sequelize: Sequelize) {}
 
   async event(id: string): Promise<StoredEvent | null> {
-    const rows = await this.sequelize.query<{ id: string; state: EventState; total_stock: number; opens_at: Date | null; closes_at: Date | null }>(
-      'SELECT id, state, total_stock, opens_at, closes_at FROM events WHERE id = ?',
-      { replacements: [id], type: QueryTypes.SELECT },
-    );
+    const rows = await this.sequelize.query<{
+      id: string;
+      state: EventState;
+      total_stock: number;
+      opens_at: Date | null;
+      closes_at: Date | null;
+    }>('SELECT id, state, total_stock, opens_at, closes_at FROM events WHERE id = ?', { replacements: [id], type: QueryTypes.SELECT });
     const r = rows[0];
     return r ? { id: r.id, state: r.state, total: Number(r.total_stock), opensAt: ms(r.opens_at), closesAt: ms(r.closes_at) } : null;
   }
@@ -61,7 +66,8 @@ export class MysqlState {
     const [r] = await this.sequelize.query<{ t: string | number | null }>(
       `SELECT GREATEST(COALESCE((SELECT MAX(ticket) FROM applications WHERE event_id = ?), 0),
                        COALESCE((SELECT MAX(ticket) FROM dead_lettered_winners WHERE event_id = ?), 0)) AS t`,
-      { replacements: [eventId, eventId], type: QueryTypes.SELECT });
+      { replacements: [eventId, eventId], type: QueryTypes.SELECT },
+    );
     return Number(r?.t ?? 0);
   }
 
@@ -83,7 +89,9 @@ export class MysqlState {
   /** How many of the event's reservations were released (RELEASED rows). */
   async releasedCount(eventId: string): Promise<number> {
     const [r] = await this.sequelize.query<{ n: number | string }>(
-      "SELECT COUNT(*) AS n FROM applications WHERE event_id = ? AND status = 'RELEASED'", { replacements: [eventId], type: QueryTypes.SELECT });
+      "SELECT COUNT(*) AS n FROM applications WHERE event_id = ? AND status = 'RELEASED'",
+      { replacements: [eventId], type: QueryTypes.SELECT },
+    );
     return Number(r?.n ?? 0);
   }
 }

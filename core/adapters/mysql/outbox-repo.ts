@@ -2,8 +2,19 @@ import { QueryTypes, type Sequelize } from 'sequelize';
 import { randomUUID } from 'node:crypto';
 import { sqlTime } from './sql-time.ts';
 
-export interface OutboxItem { id: number; eventId: string; eventName: string; email: string; kind: string; attempts: number }
-export interface OutboxCounts { queued: number; sent: number; failed: number }
+export interface OutboxItem {
+  id: number;
+  eventId: string;
+  eventName: string;
+  email: string;
+  kind: string;
+  attempts: number;
+}
+export interface OutboxCounts {
+  queued: number;
+  sent: number;
+  failed: number;
+}
 
 export const MAX_EMAIL_ATTEMPTS = 10;
 
@@ -25,13 +36,27 @@ export class OutboxRepo {
     const lease = randomUUID();
     const now = sqlTime(Date.now());
     await this.sequelize.query(CLAIM_SQL, { replacements: [lease, sqlTime(Date.now() + leaseMs), now, now, limit] });
-    const rows = await this.sequelize.query<{ id: string | number; event_id: string; name: string | null; email: string; kind: string; attempts: number }>(
+    const rows = await this.sequelize.query<{
+      id: string | number;
+      event_id: string;
+      name: string | null;
+      email: string;
+      kind: string;
+      attempts: number;
+    }>(
       `SELECT o.id, o.event_id, e.name, o.email, o.kind, o.attempts
        FROM email_outbox o LEFT JOIN events e ON e.id = o.event_id
        WHERE o.lock_owner = ? AND o.status = 'queued' ORDER BY o.id`,
       { replacements: [lease], type: QueryTypes.SELECT },
     );
-    return rows.map((r) => ({ id: Number(r.id), eventId: r.event_id, eventName: r.name ?? r.event_id, email: r.email, kind: r.kind, attempts: r.attempts }));
+    return rows.map((r) => ({
+      id: Number(r.id),
+      eventId: r.event_id,
+      eventName: r.name ?? r.event_id,
+      email: r.email,
+      kind: r.kind,
+      attempts: r.attempts,
+    }));
   }
 
   async markSent(id: number, messageId: string | undefined): Promise<void> {
@@ -47,7 +72,15 @@ export class OutboxRepo {
     const delayMs = Math.min(600_000, 1_000 * 2 ** attempts);
     await this.sequelize.query(
       `UPDATE email_outbox SET attempts = ?, last_error = ?, next_attempt_at = ?, status = ?, locked_until = NULL, lock_owner = NULL WHERE id = ?`,
-      { replacements: [attempts, error.slice(0, 1000), sqlTime(Date.now() + delayMs), attempts >= MAX_EMAIL_ATTEMPTS ? 'failed' : 'queued', item.id] },
+      {
+        replacements: [
+          attempts,
+          error.slice(0, 1000),
+          sqlTime(Date.now() + delayMs),
+          attempts >= MAX_EMAIL_ATTEMPTS ? 'failed' : 'queued',
+          item.id,
+        ],
+      },
     );
   }
 

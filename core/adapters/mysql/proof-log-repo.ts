@@ -3,15 +3,34 @@ import { sqlTime } from './sql-time.ts';
 import { valuesOf } from './sql-values.ts';
 
 /** A decision as the log's source holds it (proof_decisions), by ticket. */
-export interface StoredDecision { ticket: number; kind: 'won' | 'released'; person: string; at: number }
+export interface StoredDecision {
+  ticket: number;
+  kind: 'won' | 'released';
+  person: string;
+  at: number;
+}
 
 /** An operator's change to an event, from the audit trail. */
-export interface OperatorChange { id: number; action: string; at: number; from: unknown; to: unknown }
+export interface OperatorChange {
+  id: number;
+  action: string;
+  at: number;
+  from: unknown;
+  to: unknown;
+}
 
 /** How far an event's log has come. */
-export interface LogState { size: number; nextTicket: number; auditId: number }
+export interface LogState {
+  size: number;
+  nextTicket: number;
+  auditId: number;
+}
 
-export interface NewLeaf { leaf: Buffer; hash: Buffer; ticket: number | null }
+export interface NewLeaf {
+  leaf: Buffer;
+  hash: Buffer;
+  ticket: number | null;
+}
 
 /** What a log builder reads while it holds an event's log. */
 export interface LogSource {
@@ -74,7 +93,10 @@ export class ProofLogRepo {
    * (two consumer processes), the second waits and then sees what the first appended. The leaves
    * `plan` returns are appended at the log's end, and its state saved, in the same transaction.
    */
-  async append(eventId: string, plan: (state: LogState, source: LogSource) => Promise<{ leaves: NewLeaf[]; state: LogState }>): Promise<number> {
+  async append(
+    eventId: string,
+    plan: (state: LogState, source: LogSource) => Promise<{ leaves: NewLeaf[]; state: LogState }>,
+  ): Promise<number> {
     return this.sequelize.transaction(async (transaction) => {
       await this.sequelize.query(
         'INSERT IGNORE INTO proof_logs (event_id, size, next_ticket, audit_id, updated_at) VALUES (?, 0, 1, 0, ?)',
@@ -94,10 +116,10 @@ export class ProofLogRepo {
           { transaction, type: QueryTypes.INSERT },
         );
       }
-      await this.sequelize.query(
-        'UPDATE proof_logs SET size = ?, next_ticket = ?, audit_id = ?, updated_at = ? WHERE event_id = ?',
-        { transaction, replacements: [next.size, next.nextTicket, next.auditId, sqlTime(Date.now()), eventId] },
-      );
+      await this.sequelize.query('UPDATE proof_logs SET size = ?, next_ticket = ?, audit_id = ?, updated_at = ? WHERE event_id = ?', {
+        transaction,
+        replacements: [next.size, next.nextTicket, next.auditId, sqlTime(Date.now()), eventId],
+      });
       return leaves.length;
     });
   }
@@ -112,17 +134,27 @@ export class ProofLogRepo {
         return rows.map((r) => ({ ticket: Number(r.ticket), kind: r.kind, person: r.person, at: ms(r.decided_at) }));
       },
       changes: async (afterAuditId, limit) => {
-        const rows = await this.sequelize.query<{ id: string | number; action: string; at: Date; from_value: string | null; to_value: string | null }>(
-          'SELECT id, action, at, from_value, to_value FROM admin_audit WHERE event_id = ? AND id > ? ORDER BY id LIMIT ?',
-          { transaction, replacements: [eventId, afterAuditId, limit], type: QueryTypes.SELECT },
-        );
+        const rows = await this.sequelize.query<{
+          id: string | number;
+          action: string;
+          at: Date;
+          from_value: string | null;
+          to_value: string | null;
+        }>('SELECT id, action, at, from_value, to_value FROM admin_audit WHERE event_id = ? AND id > ? ORDER BY id LIMIT ?', {
+          transaction,
+          replacements: [eventId, afterAuditId, limit],
+          type: QueryTypes.SELECT,
+        });
         return rows.map((r) => ({ id: Number(r.id), action: r.action, at: ms(r.at), from: unjson(r.from_value), to: unjson(r.to_value) }));
       },
     };
   }
 
   async size(eventId: string): Promise<number> {
-    const [row] = await this.sequelize.query<{ size: string | number }>('SELECT size FROM proof_logs WHERE event_id = ?', { replacements: [eventId], type: QueryTypes.SELECT });
+    const [row] = await this.sequelize.query<{ size: string | number }>('SELECT size FROM proof_logs WHERE event_id = ?', {
+      replacements: [eventId],
+      type: QueryTypes.SELECT,
+    });
     return row ? Number(row.size) : 0;
   }
 

@@ -1,7 +1,12 @@
 import { QueryTypes, type Sequelize } from 'sequelize';
 import { sqlTime } from './sql-time.ts';
 
-export interface Replay { deadLetterId: string; eventId: string | null; actor: string; replayedAt: string }
+export interface Replay {
+  deadLetterId: string;
+  eventId: string | null;
+  actor: string;
+  replayedAt: string;
+}
 
 /**
  * Which dead letters went back to the applications topic (dlq_replays). A replay claims its rows
@@ -15,13 +20,24 @@ export class ReplayLog {
       'SELECT dead_letter_id, event_id, actor, replayed_at FROM dlq_replays WHERE topic = ?',
       { replacements: [topic], type: QueryTypes.SELECT },
     );
-    return new Map(rows.map((r) => [r.dead_letter_id, {
-      deadLetterId: r.dead_letter_id, eventId: r.event_id, actor: r.actor, replayedAt: new Date(r.replayed_at).toISOString(),
-    }]));
+    return new Map(
+      rows.map((r) => [
+        r.dead_letter_id,
+        {
+          deadLetterId: r.dead_letter_id,
+          eventId: r.event_id,
+          actor: r.actor,
+          replayedAt: new Date(r.replayed_at).toISOString(),
+        },
+      ]),
+    );
   }
 
   async count(topic: string): Promise<number> {
-    const [row] = await this.sequelize.query<{ n: string | number }>('SELECT COUNT(*) AS n FROM dlq_replays WHERE topic = ?', { replacements: [topic], type: QueryTypes.SELECT });
+    const [row] = await this.sequelize.query<{ n: string | number }>('SELECT COUNT(*) AS n FROM dlq_replays WHERE topic = ?', {
+      replacements: [topic],
+      type: QueryTypes.SELECT,
+    });
     return Number(row?.n ?? 0);
   }
 
@@ -42,9 +58,8 @@ export class ReplayLog {
   /** Gives claims back when the replay could not be sent, so it can be tried again. */
   async release(topic: string, ids: string[]): Promise<void> {
     if (ids.length === 0) return;
-    await this.sequelize.query(
-      `DELETE FROM dlq_replays WHERE topic = ? AND dead_letter_id IN (${ids.map(() => '?').join(',')})`,
-      { replacements: [topic, ...ids] },
-    );
+    await this.sequelize.query(`DELETE FROM dlq_replays WHERE topic = ? AND dead_letter_id IN (${ids.map(() => '?').join(',')})`, {
+      replacements: [topic, ...ids],
+    });
   }
 }

@@ -26,8 +26,10 @@ export class WinnersTable {
   async count(eventId: string): Promise<number | null> {
     const events = await this.sequelize.query('SELECT id FROM events WHERE id = ?', { replacements: [eventId], type: QueryTypes.SELECT });
     if (events.length === 0) return null;
-    const [r] = await this.sequelize.query<{ n: number | string }>(
-      `SELECT COUNT(*) AS n FROM (${WINNERS}) w`, { replacements: [eventId, eventId], type: QueryTypes.SELECT });
+    const [r] = await this.sequelize.query<{ n: number | string }>(`SELECT COUNT(*) AS n FROM (${WINNERS}) w`, {
+      replacements: [eventId, eventId],
+      type: QueryTypes.SELECT,
+    });
     return Number(r?.n ?? 0);
   }
 
@@ -41,9 +43,7 @@ export class WinnersTable {
       };
     };
     const conn = await connectionManager.getConnection({ type: 'read' });
-    const rows = conn
-      .query<RowDataPacket[]>(`${WINNERS} ORDER BY ticket`, [eventId, eventId])
-      .stream({ highWaterMark: 1_000 });
+    const rows = conn.query<RowDataPacket[]>(`${WINNERS} ORDER BY ticket`, [eventId, eventId]).stream({ highWaterMark: 1_000 });
     // Read to its end, the connection goes back to the pool. Stopped early (the reader went away, a
     // write failed), the query would go on reading the rest of the result on it: it is closed instead.
     let done = false;
@@ -60,7 +60,11 @@ export class WinnersTable {
     // Not 'end': mysql2 emits it on a stream closed early too. readableEnded says whether it was read whole.
     rows.once('error', () => finish(false)).once('close', () => finish(rows.readableEnded));
     const winners = rows.map((r: Raw): RecordedWinner => ({
-      ticket: Number(r.ticket), person: r.person, email: r.email, appliedAt: r.applied_at?.getTime() ?? null, decidedAt: r.decided_at.getTime(),
+      ticket: Number(r.ticket),
+      person: r.person,
+      email: r.email,
+      appliedAt: r.applied_at?.getTime() ?? null,
+      decidedAt: r.decided_at.getTime(),
     }));
     // Destroying what the caller holds must reach the query's own stream.
     winners.once('close', () => {

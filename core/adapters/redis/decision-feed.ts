@@ -74,7 +74,10 @@ export class DecisionFeed {
     if (!byPerson) {
       byPerson = new Map();
       this.waiting.set(channel, byPerson);
-      this.subscribing.set(channel, this.subscriber.subscribe(channel, (message) => this.deliver(channel, message)));
+      this.subscribing.set(
+        channel,
+        this.subscriber.subscribe(channel, (message) => this.deliver(channel, message)),
+      );
     }
     let set = byPerson.get(person);
     if (!set) byPerson.set(person, (set = new Set()));

@@ -28,7 +28,10 @@ const PIECE = 5_000;
 
 /** What the sweeper and `terning reconcile` read of events in Redis, outside the Lua scripts. */
 export class RedisState {
-  constructor(private readonly redis: Redis, private readonly prefix: string) {}
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {}
 
   /** An event's live state. Not one snapshot: the hashes are scanned while the gate goes on. */
   async read(eventId: string): Promise<RedisEventState> {

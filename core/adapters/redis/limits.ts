@@ -41,7 +41,12 @@ export class Limits {
   }
 
   async adminAllowed(ip: string): Promise<void> {
-    await refuseIfSpent(this.adminFailuresPerIp, ip, 'TOO_MANY_ADMIN_FAILURES', 'too many wrong admin keys from this address; try again later');
+    await refuseIfSpent(
+      this.adminFailuresPerIp,
+      ip,
+      'TOO_MANY_ADMIN_FAILURES',
+      'too many wrong admin keys from this address; try again later',
+    );
   }
 
   async adminFailed(ip: string): Promise<void> {

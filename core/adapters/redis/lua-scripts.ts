@@ -43,10 +43,13 @@ export function resultCodes(name: string): Record<string, number> {
  * Loads each script once under a versioned command name (ioredis sends EVALSHA, and the source only
  * when Redis doesn't have it yet), with the key count its header gives; returns the one way to call them.
  */
-export function defineScripts<N extends string>(redis: Redis, scripts: readonly N[]): (name: N, ...args: (string | number)[]) => Promise<unknown> {
+export function defineScripts<N extends string>(
+  redis: Redis,
+  scripts: readonly N[],
+): (name: N, ...args: (string | number)[]) => Promise<unknown> {
   const commandName = (name: N) => `terning_${VERSION}_${name.replaceAll('-', '_')}`;
   for (const name of scripts) {
     redis.defineCommand(commandName(name), { numberOfKeys: keyCount(name), lua: luaSource(name) });
   }
-  return (name, ...args) => ((redis as unknown as Record<string, Call>)[commandName(name)]).apply(redis, args);
+  return (name, ...args) => (redis as unknown as Record<string, Call>)[commandName(name)].apply(redis, args);
 }

@@ -16,7 +16,9 @@ import { serverIdentity } from './server-identity.ts';
 export class RedisRestarts {
   private looking: Promise<void> = Promise.resolve();
   private stopped = false;
-  private readonly onReady = () => { this.looking = this.looking.then(() => this.look()); };
+  private readonly onReady = () => {
+    this.looking = this.looking.then(() => this.look());
+  };
 
   constructor(
     private readonly redis: Redis,
@@ -40,7 +42,10 @@ export class RedisRestarts {
       return;
     }
     if (seen === null || seen === server) return;
-    this.log.warn({ was: seen, now: server }, 'Redis restarted or failed over and may have lost its last writes: every event is restored from MySQL');
+    this.log.warn(
+      { was: seen, now: server },
+      'Redis restarted or failed over and may have lost its last writes: every event is restored from MySQL',
+    );
     for (let attempt = 0; !this.stopped; attempt++) {
       try {
         await this.onRestart(server);

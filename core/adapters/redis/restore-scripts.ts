@@ -14,10 +14,14 @@ export function parseMarker(raw: string): RestoreMarker {
 }
 
 /** begun: this call set the marker; restoring: one was in force; whole: the event's state is there; dropped: forced, begin again. */
-export type BeginResult = { kind: 'begun'; marker: RestoreMarker } | { kind: 'restoring'; marker: RestoreMarker } | { kind: 'whole' } | { kind: 'dropped' };
+export type BeginResult =
+  { kind: 'begun'; marker: RestoreMarker } | { kind: 'restoring'; marker: RestoreMarker } | { kind: 'whole' } | { kind: 'dropped' };
 
 export class RestoreScripts {
-  constructor(private readonly redis: Redis, private readonly prefix: string) {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {
     this.call = defineScripts(redis, SCRIPTS);
   }
 
@@ -30,13 +34,38 @@ export class RestoreScripts {
   /** Settings into Redis. Returns the remaining stock, 'missing' (restore first) or 'restoring'. */
   async loadEvent(eventId: string, e: EventSettings, isNew = false): Promise<number | 'missing' | 'restoring'> {
     const k = this.keys(eventId);
-    const r = (await this.call('put-event', k.meta, k.remaining, k.restoring, e.state, e.opensAt ?? '', e.closesAt ?? '', e.total, isNew ? 'new' : '', gateChannel(this.prefix), eventId)) as number;
+    const r = (await this.call(
+      'put-event',
+      k.meta,
+      k.remaining,
+      k.restoring,
+      e.state,
+      e.opensAt ?? '',
+      e.closesAt ?? '',
+      e.total,
+      isNew ? 'new' : '',
+      gateChannel(this.prefix),
+      eventId,
+    )) as number;
     return r === -1 ? 'missing' : r === -2 ? 'restoring' : r;
   }
 
   async beginRestore(eventId: string, ends: EndOffsets, now: number, force = false): Promise<BeginResult> {
     const k = this.keys(eventId);
-    const [code, raw] = (await this.call('begin-restore', k.meta, k.remaining, k.decisions, k.reserved, k.restoring, k.revoked, JSON.stringify(ends), now, force ? 'force' : '', gateChannel(this.prefix), eventId)) as [number, string];
+    const [code, raw] = (await this.call(
+      'begin-restore',
+      k.meta,
+      k.remaining,
+      k.decisions,
+      k.reserved,
+      k.restoring,
+      k.revoked,
+      JSON.stringify(ends),
+      now,
+      force ? 'force' : '',
+      gateChannel(this.prefix),
+      eventId,
+    )) as [number, string];
     if (code === 0) return { kind: 'whole' };
     if (code === 3) return { kind: 'dropped' };
     return code === 1 ? { kind: 'begun', marker: parseMarker(raw) } : { kind: 'restoring', marker: parseMarker(raw) };
@@ -54,11 +83,29 @@ export class RestoreScripts {
     return (await this.call('restore-winners', k.decisions, k.restoring, marker.raw, ...args)) !== -1;
   }
 
-  async finishRestore(eventId: string, marker: RestoreMarker, e: EventSettings & { maxTicket: number }): Promise<{ finished: boolean; remaining: number; winners: number }> {
+  async finishRestore(
+    eventId: string,
+    marker: RestoreMarker,
+    e: EventSettings & { maxTicket: number },
+  ): Promise<{ finished: boolean; remaining: number; winners: number }> {
     const k = this.keys(eventId);
     const [done, remaining, winners] = (await this.call(
-      'finish-restore', k.meta, k.remaining, k.decisions, k.reserved, k.ticketSeq, k.restoring, k.revoked,
-      marker.raw, e.state, e.opensAt ?? '', e.closesAt ?? '', e.total, e.maxTicket, gateChannel(this.prefix), eventId,
+      'finish-restore',
+      k.meta,
+      k.remaining,
+      k.decisions,
+      k.reserved,
+      k.ticketSeq,
+      k.restoring,
+      k.revoked,
+      marker.raw,
+      e.state,
+      e.opensAt ?? '',
+      e.closesAt ?? '',
+      e.total,
+      e.maxTicket,
+      gateChannel(this.prefix),
+      eventId,
     )) as number[];
     return { finished: done === 1, remaining: remaining!, winners: winners! };
   }

@@ -13,9 +13,10 @@ type ScriptName = (typeof SCRIPTS)[number];
 /** apply.lua's results, by the names its header gives them. */
 const OPENING = resultCodes('open-challenge') as Record<'OPENED' | 'COOLDOWN' | 'PERSON_SPENT' | 'NETWORK_SPENT' | 'ALL_SPENT', number>;
 const CHECK = resultCodes('check-challenge') as Record<'ACCEPTED' | 'WRONG' | 'MISSING', number>;
-const GATE = resultCodes('apply') as Record<'NEW' | 'RESEND' | 'DECIDED' | 'NO_EVENT' | 'NOT_OPEN' | 'SOLD_OUT' | 'RESTORING' | 'DRAFT', number>;
-
-
+const GATE = resultCodes('apply') as Record<
+  'NEW' | 'RESEND' | 'DECIDED' | 'NO_EVENT' | 'NOT_OPEN' | 'SOLD_OUT' | 'RESTORING' | 'DRAFT',
+  number
+>;
 
 /** What the gate answered one applicant (apply.lua). */
 export type GateResult =
@@ -43,11 +44,8 @@ export type HeldUnit = Pick<Decision, 'person' | 'ticket'>;
 /** settled: which to persist; restoring: judge by the marker's offsets; missing: the state is gone and no restore has begun. */
 export type Settlement = { kind: 'settled'; persist: boolean[] } | { kind: 'restoring'; marker: RestoreMarker } | { kind: 'missing' };
 
-
 /** opened: mail the code; otherwise which send limit refused it, and for how many seconds. */
-export type ChallengeOpening =
-  | { kind: 'opened' }
-  | { kind: 'cooldown' | 'person-spent' | 'network-spent' | 'all-spent'; seconds: number };
+export type ChallengeOpening = { kind: 'opened' } | { kind: 'cooldown' | 'person-spent' | 'network-spent' | 'all-spent'; seconds: number };
 
 /** How a try reaches a challenge: by its id, or as the person's latest (a client that sends no id). */
 export type ChallengePath = { by: 'id'; id: string } | { by: 'latest'; id: string };
@@ -55,8 +53,12 @@ export type ChallengePath = { by: 'id'; id: string } | { by: 'latest'; id: strin
 /** missing: no such live challenge, or no tries left on the path. */
 export type ChallengeCheck = { kind: 'ok' } | { kind: 'wrong'; attemptsLeft: number } | { kind: 'missing' };
 
-export interface SendLimits { cooldownSeconds: number; perPersonPerNetworkPerHour: number; perNetworkPerHour: number; allPerMinute: number }
-
+export interface SendLimits {
+  cooldownSeconds: number;
+  perPersonPerNetworkPerHour: number;
+  perNetworkPerHour: number;
+  allPerMinute: number;
+}
 
 const NO_EVENT: GateResult = { kind: 'no-event' };
 const NOT_OPEN: GateResult = { kind: 'not-open' };
@@ -67,15 +69,24 @@ const DRAFT: GateResult = { kind: 'draft' };
 function gateResult(flat: number[], at: number): GateResult {
   const code = flat[at]!;
   switch (code) {
-    case GATE.NEW: return { kind: 'new', ticket: flat[at + 1]!, decidedAt: flat[at + 2]! };
-    case GATE.RESEND: return { kind: 'resend', ticket: flat[at + 1]!, decidedAt: flat[at + 2]! };
-    case GATE.DECIDED: return { kind: 'decided', ticket: flat[at + 1]!, decidedAt: flat[at + 2]! };
-    case GATE.NO_EVENT: return NO_EVENT;
-    case GATE.NOT_OPEN: return NOT_OPEN;
-    case GATE.SOLD_OUT: return SOLD_OUT;
-    case GATE.RESTORING: return RESTORING;
-    case GATE.DRAFT: return DRAFT;
-    default: throw new Error(`apply.lua returned unknown code ${code}`);
+    case GATE.NEW:
+      return { kind: 'new', ticket: flat[at + 1]!, decidedAt: flat[at + 2]! };
+    case GATE.RESEND:
+      return { kind: 'resend', ticket: flat[at + 1]!, decidedAt: flat[at + 2]! };
+    case GATE.DECIDED:
+      return { kind: 'decided', ticket: flat[at + 1]!, decidedAt: flat[at + 2]! };
+    case GATE.NO_EVENT:
+      return NO_EVENT;
+    case GATE.NOT_OPEN:
+      return NOT_OPEN;
+    case GATE.SOLD_OUT:
+      return SOLD_OUT;
+    case GATE.RESTORING:
+      return RESTORING;
+    case GATE.DRAFT:
+      return DRAFT;
+    default:
+      throw new Error(`apply.lua returned unknown code ${code}`);
   }
 }
 
@@ -85,7 +96,10 @@ function gateResult(flat: number[], at: number): GateResult {
  * stands on the primary: a retry finds it (200) if that primary stays.
  */
 export class ReplicasBehind extends Error {
-  constructor(readonly wanted: number, readonly acknowledged: number) {
+  constructor(
+    readonly wanted: number,
+    readonly acknowledged: number,
+  ) {
     super(`NOREPLICAS: ${acknowledged} of ${wanted} Redis replicas acknowledged the confirm within ${CONFIRM_WAIT_MS} ms`);
   }
 }
@@ -115,7 +129,19 @@ export class Scripts {
   /** The gate and the decision for several persons of one event in one call, in their order of arrival. */
   async applyMany(eventId: string, persons: string[], now: number): Promise<GateResult[]> {
     const k = this.keys(eventId);
-    const flat = (await this.call('apply', k.meta, k.remaining, k.reserved, k.decisions, k.ticketSeq, k.restoring, now, gateChannel(this.prefix), eventId, ...persons)) as number[];
+    const flat = (await this.call(
+      'apply',
+      k.meta,
+      k.remaining,
+      k.reserved,
+      k.decisions,
+      k.ticketSeq,
+      k.restoring,
+      now,
+      gateChannel(this.prefix),
+      eventId,
+      ...persons,
+    )) as number[];
     if (flat.length !== persons.length * 3) throw new Error(`apply.lua answered ${flat.length} values for ${persons.length} applicants`);
     const out: GateResult[] = new Array(persons.length);
     for (let i = 0; i < persons.length; i++) out[i] = gateResult(flat, i * 3);
@@ -157,7 +183,14 @@ export class Scripts {
   /** Which of these decisions read from Kafka are to be persisted (settle.lua). */
   async settle(eventId: string, units: HeldUnit[]): Promise<Settlement> {
     const k = this.keys(eventId);
-    const out = (await this.call('settle', k.meta, k.reserved, k.decisions, k.restoring, ...units.flatMap((u) => [u.person, u.ticket]))) as (number | string)[];
+    const out = (await this.call(
+      'settle',
+      k.meta,
+      k.reserved,
+      k.decisions,
+      k.restoring,
+      ...units.flatMap((u) => [u.person, u.ticket]),
+    )) as (number | string)[];
     if (out[0] === -1) return out[1] ? { kind: 'restoring', marker: parseMarker(String(out[1])) } : { kind: 'missing' };
     if (out.length !== units.length + 1) throw new Error(`settle.lua answered ${out.length - 1} values for ${units.length} decisions`);
     return { kind: 'settled', persist: out.slice(1).map((v) => v === 1) };
@@ -172,7 +205,11 @@ export class Scripts {
 
   async standing(eventId: string, person: string): Promise<StandingResult> {
     const k = this.keys(eventId);
-    const [state, ticket, at] = (await this.call('status', k.reserved, k.decisions, k.meta, k.restoring, person)) as [string, number, number];
+    const [state, ticket, at] = (await this.call('status', k.reserved, k.decisions, k.meta, k.restoring, person)) as [
+      string,
+      number,
+      number,
+    ];
     if (state === 'W') return { kind: 'won', ticket, decidedAt: at };
     if (state === 'P') return { kind: 'unconfirmed', ticket, decidedAt: at };
     return state === '?' ? { kind: 'unsure' } : { kind: 'unknown' };
@@ -187,17 +224,41 @@ export class Scripts {
   }
 
   /** A new challenge for the person, sent from `network`, if the send limits allow (open-challenge.lua). */
-  async openChallenge(person: string, network: string, challenge: { id: string; hash: string; ttlSeconds: number }, limits: SendLimits): Promise<ChallengeOpening> {
+  async openChallenge(
+    person: string,
+    network: string,
+    challenge: { id: string; hash: string; ttlSeconds: number },
+    limits: SendLimits,
+  ): Promise<ChallengeOpening> {
     const k = signInKeys(this.prefix, person);
-    const [code, seconds] = (await this.call('open-challenge', k.sendsFrom(network), networkSendsKey(this.prefix, network), allSendsKey(this.prefix), k.challenge(challenge.id), k.latest,
-      challenge.hash, challenge.id, challenge.ttlSeconds, limits.cooldownSeconds, limits.perPersonPerNetworkPerHour, limits.perNetworkPerHour, limits.allPerMinute)) as [number, number];
+    const [code, seconds] = (await this.call(
+      'open-challenge',
+      k.sendsFrom(network),
+      networkSendsKey(this.prefix, network),
+      allSendsKey(this.prefix),
+      k.challenge(challenge.id),
+      k.latest,
+      challenge.hash,
+      challenge.id,
+      challenge.ttlSeconds,
+      limits.cooldownSeconds,
+      limits.perPersonPerNetworkPerHour,
+      limits.perNetworkPerHour,
+      limits.allPerMinute,
+    )) as [number, number];
     switch (code) {
-      case OPENING.OPENED: return { kind: 'opened' };
-      case OPENING.COOLDOWN: return { kind: 'cooldown', seconds };
-      case OPENING.PERSON_SPENT: return { kind: 'person-spent', seconds };
-      case OPENING.NETWORK_SPENT: return { kind: 'network-spent', seconds };
-      case OPENING.ALL_SPENT: return { kind: 'all-spent', seconds };
-      default: throw new Error(`open-challenge.lua returned unknown code ${code}`);
+      case OPENING.OPENED:
+        return { kind: 'opened' };
+      case OPENING.COOLDOWN:
+        return { kind: 'cooldown', seconds };
+      case OPENING.PERSON_SPENT:
+        return { kind: 'person-spent', seconds };
+      case OPENING.NETWORK_SPENT:
+        return { kind: 'network-spent', seconds };
+      case OPENING.ALL_SPENT:
+        return { kind: 'all-spent', seconds };
+      default:
+        throw new Error(`open-challenge.lua returned unknown code ${code}`);
     }
   }
 
@@ -209,12 +270,24 @@ export class Scripts {
   /** One try of a code against a challenge, counted before it is compared (check-challenge.lua). */
   async checkChallenge(person: string, path: ChallengePath, hash: string, allowed: number): Promise<ChallengeCheck> {
     const k = signInKeys(this.prefix, person);
-    const [code, left] = (await this.call('check-challenge', k.challenge(path.id), k.latest, hash, path.by === 'id' ? 'n' : 'l', allowed, path.id)) as [number, number];
+    const [code, left] = (await this.call(
+      'check-challenge',
+      k.challenge(path.id),
+      k.latest,
+      hash,
+      path.by === 'id' ? 'n' : 'l',
+      allowed,
+      path.id,
+    )) as [number, number];
     switch (code) {
-      case CHECK.ACCEPTED: return { kind: 'ok' };
-      case CHECK.WRONG: return { kind: 'wrong', attemptsLeft: left };
-      case CHECK.MISSING: return { kind: 'missing' };
-      default: throw new Error(`check-challenge.lua returned unknown code ${code}`);
+      case CHECK.ACCEPTED:
+        return { kind: 'ok' };
+      case CHECK.WRONG:
+        return { kind: 'wrong', attemptsLeft: left };
+      case CHECK.MISSING:
+        return { kind: 'missing' };
+      default:
+        throw new Error(`check-challenge.lua returned unknown code ${code}`);
     }
   }
 }

@@ -120,7 +120,15 @@ export class SoldOutBoard {
     try {
       const k = eventKeys(this.prefix, eventId);
       const now = Date.now();
-      const res = await this.redis.multi().info('server').info('replication').exists(k.restoring).hmget(k.meta, 'state', 'opensAt', 'closesAt', 'server', 'total').get(k.remaining).get(k.ticketSeq).exec();
+      const res = await this.redis
+        .multi()
+        .info('server')
+        .info('replication')
+        .exists(k.restoring)
+        .hmget(k.meta, 'state', 'opensAt', 'closesAt', 'server', 'total')
+        .get(k.remaining)
+        .get(k.ticketSeq)
+        .exec();
       const [infoServer, infoReplication, restoring, meta, remaining, seq] = (res ?? []).map(([err, value]) => {
         if (err) throw err;
         return value;

@@ -59,7 +59,9 @@ export class Subscriber {
       const channels = [...this.handlers.keys()];
       const confirmed = channels.length > 0 ? sub.subscribe(...channels) : Promise.resolve();
       confirmed.then(
-        () => { for (const l of this.resumeListeners) l(); },
+        () => {
+          for (const l of this.resumeListeners) l();
+        },
         (err) => this.log.warn({ err }, 'subscriptions not renewed: waiting for the next reconnection'),
       );
     });

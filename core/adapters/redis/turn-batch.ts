@@ -1,4 +1,8 @@
-interface Waiting<I, O> { item: I; resolve: (r: O) => void; reject: (e: unknown) => void }
+interface Waiting<I, O> {
+  item: I;
+  resolve: (r: O) => void;
+  reject: (e: unknown) => void;
+}
 
 /**
  * The calls that reach this process in one turn of its event loop go to Redis together: one script
@@ -35,7 +39,11 @@ export class TurnBatch<I, O> {
     for (const [eventId, queue] of batches) {
       for (let i = 0; i < queue.length; i += this.maxBatch) {
         const part = queue.slice(i, i + this.maxBatch);
-        this.call(eventId, part.map((w) => w.item), now).then(
+        this.call(
+          eventId,
+          part.map((w) => w.item),
+          now,
+        ).then(
           (results) => part.forEach((w, j) => w.resolve(results[j]!)),
           (e) => part.forEach((w) => w.reject(e)),
         );

@@ -1,6 +1,11 @@
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
 
-export interface Mail { to: string; subject: string; text: string; html?: string }
+export interface Mail {
+  to: string;
+  subject: string;
+  text: string;
+  html?: string;
+}
 
 /**
  * Sends through SES v2: the emulator in development and tests, AWS when credentials and a region are
@@ -17,28 +22,28 @@ export class Mailer {
       SendEmailCommand,
       client: new SESv2Client({
         region: this.opts.region,
-        ...(this.opts.endpoint
-          ? { endpoint: this.opts.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
-          : {}),
+        ...(this.opts.endpoint ? { endpoint: this.opts.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
       }),
     })));
   }
 
   async send(mail: Mail): Promise<string | undefined> {
     const { client, SendEmailCommand } = await this.connect();
-    const out = await client.send(new SendEmailCommand({
-      FromEmailAddress: this.opts.from,
-      Destination: { ToAddresses: [mail.to] },
-      Content: {
-        Simple: {
-          Subject: { Data: mail.subject, Charset: 'UTF-8' },
-          Body: {
-            Text: { Data: mail.text, Charset: 'UTF-8' },
-            ...(mail.html ? { Html: { Data: mail.html, Charset: 'UTF-8' } } : {}),
+    const out = await client.send(
+      new SendEmailCommand({
+        FromEmailAddress: this.opts.from,
+        Destination: { ToAddresses: [mail.to] },
+        Content: {
+          Simple: {
+            Subject: { Data: mail.subject, Charset: 'UTF-8' },
+            Body: {
+              Text: { Data: mail.text, Charset: 'UTF-8' },
+              ...(mail.html ? { Html: { Data: mail.html, Charset: 'UTF-8' } } : {}),
+            },
           },
         },
-      },
-    }));
+      }),
+    );
     return out.MessageId;
   }
 

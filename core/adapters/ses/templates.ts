@@ -5,8 +5,9 @@ export function codeMail(to: string, code: string, ttlMinutes: number, reference
   return {
     to,
     subject: `[terning] 인증 코드 ${code} / Your verification code (${reference})`,
-    text: `인증 코드: ${code} (로그인 ${reference})\n${ttlMinutes}분 동안 한 번만, 화면에 ${reference}(이)라고 보이는 로그인에서만 쓸 수 있습니다.\n\n`
-      + `Your terning verification code is ${code}, for sign-in ${reference}. It works once, for ${ttlMinutes} minutes, on the page that shows ${reference}.\n`,
+    text:
+      `인증 코드: ${code} (로그인 ${reference})\n${ttlMinutes}분 동안 한 번만, 화면에 ${reference}(이)라고 보이는 로그인에서만 쓸 수 있습니다.\n\n` +
+      `Your terning verification code is ${code}, for sign-in ${reference}. It works once, for ${ttlMinutes} minutes, on the page that shows ${reference}.\n`,
   };
 }
 

@@ -3,7 +3,10 @@ import type { Events } from './events.ts';
 import type { AuditLog } from '../../adapters/mysql/audit-log.ts';
 
 /** Who asks for a change, as the admin API knows it. */
-export interface Caller { actor: string; requestId?: string }
+export interface Caller {
+  actor: string;
+  requestId?: string;
+}
 
 const schedule = (e: EventSnapshot) => ({ state: e.state, opensAt: e.opensAt, closesAt: e.closesAt });
 
@@ -12,7 +15,10 @@ const schedule = (e: EventSnapshot) => ({ state: e.state, opensAt: e.opensAt, cl
  * refused change (a 404, a 409 STOCK_BELOW_WINNERS) throws before anything is recorded.
  */
 export class AuditedEvents {
-  constructor(private readonly events: Events, private readonly audit: AuditLog) {}
+  constructor(
+    private readonly events: Events,
+    private readonly audit: AuditLog,
+  ) {}
 
   async create(by: Caller, e: { id: string; name: string; totalStock: number; opensAt?: Date; closesAt?: Date }): Promise<EventSnapshot> {
     await this.events.create({ id: e.id, name: e.name, totalStock: 0, opensAt: e.opensAt, closesAt: e.closesAt });
@@ -42,7 +48,13 @@ export class AuditedEvents {
     return after;
   }
 
-  private record(by: Caller, action: 'event.create' | 'stock.set' | 'event.open' | 'event.close', eventId: string, from: unknown, to: unknown) {
+  private record(
+    by: Caller,
+    action: 'event.create' | 'stock.set' | 'event.open' | 'event.close',
+    eventId: string,
+    from: unknown,
+    to: unknown,
+  ) {
     return this.audit.record({ actor: by.actor, action, eventId, from, to, requestId: by.requestId ?? null });
   }
 }

@@ -19,13 +19,21 @@ export interface DeadLetterView extends DeadLetter {
 
 export type ReplayRequest = { ids: string[] } | { all: true };
 
-export interface ReplayResult { replayed: string[]; skipped: { id: string; reason: string }[] }
+export interface ReplayResult {
+  replayed: string[];
+  skipped: { id: string; reason: string }[];
+}
 
 function describe(l: DeadLetter): Pick<DeadLetterView, 'eventId' | 'person' | 'email' | 'unreplayable'> {
   try {
     // The persister dead-letters applications one by one; a record of several comes only from elsewhere.
     const all = decodeApplications(Buffer.from(l.value, 'utf8'));
-    return { eventId: all[0]!.eventId, person: all[0]!.person, email: all.length === 1 ? all[0]!.email : `${all.length} applications`, unreplayable: null };
+    return {
+      eventId: all[0]!.eventId,
+      person: all[0]!.person,
+      email: all.length === 1 ? all[0]!.email : `${all.length} applications`,
+      unreplayable: null,
+    };
   } catch (e) {
     return { eventId: null, person: null, email: null, unreplayable: (e as Error).message };
   }
@@ -69,11 +77,21 @@ export class DeadLetterDesk {
       // Keyed by the person like the API's own records (application-records.ts), so a replay lands on that person's partition.
       await this.topic.sendBack(sending, (l) => (l as DeadLetterView).person);
     } catch (e) {
-      await this.replays.release(this.topic.name, sending.map((l) => l.id));
+      await this.replays.release(
+        this.topic.name,
+        sending.map((l) => l.id),
+      );
       throw unavailable('QUEUE_UNAVAILABLE', `the applications topic did not take the replay: ${(e as Error).message}`, 5);
     }
     for (const [eventId, ids] of groupByEvent(sending)) {
-      await this.audit.record({ actor: by.actor, action: 'dlq.replay', eventId, from: { deadLettered: ids }, to: { replayedTo: this.topic.applications }, requestId: by.requestId ?? null });
+      await this.audit.record({
+        actor: by.actor,
+        action: 'dlq.replay',
+        eventId,
+        from: { deadLettered: ids },
+        to: { replayedTo: this.topic.applications },
+        requestId: by.requestId ?? null,
+      });
     }
     return { replayed: sending.map((l) => l.id), skipped };
   }
@@ -86,11 +104,19 @@ export class DeadLetterDesk {
     const chosen = [...new Set(ids)].map((id) => byId.get(id)!);
     const done = chosen.filter((l) => l.replayedAt !== null);
     if (done.length) {
-      throw conflict('DEAD_LETTER_REPLAYED', `already replayed: ${done.map((l) => `${l.id} (${l.replayedAt} by ${l.replayedBy})`).join(', ')}`, { ids: done.map((l) => l.id) });
+      throw conflict(
+        'DEAD_LETTER_REPLAYED',
+        `already replayed: ${done.map((l) => `${l.id} (${l.replayedAt} by ${l.replayedBy})`).join(', ')}`,
+        { ids: done.map((l) => l.id) },
+      );
     }
     const bad = chosen.filter((l) => l.unreplayable !== null);
     if (bad.length) {
-      throw new AppError(422, 'DEAD_LETTER_UNREPLAYABLE', `not an application, so a replay would only fail again: ${bad.map((l) => `${l.id} (${l.unreplayable})`).join(', ')}`);
+      throw new AppError(
+        422,
+        'DEAD_LETTER_UNREPLAYABLE',
+        `not an application, so a replay would only fail again: ${bad.map((l) => `${l.id} (${l.unreplayable})`).join(', ')}`,
+      );
     }
     return chosen;
   }

@@ -102,7 +102,9 @@ export class Events {
         throw err instanceof StockStateMissing ? restoring() : err;
       });
       if (!result.ok) {
-        throw conflict('STOCK_BELOW_WINNERS', `${result.winners} people have already won; the stock can't be set below that`, { winners: result.winners });
+        throw conflict('STOCK_BELOW_WINNERS', `${result.winners} people have already won; the stock can't be set below that`, {
+          winners: result.winners,
+        });
       }
       await save({ totalStock: count }).catch(async (err) => {
         await this.scripts.setStock(id, e.totalStock).catch(() => {});
@@ -172,7 +174,11 @@ export class Events {
 
   private put(e: EventRecord, isNew = false) {
     this.recent.delete(e.id);
-    return this.loader.loadEvent(e.id, { state: e.state, opensAt: e.opensAt?.getTime() ?? null, closesAt: e.closesAt?.getTime() ?? null, total: e.totalStock }, isNew);
+    return this.loader.loadEvent(
+      e.id,
+      { state: e.state, opensAt: e.opensAt?.getTime() ?? null, closesAt: e.closesAt?.getTime() ?? null, total: e.totalStock },
+      isNew,
+    );
   }
 
   /** The event's settings into Redis, after its restore if Redis lost it (waited for a while, else 503). */

@@ -30,7 +30,12 @@ export function formatRows(format: ExportFormat): Transform {
     writableObjectMode: true,
     transform(row: WinnerRow, _enc, done) {
       const head = first ? open : '';
-      const line = format === 'csv' ? csvLine(row) : format === 'ndjson' ? `${JSON.stringify(row)}\n` : `${first ? '\n' : ',\n'}${JSON.stringify(row)}`;
+      const line =
+        format === 'csv'
+          ? csvLine(row)
+          : format === 'ndjson'
+            ? `${JSON.stringify(row)}\n`
+            : `${first ? '\n' : ',\n'}${JSON.stringify(row)}`;
       first = false;
       done(null, head + line);
     },

@@ -66,8 +66,7 @@ export async function reportEvent(deps: ReportDeps, eventId: string, reservation
   let mysqlOnly = [...stored].filter((p) => !redis.decisions.has(p));
   if (mysqlOnly.length) mysqlOnly = await deps.redisState.undecided(eventId, mysqlOnly);
   const before = Date.now() - reservationTimeoutMs;
-  const stuck = [...redis.reserved.entries()]
-    .flatMap(([person, r]) => (r && r.reservedAt <= before ? [{ person, ...r }] : []));
+  const stuck = [...redis.reserved.entries()].flatMap(([person, r]) => (r && r.reservedAt <= before ? [{ person, ...r }] : []));
 
   const expectedRemaining = Math.max(0, event.total - redis.decisions.size);
   const stockDifference = (redis.remaining ?? 0) - expectedRemaining;
@@ -88,7 +87,13 @@ export async function reportEvent(deps: ReportDeps, eventId: string, reservation
     ticketSeq: redis.ticketSeq,
     maxTicket,
     lag,
-    clean: redis.restoring === null && redis.remaining !== null && stockDifference === 0
-      && (redisOnly.length === 0 || totalLag(lag) > 0) && mysqlOnly.length === 0 && stuck.length === 0 && redis.ticketSeq >= maxTicket,
+    clean:
+      redis.restoring === null &&
+      redis.remaining !== null &&
+      stockDifference === 0 &&
+      (redisOnly.length === 0 || totalLag(lag) > 0) &&
+      mysqlOnly.length === 0 &&
+      stuck.length === 0 &&
+      redis.ticketSeq >= maxTicket,
   };
 }

@@ -19,7 +19,12 @@ export interface Reconciled {
  * from MySQL (core/use-cases/persistence/restorer.ts, forced): the gate answers 503 until the consumers have persisted Kafka up
  * to its end, then Redis holds exactly MySQL's winners; the report is made again.
  */
-export async function reconcile(config: Pick<Config, 'reservationTimeoutSeconds'>, stores: ReconcileDeps, eventId: string, opts: { fix?: boolean; waitMs?: number } = {}): Promise<Reconciled | null> {
+export async function reconcile(
+  config: Pick<Config, 'reservationTimeoutSeconds'>,
+  stores: ReconcileDeps,
+  eventId: string,
+  opts: { fix?: boolean; waitMs?: number } = {},
+): Promise<Reconciled | null> {
   const report = () => reportEvent(stores, eventId, config.reservationTimeoutSeconds * 1_000);
   const first = await report();
   if (!first) return null;

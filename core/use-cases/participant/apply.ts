@@ -17,18 +17,29 @@ import { giveBack } from '../persistence/give-back.ts';
  * WON once Kafka holds the decision; PENDING only while a winner's hand-off to Kafka is unconfirmed.
  * A WON standing carries the winner's signed receipt (core/use-cases/proof/receipts.ts).
  */
-export interface Standing { status: 'WON' | 'PENDING'; ticket: number; decidedAt: string; receipt?: string }
+export interface Standing {
+  status: 'WON' | 'PENDING';
+  ticket: number;
+  decidedAt: string;
+  receipt?: string;
+}
 
 /**
  * An apply's answer: the standing, and whether this apply is the one that took the unit (202) or a
  * repeat of a winner (200), the resend of an unconfirmed win included.
  */
-export interface Applied { standing: Standing; accepted: boolean }
+export interface Applied {
+  standing: Standing;
+  accepted: boolean;
+}
 
 const repeated = (a: Applied): Applied => (a.accepted ? { standing: a.standing, accepted: false } : a);
 
-const standing = (status: Standing['status'], ticket: number, at: number): Standing =>
-  ({ status, ticket, decidedAt: new Date(at).toISOString() });
+const standing = (status: Standing['status'], ticket: number, at: number): Standing => ({
+  status,
+  ticket,
+  decidedAt: new Date(at).toISOString(),
+});
 
 // Most of a herd hears one of these: made once, not per request (an Error takes its stack when made).
 const SOLD_OUT_MESSAGE = 'all the gifts are gone';
@@ -96,7 +107,9 @@ export class Applications {
     const key = `${eventId}\n${person}`;
     const running = this.inFlight.get(key);
     if (running) return running.then(repeated);
-    const attempt = traced('terning.apply', { eventId }, () => this.admit(eventId, person, email, requestId)).finally(() => this.inFlight.delete(key));
+    const attempt = traced('terning.apply', { eventId }, () => this.admit(eventId, person, email, requestId)).finally(() =>
+      this.inFlight.delete(key),
+    );
     this.inFlight.set(key, attempt);
     return attempt;
   }
@@ -105,8 +118,11 @@ export class Applications {
     // Redis down, restarting or loading its data, or MySQL down while the event is loaded: nothing was
     // taken, and the person is told to come back (503 Retry-After), not that something broke.
     // Once an event is sold out, this process answers from memory (core/adapters/redis/sold-out-board.ts).
-    const gate = this.soldOut.answer(eventId, person)
-      ?? await this.gate.add(eventId, person).catch((e) => { throw this.stateUnavailable(e, eventId, person, requestId); });
+    const gate =
+      this.soldOut.answer(eventId, person) ??
+      (await this.gate.add(eventId, person).catch((e) => {
+        throw this.stateUnavailable(e, eventId, person, requestId);
+      }));
     switch (gate.kind) {
       case 'decided':
         return { standing: await this.sealed(eventId, person, standing('WON', gate.ticket, gate.decidedAt)), accepted: false };
@@ -122,7 +138,12 @@ export class Applications {
         this.helpRestore(eventId);
         throw tryAgain('STATE_RESTORING', 1);
       case 'no-event':
-        if (!loaded && (await this.events.load(eventId).catch((e) => { throw this.stateUnavailable(e, eventId, person, requestId); }))) {
+        if (
+          !loaded &&
+          (await this.events.load(eventId).catch((e) => {
+            throw this.stateUnavailable(e, eventId, person, requestId);
+          }))
+        ) {
           return this.admit(eventId, person, email, requestId, true);
         }
         throw eventNotFound(eventId);
@@ -138,17 +159,28 @@ export class Applications {
    * the broker may have written it all the same, then recorded in MySQL, then put back in the stock.
    * Where that can't be finished now, the unit stays revoked or reserved for the sweeper.
    */
-  private async handOff(eventId: string, person: string, email: string, requestId: string | undefined, kind: 'new' | 'resend', ticket: number, decidedAt: number): Promise<Applied> {
+  private async handOff(
+    eventId: string,
+    person: string,
+    email: string,
+    requestId: string | undefined,
+    kind: 'new' | 'resend',
+    ticket: number,
+    decidedAt: number,
+  ): Promise<Applied> {
     await faultPoint('after-gate');
     try {
       await this.producer.send({ eventId, person, email, ticket, decidedAt, requestId });
     } catch (e) {
-      await giveBack({ scripts: this.scripts, records: this.records }, eventId, { person, ticket, reservedAt: decidedAt })
-        .catch((err) => this.log.warn({ err, eventId, person: maskEmail(person), ticket }, 'the unit is left for the sweeper to give back'));
+      await giveBack({ scripts: this.scripts, records: this.records }, eventId, { person, ticket, reservedAt: decidedAt }).catch((err) =>
+        this.log.warn({ err, eventId, person: maskEmail(person), ticket }, 'the unit is left for the sweeper to give back'),
+      );
       this.log.error({ err: e, eventId, person: maskEmail(person), requestId }, 'kafka did not take the decision');
       throw tryAgain('QUEUE_UNAVAILABLE', 2);
     }
-    const held = await this.confirmations.add(eventId, { person, ticket }).catch((e) => { throw this.stateUnavailable(e, eventId, person, requestId); });
+    const held = await this.confirmations.add(eventId, { person, ticket }).catch((e) => {
+      throw this.stateUnavailable(e, eventId, person, requestId);
+    });
     // Released as stale meanwhile, or lost with Redis's data: no unit is this person's, and their retry
     // decides again. The record in Kafka is void (settle.lua).
     if (!held) throw tryAgain('STATE_UNAVAILABLE', 1);
@@ -194,7 +226,9 @@ export class Applications {
     const row = await this.records.find(eventId, person);
     if (row?.status === 'WON') return standing('WON', row.ticket, row.decidedAt);
     if (s.kind === 'unsure') {
-      const presence = await this.events.ensureLoaded(eventId).catch((e) => { throw this.stateUnavailable(e, eventId, person, undefined); });
+      const presence = await this.events.ensureLoaded(eventId).catch((e) => {
+        throw this.stateUnavailable(e, eventId, person, undefined);
+      });
       if (presence === 'restoring' || (presence === 'loaded' && loaded)) throw tryAgain('STATE_RESTORING', 1);
       if (presence === 'loaded') return this.unsealedStanding(eventId, person, true);
     }

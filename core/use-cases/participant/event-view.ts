@@ -21,7 +21,12 @@ export async function publicEvent(events: Pick<Events, 'snapshot'>, id: string):
   const s = await events.snapshot(id, 'recent');
   if (s.state === 'draft') throw eventNotFound(s.id);
   return {
-    id: s.id, name: s.name, state: s.state, opensAt: s.opensAt, closesAt: s.closesAt,
-    soldOut: s.totalStock > 0 && s.remainingStock === 0, serverTime: new Date().toISOString(),
+    id: s.id,
+    name: s.name,
+    state: s.state,
+    opensAt: s.opensAt,
+    closesAt: s.closesAt,
+    soldOut: s.totalStock > 0 && s.remainingStock === 0,
+    serverTime: new Date().toISOString(),
   };
 }

@@ -20,11 +20,42 @@ export interface MailboxProvider {
 }
 
 export const MAILBOX_PROVIDERS: readonly MailboxProvider[] = [
-  { provider: 'Gmail', domains: ['gmail.com', 'googlemail.com'], person: 'gmail.com', local: 'dots', source: 'https://support.google.com/mail/answer/7436150' },
+  {
+    provider: 'Gmail',
+    domains: ['gmail.com', 'googlemail.com'],
+    person: 'gmail.com',
+    local: 'dots',
+    source: 'https://support.google.com/mail/answer/7436150',
+  },
   { provider: 'iCloud', domains: ['icloud.com', 'me.com', 'mac.com'], person: 'me.com', source: 'https://support.apple.com/en-us/118230' },
-  { provider: 'Proton', domains: ['proton.me', 'protonmail.com', 'protonmail.ch', 'pm.me'], person: 'pm.me', source: 'https://proton.me/support/addresses-and-aliases' },
-  { provider: 'Yandex', domains: ['yandex.ru', 'yandex.com', 'yandex.by', 'yandex.kz', 'yandex.ua', 'ya.ru'], person: 'ya.ru', local: 'hyphen-is-dot', source: 'https://yandex.com/support/domain/additional/mailbox-alias.xml' },
-  { provider: 'Yahoo', domains: ['yahoo.com'], local: 'hyphen-keyword', source: 'http://help.yahoo.com/help/uk/bt/tutorials/mail/addressguard2.html' },
-  { provider: 'Fastmail', domains: ['fastmail.com', 'fastmail.fm'], subdomains: true, source: 'https://www.fastmail.help/hc/en-us/articles/360060591053' },
-  { provider: 'Outlook', domains: ['outlook.com', 'hotmail.com', 'live.com'], source: 'https://learn.microsoft.com/exchange/recipients-in-exchange-online/plus-addressing-in-exchange-online' },
+  {
+    provider: 'Proton',
+    domains: ['proton.me', 'protonmail.com', 'protonmail.ch', 'pm.me'],
+    person: 'pm.me',
+    source: 'https://proton.me/support/addresses-and-aliases',
+  },
+  {
+    provider: 'Yandex',
+    domains: ['yandex.ru', 'yandex.com', 'yandex.by', 'yandex.kz', 'yandex.ua', 'ya.ru'],
+    person: 'ya.ru',
+    local: 'hyphen-is-dot',
+    source: 'https://yandex.com/support/domain/additional/mailbox-alias.xml',
+  },
+  {
+    provider: 'Yahoo',
+    domains: ['yahoo.com'],
+    local: 'hyphen-keyword',
+    source: 'http://help.yahoo.com/help/uk/bt/tutorials/mail/addressguard2.html',
+  },
+  {
+    provider: 'Fastmail',
+    domains: ['fastmail.com', 'fastmail.fm'],
+    subdomains: true,
+    source: 'https://www.fastmail.help/hc/en-us/articles/360060591053',
+  },
+  {
+    provider: 'Outlook',
+    domains: ['outlook.com', 'hotmail.com', 'live.com'],
+    source: 'https://learn.microsoft.com/exchange/recipients-in-exchange-online/plus-addressing-in-exchange-online',
+  },
 ];

@@ -32,9 +32,14 @@ export async function watchStanding(
   let stop: () => void;
   try {
     stop = await deps.feed.watch(eventId, person, (signal) => {
-      if (signal.kind === 'decided') settle({ status: 'WON', ticket: signal.winner.ticket, decidedAt: new Date(signal.winner.decidedAt).toISOString() });
+      if (signal.kind === 'decided')
+        settle({ status: 'WON', ticket: signal.winner.ticket, decidedAt: new Date(signal.winner.decidedAt).toISOString() });
       else if (signal.kind === 'closing') settle(null);
-      else deps.applications.standing(eventId, person).then((s) => s.status !== 'PENDING' && settle(s), () => {});
+      else
+        deps.applications.standing(eventId, person).then(
+          (s) => s.status !== 'PENDING' && settle(s),
+          () => {},
+        );
     });
   } catch {
     throw unavailable('STREAM_UNAVAILABLE', 'results can not be streamed right now; ask GET .../status instead', 5);

@@ -1,12 +1,19 @@
 /** What the page shows of an event's stock while people wait: how many gifts are left. */
-export interface Stock { remaining: number; total: number; soldOut: boolean }
+export interface Stock {
+  remaining: number;
+  total: number;
+  soldOut: boolean;
+}
 
 /** The fewest milliseconds between two reads of one event's stock: a few updates a second, at most. */
 export const STOCK_EVERY_MS = 250;
 /** Writing a frame to every watcher may take at most this share of the time between two frames. */
 const FAN_OUT_SHARE = 0.2;
 
-interface Watcher { send(frame: string): void; end(): void }
+interface Watcher {
+  send(frame: string): void;
+  end(): void;
+}
 
 interface Watched {
   watchers: Set<Watcher>;
@@ -25,7 +32,10 @@ export class StockWatch {
   /** The last fan-out: watchers written and how long it took, for the metrics and the benchmark. */
   lastFanOut = { watchers: 0, ms: 0 };
 
-  constructor(private readonly read: (eventId: string) => Promise<Stock>, private readonly onError: (err: unknown, eventId: string) => void = () => {}) {}
+  constructor(
+    private readonly read: (eventId: string) => Promise<Stock>,
+    private readonly onError: (err: unknown, eventId: string) => void = () => {},
+  ) {}
 
   /**
    * `send` gets the current frame at once when known, then every change; `end` is called when the
@@ -67,21 +77,26 @@ export class StockWatch {
   }
 
   private turn(eventId: string, w: Watched): void {
-    void this.read(eventId).then((stock) => {
-      const frame = `event: stock\ndata: ${JSON.stringify(stock)}\n\n`;
-      if (frame === w.frame) return 0;
-      w.frame = frame;
-      const started = performance.now();
-      for (const watcher of w.watchers) watcher.send(frame);
-      const ms = performance.now() - started;
-      this.lastFanOut = { watchers: w.watchers.size, ms };
-      return ms;
-    }, (err) => {
-      this.onError(err, eventId);
-      return 0;
-    }).then((ms) => {
-      if (this.events.get(eventId) !== w) return;
-      w.timer = setTimeout(() => this.turn(eventId, w), Math.max(STOCK_EVERY_MS, ms / FAN_OUT_SHARE));
-    });
+    void this.read(eventId)
+      .then(
+        (stock) => {
+          const frame = `event: stock\ndata: ${JSON.stringify(stock)}\n\n`;
+          if (frame === w.frame) return 0;
+          w.frame = frame;
+          const started = performance.now();
+          for (const watcher of w.watchers) watcher.send(frame);
+          const ms = performance.now() - started;
+          this.lastFanOut = { watchers: w.watchers.size, ms };
+          return ms;
+        },
+        (err) => {
+          this.onError(err, eventId);
+          return 0;
+        },
+      )
+      .then((ms) => {
+        if (this.events.get(eventId) !== w) return;
+        w.timer = setTimeout(() => this.turn(eventId, w), Math.max(STOCK_EVERY_MS, ms / FAN_OUT_SHARE));
+      });
   }
 }

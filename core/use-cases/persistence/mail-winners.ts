@@ -3,7 +3,11 @@ import type { Mailer } from '../../adapters/ses/mailer.ts';
 import { winnerMail } from '../../adapters/ses/templates.ts';
 import { maskEmail, type Logger } from '../../platform/log.ts';
 
-export interface MailRound { claimed: number; sent: number; failed: number }
+export interface MailRound {
+  claimed: number;
+  sent: number;
+  failed: number;
+}
 
 /** The outbox and the mailer, as narrow as a round calls them (tests/mail-winners.test.ts gives it fakes). */
 export interface MailDeps {
@@ -22,17 +26,19 @@ export interface MailDeps {
 export async function mailWinners(deps: MailDeps, max: number, onResult: (ok: boolean) => void = () => {}): Promise<MailRound> {
   const items = await deps.outbox.claim(max);
   let sent = 0;
-  await Promise.all(items.map(async (item) => {
-    try {
-      const id = await deps.mailer.send(winnerMail(item.email, item.eventName));
-      await deps.outbox.markSent(item.id, id);
-      sent += 1;
-      onResult(true);
-    } catch (e) {
-      onResult(false);
-      deps.log.warn({ err: e, email: maskEmail(item.email) }, 'winner email failed; will retry');
-      await deps.outbox.markFailed(item, e instanceof Error ? e.message : String(e)).catch(() => {});
-    }
-  }));
+  await Promise.all(
+    items.map(async (item) => {
+      try {
+        const id = await deps.mailer.send(winnerMail(item.email, item.eventName));
+        await deps.outbox.markSent(item.id, id);
+        sent += 1;
+        onResult(true);
+      } catch (e) {
+        onResult(false);
+        deps.log.warn({ err: e, email: maskEmail(item.email) }, 'winner email failed; will retry');
+        await deps.outbox.markFailed(item, e instanceof Error ? e.message : String(e)).catch(() => {});
+      }
+    }),
+  );
   return { claimed: items.length, sent, failed: items.length - sent };
 }

@@ -6,16 +6,28 @@ import { faultPoint } from '../../platform/fault-point.ts';
 import { below } from '../../adapters/kafka/offsets.ts';
 
 /** A decision as a consumer read it: where it sits in the applications topic decides it during a restore. */
-export interface ReadDecision { application: Decision; partition: number; offset: string }
+export interface ReadDecision {
+  application: Decision;
+  partition: number;
+  offset: string;
+}
 
-export interface Persisted { persisted: Decision[]; void: Decision[] }
+export interface Persisted {
+  persisted: Decision[];
+  void: Decision[];
+}
 
 /**
  * While an event is restored: a decision below the marker's offsets was made by the lost Redis and is
  * kept; one above it is void, unless it is the replay of a winner dead-lettered after its 202 (held in
  * MySQL with that ticket), which no restore can void.
  */
-async function judgedByMarker(records: Pick<ApplicationsRepo, 'deadLettered'>, eventId: string, list: ReadDecision[], ends: Parameters<typeof below>[0]): Promise<boolean[]> {
+async function judgedByMarker(
+  records: Pick<ApplicationsRepo, 'deadLettered'>,
+  eventId: string,
+  list: ReadDecision[],
+  ends: Parameters<typeof below>[0],
+): Promise<boolean[]> {
   const keep = list.map((i) => below(ends, i.partition, i.offset));
   const above = list.filter((_, j) => !keep[j]).map((i) => i.application.person);
   if (above.length === 0) return keep;
@@ -36,8 +48,12 @@ async function judgedByMarker(records: Pick<ApplicationsRepo, 'deadLettered'>, e
  * Its ports are narrow (settle.lua's answer; the WON rows, and the winners MySQL holds from their dead
  * letters), so a fast test gives it fakes (tests/persist.test.ts).
  */
-export async function persistBatch(scripts: Pick<Scripts, 'settle'>, records: Pick<ApplicationsRepo, 'storeWinners' | 'deadLettered'>,
-  items: ReadDecision[], announce?: Announce): Promise<Persisted> {
+export async function persistBatch(
+  scripts: Pick<Scripts, 'settle'>,
+  records: Pick<ApplicationsRepo, 'storeWinners' | 'deadLettered'>,
+  items: ReadDecision[],
+  announce?: Announce,
+): Promise<Persisted> {
   const byEvent = new Map<string, ReadDecision[]>();
   for (const item of items) {
     const list = byEvent.get(item.application.eventId);
@@ -46,7 +62,10 @@ export async function persistBatch(scripts: Pick<Scripts, 'settle'>, records: Pi
   }
   const out: Persisted = { persisted: [], void: [] };
   for (const [eventId, list] of byEvent) {
-    const s = await scripts.settle(eventId, list.map((i) => i.application));
+    const s = await scripts.settle(
+      eventId,
+      list.map((i) => i.application),
+    );
     let keep: boolean[];
     if (s.kind === 'settled') keep = s.persist;
     else if (s.kind === 'missing') throw new StockStateMissing(eventId);
@@ -58,7 +77,8 @@ export async function persistBatch(scripts: Pick<Scripts, 'settle'>, records: Pi
   // Only once MySQL holds them: a stream told "won" finds the same answer wherever it asks.
   if (announce) {
     for (const eventId of byEvent.keys()) {
-      const won = out.persisted.filter((a) => a.eventId === eventId)
+      const won = out.persisted
+        .filter((a) => a.eventId === eventId)
         .map((a): Winner => ({ person: a.person, ticket: a.ticket, decidedAt: a.decidedAt }));
       if (won.length) await announce(eventId, won);
     }

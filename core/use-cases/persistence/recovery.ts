@@ -33,7 +33,11 @@ export interface RecoveryDeps<T> {
  * doesn't fail its neighbours; an event MySQL does not know fails at once. Returns the applications
  * that failed on their own, each with its error (for the dead-letter topic), or null when stopping.
  */
-export async function persistOrIsolate<T extends ReadDecision>(items: T[], deps: RecoveryDeps<T>, policy: RecoveryPolicy): Promise<FailedAlone<T>[] | null> {
+export async function persistOrIsolate<T extends ReadDecision>(
+  items: T[],
+  deps: RecoveryDeps<T>,
+  policy: RecoveryPolicy,
+): Promise<FailedAlone<T>[] | null> {
   if (items.length === 0) return [];
   let last: unknown;
   for (let attempt = 0; ; attempt++) {
@@ -51,7 +55,8 @@ export async function persistOrIsolate<T extends ReadDecision>(items: T[], deps:
       if (!(await deps.wait(backoffMs(attempt, policy.retryBaseMs)))) return null;
     }
   }
-  if (items.length === 1) return [{ ...items[0]!, error: last instanceof Error ? last.message : String(last), winner: !unknownEvent(last) }];
+  if (items.length === 1)
+    return [{ ...items[0]!, error: last instanceof Error ? last.message : String(last), winner: !unknownEvent(last) }];
   const failed: FailedAlone<T>[] = [];
   for (const item of [...items].sort((a, b) => a.application.ticket - b.application.ticket)) {
     const r = await persistOrIsolate([item], deps, policy);

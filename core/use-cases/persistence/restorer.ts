@@ -70,7 +70,11 @@ export class Restorer {
     return eventIds.map((eventId) => {
       const r = begun.get(eventId)!;
       if (r.kind === 'whole' || r.kind === 'dropped') return null;
-      if (r.kind === 'begun') this.log.warn({ eventId, ends: r.marker.ends, force: opts.force ?? false }, 'the event is restoring: its Redis state is rebuilt from MySQL once the consumers have persisted Kafka up to these offsets');
+      if (r.kind === 'begun')
+        this.log.warn(
+          { eventId, ends: r.marker.ends, force: opts.force ?? false },
+          'the event is restoring: its Redis state is rebuilt from MySQL once the consumers have persisted Kafka up to these offsets',
+        );
       this.kick(eventId);
       return r.marker;
     });
@@ -96,7 +100,9 @@ export class Restorer {
   kick(eventId: string): void {
     if (this.stopped) return;
     this.queue.add(eventId);
-    this.working ??= this.work().finally(() => { this.working = undefined; });
+    this.working ??= this.work().finally(() => {
+      this.working = undefined;
+    });
   }
 
   /** Waits for the event's restore to finish; false after timeoutMs. */
@@ -134,7 +140,10 @@ export class Restorer {
   private async drive(eventId: string): Promise<Drive> {
     const owner = randomUUID();
     if (!(await this.scripts.takeLease(eventId, owner, this.opts.leaseMs))) return (await this.isRestoring(eventId)) ? 'busy' : 'done';
-    const renewal = setInterval(() => void this.scripts.holdLease(eventId, owner, this.opts.leaseMs).catch(() => {}), this.opts.leaseMs / 3);
+    const renewal = setInterval(
+      () => void this.scripts.holdLease(eventId, owner, this.opts.leaseMs).catch(() => {}),
+      this.opts.leaseMs / 3,
+    );
     try {
       const marker = await this.scripts.marker(eventId);
       if (!marker) return 'done';
@@ -150,7 +159,10 @@ export class Restorer {
       }
       const done = await this.scripts.finishRestore(eventId, marker, { ...event, maxTicket: await this.mysql.maxTicket(eventId) });
       if (!done.finished) return 'again';
-      this.log.warn({ eventId, winners: done.winners, remaining: done.remaining, ms: Date.now() - marker.at }, 'the event is restored from MySQL');
+      this.log.warn(
+        { eventId, winners: done.winners, remaining: done.remaining, ms: Date.now() - marker.at },
+        'the event is restored from MySQL',
+      );
       return 'done';
     } finally {
       clearInterval(renewal);
@@ -170,7 +182,10 @@ export class Restorer {
       if (reached(progress, marker.ends)) return true;
       if (Date.now() - told > 10_000) {
         told = Date.now();
-        this.log.warn({ eventId, ends: marker.ends, committed: progress.map((p) => [p.partition, p.committed]) }, 'the restore waits for the consumers to persist Kafka up to its offsets');
+        this.log.warn(
+          { eventId, ends: marker.ends, committed: progress.map((p) => [p.partition, p.committed]) },
+          'the restore waits for the consumers to persist Kafka up to its offsets',
+        );
       }
       await sleep(this.opts.pollMs);
     }

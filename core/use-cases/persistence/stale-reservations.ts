@@ -9,7 +9,9 @@ import { finishGiveBack, giveBack, type GiveBackDeps } from './give-back.ts';
 const RECENT_MS = 24 * 3_600_000;
 
 /** A reserved unit, and its event. */
-export interface Reservation extends ReservedUnit { eventId: string }
+export interface Reservation extends ReservedUnit {
+  eventId: string;
+}
 
 /** What the sweeper reads and drives, as narrow as it calls them (tests/stale-reservations.test.ts gives it fakes). */
 export interface StaleReservationsDeps extends GiveBackDeps {

@@ -4,15 +4,27 @@ import { leafHash, MerkleTree, verifyInclusion } from './merkle.ts';
 import { originOf } from './public-log.ts';
 
 /** One thing checked, in plain words: whether it holds. */
-export interface Finding { holds: boolean; says: string }
+export interface Finding {
+  holds: boolean;
+  says: string;
+}
 
 /** How far back one decision's time may be from the one before it: the API processes' clocks differ a little. */
 export const CLOCK_SKEW_MS = 1_000;
 
 /** Everything a checker needs, from the server or from an export (terning log export). */
-export interface LogCopy { checkpoint: string; entries: string[]; keys: { raw: Buffer }[] }
+export interface LogCopy {
+  checkpoint: string;
+  entries: string[];
+  keys: { raw: Buffer }[];
+}
 
-export interface LogReport { findings: Finding[]; holds: boolean; tree?: MerkleTree; entries?: LogEntry[] }
+export interface LogReport {
+  findings: Finding[];
+  holds: boolean;
+  tree?: MerkleTree;
+  entries?: LogEntry[];
+}
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -59,32 +71,50 @@ export function checkLog(eventId: string, logName: string | undefined, copy: Log
     tree.append(leafHash(bytes));
   }
   if (!tree.root().equals(root)) {
-    say(false, 'the entries do not hash to the checkpoint\'s root: an entry was changed, added, removed or moved');
+    say(false, "the entries do not hash to the checkpoint's root: an entry was changed, added, removed or moved");
     return done();
   }
-  say(true, 'the entries hash to the checkpoint\'s root (RFC 6962): they are exactly what was signed');
+  say(true, "the entries hash to the checkpoint's root (RFC 6962): they are exactly what was signed");
 
   const decisions = entries.filter((e): e is LogEntry & { kind: 'won' | 'released' } => e.kind === 'won' || e.kind === 'released');
   const winners = decisions.filter((e) => e.kind === 'won');
   const gap = decisions.findIndex((d, i) => d.ticket !== i + 1);
-  if (gap >= 0) say(false, `the tickets are not 1..${decisions.length} in order: entry for ticket ${decisions[gap]!.ticket} where ${gap + 1} belongs`);
-  else say(true, `tickets 1..${decisions.length} are each decided once, in order: ${winners.length} winners, ${decisions.length - winners.length} units given back and handed out again`);
+  if (gap >= 0)
+    say(false, `the tickets are not 1..${decisions.length} in order: entry for ticket ${decisions[gap]!.ticket} where ${gap + 1} belongs`);
+  else
+    say(
+      true,
+      `tickets 1..${decisions.length} are each decided once, in order: ${winners.length} winners, ${decisions.length - winners.length} units given back and handed out again`,
+    );
 
   let back = 0;
   for (let i = 1; i < decisions.length; i++) back = Math.max(back, decisions[i - 1]!.at - decisions[i]!.at);
-  if (back > CLOCK_SKEW_MS) say(false, `the decisions' times go back by ${back} ms in ticket order: the order was not the order of arrival`);
+  if (back > CLOCK_SKEW_MS)
+    say(false, `the decisions' times go back by ${back} ms in ticket order: the order was not the order of arrival`);
   else say(true, `the decisions' times never go back in ticket order${back ? ` (by ${back} ms at most: the API processes' clocks)` : ''}`);
 
   const stocks = entries.filter((e) => e.kind === 'stock');
   const total = stocks.at(-1)?.kind === 'stock' ? (stocks.at(-1) as { total: number }).total : undefined;
-  if (total === undefined) say(winners.length === 0, winners.length ? `${winners.length} winners, but the log sets no stock` : 'no stock was set yet');
+  if (total === undefined)
+    say(winners.length === 0, winners.length ? `${winners.length} winners, but the log sets no stock` : 'no stock was set yet');
   else if (winners.length > total) say(false, `${winners.length} winners for a stock of ${total}: more winners than units`);
-  else say(true, winners.length === total ? `${winners.length} winners for a stock of ${total}: sold out, exactly the stock` : `${winners.length} winners for a stock of ${total}: ${total - winners.length} units were left`);
+  else
+    say(
+      true,
+      winners.length === total
+        ? `${winners.length} winners for a stock of ${total}: sold out, exactly the stock`
+        : `${winners.length} winners for a stock of ${total}: ${total - winners.length} units were left`,
+    );
 
   const closes = entries.filter((e): e is LogEntry & { kind: 'close' } => e.kind === 'close');
-  const closedAt = (at: number) => closes.filter((c) => c.at <= at && c.closesAt <= at).map((c) => c.closesAt).sort((a, b) => a - b)[0];
+  const closedAt = (at: number) =>
+    closes
+      .filter((c) => c.at <= at && c.closesAt <= at)
+      .map((c) => c.closesAt)
+      .sort((a, b) => a - b)[0];
   const late = winners.filter((w) => closedAt(w.at) !== undefined);
-  if (late.length) say(false, `${late.length} winners were decided after the event closed (ticket ${late[0]!.ticket} at ${iso(late[0]!.at)})`);
+  if (late.length)
+    say(false, `${late.length} winners were decided after the event closed (ticket ${late[0]!.ticket} at ${iso(late[0]!.at)})`);
   else if (closes.length) say(true, 'nobody won after the event closed');
   const changed = entries.filter((e) => (e.kind === 'stock' || e.kind === 'open') && closedAt(e.at) !== undefined);
   if (changed.length) say(false, `the event was changed after it closed: ${changed[0]!.kind} at ${iso(changed[0]!.at)}`);
@@ -93,19 +123,44 @@ export function checkLog(eventId: string, logName: string | undefined, copy: Log
 }
 
 /** A receipt's entry in a checked log: the same bytes at its ticket, and its inclusion proof leading to the root. */
-export function checkReceiptInLog(claims: ReceiptClaims, report: LogReport, served?: { index: number; size: number; proof: string[]; root: Buffer }): Finding[] {
+export function checkReceiptInLog(
+  claims: ReceiptClaims,
+  report: LogReport,
+  served?: { index: number; size: number; proof: string[]; root: Buffer },
+): Finding[] {
   const { tree, entries } = report;
   if (!tree || !entries) return [];
   const index = entries.findIndex((e) => (e.kind === 'won' || e.kind === 'released') && e.ticket === claims.ticket);
-  if (index < 0) return [{ holds: false, says: `ticket ${claims.ticket} is not in the log yet (it enters once persisted, with every ticket before it): check again in a moment` }];
+  if (index < 0)
+    return [
+      {
+        holds: false,
+        says: `ticket ${claims.ticket} is not in the log yet (it enters once persisted, with every ticket before it): check again in a moment`,
+      },
+    ];
   const mine = leafBytes(entryOfReceipt(claims));
-  if (!leafBytes(entries[index]!).equals(mine)) return [{ holds: false, says: `the log's entry for ticket ${claims.ticket} is not the receipt's: ${JSON.stringify(entries[index])}` }];
-  const out: Finding[] = [{ holds: true, says: `the log holds the receipt's entry: ticket ${claims.ticket}, won at ${iso(claims.at)}, entry ${index} of ${tree.size}` }];
+  if (!leafBytes(entries[index]!).equals(mine))
+    return [{ holds: false, says: `the log's entry for ticket ${claims.ticket} is not the receipt's: ${JSON.stringify(entries[index])}` }];
+  const out: Finding[] = [
+    {
+      holds: true,
+      says: `the log holds the receipt's entry: ticket ${claims.ticket}, won at ${iso(claims.at)}, entry ${index} of ${tree.size}`,
+    },
+  ];
   const local = verifyInclusion(index, tree.size, leafHash(mine), tree.inclusionProof(index), tree.root());
   out.push({ holds: local === undefined, says: local ?? 'its inclusion proof leads to the signed root' });
   if (served) {
-    const problem = verifyInclusion(served.index, served.size, leafHash(mine), served.proof.map((p) => Buffer.from(p, 'base64')), served.root);
-    out.push({ holds: problem === undefined, says: problem ? `the server's inclusion proof does not hold: ${problem}` : 'the server\'s own inclusion proof holds too' });
+    const problem = verifyInclusion(
+      served.index,
+      served.size,
+      leafHash(mine),
+      served.proof.map((p) => Buffer.from(p, 'base64')),
+      served.root,
+    );
+    out.push({
+      holds: problem === undefined,
+      says: problem ? `the server's inclusion proof does not hold: ${problem}` : "the server's own inclusion proof holds too",
+    });
   }
   return out;
 }

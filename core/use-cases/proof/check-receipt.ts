@@ -14,19 +14,37 @@ export async function checkReceipt(jws: string, jwks: JSONWebKeySet, person?: st
   const v = await verifyJws(jws, jwks, 'terning-receipt+jws');
   if ('problem' in v) return { ok: false, problem: `the receipt's signature does not hold: ${v.problem}` };
   const c = v.claims as Partial<ReceiptClaims>;
-  if (c?.v !== 1 || typeof c.event !== 'string' || !EVENT_ID.test(c.event) || !count(c.ticket) || !count(c.at)
-    || typeof c.commitment !== 'string' || !HEX64.test(c.commitment) || typeof c.nonce !== 'string' || !B64URL32.test(c.nonce)) {
+  if (
+    c?.v !== 1 ||
+    typeof c.event !== 'string' ||
+    !EVENT_ID.test(c.event) ||
+    !count(c.ticket) ||
+    !count(c.at) ||
+    typeof c.commitment !== 'string' ||
+    !HEX64.test(c.commitment) ||
+    typeof c.nonce !== 'string' ||
+    !B64URL32.test(c.nonce)
+  ) {
     return { ok: false, problem: 'the receipt is signed, but its claims are not a receipt of version 1' };
   }
   const claims = c as ReceiptClaims;
   if (person !== undefined && commitmentOf(person, Buffer.from(claims.nonce, 'base64url')) !== claims.commitment) {
-    return { ok: false, problem: `the receipt's commitment is not to ${person}: it is someone else's receipt, or the address is written otherwise` };
+    return {
+      ok: false,
+      problem: `the receipt's commitment is not to ${person}: it is someone else's receipt, or the address is written otherwise`,
+    };
   }
   return { ok: true, claims, kid: v.kid };
 }
 
 /** The sold-out statement's claims. */
-export interface SoldOutClaims { v: 1; event: string; units: number; lastTicket: number; at: number }
+export interface SoldOutClaims {
+  v: 1;
+  event: string;
+  units: number;
+  lastTicket: number;
+  at: number;
+}
 
 export async function checkSoldOut(jws: string, jwks: JSONWebKeySet): Promise<Checked<SoldOutClaims>> {
   const v = await verifyJws(jws, jwks, 'terning-sold-out+jws');

@@ -15,7 +15,14 @@ export type LogEntry =
   | { kind: 'close'; event: string; at: number; closesAt: number };
 
 /** The claims of a winner's receipt: the log entry's fields, and the nonce that opens its commitment. */
-export interface ReceiptClaims { v: 1; event: string; ticket: number; at: number; commitment: string; nonce: string }
+export interface ReceiptClaims {
+  v: 1;
+  event: string;
+  ticket: number;
+  at: number;
+  commitment: string;
+  nonce: string;
+}
 
 /**
  * A leaf's bytes: JSON with its keys in one fixed order, so anyone who holds a receipt can write the
@@ -25,11 +32,16 @@ export interface ReceiptClaims { v: 1; event: string; ticket: number; at: number
 export function leafBytes(e: LogEntry): Buffer {
   const head = `{"v":1,"kind":"${e.kind}","event":${JSON.stringify(e.event)}`;
   switch (e.kind) {
-    case 'won': return Buffer.from(`${head},"ticket":${e.ticket},"at":${e.at},"commitment":"${e.commitment}"}`);
-    case 'released': return Buffer.from(`${head},"ticket":${e.ticket},"at":${e.at}}`);
-    case 'stock': return Buffer.from(`${head},"at":${e.at},"total":${e.total}}`);
-    case 'open': return Buffer.from(`${head},"at":${e.at},"opensAt":${e.opensAt}}`);
-    case 'close': return Buffer.from(`${head},"at":${e.at},"closesAt":${e.closesAt}}`);
+    case 'won':
+      return Buffer.from(`${head},"ticket":${e.ticket},"at":${e.at},"commitment":"${e.commitment}"}`);
+    case 'released':
+      return Buffer.from(`${head},"ticket":${e.ticket},"at":${e.at}}`);
+    case 'stock':
+      return Buffer.from(`${head},"at":${e.at},"total":${e.total}}`);
+    case 'open':
+      return Buffer.from(`${head},"at":${e.at},"opensAt":${e.opensAt}}`);
+    case 'close':
+      return Buffer.from(`${head},"at":${e.at},"closesAt":${e.closesAt}}`);
   }
 }
 
@@ -44,15 +56,17 @@ export function parseLeaf(bytes: Buffer): LogEntry | string {
   } catch {
     return 'the entry is not JSON';
   }
-  if (o === null || typeof o !== 'object' || o.v !== 1 || typeof o.event !== 'string' || !int(o.at)) return 'the entry is not a log entry of version 1';
+  if (o === null || typeof o !== 'object' || o.v !== 1 || typeof o.event !== 'string' || !int(o.at))
+    return 'the entry is not a log entry of version 1';
   let e: LogEntry;
   switch (o.kind) {
     case 'won':
-      if (!int(o.ticket) || typeof o.commitment !== 'string' || !HEX64.test(o.commitment)) return 'a winner\'s entry needs a ticket and a commitment';
+      if (!int(o.ticket) || typeof o.commitment !== 'string' || !HEX64.test(o.commitment))
+        return "a winner's entry needs a ticket and a commitment";
       e = { kind: 'won', event: o.event, ticket: o.ticket as number, at: o.at as number, commitment: o.commitment };
       break;
     case 'released':
-      if (!int(o.ticket)) return 'a released unit\'s entry needs a ticket';
+      if (!int(o.ticket)) return "a released unit's entry needs a ticket";
       e = { kind: 'released', event: o.event, ticket: o.ticket as number, at: o.at as number };
       break;
     case 'stock':
@@ -96,5 +110,10 @@ export function winnerClaims(secret: Buffer | KeyObject, event: string, ticket: 
 }
 
 /** The log entry a receipt stands for. */
-export const entryOfReceipt = (c: ReceiptClaims): LogEntry =>
-  ({ kind: 'won', event: c.event, ticket: c.ticket, at: c.at, commitment: c.commitment });
+export const entryOfReceipt = (c: ReceiptClaims): LogEntry => ({
+  kind: 'won',
+  event: c.event,
+  ticket: c.ticket,
+  at: c.at,
+  commitment: c.commitment,
+});

@@ -82,7 +82,8 @@ export class LogBuilder {
         return;
       }
       this.deferredSince = undefined;
-      this.running = this.buildAll().catch((err) => this.log.warn({ err }, 'the public logs could not be built this turn; trying again'))
+      this.running = this.buildAll()
+        .catch((err) => this.log.warn({ err }, 'the public logs could not be built this turn; trying again'))
         .finally(() => {
           if (this.timer) this.timer = setTimeout(tick, this.everyMs);
         });
@@ -106,7 +107,11 @@ export class LogBuilder {
     const aged = this.marks.filter((m) => m.at <= now - SETTLE_MS);
     const since = aged.at(-1)!;
     const touched = await this.repo.touchedSince(since);
-    this.marks = [since, ...this.marks.filter((m) => m.at > now - SETTLE_MS), { at: now, decision: touched.decision, audit: touched.audit }];
+    this.marks = [
+      since,
+      ...this.marks.filter((m) => m.at > now - SETTLE_MS),
+      { at: now, decision: touched.decision, audit: touched.audit },
+    ];
     const events = new Set(touched.events);
     if (now - this.sweptAt >= SWEEP_MS) {
       for (const id of await this.repo.eventsToBuild(new Date(now - 86_400_000))) events.add(id);

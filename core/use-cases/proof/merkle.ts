@@ -130,7 +130,8 @@ export type ProofProblem = string | undefined;
 
 /** RFC 9162 2.1.3.2: the root an inclusion proof leads to, checked against `root`. */
 export function verifyInclusion(index: number, size: number, leaf: Uint8Array, proof: Uint8Array[], root: Uint8Array): ProofProblem {
-  if (!Number.isSafeInteger(index) || !Number.isSafeInteger(size) || index < 0 || index >= size) return `leaf ${index} is not in a tree of ${size}`;
+  if (!Number.isSafeInteger(index) || !Number.isSafeInteger(size) || index < 0 || index >= size)
+    return `leaf ${index} is not in a tree of ${size}`;
   if (leaf.length !== HASH_SIZE || root.length !== HASH_SIZE || proof.some((p) => p.length !== HASH_SIZE)) return 'a hash is not 32 bytes';
   let fn = index;
   let sn = size - 1;
@@ -157,8 +158,10 @@ export function verifyInclusion(index: number, size: number, leaf: Uint8Array, p
 
 /** RFC 9162 2.1.4.2: that the tree of `size1` leaves (root1) is a prefix of the tree of `size2` (root2). */
 export function verifyConsistency(size1: number, size2: number, proof: Uint8Array[], root1: Uint8Array, root2: Uint8Array): ProofProblem {
-  if (!Number.isSafeInteger(size1) || !Number.isSafeInteger(size2) || size1 < 0 || size2 < size1) return `${size1} to ${size2} is not a growth`;
-  if (root1.length !== HASH_SIZE || root2.length !== HASH_SIZE || proof.some((p) => p.length !== HASH_SIZE)) return 'a hash is not 32 bytes';
+  if (!Number.isSafeInteger(size1) || !Number.isSafeInteger(size2) || size1 < 0 || size2 < size1)
+    return `${size1} to ${size2} is not a growth`;
+  if (root1.length !== HASH_SIZE || root2.length !== HASH_SIZE || proof.some((p) => p.length !== HASH_SIZE))
+    return 'a hash is not 32 bytes';
   const same = Buffer.from(root1).equals(Buffer.from(root2));
   if (size1 === size2) {
     if (proof.length) return 'a proof between equal sizes is empty';

@@ -14,7 +14,8 @@ export const checkpointText = (origin: string, size: number, root: Buffer) => `$
 export const originOf = (logName: string, eventId: string) => `${logName}/events/${eventId}`;
 
 const count = (name: string, v: unknown, min: number): number => {
-  if (typeof v !== 'string' || !/^\d{1,15}$/.test(v) || Number(v) < min) throw badRequest('VALIDATION_FAILED', `${name} must be a whole number of at least ${min}`);
+  if (typeof v !== 'string' || !/^\d{1,15}$/.test(v) || Number(v) < min)
+    throw badRequest('VALIDATION_FAILED', `${name} must be a whole number of at least ${min}`);
   return Number(v);
 };
 
@@ -58,7 +59,8 @@ export class PublicLog {
     const size = tree.size;
     const root = tree.root(size);
     let signed = this.notes.get(eventId);
-    if (signed?.size !== size) this.notes.set(eventId, (signed = { size, note: this.sign(checkpointText(originOf(this.logName, eventId), size, root)) }));
+    if (signed?.size !== size)
+      this.notes.set(eventId, (signed = { size, note: this.sign(checkpointText(originOf(this.logName, eventId), size, root)) }));
     return { size, root, note: signed.note };
   }
 
@@ -74,7 +76,11 @@ export class PublicLog {
     const ticket = count('ticket', ticketParam, 1);
     const { size, note } = await this.checkpoint(eventId);
     const index = await this.repo.indexOfTicket(eventId, ticket);
-    if (index === null || index >= size) throw notFound('NOT_IN_LOG', `ticket ${ticket} is not in the log yet (the log holds a decision once it is persisted and every ticket before it is)`);
+    if (index === null || index >= size)
+      throw notFound(
+        'NOT_IN_LOG',
+        `ticket ${ticket} is not in the log yet (the log holds a decision once it is persisted and every ticket before it is)`,
+      );
     const tree = await this.tree(eventId);
     const [leaf] = await this.repo.leaves(eventId, index, index + 1);
     return { ticket, index, size, leaf: leaf!, proof: tree.inclusionProof(index, size).map((p) => p.toString('base64')), checkpoint: note };

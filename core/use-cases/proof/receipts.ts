@@ -3,7 +3,12 @@ import type { JwsSigner } from '../../adapters/keys/jws.ts';
 import { winnerClaims } from './entries.ts';
 
 /** The moment an event sold out, as the gate left it: what the signed sold-out statement says. */
-export interface SoldOutFacts { event: string; units: number; lastTicket: number; at: number }
+export interface SoldOutFacts {
+  event: string;
+  units: number;
+  lastTicket: number;
+  at: number;
+}
 
 /**
  * What terning signs for participants: a winner's receipt (the log entry of their decision and the
@@ -14,7 +19,10 @@ export class Receipts {
   /** The nonces' HMAC key, imported once: a Buffer is imported anew on every call. */
   private readonly nonceKey: KeyObject;
 
-  constructor(private readonly signer: Pick<JwsSigner, 'sign'>, nonceSecret: Buffer) {
+  constructor(
+    private readonly signer: Pick<JwsSigner, 'sign'>,
+    nonceSecret: Buffer,
+  ) {
     this.nonceKey = createSecretKey(nonceSecret);
   }
 

@@ -25,13 +25,19 @@ export async function verify(source: LogSource, req: VerifyRequest): Promise<{ e
     const r = await checkReceipt(req.receipt, jwks, req.person);
     if (!r.ok) return { eventId, findings: [{ holds: false, says: r.problem }] };
     claims = r.claims;
-    findings.push({ holds: true, says: `the receipt is signed by a published key (kid ${r.kid}): ticket ${claims.ticket} of event ${claims.event}` });
+    findings.push({
+      holds: true,
+      says: `the receipt is signed by a published key (kid ${r.kid}): ticket ${claims.ticket} of event ${claims.event}`,
+    });
     if (req.person !== undefined) findings.push({ holds: true, says: `its commitment opens to ${req.person}: the receipt is theirs` });
-    if (eventId !== undefined && eventId !== claims.event) return { eventId, findings: [...findings, { holds: false, says: `the receipt is for event ${claims.event}, not ${eventId}` }] };
+    if (eventId !== undefined && eventId !== claims.event)
+      return { eventId, findings: [...findings, { holds: false, says: `the receipt is for event ${claims.event}, not ${eventId}` }] };
     eventId = claims.event;
   }
   if (eventId === undefined) throw new Error('verify needs a receipt or an event');
-  const keys = (jwks.keys ?? []).filter((k) => k.kty === 'OKP' && k.crv === 'Ed25519' && typeof k.x === 'string').map((k) => ({ raw: Buffer.from(k.x!, 'base64url') }));
+  const keys = (jwks.keys ?? [])
+    .filter((k) => k.kty === 'OKP' && k.crv === 'Ed25519' && typeof k.x === 'string')
+    .map((k) => ({ raw: Buffer.from(k.x!, 'base64url') }));
   const checkpoint = await source.checkpoint(eventId);
   const report = checkLog(eventId, undefined, { checkpoint, entries: await source.entries(eventId), keys });
   findings.push(...report.findings);
@@ -52,7 +58,9 @@ function extends_(since: string, tree: MerkleTree, keys: { raw: Buffer }[]): Fin
   const [, sizeLine, rootLine] = opened.text.split('\n');
   const size = Number(sizeLine);
   if (!Number.isSafeInteger(size) || size < 0) return { holds: false, says: 'the kept checkpoint names no size' };
-  if (size > tree.size) return { holds: false, says: `the kept checkpoint had ${size} entries, the log now ${tree.size}: the log was cut back` };
-  if (tree.root(size).toString('base64') !== rootLine) return { holds: false, says: `the log's first ${size} entries are not those of the kept checkpoint: the log was rewritten` };
+  if (size > tree.size)
+    return { holds: false, says: `the kept checkpoint had ${size} entries, the log now ${tree.size}: the log was cut back` };
+  if (tree.root(size).toString('base64') !== rootLine)
+    return { holds: false, says: `the log's first ${size} entries are not those of the kept checkpoint: the log was rewritten` };
   return { holds: true, says: `the log extends the kept checkpoint (${size} entries, now ${tree.size}): nothing before it changed` };
 }

@@ -10,14 +10,23 @@ import type { Limits as LimitSettings } from '../../platform/config.ts';
 import { personOf } from '../participant/identity.ts';
 import { networkOf } from './network.ts';
 
-export interface CodeSettings { ttlSeconds: number; maxAttempts: number; maxAttemptsWithoutChallenge: number; resendSeconds: number; secret: string }
+export interface CodeSettings {
+  ttlSeconds: number;
+  maxAttempts: number;
+  maxAttemptsWithoutChallenge: number;
+  resendSeconds: number;
+  secret: string;
+}
 
 /**
  * What a send answers: the id the sign-in's verify names its code by, and the reference its email and
  * the page both show, so that the owner, whose inbox may also hold codes strangers asked for, types the
  * code of the sign-in on the screen. The reference is a hash of the id and gives none of it away.
  */
-export interface Challenge { challengeId: string; reference: string }
+export interface Challenge {
+  challengeId: string;
+  reference: string;
+}
 
 /** Letters no one mistakes for another (no I, O) and no digits, so a reference is never read as a code. */
 const REFERENCE_LETTERS = 'ABCDEFGHJKLMNPQRSTUVWXYZ';
@@ -33,10 +42,14 @@ export function referenceOf(challengeId: string): string {
  * sign-in, so it is told the tries it has left.
  */
 const notSignedIn = (attemptsLeft?: number) =>
-  new AppError(401, 'CODE_INVALID', attemptsLeft === undefined || attemptsLeft > 0
-    ? 'this code does not sign you in: check it, or ask for a new one'
-    : 'this code does not sign you in, and this sign-in has no tries left: ask for a new code',
-  attemptsLeft === undefined ? undefined : { attemptsLeft });
+  new AppError(
+    401,
+    'CODE_INVALID',
+    attemptsLeft === undefined || attemptsLeft > 0
+      ? 'this code does not sign you in: check it, or ask for a new one'
+      : 'this code does not sign you in, and this sign-in has no tries left: ask for a new code',
+    attemptsLeft === undefined ? undefined : { attemptsLeft },
+  );
 
 /**
  * Sign-in by a six-digit code mailed to the address, bound to the sign-in that asked for it (as
@@ -55,7 +68,10 @@ export class VerificationCodes {
     private readonly mailer: Mailer,
     private readonly settings: CodeSettings,
     private readonly limits: Limits,
-    private readonly limitSettings: Pick<LimitSettings, 'codeSendsPerAddressPerHour' | 'codeSendsPerIpPerHour' | 'codeSendsPerMinute' | 'networkPrefixes'>,
+    private readonly limitSettings: Pick<
+      LimitSettings,
+      'codeSendsPerAddressPerHour' | 'codeSendsPerIpPerHour' | 'codeSendsPerMinute' | 'networkPrefixes'
+    >,
     private readonly log: Logger,
   ) {}
 
@@ -70,17 +86,26 @@ export class VerificationCodes {
     const challengeId = randomBytes(16).toString('base64url');
     const code = String(randomInt(1_000_000)).padStart(6, '0');
     const { ttlSeconds, resendSeconds } = this.settings;
-    const opened = await this.scripts.openChallenge(person, network, { id: challengeId, hash: this.hash(person, challengeId, code), ttlSeconds }, {
-      cooldownSeconds: resendSeconds,
-      perPersonPerNetworkPerHour: this.limitSettings.codeSendsPerAddressPerHour,
-      perNetworkPerHour: this.limitSettings.codeSendsPerIpPerHour,
-      allPerMinute: this.limitSettings.codeSendsPerMinute,
-    });
+    const opened = await this.scripts.openChallenge(
+      person,
+      network,
+      { id: challengeId, hash: this.hash(person, challengeId, code), ttlSeconds },
+      {
+        cooldownSeconds: resendSeconds,
+        perPersonPerNetworkPerHour: this.limitSettings.codeSendsPerAddressPerHour,
+        perNetworkPerHour: this.limitSettings.codeSendsPerIpPerHour,
+        allPerMinute: this.limitSettings.codeSendsPerMinute,
+      },
+    );
     switch (opened.kind) {
       case 'opened':
         break;
       case 'cooldown':
-        throw tooMany('CODE_RECENTLY_SENT', `a code was sent to this address from your network moments ago; ask again in ${opened.seconds} s`, opened.seconds);
+        throw tooMany(
+          'CODE_RECENTLY_SENT',
+          `a code was sent to this address from your network moments ago; ask again in ${opened.seconds} s`,
+          opened.seconds,
+        );
       case 'person-spent':
         throw tooMany('TOO_MANY_CODES', 'too many codes were asked for this address from your network; try again later', opened.seconds);
       case 'network-spent':
@@ -107,7 +132,12 @@ export class VerificationCodes {
   async verify(email: string, code: string, ip: string, challengeId?: string): Promise<void> {
     const person = personOf(email);
     if (challengeId !== undefined) {
-      const check = await this.scripts.checkChallenge(person, { by: 'id', id: challengeId }, this.hash(person, challengeId, code), this.settings.maxAttempts);
+      const check = await this.scripts.checkChallenge(
+        person,
+        { by: 'id', id: challengeId },
+        this.hash(person, challengeId, code),
+        this.settings.maxAttempts,
+      );
       if (check.kind === 'ok') return;
       throw notSignedIn(check.kind === 'wrong' ? check.attemptsLeft : 0);
     }
@@ -115,7 +145,9 @@ export class VerificationCodes {
     await this.limits.codeCheck(network);
     const latest = await this.scripts.latestChallenge(person);
     const path: ChallengePath | null = latest ? { by: 'latest', id: latest } : null;
-    const check = path ? await this.scripts.checkChallenge(person, path, this.hash(person, path.id, code), this.settings.maxAttemptsWithoutChallenge) : null;
+    const check = path
+      ? await this.scripts.checkChallenge(person, path, this.hash(person, path.id, code), this.settings.maxAttemptsWithoutChallenge)
+      : null;
     if (check?.kind !== 'ok') throw notSignedIn();
     await this.limits.codeCheckPassed(network);
   }

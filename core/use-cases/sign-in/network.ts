@@ -1,5 +1,8 @@
 /** How much of a client's address names its network: one subscriber's share, not one of its addresses. */
-export interface NetworkPrefixes { ipv4: number; ipv6: number }
+export interface NetworkPrefixes {
+  ipv4: number;
+  ipv6: number;
+}
 
 /**
  * The network a client address belongs to, as the sign-in limits count it: an IPv6 subscriber gets a

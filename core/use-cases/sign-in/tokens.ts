@@ -2,7 +2,12 @@ import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'no
 import { unauthorized } from '../../platform/errors.ts';
 import { emailAddress } from '../../domain/rules.ts';
 
-export interface TokenSettings { secret: string; issuer: string; audience: string; ttlSeconds: number }
+export interface TokenSettings {
+  secret: string;
+  issuer: string;
+  audience: string;
+  ttlSeconds: number;
+}
 
 const invalid = (why = 'the token is not valid') => unauthorized('TOKEN_INVALID', why);
 

@@ -1,5 +1,9 @@
 /** The API as the page sees it: JSON in and out, every refusal as the one error shape. */
-export interface ApiError { code: string; message: string; details?: { attemptsLeft?: number; retryAfterSeconds?: number } }
+export interface ApiError {
+  code: string;
+  message: string;
+  details?: { attemptsLeft?: number; retryAfterSeconds?: number };
+}
 export type Answer<T> = { ok: true; status: number; body: T } | { ok: false; status: number; error: ApiError };
 
 export interface EventInfo {
@@ -13,7 +17,12 @@ export interface EventInfo {
 }
 
 /** WON, or PENDING while a win's hand-off is unconfirmed; LOST only from a server older than decide-at-arrival. */
-export interface Standing { status: 'PENDING' | 'WON' | 'LOST'; ticket: number; decidedAt: string | null; receipt?: string }
+export interface Standing {
+  status: 'PENDING' | 'WON' | 'LOST';
+  ticket: number;
+  decidedAt: string | null;
+  receipt?: string;
+}
 
 const NETWORK: ApiError = { code: 'NETWORK', message: 'the server could not be reached' };
 
@@ -60,8 +69,14 @@ export function eventApi(eventId: string | null) {
 export type EventApi = ReturnType<typeof eventApi>;
 
 export const sendCode = (email: string) =>
-  call<{ sent: true; challengeId: string; reference: string; expiresInSeconds: number; resendAfterSeconds: number }>('POST', '/api/auth/send-verification-code', { body: { email } });
+  call<{ sent: true; challengeId: string; reference: string; expiresInSeconds: number; resendAfterSeconds: number }>(
+    'POST',
+    '/api/auth/send-verification-code',
+    { body: { email } },
+  );
 
 /** challengeId: the one the send answered, so that the code is checked for this sign-in alone (README, Security). */
 export const verifyCode = (email: string, code: string, challengeId: string | null) =>
-  call<{ token: string; expiresInSeconds: number }>('POST', '/api/auth/verify-code', { body: challengeId ? { email, code, challengeId } : { email, code } });
+  call<{ token: string; expiresInSeconds: number }>('POST', '/api/auth/verify-code', {
+    body: challengeId ? { email, code, challengeId } : { email, code },
+  });

@@ -3,7 +3,20 @@ import { eventApi, sendCode, verifyCode, type Answer, type EventInfo, type Stand
 import { ServerClock } from './clock.ts';
 import { watchResult } from './result.ts';
 import { checkReceipt } from './receipt.ts';
-import { appliedAs, endSession, forgetApplied, forgetPendingSignIn, loadSession, markApplied, pendingSignIn, saveLang, savedLang, savePendingSignIn, saveSession, type Session } from './session.ts';
+import {
+  appliedAs,
+  endSession,
+  forgetApplied,
+  forgetPendingSignIn,
+  loadSession,
+  markApplied,
+  pendingSignIn,
+  saveLang,
+  savedLang,
+  savePendingSignIn,
+  saveSession,
+  type Session,
+} from './session.ts';
 import { errorMessage, type Lang, type Message } from './text.ts';
 import { render, focusStep, type Result, type Step, type View } from './view.ts';
 
@@ -174,12 +187,19 @@ async function askForCode(email: string, again: boolean): Promise<void> {
   show();
   const res = await sendCode(email);
   state.busy = null;
-  const cooldown = (s: number) => { state.resendAt = performance.now() + s * 1_000; };
+  const cooldown = (s: number) => {
+    state.resendAt = performance.now() + s * 1_000;
+  };
   if (res.ok) {
     state.email = email;
     state.challengeId = res.body.challengeId;
     state.reference = res.body.reference;
-    savePendingSignIn({ email, challengeId: res.body.challengeId, reference: res.body.reference, expiresAt: Date.now() + res.body.expiresInSeconds * 1_000 });
+    savePendingSignIn({
+      email,
+      challengeId: res.body.challengeId,
+      reference: res.body.reference,
+      expiresAt: Date.now() + res.body.expiresInSeconds * 1_000,
+    });
     state.codeMinutes = Math.max(1, Math.round(res.body.expiresInSeconds / 60));
     cooldown(res.body.resendAfterSeconds);
     state.msg = again ? { code: { key: 'resent' } } : {};
@@ -202,7 +222,8 @@ async function askForCode(email: string, again: boolean): Promise<void> {
     state.email = email;
     cooldown(res.error.details?.retryAfterSeconds ?? 60);
     state.msg = { code: message };
-    if (again) show(); else goTo('code');
+    if (again) show();
+    else goTo('code');
     return;
   }
   state.msg = again ? { code: message } : { email: message };
@@ -353,7 +374,8 @@ function start(): void {
 
 function tick(): void {
   // A token that runs out while waiting for the opening is renewed before the moment, not after it.
-  if (state.session && state.step === 'apply' && Date.now() > state.session.expiresAt - 5_000) return signOut(errorMessage('TOKEN_EXPIRED'));
+  if (state.session && state.step === 'apply' && Date.now() > state.session.expiresAt - 5_000)
+    return signOut(errorMessage('TOKEN_EXPIRED'));
   show();
 }
 

@@ -3,16 +3,19 @@
  * does with node:crypto: the Ed25519 signature against the published keys, the log entry written from
  * the receipt, its RFC 6962 inclusion proof, and the signed checkpoint (a C2SP note) it leads to.
  */
-export type ReceiptCheck =
-  | { state: 'ok'; index: number; size: number }
-  | { state: 'notYet' }
-  | { state: 'failed'; why: string };
+export type ReceiptCheck = { state: 'ok'; index: number; size: number } | { state: 'notYet' } | { state: 'failed'; why: string };
 
-interface Jwk { kty: string; crv: string; x: string; kid?: string }
+interface Jwk {
+  kty: string;
+  crv: string;
+  x: string;
+  kid?: string;
+}
 
 type Bytes = Uint8Array<ArrayBuffer>;
 const enc = new TextEncoder();
-const b64url = (s: string) => Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/') + '==='.slice((s.length + 3) % 4)), (c) => c.charCodeAt(0));
+const b64url = (s: string) =>
+  Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/') + '==='.slice((s.length + 3) % 4)), (c) => c.charCodeAt(0));
 const b64 = (s: string) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
 const concat = (...parts: Bytes[]) => {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
@@ -66,17 +69,24 @@ export async function checkReceipt(base: string, receipt: string): Promise<Recei
     if (p.leaf !== leaf) return { state: 'failed', why: 'entry' };
     const text = p.checkpoint.slice(0, p.checkpoint.indexOf('\n\n') + 1);
     const [, size, root] = text.slice(0, -1).split('\n');
-    if (Number(size) !== p.size || !(await included(p.index, p.size, await sha256(Uint8Array.of(0), enc.encode(leaf)), p.proof.map(b64), b64(root!)))) {
+    if (
+      Number(size) !== p.size ||
+      !(await included(p.index, p.size, await sha256(Uint8Array.of(0), enc.encode(leaf)), p.proof.map(b64), b64(root!)))
+    ) {
       return { state: 'failed', why: 'proof' };
     }
-    const lines = p.checkpoint.slice(text.length + 1).trim().split('\n');
+    const lines = p.checkpoint
+      .slice(text.length + 1)
+      .trim()
+      .split('\n');
     for (const line of lines) {
       const m = /^— (\S+) (\S+)$/.exec(line);
       if (!m) continue;
       const blob = b64(m[2]!);
       for (const k of keys) {
         const id = (await sha256(enc.encode(m[1]!), Uint8Array.of(0x0a, 0x01), b64url(k.x))).slice(0, 4);
-        if (blob.length === 68 && same(blob.slice(0, 4), id) && (await verify(k, blob.slice(4), enc.encode(text)))) return { state: 'ok', index: p.index + 1, size: p.size };
+        if (blob.length === 68 && same(blob.slice(0, 4), id) && (await verify(k, blob.slice(4), enc.encode(text))))
+          return { state: 'ok', index: p.index + 1, size: p.size };
       }
     }
     return { state: 'failed', why: 'checkpoint' };

@@ -32,18 +32,21 @@ export function watchResult(api: EventApi, token: string, on: ResultWatch): () =
   };
 
   const poll = (delay: number) => {
-    timer = setTimeout(async () => {
-      if (stopped) return;
-      const res = await api.status(token);
-      if (stopped) return;
-      if (res.ok) deliver(res.body);
-      else if (res.status === 401 || res.status === 404) {
-        stop();
-        on.onRefused(res.error);
-        return;
-      }
-      if (!stopped) poll(Math.min(POLL_MAX_MS, Math.max(POLL_FIRST_MS, delay * 2)));
-    }, delay * (0.8 + Math.random() * 0.4));
+    timer = setTimeout(
+      async () => {
+        if (stopped) return;
+        const res = await api.status(token);
+        if (stopped) return;
+        if (res.ok) deliver(res.body);
+        else if (res.status === 401 || res.status === 404) {
+          stop();
+          on.onRefused(res.error);
+          return;
+        }
+        if (!stopped) poll(Math.min(POLL_MAX_MS, Math.max(POLL_FIRST_MS, delay * 2)));
+      },
+      delay * (0.8 + Math.random() * 0.4),
+    );
   };
 
   if (typeof EventSource === 'undefined') {

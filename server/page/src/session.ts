@@ -2,7 +2,11 @@
  * Who the participant is, kept in localStorage so that a reload or a second tab shows the same state:
  * the email, the token and when it expires, and the events they applied to.
  */
-export interface Session { email: string; token: string; expiresAt: number }
+export interface Session {
+  email: string;
+  token: string;
+  expiresAt: number;
+}
 
 const KEY = 'terning.session';
 const appliedKey = (event: string) => `terning.applied.${event}`;
@@ -28,7 +32,12 @@ export function saveSession(s: Session): void {
  * The sign-in under way: the challenge a send opened, kept so that a reload or a second tab that meets
  * CODE_RECENTLY_SENT for the same address still verifies against it, not only as the latest code.
  */
-export interface PendingSignIn { email: string; challengeId: string; reference: string; expiresAt: number }
+export interface PendingSignIn {
+  email: string;
+  challengeId: string;
+  reference: string;
+  expiresAt: number;
+}
 
 const PENDING_KEY = 'terning.signin';
 

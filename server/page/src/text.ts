@@ -24,7 +24,8 @@ const ko = {
   sending: '보내는 중…',
   codeTitle: '2. 인증 코드 입력',
   codeSentTo: (p: Params) => `${p.email}(으)로 6자리 코드를 보냈어요. ${p.minutes}분 안에 입력하세요.`,
-  codeSentToRef: (p: Params) => `${p.email}(으)로 6자리 코드를 보냈어요. 제목에 ${p.ref}이(가) 있는 메일의 코드를 ${p.minutes}분 안에 입력하세요.`,
+  codeSentToRef: (p: Params) =>
+    `${p.email}(으)로 6자리 코드를 보냈어요. 제목에 ${p.ref}이(가) 있는 메일의 코드를 ${p.minutes}분 안에 입력하세요.`,
   codeLabel: '인증 코드 6자리',
   verify: '확인',
   verifying: '확인하는 중…',
@@ -127,7 +128,8 @@ const en: { [K in keyof typeof ko]: Entry } = {
   resultWonTitle: 'You won!',
   resultWonBody: (p) => `We will send the details to ${p.email}.`,
   resultSoldOutTitle: 'Sorry, all the gifts are gone',
-  resultSoldOutBody: 'Every gift went to someone who came earlier. You have not been entered, and there is nothing more to do. Thank you for taking part.',
+  resultSoldOutBody:
+    'Every gift went to someone who came earlier. You have not been entered, and there is nothing more to do. Thank you for taking part.',
   ticket: (p) => `Place in line: #${p.ticket}`,
   decidedAt: (p) => `Decided at ${p.at}`,
   signOut: 'Use another email',
@@ -158,7 +160,11 @@ const en: { [K in keyof typeof ko]: Entry } = {
 };
 
 export type TextKey = keyof typeof ko;
-export interface Message { key: TextKey; params?: Params; error?: boolean }
+export interface Message {
+  key: TextKey;
+  params?: Params;
+  error?: boolean;
+}
 
 const dictionaries: Record<Lang, { [K in TextKey]: Entry }> = { ko, en };
 
@@ -168,7 +174,11 @@ export function text(lang: Lang, key: TextKey, params: Params = {}): string {
 }
 
 /** What the participant reads for one of the API's error codes. */
-export function errorMessage(code: string, details: { attemptsLeft?: number; retryAfterSeconds?: number } = {}, field?: 'email' | 'code'): Message {
+export function errorMessage(
+  code: string,
+  details: { attemptsLeft?: number; retryAfterSeconds?: number } = {},
+  field?: 'email' | 'code',
+): Message {
   const s = details.retryAfterSeconds ?? 5;
   const byCode: Record<string, Message> = {
     VALIDATION_FAILED: { key: field === 'code' ? 'errCodeFormat' : 'errEmailInvalid' },

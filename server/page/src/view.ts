@@ -8,7 +8,12 @@ export type Step = 'email' | 'code' | 'apply' | 'result';
 /** What the result step shows: a win (PENDING while its hand-off is unconfirmed), or that nothing is held. */
 export type Result = { status: 'WON' | 'PENDING'; ticket: number; decidedAt: string | null; receipt?: string } | { status: 'SOLD_OUT' };
 /** An apply the server could not take, tried again by itself: attempt n of max, the next at performance.now() `at`. */
-export interface Retry { attempt: number; max: number; at: number; network: boolean }
+export interface Retry {
+  attempt: number;
+  max: number;
+  at: number;
+  network: boolean;
+}
 export type Phase = 'loading' | 'draft' | 'scheduled' | 'open' | 'closed' | 'soldOut';
 
 /** Everything the page shows, in one place. */
@@ -66,7 +71,9 @@ function when(lang: Lang, iso: string, withSeconds = false): string {
   const sameDay = new Date().toDateString() === d.toDateString();
   return new Intl.DateTimeFormat(locale, {
     ...(sameDay ? {} : { month: 'long', day: 'numeric', weekday: 'short' }),
-    hour: 'numeric', minute: '2-digit', ...(withSeconds ? { second: '2-digit' } : {}),
+    hour: 'numeric',
+    minute: '2-digit',
+    ...(withSeconds ? { second: '2-digit' } : {}),
   }).format(d);
 }
 
@@ -93,12 +100,21 @@ export function render(v: View): boolean {
   langButton.setAttribute('lang', lang === 'ko' ? 'en' : 'ko');
 
   const e = v.event;
-  const stateText = v.eventError ? text(lang, v.eventError.key, v.eventError.params)
-    : p === 'loading' ? t('loading')
-    : p === 'draft' ? t('stateDraft')
-    : p === 'scheduled' ? t('stateScheduled', { at: when(lang, e!.opensAt!) })
-    : p === 'open' ? (e!.closesAt ? t('stateOpenUntil', { at: when(lang, e!.closesAt) }) : t('stateOpen'))
-    : p === 'closed' ? t('stateClosed') : t('stateSoldOut');
+  const stateText = v.eventError
+    ? text(lang, v.eventError.key, v.eventError.params)
+    : p === 'loading'
+      ? t('loading')
+      : p === 'draft'
+        ? t('stateDraft')
+        : p === 'scheduled'
+          ? t('stateScheduled', { at: when(lang, e!.opensAt!) })
+          : p === 'open'
+            ? e!.closesAt
+              ? t('stateOpenUntil', { at: when(lang, e!.closesAt) })
+              : t('stateOpen')
+            : p === 'closed'
+              ? t('stateClosed')
+              : t('stateSoldOut');
   setText($('event-state'), stateText);
   $('event-state').dataset.phase = p;
   setText($('event-name'), e && e.name !== DEFAULT_NAME ? e.name : '');
@@ -124,9 +140,12 @@ export function render(v: View): boolean {
   setText(send, t(v.busy === 'send' ? 'sending' : 'send'));
   say('msg-email', lang, v.msg.email);
 
-  setText($('code-sent-to'), v.reference
-    ? t('codeSentToRef', { email: v.email, minutes: v.codeMinutes, ref: v.reference })
-    : t('codeSentTo', { email: v.email, minutes: v.codeMinutes }));
+  setText(
+    $('code-sent-to'),
+    v.reference
+      ? t('codeSentToRef', { email: v.email, minutes: v.codeMinutes, ref: v.reference })
+      : t('codeSentTo', { email: v.email, minutes: v.codeMinutes }),
+  );
   const verify = $('verify') as HTMLButtonElement;
   verify.disabled = v.busy === 'verify';
   setText(verify, t(v.busy === 'verify' ? 'verifying' : 'verify'));
@@ -139,12 +158,20 @@ export function render(v: View): boolean {
   setText($('signed-in-as'), v.session ? t('signedInAs', { email: v.session.email }) : '');
   const apply = $('apply') as HTMLButtonElement;
   apply.disabled = p !== 'open' || v.busy === 'apply' || !!v.retry;
-  setText(apply, v.busy === 'apply' || v.retry ? t('applying')
-    : p === 'open' ? t('apply')
-    : p === 'scheduled' ? t('applyOpensAt', { at: when(lang, e!.opensAt!, true) })
-    : p === 'closed' ? t('applyClosed')
-    : p === 'soldOut' ? t('applySoldOut')
-    : t('applyDraft'));
+  setText(
+    apply,
+    v.busy === 'apply' || v.retry
+      ? t('applying')
+      : p === 'open'
+        ? t('apply')
+        : p === 'scheduled'
+          ? t('applyOpensAt', { at: when(lang, e!.opensAt!, true) })
+          : p === 'closed'
+            ? t('applyClosed')
+            : p === 'soldOut'
+              ? t('applySoldOut')
+              : t('applyDraft'),
+  );
   say('msg-apply', lang, v.retry ? retryMessage(v.retry, v.busy === 'apply') : v.msg.apply);
 
   renderResult(v, t);
@@ -160,9 +187,20 @@ function renderResult(v: View, t: (key: TextKey, params?: Record<string, string 
   const r = v.result;
   const box = $('step-result');
   box.dataset.status = r?.status ?? 'LOADING';
-  setText($('result-title'), t(!r ? 'resultLoading' : r.status === 'WON' ? 'resultWonTitle' : r.status === 'SOLD_OUT' ? 'resultSoldOutTitle' : 'resultPendingTitle'));
-  setText($('result-body'), !r ? '' : r.status === 'WON' ? t('resultWonBody', { email: v.session?.email ?? '' })
-    : r.status === 'SOLD_OUT' ? t('resultSoldOutBody') : t('resultPendingBody'));
+  setText(
+    $('result-title'),
+    t(!r ? 'resultLoading' : r.status === 'WON' ? 'resultWonTitle' : r.status === 'SOLD_OUT' ? 'resultSoldOutTitle' : 'resultPendingTitle'),
+  );
+  setText(
+    $('result-body'),
+    !r
+      ? ''
+      : r.status === 'WON'
+        ? t('resultWonBody', { email: v.session?.email ?? '' })
+        : r.status === 'SOLD_OUT'
+          ? t('resultSoldOutBody')
+          : t('resultPendingBody'),
+  );
   setHidden($('result-spinner'), !!r && r.status !== 'PENDING');
   const held = r && r.status !== 'SOLD_OUT' ? r : null;
   setText($('result-ticket'), held ? t('ticket', { ticket: held.ticket }) : '');
@@ -175,8 +213,14 @@ function renderResult(v: View, t: (key: TextKey, params?: Record<string, string 
   const button = $('receipt-check') as HTMLButtonElement;
   button.disabled = c?.state === 'checking';
   setText(button, t(c?.state === 'checking' ? 'receiptChecking' : 'receiptCheck'));
-  const said = !c || c.state === 'checking' ? '' : c.state === 'ok' ? t('receiptChecked', { index: c.index, size: c.size })
-    : c.state === 'notYet' ? t('receiptNotYet') : t('receiptFailed', { why: c.why });
+  const said =
+    !c || c.state === 'checking'
+      ? ''
+      : c.state === 'ok'
+        ? t('receiptChecked', { index: c.index, size: c.size })
+        : c.state === 'notYet'
+          ? t('receiptNotYet')
+          : t('receiptFailed', { why: c.why });
   setText($('receipt-result'), said);
   $('receipt-result').dataset.state = c?.state ?? '';
   $('receipt-result').classList.toggle('error', c?.state === 'failed');

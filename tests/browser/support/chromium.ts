@@ -2,7 +2,15 @@ import { chromium, type Browser } from 'playwright-core';
 import { requireTools } from '../../../infra/tools.ts';
 import { CHROMIUM } from '../../support/tools.ts';
 
-export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-dev-shm-usage'];
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+  '--disable-sync',
+  '--disable-dev-shm-usage',
+];
 
 /**
  * Debian's Chromium, driven by playwright-core (which bundles no browser). `npm test` installs it as
