@@ -1,6 +1,6 @@
 import test from 'ava';
 import { watchStanding } from '../core/use-cases/participant/standing-watch.ts';
-import type { Standing } from '../core/use-cases/participant/apply.ts';
+import type { Standing } from '../core/domain/decision.ts';
 import type { FeedListener } from '../core/adapters/redis/decision-feed.ts';
 import { AppError } from '../core/platform/errors.ts';
 

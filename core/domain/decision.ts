@@ -42,3 +42,15 @@ export interface ReservedUnit {
 
 /** Tells the servers' result streams about one event's persisted winners (core/adapters/redis/decision-feed.ts). */
 export type Announce = (eventId: string, winners: Winner[]) => Promise<void>;
+
+/**
+ * What a person is told of their application, by an apply (202, or 200 for a repeat) and by their
+ * status: WON once Kafka holds the decision, with the signed receipt of it; PENDING only while a
+ * winner's hand-off to Kafka is unconfirmed. The page reads it as it is (server/page/src/api.ts).
+ */
+export interface Standing {
+  status: 'WON' | 'PENDING';
+  ticket: number;
+  decidedAt: string;
+  receipt?: string;
+}

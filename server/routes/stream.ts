@@ -2,7 +2,7 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { PassThrough } from 'node:stream';
 import { unauthorized } from '../../core/platform/errors.ts';
-import type { Standing } from '../../core/use-cases/participant/apply.ts';
+import type { Standing } from '../../core/domain/decision.ts';
 import { watchStanding } from '../../core/use-cases/participant/standing-watch.ts';
 import { personOf } from '../../core/use-cases/participant/identity.ts';
 import { newRouter } from './router.ts';

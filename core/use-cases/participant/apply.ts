@@ -1,5 +1,5 @@
 import { AppError, conflict, eventNotFound, notFound, unavailable } from '../../platform/errors.ts';
-import type { Decision } from '../../domain/decision.ts';
+import type { Decision, Standing } from '../../domain/decision.ts';
 import type { GateResult, HeldUnit, Scripts } from '../../adapters/redis/scripts.ts';
 import { TurnBatch } from '../../adapters/redis/turn-batch.ts';
 import type { GroupCommitProducer } from '../../adapters/kafka/group-commit.ts';
@@ -12,17 +12,6 @@ import { maskEmail } from '../../platform/log.ts';
 import { traced } from '../../platform/tracing.ts';
 import { faultPoint } from '../../platform/fault-point.ts';
 import { giveBack } from '../persistence/give-back.ts';
-
-/**
- * WON once Kafka holds the decision; PENDING only while a winner's hand-off to Kafka is unconfirmed.
- * A WON standing carries the winner's signed receipt (core/use-cases/proof/receipts.ts).
- */
-export interface Standing {
-  status: 'WON' | 'PENDING';
-  ticket: number;
-  decidedAt: string;
-  receipt?: string;
-}
 
 /**
  * An apply's answer: the standing, and whether this apply is the one that took the unit (202) or a

@@ -1,6 +1,7 @@
 import { unavailable } from '../../platform/errors.ts';
 import type { DecisionFeed } from '../../adapters/redis/decision-feed.ts';
-import type { Applications, Standing } from './apply.ts';
+import type { Standing } from '../../domain/decision.ts';
+import type { Applications } from './apply.ts';
 
 export interface StandingWatch {
   /** The standing when the watch began; final unless PENDING. */

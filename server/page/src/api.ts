@@ -1,3 +1,5 @@
+import type { Standing } from '../../../core/domain/decision.ts';
+
 /** The API as the page sees it: JSON in and out, every refusal as the one error shape. */
 export interface ApiError {
   code: string;
@@ -16,13 +18,12 @@ export interface EventInfo {
   serverTime: string;
 }
 
-/** WON, or PENDING while a win's hand-off is unconfirmed; LOST only from a server older than decide-at-arrival. */
-export interface Standing {
-  status: 'PENDING' | 'WON' | 'LOST';
-  ticket: number;
-  decidedAt: string | null;
-  receipt?: string;
-}
+/**
+ * What an apply or a status answer says: the domain's standing (core/domain/decision.ts: WON, or
+ * PENDING while a win's hand-off is unconfirmed), or LOST from a server older than decide-at-arrival,
+ * which the page reads as sold out.
+ */
+export type Heard = Standing | { status: 'LOST' };
 
 const NETWORK: ApiError = { code: 'NETWORK', message: 'the server could not be reached' };
 
@@ -49,8 +50,8 @@ export function eventApi(eventId: string | null) {
   const base = eventId ? `/api/events/${encodeURIComponent(eventId)}` : '/api/event';
   return {
     info: () => call<EventInfo>('GET', base),
-    apply: (token: string) => call<Standing>('POST', `${base}/apply`, { token }),
-    status: (token: string) => call<Standing>('GET', `${base}/status`, { token }),
+    apply: (token: string) => call<Heard>('POST', `${base}/apply`, { token }),
+    status: (token: string) => call<Heard>('GET', `${base}/status`, { token }),
     streamUrl: (token: string) => `${base}/status/stream?access_token=${encodeURIComponent(token)}`,
     /** The remaining stock, pushed (no token). */
     stockUrl: `${base}/stream`,

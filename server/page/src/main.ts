@@ -1,5 +1,5 @@
 /// <reference lib="dom" />
-import { eventApi, sendCode, verifyCode, type Answer, type EventInfo, type Standing } from './api.ts';
+import { eventApi, sendCode, verifyCode, type Answer, type EventInfo, type Heard } from './api.ts';
 import { ServerClock } from './clock.ts';
 import { watchResult } from './result.ts';
 import { checkReceipt } from './receipt.ts';
@@ -60,7 +60,7 @@ let infoAsked = 0;
 const APPLY_ATTEMPTS = 5;
 const SOLD_OUT: Result = { status: 'SOLD_OUT' };
 // An older server's LOST means the same as SOLD_OUT now: nothing is held.
-const resultOf = (s: Standing): Result =>
+const resultOf = (s: Heard): Result =>
   s.status === 'LOST' ? SOLD_OUT : { status: s.status, ticket: s.ticket, decidedAt: s.decidedAt, receipt: s.receipt };
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -151,7 +151,7 @@ function scheduleRefresh(e: EventInfo | null): void {
 function watch(session: Session): void {
   stopWatching();
   stopWatching = watchResult(api, session.token, {
-    onStanding: (s: Standing) => {
+    onStanding: (s: Heard) => {
       state.result = resultOf(s);
       if (state.result.status === 'SOLD_OUT') forgetApplied(eventKey);
       show();

@@ -1,7 +1,7 @@
-import type { ApiError, EventApi, Standing } from './api.ts';
+import type { ApiError, EventApi, Heard } from './api.ts';
 
 export interface ResultWatch {
-  onStanding(s: Standing): void;
+  onStanding(s: Heard): void;
   /** The server refused the token, or says this person never applied. */
   onRefused(error: ApiError): void;
 }
@@ -25,7 +25,7 @@ export function watchResult(api: EventApi, token: string, on: ResultWatch): () =
     source?.close();
     clearTimeout(timer);
   };
-  const deliver = (s: Standing) => {
+  const deliver = (s: Heard) => {
     if (stopped) return;
     on.onStanding(s);
     if (s.status !== 'PENDING') stop();
@@ -57,7 +57,7 @@ export function watchResult(api: EventApi, token: string, on: ResultWatch): () =
   source = new EventSource(api.streamUrl(token));
   source.addEventListener('standing', (e) => {
     failures = 0;
-    deliver(JSON.parse((e as MessageEvent<string>).data) as Standing);
+    deliver(JSON.parse((e as MessageEvent<string>).data) as Heard);
   });
   source.addEventListener('error', () => {
     if (stopped) return;
