@@ -85,7 +85,8 @@ export interface FinalState {
   records: FoundApplication[];
   /** The dead-letter topic read to its end, or why it could not be. */
   deadLetters: { ok: true; applications: FoundApplication[]; unreadable: number } | { ok: false; error: string };
-  redis: { remaining: number | undefined; won: Map<string, number>; reserved: string[]; restoring: boolean };
+  /** `whole`: the event's state is stamped by the server read (faults/check.ts redisState). */
+  redis: { remaining: number | undefined; won: Map<string, number>; reserved: string[]; restoring: boolean; whole?: boolean };
   lag: number;
 }
 

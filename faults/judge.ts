@@ -172,6 +172,7 @@ export function judge(h: History, s: FinalState): Violation[] {
   if (h.watch.readings === 0) v('blind-watch', "the persistence watch never read the group's offsets");
   else if (h.watch.resumedMs === null) v('stalled', 'persistence had not resumed when the schedule ended');
   if (!h.settled) v('stalled', 'the event did not settle (a winner without a row, lag, a reservation or a restore left)');
+  if (s.redis.whole === false) v('stalled', "the event's Redis state is not this server's: a promoted replica's copy, never restored");
   if (s.lag > 0 || s.redis.reserved.length || s.redis.restoring || s.redis.remaining === undefined) {
     v(
       'stalled',

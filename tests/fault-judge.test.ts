@@ -144,6 +144,10 @@ broken('a unit held by nobody: neither won nor left', ['held-by-nobody'], (_h, s
   s.total = 4;
 });
 
+broken("an event's Redis state left as a promoted replica's copy, never restored, is stalled", ['stalled'], (_h, s) => {
+  s.redis.whole = false;
+});
+
 broken('a decision in Redis nobody persisted holds a unit', ['held-by-nobody'], (_h, s) => {
   s.redis.won.set('z@x.io', 7);
 });
