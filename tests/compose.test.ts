@@ -71,7 +71,7 @@ function configVariables(): string[] {
 
 /** The fixed lines of the server.properties infra/kafka.ts writes (those without `${...}`). */
 function nativeKafkaSettings(): Map<string, string> {
-  const block = read('infra/kafka.ts').match(/writeFileSync\(serverProperties\(n\), \[([\s\S]*?)\]\.join\(/);
+  const block = read('infra/kafka.ts').match(/writeFileSync\(\s*serverProperties\(n\),\s*\[([\s\S]*?)\]\.join\(/);
   if (!block) throw new Error('infra/kafka.ts: no `writeFileSync(serverProperties(n), [...].join(...))` found');
   const lines = block[1].matchAll(/^\s*'([a-z][a-z0-9.]*)=([^'$]*)',?$/gm);
   return new Map([...lines].map((m) => [m[1], m[2]]));
