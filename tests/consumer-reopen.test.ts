@@ -37,6 +37,17 @@ test.after.always(async () => {
   await sys?.stop();
 });
 
+/** The event's rows as [person, status], once there are any (a minute at most). */
+const persisted = (eventId: string, what: string) =>
+  until(
+    what,
+    async () => {
+      const r = await applicationRows(sys.config, eventId);
+      return r.length ? r.map((x) => [x.person, x.status]) : undefined;
+    },
+    60_000,
+  );
+
 async function squat(): Promise<Consumer> {
   const squatter = createKafka({ ...sys.config.kafka, clientId: 'squatter', log: testLog() }).consumer({
     groupId: sys.config.kafka.groupId,
@@ -70,18 +81,7 @@ test.serial('a consumer that kafkajs gave up on is opened again in the same proc
     );
     t.is((await applicationRows(sys.config, eventId)).length, 0, 'nothing persisted while the group refused it');
     await squatter.disconnect();
-    const rows = await until(
-      'the winner persisted once the group took the consumer',
-      async () => {
-        const r = await applicationRows(sys.config, eventId);
-        return r.length ? r : undefined;
-      },
-      60_000,
-    );
-    t.deepEqual(
-      rows.map((r) => [r.person, r.status]),
-      [[winner, 'WON']],
-    );
+    t.deepEqual(await persisted(eventId, 'the winner persisted once the group took the consumer'), [[winner, 'WON']]);
     t.deepEqual(
       exits.map((e) => e.message),
       [],
@@ -127,18 +127,7 @@ test.serial('a consumer that stops fetching while records wait on its partitions
     kafkajs.pause([{ topic: sys.config.kafka.applicationsTopic }]);
     const winner = randomEmail('stall');
     t.is((await http(sys.url, 'POST', `/api/events/${eventId}/apply`, { token: await sys.tokens.issue(winner) })).status, 202);
-    const rows = await until(
-      'the winner persisted by the consumer opened again',
-      async () => {
-        const r = await applicationRows(sys.config, eventId);
-        return r.length ? r : undefined;
-      },
-      60_000,
-    );
-    t.deepEqual(
-      rows.map((r) => [r.person, r.status]),
-      [[winner, 'WON']],
-    );
+    t.deepEqual(await persisted(eventId, 'the winner persisted by the consumer opened again'), [[winner, 'WON']]);
     t.true(consumer.reopened >= 1, 'it was opened again');
     t.deepEqual(
       exits.map((e) => e.message),
