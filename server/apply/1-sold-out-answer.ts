@@ -6,6 +6,7 @@ import { apiHeaderList } from '../middleware/security.ts';
 import { APPLY_PATH, fitsTheLane } from './lane.ts';
 import { bearerOf, verifiedEmail } from '../middleware/auth.ts';
 import { applyCounter } from './outcomes.ts';
+import { jsonHead } from './json-head.ts';
 import type { ServerDeps } from '../deps.ts';
 
 /**
@@ -32,16 +33,7 @@ export function soldOutAnswer(deps: ServerDeps, next: RequestListener): RequestL
     let answer = answers.get(refusal);
     if (answer === undefined) {
       const body = bodyOf(refusal);
-      const head = [
-        ...security,
-        ...Object.entries(refusal.headers ?? {}).flat(),
-        'Content-Type',
-        'application/json; charset=utf-8',
-        'Content-Length',
-        String(Buffer.byteLength(body)),
-        'X-Request-Id',
-        '',
-      ];
+      const head = jsonHead(security, refusal.headers, body);
       answers.set(refusal, (answer = { status: refusal.status, head, body }));
     }
     return answer;

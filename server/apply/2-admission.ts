@@ -3,6 +3,7 @@ import { unavailable } from '../../core/platform/errors.ts';
 import { bodyOf } from '../middleware/errors.ts';
 import { requestIdOf } from '../middleware/request-id.ts';
 import { apiHeaderList } from '../middleware/security.ts';
+import { jsonHead } from './json-head.ts';
 
 /** The app's request listener: Koa's settles once the app has handed its answer to Node. */
 export type AppListener = (req: IncomingMessage, res: ServerResponse) => Promise<unknown>;
@@ -71,16 +72,7 @@ export function admission(
 function busyAnswer(production: boolean): (req: IncomingMessage, res: ServerResponse) => void {
   const refusal = unavailable('SERVICE_BUSY', 'too many requests are waiting; try again in a few seconds', 5);
   const body = bodyOf(refusal);
-  const head = [
-    ...apiHeaderList({ production }).flat(),
-    ...Object.entries(refusal.headers!).flat(),
-    'Content-Type',
-    'application/json; charset=utf-8',
-    'Content-Length',
-    String(Buffer.byteLength(body)),
-    'X-Request-Id',
-    '',
-  ];
+  const head = jsonHead(apiHeaderList({ production }).flat(), refusal.headers, body);
   return (req, res) => {
     head[head.length - 1] = requestIdOf(req);
     res.writeHead(refusal.status, head);

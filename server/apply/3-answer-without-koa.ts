@@ -7,6 +7,7 @@ import { apiHeaderList } from '../middleware/security.ts';
 import { APPLY_PATH, fitsTheLane } from './lane.ts';
 import { bearerOf, verifiedEmail } from '../middleware/auth.ts';
 import { applyCounter } from './outcomes.ts';
+import { jsonHead } from './json-head.ts';
 import type { ServerDeps } from '../deps.ts';
 import type { AppListener } from './2-admission.ts';
 
@@ -28,16 +29,7 @@ export function answerWithoutKoa(deps: ServerDeps, koa: AppListener): AppListene
   const write = (res: ServerResponse, status: number, body: string, requestId: string, headers?: Record<string, string>) => {
     // As Koa: nothing is written to a client that is gone.
     if (res.writableEnded || res.socket?.writable === false) return;
-    res.writeHead(status, [
-      ...security,
-      ...(headers ? Object.entries(headers).flat() : []),
-      'Content-Type',
-      'application/json; charset=utf-8',
-      'Content-Length',
-      String(Buffer.byteLength(body)),
-      'X-Request-Id',
-      requestId,
-    ]);
+    res.writeHead(status, jsonHead(security, headers, body, requestId));
     res.end(body);
   };
 
