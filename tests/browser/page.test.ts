@@ -26,6 +26,12 @@ test.before(async () => {
   sys = await startSystem({ consumer: false, env: { CODE_RESEND_SECONDS: '60' } });
   browser = await launchChromium();
 });
+// Each test's pages stop when it ends: a page left open keeps asking the server, and a request of its
+// cut off by the teardown would be an unhandled rejection of no test.
+const contexts: BrowserContext[] = [];
+test.afterEach.always(async () => {
+  await Promise.all(contexts.splice(0).map((c) => c.close().catch(() => {})));
+});
 test.after.always(async () => {
   await browser?.close();
   await sys?.stop();
@@ -48,6 +54,7 @@ async function open(
   } = {},
 ) {
   const context = await browser.newContext({ viewport: opts.viewport ?? PHONE, locale: 'ko-KR', timezoneId: 'Asia/Seoul' });
+  contexts.push(context);
   const token = opts.email ? await sys.tokens.issue(opts.email) : '';
   if (opts.email) {
     const session = { email: opts.email, token, expiresAt: Date.now() + 600_000 };
@@ -386,8 +393,13 @@ test.serial('a latecomer who presses after the last gift went is told so as thei
   // button off first): the press itself meets the sold-out gate.
   let pressed = false;
   await context.route(`**/api/events/${eventId}`, async (route) => {
-    const res = await route.fetch();
-    await route.fulfill({ response: res, json: pressed ? await res.json() : { ...(await res.json()), soldOut: false } });
+    try {
+      const res = await route.fetch();
+      await route.fulfill({ response: res, json: pressed ? await res.json() : { ...(await res.json()), soldOut: false } });
+    } catch {
+      // The request was cut off (the page refreshes the event on its own): the page sees a failed fetch.
+      await route.abort('failed').catch(() => {});
+    }
   });
   await context.route(`**/api/events/${eventId}/apply`, (route) => {
     pressed = true;
