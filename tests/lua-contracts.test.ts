@@ -13,7 +13,7 @@ import { keyCount, luaHeader, luaSource, resultCodes } from '../core/adapters/re
 const scripts = readdirSync(fromRoot('core/adapters/redis/lua'))
   .filter((f) => f.endsWith('.lua'))
   .map((f) => f.replace(/\.lua$/, ''));
-const body = (name: string) => luaSource(name).replace(/^--\[\[[\s\S]*?\]\]/, '');
+const body = (name: string) => luaSource(name).replace(/^#!lua\n--\[\[[\s\S]*?\]\]/, '');
 const used = (text: string, what: 'KEYS' | 'ARGV') =>
   new Set([...text.matchAll(new RegExp(`${what}\\[(\\d+)\\]`, 'g'))].map((m) => Number(m[1])));
 

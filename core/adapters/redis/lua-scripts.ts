@@ -7,10 +7,16 @@ const INCLUDE = /^--! include (\S+\.lua)$/gm;
 
 type Call = (...args: (string | number)[]) => Promise<unknown>;
 
-/** A script's source with its `--! include x.lua` lines replaced by core/adapters/redis/lua/lib/x.lua. */
+/**
+ * A script's source with its `--! include x.lua` lines replaced by core/adapters/redis/lua/lib/x.lua,
+ * declared a writer (`#!lua`, no flags): Redis then checks min-replicas-to-write before the script runs,
+ * not at its first write, so a primary its replicas stopped acknowledging (about to be deposed) runs none
+ * of them, even a call that would only read: a SOLD_OUT or a standing from its stale state is refused
+ * (NOREPLICAS, an outage: 503) like a win would be. tests/redis-deposed.test.ts.
+ */
 export function luaSource(name: string): string {
   const source = readFileSync(fromRoot('core/adapters/redis/lua', `${name}.lua`), 'utf8');
-  return source.replace(INCLUDE, (_, lib: string) => readFileSync(fromRoot('core/adapters/redis/lua/lib', lib), 'utf8'));
+  return '#!lua\n' + source.replace(INCLUDE, (_, lib: string) => readFileSync(fromRoot('core/adapters/redis/lua/lib', lib), 'utf8'));
 }
 
 /** A script's header: the comment block `--[[ ... ]]` it opens with, where its contract is written. */
