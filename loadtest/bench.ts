@@ -13,6 +13,7 @@ import { hotSpots } from './profile.ts';
 import { writeResults, type BenchResults } from './report.ts';
 import { printSummary } from './print.ts';
 import { bigDrop, bigDropTargets, type BigDropRun } from './big-drop.ts';
+import { crowd, crowdTargets } from './crowd.ts';
 import { proofCosts } from './proof-costs.ts';
 
 const o = parseOptions(process.argv.slice(2));
@@ -63,7 +64,7 @@ try {
       ['ceiling', 'ceiling.ts', {}],
       ['naive', 'naive.ts', { MYSQL_URL: o.mysqlUrl }],
     ] as const;
-    for (const [name, file, env] of o.scenario === 'big-drop' ? references.slice(0, 1) : references) {
+    for (const [name, file, env] of o.scenario === 'all' ? references : references.slice(0, 1)) {
       const port = await freePort();
       const proc = new Proc(name, ['--import', 'tsx', `loadtest/references/${file}`], { ...env, PORT: String(port) });
       const url = `http://127.0.0.1:${port}`;
@@ -92,7 +93,21 @@ try {
     );
     loadAvg.drop = loadavg();
   };
-  if (o.scenario === 'big-drop') {
+  if (o.scenario === 'crowd') {
+    say(
+      `crowd: ${o.users} applicants for ${o.stock} units over ${o.connections} keep-alive connections${o.winnersBefore ? `, on an event that first takes ${o.winnersBefore} winners` : ''}`,
+    );
+    const run = await crowd(terning, pool, contract, { ...o, ceiling: refs.ceiling });
+    loadAvg.crowd = loadavg();
+    await terning.stop();
+    await Promise.all(Object.values(refs).map((r) => r.proc.stop()));
+    const targets = crowdTargets(run, o);
+    const results: BenchResults = { at: new Date().toISOString(), options: o, loadAvg, crowd: run, targets };
+    const files = writeResults(results, o.out, stamp);
+    printSummary(results);
+    say(`results: ${files.join(', ')}`);
+    if (violated(targets).length) process.exitCode = 1;
+  } else if (o.scenario === 'big-drop') {
     await runDrop();
     await terning.stop();
     await Promise.all(Object.values(refs).map((r) => r.proc.stop()));

@@ -1,8 +1,9 @@
 import { parseArgs } from 'node:util';
 
 export interface BenchOptions {
-  scenario: 'all' | 'big-drop' | 'proof';
+  scenario: 'all' | 'big-drop' | 'crowd' | 'proof';
   drop: number;
+  winnersBefore: number;
   users: number;
   stock: number;
   herd: number;
@@ -27,12 +28,15 @@ export interface BenchOptions {
 
 const HELP = `npm run bench -- [options]
 
-  --scenario NAME        all (the default: every scenario below) or big-drop (that one alone,
-                         beside the ceiling), or proof (in this process, no services: a receipt per
+  --scenario NAME        all (the default: every scenario below), big-drop (that one alone,
+                         beside the ceiling), crowd (the big burst alone, beside the ceiling: with
+                         --users 1000000 --stock 10000 a real giveaway's crowd), or proof (in this process, no services: a receipt per
                          winner, the sold-out answer with and without its signed statement, the
                          stock stream's fan-out per watcher; also printed first by all)
   --drop N               applicants of the big drop, for as many units over --connections
                          keep-alive connections, one token each: every apply wins (100000; 0: none)
+  --winners-before N     crowd only: the event first takes N winners through the API, all persisted,
+                         then the crowd comes for --stock more units (0; e.g. 500000)
   --users N              applicants in the big burst (20000), e.g. 1000000: the crowd of a real
                          giveaway, most of it after the gifts are gone
   --stock N              units of stock in the big burst (1000)
@@ -67,6 +71,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     options: {
       scenario: { type: 'string' },
       drop: { type: 'string' },
+      'winners-before': { type: 'string' },
       users: { type: 'string' },
       stock: { type: 'string' },
       herd: { type: 'string' },
@@ -102,10 +107,14 @@ export function parseOptions(argv: string[]): BenchOptions {
     return n;
   };
   const scenario = values.scenario ?? 'all';
-  if (scenario !== 'all' && scenario !== 'big-drop' && scenario !== 'proof')
-    throw new Error(`--scenario is all, big-drop or proof, not "${scenario}"`);
+  if (scenario !== 'all' && scenario !== 'big-drop' && scenario !== 'crowd' && scenario !== 'proof')
+    throw new Error(`--scenario is all, big-drop, crowd or proof, not "${scenario}"`);
+  const winnersBefore =
+    values['winners-before'] === undefined || values['winners-before'] === '0' ? 0 : int(values['winners-before'], 0, 'winners-before');
+  if (winnersBefore > 0 && scenario !== 'crowd') throw new Error('--winners-before is for --scenario crowd');
   return {
     scenario,
+    winnersBefore,
     drop: values.drop === '0' && scenario === 'all' ? 0 : int(values.drop, quick ? 2_000 : 100_000, 'drop'),
     users: int(values.users, quick ? 2_000 : 20_000, 'users'),
     stock: int(values.stock, quick ? 100 : 1_000, 'stock'),

@@ -2,6 +2,7 @@ import type { BenchResults } from './report.ts';
 import type { LoadSummary } from './stats.ts';
 import { violated } from './targets.ts';
 import type { BigDropRun } from './big-drop.ts';
+import type { CrowdRun } from './crowd.ts';
 
 const line = (name: string, l?: LoadSummary) =>
   l
@@ -29,11 +30,26 @@ function dropSummary(d: BigDropRun, applicants: number, out: string[]) {
     );
 }
 
+function crowdSummary(c: CrowdRun, users: number, stock: number, out: string[]) {
+  const r = c.terning;
+  const so = r.cpu.soldOut;
+  out.push(
+    `\ncrowd of ${users} for ${stock} units${c.winnersBefore ? `, on an event already holding ${c.winnersBefore} winners` : ''}:`,
+    line('ceiling', c.ceiling?.load),
+    line('terning', r.load),
+    `  answers: ${r.won} WON (202), ${r.soldOut} SOLD_OUT (409); every winner persisted (MySQL) ${r.persistedAfterLastAnswerMs ?? '-'} ms after the last answer`,
+    `  invariants ${JSON.stringify(r.invariants)}`,
+    `  CPU per answer (/proc): terning ${r.cpu.serverUs} us (API ${r.cpu.apiUs}, consumer ${r.cpu.consumerUs}); per SOLD_OUT answer ${so ? `${so.serverUs} us (API ${so.apiUs}, consumer ${so.consumerUs}; ${so.answers} answers over ${so.seconds} s)` : '-'}; the ceiling ${c.ceiling?.cpu.serverUs ?? '-'} us; the load generator ${r.cpu.generatorUs} us beside terning`,
+    `  API peak RSS ${Math.round(c.apiPeakMb)} MB`,
+  );
+}
+
 /** The figures a person reads in the terminal; the JSON and the chart hold everything. */
 export function printSummary(r: BenchResults) {
   const out: string[] = [];
   const { herd, big, backlog, sustained, memory } = r;
   if (r.drop) dropSummary(r.drop, r.options.drop, out);
+  if (r.crowd) crowdSummary(r.crowd, r.options.users, r.options.stock, out);
   if (herd && big && backlog && sustained && memory) {
     out.push(`\nherd of ${r.options.herd} (one connection each), per round:`);
     herd.runs.forEach((h, i) =>

@@ -5,6 +5,7 @@ import type { ReferenceRun, TerningRun } from './scenarios.ts';
 import type { Target } from './targets.ts';
 import type { HotSpot } from './profile.ts';
 import { barChart, lineChart } from './chart.ts';
+import type { CrowdRun } from './crowd.ts';
 import type { BigDropRun } from './big-drop.ts';
 
 export interface BenchResults {
@@ -12,6 +13,7 @@ export interface BenchResults {
   options: BenchOptions;
   loadAvg: Record<string, number[]>;
   drop?: BigDropRun;
+  crowd?: CrowdRun;
   herd?: {
     runs: { ceiling?: ReferenceRun; terning: TerningRun; naive?: ReferenceRun }[];
     p95: { ceiling: number; terning: number; naive: number };

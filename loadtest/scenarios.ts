@@ -118,6 +118,14 @@ export interface TerningRunOptions {
   backlog?: boolean;
   check?: boolean;
   settleMs?: number;
+  /**
+   * The event first takes this many winners through the API (over the load's connections, as a drop
+   * would), all persisted before the load begins; its stock is that much larger. The load, its CPU
+   * and its invariants are then the run's, on an event that already holds them.
+   */
+  winnersBefore?: number;
+  /** Called just before the load, after any filling. */
+  beforeLoad?: () => void;
 }
 
 /** The load against terning on a fresh event, then watched until every winner is persisted. */
@@ -128,11 +136,15 @@ export async function terningRun(
   load: Load,
   o: TerningRunOptions = {},
 ): Promise<TerningRun & { result: JobResult }> {
-  const eventId = await openEvent(t, stock);
+  const before = o.winnersBefore ?? 0;
+  const eventId = await openEvent(t, stock + before);
+  if (before > 0) await fillEvent(t, pool, eventId, before, load.connections);
   const tokens = mintTokens(t.config.jwt, benchEmails(eventId, usersFor(load)));
-  const watch = new PersistWatch(pool, eventId);
+  // Tickets 1..before are the earlier winners: only the load's are counted (the index's range).
+  const watch = new PersistWatch(pool, eventId, 50, before);
   watch.start();
   if (o.backlog) await t.stopConsumers();
+  o.beforeLoad?.();
   for (const p of [...t.apis, ...t.consumers]) p.sample();
   const from = Date.now();
   const result = await runJob(job(load, t.urls.map(targetOf), `/api/events/${eventId}/apply`, tokens));
@@ -166,12 +178,27 @@ export async function terningRun(
     persistedPerSecond:
       lastRowAt && firstRowAt && lastRowAt > firstRowAt ? Math.round((answers.won / (lastRowAt - firstRowAt)) * 1000) : undefined,
     peakPersistedPerSecond: peakRate(watch.points, 500),
-    invariants: o.check === false ? undefined : await checkInvariants(pool, eventId, stock, answers),
+    invariants:
+      o.check === false ? undefined : await checkInvariants(pool, eventId, stock + before, { ...answers, won: answers.won + before }),
     cpu,
     timeline: timeline(result, load.kind === 'burst' ? 50 : 250),
     persisted: watch.points,
   };
   return { ...run, result };
+}
+
+/** `winners` people win the event through the API, then every one of them is persisted. */
+async function fillEvent(t: Terning, pool: Pool, eventId: string, winners: number, connections: number): Promise<void> {
+  const tokens = mintTokens(t.config.jwt, benchEmails(`${eventId}-before`, winners));
+  const fill: Load = { kind: 'burst', users: winners, connections };
+  const result = await runJob(job(fill, t.urls.map(targetOf), `/api/events/${eventId}/apply`, tokens));
+  const won = answersOf(result).won;
+  if (won !== winners) throw new Error(`filling the event: ${won} of ${winners} won`);
+  const watch = new PersistWatch(pool, eventId, 1_000);
+  watch.start();
+  const settled = await watch.settle(winners, 300_000);
+  await watch.stop();
+  if (!settled) throw new Error(`filling the event: ${watch.latest?.persisted ?? 0} of ${winners} persisted in 5 minutes`);
 }
 
 const cpuOf = (procs: Proc[], from: number, to: number) => procs.reduce((a, p) => a + p.cpuBetween(from, to), 0);

@@ -19,6 +19,8 @@ export class PersistWatch {
     private readonly pool: Pool,
     private readonly eventId: string,
     private readonly everyMs = 50,
+    /** Only winners of a later ticket are counted: those before it were persisted earlier. */
+    private readonly aboveTicket = 0,
   ) {}
 
   start() {
@@ -27,7 +29,10 @@ export class PersistWatch {
 
   private async loop() {
     while (!this.stopped) {
-      const [rows] = await this.pool.query("SELECT COUNT(*) AS n FROM applications WHERE event_id = ? AND status = 'WON'", [this.eventId]);
+      const [rows] = await this.pool.query("SELECT COUNT(*) AS n FROM applications WHERE event_id = ? AND status = 'WON' AND ticket > ?", [
+        this.eventId,
+        this.aboveTicket,
+      ]);
       this.points.push({ t: Date.now(), persisted: Number((rows as { n: number }[])[0]!.n) });
       await sleep(this.everyMs);
     }
