@@ -1,6 +1,8 @@
 import test from 'ava';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { admission, platformRequests } from '../server/apply/2-admission.ts';
 import { adminKeyCheck } from '../server/middleware/auth.ts';
 import { until } from './support/wait.ts';
@@ -125,4 +127,35 @@ test('past the queue limit a request is told 503 SERVICE_BUSY with Retry-After a
   const { answer: again } = await api.admitted('/participant/5');
   api.releaseFirst();
   t.is(await again, '/participant/5');
+});
+
+test('a request taken from the queue is not held by it: once answered, it can be collected', async (t) => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const finish = new Map<string, () => void>();
+  const listener = admission(
+    (req) => new Promise<void>((resolve) => finish.set(req.url!, resolve)),
+    { concurrency: 1, queueLimit: 100, production: false },
+    () => false,
+  );
+  const refs = new Map<string, WeakRef<object>>();
+  const arrive = (url: string) => {
+    const req = { url, headers: {}, destroyed: false, socket: { pause() {}, resume() {} } };
+    refs.set(url, new WeakRef(req));
+    listener(req as unknown as IncomingMessage, {} as ServerResponse);
+  };
+  // One place: a runs, b, c and d wait.
+  for (const url of ['/a', '/b', '/c', '/d']) arrive(url);
+  finish.get('/a')!();
+  await until('b in the app', async () => (finish.has('/b') ? true : undefined));
+  finish.get('/b')!();
+  await until('c in the app', async () => (finish.has('/c') ? true : undefined));
+  finish.delete('/a');
+  finish.delete('/b');
+  // d still waits, so the queue is not emptied; a and b are answered and must not be held by it.
+  await new Promise((r) => setImmediate(r));
+  gc();
+  t.is(refs.get('/a')!.deref(), undefined, 'a, answered');
+  t.is(refs.get('/b')!.deref(), undefined, 'b, taken from the queue and answered');
+  t.not(refs.get('/d')!.deref(), undefined, 'd, still waiting, is held');
 });

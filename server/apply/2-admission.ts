@@ -35,7 +35,11 @@ export function admission(
   const { concurrency, queueLimit } = limits;
   const busy = busyAnswer(limits.production);
   let running = 0;
-  let waiting: [IncomingMessage, ServerResponse][] = [];
+  // A slot is emptied as its request is taken: the array must not keep an answered request (its
+  // socket's parser, headers and response) alive until the queue is compacted, promoted to old space
+  // by then. Under a big drop that was ~4,000 answered requests held (a heap snapshot), the old
+  // space's largest share.
+  let waiting: ([IncomingMessage, ServerResponse] | undefined)[] = [];
   let head = 0;
 
   const start = (req: IncomingMessage, res: ServerResponse) => {
@@ -46,6 +50,7 @@ export function admission(
     running--;
     while (running < concurrency && head < waiting.length) {
       const [req, res] = waiting[head]!;
+      waiting[head] = undefined;
       head++;
       if (head === waiting.length || head > 4096) {
         waiting = waiting.slice(head);
