@@ -15,16 +15,19 @@ export interface CrowdOptions {
 /**
  * A crowd as browser pages send it, every attempt recorded with when it was sent and answered: each
  * applicant applies once, and tries again after a 503 (Retry-After), another 5xx, a 429 or a dropped
- * connection, on the next API process; one who abandons leaves at the first dropped connection.
+ * connection, on the next API process; one who abandons leaves at the first dropped connection, and so
+ * do the person's other applicants (their other tabs) from then on.
  */
 export async function crowd(o: CrowdOptions): Promise<Attempt[]> {
   const attempts: Attempt[] = [];
   const started = Date.now();
   let next = 0;
+  const gone = new Set<string>();
   await Promise.all(
     o.applicants.map(async (p, i) => {
       await sleep(Math.floor((i / o.applicants.length) * o.spreadMs));
       while (Date.now() - started < o.deadlineMs) {
+        if (gone.has(p.person)) return;
         const url = o.urls[next++ % o.urls.length]!;
         const sent = Date.now();
         const a: Attempt = { person: p.person, email: p.email, sent, answered: sent, answer: 'other' };
@@ -49,7 +52,10 @@ export async function crowd(o: CrowdOptions): Promise<Attempt[]> {
         }
         attempts.push(a);
         if (a.answer === 'won' || a.answer === 'sold-out' || a.answer === 'other') return;
-        if (a.answer !== 'refused' && p.abandons) return;
+        if (a.answer !== 'refused' && p.abandons) {
+          gone.add(p.person);
+          return;
+        }
         await sleep(wait);
       }
     }),

@@ -150,7 +150,11 @@ export function judge(h: History, s: FinalState): Violation[] {
 
   // Every applicant who stayed got a final answer: won or sold out.
   const final = new Set(h.attempts.filter((a) => FINAL.has(a.answer)).map((a) => a.person));
-  const stayed = new Set(h.applicants.filter((a) => !a.abandons).map((a) => a.person));
+  // Who left: a person who leaves at a dropped connection (abandons) and met one. Everyone else stayed,
+  // those who would have left but never met a dropped connection included.
+  const dropped = new Set(h.attempts.filter((a) => a.answer === 'reset' || a.answer === 'timeout').map((a) => a.person));
+  const left = new Set(h.applicants.filter((a) => a.abandons && dropped.has(a.person)).map((a) => a.person));
+  const stayed = new Set(h.applicants.map((a) => a.person).filter((p) => !left.has(p)));
   const unanswered = [...stayed].filter((p) => !final.has(p));
   if (unanswered.length) {
     const last = h.attempts.filter((a) => a.person === unanswered[0]).at(-1);

@@ -135,10 +135,15 @@ async function runSchedule(t: Topology, seed: number, n: number, kinds: Chaos[],
 
   const random = seeded(seed ^ 0x5bd1e995);
   const schedule = drawSchedule(seed, kinds);
-  const abandons = schedule.some((s) => s.chaos.abandons);
+  // How many people per one who leaves at a dropped connection (chaos.ts, abandons); 0: nobody leaves.
+  const oneIn = schedule.some((s) => s.chaos.abandons === 'everyone') ? 1 : schedule.some((s) => s.chaos.abandons) ? 4 : 0;
   const tokens = new Tokens(t.config.jwt);
+  // A person who leaves leaves with every tab of theirs (each of their applicants): a second tab
+  // pressing later would take back the reservation the fault left for the sweeper.
+  const drawn = drawApplicants(n, seed);
+  const leaving = new Set([...new Set(drawn.map((a) => a.person))].filter((_, i) => oneIn > 0 && i % oneIn === 0));
   const applicants = await Promise.all(
-    drawApplicants(n, seed).map(async (a, i) => ({ ...a, abandons: abandons && i % 4 === 0, token: await tokens.issue(a.email) })),
+    drawn.map(async (a) => ({ ...a, abandons: leaving.has(a.person), token: await tokens.issue(a.email) })),
   );
   const persons = new Set(applicants.map((a) => a.person)).size;
   const stock = Math.max(1, [Math.floor(persons / 2), Math.floor(persons * 0.8), persons + 3][Math.floor(random() * 3)]!);

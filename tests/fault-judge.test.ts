@@ -190,6 +190,11 @@ test('one who left at a dropped connection needs no answer, and a short refusal 
   t.deepEqual(judge(h, s), []);
 });
 
+broken('one who would leave at a dropped connection but never met one, and got no final answer, is unanswered', ['unanswered'], (h) => {
+  h.applicants[4]!.abandons = true;
+  h.attempts[4] = { ...h.attempts[4]!, answer: 'other', status: 401, why: 'TOKEN_INVALID' };
+});
+
 broken('a process that exited on its own fails the run', ['crashed'], (h) => {
   h.crashes.push({ process: 'consumer', pid: 4242, at: T0 + 900, code: 1, signal: null });
 });
