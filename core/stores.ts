@@ -50,7 +50,7 @@ export function openStores(config: Config, log: Logger = createLogger('terning',
   const offsets = new TopicOffsets(kafka, config.kafka.applicationsTopic, config.kafka.groupId);
   const restoreScripts = new RestoreScripts(redis, config.redisPrefix);
   const mysql = new MysqlState(sequelize);
-  const restorer = new Restorer(restoreScripts, mysql, offsets, log);
+  const restorer = new Restorer(restoreScripts, mysql, records, offsets, log);
   const events = new Events(new EventsRepo(sequelize), scripts, restoreScripts, restorer);
   return {
     redis,

@@ -79,11 +79,12 @@ test('restore-winners.lua and finish-restore.lua: winners, stock = total - winne
   );
   t.true(await r.restoreWinners('e', begun.marker, [{ person: 'c', ticket: 6, decidedAt: NOW }]));
   await redis.hset(k.reserved, 'z', `5|${NOW}`);
-  t.deepEqual(await r.finishRestore('e', stale, { ...settings, maxTicket: 7 }), { finished: false, remaining: 0, winners: 0 });
+  t.deepEqual(await r.finishRestore('e', stale, { ...settings, maxTicket: 7 }), { finished: false, remaining: 0, winners: 0, tickets: 0 });
   t.deepEqual(await r.finishRestore('e', begun.marker, { ...settings, closesAt: NOW + 60_000, maxTicket: 7 }), {
     finished: true,
     remaining: 2,
     winners: 3,
+    tickets: 7,
   });
   t.deepEqual(await redis.hgetall(k.decisions), { a: `W|2|${NOW - 2}`, b: `W|3|${NOW - 1}`, c: `W|6|${NOW}` });
   t.is(await redis.get(k.ticketSeq), '7', 'the sequence is past every ticket MySQL knows');
@@ -95,7 +96,12 @@ test('restore-winners.lua and finish-restore.lua: winners, stock = total - winne
     await r.restoreWinners('e', begun.marker, [{ person: 'x', ticket: 9, decidedAt: NOW }]),
     'a late chunk of a finished restore is refused',
   );
-  t.deepEqual(await r.finishRestore('e', begun.marker, { ...settings, maxTicket: 0 }), { finished: false, remaining: 0, winners: 0 });
+  t.deepEqual(await r.finishRestore('e', begun.marker, { ...settings, maxTicket: 0 }), {
+    finished: false,
+    remaining: 0,
+    winners: 0,
+    tickets: 0,
+  });
 });
 
 test('an event whose meta names another server (Redis restarted or failed over since, maybe without its last writes) is unknown to every script until restored', async (t) => {
@@ -131,6 +137,7 @@ test('finish-restore.lua never sets a stock below 0 nor lowers the ticket sequen
     finished: true,
     remaining: 0,
     winners: 2,
+    tickets: 12,
   });
   t.is(await redis.get(k.ticketSeq), '12');
 });

@@ -8,6 +8,8 @@ import { encodeApplications } from '../core/adapters/kafka/codec.ts';
 import { RestoreScripts } from '../core/adapters/redis/restore-scripts.ts';
 import type { Config } from '../core/platform/config.ts';
 import type { Decision } from '../core/domain/decision.ts';
+import { ProofLogRepo } from '../core/adapters/mysql/proof-log-repo.ts';
+import { LogBuilder } from '../core/use-cases/proof/log-builder.ts';
 
 // A restore after Redis lost an event, on real Redis, MySQL and Kafka. No consumer runs: the test plays
 // it, writing the rows and committing the group's offsets itself, so it controls when Kafka is drained.
@@ -129,3 +131,58 @@ test.serial('an admin change on an event that stays restoring answers 503 STATE_
     return (await stores.restorer.isRestoring(eventId)) ? undefined : true;
   });
 });
+
+test.serial(
+  'after a restore, every ticket no decision explains is released in the public log, which goes on past it to the last winner',
+  async (t) => {
+    const eventId = await openEvent(6);
+    const [a, b, c, d] = [randomEmail(), randomEmail(), randomEmail(), randomEmail()];
+    // The gate hands out tickets 1-4; the API of b (ticket 2) and of d (ticket 4) died before Kafka took them.
+    const gate = await stores.scripts.applyMany(eventId, [a, b, c, d], Date.now());
+    t.deepEqual(
+      gate.map((g) => (g.kind === 'new' ? g.ticket : g.kind)),
+      [1, 2, 3, 4],
+    );
+    const sent = [a, c].map((person): Decision => {
+      const g = gate[person === a ? 0 : 2]!;
+      if (g.kind !== 'new') throw new Error(g.kind);
+      return { eventId, person, email: person, ticket: g.ticket, decidedAt: g.decidedAt };
+    });
+    await produceRaw(
+      config,
+      sent.map((m) => encodeApplications([m])),
+    );
+    await stores.records.storeWinners(sent);
+    await commitGroupToEnd(config);
+    // Redis loses the event before the sweeper gives tickets 2 and 4 back; its ticket sequence survives.
+    const k = stores.scripts.keys(eventId);
+    const keys = (await stores.redis.keys(`${config.redisPrefix}:{${eventId}}:*`)).filter((key) => key !== k.ticketSeq);
+    await stores.redis.del(...keys);
+    t.is(await stores.events.ensureLoaded(eventId), 'restoring');
+    t.true(await stores.restorer.waitRestored(eventId, 10_000));
+
+    const e = randomEmail();
+    const next = await stores.scripts.apply(eventId, e, Date.now());
+    if (next.kind !== 'new') return t.fail(next.kind);
+    t.is(next.ticket, 5, 'new tickets come after every ticket the lost Redis handed out');
+    await stores.records.storeWinners([{ eventId, person: e, email: e, ticket: 5, decidedAt: next.decidedAt }]);
+
+    const repo = new ProofLogRepo(stores.sequelize);
+    const builder = new LogBuilder(repo, Buffer.alloc(32, 1), testLog());
+    while ((await builder.build(eventId)) > 0);
+    const size = await repo.size(eventId);
+    const decisions = (await repo.leaves(eventId, 0, size))
+      .map((l) => JSON.parse(l) as { kind: string; ticket?: number; at: number })
+      .filter((l) => l.ticket !== undefined);
+    t.deepEqual(
+      decisions.map((l) => `${l.kind}:${l.ticket}`),
+      ['won:1', 'released:2', 'won:3', 'released:4', 'won:5'],
+      'the log does not wait for ever at a ticket nobody will explain',
+    );
+    t.deepEqual(
+      decisions.map((l) => l.at),
+      [...decisions.map((l) => l.at)].sort((x, y) => x - y),
+      'times still increase',
+    );
+  },
+);

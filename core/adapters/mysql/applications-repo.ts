@@ -194,6 +194,53 @@ export class ApplicationsRepo {
     });
   }
 
+  /**
+   * After a restore: every ticket up to `upTo` that no decision explains (one the lost Redis handed out
+   * whose decision was void, or a reservation the restore dropped) is recorded as released, so that the
+   * public log, which appends tickets only as a run with none missing, does not wait for it for ever.
+   * A dead-lettered winner's ticket is left for its replay. Each is dated as the ticket before it (the
+   * one after it when none is before), so that the log's times still increase. Returns how many.
+   */
+  async releaseUnexplained(eventId: string, upTo: number): Promise<number> {
+    if (upTo < 1) return 0;
+    const [known, held] = await Promise.all([
+      this.sequelize.query<{ ticket: string | number; decided_at: Date }>(
+        'SELECT ticket, decided_at FROM proof_decisions WHERE event_id = ? AND ticket <= ? ORDER BY ticket',
+        { replacements: [eventId, upTo], type: QueryTypes.SELECT },
+      ),
+      this.sequelize.query<{ ticket: string | number }>('SELECT ticket FROM dead_lettered_winners WHERE event_id = ? AND ticket <= ?', {
+        replacements: [eventId, upTo],
+        type: QueryTypes.SELECT,
+      }),
+    ]);
+    if (known.length === upTo) return 0;
+    const at = new Map(known.map((r) => [Number(r.ticket), new Date(r.decided_at).getTime()]));
+    const skip = new Set(held.map((r) => Number(r.ticket)));
+    const missing: { ticket: number; at: number }[] = [];
+    let before: number | undefined;
+    const pending: number[] = [];
+    for (let ticket = 1; ticket <= upTo; ticket++) {
+      const dated = at.get(ticket);
+      if (dated !== undefined) {
+        // Tickets before the first decision take its time.
+        for (const p of pending.splice(0)) missing.push({ ticket: p, at: dated });
+        before = dated;
+      } else if (!skip.has(ticket)) {
+        if (before === undefined) pending.push(ticket);
+        else missing.push({ ticket, at: before });
+      }
+    }
+    for (const p of pending) missing.push({ ticket: p, at: Date.now() });
+    for (let i = 0; i < missing.length; i += 2_000) {
+      await this.sequelize.query(
+        `INSERT IGNORE INTO proof_decisions (event_id, ticket, kind, person, decided_at)
+         VALUES ${valuesOf(missing.slice(i, i + 2_000).map((m) => [eventId, m.ticket, 'released', '', sqlTime(m.at)]))}`,
+        { type: QueryTypes.INSERT },
+      );
+    }
+    return missing.length;
+  }
+
   async find(eventId: string, person: string): Promise<ApplicationRecord | null> {
     const rows = await this.sequelize.query<{
       email: string;

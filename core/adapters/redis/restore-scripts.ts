@@ -87,9 +87,9 @@ export class RestoreScripts {
     eventId: string,
     marker: RestoreMarker,
     e: EventSettings & { maxTicket: number },
-  ): Promise<{ finished: boolean; remaining: number; winners: number }> {
+  ): Promise<{ finished: boolean; remaining: number; winners: number; tickets: number }> {
     const k = this.keys(eventId);
-    const [done, remaining, winners] = (await this.call(
+    const [done, remaining, winners, tickets] = (await this.call(
       'finish-restore',
       k.meta,
       k.remaining,
@@ -107,7 +107,7 @@ export class RestoreScripts {
       gateChannel(this.prefix),
       eventId,
     )) as number[];
-    return { finished: done === 1, remaining: remaining!, winners: winners! };
+    return { finished: done === 1, remaining: remaining!, winners: winners!, tickets: tickets! };
   }
 
   /** Drops a marker (an event MySQL no longer knows): only if it is still the one given. */

@@ -5,6 +5,7 @@ import { reached, type PartitionProgress } from '../../adapters/kafka/offsets.ts
 import type { EndOffsets, RestoreMarker } from '../../domain/event.ts';
 import type { BeginResult, RestoreScripts } from '../../adapters/redis/restore-scripts.ts';
 import type { MysqlState } from '../../adapters/mysql/mysql-state.ts';
+import type { ApplicationsRepo } from '../../adapters/mysql/applications-repo.ts';
 
 /** Where the applications topic ends, and how far the consumer group has persisted it. */
 export interface OffsetsSource {
@@ -39,6 +40,7 @@ export class Restorer {
   constructor(
     private readonly scripts: RestoreScripts,
     private readonly mysql: MysqlState,
+    private readonly records: Pick<ApplicationsRepo, 'releaseUnexplained'>,
     private readonly offsets: OffsetsSource,
     private readonly log: Logger,
     opts: Partial<RestoreOptions> = {},
@@ -159,14 +161,34 @@ export class Restorer {
       }
       const done = await this.scripts.finishRestore(eventId, marker, { ...event, maxTicket: await this.mysql.maxTicket(eventId) });
       if (!done.finished) return 'again';
+      const released = await this.releaseUnexplained(eventId, done.tickets);
       this.log.warn(
-        { eventId, winners: done.winners, remaining: done.remaining, ms: Date.now() - marker.at },
+        { eventId, winners: done.winners, remaining: done.remaining, released, ms: Date.now() - marker.at },
         'the event is restored from MySQL',
       );
       return 'done';
     } finally {
       clearInterval(renewal);
       await this.scripts.holdLease(eventId, owner, 0).catch(() => {});
+    }
+  }
+
+  /**
+   * Once the gate is open again: every ticket up to the sequence the restore left that no decision in
+   * MySQL explains will never be explained (the decisions below the marker are all persisted, those
+   * above it void, and new tickets come after it), so it is recorded as released for the public log.
+   * Only now, not before the finish: a restore started over has later offsets and may keep a decision
+   * this one would have voided. Tried until it is done: the marker is gone, no later drive would do it.
+   */
+  private async releaseUnexplained(eventId: string, tickets: number): Promise<number> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.records.releaseUnexplained(eventId, tickets);
+      } catch (err) {
+        if (this.stopped && attempt > 3) throw err;
+        this.log.warn({ err, eventId }, 'the restore could not record the tickets no decision explains; trying again');
+        await sleep(Math.min(5_000, this.opts.pollMs * 2 ** attempt));
+      }
     }
   }
 

@@ -24,18 +24,23 @@
   ARGV[7] the gate channel
   ARGV[8] the event id
 
-  Returns {1, remaining, winners} when finished, {0, 0, 0} when the marker is not the one given
-  (started over, or finished by another process).
+  Returns {1, remaining, winners, tickets} when finished (tickets: the ticket sequence as left, the
+  last ticket the lost Redis or MySQL may have handed out; every ticket after it is new), {0, 0, 0, 0}
+  when the marker is not the one given (started over, or finished by another process).
 ]]
 --! include event-state.lua
-if redis.call('GET', KEYS[6]) ~= ARGV[1] then return {0, 0, 0} end
+if redis.call('GET', KEYS[6]) ~= ARGV[1] then return {0, 0, 0, 0} end
 redis.call('HSET', KEYS[1], 'state', ARGV[2], 'total', ARGV[5], 'server', this_server())
 if ARGV[3] == '' then redis.call('HDEL', KEYS[1], 'opensAt') else redis.call('HSET', KEYS[1], 'opensAt', ARGV[3]) end
 if ARGV[4] == '' then redis.call('HDEL', KEYS[1], 'closesAt') else redis.call('HSET', KEYS[1], 'closesAt', ARGV[4]) end
 local winners = redis.call('HLEN', KEYS[3])
 local remaining = math.max(0, tonumber(ARGV[5]) - winners)
 redis.call('SET', KEYS[2], remaining)
-if tonumber(ARGV[6]) > tonumber(redis.call('GET', KEYS[5]) or '0') then redis.call('SET', KEYS[5], ARGV[6]) end
+local tickets = tonumber(redis.call('GET', KEYS[5]) or '0')
+if tonumber(ARGV[6]) > tickets then
+  tickets = tonumber(ARGV[6])
+  redis.call('SET', KEYS[5], ARGV[6])
+end
 redis.call('DEL', KEYS[4], KEYS[6], KEYS[7])
 redis.call('PUBLISH', ARGV[7], (remaining > 0 and 'moved ' or 'sold ') .. ARGV[8])
-return {1, remaining, winners}
+return {1, remaining, winners, tickets}
