@@ -234,7 +234,12 @@ export class ApiServer {
   /** The public surface's requests take the apply path (server/apply/path.ts); the admin surface's only wait their turn. */
   private handler(surface: Surface, deps: ServerDeps, app: Koa): RequestListener {
     const { config } = deps;
-    const limits = { concurrency: CONCURRENCY, queueLimit: config.http.queueLimit, production: config.env === 'production' };
+    const limits = {
+      concurrency: CONCURRENCY,
+      queueLimit: config.http.queueLimit,
+      maxPipelined: config.http.maxPipelined,
+      production: config.env === 'production',
+    };
     const skips = platformRequests(adminKeyCheck(config.adminKey));
     return surface === 'admin' ? admission(app.callback(), limits, skips) : applyPath(deps, app.callback(), limits, skips);
   }

@@ -203,3 +203,45 @@ test.serial('big headers: past HTTP_MAX_HEADER_SIZE 431 in the one error shape, 
   t.is(await apply(), 202);
   t.is(server.child.exitCode, null);
 });
+
+const rawPost = (path: string, body: string) =>
+  [`POST ${path} HTTP/1.1`, 'Host: terning', 'Content-Type: application/json', `Content-Length: ${Buffer.byteLength(body)}`, '', body].join(
+    '\r\n',
+  );
+const answers = (c: RawClient) => c.received().split('HTTP/1.1 ').length - 1;
+
+test.serial(
+  'pipelined floods of sign-ins and probes: a connection gets one in the app and a few behind it, then is closed; the process answers throughout',
+  async (t) => {
+    const { config, server, apply, stop } = await serverWith();
+    t.teardown(stop);
+    t.is(config.http.maxPipelined, 8);
+    // Requests that skip the turn (a body, a probe): each connection pipelines 2,000 in one write, a
+    // few chunks of Node's reads, every one of them parsed and handed on at once before.
+    const signIns = rawPost('/api/auth/verify-code', '{"email":"flood@example.test","code":"000000"}').repeat(2_000);
+    const probes = rawGet('/readyz').repeat(2_000);
+    const a = await rawClients(server.url, 16, { localAddress: '127.0.0.4' });
+    const b = await rawClients(server.url, 16, { localAddress: '127.0.0.5' });
+    t.is(a.failed + b.failed, 0);
+    for (const c of a.clients) c.socket.write(signIns);
+    for (const c of b.clients) c.socket.write(probes);
+    t.is(await apply(), 202, 'a participant is answered while the floods are on');
+    t.is((await http(server.url, 'GET', '/readyz')).status, 200);
+    await Promise.all([...a.clients, ...b.clients].map((c) => c.closedAfter));
+    const most = Math.max(...[...a.clients, ...b.clients].map(answers));
+    t.true(most <= 1 + config.http.maxPipelined, `a flooding connection was answered ${most} times before it was closed`);
+    t.log('heap after the floods', await heap(server.url, config.adminKey));
+
+    // One request at a time on a connection, or a few pipelined, are answered as ever.
+    const {
+      clients: [fine],
+    } = await rawClients(server.url, 1);
+    fine!.socket.write(rawGet('/readyz').repeat(1 + config.http.maxPipelined));
+    for (let i = 0; i < 100 && answers(fine!) < 1 + config.http.maxPipelined; i++) await new Promise((r) => setTimeout(r, 100));
+    t.is(answers(fine!), 1 + config.http.maxPipelined);
+    t.false(fine!.closed);
+    fine!.socket.destroy();
+    t.is(await apply(), 202);
+    t.is(server.child.exitCode, null);
+  },
+);

@@ -71,6 +71,11 @@ export interface HttpLimits {
   maxConnectionsPerNetwork: number;
   /** Requests waiting their turn (server/apply/2-admission.ts); past it 503 SERVICE_BUSY with Retry-After. */
   queueLimit: number;
+  /**
+   * Requests that skip the turn (a body, a probe, a stream) a connection may have pipelined behind the
+   * one of them the app works on (server/apply/2-admission.ts); past it the connection is closed.
+   */
+  maxPipelined: number;
 }
 
 /**
@@ -154,6 +159,7 @@ const schema = z.object({
   HTTP_MAX_CONNECTIONS: z.coerce.number().int().min(1).default(4_000),
   HTTP_MAX_CONNECTIONS_PER_NETWORK: int(256),
   HTTP_QUEUE_LIMIT: z.coerce.number().int().min(1).default(2_048),
+  HTTP_MAX_PIPELINED: z.coerce.number().int().min(0).default(8),
   TRUST_PROXY: z
     .string()
     .regex(/^(true|false|\d{1,2})$/, 'a count of proxies in front (0, 1, 2, ...); true is 1, false 0')
@@ -248,6 +254,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxConnections: e.HTTP_MAX_CONNECTIONS,
       maxConnectionsPerNetwork: trustProxy > 0 ? 0 : e.HTTP_MAX_CONNECTIONS_PER_NETWORK,
       queueLimit: e.HTTP_QUEUE_LIMIT,
+      maxPipelined: e.HTTP_MAX_PIPELINED,
     },
     trustProxy,
     corsOrigins: e.CORS_ORIGINS.split(',')

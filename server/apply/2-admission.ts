@@ -1,4 +1,5 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { unavailable } from '../../core/platform/errors.ts';
 import { bodyOf } from '../middleware/errors.ts';
 import { requestIdOf } from '../middleware/request-id.ts';
@@ -7,6 +8,20 @@ import { jsonHead } from './json-head.ts';
 
 /** The app's request listener: Koa's settles once the app has handed its answer to Node. */
 export type AppListener = (req: IncomingMessage, res: ServerResponse) => Promise<unknown>;
+
+export interface AdmissionLimits {
+  concurrency: number;
+  queueLimit: number;
+  /** Requests that skip the turn a connection may have waiting behind its one in the app (8 unless set). */
+  maxPipelined?: number;
+  production: boolean;
+}
+
+/** A connection's requests that skip the turn: the one in the app, and those pipelined behind it. */
+interface Lane {
+  busy: boolean;
+  waiting: [IncomingMessage, ServerResponse][];
+}
 
 /**
  * Step 2 of the apply path (path.ts), and the one step of every other request too (the admin
@@ -26,13 +41,18 @@ export type AppListener = (req: IncomingMessage, res: ServerResponse) => Promise
  * could hold a place while its client trickles the body in, and a result stream (…/status/stream)
  * lives as long as the page is open; both go straight to the app. So do the platform's requests
  * (`skips`): health, readiness and metrics probes, and the operator's, never wait behind a herd.
+ *
+ * Those that skip the turn take their connection's turn instead: one at a time per connection, as
+ * HTTP/1.1 answers them anyway (in order). Node parses every request of a chunk it reads (64 KiB: a
+ * thousand small pipelined POSTs) and hands each to the app at once; one connection could put any
+ * number of sign-ins or probes into the app together. A request pipelined behind one still in the app
+ * waits, its connection read no further, and past `maxPipelined` waiting the connection is closed: no
+ * browser or proxy pipelines (RFC 9112 9.3.2: not after a POST), and what one connection holds stays bounded.
  */
-export function admission(
-  handler: AppListener,
-  limits: { concurrency: number; queueLimit: number; production: boolean },
-  skips: (req: IncomingMessage) => boolean,
-): RequestListener {
+export function admission(handler: AppListener, limits: AdmissionLimits, skips: (req: IncomingMessage) => boolean): RequestListener {
   const { concurrency, queueLimit } = limits;
+  const maxPipelined = limits.maxPipelined ?? 8;
+  const lanes = new WeakMap<Socket, Lane>();
   const busy = busyAnswer(limits.production);
   let running = 0;
   // A slot is emptied as its request is taken: the array must not keep an answered request (its
@@ -64,8 +84,31 @@ export function admission(
   const waits = (req: IncomingMessage) =>
     !isStream(req.url ?? '') && !req.headers['transfer-encoding'] && !Number(req.headers['content-length'] ?? 0) && !skips(req);
 
+  /** A request that skips the turn, in its connection's turn. */
+  const inLane = (req: IncomingMessage, res: ServerResponse) => {
+    const socket = req.socket;
+    let lane = lanes.get(socket);
+    if (!lane) lanes.set(socket, (lane = { busy: false, waiting: [] }));
+    if (!lane.busy) return run(lane, req, res);
+    if (lane.waiting.length >= maxPipelined) return void socket.destroy();
+    socket.pause();
+    lane.waiting.push([req, res]);
+  };
+  const run = (lane: Lane, req: IncomingMessage, res: ServerResponse) => {
+    lane.busy = true;
+    const next = () => {
+      lane.busy = false;
+      const [waiting] = lane.waiting.splice(0, 1);
+      if (!waiting) return;
+      if (lane.waiting.length === 0) req.socket.resume();
+      if (waiting[0].destroyed) return next();
+      run(lane, ...waiting);
+    };
+    handler(req, res).then(next, next);
+  };
+
   return (req, res) => {
-    if (!waits(req)) return void handler(req, res);
+    if (!waits(req)) return inLane(req, res);
     if (running < concurrency) return start(req, res);
     if (waiting.length - head >= queueLimit) return busy(req, res);
     req.socket.pause();

@@ -1,6 +1,6 @@
 import type { IncomingMessage, RequestListener } from 'node:http';
 import { soldOutAnswer } from './1-sold-out-answer.ts';
-import { admission, type AppListener } from './2-admission.ts';
+import { admission, type AdmissionLimits, type AppListener } from './2-admission.ts';
 import { answerWithoutKoa } from './3-answer-without-koa.ts';
 import type { ServerDeps } from '../deps.ts';
 
@@ -21,7 +21,7 @@ import type { ServerDeps } from '../deps.ts';
 export function applyPath(
   deps: ServerDeps,
   koa: AppListener,
-  limits: { concurrency: number; queueLimit: number; production: boolean },
+  limits: AdmissionLimits,
   skips: (req: IncomingMessage) => boolean,
 ): RequestListener {
   const inTurn = admission(answerWithoutKoa(deps, koa), limits, skips);

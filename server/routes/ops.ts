@@ -6,6 +6,29 @@ import { isOutage } from '../../core/adapters/outage.ts';
 import type { ServerDeps } from '../deps.ts';
 
 /**
+ * How long one readiness answer serves every asker: anyone may ask, and each check is a Redis PING and
+ * a MySQL query. A load balancer asks every few seconds; a flood asks the stores four times a second.
+ */
+const READY_FOR_MS = 250;
+
+/** `fn` run once for every caller while it runs and for `forMs` after: a flood costs one call at a time. */
+function sharedFor<T>(forMs: number, fn: () => Promise<T>): () => Promise<T> {
+  let running: Promise<T> | undefined;
+  let last: { value: T; at: number } | undefined;
+  return () => {
+    if (last && performance.now() - last.at < forMs) return Promise.resolve(last.value);
+    return (running ??= fn()
+      .then((value) => {
+        last = { value, at: performance.now() };
+        return value;
+      })
+      .finally(() => {
+        running = undefined;
+      }));
+  };
+}
+
+/**
  * For the platform, not for people: /healthz (the process is alive) and /readyz (Redis, MySQL and the
  * Kafka producer answer, and the API is not draining). Anyone may ask whether it is ready; only the
  * operator (X-ADMIN-KEY, guarded as every admin route: a wrong key is a failure counted) is told which
@@ -17,7 +40,7 @@ export function opsRoutes(deps: ServerDeps): Router {
   const guard = adminKey(deps.config.adminKey, deps.limits);
   const holdsKey = adminKeyCheck(deps.config.adminKey);
   let last = '';
-  const check = async () => {
+  const check = sharedFor(READY_FOR_MS, async () => {
     const answer = await readiness();
     for (const [name, state] of Object.entries(answer.checks)) metrics.ready.set({ check: name }, state === 'ok' ? 1 : 0);
     const now = JSON.stringify(answer.checks);
@@ -27,7 +50,7 @@ export function opsRoutes(deps: ServerDeps): Router {
       last = now;
     }
     return answer;
-  };
+  });
   const r = newRouter();
   r.get('/healthz', (ctx) => {
     ctx.set('Cache-Control', 'no-store');
