@@ -5,7 +5,7 @@ import { EXPORT_FILES, httpSource, SourceUnavailable } from '../../core/adapters
 import { checkLog } from '../../core/use-cases/proof/check-log.ts';
 import { resolveSettings } from '../settings.ts';
 import { eventArgument, withConfigFile } from '../options.ts';
-import { newKeysFile, parseProofKeys } from '../../core/adapters/keys/proof-keys.ts';
+import { newKeysFile, parseProofKeys, preparedKeysFile } from '../../core/adapters/keys/proof-keys.ts';
 import { UserError, EXIT } from '../errors.ts';
 
 /** The public logs and their keys. */
@@ -77,29 +77,44 @@ function exportCommand(): Command {
 function keygenCommand(): Command {
   return new Command('keygen')
     .description(
-      "print a new key file (PROOF_KEYS / PROOF_KEYS_FILE): a fresh signing key; with --rotate, the old file's keys stay published and its nonce secret is kept",
+      'print a new key file (PROOF_KEYS / PROOF_KEYS_FILE): a fresh signing key; --prepare adds the next key to the file in use, published before it signs; --rotate makes that next key (or a fresh one) sign, the old keys stay published and the nonce secret is kept',
     )
-    .option('--rotate <file>', 'the key file in use now')
+    .option('--prepare <file>', 'the key file in use now: print it with a next key, published from now on, that --rotate will sign with')
+    .option('--rotate <file>', 'the key file in use now (prepared or not)')
     .option('--one-line', 'print it on one line (for PROOF_KEYS in an .env file)')
     .addHelpText(
       'after',
-      '\nExamples:\n  terning log keygen > proof-keys.json && chmod 600 proof-keys.json\n  terning log keygen --rotate proof-keys.json > proof-keys.next.json',
+      [
+        '\nExamples:',
+        '  terning log keygen > proof-keys.json && chmod 600 proof-keys.json',
+        '  terning log keygen --prepare proof-keys.json > proof-keys.prepared.json   # roll out, wait 5 minutes (the key list is cached)',
+        '  terning log keygen --rotate proof-keys.prepared.json > proof-keys.next.json # roll out',
+      ].join('\n'),
     )
-    .action((o: { rotate?: string; oneLine?: boolean }) => {
+    .action((o: { prepare?: string; rotate?: string; oneLine?: boolean }) => {
+      if (o.prepare && o.rotate) throw new UserError('--prepare and --rotate are two steps: give one of them', EXIT.usage);
+      const flag = o.prepare ? '--prepare' : '--rotate';
+      const file = o.prepare ?? o.rotate;
       let previous: string | undefined;
-      if (o.rotate) {
+      if (file) {
         try {
-          previous = readFileSync(o.rotate, 'utf8');
+          previous = readFileSync(file, 'utf8');
         } catch (e) {
-          throw new UserError(`--rotate: ${(e as Error).message}`, EXIT.usage);
+          throw new UserError(`${flag}: ${(e as Error).message}`, EXIT.usage);
         }
         try {
-          parseProofKeys(previous, o.rotate);
+          parseProofKeys(previous, file);
         } catch (e) {
           throw new UserError((e as Error).message, EXIT.usage);
         }
+        if (o.prepare && (JSON.parse(previous) as { next?: unknown }).next !== undefined)
+          throw new UserError(`--prepare: ${file} has a next key already: roll it out, then --rotate`, EXIT.usage);
+        if (o.rotate && (JSON.parse(previous) as { next?: unknown }).next === undefined)
+          process.stderr.write(
+            'note: no next key was prepared: checkers that cached the key list (up to 5 minutes) will not know the new key until they read it again; terning log keygen --prepare first avoids that\n',
+          );
       }
-      const text = newKeysFile(previous);
+      const text = o.prepare ? preparedKeysFile(previous!) : newKeysFile(previous);
       process.stdout.write(o.oneLine ? `${JSON.stringify(JSON.parse(text))}\n` : text);
     });
 }

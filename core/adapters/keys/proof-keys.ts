@@ -15,16 +15,25 @@ export interface ProofKey {
 export interface ProofKeys {
   /** The key that signs now. */
   signer: ProofKey & { privateKey: KeyObject };
-  /** Every key a checker may meet: the signer first, then retired ones, so old receipts stay checkable. */
+  /**
+   * Every key a checker may meet: the signer first, then the next one (published ahead of signing, so
+   * that every key list a checker holds knows it by the time it signs), then retired ones, so old
+   * receipts stay checkable.
+   */
   published: ProofKey[];
   /** The secret the winners' nonces are derived from (core/use-cases/proof/entries.ts nonceOf). */
   nonceSecret: Buffer;
 }
 
-/** The file or variable's shape: `keys[0]` signs (a private JWK), the rest are retired (public or private JWKs). */
+/**
+ * The file or variable's shape: `keys[0]` signs (a private JWK), the rest are retired (public or
+ * private JWKs); `next`, when there is one, is the private key a rotation will sign with, published
+ * now (`terning log keygen --prepare`, then `--rotate`: docs/proof-of-place.md, Keys and rotation).
+ */
 type Jwk = { kty?: string; crv?: string; x?: string; d?: string };
 interface KeysFile {
   keys: Jwk[];
+  next?: Jwk;
   nonceSecret: string;
 }
 
@@ -55,26 +64,49 @@ export function parseProofKeys(text: string, where: string): ProofKeys {
   } catch {
     throw new ProofKeysError(`${where}: keys[0] must be a private Ed25519 JWK (with "d"): it signs`);
   }
-  const published = file.keys.map((k, i) => {
+  const publicKeyOf = (k: Jwk, name: string) => {
     try {
       return publicOf(createPublicKey({ key: { kty: k.kty, crv: k.crv, x: k.x }, format: 'jwk' }));
     } catch (e) {
-      throw new ProofKeysError(
-        `${where}: keys[${i}] is not an Ed25519 JWK${e instanceof ProofKeysError ? '' : ` (${(e as Error).message})`}`,
-      );
+      throw new ProofKeysError(`${where}: ${name} is not an Ed25519 JWK${e instanceof ProofKeysError ? '' : ` (${(e as Error).message})`}`);
     }
-  });
+  };
+  const published = file.keys.map((k, i) => publicKeyOf(k, `keys[${i}]`));
   const signer = { ...publicOf(createPublicKey(privateKey)), privateKey };
   if (signer.kid !== published[0]!.kid) throw new ProofKeysError(`${where}: keys[0]'s "x" is not its private key's public half`);
+  if (file.next !== undefined) {
+    if (typeof file.next?.d !== 'string')
+      throw new ProofKeysError(`${where}: "next" must be a private Ed25519 JWK (with "d"): it will sign`);
+    published.splice(1, 0, publicKeyOf(file.next, '"next"'));
+  }
   return { signer, published, nonceSecret: secret };
 }
 
-/** A new key file's text: a fresh signing key, the retired keys after it, and the nonce secret kept (rotation). */
-export function newKeysFile(previous?: string): string {
+const pub = (k: Jwk): Jwk => ({ kty: k.kty, crv: k.crv, x: k.x });
+const fileText = (f: KeysFile) => `${JSON.stringify(f, null, 2)}\n`;
+
+/**
+ * Phase one of a rotation: the file in use with a fresh `next` key, published by every process that
+ * loads it while keys[0] still signs. Rolled out, it is in every key list before it signs anything.
+ */
+export function preparedKeysFile(current: string): string {
+  const old = JSON.parse(current) as KeysFile;
   const { privateKey } = generateKeyPairSync('ed25519');
+  return fileText({ keys: old.keys, next: privateKey.export({ format: 'jwk' }) as Jwk, nonceSecret: old.nonceSecret });
+}
+
+/**
+ * A new key file's text. Without `previous`: a fresh signing key and nonce secret. With it (a rotation):
+ * its prepared `next` key signs (a fresh one when none was prepared), its keys stay published as
+ * retired, and its nonce secret is kept.
+ */
+export function newKeysFile(previous?: string): string {
   const old = previous ? (JSON.parse(previous) as KeysFile) : undefined;
-  const retired = (old?.keys ?? []).map((k) => ({ kty: k.kty, crv: k.crv, x: k.x }));
-  return `${JSON.stringify({ keys: [privateKey.export({ format: 'jwk' }), ...retired], nonceSecret: old?.nonceSecret ?? randomBytes(32).toString('base64url') }, null, 2)}\n`;
+  const signer = old?.next ?? (generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' }) as Jwk);
+  return fileText({
+    keys: [signer, ...(old?.keys ?? []).map(pub)],
+    nonceSecret: old?.nonceSecret ?? randomBytes(32).toString('base64url'),
+  });
 }
 
 /**
