@@ -1,3 +1,4 @@
+import type { LogReading } from './public-log.ts';
 /**
  * What one random schedule (faults/random.ts) saw, as the checker (faults/judge.ts) reads it: every
  * answer given, with when it was asked and answered; the faults and whether each was really injected;
@@ -88,6 +89,8 @@ export interface FinalState {
   /** `whole`: the event's state is stamped by the server read (faults/check.ts redisState). */
   redis: { remaining: number | undefined; won: Map<string, number>; reserved: string[]; restoring: boolean; whole?: boolean };
   lag: number;
+  /** The event's public log, read and checked once everything settled (faults/public-log.ts). */
+  log?: LogReading;
 }
 
 /** A record's or a dead letter's applications, whatever the codec thinks of their fields; none for what is not JSON. */

@@ -1,4 +1,5 @@
 import type { Attempt, FinalState, History } from './history.ts';
+import type { LogReading } from './public-log.ts';
 
 /**
  * The longest stretch a random schedule may refuse applies (503, resets, timeouts with no final answer
@@ -24,7 +25,8 @@ export type Rule =
   | 'blind-watch'
   | 'stalled'
   | 'not-injected'
-  | 'dead-letters-unread';
+  | 'dead-letters-unread'
+  | 'log';
 
 export interface Violation {
   rule: Rule;
@@ -183,5 +185,24 @@ export function judge(h: History, s: FinalState): Violation[] {
       `left over: lag ${s.lag}, ${s.redis.reserved.length} reservations, restoring ${s.redis.restoring}, remaining ${s.redis.remaining ?? 'MISSING'}`,
     );
   }
+  if (s.log) judgeLog(s.log, winners, v);
   return out;
+}
+
+/**
+ * The public log (issue 22): it took in every decision MySQL holds (or waits, by design, for a
+ * dead-lettered winner not replayed), `terning verify` finds nothing wrong in it, and its winners are
+ * exactly MySQL's, ticket for ticket.
+ */
+function judgeLog(log: LogReading, winners: FinalState['rows'], v: (rule: Rule, detail: string) => void): void {
+  if (log.unreadable) return v('log', `the public log could not be read from any API: ${log.unreadable}`);
+  if (!log.caughtUp && !log.excused) v('log', `the public log stopped at ticket ${log.stoppedAt}: MySQL holds decisions past it`);
+  for (const f of log.failed) v('log', `terning verify: ${f}`);
+  const upTo = log.caughtUp ? Infinity : log.stoppedAt!;
+  const rows = new Set(winners.map((r) => r.ticket).filter((t) => t < upTo));
+  const inLog = new Set(log.won);
+  const missing = [...rows].filter((t) => !inLog.has(t));
+  const extra = [...inLog].filter((t) => !rows.has(t));
+  if (missing.length) v('log', `winners in MySQL missing from the public log: tickets ${missing.slice(0, 10).join(', ')}`);
+  if (extra.length) v('log', `won entries in the public log that MySQL has no winner for: tickets ${extra.slice(0, 10).join(', ')}`);
 }

@@ -10,6 +10,7 @@ import { crowd } from './crowd.ts';
 import { looseApplications, type FinalState, type FoundApplication, type History } from './history.ts';
 import { judge, longestRefusal, type Violation } from './judge.ts';
 import { PersistenceWatch } from './progress.ts';
+import { readPublicLog } from './public-log.ts';
 import { startTopology, type Topology } from './topology.ts';
 
 export interface RandomOptions {
@@ -186,6 +187,7 @@ async function runSchedule(t: Topology, seed: number, n: number, kinds: Chaos[],
     settled = await settle(ctx, eventId, winners, 60_000);
     state = await finalState(t, ctx, eventId);
   }
+  state.log = await readPublicLog(t.stores.sequelize, t.urls, eventId);
   const resumedMs = await watch.stop(Math.max(...faults.map((f) => f.endedAt)));
   const crashes = [...t.apis, ...t.consumers].flatMap((p, i) => p.crashes.slice(judged[i]).map((x) => ({ process: p.kind, ...x })));
   [...t.apis, ...t.consumers].forEach((p, i) => (judged[i] = p.crashes.length));

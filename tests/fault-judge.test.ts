@@ -217,6 +217,34 @@ broken('a dead-letter topic that could not be read is a failure, not "no letters
   s.deadLetters = { ok: false, error: 'faults.dlq was not read to its end within 30000 ms' };
 });
 
+test("a public log that took in every decision, MySQL's winners exactly, breaks nothing", (t) => {
+  const { h, s } = clean();
+  s.log = { caughtUp: true, won: [1, 2, 3], failed: [] };
+  t.deepEqual(judge(h, s), []);
+});
+
+broken('a public log that stopped at a ticket MySQL has passed is broken', ['log'], (_h, s) => {
+  s.log = { caughtUp: false, stoppedAt: 2, excused: false, won: [1], failed: [] };
+});
+
+broken('a log stopped at a dead-lettered winner waits by design; its winners before it must still be there', ['log'], (_h, s) => {
+  s.log = { caughtUp: false, stoppedAt: 3, excused: true, won: [1], failed: [] };
+});
+
+test('a log stopped at a dead-lettered winner, with every winner before it, breaks nothing', (t) => {
+  const { h, s } = clean();
+  s.log = { caughtUp: false, stoppedAt: 3, excused: true, won: [1, 2], failed: [] };
+  t.deepEqual(judge(h, s), []);
+});
+
+broken("a log whose winners are not MySQL's, or that terning verify finds wrong, is broken", ['log'], (_h, s) => {
+  s.log = { caughtUp: true, won: [1, 2, 4], failed: ['an entry is out of ticket order'] };
+});
+
+broken('a log no API would serve is broken', ['log'], (_h, s) => {
+  s.log = { caughtUp: true, won: [], failed: [], unreadable: 'every API answered 503' };
+});
+
 test('dead letters and records are read loosely: a person the codec refuses is still found', (t) => {
   const record = JSON.stringify([
     { v: 2, eventId: EVENT, person: 'john.@company.com', email: 'john.+news@company.com', ticket: 3, decidedAt: T0 },
