@@ -35,6 +35,8 @@ export type SealSoldOut = (facts: { event: string; units: number; lastTicket: nu
 export class SoldOutBoard {
   private readonly boards = new Map<string, SoldOut>();
   private readonly loading = new Map<string, Promise<void>>();
+  /** Each board being read: its SOLD_OUT once signed, which may be before its winners are read. */
+  private readonly sealing = new Map<string, Promise<SoldOutResult | undefined>>();
   /** Messages heard per event, and gaps in the subscription: a board read across either is stale. */
   private readonly moves = new Map<string, number>();
   private gaps = 0;
@@ -79,20 +81,25 @@ export class SoldOutBoard {
 
   /** The gate answered SOLD_OUT: the board reads the event's winners once, for the answers that follow. */
   noticed(eventId: string): void {
-    if (this.live && !this.boards.has(eventId) && !this.loading.has(eventId)) this.loading.set(eventId, this.load(eventId));
+    if (!this.live || this.boards.has(eventId) || this.loading.has(eventId)) return;
+    let sealed!: (refusal: SoldOutResult | undefined) => void;
+    this.sealing.set(eventId, new Promise((resolve) => (sealed = resolve)));
+    this.loading.set(eventId, this.load(eventId, sealed));
   }
 
   /**
-   * The board's SOLD_OUT (its signed statement in it) once the board is read, waiting for that at most
-   * `ms`: the few answers the gate gives before the board is read carry the statement too, unless the
-   * reading takes longer (an event of very many winners).
+   * The event's SOLD_OUT (its signed statement in it) once signed, waiting for that at most `ms`: the
+   * few answers the gate gives before the board is read carry the statement too. When apply.lua ended
+   * the sale it kept the moment (soldAt), and the statement is signed from three fields, however many
+   * winners the board must then read; otherwise (the operator's stock set, a restore) it waits for them.
    */
   async refusalSoon(eventId: string, ms: number): Promise<SoldOutResult | undefined> {
-    const loading = this.loading.get(eventId);
-    if (loading) {
+    const sealing = this.sealing.get(eventId);
+    if (sealing) {
       let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([loading, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+      const sealed = await Promise.race([sealing, new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)))]);
       clearTimeout(timer);
+      if (sealed) return sealed;
     }
     return this.boards.get(eventId)?.refusal;
   }
@@ -115,7 +122,7 @@ export class SoldOutBoard {
     return `${this.gaps}:${this.moves.get(eventId) ?? 0}`;
   }
 
-  private async load(eventId: string): Promise<void> {
+  private async load(eventId: string, sealed: (refusal: SoldOutResult | undefined) => void): Promise<void> {
     const seen = this.stamp(eventId);
     try {
       const k = eventKeys(this.prefix, eventId);
@@ -125,7 +132,7 @@ export class SoldOutBoard {
         .info('server')
         .info('replication')
         .exists(k.restoring)
-        .hmget(k.meta, 'state', 'opensAt', 'closesAt', 'server', 'total')
+        .hmget(k.meta, 'state', 'opensAt', 'closesAt', 'server', 'total', 'soldAt')
         .get(k.remaining)
         .get(k.ticketSeq)
         .exec();
@@ -133,30 +140,42 @@ export class SoldOutBoard {
         if (err) throw err;
         return value;
       }) as [string, string, number, (string | null)[], string | null, string | null];
-      const [state, opensAt, closesAt, server, total] = meta;
+      const [state, opensAt, closesAt, server, total, soldAt] = meta;
       const closes = closesAt ? Number(closesAt) : Infinity;
       const open = state === 'open' && !(opensAt && now < Number(opensAt)) && now < closes;
       // State made on another Redis server (restarted, failed over) is unknown to the gate (apply.lua).
       const whole = server !== null && server === serverIdentityIn(`${infoServer}\n${infoReplication}`);
       if (restoring || !whole || !open || remaining === null || Number(remaining) > 0) return;
       // Nothing here changes while the event stays sold out: its winners are all it must know. The
-      // moment it sold is the last decision: every process reads the same facts, and Ed25519 signs them
-      // the same way, so every process carries the same statement.
+      // moment it sold is the last decision (soldAt, kept by apply.lua as it took the last unit; read
+      // from the decisions when the sale ended otherwise): every process reads the same facts, and
+      // Ed25519 signs them the same way, so every process carries the same statement.
+      const facts = { event: eventId, units: Number(total ?? 0), lastTicket: Number(seq ?? 0) };
+      const refusalAt = async (at: number): Promise<SoldOutResult> => ({
+        kind: 'sold-out',
+        statement: await this.seal?.({ ...facts, at }),
+      });
+      const early = soldAt ? await refusalAt(Number(soldAt)) : undefined;
+      if (early && this.live && this.stamp(eventId) === seen) sealed(early);
       const winners = new WinnerFilter();
       let at = 0;
       for await (const chunk of this.redis.hscanStream(k.decisions, { count: 1_000 }) as AsyncIterable<string[]>) {
         for (let i = 0; i < chunk.length; i += 2) {
           winners.add(chunk[i]!);
-          at = Math.max(at, decisionOf(chunk[i + 1]!)?.decidedAt ?? 0);
+          if (!early) at = Math.max(at, decisionOf(chunk[i + 1]!)?.decidedAt ?? 0);
         }
       }
-      const statement = await this.seal?.({ event: eventId, units: Number(total ?? 0), lastTicket: Number(seq ?? 0), at });
-      const refusal: SoldOutResult = { kind: 'sold-out', statement };
-      if (this.live && this.stamp(eventId) === seen) this.boards.set(eventId, { closesAt: closes, winners, refusal });
+      const refusal = early ?? (await refusalAt(at));
+      if (this.live && this.stamp(eventId) === seen) {
+        this.boards.set(eventId, { closesAt: closes, winners, refusal });
+        sealed(refusal);
+      }
     } catch (err) {
       this.log.warn({ err, eventId }, 'the sold-out board could not be read: the gate answers meanwhile');
     } finally {
+      sealed(undefined);
       this.loading.delete(eventId);
+      this.sealing.delete(eventId);
     }
   }
 }

@@ -5,7 +5,7 @@
   win, and everyone after gets SOLD_OUT at once. A winner's unit stays reserved until Kafka holds the
   decision (confirm.lua); if Kafka refuses it, release.lua gives it back.
 
-  KEYS[1] event meta hash    {state, opensAt, closesAt, total}
+  KEYS[1] event meta hash    {state, opensAt, closesAt, total, soldAt: set to now when this call takes the last unit}
   KEYS[2] remaining stock    integer
   KEYS[3] reserved hash      person -> "ticket|decidedAtMs" (winners Kafka has not confirmed yet)
   KEYS[4] decisions hash     person -> "W|ticket|decidedAtMs"
@@ -84,7 +84,11 @@ for i = 4, #ARGV do
       out[n + 3] = 0
     else
       remaining = remaining - 1
-      if redis.call('DECR', KEYS[2]) == 0 then redis.call('PUBLISH', ARGV[2], 'sold ' .. ARGV[3]) end
+      if redis.call('DECR', KEYS[2]) == 0 then
+        -- The moment it sold, kept for the signed sold-out statement (core/adapters/redis/sold-out-board.ts).
+        redis.call('HSET', KEYS[1], 'soldAt', now)
+        redis.call('PUBLISH', ARGV[2], 'sold ' .. ARGV[3])
+      end
       local ticket = redis.call('INCR', KEYS[5])
       redis.call('HSET', KEYS[4], person, decision(ticket, now))
       redis.call('HSET', KEYS[3], person, reservation(ticket, now))

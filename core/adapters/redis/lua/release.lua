@@ -8,7 +8,7 @@
 
   KEYS[1] revoked hash       ticket -> "person|reservedAtMs"
   KEYS[2] remaining stock    integer
-  KEYS[3] event meta hash    {server, ...}
+  KEYS[3] event meta hash    {server, soldAt, ...}: soldAt dropped (the event is not sold out now)
 
   ARGV[1] ticket
   ARGV[2] the gate channel: "moved <eventId>" is published there when a unit is given back
@@ -20,5 +20,6 @@
 if redis.call('HGET', KEYS[3], 'server') ~= this_server() then return 0 end
 if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end
 redis.call('INCR', KEYS[2])
+redis.call('HDEL', KEYS[3], 'soldAt')
 redis.call('PUBLISH', ARGV[2], 'moved ' .. ARGV[3])
 return 1

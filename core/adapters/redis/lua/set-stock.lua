@@ -3,7 +3,7 @@
   The units already won stay won; the remaining stock becomes the new total minus them. The change is
   announced on the gate channel (core/adapters/redis/sold-out-board.ts): "sold" when nothing is left, else "moved".
 
-  KEYS[1] event meta hash    {total, server, ...}
+  KEYS[1] event meta hash    {total, server, soldAt, ...}: soldAt dropped (a sale apply.lua did not end)
   KEYS[2] remaining stock    integer
 
   ARGV[1] new total stock (>= 0)
@@ -25,6 +25,7 @@ local winners = total - remaining
 local wanted = tonumber(ARGV[1])
 if wanted < winners then return {-1, winners} end
 redis.call('HSET', KEYS[1], 'total', wanted)
+redis.call('HDEL', KEYS[1], 'soldAt')
 redis.call('SET', KEYS[2], wanted - winners)
 redis.call('PUBLISH', ARGV[2], (wanted - winners > 0 and 'moved ' or 'sold ') .. ARGV[3])
 return {1, wanted, wanted - winners}
