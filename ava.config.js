@@ -29,7 +29,9 @@ export const UNIT_TESTS = [
   'tests/run-report.test.ts',
   'tests/jws.test.ts',
   'tests/tokens.test.ts',
-  'tests/client-network.test.ts',
+  'tests/network.test.ts',
+  'tests/compose.test.ts',
+  'tests/compose-prod.test.ts',
   'tests/console.test.tsx',
 ];
 const report = () => resolve(process.env.TERNING_AVA_REPORT || 'artifacts/ava-report.json');

@@ -2,6 +2,7 @@ import test from 'ava';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { ROOT } from '../core/platform/root.ts';
 
 // The layout README promises (its folder table, use cases over adapters), checked against the tree.
@@ -130,5 +131,16 @@ test('an adapter imports no other adapter: each service is reached through its o
   t.deepEqual(
     wrong.map((i) => `${i.f} imports ${i.spec}`),
     [],
+  );
+});
+
+test('every file the unit tier (`npm run test:unit`) names exists', async (t) => {
+  const { UNIT_TESTS } = (await import(pathToFileURL(join(ROOT, 'ava.config.js')).href)) as { UNIT_TESTS: string[] };
+  t.true(UNIT_TESTS.length > 10);
+  // ava runs the files a list names and skips the names that match nothing, without a word.
+  t.deepEqual(
+    UNIT_TESTS.filter((f) => !tracked.includes(f)),
+    [],
+    "ava.config.js's UNIT_TESTS names files that do not exist",
   );
 });
