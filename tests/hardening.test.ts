@@ -10,6 +10,7 @@ let sys: System;
 let ipSeq = 0;
 /** Each test speaks from its own address (X-Forwarded-For is trusted here), so per-IP counts don't mix. */
 const from = () => ({ 'X-Forwarded-For': `198.51.100.${++ipSeq}` });
+const rand16 = () => Math.floor(Math.random() * 0x10000).toString(16);
 
 test.before(async () => {
   sys = await startSystem({
@@ -79,6 +80,37 @@ test('repeated wrong admin keys are answered 429, even for the right key, from t
   t.is(blocked.body.error.code, 'TOO_MANY_ADMIN_FAILURES');
   t.false(JSON.stringify(blocked.body).includes(sys.config.adminKey));
   t.is((await http(sys.url, 'GET', '/api/admin/events', { adminKey: sys.config.adminKey, headers: from() })).status, 200);
+});
+
+const ADMIN_FAILURES = 3;
+const admin = (key: string, forwardedFor: string) =>
+  http(sys.url, 'GET', '/api/admin/events', { adminKey: key, headers: { 'X-Forwarded-For': forwardedFor } });
+
+test('a burst of wrong admin keys sent at once from one address has exactly the limit compared; the rest 429', async (t) => {
+  const ip = from()['X-Forwarded-For'];
+  const burst = await Promise.all(Array.from({ length: 40 }, (_, i) => admin(`burst-${i}`, ip)));
+  const count = (status: number) => burst.filter((a) => a.status === status).length;
+  t.deepEqual({ compared: count(401), refused: count(429) }, { compared: ADMIN_FAILURES, refused: 40 - ADMIN_FAILURES });
+  t.true(burst.filter((a) => a.status === 429).every((a) => a.body.error.code === 'TOO_MANY_ADMIN_FAILURES'));
+});
+
+test('the right admin key costs nothing: it gives back the try it took', async (t) => {
+  const ip = from()['X-Forwarded-For'];
+  const statuses = [];
+  for (const key of ['guess-1', 'guess-2', sys.config.adminKey, sys.config.adminKey, 'guess-3', 'guess-4'])
+    statuses.push((await admin(key, ip)).status);
+  t.deepEqual(statuses, [401, 401, 200, 200, 401, 429]);
+});
+
+let net6 = 0;
+test('wrong admin keys from the addresses of one IPv6 /64 count together; the next /64 has its own', async (t) => {
+  const net = `2001:db8:${(++net6).toString(16)}:${rand16()}`;
+  const codes = [];
+  for (let i = 1; i <= ADMIN_FAILURES + 1; i++) codes.push((await admin(`guess-${i}`, `${net}::${i.toString(16)}`)).body.error.code);
+  t.deepEqual(codes, [...Array<string>(ADMIN_FAILURES).fill('ADMIN_KEY_INVALID'), 'TOO_MANY_ADMIN_FAILURES']);
+  t.is((await admin(sys.config.adminKey, `${net}:ffff:ffff:ffff:ffff`)).status, 429, 'the same /64, written in full');
+  const next = `2001:db8:${net6.toString(16)}:${rand16()}::1`;
+  t.is((await admin('guess', next)).body.error.code, 'ADMIN_KEY_INVALID');
 });
 
 test('apply and status are limited per person, not per IP', async (t) => {

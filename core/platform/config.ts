@@ -93,6 +93,7 @@ export interface Limits {
   failedCodeChecksPerIpPerHour: number;
   /** The bits of a client address that name its network. */
   networkPrefixes: { ipv4: number; ipv6: number };
+  /** Wrong admin keys from one network (LIMIT_ADMIN_FAILURES_PER_IP_PER_15_MINUTES: the name is older than networks). */
   adminFailuresPerIpPer15Minutes: number;
   appliesPerPersonPer10Seconds: number;
   statusChecksPerPersonPerMinute: number;

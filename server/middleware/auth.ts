@@ -4,6 +4,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { unauthorized } from '../../core/platform/errors.ts';
 import { personOf } from '../../core/use-cases/participant/identity.ts';
 import type { Tokens } from '../../core/use-cases/sign-in/tokens.ts';
+import { networkOf, type NetworkPrefixes } from '../../core/use-cases/sign-in/network.ts';
 import type { Limits } from '../../core/adapters/redis/limits.ts';
 
 /**
@@ -56,17 +57,18 @@ export function adminKeyCheck(key: string): (given: string | string[] | undefine
 }
 
 /**
- * An operator's route: X-ADMIN-KEY, compared in constant time (digests of equal length). An address
- * that keeps guessing is refused with 429 before its next guess is even compared.
+ * An operator's route: X-ADMIN-KEY, compared in constant time (digests of equal length). Each key
+ * compared takes one of its network's tries first (an IPv6 /64 is one network, as for sign-in), and
+ * the right key gives it back: a network that keeps guessing is refused with 429 before its next
+ * guess is even compared, however many it sends at once.
  */
-export function adminKey(key: string, limits: Limits): Middleware {
+export function adminKey(key: string, limits: Limits, prefixes: NetworkPrefixes): Middleware {
   const holdsKey = adminKeyCheck(key);
   return async (ctx, next) => {
-    await limits.adminAllowed(ctx.ip);
-    if (!holdsKey(ctx.get('x-admin-key'))) {
-      await limits.adminFailed(ctx.ip);
-      throw unauthorized('ADMIN_KEY_INVALID', 'a valid X-ADMIN-KEY header is required');
-    }
+    const network = networkOf(ctx.ip, prefixes);
+    await limits.adminCheck(network);
+    if (!holdsKey(ctx.get('x-admin-key'))) throw unauthorized('ADMIN_KEY_INVALID', 'a valid X-ADMIN-KEY header is required');
+    await limits.adminCheckPassed(network);
     await next();
   };
 }

@@ -3,6 +3,7 @@ import type { Context } from 'koa';
 import { adminRouter, newRouter } from './router.ts';
 import { adminKey, adminKeyCheck } from '../middleware/auth.ts';
 import { isOutage } from '../../core/adapters/outage.ts';
+import { networkOf } from '../../core/use-cases/sign-in/network.ts';
 import type { ServerDeps } from '../deps.ts';
 
 /**
@@ -37,7 +38,7 @@ function sharedFor<T>(forMs: number, fn: () => Promise<T>): () => Promise<T> {
  */
 export function opsRoutes(deps: ServerDeps): Router {
   const { readiness, log, metrics } = deps;
-  const guard = adminKey(deps.config.adminKey, deps.limits);
+  const guard = adminKey(deps.config.adminKey, deps.limits, deps.config.limits.networkPrefixes);
   const holdsKey = adminKeyCheck(deps.config.adminKey);
   let last = '';
   const check = sharedFor(READY_FOR_MS, async () => {
@@ -66,10 +67,10 @@ export function opsRoutes(deps: ServerDeps): Router {
     const key = ctx.get('x-admin-key');
     if (!key) return answer(false);
     if (!holdsKey(key)) return guard(ctx, () => answer(true));
-    // The right key: refused only to an address locked out for guessing. Redis, which counts that, may
+    // The right key: refused only to a network locked out for guessing. Redis, which counts that, may
     // be what is down, and the operator needs this answer most then.
     try {
-      await deps.limits.adminAllowed(ctx.ip);
+      await deps.limits.adminAllowed(networkOf(ctx.ip, deps.config.limits.networkPrefixes));
     } catch (e) {
       if (!isOutage(e)) throw e;
     }

@@ -25,7 +25,7 @@ export interface AdminRouter {
  */
 export function adminRouter({ config, limits }: Pick<ServerDeps, 'config' | 'limits'>, prefix = '/api/admin'): AdminRouter {
   const router = newRouter(prefix);
-  const guard = adminKey(config.adminKey, limits);
+  const guard = adminKey(config.adminKey, limits, config.limits.networkPrefixes);
   return {
     router,
     get: (path, ...handlers) => void router.get(path, guard, ...handlers),

@@ -6,14 +6,14 @@ import type { Limits as Settings } from '../../platform/config.ts';
 
 /**
  * The abuse limits. Failed code checks (those without a challenge id: open-challenge.lua counts the
- * sends) and failed admin keys are counted in Redis, so every API process sees the same count. Applies and status checks are counted per person in each
+ * sends) and failed admin keys are counted in Redis per network, so every API process sees the same count. Applies and status checks are counted per person in each
  * API process: free on the hot path, and what they guard against (a hammered button, a tight polling
  * loop) is stopped just as well by N processes' worth of the limit. There is no per-IP limit on apply or
  * status: thousands of real participants share one carrier NAT.
  */
 export class Limits {
   private readonly failedChecksPerNetwork: RateLimiterAbstract;
-  private readonly adminFailuresPerIp: RateLimiterAbstract;
+  private readonly adminFailuresPerNetwork: RateLimiterAbstract;
   private readonly applies: LocalWindow;
   private readonly statusChecks: LocalWindow;
 
@@ -21,7 +21,7 @@ export class Limits {
     const shared = (name: string, points: number, duration: number) =>
       new RateLimiterRedis({ storeClient: redis, keyPrefix: `${prefix}:limit:${name}`, points, duration });
     this.failedChecksPerNetwork = shared('check-ip', s.failedCodeChecksPerIpPerHour, 3600);
-    this.adminFailuresPerIp = shared('admin-ip', s.adminFailuresPerIpPer15Minutes, 900);
+    this.adminFailuresPerNetwork = shared('admin-network', s.adminFailuresPerIpPer15Minutes, 900);
     this.applies = new LocalWindow(s.appliesPerPersonPer10Seconds, 10_000);
     this.statusChecks = new LocalWindow(s.statusChecksPerPersonPerMinute, 60_000);
   }
@@ -40,17 +40,22 @@ export class Limits {
     await this.failedChecksPerNetwork.reward(network, 1);
   }
 
-  async adminAllowed(ip: string): Promise<void> {
-    await refuseIfSpent(
-      this.adminFailuresPerIp,
-      ip,
-      'TOO_MANY_ADMIN_FAILURES',
-      'too many wrong admin keys from this address; try again later',
-    );
+  /**
+   * Takes one of the network's failed admin keys before a key is compared, as codeCheck does: a burst of
+   * guesses sent at once has no more compared than the limit.
+   */
+  async adminCheck(network: string): Promise<void> {
+    await take(this.adminFailuresPerNetwork, network, ADMIN_LOCKED.code, ADMIN_LOCKED.message);
   }
 
-  async adminFailed(ip: string): Promise<void> {
-    await this.adminFailuresPerIp.penalty(ip, 1);
+  /** The right key gives its point back: only wrong keys count. */
+  async adminCheckPassed(network: string): Promise<void> {
+    await this.adminFailuresPerNetwork.reward(network, 1);
+  }
+
+  /** Refuses a network locked out for wrong keys, taking nothing (for the right key where Redis may be down). */
+  async adminAllowed(network: string): Promise<void> {
+    await refuseIfSpent(this.adminFailuresPerNetwork, network, ADMIN_LOCKED.code, ADMIN_LOCKED.message);
   }
 
   /** Throws 429 when the person has pressed apply too often (synchronous: no I/O on the hot path). */
@@ -62,6 +67,8 @@ export class Limits {
     takeLocal(this.statusChecks, person, 'TOO_MANY_REQUESTS', 'too many status checks; wait a moment');
   }
 }
+
+const ADMIN_LOCKED = { code: 'TOO_MANY_ADMIN_FAILURES', message: 'too many wrong admin keys from this network; try again later' };
 
 const retryAfter = (r: RateLimiterRes) => Math.max(1, Math.ceil(r.msBeforeNext / 1000));
 
