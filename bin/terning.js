@@ -19,7 +19,7 @@ if (major < 22) {
 
 // The API's memory budget: V8's young generation and old space capped, so that a burst of 20,000
 // applicants keeps `terning server` under 256 MB (V8 otherwise lets garbage pile up to 450 MB before it
-// collects; README, Benchmark). Node reads these flags at start-up only, so the server process replaces
+// collects; docs/benchmark.md). Node reads these flags at start-up only, so the server process replaces
 // itself with one that has them (process.execve: the same pid, no second process). Flags given by the
 // operator (node flags or NODE_OPTIONS) win.
 const API_HEAP_FLAGS = ['--max-semi-space-size=16', '--max-old-space-size=144'];

@@ -37,7 +37,7 @@ export function answersOf(r: JobResult): { won: number; soldOut: number; wonAfte
 }
 
 /**
- * The promises of README, checked in MySQL: winners = min(stock, applicants) = the 202s, each person
+ * The promises of docs/promises.md, checked in MySQL: winners = min(stock, applicants) = the 202s, each person
  * and ticket once, and the winners hold the first tickets the gate handed out (those given back set
  * aside): the order of arrival, whatever API process or partition they went by. A later arrival that
  * won while an earlier one was refused shows in the answers (wonAfterSoldOut).

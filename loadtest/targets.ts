@@ -2,7 +2,7 @@ import type { LoadSummary } from './stats.ts';
 
 /**
  * A figure against its bar. A target (`invariant` unset) is a speed or size to reach, missed on a busy
- * machine without anything broken; an invariant is a promise of README's, and the run fails on it.
+ * machine without anything broken; an invariant is a promise of docs/promises.md's, and the run fails on it.
  */
 export interface Target {
   name: string;

@@ -9,7 +9,7 @@ export interface TokenContract {
 }
 
 /**
- * Tokens minted the way README's token contract says (HS256 JWS, sub = the normalised email, iss, aud,
+ * Tokens minted the way the token contract (docs/api.md) says (HS256 JWS, sub = the normalised email, iss, aud,
  * iat, exp), with node:crypto so that minting 100,000 of them takes a fraction of a second.
  */
 export function mintTokens(contract: TokenContract, emails: string[], now = Math.floor(Date.now() / 1000)): string[] {

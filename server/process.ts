@@ -250,7 +250,7 @@ export class ApiServer {
   }
 
   /**
-   * A rolling deploy's drain (README, Production): readiness fails at once; for SHUTDOWN_DELAY_MS the
+   * A rolling deploy's drain (docs/operations.md, Rolling deploy): readiness fails at once; for SHUTDOWN_DELAY_MS the
    * API still takes connections, while the load balancer notices and stops sending, and answers each
    * request with Connection: close; then it takes no more, answers every request it took, closes its
    * connections (server/door.ts), and only then flushes Kafka and closes the stores.

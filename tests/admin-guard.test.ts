@@ -26,7 +26,7 @@ const PUBLIC = new Set([
   'POST /api/events/:eventId/apply',
   'GET /api/events/:eventId/status',
   'GET /api/events/:eventId/status/stream',
-  // The public logs and their keys: for anyone to check (README, Proof of place).
+  // The public logs and their keys: for anyone to check (docs/proof-of-place.md).
   'GET /.well-known/jwks.json',
   'GET /api/event/stream',
   'GET /api/events/:eventId/stream',

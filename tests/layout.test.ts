@@ -10,7 +10,7 @@ const tracked = execFileSync('git', ['ls-files', '--cached', '--others', '--excl
   .split('\n')
   .filter((f) => f && existsSync(join(ROOT, f)));
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-const folderTable = readme.slice(readme.indexOf('| folder | what it holds |'), readme.indexOf('### What is promised'));
+const folderTable = readme.slice(readme.indexOf('| folder | what it holds |'), readme.indexOf('## Read on'));
 const source = (f: string) => readFileSync(join(ROOT, f), 'utf8');
 const importsOf = (f: string) => [...source(f).matchAll(/(?:from|import)\s*\(?\s*['"]([^'"]+)['"]/g)].map((m) => m[1]!);
 const TOP = tracked

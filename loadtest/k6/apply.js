@@ -1,5 +1,5 @@
 // The original's k6 test, for terning: 1,500 virtual users, one apply each, all at once.
-// Every VU mints its own token per README's token contract (HS256, sub = its email, iss, aud, iat,
+// Every VU mints its own token per the token contract (docs/api.md) (HS256, sub = its email, iss, aud, iat,
 // exp) with k6's crypto module, applies once, and expects 202 (PENDING) or 409 (SOLD_OUT).
 //
 //   k6 run -e BASE_URL=http://127.0.0.1:3000 -e EVENT=<event id> loadtest/k6/apply.js

@@ -6,7 +6,7 @@ import { newRouter } from './router.ts';
 import type { ServerDeps } from '../deps.ts';
 
 const sendCode = z.object({ email: emailAddress }).strict();
-// challengeId is optional: the original's clients send {email, code} (README, Security).
+// challengeId is optional: the original's clients send {email, code} (docs/security.md).
 const verifyCode = z.object({ email: emailAddress, code: verificationCode, challengeId: challengeId.optional() }).strict();
 
 export function authRoutes({ codes, tokens, config }: ServerDeps): Router {

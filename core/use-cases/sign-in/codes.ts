@@ -58,7 +58,7 @@ const notSignedIn = (attemptsLeft?: number) =>
  * with its own tries. Strangers can ask for codes to someone's address and guess against their own
  * challenges, never against the owner's, whose id they don't have: the owner with the right code gets
  * in whatever they do. A verify without an id (the original's clients) is checked against the person's
- * latest code, with a budget of its own, and counted per network (README, Security, has the reasoning
+ * latest code, with a budget of its own, and counted per network (docs/security.md has the reasoning
  * and the odds). Everything is the person's (participant/identity.ts): every alias of a mailbox shares
  * its challenges and limits; the mail goes to the address typed. Redis holds only a keyed HMAC of a code.
  */

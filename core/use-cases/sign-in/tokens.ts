@@ -26,7 +26,7 @@ export function signToken(key: KeyObject, claims: Record<string, unknown>): stri
 }
 
 /**
- * The token contract (README): HS256, sub = the normalised email, iss and aud as configured, iat and
+ * The token contract (docs/api.md): HS256, sub = the normalised email, iss and aud as configured, iat and
  * exp required, and no longer apart than the token lifetime: a leaked key or a careless load tool can't
  * make a token that lives for years. Load tools mint tokens with the same secret.
  *

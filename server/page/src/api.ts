@@ -76,7 +76,7 @@ export const sendCode = (email: string) =>
     { body: { email } },
   );
 
-/** challengeId: the one the send answered, so that the code is checked for this sign-in alone (README, Security). */
+/** challengeId: the one the send answered, so that the code is checked for this sign-in alone (docs/security.md). */
 export const verifyCode = (email: string, code: string, challengeId: string | null) =>
   call<{ token: string; expiresInSeconds: number }>('POST', '/api/auth/verify-code', {
     body: challengeId ? { email, code, challengeId } : { email, code },

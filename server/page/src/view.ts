@@ -23,7 +23,7 @@ export interface View {
   eventError: Message | null;
   step: Step;
   email: string;
-  /** The sign-in the latest code sent to `email` belongs to: verify names it (README, Security). */
+  /** The sign-in the latest code sent to `email` belongs to: verify names it (docs/security.md). */
   challengeId: string | null;
   /** What the email of that sign-in's code is marked with. */
   reference: string | null;
