@@ -32,6 +32,7 @@ export const UNIT_TESTS = [
   'tests/network.test.ts',
   'tests/compose.test.ts',
   'tests/compose-prod.test.ts',
+  'tests/api-doc.test.ts',
   'tests/console.test.tsx',
 ];
 const report = () => resolve(process.env.TERNING_AVA_REPORT || 'artifacts/ava-report.json');
