@@ -389,6 +389,43 @@ test('terning services set only variables the code or its dependencies read', (t
   }
 });
 
+/** What an operator may need to tune on the APIs: sign-in's limits and the door's (docs/security.md). */
+const TUNABLE = [
+  'CODE_TTL_SECONDS',
+  'CODE_MAX_ATTEMPTS',
+  'CODE_MAX_ATTEMPTS_WITHOUT_CHALLENGE',
+  'CODE_RESEND_SECONDS',
+  'LIMIT_CODE_SENDS_PER_ADDRESS_PER_HOUR',
+  'LIMIT_CODE_SENDS_PER_IP_PER_HOUR',
+  'LIMIT_CODE_SENDS_PER_MINUTE',
+  'LIMIT_IPV4_PREFIX',
+  'LIMIT_IPV6_PREFIX',
+  'LIMIT_FAILED_CODE_CHECKS_PER_IP_PER_HOUR',
+  'LIMIT_ADMIN_FAILURES_PER_IP_PER_15_MINUTES',
+  'LIMIT_APPLIES_PER_PERSON_PER_10_SECONDS',
+  'LIMIT_STATUS_CHECKS_PER_PERSON_PER_MINUTE',
+  'HTTP_MAX_CONNECTIONS',
+  'HTTP_QUEUE_LIMIT',
+];
+
+test("the APIs take sign-in's and the door's limits from .env, each defaulting to core/platform/config.ts's own", (t) => {
+  t.true(apis.length > 0);
+  for (const api of apis) {
+    const written = environmentOf(parsedProd.services[api]!);
+    const byDefault = environmentOf(service(api));
+    for (const name of TUNABLE) {
+      const m = /^\$\{([A-Z0-9_]+):-(\d+)\}$/.exec(written[name] ?? '');
+      t.is(m?.[1], name, `${api}: ${name} is \${${name}:-<default>}, not ${JSON.stringify(written[name] ?? null)}`);
+      if (!m) continue;
+      const { [name]: _, ...without } = byDefault;
+      t.deepEqual(loadConfig(byDefault), loadConfig(without), `${api}: ${name}'s default here, ${m[2]}, is config.ts's`);
+      const set = environmentOf(resolved({ ...exampleEnv(), [name]: '7' }).services[api]!);
+      t.is(set[name], '7', `${api}: ${name} set in .env reaches the API`);
+      t.notDeepEqual(loadConfig(set), loadConfig(byDefault), `${api}: ${name}=7 changes the configuration`);
+    }
+  }
+});
+
 test('mail: the SES emulator in a rehearsal, AWS SES when SES_ENDPOINT is unset', (t) => {
   const example = exampleEnv();
   t.is(new URL(example.SES_ENDPOINT).hostname, 'ses', 'the example sends to the emulator');
