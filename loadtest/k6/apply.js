@@ -1,4 +1,5 @@
-// The original's k6 test, for terning: 1,500 virtual users, one apply each, all at once.
+// The original's k6 test as its README describes it (the script itself is not in the seed), re-created
+// for terning: 1,500 virtual users, one apply each, all at once.
 // Every VU mints its own token per the token contract (docs/api.md) (HS256, sub = its email, iss, aud, iat,
 // exp) with k6's crypto module, applies once, and expects 202 (PENDING) or 409 (SOLD_OUT).
 //
