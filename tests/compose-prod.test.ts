@@ -406,6 +406,7 @@ const TUNABLE = [
   'LIMIT_STATUS_CHECKS_PER_PERSON_PER_MINUTE',
   'HTTP_MAX_CONNECTIONS',
   'HTTP_QUEUE_LIMIT',
+  'HTTP_MAX_PIPELINED',
 ];
 
 test("the APIs take sign-in's and the door's limits from .env, each defaulting to core/platform/config.ts's own", (t) => {
