@@ -37,6 +37,9 @@ test.serial(
     const { config, server, apply, eventId, stop } = await serverWith();
     t.is(config.http.writeStallMs, WRITE_STALL_MS);
     t.teardown(stop);
+    // Production's heap budget (bin/terning.js: 144 MB of old space, 16 MB semi-spaces), not Node's default of gigabytes.
+    const limitMb = (await heap(server.url, config.adminKey)).limitMb;
+    t.true(limitMb > 144 && limitMb < 256, `the API's heap limit is ${limitMb} MB`);
     const page = String((await http(server.url, 'GET', '/')).body);
     const script = /\/assets\/main-[^"]+\.js/.exec(page)![0];
     // Each connection asks for the page's script many times over in one write and reads none of it:
@@ -55,6 +58,8 @@ test.serial(
     t.is((await http(server.url, 'GET', '/metrics', { adminKey: config.adminKey })).status, 200);
     t.is((await http(server.url, 'GET', `/api/admin/events/${eventId}`, { adminKey: config.adminKey })).status, 200);
     t.is((await http(server.url, 'GET', script)).status, 200);
+    t.is((await http(server.url, 'GET', '/')).status, 200);
+    t.is((await http(server.url, 'GET', `/api/events/${eventId}`)).status, 200);
     t.is(clients.filter((c) => c.closed).length, 0, 'the API answered while the attack went on, not after it was cut off');
 
     // Then the door closes every one of them: none has read a byte since.
@@ -100,6 +105,7 @@ async function heap(url: string, adminKey: string) {
   return {
     usedMb: Math.round(sample(/^nodejs_heap_size_used_bytes\{[^}]*\} (\d+)/m) / 2 ** 20),
     oldSpaceMb: Math.round(sample(/^nodejs_heap_space_size_total_bytes\{[^}]*space="old"[^}]*\} (\d+)/m) / 2 ** 20),
+    limitMb: Math.round(sample(/^terning_heap_limit_bytes(?:\{[^}]*\})? (\d+)/m) / 2 ** 20),
   };
 }
 

@@ -1,3 +1,4 @@
+import { getHeapStatistics } from 'node:v8';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /**
@@ -42,6 +43,15 @@ export class Metrics {
     name: 'terning_reservations_released_total',
     help: 'Reservations Kafka never took, released by the sweeper: their units went back to the stock',
     registers: [this.registry],
+  });
+  /** What the heap may grow to (its memory flags: bin/terning.js gives the API its budget). */
+  readonly heapLimit = new Gauge({
+    name: 'terning_heap_limit_bytes',
+    help: "The V8 heap's size limit in this process (old space, young generation and the rest)",
+    registers: [this.registry],
+    collect() {
+      this.set(getHeapStatistics().heap_size_limit);
+    },
   });
   readonly ready = new Gauge({
     name: 'terning_ready',
