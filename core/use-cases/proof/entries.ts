@@ -3,9 +3,10 @@ import { createHash, createHmac, type KeyObject } from 'node:crypto';
 /**
  * What an event's public log holds, one entry per leaf, in the order the log builder appended them:
  * the gate's decisions in ticket order (a winner, or a unit given back) and the operator's changes to
- * the event. A winner is named by a commitment, never by an address: SHA-256(nonce || person), where
- * the 32-byte nonce is in the winner's receipt alone, so nobody can test guessed addresses against the
- * log, and the winner can show that the entry is theirs.
+ * the event. A winner is named by a commitment, never by an address: SHA-256(nonce || person). The
+ * 32-byte nonce is in the winner's receipt, so the winner can show that the entry is theirs; it is
+ * derived from `nonceSecret` (nonceOf), so whoever holds the receipt or the secret can test guessed
+ * addresses against the log, and nobody else.
  */
 export type LogEntry =
   | { kind: 'won'; event: string; ticket: number; at: number; commitment: string }
