@@ -16,6 +16,7 @@ export const UNIT_TESTS = [
   'tests/fault-judge.test.ts',
   'tests/give-back-order.test.ts',
   'tests/group-commit.test.ts',
+  'tests/check-log.test.ts',
   'tests/log-builder.test.ts',
   'tests/lua-contracts.test.ts',
   'tests/merkle.test.ts',

@@ -29,10 +29,27 @@ export interface LogReport {
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /**
+ * The operator's changes of one kind that may be in effect at time `t`: the last one made by then,
+ * and any made within the API processes' clock skew of it (their times come from different clocks).
+ */
+function inEffect<T extends { at: number }>(changes: T[], t: number): T[] {
+  let last: T | undefined;
+  for (const c of changes) if (c.at <= t - CLOCK_SKEW_MS && (!last || c.at >= last.at)) last = c;
+  return [...(last ? [last] : []), ...changes.filter((c) => c.at > t - CLOCK_SKEW_MS && c.at <= t + CLOCK_SKEW_MS)];
+}
+
+/**
  * The log as a whole: its checkpoint is signed by a published key, the entries are the checkpoint's
  * (same size, same root), and what they tell is a fair giveaway: tickets 1..N each decided once (a
- * winner, or a unit given back), times that do not go back, no more winners than the stock, nobody
- * winning after the close, no change to the event after it closed.
+ * winner, or a unit given back), times that do not go back, no ticket handed out while the winners
+ * held every unit, nobody winning after the close, no change to the event after it closed.
+ *
+ * Winners and stock: a winner keeps their unit, and the gate hands out a ticket only while a unit is
+ * free, so at each ticket the winners before it are fewer than the stock then (whatever that ticket
+ * became); in the end no more winners than the stock. Fewer winners than the stock is not a finding:
+ * the log holds only those who took a unit, so an event that closed, or ran out of applicants, or
+ * whose last units were given back, looks the same as one that turned people away. "Winners =
+ * stock" is checkable only against the event's sold-out statement, which says it sold out.
  */
 export function checkLog(eventId: string, logName: string | undefined, copy: LogCopy): LogReport {
   const findings: Finding[] = [];
@@ -93,17 +110,26 @@ export function checkLog(eventId: string, logName: string | undefined, copy: Log
     say(false, `the decisions' times go back by ${back} ms in ticket order: the order was not the order of arrival`);
   else say(true, `the decisions' times never go back in ticket order${back ? ` (by ${back} ms at most: the API processes' clocks)` : ''}`);
 
-  const stocks = entries.filter((e) => e.kind === 'stock');
-  const total = stocks.at(-1)?.kind === 'stock' ? (stocks.at(-1) as { total: number }).total : undefined;
+  const stocks = entries.filter((e): e is LogEntry & { kind: 'stock' } => e.kind === 'stock');
+  const total = stocks.at(-1)?.total;
+  let won = 0;
+  const over = decisions.find((d) => {
+    const units = Math.max(-1, ...inEffect(stocks, d.at).map((s) => s.total));
+    const full = units >= 0 && won >= units;
+    if (d.kind === 'won') won++;
+    return full;
+  });
   if (total === undefined)
     say(winners.length === 0, winners.length ? `${winners.length} winners, but the log sets no stock` : 'no stock was set yet');
   else if (winners.length > total) say(false, `${winners.length} winners for a stock of ${total}: more winners than units`);
+  else if (over)
+    say(false, `ticket ${over.ticket} was handed out while the winners before it already held every unit: more tickets than units`);
   else
     say(
       true,
       winners.length === total
         ? `${winners.length} winners for a stock of ${total}: sold out, exactly the stock`
-        : `${winners.length} winners for a stock of ${total}: ${total - winners.length} units were left`,
+        : `${winners.length} winners for a stock of ${total}: ${total - winners.length} units were left (the event closed, nobody else came, or they were given back at the end: the log does not show who was turned away)`,
     );
 
   const closes = entries.filter((e): e is LogEntry & { kind: 'close' } => e.kind === 'close');

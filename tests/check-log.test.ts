@@ -1,0 +1,59 @@
+import test from 'ava';
+import { newKeysFile, parseProofKeys } from '../core/adapters/keys/proof-keys.ts';
+import { signNote } from '../core/adapters/keys/signed-note.ts';
+import { checkLog, type Finding, type LogCopy } from '../core/use-cases/proof/check-log.ts';
+import { leafBytes, winnerClaims, type LogEntry } from '../core/use-cases/proof/entries.ts';
+import { leafHash, MerkleTree } from '../core/use-cases/proof/merkle.ts';
+import { checkpointText, originOf } from '../core/use-cases/proof/public-log.ts';
+
+// What the checks tell of logs written here, signed with a key made here: no server, no service.
+const keys = parseProofKeys(newKeysFile(), 'test');
+const EVENT = 'ev-check';
+const T = Date.parse('2026-12-01T10:00:00Z');
+const person = (i: number) => `person-${i}@example.com`;
+const commitment = (ticket: number) => winnerClaims(keys.nonceSecret, EVENT, ticket, T, person(ticket)).commitment;
+
+const stock = (at: number, total: number): LogEntry => ({ kind: 'stock', event: EVENT, at, total });
+const open = (at: number, opensAt = at): LogEntry => ({ kind: 'open', event: EVENT, at, opensAt });
+const close = (at: number): LogEntry => ({ kind: 'close', event: EVENT, at, closesAt: at });
+const won = (ticket: number, at: number): LogEntry => ({ kind: 'won', event: EVENT, ticket, at, commitment: commitment(ticket) });
+const released = (ticket: number, at: number): LogEntry => ({ kind: 'released', event: EVENT, ticket, at });
+
+/** The log of these entries, as a server would serve it: the entries' bytes and a signed checkpoint. */
+function logOf(entries: LogEntry[], size = entries.length): LogCopy {
+  const tree = new MerkleTree();
+  const texts = entries.map((e) => leafBytes(e).toString('utf8'));
+  for (const text of texts.slice(0, size)) tree.append(leafHash(Buffer.from(text)));
+  return {
+    checkpoint: signNote(checkpointText(originOf('terning', EVENT), size, tree.root()), 'terning', keys),
+    entries: texts.slice(0, size),
+    keys: keys.published,
+  };
+}
+const check = (entries: LogEntry[]) => checkLog(EVENT, undefined, logOf(entries));
+const failed = (findings: Finding[]) => findings.filter((f) => !f.holds).map((f) => f.says);
+
+test('a fair log holds: stock, open, the winners in order, close', (t) => {
+  const r = check([stock(T - 60_000, 2), open(T - 30_000), won(1, T), won(2, T + 5), close(T + 60_000)]);
+  t.deepEqual(failed(r.findings), []);
+  t.true(r.findings.some((f) => f.says === '2 winners for a stock of 2: sold out, exactly the stock'));
+});
+
+test('winners and stock: no ticket while the winners held every unit; fewer winners than units is told, not failed', (t) => {
+  // Stock 2: two winners held both units, so the gate could hand out no third ticket, even one given back.
+  const third = check([stock(T - 60_000, 2), open(T - 30_000), won(1, T), won(2, T + 5), released(3, T + 10)]);
+  t.deepEqual(failed(third.findings), [
+    'ticket 3 was handed out while the winners before it already held every unit: more tickets than units',
+  ]);
+  // A unit given back and handed out again: three tickets for two units, two winners.
+  t.deepEqual(failed(check([stock(T - 60_000, 2), open(T - 30_000), won(1, T), released(2, T + 5), won(3, T + 10)]).findings), []);
+  // The stock raised mid-event counts from when it was set.
+  t.deepEqual(failed(check([stock(T - 60_000, 1), open(T - 30_000), won(1, T), stock(T + 5_000, 2), won(2, T + 10_000)]).findings), []);
+  t.deepEqual(failed(check([stock(T - 60_000, 1), open(T - 30_000), won(1, T), won(2, T + 5_000), stock(T + 10_000, 2)]).findings), [
+    'ticket 2 was handed out while the winners before it already held every unit: more tickets than units',
+  ]);
+  // Closed with a unit left: the log can not show whether anyone was turned away, and says so.
+  const left = check([stock(T - 60_000, 3), open(T - 30_000), won(1, T), released(2, T + 5), won(3, T + 10), close(T + 60_000)]);
+  t.deepEqual(failed(left.findings), []);
+  t.true(left.findings.some((f) => f.says.startsWith('2 winners for a stock of 3: 1 units were left (the event closed')));
+});
