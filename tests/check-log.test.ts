@@ -37,6 +37,7 @@ test('a fair log holds: stock, open, the winners in order, close', (t) => {
   const r = check([stock(T - 60_000, 2), open(T - 30_000), won(1, T), won(2, T + 5), close(T + 60_000)]);
   t.deepEqual(failed(r.findings), []);
   t.true(r.findings.some((f) => f.says === '2 winners for a stock of 2: sold out, exactly the stock'));
+  t.true(r.findings.some((f) => f.says === 'nothing was decided before the event opened'));
 });
 
 test('winners and stock: no ticket while the winners held every unit; fewer winners than units is told, not failed', (t) => {
@@ -56,4 +57,16 @@ test('winners and stock: no ticket while the winners held every unit; fewer winn
   const left = check([stock(T - 60_000, 3), open(T - 30_000), won(1, T), released(2, T + 5), won(3, T + 10), close(T + 60_000)]);
   t.deepEqual(failed(left.findings), []);
   t.true(left.findings.some((f) => f.says.startsWith('2 winners for a stock of 3: 1 units were left (the event closed')));
+});
+
+test('nothing is decided before the event opened: now, or at the time it was scheduled for', (t) => {
+  const before = check([stock(T - 60_000, 2), open(T - 30_000), won(1, T - 40_000)]);
+  t.deepEqual(failed(before.findings), [`ticket 1 was decided at ${new Date(T - 40_000).toISOString()}, before the event opened`]);
+  const scheduled = check([stock(T - 60_000, 2), open(T - 30_000, T + 60_000), won(1, T)]);
+  t.deepEqual(failed(scheduled.findings), [`ticket 1 was decided at ${new Date(T).toISOString()}, before the event opened`]);
+  const none = check([stock(T - 60_000, 2), won(1, T)]);
+  t.deepEqual(failed(none.findings), [
+    `ticket 1 was decided at ${new Date(T).toISOString()}, before the event opened (the log holds no open)`,
+  ]);
+  t.deepEqual(failed(check([stock(T - 60_000, 2), open(T - 30_000, T + 60_000), won(1, T + 60_000)]).findings), []);
 });

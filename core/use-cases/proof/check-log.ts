@@ -41,8 +41,9 @@ function inEffect<T extends { at: number }>(changes: T[], t: number): T[] {
 /**
  * The log as a whole: its checkpoint is signed by a published key, the entries are the checkpoint's
  * (same size, same root), and what they tell is a fair giveaway: tickets 1..N each decided once (a
- * winner, or a unit given back), times that do not go back, no ticket handed out while the winners
- * held every unit, nobody winning after the close, no change to the event after it closed.
+ * winner, or a unit given back), times that do not go back, nothing decided before the event opened,
+ * no ticket handed out while the winners held every unit, nobody winning after the close, no change to
+ * the event after it closed.
  *
  * Winners and stock: a winner keeps their unit, and the gate hands out a ticket only while a unit is
  * free, so at each ticket the winners before it are fewer than the stock then (whatever that ticket
@@ -109,6 +110,15 @@ export function checkLog(eventId: string, logName: string | undefined, copy: Log
   if (back > CLOCK_SKEW_MS)
     say(false, `the decisions' times go back by ${back} ms in ticket order: the order was not the order of arrival`);
   else say(true, `the decisions' times never go back in ticket order${back ? ` (by ${back} ms at most: the API processes' clocks)` : ''}`);
+
+  const opens = entries.filter((e): e is LogEntry & { kind: 'open' } => e.kind === 'open');
+  const early = decisions.find((d) => !inEffect(opens, d.at).some((o) => o.opensAt <= d.at + CLOCK_SKEW_MS));
+  if (early)
+    say(
+      false,
+      `ticket ${early.ticket} was decided at ${iso(early.at)}, before the event opened${opens.length ? '' : ' (the log holds no open)'}`,
+    );
+  else if (decisions.length) say(true, 'nothing was decided before the event opened');
 
   const stocks = entries.filter((e): e is LogEntry & { kind: 'stock' } => e.kind === 'stock');
   const total = stocks.at(-1)?.total;
