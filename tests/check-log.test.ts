@@ -1,13 +1,17 @@
 import test from 'ava';
+import { JwsSigner, jwksOf } from '../core/adapters/keys/jws.ts';
 import { newKeysFile, parseProofKeys } from '../core/adapters/keys/proof-keys.ts';
 import { signNote } from '../core/adapters/keys/signed-note.ts';
+import type { LogSource } from '../core/adapters/public-log/sources.ts';
 import { checkLog, type Finding, type LogCopy } from '../core/use-cases/proof/check-log.ts';
 import { leafBytes, winnerClaims, type LogEntry } from '../core/use-cases/proof/entries.ts';
 import { leafHash, MerkleTree } from '../core/use-cases/proof/merkle.ts';
 import { checkpointText, originOf } from '../core/use-cases/proof/public-log.ts';
+import { verify } from '../core/use-cases/proof/verify.ts';
 
 // What the checks tell of logs written here, signed with a key made here: no server, no service.
 const keys = parseProofKeys(newKeysFile(), 'test');
+const signer = new JwsSigner(keys);
 const EVENT = 'ev-check';
 const T = Date.parse('2026-12-01T10:00:00Z');
 const person = (i: number) => `person-${i}@example.com`;
@@ -69,4 +73,35 @@ test('nothing is decided before the event opened: now, or at the time it was sch
     `ticket 1 was decided at ${new Date(T).toISOString()}, before the event opened (the log holds no open)`,
   ]);
   t.deepEqual(failed(check([stock(T - 60_000, 2), open(T - 30_000, T + 60_000), won(1, T + 60_000)]).findings), []);
+});
+
+/** A server whose checkpoint and entries are the first `size` entries, and whose own proofs are over all of them. */
+function serverOf(entries: LogEntry[], size = entries.length): LogSource {
+  const log = logOf(entries, size);
+  const all = logOf(entries);
+  return {
+    where: 'memory',
+    jwks: async () => jwksOf(keys),
+    checkpoint: async () => log.checkpoint,
+    entries: async () => log.entries,
+    async proof(_, ticket) {
+      const tree = new MerkleTree();
+      for (const text of all.entries) tree.append(leafHash(Buffer.from(text)));
+      const index = entries.findIndex((e) => 'ticket' in e && e.ticket === ticket);
+      const proof = tree.inclusionProof(index).map((p) => p.toString('base64'));
+      return { index, size: entries.length, proof, checkpoint: all.checkpoint };
+    },
+  };
+}
+const receiptOf = (ticket: number, at: number) =>
+  signer.sign('terning-receipt+jws', winnerClaims(keys.nonceSecret, EVENT, ticket, at, person(ticket)));
+
+test("a receipt's place in the log is checked even when a finding about the log fails: both are told", async (t) => {
+  // Ticket 2 won after the close: a fairness finding fails, and ticket 1's receipt is still in the log.
+  const entries = [stock(T - 60_000, 2), open(T - 30_000), won(1, T), close(T + 1_000), won(2, T + 5_000)];
+  const { findings } = await verify(serverOf(entries), { receipt: await receiptOf(1, T), person: person(1) });
+  t.deepEqual(failed(findings), [`1 winners were decided after the event closed (ticket 2 at ${new Date(T + 5_000).toISOString()})`]);
+  t.true(findings.some((f) => f.holds && f.says.startsWith("the log holds the receipt's entry: ticket 1")));
+  t.true(findings.some((f) => f.holds && f.says === 'its inclusion proof leads to the signed root'));
+  t.true(findings.some((f) => f.holds && f.says === "the server's own inclusion proof holds too"));
 });
