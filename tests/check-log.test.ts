@@ -105,3 +105,21 @@ test("a receipt's place in the log is checked even when a finding about the log 
   t.true(findings.some((f) => f.holds && f.says === 'its inclusion proof leads to the signed root'));
   t.true(findings.some((f) => f.holds && f.says === "the server's own inclusion proof holds too"));
 });
+
+test("the server's own inclusion proof, for another checkpoint than the one checked, is said to be not compared", async (t) => {
+  const entries = [stock(T - 60_000, 2), open(T - 30_000), won(1, T), won(2, T + 5)];
+  const same = await verify(serverOf(entries), { receipt: await receiptOf(1, T) });
+  t.deepEqual(failed(same.findings), []);
+  t.true(same.findings.some((f) => f.says === "the server's own inclusion proof holds too"));
+  // The checkpoint read first had 3 entries; by the proof's read the log held 4.
+  const moved = await verify(serverOf(entries, 3), { receipt: await receiptOf(1, T) });
+  t.deepEqual(failed(moved.findings), []);
+  t.false(moved.findings.some((f) => f.says === "the server's own inclusion proof holds too"));
+  t.true(
+    moved.findings.some(
+      (f) =>
+        f.says ===
+        "the server's own inclusion proof was not compared: it is for a checkpoint of 4 entries, the one checked has 3 (the log moved between the two reads): check again to compare",
+    ),
+  );
+});

@@ -48,6 +48,11 @@ export async function verify(source: LogSource, req: VerifyRequest): Promise<{ e
     const served = await source.proof?.(eventId, claims.ticket);
     const same = served && served.checkpoint === checkpoint;
     findings.push(...checkReceiptInLog(claims, report, same ? { ...served, root: report.tree.root() } : undefined));
+    if (served && !same)
+      findings.push({
+        holds: true,
+        says: `the server's own inclusion proof was not compared: it is for a checkpoint of ${served.size} entries, the one checked has ${report.tree.size} (the log moved between the two reads): check again to compare`,
+      });
   }
   return { eventId, findings };
 }
