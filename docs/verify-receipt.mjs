@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Checks a terning receipt with node:crypto alone (no terning code, no package): its Ed25519
 // signature, its entry in the event's public log, the entry's RFC 6962 inclusion proof, and the
-// C2SP signed checkpoint the proof leads to.
+// C2SP signed checkpoint the proof leads to, which must be the receipt's event's.
 //
 //   node docs/verify-receipt.mjs RECEIPT SOURCE [PERSON]
 //
@@ -93,12 +93,12 @@ const note = p.checkpoint;
 const text = note.slice(0, note.indexOf('\n\n') + 1);
 const [origin, size, root] = text.slice(0, -1).split('\n');
 if (Number(size) !== p.size || root !== r.toString('base64')) fail("the inclusion proof does not lead to the checkpoint's root");
-const signed = note
+const signer = note
   .slice(text.length + 1)
   .trim()
   .split('\n')
-  .some((line) => {
-    const [, name, b64] = /^— (\S+) (\S+)$/.exec(line) ?? [];
+  .map((line) => /^— (\S+) (\S+)$/.exec(line) ?? [])
+  .find(([, name, b64]) => {
     const blob = Buffer.from(b64 ?? '', 'base64');
     return keys.some((k) => {
       const raw = Buffer.from(k.x, 'base64url');
@@ -106,6 +106,8 @@ const signed = note
       return blob.length === 68 && blob.subarray(0, 4).equals(id) && verify(null, Buffer.from(text), keyOf(k), blob.subarray(4));
     });
   });
-if (!signed) fail('the checkpoint is not signed by a published key');
+if (!signer) fail('the checkpoint is not signed by a published key');
+if (origin !== `${signer[1]}/events/${claims.event}`)
+  fail(`the checkpoint is of ${origin}, not of the receipt's event (${signer[1]}/events/${claims.event})`);
 ok(`the inclusion proof leads to the root of checkpoint ${origin} (${size} entries), signed by a published key`);
 console.log('the receipt holds');

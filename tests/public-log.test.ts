@@ -1,6 +1,6 @@
 import test from 'ava';
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSystem, newEvent, randomEmail, type System } from './support/system.ts';
@@ -183,13 +183,15 @@ test('log routes: a consistency proof between two sizes verifies; bad input is a
   t.like(proof.body, { ticket: 3, index: 4, size: 6, leaf: entries[4], checkpoint: note });
 });
 
+/** docs/verify-receipt.mjs run on its own: its exit code and what it printed. */
+const script = (...args: string[]) =>
+  new Promise<{ code: number | null; out: string }>((resolve) => {
+    execFile(process.execPath, [join(ROOT, 'docs', 'verify-receipt.mjs'), ...args], (err, stdout) =>
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout }),
+    );
+  });
+
 test('docs/verify-receipt.mjs, with node:crypto alone, checks a receipt against the server and against an export', async (t) => {
-  const script = (...args: string[]) =>
-    new Promise<{ code: number | null; out: string }>((resolve) => {
-      execFile(process.execPath, [join(ROOT, 'docs', 'verify-receipt.mjs'), ...args], (err, stdout) =>
-        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout }),
-      );
-    });
   const w = winners[2]!;
   const ok = await script(w.receipt, sys.url, w.email);
   t.is(ok.code, 0, ok.out);
@@ -244,4 +246,48 @@ test('a checkpoint kept from before: the log must extend it, or verify says it w
   const other = parseProofKeys(newKeysFile(), 'other');
   const forged = signNote(checkpointText(originOf('terning', eventId), 4, tree.root(4)), 'terning', other);
   t.regex((await says(forged)).says, /kept checkpoint's signature does not hold/);
+});
+
+test("docs/verify-receipt.mjs fails on a proof file changed, or a checkpoint not the log's, and says why", async (t) => {
+  const w = winners[1]!;
+  const dir = mkdtempSync(join(tmpdir(), 'terning-log-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const p = spawnTerning(['log', 'export', '--event', eventId, '--out', dir], envFor(sys.config, { TERNING_URL: sys.url }));
+  t.is((await p.exited).code, 0);
+  const files = ['entries.json', join('proofs', `${w.ticket}.json`), 'checkpoint'];
+  const kept = Object.fromEntries(files.map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
+  const proof = JSON.parse(kept[files[1]!]!);
+  const text = proof.checkpoint.slice(0, proof.checkpoint.indexOf('\n\n') + 1);
+  const withCheckpoint = (note: string) => ({ [files[1]!]: JSON.stringify({ ...proof, checkpoint: note }), checkpoint: note });
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const raw = Buffer.from((publicKey.export({ format: 'jwk' }) as { x: string }).x, 'base64url');
+  const foreign = `${text}\n— terning ${Buffer.concat([keyIdOf('terning', raw), sign(null, Buffer.from(text), privateKey)]).toString('base64')}\n`;
+  const otherEvent = signNote(text.replace(`/events/${eventId}\n`, '/events/ev-other\n'), 'terning', loadProofKeys(sys.config.proof));
+  const cases: [string, Record<string, string>, RegExp][] = [
+    [
+      'the leaf in its proof file',
+      { [files[1]!]: JSON.stringify({ ...proof, leaf: proof.leaf.replace('"at":', '"at":1') }) },
+      /^✗ the log's entry for ticket/m,
+    ],
+    [
+      'a hash in its proof file',
+      { [files[1]!]: JSON.stringify({ ...proof, proof: [Buffer.alloc(32).toString('base64'), ...proof.proof.slice(1)] }) },
+      /^✗ the inclusion proof does not lead to the checkpoint's root/m,
+    ],
+    ['the checkpoint signed by another key', withCheckpoint(foreign), /^✗ the checkpoint is not signed by a published key/m],
+    [
+      "another event's checkpoint, signed by the log's key",
+      withCheckpoint(otherEvent),
+      /^✗ the checkpoint is of terning\/events\/ev-other, not of the receipt's event/m,
+    ],
+  ];
+  for (const [what, changed, why] of cases) {
+    for (const f of files) writeFileSync(join(dir, f), changed[f] ?? kept[f]!);
+    const bad = await script(w.receipt, dir);
+    t.is(bad.code, 1, `${what}: ${bad.out}`);
+    t.regex(bad.out, why, what);
+    t.notRegex(bad.out, /the receipt holds/, what);
+  }
+  for (const f of files) writeFileSync(join(dir, f), kept[f]!);
+  t.is((await script(w.receipt, dir)).code, 0, 'the export as written');
 });
