@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Checks a terning receipt with node:crypto alone (no terning code, no package): its Ed25519
 // signature, its entry in the event's public log, the entry's RFC 6962 inclusion proof, and the
-// C2SP signed checkpoint the proof leads to, which must be the receipt's event's.
+// C2SP signed checkpoint the proof leads to, which must be the receipt's event's; and that the log's
+// entries, read whole, hash to that checkpoint's root.
 //
 //   node docs/verify-receipt.mjs RECEIPT SOURCE [PERSON]
 //
@@ -110,4 +111,26 @@ if (!signer) fail('the checkpoint is not signed by a published key');
 if (origin !== `${signer[1]}/events/${claims.event}`)
   fail(`the checkpoint is of ${origin}, not of the receipt's event (${signer[1]}/events/${claims.event})`);
 ok(`the inclusion proof leads to the root of checkpoint ${origin} (${size} entries), signed by a published key`);
+
+// 5. The log's entries, read whole: the first `size` hash to that root (RFC 9162 2.1.1), and the
+// receipt's entry is the one at its index.
+const entries = [];
+if (web)
+  while (entries.length < p.size) {
+    const page = JSON.parse(await get(`/api/events/${claims.event}/log/entries?start=${entries.length}`));
+    if (!page.entries.length) break;
+    entries.push(...page.entries);
+  }
+else entries.push(...JSON.parse(await get(null, 'entries.json')).entries);
+const mth = (hashes) => {
+  if (hashes.length === 1) return hashes[0];
+  let k = 1;
+  while (k * 2 < hashes.length) k *= 2;
+  return sha256(Buffer.of(1), mth(hashes.slice(0, k)), mth(hashes.slice(k)));
+};
+const head = entries.slice(0, p.size);
+if (head.length !== p.size || !mth(head.map((e) => sha256(Buffer.of(0), Buffer.from(e)))).equals(r))
+  fail("the log's entries do not hash to the checkpoint's root: an entry was changed, added or removed");
+if (head[p.index] !== leaf) fail(`the log's entries hold another entry at index ${p.index} than the receipt's`);
+ok(`the log's first ${p.size} entries hash to that root, the receipt's at index ${p.index}`);
 console.log('the receipt holds');

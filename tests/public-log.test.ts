@@ -197,7 +197,7 @@ test('docs/verify-receipt.mjs, with node:crypto alone, checks a receipt against 
   t.is(ok.code, 0, ok.out);
   t.regex(
     ok.out,
-    /✓ the inclusion proof leads to the root of checkpoint terning\/events\/ev-.* \(6 entries\), signed by a published key\nthe receipt holds/,
+    /✓ the inclusion proof leads to the root of checkpoint terning\/events\/ev-.* \(6 entries\), signed by a published key\n✓ the log's first 6 entries hash to that root, the receipt's at index 4\nthe receipt holds/,
   );
   const dir = mkdtempSync(join(tmpdir(), 'terning-log-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -248,7 +248,7 @@ test('a checkpoint kept from before: the log must extend it, or verify says it w
   t.regex((await says(forged)).says, /kept checkpoint's signature does not hold/);
 });
 
-test("docs/verify-receipt.mjs fails on a proof file changed, or a checkpoint not the log's, and says why", async (t) => {
+test("docs/verify-receipt.mjs fails on an export changed after it was written, or a checkpoint not the log's, and says why", async (t) => {
   const w = winners[1]!;
   const dir = mkdtempSync(join(tmpdir(), 'terning-log-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -263,7 +263,12 @@ test("docs/verify-receipt.mjs fails on a proof file changed, or a checkpoint not
   const raw = Buffer.from((publicKey.export({ format: 'jwk' }) as { x: string }).x, 'base64url');
   const foreign = `${text}\n— terning ${Buffer.concat([keyIdOf('terning', raw), sign(null, Buffer.from(text), privateKey)]).toString('base64')}\n`;
   const otherEvent = signNote(text.replace(`/events/${eventId}\n`, '/events/ev-other\n'), 'terning', loadProofKeys(sys.config.proof));
+  const entries = JSON.parse(kept['entries.json']!);
+  const changedEntry = (i: number) =>
+    JSON.stringify({ ...entries, entries: entries.entries.map((e: string, j: number) => (j === i ? e.replace(/"at":\d/, '"at":9') : e)) });
   const cases: [string, Record<string, string>, RegExp][] = [
+    ["the receipt's entry in entries.json", { 'entries.json': changedEntry(proof.index) }, /^✗ the log's entries/m],
+    ['another entry in entries.json', { 'entries.json': changedEntry(0) }, /^✗ the log's entries do not hash to the checkpoint's root/m],
     [
       'the leaf in its proof file',
       { [files[1]!]: JSON.stringify({ ...proof, leaf: proof.leaf.replace('"at":', '"at":1') }) },
