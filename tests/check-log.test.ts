@@ -123,3 +123,63 @@ test("the server's own inclusion proof, for another checkpoint than the one chec
     ),
   );
 });
+
+const statementOf = (units: number, lastTicket: number, at: number, event = EVENT) =>
+  signer.sign('terning-sold-out+jws', { v: 1, event, units, lastTicket, at });
+
+test('a sold-out statement against the log: its units are the stock, filled by the tickets up to its last', async (t) => {
+  const says = async (entries: LogEntry[], statement: string) => (await verify(serverOf(entries), { receipt: statement })).findings;
+  const sold = [stock(T - 60_000, 2), open(T - 30_000), won(1, T), won(2, T + 5)];
+  const ok = await says(sold, await statementOf(2, 2, T + 5));
+  t.deepEqual(failed(ok), []);
+  t.deepEqual(
+    ok.slice(-2).map((f) => f.says),
+    ['its 2 units are the stock the log set then', 'tickets 1..2 are 2 winners: exactly the 2 units, filled'],
+  );
+  t.regex(
+    ok[0]!.says,
+    /^the sold-out statement is signed by a published key \(kid \S+\): event ev-check sold its 2 units, the last to ticket 2/,
+  );
+  // A unit given back before it sold, and handed out again: 3 tickets for 2 units.
+  const again = await says(
+    [stock(T - 60_000, 2), open(T - 30_000), won(1, T), released(2, T + 5), won(3, T + 10)],
+    await statementOf(2, 3, T + 10),
+  );
+  t.deepEqual(failed(again), []);
+  t.true(
+    again.some(
+      (f) =>
+        f.says ===
+        'tickets 1..3: 2 winners and 1 given back, which fills 2 units at the moment it sold (1 given back before it and handed out again)',
+    ),
+  );
+  // Said to be sold out with 3 units, when 2 tickets were handed out: the units were not filled.
+  const under = [stock(T - 60_000, 3), open(T - 30_000), won(1, T), won(2, T + 5), close(T + 60_000)];
+  t.deepEqual(failed(await says(under, await statementOf(3, 2, T + 5))), [
+    'it says 3 units were taken by ticket 2, but only 2 tickets were handed out: the event was not sold out',
+  ]);
+  t.deepEqual(failed(await says(sold, await statementOf(3, 2, T + 5))), [
+    'it says 3 units, but the stock the log set then was 2',
+    'it says 3 units were taken by ticket 2, but only 2 tickets were handed out: the event was not sold out',
+  ]);
+  t.deepEqual(failed(await says(sold, await statementOf(2, 3, T + 5))), [
+    "the statement's last ticket 3 is not in the log yet (it enters once persisted, with every ticket before it): check again in a moment",
+  ]);
+  // A ticket after it sold, with no unit given back and no stock raised.
+  t.true(
+    failed(await says([...sold, won(3, T + 10)], await statementOf(2, 2, T + 5))).includes(
+      'ticket 3 was handed out after the event sold out, with no unit given back and no stock raised',
+    ),
+  );
+  // The stock raised after it sold lets more in.
+  t.deepEqual(failed(await says([...sold, stock(T + 5_000, 3), won(3, T + 10_000)], await statementOf(2, 2, T + 5))), []);
+  // Changed after signing, or another event's.
+  const [h, , sig] = (await statementOf(2, 2, T + 5)).split('.');
+  const changed = `${h}.${Buffer.from(JSON.stringify({ v: 1, event: EVENT, units: 1, lastTicket: 2, at: T + 5 })).toString('base64url')}.${sig}`;
+  t.deepEqual(failed(await says(sold, changed)), [
+    "the sold-out statement's signature does not hold: the signature does not match what is signed: it was changed after signing, or signed by another key",
+  ]);
+  t.deepEqual(failed((await verify(serverOf(sold), { receipt: await statementOf(2, 2, T + 5, 'ev-other'), eventId: EVENT })).findings), [
+    `the statement is for event ev-other, not ${EVENT}`,
+  ]);
+});

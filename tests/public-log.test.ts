@@ -21,6 +21,8 @@ import { ROOT } from '../core/platform/root.ts';
 let sys: System;
 let eventId: string;
 const winners: { email: string; receipt: string; ticket: number }[] = [];
+/** A SOLD_OUT's body, as a loser would save it: its details.statement is the event's sold-out statement. */
+let soldOutAnswer: string;
 const admin = () => ({ adminKey: sys.config.adminKey });
 
 // One event, decided and closed: 3 units, 5 applicants; its log is what every test reads.
@@ -32,6 +34,16 @@ test.before(async () => {
     const r = await http(sys.url, 'POST', `/api/events/${eventId}/apply`, { token: await sys.tokens.issue(email) });
     if (r.status === 202) winners.push({ email, receipt: r.body.receipt, ticket: r.body.ticket });
   }
+  // The gate's first SOLD_OUTs may come before the board that signs the statement is read.
+  soldOutAnswer = await until(
+    'a SOLD_OUT with its statement',
+    async () => {
+      const r = await http(sys.url, 'POST', `/api/events/${eventId}/apply`, { token: await sys.tokens.issue(randomEmail('log')) });
+      return r.body?.error?.details?.statement ? JSON.stringify(r.body) : undefined;
+    },
+    10_000,
+    50,
+  );
   await http(sys.url, 'POST', `/api/admin/events/${eventId}/close`, admin());
   // stock (create), open, three winners, close
   await until(
@@ -295,4 +307,32 @@ test("docs/verify-receipt.mjs fails on an export changed after it was written, o
   }
   for (const f of files) writeFileSync(join(dir, f), kept[f]!);
   t.is((await script(w.receipt, dir)).code, 0, 'the export as written');
+});
+
+test("a loser checks the SOLD_OUT's statement with the terning command: signed, and borne out by the log", async (t) => {
+  const run = async (...args: string[]) => {
+    const p = spawnTerning(args, envFor(sys.config, { TERNING_URL: sys.url }));
+    const { code } = await p.exited;
+    return { code, out: p.output.join('\n') };
+  };
+  const dir = mkdtempSync(join(tmpdir(), 'terning-sold-out-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'answer.json'), soldOutAnswer);
+  const ok = await run('verify', join(dir, 'answer.json'));
+  t.is(ok.code, 0, ok.out);
+  t.regex(
+    ok.out,
+    new RegExp(
+      `✓ the sold-out statement is signed by a published key \\(kid \\S+\\): event ${eventId} sold its 3 units, the last to ticket 3`,
+    ),
+  );
+  t.regex(ok.out, /✓ its 3 units are the stock the log set then/);
+  t.regex(ok.out, /✓ tickets 1..3 are 3 winners: exactly the 3 units, filled/);
+  t.regex(ok.out, /everything checked holds/);
+  const statement = JSON.parse(soldOutAnswer).error.details.statement as string;
+  const [h, p, s] = statement.split('.');
+  const claims = JSON.parse(Buffer.from(p!, 'base64url').toString('utf8'));
+  const changed = await run('verify', `${h}.${Buffer.from(JSON.stringify({ ...claims, units: 4 })).toString('base64url')}.${s}`);
+  t.is(changed.code, 1, changed.out);
+  t.regex(changed.out, /✗ the sold-out statement's signature does not hold/);
 });

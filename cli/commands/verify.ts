@@ -17,14 +17,14 @@ interface VerifyOptions {
   json?: boolean;
 }
 
-/** A receipt given as itself or as a file that holds it (the page's "save", an email, a JSON answer). */
+/** A receipt or a sold-out statement, given as itself or as a file that holds it (the page's "save", an email, a JSON answer). */
 function receiptOf(arg: string): string {
   let text = arg;
   if (existsSync(arg) && statSync(arg).isFile()) text = readFileSync(arg, 'utf8');
   const jws = /[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+/.exec(text)?.[0];
   if (!jws)
     throw new UserError(
-      `${arg === text ? 'the argument' : arg} holds no receipt (a JWS: three base64url parts joined by dots)`,
+      `${arg === text ? 'the argument' : arg} holds no receipt or statement (a JWS: three base64url parts joined by dots)`,
       EXIT.usage,
     );
   return jws;
@@ -41,8 +41,10 @@ function readSince(file: string): string {
 /** `terning verify`: checks a receipt and the log it is in, or an event's log alone, and says what holds. */
 export function verifyCommand(): Command {
   return withConfigFile(new Command('verify'))
-    .description("check a winner's receipt, its place in the event's public log, and the whole log; or, with --event alone, the log")
-    .argument('[receipt]', 'the receipt, or a file holding it')
+    .description(
+      "check a winner's receipt, its place in the event's public log, and the whole log; a sold-out statement against the log; or, with --event alone, the log",
+    )
+    .argument('[receipt]', "a winner's receipt or a SOLD_OUT's statement (details.statement), or a file holding it")
     .option('--event <id>', "the event whose log to check (default: the receipt's)", eventArgument)
     .option('--url <url>', 'the terning server (env TERNING_URL)')
     .option('--log <dir>', 'check a copy written by terning log export instead of the server')
@@ -51,7 +53,7 @@ export function verifyCommand(): Command {
     .option('--json', 'print the findings as JSON')
     .addHelpText(
       'after',
-      '\nExit: 0 all holds, 1 something does not, 2 usage, 4 the source can not be read.\n\nExamples:\n  terning verify receipt.txt\n  terning verify eyJhbGciOi... --email me@example.com\n  terning verify --event spring-sale --log ./spring-sale-log\n  terning verify --event spring-sale --since checkpoint-yesterday',
+      '\nExit: 0 all holds, 1 something does not, 2 usage, 4 the source can not be read.\n\nExamples:\n  terning verify receipt.txt\n  terning verify sold-out-answer.json\n  terning verify eyJhbGciOi... --email me@example.com\n  terning verify --event spring-sale --log ./spring-sale-log\n  terning verify --event spring-sale --since checkpoint-yesterday',
     )
     .action(async (arg: string | undefined, o: VerifyOptions) => {
       if (arg === undefined && o.event === undefined)

@@ -2,6 +2,7 @@ import { openNote } from '../../adapters/keys/signed-note.ts';
 import { entryOfReceipt, leafBytes, parseLeaf, type LogEntry, type ReceiptClaims } from './entries.ts';
 import { leafHash, MerkleTree, verifyInclusion } from './merkle.ts';
 import { originOf } from './public-log.ts';
+import type { SoldOutClaims } from './check-receipt.ts';
 
 /** One thing checked, in plain words: whether it holds. */
 export interface Finding {
@@ -50,7 +51,8 @@ function inEffect<T extends { at: number }>(changes: T[], t: number): T[] {
  * became); in the end no more winners than the stock. Fewer winners than the stock is not a finding:
  * the log holds only those who took a unit, so an event that closed, or ran out of applicants, or
  * whose last units were given back, looks the same as one that turned people away. "Winners =
- * stock" is checkable only against the event's sold-out statement, which says it sold out.
+ * stock" is checkable only against the event's sold-out statement, which says it sold out
+ * (checkSoldOutInLog).
  */
 export function checkLog(eventId: string, logName: string | undefined, copy: LogCopy): LogReport {
   const findings: Finding[] = [];
@@ -197,6 +199,72 @@ export function checkReceiptInLog(
       holds: problem === undefined,
       says: problem ? `the server's inclusion proof does not hold: ${problem}` : "the server's own inclusion proof holds too",
     });
+  }
+  return out;
+}
+
+/**
+ * An event's sold-out statement against its checked log. The statement says that at its moment every
+ * unit of the stock then (`units`) was taken, the last by ticket `lastTicket` (L). Each ticket took a
+ * unit, and a ticket given back before that moment returned its unit, so, with W the winners among
+ * tickets 1..L: W <= units <= L, and with no ticket among them given back, exactly W = units = L: an
+ * event said to be sold out must have its units filled by winners. The stock in effect between ticket
+ * L and the next one must be `units`. A ticket after L needs a unit freed after the moment: one of
+ * tickets 1..L given back, or the stock raised.
+ */
+export function checkSoldOutInLog(claims: SoldOutClaims, report: LogReport): Finding[] {
+  const { entries } = report;
+  if (!entries) return [];
+  const { units, lastTicket: last } = claims;
+  const decisions = entries.filter((e): e is LogEntry & { kind: 'won' | 'released' } => e.kind === 'won' || e.kind === 'released');
+  const lastEntry = decisions.find((d) => d.ticket === last);
+  if (!lastEntry)
+    return [
+      {
+        holds: false,
+        says: `the statement's last ticket ${last} is not in the log yet (it enters once persisted, with every ticket before it): check again in a moment`,
+      },
+    ];
+  const out: Finding[] = [];
+  const next = decisions.find((d) => d.ticket === last + 1);
+  const stocks = entries.filter((e): e is LogEntry & { kind: 'stock' } => e.kind === 'stock');
+  const then = new Set(
+    [...inEffect(stocks, lastEntry.at), ...stocks.filter((s) => s.at > lastEntry.at && (!next || s.at <= next.at + CLOCK_SKEW_MS))].map(
+      (s) => s.total,
+    ),
+  );
+  out.push(
+    then.has(units)
+      ? { holds: true, says: `its ${units} units are the stock the log set then` }
+      : { holds: false, says: `it says ${units} units, but the stock the log set then was ${[...then].join(' or ') || 'none'}` },
+  );
+  const upTo = decisions.filter((d) => d.ticket <= last);
+  const won = upTo.filter((d) => d.kind === 'won').length;
+  const back = upTo.length - won;
+  if (units > last)
+    out.push({
+      holds: false,
+      says: `it says ${units} units were taken by ticket ${last}, but only ${last} tickets were handed out: the event was not sold out`,
+    });
+  else if (won > units)
+    out.push({ holds: false, says: `the log holds ${won} winners among tickets 1..${last}, more than the statement's ${units} units` });
+  else
+    out.push({
+      holds: true,
+      says: back
+        ? `tickets 1..${last}: ${won} winners and ${back} given back, which fills ${units} units at the moment it sold (${last - units} given back before it and handed out again)`
+        : `tickets 1..${last} are ${won} winners: exactly the ${units} units, filled`,
+    });
+  if (next) {
+    const raised = stocks.some((s) => s.at > lastEntry.at - CLOCK_SKEW_MS && s.total > units);
+    out.push(
+      back > last - units || raised
+        ? { holds: true, says: `the log goes on after ticket ${last}: a unit given back or the stock raised let more in` }
+        : {
+            holds: false,
+            says: `ticket ${last + 1} was handed out after the event sold out, with no unit given back and no stock raised`,
+          },
+    );
   }
   return out;
 }

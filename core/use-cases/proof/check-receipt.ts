@@ -50,7 +50,7 @@ export async function checkSoldOut(jws: string, jwks: JSONWebKeySet): Promise<Ch
   const v = await verifyJws(jws, jwks, 'terning-sold-out+jws');
   if ('problem' in v) return { ok: false, problem: `the sold-out statement's signature does not hold: ${v.problem}` };
   const c = v.claims as Partial<SoldOutClaims>;
-  if (c?.v !== 1 || typeof c.event !== 'string' || !count(c.units) || !count(c.lastTicket) || !count(c.at)) {
+  if (c?.v !== 1 || typeof c.event !== 'string' || !EVENT_ID.test(c.event) || !count(c.units) || !count(c.lastTicket) || !count(c.at)) {
     return { ok: false, problem: 'the statement is signed, but its claims are not a sold-out statement of version 1' };
   }
   return { ok: true, claims: c as SoldOutClaims, kid: v.kid };

@@ -1,10 +1,11 @@
-import { checkReceipt } from './check-receipt.ts';
-import { checkLog, checkReceiptInLog, type Finding } from './check-log.ts';
+import { checkReceipt, checkSoldOut, type SoldOutClaims } from './check-receipt.ts';
+import { checkLog, checkReceiptInLog, checkSoldOutInLog, type Finding } from './check-log.ts';
 import type { LogSource } from '../../adapters/public-log/sources.ts';
 import { openNote } from '../../adapters/keys/signed-note.ts';
 import type { MerkleTree } from './merkle.ts';
 
 export interface VerifyRequest {
+  /** A winner's receipt, or an event's sold-out statement (every SOLD_OUT carries it): told apart by its typ. */
   receipt?: string;
   eventId?: string;
   person?: string;
@@ -12,16 +13,38 @@ export interface VerifyRequest {
   since?: string;
 }
 
+/** The typ a JWS's header says, unchecked: only to tell a statement from a receipt. */
+function typeOf(jws: string): unknown {
+  try {
+    return (JSON.parse(Buffer.from(jws.split('.')[0] ?? '', 'base64url').toString('utf8')) as { typ?: unknown })?.typ;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * What `terning verify` tells: the receipt's signature (and, given the address, that it is theirs),
- * the log's latest checkpoint and every entry in it, and the receipt's entry and its inclusion proof.
+ * the log's latest checkpoint and every entry in it, and the receipt's entry and its inclusion proof;
+ * or, given a sold-out statement, its signature and whether the log bears it out.
  */
 export async function verify(source: LogSource, req: VerifyRequest): Promise<{ eventId?: string; findings: Finding[] }> {
   const findings: Finding[] = [];
   const jwks = await source.jwks();
   let eventId = req.eventId;
   let claims;
-  if (req.receipt !== undefined) {
+  let soldOut: SoldOutClaims | undefined;
+  if (req.receipt !== undefined && typeOf(req.receipt) === 'terning-sold-out+jws') {
+    const s = await checkSoldOut(req.receipt, jwks);
+    if (!s.ok) return { eventId, findings: [{ holds: false, says: s.problem }] };
+    soldOut = s.claims;
+    findings.push({
+      holds: true,
+      says: `the sold-out statement is signed by a published key (kid ${s.kid}): event ${soldOut.event} sold its ${soldOut.units} units, the last to ticket ${soldOut.lastTicket}, at ${new Date(soldOut.at).toISOString()}`,
+    });
+    if (eventId !== undefined && eventId !== soldOut.event)
+      return { eventId, findings: [...findings, { holds: false, says: `the statement is for event ${soldOut.event}, not ${eventId}` }] };
+    eventId = soldOut.event;
+  } else if (req.receipt !== undefined) {
     const r = await checkReceipt(req.receipt, jwks, req.person);
     if (!r.ok) return { eventId, findings: [{ holds: false, says: r.problem }] };
     claims = r.claims;
@@ -54,6 +77,7 @@ export async function verify(source: LogSource, req: VerifyRequest): Promise<{ e
         says: `the server's own inclusion proof was not compared: it is for a checkpoint of ${served.size} entries, the one checked has ${report.tree.size} (the log moved between the two reads): check again to compare`,
       });
   }
+  if (soldOut && report.entries) findings.push(...checkSoldOutInLog(soldOut, report));
   return { eventId, findings };
 }
 
