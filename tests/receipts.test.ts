@@ -4,6 +4,7 @@ import { CompactSign, type JSONWebKeySet } from 'jose';
 import { startSystem, newEvent, randomEmail, type System } from './support/system.ts';
 import { http } from './support/http.ts';
 import { until } from './support/wait.ts';
+import { envFor, spawnServer } from './support/processes.ts';
 import { checkReceipt, checkSoldOut } from '../core/use-cases/proof/check-receipt.ts';
 import { commitmentOf } from '../core/use-cases/proof/entries.ts';
 import { personOf } from '../core/use-cases/participant/identity.ts';
@@ -100,6 +101,35 @@ test.serial("every SOLD_OUT carries the event's one signed sold-out statement: u
     at: Math.max(...winners.map((w) => Date.parse(w.body.decidedAt))),
   });
   for (let i = 0; i < 5; i++) t.is((await apply(eventId, randomEmail())).body.error.details.statement, statement);
+});
+
+test.serial("two API processes answer one event's SOLD_OUT with the same statement, byte for byte", async (t) => {
+  const { proof } = sys.config;
+  const other = await spawnServer(
+    envFor(sys.config, proof.keys ? { PROOF_KEYS: proof.keys } : { PROOF_KEYS_FILE: proof.keysFile ?? proof.devKeysFile }),
+  );
+  t.teardown(() => {
+    other.child.kill('SIGTERM');
+  });
+  const eventId = await newEvent(sys, 2);
+  t.is((await apply(eventId, randomEmail())).status, 202);
+  t.is((await http(other.url, 'POST', `/api/events/${eventId}/apply`, { token: await sys.tokens.issue(randomEmail()) })).status, 202);
+  // Each process reads the sold-out board and signs the statement itself.
+  const statementFrom = (url: string) =>
+    until(
+      `a SOLD_OUT with its statement from ${url}`,
+      async () => {
+        const r = await http(url, 'POST', `/api/events/${eventId}/apply`, { token: await sys.tokens.issue(randomEmail()) });
+        t.is(r.status, 409);
+        return r.body.error.details?.statement as string | undefined;
+      },
+      10_000,
+      50,
+    );
+  const [mine, theirs] = await Promise.all([statementFrom(sys.url), statementFrom(other.url)]);
+  t.is(theirs, mine);
+  const checked = await checkSoldOut(mine, jwks);
+  t.like(checked, { ok: true, claims: { event: eventId, units: 2, lastTicket: 2 } });
 });
 
 test('the key file: keys[0] signs and must be private, retired keys stay published, the nonce secret is kept across a rotation', (t) => {
