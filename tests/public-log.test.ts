@@ -1,4 +1,6 @@
 import test from 'ava';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -98,6 +100,23 @@ test('the terning command says it in plain words, from the server and from an ex
   t.is(offline.code, 0, offline.out);
   t.regex(offline.out, /✓ the entries hash to the checkpoint's root/);
   t.is(JSON.parse(readFileSync(join(dir, 'proofs', '2.json'), 'utf8')).ticket, 2);
+  // The same files served as they are, as a CDN would: checked from their address, its proofs too.
+  const cdn = createServer((req, res) => {
+    try {
+      res.end(readFileSync(join(dir, decodeURIComponent(new URL(req.url!, 'http://x').pathname).replace(/^\/spring\//, ''))));
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise<void>((resolve) => cdn.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => cdn.close());
+  const served = `http://127.0.0.1:${(cdn.address() as AddressInfo).port}/spring/`;
+  const online = await run('verify', winners[1]!.receipt, '--log', served, '--url', 'http://127.0.0.1:9');
+  t.is(online.code, 0, online.out);
+  t.regex(online.out, /✓ the entries hash to the checkpoint's root/);
+  t.regex(online.out, /✓ the server's own inclusion proof holds too/);
+  const gone = await run('verify', winners[1]!.receipt, '--log', `${served}missing/`);
+  t.is(gone.code, 4, gone.out);
   const notTheirs = await run('verify', winners[0]!.receipt, '--email', winners[1]!.email);
   t.is(notTheirs.code, 1, notTheirs.out);
   t.regex(notTheirs.out, /✗ .*commitment is not to/);

@@ -47,7 +47,10 @@ export function verifyCommand(): Command {
     .argument('[receipt]', "a winner's receipt or a SOLD_OUT's statement (details.statement), or a file holding it")
     .option('--event <id>', "the event whose log to check (default: the receipt's)", eventArgument)
     .option('--url <url>', 'the terning server (env TERNING_URL)')
-    .option('--log <dir>', 'check a copy written by terning log export instead of the server')
+    .option(
+      '--log <dir-or-url>',
+      'check a copy written by terning log export instead of the server: its folder, or the address it is served at',
+    )
     .option('--email <address>', "also check that the receipt is this person's")
     .option('--since <file>', 'a checkpoint kept from before (the file GET .../log/checkpoint gave): the log must extend it')
     .option('--json', 'print the findings as JSON')

@@ -53,26 +53,40 @@ export function httpSource(base: string): LogSource {
   };
 }
 
+/**
+ * The files of an export (`terning log export`), from the folder it wrote or from wherever they are
+ * served as they are (a CDN: `https://logs.example.com/spring-sale/`): its keys, checkpoint and
+ * entries, and each decision's inclusion proof.
+ */
 export function folderSource(dir: string): LogSource {
-  const read = async (file: string) => {
+  const remote = /^https?:\/\//i.test(dir);
+  const where = (file: string) => (remote ? new URL(file, dir.endsWith('/') ? dir : `${dir}/`).href : join(dir, file));
+  const read = async (file: string, missingIsNull = false): Promise<string | null> => {
     try {
-      return await readFile(join(dir, file), 'utf8');
+      if (!remote) return await readFile(join(dir, file), 'utf8');
+      const res = await fetch(where(file));
+      if (res.status === 404 && missingIsNull) return null;
+      if (!res.ok) throw new Error(`answered ${res.status}`);
+      return await res.text();
     } catch (e) {
-      throw new SourceUnavailable(`${join(dir, file)} can not be read: ${(e as Error).message}`);
+      if (missingIsNull && (e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw new SourceUnavailable(`${where(file)} can not be read: ${(e as Error).message}`);
     }
   };
-  const json = async <T>(file: string): Promise<T> => {
+  const json = async <T>(file: string, missingIsNull = false): Promise<T> => {
+    const text = await read(file, missingIsNull);
+    if (text === null) return null as T;
     try {
-      return JSON.parse(await read(file)) as T;
-    } catch (e) {
-      if (e instanceof SourceUnavailable) throw e;
-      throw new SourceUnavailable(`${join(dir, file)} is not JSON`);
+      return JSON.parse(text) as T;
+    } catch {
+      throw new SourceUnavailable(`${where(file)} is not JSON`);
     }
   };
   return {
     where: dir,
     jwks: () => json(EXPORT_FILES.jwks),
-    checkpoint: () => read(EXPORT_FILES.checkpoint),
+    checkpoint: async () => (await read(EXPORT_FILES.checkpoint))!,
     entries: async () => (await json<{ entries: string[] }>(EXPORT_FILES.entries)).entries,
+    proof: (_, ticket) => json(`${EXPORT_FILES.proofs}/${ticket}.json`, true),
   };
 }
