@@ -15,6 +15,7 @@ import { printSummary } from './print.ts';
 import { bigDrop, bigDropTargets, type BigDropRun } from './big-drop.ts';
 import { crowd, crowdTargets } from './crowd.ts';
 import { proofCosts } from './proof-costs.ts';
+import { watchersBench } from './watchers.ts';
 
 const o = parseOptions(process.argv.slice(2));
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
@@ -34,6 +35,11 @@ const strip = <T extends object>(r: T & { result?: unknown }): T => {
 // Issue 22's costs, measured in this process before the services start (loadtest/proof-costs.ts).
 if (o.scenario === 'proof' || o.scenario === 'all') await proofCosts();
 if (o.scenario === 'proof') process.exit(0);
+// The stock stream on a real API process, with its own services (loadtest/watchers.ts).
+if (o.scenario === 'watchers') {
+  const run = await watchersBench(o);
+  process.exit(run.soldOutSeenBy === run.connected && run.connected === o.watchers ? 0 : 1);
+}
 
 say(
   `preparing: ${o.apis} API(s), ${o.consumers} consumer(s), ${o.partitions} partition(s), ${o.source ? 'TypeScript through tsx' : 'compiled (npm run build)'}, database ${o.mysqlUrl}`,

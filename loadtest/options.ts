@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 
 export interface BenchOptions {
-  scenario: 'all' | 'big-drop' | 'crowd' | 'proof';
+  scenario: 'all' | 'big-drop' | 'crowd' | 'proof' | 'watchers';
+  watchers: number;
   drop: number;
   winnersBefore: number;
   users: number;
@@ -32,7 +33,10 @@ const HELP = `npm run bench -- [options]
                          beside the ceiling), crowd (the big burst alone, beside the ceiling: with
                          --users 1000000 --stock 10000 a real giveaway's crowd), or proof (in this process, no services: a receipt per
                          winner, the sold-out answer with and without its signed statement, the
-                         stock stream's fan-out per watcher; also printed first by all)
+                         stock stream's fan-out per watcher; also printed first by all), or
+                         watchers (the stock stream on a real API process, --watchers streams open)
+  --watchers N           watchers only: stock streams held open on the one API, from separate
+                         processes of at most 9,000 each (18000; the API has 20,000 open files here)
   --drop N               applicants of the big drop, for as many units over --connections
                          keep-alive connections, one token each: every apply wins (100000; 0: none)
   --winners-before N     crowd only: the event first takes N winners through the API, all persisted,
@@ -70,6 +74,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     args: argv,
     options: {
       scenario: { type: 'string' },
+      watchers: { type: 'string' },
       drop: { type: 'string' },
       'winners-before': { type: 'string' },
       users: { type: 'string' },
@@ -107,14 +112,16 @@ export function parseOptions(argv: string[]): BenchOptions {
     return n;
   };
   const scenario = values.scenario ?? 'all';
-  if (scenario !== 'all' && scenario !== 'big-drop' && scenario !== 'crowd' && scenario !== 'proof')
-    throw new Error(`--scenario is all, big-drop, crowd or proof, not "${scenario}"`);
+  if (scenario !== 'all' && scenario !== 'big-drop' && scenario !== 'crowd' && scenario !== 'proof' && scenario !== 'watchers')
+    throw new Error(`--scenario is all, big-drop, crowd, proof or watchers, not "${scenario}"`);
+  if (values.watchers !== undefined && scenario !== 'watchers') throw new Error('--watchers is for --scenario watchers');
   const winnersBefore =
     values['winners-before'] === undefined || values['winners-before'] === '0' ? 0 : int(values['winners-before'], 0, 'winners-before');
   if (winnersBefore > 0 && scenario !== 'crowd') throw new Error('--winners-before is for --scenario crowd');
   return {
     scenario,
     winnersBefore,
+    watchers: int(values.watchers, 18_000, 'watchers'),
     drop: values.drop === '0' && scenario === 'all' ? 0 : int(values.drop, quick ? 2_000 : 100_000, 'drop'),
     users: int(values.users, quick ? 2_000 : 20_000, 'users'),
     stock: int(values.stock, quick ? 100 : 1_000, 'stock'),
