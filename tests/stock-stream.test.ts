@@ -3,10 +3,14 @@ import { startSystem, newEvent, randomEmail, type System } from './support/syste
 import { http } from './support/http.ts';
 import { openStream, type EventStream } from './support/sse.ts';
 import { StockWatch } from '../core/use-cases/participant/stock-watch.ts';
+import { pino } from 'pino';
 
 let sys: System;
+/** What the API logged at level error or above. */
+const errorsLogged: string[] = [];
 test.before(async () => {
-  sys = await startSystem({ consumer: false });
+  const log = pino({ level: 'error' }, { write: (line: string) => void errorsLogged.push(line) });
+  sys = await startSystem({ consumer: false, log });
 });
 test.after.always(async () => {
   await sys?.stop();
@@ -40,6 +44,7 @@ test("the event's stream pushes the remaining stock to anyone, falling with each
     t.deepEqual(last, { remaining: 0, total: 3, soldOut: true });
   }
   t.is(sys.api.stockWatchers, 50, 'one read per event and turn serves all 50');
+  t.deepEqual(errorsLogged, [], 'a stream writes its own head: no step after it may set a header');
 });
 
 test('the stock stream of a draft or an unknown event is 404, as the event is; a malformed id is 400', async (t) => {

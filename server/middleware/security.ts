@@ -44,8 +44,10 @@ export function securityHeaders(opts: { production: boolean }): Middleware {
     try {
       await next();
     } finally {
-      // Refusals too: they leave through the error handler, past this step.
-      if (ctx.path.startsWith('/api/') && !res.hasHeader('Content-Security-Policy')) res.setHeader('Content-Security-Policy', API_CSP);
+      // Refusals too: they leave through the error handler, past this step. Not a head a route wrote
+      // itself (the stock stream): setting a header then throws, and each stream logged an error.
+      if (ctx.path.startsWith('/api/') && !res.headersSent && !res.hasHeader('Content-Security-Policy'))
+        res.setHeader('Content-Security-Policy', API_CSP);
     }
   };
 }
