@@ -361,6 +361,6 @@ function print(r: WatchersRun, say: (s: string) => void) {
     `every frame reached every watcher: ${r.everyFrameToEveryWatcher ? 'yes' : 'NO'}; "sold out" seen by ${r.soldOutSeenBy} of ${r.connected}${r.closedEarly ? `; ${r.closedEarly} streams closed early` : ''}; API peak RSS ${r.memory.peakRssMb} MB`,
   );
   say(
-    `at ${r.projection.watchers.toLocaleString('en')} watchers on one process, scaled from ${r.connected}: about ${r.projection.perFrameMs} ms of CPU a frame, so a frame every ${r.projection.frameEveryMs} ms at most; RSS about ${r.projection.rssMb} MB, heap in use about ${r.projection.heapUsedMb} MB (the API's old space is capped at 144 MB). Not measured: it needs an open-files limit above ${r.projection.watchers.toLocaleString('en')} for the API, and this machine's is ${r.apiOpenFiles}`,
+    `at ${r.projection.watchers.toLocaleString('en')} watchers on one process, scaled from ${r.connected}: about ${r.projection.perFrameMs} ms of CPU a frame, so a frame every ${r.projection.frameEveryMs} ms at most; RSS about ${r.projection.rssMb} MB, heap in use about ${r.projection.heapUsedMb} MB (production's flags cap the API's old space at 144 MB, bin/terning.js). Not measured: it needs an open-files limit above ${r.projection.watchers.toLocaleString('en')} for the API, and this machine's is ${r.apiOpenFiles}`,
   );
 }
