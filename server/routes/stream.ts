@@ -76,8 +76,8 @@ export function streamRoutes({ applications, tokens, config, limits, feed, stock
 
   /**
    * The event's remaining stock, for anyone (no token): a frame at once, then each change, a few a
-   * second at most (core/use-cases/participant/stock-watch.ts). Written straight to the socket: at
-   * 100,000 watchers a frame is one string written to each, nothing more. The server's stop ends them.
+   * second at most (core/use-cases/participant/stock-watch.ts). Written straight to the response: a
+   * frame is one string written to each watcher, nothing more. The server's stop ends them.
    */
   const stockStream = async (ctx: Context) => {
     const id = (await publicEvent(events, idOf(ctx))).id;

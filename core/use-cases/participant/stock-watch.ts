@@ -25,7 +25,8 @@ interface Watched {
  * The remaining stock, pushed to everyone watching an event (the page's stock stream). Each process
  * reads an event's stock once per turn, whatever the number of watchers, and only while someone
  * watches; a changed stock becomes one frame, made once and written to each. The turn stretches when
- * the writing gets long (100,000 watchers), so the fan-out never takes more than a fifth of a core.
+ * the writing gets long (tens of thousands of watchers), so the fan-out takes at most a fifth of a
+ * core.
  */
 export class StockWatch {
   private readonly events = new Map<string, Watched>();
