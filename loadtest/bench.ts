@@ -8,7 +8,7 @@ import { Proc, freePort, httpReady, waitFor } from './processes.ts';
 import { migrate, startTerning } from './terning.ts';
 import { referenceRun, terningRun, type Load, type Reference, type TerningRun, type ReferenceRun } from './scenarios.ts';
 import { median, type LoadSummary } from './stats.ts';
-import { failures, invariant, target, violated, type Target } from './targets.ts';
+import { BARS, failures, invariant, target, violated, type Target } from './targets.ts';
 import { hotSpots } from './profile.ts';
 import { writeResults, type BenchResults } from './report.ts';
 import { printSummary } from './print.ts';
@@ -276,14 +276,14 @@ try {
         soldOutCpu
           ? `${soldOutCpu.serverUs} us (API ${soldOutCpu.apiUs}, consumer ${soldOutCpu.consumerUs}; ${soldOutCpu.answers} answers over ${soldOutCpu.seconds} s); generator ${bigRun.cpu.generatorUs} us, ceiling ${bigCeiling?.cpu.serverUs ?? '-'} us`
           : 'no stretch of SOLD_OUT answers long enough to read',
-        '<= 25 us',
-        !!soldOutCpu && soldOutCpu.serverUs <= 25,
+        `<= ${BARS.soldOutUs} us`,
+        !!soldOutCpu && soldOutCpu.serverUs <= BARS.soldOutUs,
       ),
       target(
         'CPU per accepted apply (API + consumer, /proc; sustained, every apply wins)',
         `${sTerning.cpu.serverUs} us (API ${sTerning.cpu.apiUs}, consumer ${sTerning.cpu.consumerUs}); generator ${sTerning.cpu.generatorUs} us, ceiling ${sCeiling?.cpu.serverUs ?? '-'} us`,
-        '<= 70 us',
-        sTerning.cpu.serverUs <= 70,
+        `<= ${BARS.acceptedUs} us`,
+        sTerning.cpu.serverUs <= BARS.acceptedUs,
       ),
       target(
         'consumers persisting a backlog',
