@@ -21,7 +21,7 @@ export function applicationRecords(partitions: number | undefined): (apps: Decis
     isr: [0],
   }));
   const byKey = Partitioners.DefaultPartitioner();
-  const partitionOf = (email: string) => byKey({ topic: '', partitionMetadata, message: { key: email, value: null } });
+  const partitionOf = (person: string) => byKey({ topic: '', partitionMetadata, message: { key: person, value: null } });
   return (apps) => {
     const groups = new Map<number, Decision[]>();
     for (const a of apps) {

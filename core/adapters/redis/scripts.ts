@@ -122,8 +122,8 @@ export class Scripts {
     return eventKeys(this.prefix, eventId);
   }
 
-  async apply(eventId: string, email: string, now: number): Promise<GateResult> {
-    return (await this.applyMany(eventId, [email], now))[0]!;
+  async apply(eventId: string, person: string, now: number): Promise<GateResult> {
+    return (await this.applyMany(eventId, [person], now))[0]!;
   }
 
   /** The gate and the decision for several persons of one event in one call, in their order of arrival. */
