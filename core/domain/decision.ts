@@ -3,7 +3,8 @@
  *
  * A decided application: the gate gave `person` (core/use-cases/participant/identity.ts) the unit with
  * this ticket, their place in the order, at `decidedAt`; `email` is the address they typed, where their
- * mail goes. Kafka carries it (core/adapters/kafka/codec.ts, as version 2), MySQL stores it.
+ * mail goes. Kafka carries it (core/adapters/kafka/codec.ts, as version 2), MySQL stores it. It is
+ * the one decision type: a winner, a recorded winner and a reserved unit below are views of it.
  */
 export interface Decision {
   eventId: string;
@@ -14,31 +15,21 @@ export interface Decision {
   requestId?: string;
 }
 
-/** A winner as a restore puts it back into Redis, and as the result streams hear of it. */
-export interface Winner {
-  person: string;
-  ticket: number;
-  decidedAt: number;
-}
+/** A winner, as a restore puts it back into Redis and as the result streams hear of it: who, which place, when. */
+export type Winner = Pick<Decision, 'person' | 'ticket' | 'decidedAt'>;
 
 /**
  * A winner as MySQL keeps them, for the winners' export: where their mail went too, and when their
  * application was written (null for a winner MySQL refused, kept from its dead letter).
  */
-export interface RecordedWinner extends Winner {
-  email: string;
-  appliedAt: number | null;
-}
+export type RecordedWinner = Winner & Pick<Decision, 'email'> & { appliedAt: number | null };
 
 /**
- * A unit the gate reserved for `person` at `reservedAt` (the moment of its decision), not yet confirmed
- * (Kafka has not acknowledged it), or revoked and waiting to be given back.
+ * A unit the gate reserved for `person`, not yet confirmed (Kafka has not acknowledged it), or revoked
+ * and waiting to be given back. `reservedAt` is the decision's `decidedAt`, under the name the reserved
+ * and revoked hashes, the sweeper and `terning reconcile --json` give it.
  */
-export interface ReservedUnit {
-  person: string;
-  ticket: number;
-  reservedAt: number;
-}
+export type ReservedUnit = Pick<Decision, 'person' | 'ticket'> & { reservedAt: Decision['decidedAt'] };
 
 /** Tells the servers' result streams about one event's persisted winners (core/adapters/redis/decision-feed.ts). */
 export type Announce = (eventId: string, winners: Winner[]) => Promise<void>;
