@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { ErrorCode } from '../core/domain/errors.ts';
 
 export interface BurstOptions {
   /** The API processes' addresses; a request that fails goes to the next one. */
@@ -53,7 +54,7 @@ export async function burst(o: BurstOptions): Promise<BurstResult> {
             result.won.set(p.email, body.ticket);
             return;
           }
-          if (res.status === 409 && body.error?.code === 'SOLD_OUT') {
+          if (res.status === 409 && body.error?.code === ErrorCode.SOLD_OUT) {
             result.soldOut.add(p.email);
             return;
           }

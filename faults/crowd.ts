@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Answer, Applicant, Attempt } from './history.ts';
+import { ErrorCode } from '../core/domain/errors.ts';
 
 export interface CrowdOptions {
   /** The API processes' addresses; a request that fails goes to the next one. */
@@ -66,7 +67,7 @@ export async function crowd(o: CrowdOptions): Promise<Attempt[]> {
 /** A final answer (won, sold out), one the page tries again after (refused), or one it can't act on (other). */
 function answerOf(status: number, body: { status?: string; ticket?: number; error?: { code?: string } }): Answer {
   if ((status === 202 || status === 200) && body.status === 'WON' && typeof body.ticket === 'number') return 'won';
-  if (status === 409 && body.error?.code === 'SOLD_OUT') return 'sold-out';
+  if (status === 409 && body.error?.code === ErrorCode.SOLD_OUT) return 'sold-out';
   if (status === 429 || status >= 500) return 'refused';
   return 'other';
 }

@@ -1,3 +1,5 @@
+import { ErrorCode } from '../domain/errors.ts';
+
 /**
  * The one error shape of terning: every expected failure is an AppError with an HTTP status and a
  * stable code; the server renders it as {error: {code, message, details?}}. Anything else is a bug.
@@ -25,7 +27,7 @@ export const unavailable = (code: string, message: string, retryAfterSeconds = 1
   new AppError(503, code, message, undefined, { 'Retry-After': String(retryAfterSeconds) });
 
 /** An event nobody may see: none by that id, or a draft (hidden from participants as if it did not exist). */
-export const eventNotFound = (eventId: string) => notFound('EVENT_NOT_FOUND', `there is no event "${eventId}"`);
+export const eventNotFound = (eventId: string) => notFound(ErrorCode.EVENT_NOT_FOUND, `there is no event "${eventId}"`);
 
 /** Whether an error says the event does not exist: such an error is final, not worth a retry. */
-export const isEventNotFound = (e: unknown): boolean => e instanceof AppError && e.code === 'EVENT_NOT_FOUND';
+export const isEventNotFound = (e: unknown): boolean => e instanceof AppError && e.code === ErrorCode.EVENT_NOT_FOUND;

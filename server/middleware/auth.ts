@@ -6,6 +6,7 @@ import { personOf } from '../../core/use-cases/participant/identity.ts';
 import type { Tokens } from '../../core/use-cases/sign-in/tokens.ts';
 import { networkOf, type NetworkPrefixes } from '../../core/use-cases/sign-in/network.ts';
 import type { Limits } from '../../core/adapters/redis/limits.ts';
+import { ErrorCode } from '../../core/domain/errors.ts';
 
 /**
  * A participant's route: the Bearer token names the (normalised) email the person typed, in
@@ -40,9 +41,9 @@ export function verifiedEmail(req: IncomingMessage, token: string, tokens: Token
 /** What bearer() does, for a route that runs ahead of the chain (server/apply/4-koa-lane.ts). */
 export function authenticate(ctx: Context, tokens: Tokens): void {
   const header = ctx.req.headers.authorization;
-  if (!header) throw unauthorized('TOKEN_MISSING', 'send the token from verify-code as "Authorization: Bearer <token>"');
+  if (!header) throw unauthorized(ErrorCode.TOKEN_MISSING, 'send the token from verify-code as "Authorization: Bearer <token>"');
   const token = bearerOf(header);
-  if (token === null) throw unauthorized('TOKEN_INVALID', 'the Authorization header must be "Bearer <token>"');
+  if (token === null) throw unauthorized(ErrorCode.TOKEN_INVALID, 'the Authorization header must be "Bearer <token>"');
   const email = verifiedEmail(ctx.req, token, tokens);
   ctx.state.email = email;
   ctx.state.person = personOf(email);

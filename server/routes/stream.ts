@@ -10,6 +10,7 @@ import type { ServerDeps } from '../deps.ts';
 import { eventIdOf } from './event-param.ts';
 import { TOKEN } from '../middleware/auth.ts';
 import { publicEvent } from '../../core/use-cases/participant/event-view.ts';
+import { ErrorCode } from '../../core/domain/errors.ts';
 
 export const HEARTBEAT_MS = 15_000;
 
@@ -22,8 +23,8 @@ function streamToken(ctx: Context): string {
   const header = /^Bearer (.+)$/.exec(ctx.get('authorization'))?.[1];
   const query = ctx.query.access_token;
   const token = header ?? (typeof query === 'string' ? query : undefined);
-  if (!token) throw unauthorized('TOKEN_MISSING', 'send the token as ?access_token=<token> (or "Authorization: Bearer <token>")');
-  if (!TOKEN.test(token)) throw unauthorized('TOKEN_INVALID', 'the token is not valid');
+  if (!token) throw unauthorized(ErrorCode.TOKEN_MISSING, 'send the token as ?access_token=<token> (or "Authorization: Bearer <token>")');
+  if (!TOKEN.test(token)) throw unauthorized(ErrorCode.TOKEN_INVALID, 'the token is not valid');
   return token;
 }
 

@@ -3,6 +3,7 @@ import { RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate
 import { tooMany } from '../../platform/errors.ts';
 import { LocalWindow } from '../../platform/local-window.ts';
 import type { Limits as Settings } from '../../platform/config.ts';
+import { ErrorCode } from '../../domain/errors.ts';
 
 /**
  * The abuse limits. Failed code checks (those without a challenge id: open-challenge.lua counts the
@@ -32,7 +33,12 @@ export class Limits {
    * the check is not made.
    */
   async codeCheck(network: string): Promise<void> {
-    await take(this.failedChecksPerNetwork, network, 'TOO_MANY_FAILED_CODES', 'too many wrong codes from this network; try again later');
+    await take(
+      this.failedChecksPerNetwork,
+      network,
+      ErrorCode.TOO_MANY_FAILED_CODES,
+      'too many wrong codes from this network; try again later',
+    );
   }
 
   /** A check that passed gives its point back: only failed checks count. */
@@ -60,11 +66,16 @@ export class Limits {
 
   /** Throws 429 when the person has pressed apply too often (synchronous: no I/O on the hot path). */
   apply(person: string): void {
-    takeLocal(this.applies, person, 'TOO_MANY_REQUESTS', 'you are pressing apply too fast; your application is safe, wait a moment');
+    takeLocal(
+      this.applies,
+      person,
+      ErrorCode.TOO_MANY_REQUESTS,
+      'you are pressing apply too fast; your application is safe, wait a moment',
+    );
   }
 
   status(person: string): void {
-    takeLocal(this.statusChecks, person, 'TOO_MANY_REQUESTS', 'too many status checks; wait a moment');
+    takeLocal(this.statusChecks, person, ErrorCode.TOO_MANY_REQUESTS, 'too many status checks; wait a moment');
   }
 }
 

@@ -4,6 +4,7 @@ import { decodeApplications } from '../../adapters/kafka/codec.ts';
 import type { AuditLog } from '../../adapters/mysql/audit-log.ts';
 import type { Caller } from './audited-events.ts';
 import type { ReplayLog } from '../../adapters/mysql/replay-log.ts';
+import { ErrorCode } from '../../domain/errors.ts';
 
 /** A dead letter as the operator sees it: what it was, why it failed, and whether it went back. */
 export interface DeadLetterView extends DeadLetter {
@@ -54,7 +55,7 @@ export class DeadLetterDesk {
   async list(): Promise<DeadLetterView[]> {
     const [letters, replays] = await Promise.all([
       this.topic.list().catch((e) => {
-        throw unavailable('QUEUE_UNAVAILABLE', `the dead-letter topic could not be read: ${(e as Error).message}`, 5);
+        throw unavailable(ErrorCode.QUEUE_UNAVAILABLE, `the dead-letter topic could not be read: ${(e as Error).message}`, 5);
       }),
       this.replays.replays(this.topic.name),
     ]);
@@ -81,7 +82,7 @@ export class DeadLetterDesk {
         this.topic.name,
         sending.map((l) => l.id),
       );
-      throw unavailable('QUEUE_UNAVAILABLE', `the applications topic did not take the replay: ${(e as Error).message}`, 5);
+      throw unavailable(ErrorCode.QUEUE_UNAVAILABLE, `the applications topic did not take the replay: ${(e as Error).message}`, 5);
     }
     for (const [eventId, ids] of groupByEvent(sending)) {
       await this.audit.record({

@@ -6,6 +6,7 @@ import { StockStateMissing } from '../../domain/errors.ts';
 import type { RestoreScripts } from '../../adapters/redis/restore-scripts.ts';
 import type { Restorer } from '../persistence/restorer.ts';
 import { KnownEventIds } from './known-event-ids.ts';
+import { ErrorCode } from '../../domain/errors.ts';
 
 /** How long an admin change waits for a restore under way before it answers 503. */
 const RESTORE_WAIT_MS = 10_000;
@@ -15,7 +16,8 @@ export const KNOWN_IDS_TTL_MS = 2_000;
 
 const noEvent = eventNotFound;
 
-const restoring = () => unavailable('STATE_RESTORING', "the event's live state is being rebuilt from MySQL; try again in a moment", 1);
+const restoring = () =>
+  unavailable(ErrorCode.STATE_RESTORING, "the event's live state is being rebuilt from MySQL; try again in a moment", 1);
 
 /** Where an event stands in Redis: loaded, being restored from MySQL, or unknown to MySQL too. */
 export type Presence = 'loaded' | 'restoring' | 'unknown';

@@ -12,6 +12,7 @@ import { maskEmail } from '../../platform/log.ts';
 import { traced } from '../../platform/tracing.ts';
 import { faultPoint } from '../../platform/fault-point.ts';
 import { giveBack } from '../persistence/give-back.ts';
+import { ErrorCode } from '../../domain/errors.ts';
 
 /**
  * An apply's answer: the standing, and whether this apply is the one that took the unit (202) or a
@@ -32,12 +33,12 @@ const standing = (status: Standing['status'], ticket: number, at: number): Stand
 
 // Most of a herd hears one of these: made once, not per request (an Error takes its stack when made).
 const SOLD_OUT_MESSAGE = 'all the gifts are gone';
-const SOLD_OUT = conflict('SOLD_OUT', SOLD_OUT_MESSAGE);
-const NOT_OPEN = conflict('EVENT_NOT_OPEN', 'the event is not open');
+const SOLD_OUT = conflict(ErrorCode.SOLD_OUT, SOLD_OUT_MESSAGE);
+const NOT_OPEN = conflict(ErrorCode.EVENT_NOT_OPEN, 'the event is not open');
 /** How long a SOLD_OUT from the gate waits for the event's signed statement (the board being read). */
 const STATEMENT_WAIT_MS = 100;
 
-const tryAgain = (code: string, seconds: number) =>
+const tryAgain = (code: ErrorCode, seconds: number) =>
   unavailable(code, 'applications can not be taken right now; try again in a moment', seconds);
 
 /**
@@ -79,7 +80,8 @@ export class Applications {
   private refusalOf(gate: GateResult & { kind: 'sold-out' }): AppError {
     if (gate.statement === undefined) return SOLD_OUT;
     let refusal = this.refusals.get(gate);
-    if (refusal === undefined) this.refusals.set(gate, (refusal = conflict('SOLD_OUT', SOLD_OUT_MESSAGE, { statement: gate.statement })));
+    if (refusal === undefined)
+      this.refusals.set(gate, (refusal = conflict(ErrorCode.SOLD_OUT, SOLD_OUT_MESSAGE, { statement: gate.statement })));
     return refusal;
   }
 
@@ -125,7 +127,7 @@ export class Applications {
         throw eventNotFound(eventId);
       case 'restoring':
         this.helpRestore(eventId);
-        throw tryAgain('STATE_RESTORING', 1);
+        throw tryAgain(ErrorCode.STATE_RESTORING, 1);
       case 'no-event':
         if (
           !loaded &&
@@ -165,14 +167,14 @@ export class Applications {
         this.log.warn({ err, eventId, person: maskEmail(person), ticket }, 'the unit is left for the sweeper to give back'),
       );
       this.log.error({ err: e, eventId, person: maskEmail(person), requestId }, 'kafka did not take the decision');
-      throw tryAgain('QUEUE_UNAVAILABLE', 2);
+      throw tryAgain(ErrorCode.QUEUE_UNAVAILABLE, 2);
     }
     const held = await this.confirmations.add(eventId, { person, ticket }).catch((e) => {
       throw this.stateUnavailable(e, eventId, person, requestId);
     });
     // Released as stale meanwhile, or lost with Redis's data: no unit is this person's, and their retry
     // decides again. The record in Kafka is void (settle.lua).
-    if (!held) throw tryAgain('STATE_UNAVAILABLE', 1);
+    if (!held) throw tryAgain(ErrorCode.STATE_UNAVAILABLE, 1);
     return { standing: await this.sealed(eventId, person, standing('WON', ticket, decidedAt)), accepted: kind === 'new' };
   }
 
@@ -190,7 +192,7 @@ export class Applications {
   private stateUnavailable(e: unknown, eventId: string, person: string, requestId: string | undefined): unknown {
     if (e instanceof AppError) return e;
     this.log.error({ err: e, eventId, person: maskEmail(person), requestId }, 'the gate could not be reached');
-    return tryAgain('STATE_UNAVAILABLE', 1);
+    return tryAgain(ErrorCode.STATE_UNAVAILABLE, 1);
   }
 
   async standing(eventId: string, person: string): Promise<Standing> {
@@ -218,9 +220,9 @@ export class Applications {
       const presence = await this.events.ensureLoaded(eventId).catch((e) => {
         throw this.stateUnavailable(e, eventId, person, undefined);
       });
-      if (presence === 'restoring' || (presence === 'loaded' && loaded)) throw tryAgain('STATE_RESTORING', 1);
+      if (presence === 'restoring' || (presence === 'loaded' && loaded)) throw tryAgain(ErrorCode.STATE_RESTORING, 1);
       if (presence === 'loaded') return this.unsealedStanding(eventId, person, true);
     }
-    throw notFound('NOT_APPLIED', 'you hold no gift in this event');
+    throw notFound(ErrorCode.NOT_APPLIED, 'you hold no gift in this event');
   }
 }

@@ -9,6 +9,7 @@ import type { Limits } from '../../adapters/redis/limits.ts';
 import type { Limits as LimitSettings } from '../../platform/config.ts';
 import { personOf } from '../participant/identity.ts';
 import { networkOf } from './network.ts';
+import { ErrorCode } from '../../domain/errors.ts';
 
 export interface CodeSettings {
   ttlSeconds: number;
@@ -44,7 +45,7 @@ export function referenceOf(challengeId: string): string {
 const notSignedIn = (attemptsLeft?: number) =>
   new AppError(
     401,
-    'CODE_INVALID',
+    ErrorCode.CODE_INVALID,
     attemptsLeft === undefined || attemptsLeft > 0
       ? 'this code does not sign you in: check it, or ask for a new one'
       : 'this code does not sign you in, and this sign-in has no tries left: ask for a new code',
@@ -102,25 +103,33 @@ export class VerificationCodes {
         break;
       case 'cooldown':
         throw tooMany(
-          'CODE_RECENTLY_SENT',
+          ErrorCode.CODE_RECENTLY_SENT,
           `a code was sent to this address from your network moments ago; ask again in ${opened.seconds} s`,
           opened.seconds,
         );
       case 'person-spent':
-        throw tooMany('TOO_MANY_CODES', 'too many codes were asked for this address from your network; try again later', opened.seconds);
+        throw tooMany(
+          ErrorCode.TOO_MANY_CODES,
+          'too many codes were asked for this address from your network; try again later',
+          opened.seconds,
+        );
       case 'network-spent':
-        throw tooMany('TOO_MANY_CODES', 'too many codes were asked for from your network; try again later', opened.seconds);
+        throw tooMany(ErrorCode.TOO_MANY_CODES, 'too many codes were asked for from your network; try again later', opened.seconds);
       case 'all-spent':
         // Not the client's doing: every code sent counts against the sender's reputation (bounces), so
         // the sends in all are capped, and past that everyone waits a moment.
-        throw unavailable('CODE_SENDS_BUSY', `too many codes are being sent right now; ask again in ${opened.seconds} s`, opened.seconds);
+        throw unavailable(
+          ErrorCode.CODE_SENDS_BUSY,
+          `too many codes are being sent right now; ask again in ${opened.seconds} s`,
+          opened.seconds,
+        );
     }
     const reference = referenceOf(challengeId);
     try {
       await this.mailer.send(codeMail(email, code, Math.round(ttlSeconds / 60), reference));
     } catch (e) {
       this.log.error({ err: e, email: maskEmail(email) }, 'verification email failed');
-      throw unavailable('EMAIL_UNAVAILABLE', 'the verification email could not be sent; try again shortly', 5);
+      throw unavailable(ErrorCode.EMAIL_UNAVAILABLE, 'the verification email could not be sent; try again shortly', 5);
     }
     return { challengeId, reference };
   }

@@ -1,6 +1,7 @@
 import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { unauthorized } from '../../platform/errors.ts';
 import { emailAddress } from '../../domain/rules.ts';
+import { ErrorCode } from '../../domain/errors.ts';
 
 export interface TokenSettings {
   secret: string;
@@ -9,7 +10,7 @@ export interface TokenSettings {
   ttlSeconds: number;
 }
 
-const invalid = (why = 'the token is not valid') => unauthorized('TOKEN_INVALID', why);
+const invalid = (why = 'the token is not valid') => unauthorized(ErrorCode.TOKEN_INVALID, why);
 
 /** Headers of tokens that passed (HS256, no critical extensions) are not parsed again: a herd's tokens share one or two. */
 const MAX_KNOWN_HEADERS = 16;
@@ -77,7 +78,7 @@ export class Tokens {
     if (nbf !== undefined && (typeof nbf !== 'number' || nbf * 1000 > now)) throw invalid();
     if (iss !== this.settings.issuer) throw invalid();
     if (aud !== this.settings.audience && !(Array.isArray(aud) && aud.includes(this.settings.audience))) throw invalid();
-    if (exp * 1000 <= now) throw unauthorized('TOKEN_EXPIRED', 'the token has expired; verify your email again');
+    if (exp * 1000 <= now) throw unauthorized(ErrorCode.TOKEN_EXPIRED, 'the token has expired; verify your email again');
     // A token minted elsewhere (load tools do) must still name one normalised address: `A@x.io` and
     // `a@x.io` are one person, and a subject that is no email could never be decided.
     const email = emailAddress.safeParse(sub);

@@ -19,6 +19,7 @@ import {
 } from './session.ts';
 import { errorMessage, type Lang, type Message } from './text.ts';
 import { render, focusStep, type Result, type Step, type View } from './view.ts';
+import { ErrorCode } from '../../../core/domain/errors.ts';
 
 /**
  * The participant page: email, code, apply, the result. Everything it shows is drawn from one state by
@@ -157,7 +158,7 @@ function watch(session: Session): void {
       show();
     },
     onRefused: (error) => {
-      if (error.code === 'NOT_APPLIED') {
+      if (error.code === ErrorCode.NOT_APPLIED) {
         forgetApplied(eventKey);
         state.result = null;
         goTo('apply');
@@ -213,7 +214,7 @@ async function askForCode(email: string, again: boolean): Promise<void> {
     return;
   }
   const message = errorMessage(res.error.code, res.error.details, 'email');
-  if (res.error.code === 'CODE_RECENTLY_SENT') {
+  if (res.error.code === ErrorCode.CODE_RECENTLY_SENT) {
     // A code is already on its way (a reload, another tab, a double tap): go on to enter it, for the
     // sign-in this browser opened; without one, the code is checked as the latest.
     const pending = pendingSignIn(email, Date.now());
@@ -279,7 +280,7 @@ $('form-code').addEventListener('submit', async (e) => {
   }
   state.msg = { code: errorMessage(res.error.code, res.error.details, 'code') };
   show();
-  if ((res.error.code === 'CODE_INVALID' && res.error.details?.attemptsLeft) || res.error.code === 'VALIDATION_FAILED') {
+  if ((res.error.code === ErrorCode.CODE_INVALID && res.error.details?.attemptsLeft) || res.error.code === ErrorCode.VALIDATION_FAILED) {
     input.focus();
     input.select();
   } else {
@@ -322,10 +323,10 @@ async function apply(session: Session, attempt: number): Promise<void> {
   }
   const code = res.error.code;
   if (code.startsWith('TOKEN_')) return signOut(errorMessage(code));
-  if (code === 'SOLD_OUT') return soldOut();
+  if (code === ErrorCode.SOLD_OUT) return soldOut();
   state.msg = { apply: errorMessage(code, res.error.details) };
   show();
-  if (code === 'EVENT_NOT_OPEN' || code === 'EVENT_NOT_FOUND') void refreshEvent();
+  if (code === ErrorCode.EVENT_NOT_OPEN || code === ErrorCode.EVENT_NOT_FOUND) void refreshEvent();
 }
 
 /** The stock was gone when this person arrived: they hold nothing, and the page says so as their result. */
@@ -375,7 +376,7 @@ function start(): void {
 function tick(): void {
   // A token that runs out while waiting for the opening is renewed before the moment, not after it.
   if (state.session && state.step === 'apply' && Date.now() > state.session.expiresAt - 5_000)
-    return signOut(errorMessage('TOKEN_EXPIRED'));
+    return signOut(errorMessage(ErrorCode.TOKEN_EXPIRED));
   show();
 }
 

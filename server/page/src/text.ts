@@ -1,3 +1,5 @@
+import type { ErrorCode } from '../../../core/domain/errors.ts';
+
 /** Every word on the page, Korean first (the original's audience), English behind the switch. */
 export type Lang = 'ko' | 'en';
 type Params = Record<string, string | number>;
@@ -180,7 +182,8 @@ export function errorMessage(
   field?: 'email' | 'code',
 ): Message {
   const s = details.retryAfterSeconds ?? 5;
-  const byCode: Record<string, Message> = {
+  // Keyed by the API's codes as core/domain/errors.ts names them (a code renamed there fails here), and the page's own NETWORK.
+  const byCode: { [code in ErrorCode | 'NETWORK']?: Message } = {
     VALIDATION_FAILED: { key: field === 'code' ? 'errCodeFormat' : 'errEmailInvalid' },
     CODE_RECENTLY_SENT: { key: 'errCodeRecentlySent', params: { s } },
     TOO_MANY_CODES: { key: 'errTooManyCodes' },
@@ -200,5 +203,5 @@ export function errorMessage(
     EVENT_NOT_FOUND: { key: 'errNoEvent' },
     NETWORK: { key: 'errNetwork' },
   };
-  return { ...(byCode[code] ?? { key: 'errOther', params: { code } }), error: true };
+  return { ...(byCode[code as ErrorCode] ?? { key: 'errOther', params: { code } }), error: true };
 }
