@@ -1,7 +1,7 @@
 import test from 'ava';
 import { readdirSync } from 'node:fs';
 import { fromRoot } from '../core/platform/root.ts';
-import { keyCount, luaHeader, luaSource, resultCodes } from '../core/adapters/redis/lua-scripts.ts';
+import { RESULT_NAMES, keyCount, luaHeader, luaSource, resultCodes, results } from '../core/adapters/redis/lua-scripts.ts';
 
 /**
  * Each Lua script's contract is written once, in its header: the keys it takes (the wrappers load it
@@ -51,7 +51,17 @@ for (const name of scripts) {
   });
 }
 
-test("apply.lua's named results are the codes its wrapper decodes", (t) => {
+test('every script names its results in its header, and those names are exactly the ones its wrapper decodes', (t) => {
+  const named: Record<string, readonly string[]> = RESULT_NAMES;
+  t.deepEqual(Object.keys(named).sort(), [...scripts].sort(), 'every script, and no other, has its names in RESULT_NAMES');
+  for (const name of scripts) {
+    const codes = resultCodes(name);
+    t.deepEqual(Object.keys(codes).sort(), [...(named[name] ?? [])].sort(), `${name}.lua: its header's names, and its wrapper's`);
+    t.notThrows(() => results(name as keyof typeof RESULT_NAMES), name);
+  }
+});
+
+test("apply.lua's named results are the numbers its body returns (bare: it is the hot path)", (t) => {
   t.deepEqual(resultCodes('apply'), { NEW: 1, RESEND: 2, DECIDED: 3, NO_EVENT: -1, NOT_OPEN: -2, SOLD_OUT: -3, RESTORING: -4, DRAFT: -5 });
 });
 

@@ -37,12 +37,49 @@ export function keyCount(name: string): number {
 }
 
 /**
- * A script's named results, as its header lists them under "Returns" (`   1  NEW   won now ...`):
- * the one place a code and its name are written; the wrappers decode by name.
+ * A script's named results, as its header lists them under "Returns" (`   1  NEW   won now ...`, or
+ * `  "W"  WON   ...` for a string): the one place a result and its name are written.
  */
-export function resultCodes(name: string): Record<string, number> {
+export function resultCodes(name: string): Record<string, number | string> {
   const returns = luaHeader(name).split(/^\s*Returns/m)[1] ?? '';
-  return Object.fromEntries([...returns.matchAll(/^\s+(-?\d+)\s+([A-Z][A-Z_]+)\s/gm)].map((m) => [m[2]!, Number(m[1])]));
+  return Object.fromEntries(
+    [...returns.matchAll(/^\s+(-?\d+|"[^"]*")\s+([A-Z][A-Z_]+)\s/gm)].map((m) => [
+      m[2]!,
+      m[1]!.startsWith('"') ? m[1]!.slice(1, -1) : Number(m[1]),
+    ]),
+  );
+}
+
+/**
+ * The names each script's results are decoded by: every script, its header's names exactly
+ * (tests/lua-contracts.test.ts holds the two together).
+ */
+export const RESULT_NAMES = {
+  apply: ['NEW', 'RESEND', 'DECIDED', 'NO_EVENT', 'NOT_OPEN', 'SOLD_OUT', 'RESTORING', 'DRAFT'],
+  confirm: ['CONFIRMED', 'NOT_HELD'],
+  revoke: ['REVOKED', 'NOT_HELD'],
+  release: ['RELEASED', 'NOT_REVOKED'],
+  settle: ['UNSETTLED', 'SETTLED', 'PERSIST', 'VOID'],
+  'set-stock': ['SET', 'BELOW_WINNERS', 'MISSING'],
+  status: ['WON', 'UNCONFIRMED', 'NONE', 'UNSURE'],
+  'open-challenge': ['OPENED', 'COOLDOWN', 'PERSON_SPENT', 'NETWORK_SPENT', 'ALL_SPENT'],
+  'check-challenge': ['ACCEPTED', 'WRONG', 'MISSING'],
+  'put-event': ['MISSING', 'RESTORING'],
+  'begin-restore': ['BEGUN', 'IN_FORCE', 'WHOLE', 'DROPPED'],
+  'restore-winners': ['WRONG_MARKER'],
+  'finish-restore': ['FINISHED', 'WRONG_MARKER'],
+  'owned-key': ['OWNED', 'NOT_OWNED'],
+} as const;
+type Named = keyof typeof RESULT_NAMES;
+/** status.lua answers a state letter; every other script a number. */
+type ResultValue<S extends Named> = S extends 'status' ? string : number;
+
+/** A script's results by name, read from its header once, when the wrapper's module loads; a name the header lacks fails there. */
+export function results<S extends Named>(name: S): Record<(typeof RESULT_NAMES)[S][number], ResultValue<S>> {
+  const codes = resultCodes(name);
+  const lacking = RESULT_NAMES[name].filter((n) => !(n in codes));
+  if (lacking.length) throw new Error(`${name}.lua's header names no result ${lacking.join(', ')}`);
+  return codes as Record<(typeof RESULT_NAMES)[S][number], ResultValue<S>>;
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { defineScripts } from './lua-scripts.ts';
+import { defineScripts, results } from './lua-scripts.ts';
 import { eventKeys, gateChannel, restoreLeaseKey } from './keys.ts';
 import type { EndOffsets, EventSettings, RestoreMarker } from '../../domain/event.ts';
 import type { Winner } from '../../domain/decision.ts';
@@ -7,6 +7,13 @@ import type { Winner } from '../../domain/decision.ts';
 /** The scripts that put an event into Redis from MySQL: its settings, and a restore after Redis lost it. */
 const SCRIPTS = ['put-event', 'begin-restore', 'restore-winners', 'finish-restore', 'owned-key'] as const;
 type ScriptName = (typeof SCRIPTS)[number];
+
+/** Each script's results, by the names its header gives them. */
+const PUT_EVENT = results('put-event');
+const BEGIN = results('begin-restore');
+const RESTORE_WINNERS = results('restore-winners');
+const FINISH = results('finish-restore');
+const OWNED_KEY = results('owned-key');
 
 export function parseMarker(raw: string): RestoreMarker {
   const m = JSON.parse(raw) as { ends: EndOffsets; at: number };
@@ -47,7 +54,7 @@ export class RestoreScripts {
       gateChannel(this.prefix),
       eventId,
     )) as number;
-    return r === -1 ? 'missing' : r === -2 ? 'restoring' : r;
+    return r === PUT_EVENT.MISSING ? 'missing' : r === PUT_EVENT.RESTORING ? 'restoring' : r;
   }
 
   async beginRestore(eventId: string, ends: EndOffsets, now: number, force = false): Promise<BeginResult> {
@@ -66,9 +73,18 @@ export class RestoreScripts {
       gateChannel(this.prefix),
       eventId,
     )) as [number, string];
-    if (code === 0) return { kind: 'whole' };
-    if (code === 3) return { kind: 'dropped' };
-    return code === 1 ? { kind: 'begun', marker: parseMarker(raw) } : { kind: 'restoring', marker: parseMarker(raw) };
+    switch (code) {
+      case BEGIN.WHOLE:
+        return { kind: 'whole' };
+      case BEGIN.DROPPED:
+        return { kind: 'dropped' };
+      case BEGIN.BEGUN:
+        return { kind: 'begun', marker: parseMarker(raw) };
+      case BEGIN.IN_FORCE:
+        return { kind: 'restoring', marker: parseMarker(raw) };
+      default:
+        throw new Error(`begin-restore.lua returned unknown code ${code}`);
+    }
   }
 
   async marker(eventId: string): Promise<RestoreMarker | null> {
@@ -80,7 +96,7 @@ export class RestoreScripts {
   async restoreWinners(eventId: string, marker: RestoreMarker, winners: Winner[]): Promise<boolean> {
     const k = this.keys(eventId);
     const args = winners.flatMap((w) => [w.person, w.ticket, w.decidedAt]);
-    return (await this.call('restore-winners', k.decisions, k.restoring, marker.raw, ...args)) !== -1;
+    return (await this.call('restore-winners', k.decisions, k.restoring, marker.raw, ...args)) !== RESTORE_WINNERS.WRONG_MARKER;
   }
 
   async finishRestore(
@@ -107,12 +123,12 @@ export class RestoreScripts {
       gateChannel(this.prefix),
       eventId,
     )) as number[];
-    return { finished: done === 1, remaining: remaining!, winners: winners!, tickets: tickets! };
+    return { finished: done === FINISH.FINISHED, remaining: remaining!, winners: winners!, tickets: tickets! };
   }
 
   /** Drops a marker (an event MySQL no longer knows): only if it is still the one given. */
   async dropMarker(eventId: string, marker: RestoreMarker): Promise<boolean> {
-    return (await this.call('owned-key', this.keys(eventId).restoring, marker.raw, 0)) === 1;
+    return (await this.call('owned-key', this.keys(eventId).restoring, marker.raw, 0)) === OWNED_KEY.OWNED;
   }
 
   async takeLease(eventId: string, owner: string, ms: number): Promise<boolean> {
@@ -121,6 +137,6 @@ export class RestoreScripts {
 
   /** Renews the lease (ms > 0) or gives it up (0); false when it is no longer the owner's. */
   async holdLease(eventId: string, owner: string, ms: number): Promise<boolean> {
-    return (await this.call('owned-key', restoreLeaseKey(this.prefix, eventId), owner, ms)) === 1;
+    return (await this.call('owned-key', restoreLeaseKey(this.prefix, eventId), owner, ms)) === OWNED_KEY.OWNED;
   }
 }

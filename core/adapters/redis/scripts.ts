@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { parseMarker } from './restore-scripts.ts';
 import type { Decision } from '../../domain/decision.ts';
 import type { RestoreMarker } from '../../domain/event.ts';
-import { defineScripts, resultCodes } from './lua-scripts.ts';
+import { defineScripts, results } from './lua-scripts.ts';
 import { StockStateMissing } from '../../domain/errors.ts';
 import { allSendsKey, eventKeys, gateChannel, networkSendsKey, signInKeys } from './keys.ts';
 
@@ -10,13 +10,16 @@ import { allSendsKey, eventKeys, gateChannel, networkSendsKey, signInKeys } from
 const SCRIPTS = ['apply', 'confirm', 'revoke', 'release', 'settle', 'set-stock', 'status', 'open-challenge', 'check-challenge'] as const;
 type ScriptName = (typeof SCRIPTS)[number];
 
-/** apply.lua's results, by the names its header gives them. */
-const OPENING = resultCodes('open-challenge') as Record<'OPENED' | 'COOLDOWN' | 'PERSON_SPENT' | 'NETWORK_SPENT' | 'ALL_SPENT', number>;
-const CHECK = resultCodes('check-challenge') as Record<'ACCEPTED' | 'WRONG' | 'MISSING', number>;
-const GATE = resultCodes('apply') as Record<
-  'NEW' | 'RESEND' | 'DECIDED' | 'NO_EVENT' | 'NOT_OPEN' | 'SOLD_OUT' | 'RESTORING' | 'DRAFT',
-  number
->;
+/** Each script's results, by the names its header gives them. apply.lua's body returns the bare numbers: it is the hot path. */
+const GATE = results('apply');
+const CONFIRM = results('confirm');
+const REVOKE = results('revoke');
+const RELEASE = results('release');
+const SETTLE = results('settle');
+const SET_STOCK = results('set-stock');
+const STATUS = results('status');
+const OPENING = results('open-challenge');
+const CHECK = results('check-challenge');
 
 /** What the gate answered one applicant (apply.lua). */
 export type GateResult =
@@ -158,11 +161,11 @@ export class Scripts {
     const k = this.keys(eventId);
     const out = (await this.call('confirm', k.reserved, k.decisions, k.meta, ...units.flatMap((u) => [u.person, u.ticket]))) as number[];
     const wanted = this.opts.confirmReplicas ?? 0;
-    if (wanted > 0 && out.includes(1)) {
+    if (wanted > 0 && out.includes(CONFIRM.CONFIRMED)) {
       const acknowledged = await this.redis.wait(wanted, CONFIRM_WAIT_MS);
       if (acknowledged < wanted) throw new ReplicasBehind(wanted, acknowledged);
     }
-    return out.map((v) => v === 1);
+    return out.map((v) => v === CONFIRM.CONFIRMED);
   }
 
   /**
@@ -171,13 +174,13 @@ export class Scripts {
    */
   async revoke(eventId: string, person: string, ticket: number, reservedBy?: number): Promise<boolean> {
     const k = this.keys(eventId);
-    return (await this.call('revoke', k.reserved, k.decisions, k.revoked, k.meta, person, ticket, reservedBy ?? '')) === 1;
+    return (await this.call('revoke', k.reserved, k.decisions, k.revoked, k.meta, person, ticket, reservedBy ?? '')) === REVOKE.REVOKED;
   }
 
   /** Gives a revoked unit back to the stock, once MySQL records its release. */
   async release(eventId: string, ticket: number): Promise<boolean> {
     const k = this.keys(eventId);
-    return (await this.call('release', k.revoked, k.remaining, k.meta, ticket, gateChannel(this.prefix), eventId)) === 1;
+    return (await this.call('release', k.revoked, k.remaining, k.meta, ticket, gateChannel(this.prefix), eventId)) === RELEASE.RELEASED;
   }
 
   /** Which of these decisions read from Kafka are to be persisted (settle.lua). */
@@ -191,16 +194,25 @@ export class Scripts {
       k.restoring,
       ...units.flatMap((u) => [u.person, u.ticket]),
     )) as (number | string)[];
-    if (out[0] === -1) return out[1] ? { kind: 'restoring', marker: parseMarker(String(out[1])) } : { kind: 'missing' };
+    if (out[0] === SETTLE.UNSETTLED) return out[1] ? { kind: 'restoring', marker: parseMarker(String(out[1])) } : { kind: 'missing' };
     if (out.length !== units.length + 1) throw new Error(`settle.lua answered ${out.length - 1} values for ${units.length} decisions`);
-    return { kind: 'settled', persist: out.slice(1).map((v) => v === 1) };
+    if (out[0] !== SETTLE.SETTLED) throw new Error(`settle.lua returned unknown code ${out[0]}`);
+    return { kind: 'settled', persist: out.slice(1).map((v) => v === SETTLE.PERSIST) };
   }
 
   async setStock(eventId: string, total: number): Promise<{ ok: true; total: number; remaining: number } | { ok: false; winners: number }> {
     const k = this.keys(eventId);
     const [code, a, b] = (await this.call('set-stock', k.meta, k.remaining, total, gateChannel(this.prefix), eventId)) as number[];
-    if (code === -2) throw new StockStateMissing(eventId);
-    return code === 1 ? { ok: true, total: a!, remaining: b! } : { ok: false, winners: a! };
+    switch (code) {
+      case SET_STOCK.SET:
+        return { ok: true, total: a!, remaining: b! };
+      case SET_STOCK.BELOW_WINNERS:
+        return { ok: false, winners: a! };
+      case SET_STOCK.MISSING:
+        throw new StockStateMissing(eventId);
+      default:
+        throw new Error(`set-stock.lua returned unknown code ${code}`);
+    }
   }
 
   async standing(eventId: string, person: string): Promise<StandingResult> {
@@ -210,9 +222,18 @@ export class Scripts {
       number,
       number,
     ];
-    if (state === 'W') return { kind: 'won', ticket, decidedAt: at };
-    if (state === 'P') return { kind: 'unconfirmed', ticket, decidedAt: at };
-    return state === '?' ? { kind: 'unsure' } : { kind: 'unknown' };
+    switch (state) {
+      case STATUS.WON:
+        return { kind: 'won', ticket, decidedAt: at };
+      case STATUS.UNCONFIRMED:
+        return { kind: 'unconfirmed', ticket, decidedAt: at };
+      case STATUS.UNSURE:
+        return { kind: 'unsure' };
+      case STATUS.NONE:
+        return { kind: 'unknown' };
+      default:
+        throw new Error(`status.lua returned unknown state ${state}`);
+    }
   }
 
   /** Live counts of an event, read in one round trip: winners, and those of them Kafka has not confirmed yet. */

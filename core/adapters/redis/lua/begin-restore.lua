@@ -27,8 +27,11 @@
   ARGV[4] the gate channel
   ARGV[5] the event id
 
-  Returns {1, marker} when this call set the marker, {2, marker} when one was in force already,
-  {0, ""} when the event's state is whole (and not forced), {3, ""} when forced and dropped.
+  Returns {code, marker or ""}:
+     1  BEGUN     {1, marker}: this call set the marker
+     2  IN_FORCE  {2, marker}: one was in force already
+     0  WHOLE     {0, ""}: the event's state is whole (and not forced)
+     3  DROPPED   {3, ""}: forced, and dropped
 ]]
 --! include event-state.lua
 local server = this_server()

@@ -12,7 +12,10 @@
 
   ARGV[1], ARGV[2], ...      person, ticket, person, ticket, ...
 
-  Returns one value per pair: 1 confirmed (now or before), 0 not held.
+  Returns one value per pair:
+     1  CONFIRMED  confirmed, now or before
+     0  NOT_HELD   not held: gone (stale, lost), revoked, another ticket, or the meta names another
+                   server
 ]]
 --! include event-state.lua
 local server = this_server()

@@ -24,9 +24,11 @@
   ARGV[7] the gate channel
   ARGV[8] the event id
 
-  Returns {1, remaining, winners, tickets} when finished (tickets: the ticket sequence as left, the
-  last ticket the lost Redis or MySQL may have handed out; every ticket after it is new), {0, 0, 0, 0}
-  when the marker is not the one given (started over, or finished by another process).
+  Returns {code, remaining, winners, tickets}:
+     1  FINISHED      finished (tickets: the ticket sequence as left, the last ticket the lost Redis or
+                      MySQL may have handed out; every ticket after it is new)
+     0  WRONG_MARKER  {0, 0, 0, 0}: the marker is not the one given (started over, or finished by
+                      another process)
 ]]
 --! include event-state.lua
 if redis.call('GET', KEYS[6]) ~= ARGV[1] then return {0, 0, 0, 0} end

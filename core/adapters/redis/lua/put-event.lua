@@ -19,8 +19,9 @@
   ARGV[6] the gate channel
   ARGV[7] the event id
 
-  Returns the remaining stock, -1 when the stock is missing or not this server's (restore it first), -2
-  while the event is being restored. Nothing is written in either case.
+  Returns the remaining stock (0 or more), or, with nothing written:
+    -1  MISSING    the stock is missing or not this server's: restore it first
+    -2  RESTORING  the event is being restored
 ]]
 --! include event-state.lua
 local server = this_server()

@@ -14,7 +14,10 @@
   ARGV[2] the gate channel: "moved <eventId>" is published there when a unit is given back
   ARGV[3] the event id
 
-  Returns 1 when given back, 0 when that ticket is not revoked (given back already, or never revoked).
+  Returns:
+     1  RELEASED     given back
+     0  NOT_REVOKED  that ticket is not revoked (given back already, or never revoked), or the meta
+                     names another server
 ]]
 --! include event-state.lua
 if redis.call('HGET', KEYS[3], 'server') ~= this_server() then return 0 end

@@ -9,7 +9,8 @@
   ARGV[1] the marker this restore began with
   ARGV[2], ARGV[3], ARGV[4], ...   person, ticket, decidedAtMs, ... (WON rows)
 
-  Returns the number of winners written, or -1 when the marker is not the one given.
+  Returns the number of winners written (0 or more), or:
+    -1  WRONG_MARKER  the marker is not the one given
 ]]
 --! include event-state.lua
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then return -1 end

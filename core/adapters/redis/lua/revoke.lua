@@ -16,7 +16,10 @@
   ARGV[2] ticket
   ARGV[3] reserved at or before this epoch ms, or "" for any age
 
-  Returns 1 when revoked, 0 when not held as given (confirmed, released, or another ticket).
+  Returns:
+     1  REVOKED    revoked: it waits for release.lua
+     0  NOT_HELD   not held as given (confirmed, released, another ticket, reserved after ARGV[3]), or
+                   the meta names another server
 ]]
 --! include event-state.lua
 if redis.call('HGET', KEYS[4], 'server') ~= this_server() then return 0 end

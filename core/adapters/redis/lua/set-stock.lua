@@ -10,10 +10,13 @@
   ARGV[2] the gate channel
   ARGV[3] the event id
 
-  Returns {1, total, remaining} when set, {-1, winners} when the new total is below the winners, or
-  {-2, 0} when the remaining stock is missing, or was kept by another server than this one (meta names
-  another run_id: Redis restarted or failed over since, and may have lost winners): restore it from
-  MySQL first, or the winners so far would be forgotten.
+  Returns {code, ...}:
+     1  SET            {1, total, remaining}: set
+    -1  BELOW_WINNERS  {-1, winners}: the new total is below the winners; nothing is written
+    -2  MISSING        {-2, 0}: the remaining stock is missing, or was kept by another server than this
+                       one (meta names another run_id: Redis restarted or failed over since, and may
+                       have lost winners): restore it from MySQL first, or the winners so far would be
+                       forgotten
 ]]
 --! include event-state.lua
 local server = this_server()

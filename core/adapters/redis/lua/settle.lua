@@ -11,10 +11,14 @@
 
   ARGV[1], ARGV[2], ...      person, ticket, person, ticket, ...
 
-  Returns {-1, marker or ""} when the event's state is missing or being restored, or was made on another
-  server (its meta names another run_id: Redis restarted or failed over since, and may have lost
-  decisions Kafka holds): the caller decides by the marker's offsets, or begins the restore, see
-  docs/decide-at-arrival.md. Else {1, v1, v2, ...}: per pair 1 persist, 0 void.
+  Returns {code, ...}:
+    -1  UNSETTLED  {-1, marker or ""}: the event's state is missing or being restored, or was made on
+                   another server (its meta names another run_id: Redis restarted or failed over since,
+                   and may have lost decisions Kafka holds): the caller decides by the marker's offsets,
+                   or begins the restore, see docs/decide-at-arrival.md
+     1  SETTLED    {1, v1, v2, ...}, one value per pair:
+     1  PERSIST      Redis holds the decision: persist it
+     0  VOID         the decisions hash does not hold it with this ticket (revoked, released): void it
 ]]
 --! include event-state.lua
 local server = this_server()

@@ -7,10 +7,14 @@
   KEYS[4] restoring marker
   ARGV[1] person
 
-  Returns {state, ticket, decidedAtMs}: state "W" (won, and Kafka holds it), "P" (won at arrival, but
-  Kafka's hold on it is not confirmed yet: the API that took it died, or is still sending), "" (no
-  unit held) or "?" (Redis can't say: the event is being restored, its state is missing, or it was
-  made on another server, which may have lost the last decisions; a winner may be in Kafka only).
+  Returns {state, ticket, decidedAtMs}, the state one of:
+    "W"  WON          won, and Kafka holds it
+    "P"  UNCONFIRMED  won at arrival, but Kafka's hold on it is not confirmed yet: the API that took it
+                      died, or is still sending
+    ""   NONE         no unit held (ticket and decidedAtMs 0)
+    "?"  UNSURE       Redis can't say: the event is being restored, its state is missing, or it was made
+                      on another server, which may have lost the last decisions; a winner may be in
+                      Kafka only
   A confirmed decision is answered whatever the server: it was confirmed after Kafka held it, and a
   restore keeps only MySQL's winners.
 ]]
