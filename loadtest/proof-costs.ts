@@ -13,6 +13,7 @@ import { loadConfig } from '../core/platform/config.ts';
 import { Metrics } from '../core/platform/metrics.ts';
 import { Tokens } from '../core/use-cases/sign-in/tokens.ts';
 import type { ServerDeps } from '../server/deps.ts';
+import { ErrorCode } from '../core/domain/errors.ts';
 
 /**
  * `npm run bench -- --scenario proof`: what issue 22 adds to the winners' path and to the herd's, each
@@ -58,7 +59,7 @@ async function soldOutCost(
   const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent' });
   const tokens = new Tokens(config.jwt);
   const token = await tokens.issue('late@bench.test');
-  const refusal = conflict('SOLD_OUT', 'all the gifts are gone', statement === undefined ? undefined : { statement });
+  const refusal = conflict(ErrorCode.SOLD_OUT, 'all the gifts are gone', statement === undefined ? undefined : { statement });
   const deps = {
     config,
     tokens,

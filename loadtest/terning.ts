@@ -55,7 +55,7 @@ export async function startTerning(o: TerningOptions): Promise<Terning> {
     MYSQL_URL: o.mysqlUrl,
     KAFKA_TOPIC: `bench.applications.${id}`,
     KAFKA_DLQ_TOPIC: `bench.dlq.${id}`,
-    KAFKA_GROUP_ID: `bench-decider-${id}`,
+    KAFKA_GROUP_ID: `bench-persisters-${id}`,
     KAFKA_PARTITIONS: String(o.partitions),
     REDIS_PREFIX: `bench-${id}`,
     // The generator is one address that stands for a whole crowd (as a proxy in front would be), and

@@ -1,5 +1,6 @@
 import type { ProofLogRepo } from '../../adapters/mysql/proof-log-repo.ts';
 import { badRequest, notFound } from '../../platform/errors.ts';
+import { ErrorCode } from '../../domain/errors.ts';
 import { MerkleTree } from './merkle.ts';
 
 /** How long a process takes the log's size it read for the size now. */
@@ -15,7 +16,7 @@ export const originOf = (logName: string, eventId: string) => `${logName}/events
 
 const count = (name: string, v: unknown, min: number): number => {
   if (typeof v !== 'string' || !/^\d{1,15}$/.test(v) || Number(v) < min)
-    throw badRequest('VALIDATION_FAILED', `${name} must be a whole number of at least ${min}`);
+    throw badRequest(ErrorCode.VALIDATION_FAILED, `${name} must be a whole number of at least ${min}`);
   return Number(v);
 };
 
@@ -90,8 +91,8 @@ export class PublicLog {
     const tree = await this.tree(eventId);
     const from = count('from', query.from, 1);
     const to = query.to === undefined ? tree.size : count('to', query.to, from);
-    if (to > tree.size) throw badRequest('VALIDATION_FAILED', `to must be at most the log's size, ${tree.size}`);
-    if (from > to) throw badRequest('VALIDATION_FAILED', 'from must be at most to');
+    if (to > tree.size) throw badRequest(ErrorCode.VALIDATION_FAILED, `to must be at most the log's size, ${tree.size}`);
+    if (from > to) throw badRequest(ErrorCode.VALIDATION_FAILED, 'from must be at most to');
     return { from, to, proof: tree.consistencyProof(from, to).map((p) => p.toString('base64')) };
   }
 }
