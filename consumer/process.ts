@@ -119,6 +119,8 @@ export class ConsumerProcess {
       await this.start();
     })()
       .catch((err: Error) => {
+        // Asked to stop meanwhile: the opening gave up because of it, which is no crash.
+        if (this.stopRequested) return;
         this.log.fatal({ err }, 'the consumer could not be opened again');
         this.opts.onCrash?.(err);
       })

@@ -260,7 +260,16 @@ export class ApiServer {
     await this.close();
   }
 
-  private async close(): Promise<void> {
+  /** One close at a time: a stop() may come while a start that failed closes what it had opened. */
+  private closing?: Promise<void>;
+
+  private close(): Promise<void> {
+    return (this.closing ??= this.closeNow().finally(() => {
+      this.closing = undefined;
+    }));
+  }
+
+  private async closeNow(): Promise<void> {
     this.draining = true;
     const { http } = this.config;
     if (this.doors.length) {

@@ -47,8 +47,9 @@ export async function startOutlasting<T>(
 ): Promise<T> {
   const until = Date.now() + opts.ms;
   for (let n = 0; ; n++) {
+    let started: T;
     try {
-      return await attempt();
+      started = await attempt();
     } catch (err) {
       await undo().catch(() => {});
       if (!(isOutage(err) || isKafkaOutage(err)) || Date.now() >= until || opts.stopped()) throw err;
@@ -56,6 +57,13 @@ export async function startOutlasting<T>(
       opts.log.warn({ err, attempt: n, retryInMs: wait }, 'a service is not reachable yet: starting again');
       await sleep(wait);
       if (opts.stopped()) throw err;
+      continue;
     }
+    // Asked to stop while this attempt was under way: what it opened is closed, not left running.
+    if (opts.stopped()) {
+      await undo().catch(() => {});
+      throw new Error('asked to stop while starting');
+    }
+    return started;
   }
 }
