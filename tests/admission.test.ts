@@ -21,7 +21,9 @@ async function held(concurrency: number, queueLimit = 100) {
       if (req.url!.startsWith('/participant')) holding.push({ url: req.url!, release: answer });
       else answer();
     });
-  const http = createServer(admission(app, { concurrency, queueLimit, production: false }, platformRequests(adminKeyCheck(KEY))));
+  const http = createServer(
+    admission(app, { concurrency, queueLimit, maxPipelined: 8, production: false }, platformRequests(adminKeyCheck(KEY))),
+  );
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
   return {
@@ -84,7 +86,7 @@ test('a place is given back once the app has answered, not when the client has r
     res.end('x'.repeat(1_000));
     running--;
   };
-  const http = createServer(admission(app, { concurrency: 1, queueLimit: 100, production: false }, () => false));
+  const http = createServer(admission(app, { concurrency: 1, queueLimit: 100, maxPipelined: 8, production: false }, () => false));
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   t.teardown(
     () =>
@@ -135,7 +137,7 @@ test('a request taken from the queue is not held by it: once answered, it can be
   const finish = new Map<string, () => void>();
   const listener = admission(
     (req) => new Promise<void>((resolve) => finish.set(req.url!, resolve)),
-    { concurrency: 1, queueLimit: 100, production: false },
+    { concurrency: 1, queueLimit: 100, maxPipelined: 8, production: false },
     () => false,
   );
   const refs = new Map<string, WeakRef<object>>();

@@ -12,8 +12,8 @@ export type AppListener = (req: IncomingMessage, res: ServerResponse) => Promise
 export interface AdmissionLimits {
   concurrency: number;
   queueLimit: number;
-  /** Requests that skip the turn a connection may have waiting behind its one in the app (8 unless set). */
-  maxPipelined?: number;
+  /** Requests that skip the turn a connection may have waiting behind its one in the app (HTTP_MAX_PIPELINED). */
+  maxPipelined: number;
   production: boolean;
 }
 
@@ -50,8 +50,7 @@ interface Lane {
  * browser or proxy pipelines (RFC 9112 9.3.2: not after a POST), and what one connection holds stays bounded.
  */
 export function admission(handler: AppListener, limits: AdmissionLimits, skips: (req: IncomingMessage) => boolean): RequestListener {
-  const { concurrency, queueLimit } = limits;
-  const maxPipelined = limits.maxPipelined ?? 8;
+  const { concurrency, queueLimit, maxPipelined } = limits;
   const lanes = new WeakMap<Socket, Lane>();
   const busy = busyAnswer(limits.production);
   let running = 0;
@@ -98,7 +97,7 @@ export function admission(handler: AppListener, limits: AdmissionLimits, skips: 
     lane.busy = true;
     const next = () => {
       lane.busy = false;
-      const [waiting] = lane.waiting.splice(0, 1);
+      const waiting = lane.waiting.shift();
       if (!waiting) return;
       if (lane.waiting.length === 0) req.socket.resume();
       if (waiting[0].destroyed) return next();
