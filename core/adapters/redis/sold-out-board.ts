@@ -34,8 +34,7 @@ export type SealSoldOut = (facts: { event: string; units: number; lastTicket: nu
  */
 export class SoldOutBoard {
   private readonly boards = new Map<string, SoldOut>();
-  private readonly loading = new Map<string, Promise<void>>();
-  /** Each board being read: its SOLD_OUT once signed, which may be before its winners are read. */
+  /** Each board being read: its SOLD_OUT once signed (undefined when it could not be), which may be before its winners are read. */
   private readonly sealing = new Map<string, Promise<SoldOutResult | undefined>>();
   /** Messages heard per event, and gaps in the subscription: a board read across either is stale. */
   private readonly moves = new Map<string, number>();
@@ -81,10 +80,10 @@ export class SoldOutBoard {
 
   /** The gate answered SOLD_OUT: the board reads the event's winners once, for the answers that follow. */
   noticed(eventId: string): void {
-    if (!this.live || this.boards.has(eventId) || this.loading.has(eventId)) return;
+    if (!this.live || this.boards.has(eventId) || this.sealing.has(eventId)) return;
     let sealed!: (refusal: SoldOutResult | undefined) => void;
     this.sealing.set(eventId, new Promise((resolve) => (sealed = resolve)));
-    this.loading.set(eventId, this.load(eventId, sealed));
+    void this.load(eventId, sealed);
   }
 
   /**
@@ -174,7 +173,6 @@ export class SoldOutBoard {
       this.log.warn({ err, eventId }, 'the sold-out board could not be read: the gate answers meanwhile');
     } finally {
       sealed(undefined);
-      this.loading.delete(eventId);
       this.sealing.delete(eventId);
     }
   }
