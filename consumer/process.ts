@@ -266,6 +266,7 @@ export class ConsumerProcess {
 
   async stop(): Promise<void> {
     this.stopRequested = true;
+    await this.opening?.catch(() => {});
     await this.reopening;
     await this.close();
   }

@@ -88,12 +88,15 @@ export class ApiServer {
    * out, starting again (core/adapters/outage.ts startOutlasting); when it throws, what it had opened is
    * closed again.
    */
+  /** The start under way, if any: stop() waits for it to give up before it closes anything. */
+  private starting?: Promise<unknown>;
+
   async start(): Promise<{ url: string; adminUrl: string }> {
-    return startOutlasting(
+    return (this.starting = startOutlasting(
       () => this.open(),
       () => this.close(),
       { ms: this.config.startWaitMs, log: this.log, stopped: () => this.stopRequested },
-    );
+    ));
   }
 
   private async open(): Promise<{ url: string; adminUrl: string }> {
@@ -257,6 +260,9 @@ export class ApiServer {
    */
   async stop(): Promise<void> {
     this.stopRequested = true;
+    // Closing what a start is opening at this moment (a producer half connected) can leave that start
+    // waiting for ever; it gives up by itself once it sees the stop, closing what it opened.
+    await this.starting?.catch(() => {});
     await this.close();
   }
 

@@ -55,7 +55,8 @@ export async function startOutlasting<T>(
       if (!(isOutage(err) || isKafkaOutage(err)) || Date.now() >= until || opts.stopped()) throw err;
       const wait = Math.min(10_000, 500 * 2 ** n);
       opts.log.warn({ err, attempt: n, retryInMs: wait }, 'a service is not reachable yet: starting again');
-      await sleep(wait);
+      // Waited in short steps: a stop() waits for the start to give up, and should not wait long.
+      for (const end = Date.now() + wait; Date.now() < end && !opts.stopped();) await sleep(Math.min(100, end - Date.now()));
       if (opts.stopped()) throw err;
       continue;
     }
