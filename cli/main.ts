@@ -3,7 +3,7 @@ import { ConfigError } from '../core/platform/config.ts';
 import { UserError, EXIT } from './errors.ts';
 import { servicesCommand } from './commands/services.ts';
 import { migrateCommand } from './commands/migrate.ts';
-import { serverCommand, consumerCommand } from './commands/run.ts';
+import { serverCommand, consumerCommand, stockStreamCommand } from './commands/run.ts';
 import { stockCommand } from './commands/stock.ts';
 import { eventCommand } from './commands/event.ts';
 import { upCommand } from './commands/up.ts';
@@ -24,6 +24,7 @@ export function buildProgram(): Command {
     .addCommand(migrateCommand())
     .addCommand(serverCommand())
     .addCommand(consumerCommand())
+    .addCommand(stockStreamCommand())
     .addCommand(eventCommand())
     .addCommand(stockCommand())
     .addCommand(watchCommand())

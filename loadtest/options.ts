@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 export interface BenchOptions {
   scenario: 'all' | 'big-drop' | 'crowd' | 'proof' | 'watchers';
   watchers: number;
+  via: 'stock-stream' | 'api';
   drop: number;
   winnersBefore: number;
   users: number;
@@ -34,9 +35,11 @@ const HELP = `npm run bench -- [options]
                          --users 1000000 --stock 10000 a real giveaway's crowd), or proof (in this process, no services: a receipt per
                          winner, the sold-out answer with and without its signed statement, the
                          stock stream's fan-out per watcher; also printed first by all), or
-                         watchers (the stock stream on a real API process, --watchers streams open)
-  --watchers N           watchers only: stock streams held open on the one API, from separate
-                         processes of at most 9,000 each (18000; the API has 20,000 open files here)
+                         watchers (the stock stream on a real process, --watchers streams open)
+  --watchers N           watchers only: stock streams held open, from separate processes of at
+                         most 9,000 each (18000; a process has 20,000 open files here)
+  --via NAME             watchers only: the process that serves the streams, stock-stream (the
+                         default: \`terning stock-stream\`, as nginx routes them in production) or api
   --drop N               applicants of the big drop, for as many units over --connections
                          keep-alive connections, one token each: every apply wins (100000; 0: none)
   --winners-before N     crowd only: the event first takes N winners through the API, all persisted,
@@ -75,6 +78,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     options: {
       scenario: { type: 'string' },
       watchers: { type: 'string' },
+      via: { type: 'string' },
       drop: { type: 'string' },
       'winners-before': { type: 'string' },
       users: { type: 'string' },
@@ -115,6 +119,9 @@ export function parseOptions(argv: string[]): BenchOptions {
   if (scenario !== 'all' && scenario !== 'big-drop' && scenario !== 'crowd' && scenario !== 'proof' && scenario !== 'watchers')
     throw new Error(`--scenario is all, big-drop, crowd, proof or watchers, not "${scenario}"`);
   if (values.watchers !== undefined && scenario !== 'watchers') throw new Error('--watchers is for --scenario watchers');
+  const via = values.via ?? 'stock-stream';
+  if (via !== 'stock-stream' && via !== 'api') throw new Error(`--via is stock-stream or api, not "${via}"`);
+  if (values.via !== undefined && scenario !== 'watchers') throw new Error('--via is for --scenario watchers');
   const winnersBefore =
     values['winners-before'] === undefined || values['winners-before'] === '0' ? 0 : int(values['winners-before'], 0, 'winners-before');
   if (winnersBefore > 0 && scenario !== 'crowd') throw new Error('--winners-before is for --scenario crowd');
@@ -122,6 +129,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     scenario,
     winnersBefore,
     watchers: int(values.watchers, 18_000, 'watchers'),
+    via,
     drop: values.drop === '0' && scenario === 'all' ? 0 : int(values.drop, quick ? 2_000 : 100_000, 'drop'),
     users: int(values.users, quick ? 2_000 : 20_000, 'users'),
     stock: int(values.stock, quick ? 100 : 1_000, 'stock'),

@@ -15,6 +15,8 @@ export interface TerningOptions {
   apiFlags?: string[];
   /** Run the TypeScript through tsx instead of the build in dist/ that the image runs. */
   source?: boolean;
+  /** Also `terning stock-stream`, the stock stream process. */
+  stockStream?: boolean;
 }
 
 export interface Terning {
@@ -22,6 +24,7 @@ export interface Terning {
   urls: string[];
   apis: Proc[];
   consumers: Proc[];
+  stockStream?: { proc: Proc; url: string };
   /** Stops the consumers (they leave the group cleanly); startConsumers() brings new ones. */
   stopConsumers(): Promise<void>;
   startConsumers(): Promise<void>;
@@ -93,10 +96,22 @@ export async function startTerning(o: TerningOptions): Promise<Terning> {
   };
   const consumers = await spawnConsumers();
   const urls = ports.map((p) => `http://127.0.0.1:${p}`);
+  const streamPort = o.stockStream ? await freePort() : 0;
+  const stockStream = o.stockStream
+    ? {
+        proc: new Proc(
+          'stock-stream',
+          ['bin/terning.js', 'stock-stream'],
+          { ...env, STOCK_STREAM_PORT: String(streamPort) },
+          profile('stock-stream'),
+        ),
+        url: `http://127.0.0.1:${streamPort}`,
+      }
+    : undefined;
   let stopped: Promise<void> | undefined;
   const stop = () => (stopped ??= stopAll());
   const stopAll = async () => {
-    await Promise.all([...apis, ...consumers].map((p) => p.stop()));
+    await Promise.all([...apis, ...consumers, ...(stockStream ? [stockStream.proc] : [])].map((p) => p.stop()));
     const admin = kafka.admin();
     await admin.connect();
     await admin.deleteTopics({ topics: [config.kafka.applicationsTopic, config.kafka.deadLetterTopic] }).catch(() => {});
@@ -122,6 +137,7 @@ export async function startTerning(o: TerningOptions): Promise<Terning> {
   };
   try {
     await Promise.all(apis.map((p, i) => waitFor(p.name, httpReady(`${urls[i]}/readyz`), p)));
+    if (stockStream) await waitFor('stock-stream', httpReady(`${stockStream.url}/healthz`), stockStream.proc);
     await groupJoined();
   } catch (e) {
     await stop();
@@ -132,6 +148,7 @@ export async function startTerning(o: TerningOptions): Promise<Terning> {
     urls,
     apis,
     consumers,
+    stockStream,
     stop,
     async stopConsumers() {
       await Promise.all(consumers.map((c) => c.stop()));

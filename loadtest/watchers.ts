@@ -4,8 +4,8 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ensureDatabase } from '../core/adapters/mysql/sequelize.ts';
-import { STOCK_EVERY_MS } from '../core/use-cases/participant/stock-watch.ts';
-import { HEARTBEAT_MS } from '../server/routes/stream.ts';
+import { FAN_OUT_SHARE, HEARTBEAT_MS, STOCK_EVERY_MS } from '../core/use-cases/participant/stock-watch.ts';
+import { STOCK_STREAM_FAN_OUT_SHARE } from '../server/stock-stream/process.ts';
 import type { BenchOptions } from './options.ts';
 import { memoryOf, type Proc } from './processes.ts';
 import { latencySummary, type LatencySummary } from './stats.ts';
@@ -62,15 +62,19 @@ class WatcherProcess {
   }
 }
 
-/** The API's V8 heap in use and in all, in MB, from its /metrics. */
+/** The V8 heap in use and in all, in MB, of the process that serves the streams: the API's /metrics, or the stock stream process's /healthz. */
 async function heapOf(t: Terning): Promise<{ usedMb: number; totalMb: number }> {
+  if (t.stockStream) {
+    const health = (await (await fetch(`${t.stockStream.url}/healthz`)).json()) as { heapUsed: number; heapTotal: number };
+    return { usedMb: health.heapUsed / 2 ** 20, totalMb: health.heapTotal / 2 ** 20 };
+  }
   const res = await fetch(`${t.urls[0]}/metrics`, { headers: { 'X-ADMIN-KEY': t.config.adminKey } });
   const text = await res.text();
   const sample = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+)`, 'm').exec(text)?.[1] ?? NaN) / 2 ** 20;
   return { usedMb: sample('nodejs_heap_size_used_bytes'), totalMb: sample('nodejs_heap_size_total_bytes') };
 }
 
-/** The API's memory over `ms`: its RSS at the end, and the least heap in use seen once a second (the live part, garbage aside). */
+/** The serving process's memory over `ms`: its RSS at the end, and the least heap in use seen once a second (the live part, garbage aside). */
 async function memoryOver(t: Terning, api: Proc, ms: number): Promise<{ rssMb: number; heapUsedMb: number; heapTotalMb: number }> {
   const heaps: { usedMb: number; totalMb: number }[] = [];
   const until = Date.now() + ms;
@@ -139,6 +143,8 @@ function openFilesOf(pid: number): string {
 
 export interface WatchersRun {
   at: string;
+  /** The process that served the streams: `terning stock-stream` or the API (`--via api`). */
+  via: 'stock-stream' | 'api';
   asked: number;
   connected: number;
   failed: number;
@@ -188,20 +194,31 @@ export async function watchersBench(o: BenchOptions): Promise<WatchersRun> {
         .join(' ')})\n`,
     );
   const clients = Math.ceil(o.watchers / PER_CLIENT);
+  const viaApi = o.via === 'api';
   say(
-    `preparing: 1 API (bin/terning.js server, ${o.source ? 'through tsx' : 'compiled'}), 1 consumer; ${o.watchers} watchers from ${clients} process(es)`,
+    `preparing: 1 API (bin/terning.js server, ${o.source ? 'through tsx' : 'compiled'}), 1 consumer${viaApi ? '' : ', 1 stock stream process (bin/terning.js stock-stream)'}; ${o.watchers} watchers of ${viaApi ? 'the API' : 'the stock stream process'} from ${clients} process(es)`,
   );
   await ensureDatabase(o.mysqlUrl);
   migrate(o.mysqlUrl);
   // startTerning raises the caps for every bench run: HTTP_MAX_CONNECTIONS=20000 (production: 4000),
   // HTTP_MAX_CONNECTIONS_PER_NETWORK=0 (production: 256; each watcher process is one address).
-  const t = await startTerning({ apis: 1, consumers: 1, partitions: 1, mysqlUrl: o.mysqlUrl, apiFlags: o.apiFlags, source: o.source });
-  const api = t.apis[0]!;
-  const port = Number(new URL(t.urls[0]!).port);
+  const t = await startTerning({
+    apis: 1,
+    consumers: 1,
+    partitions: 1,
+    mysqlUrl: o.mysqlUrl,
+    apiFlags: o.apiFlags,
+    source: o.source,
+    stockStream: !viaApi,
+  });
+  // The process that serves the streams: its CPU, memory and open files are what is measured.
+  const api = viaApi ? t.apis[0]! : t.stockStream!.proc;
+  const port = Number(new URL(viaApi ? t.urls[0]! : t.stockStream!.url).port);
+  const name = viaApi ? 'API' : 'stock stream process';
   const procs: WatcherProcess[] = [];
   try {
     const apiOpenFiles = openFilesOf(api.pid);
-    say(`API pid ${api.pid}: open files ${apiOpenFiles}; HTTP_MAX_CONNECTIONS=20000, HTTP_MAX_CONNECTIONS_PER_NETWORK=0 for this run`);
+    say(`${name} pid ${api.pid}: open files ${apiOpenFiles}; HTTP_MAX_CONNECTIONS=20000, HTTP_MAX_CONNECTIONS_PER_NETWORK=0 for this run`);
 
     // Without watchers: what taking a winner costs the API (each frame below has one), over the same
     // windows as a frame's, less the CPU at rest, read after them.
@@ -247,7 +264,7 @@ export async function watchersBench(o: BenchOptions): Promise<WatchersRun> {
       : 0;
     loadAvg.open = loadavg();
     say(
-      `${connected} of ${o.watchers} watchers connected in ${round((openedAt - opened) / 1_000)} s (${sum(open, 'failed')} failed), ${round(openCpuUsPerWatcher)} us of API CPU each`,
+      `${connected} of ${o.watchers} watchers connected in ${round((openedAt - opened) / 1_000)} s (${sum(open, 'failed')} failed), ${round(openCpuUsPerWatcher)} us of ${name} CPU each`,
     );
 
     from = Date.now();
@@ -294,6 +311,7 @@ export async function watchersBench(o: BenchOptions): Promise<WatchersRun> {
     const perFrameAtScale = perFrameMs * scale;
     const run: WatchersRun = {
       at: new Date().toISOString(),
+      via: o.via,
       asked: o.watchers,
       connected,
       failed: sum(reports, 'failed'),
@@ -323,8 +341,8 @@ export async function watchersBench(o: BenchOptions): Promise<WatchersRun> {
       projection: {
         watchers: PROJECTED,
         perFrameMs: round(perFrameAtScale),
-        // The watch stretches its turn so that writing a frame takes at most a fifth of it (stock-watch.ts).
-        frameEveryMs: Math.round(Math.max(STOCK_EVERY_MS, perFrameAtScale / 0.2)),
+        // The watch stretches its turn so that writing a frame takes at most its share of it (stock-watch.ts).
+        frameEveryMs: Math.round(Math.max(STOCK_EVERY_MS, perFrameAtScale / (viaApi ? FAN_OUT_SHARE : STOCK_STREAM_FAN_OUT_SHARE))),
         rssMb: Math.round(before.rssMb + (withWatchers.rssMb - before.rssMb) * scale),
         heapUsedMb: Math.round(before.heapUsedMb + (withWatchers.heapUsedMb - before.heapUsedMb) * scale),
       },
@@ -340,7 +358,7 @@ export async function watchersBench(o: BenchOptions): Promise<WatchersRun> {
     return run;
   } catch (e) {
     const code = await Promise.race([api.exited, sleep(100).then(() => 'running')]);
-    if (code !== 'running') say(`the API exited (${code}); its last output:\n${api.output}`);
+    if (code !== 'running') say(`the ${name} exited (${code}); its last output:\n${api.output}`);
     throw e;
   } finally {
     await Promise.all(procs.map((p) => p.close()));
@@ -349,18 +367,21 @@ export async function watchersBench(o: BenchOptions): Promise<WatchersRun> {
 }
 
 function print(r: WatchersRun, say: (s: string) => void) {
+  const name = r.via === 'api' ? 'API' : 'stock stream process';
+  // bin/terning.js: the old space each one has in production.
+  const oldSpaceMb = r.via === 'api' ? 144 : 384;
   const l = r.toLastWatcherMs;
   const f = r.toFirstWatcherMs;
   say(
-    `${r.frames} stock frames for ${r.changes} winners: API CPU ${r.cpu.perFrameMs} ms a frame (${r.cpu.perFrameUsPerWatcher} us a watcher; from just before each apply to its frame at the last watcher, less the winner's own ${r.cpu.applyMs} ms and the CPU at rest)`,
+    `${r.frames} stock frames for ${r.changes} winners: ${name} CPU ${r.cpu.perFrameMs} ms a frame (${r.cpu.perFrameUsPerWatcher} us a watcher; from just before each apply to its frame at the last watcher, less the winner's own ${r.cpu.applyMs} ms and the CPU at rest)`,
   );
   say(
     `from the apply that changed the stock to the last of ${r.connected} watchers: p50 ${l.p50} ms, p99 ${l.p99} ms, max ${l.max} ms (to the first: p50 ${f.p50} ms; the watch reads the stock every ${STOCK_EVERY_MS} ms)`,
   );
   say(
-    `every frame reached every watcher: ${r.everyFrameToEveryWatcher ? 'yes' : 'NO'}; "sold out" seen by ${r.soldOutSeenBy} of ${r.connected}${r.closedEarly ? `; ${r.closedEarly} streams closed early` : ''}; API peak RSS ${r.memory.peakRssMb} MB`,
+    `every frame reached every watcher: ${r.everyFrameToEveryWatcher ? 'yes' : 'NO'}; "sold out" seen by ${r.soldOutSeenBy} of ${r.connected}${r.closedEarly ? `; ${r.closedEarly} streams closed early` : ''}; ${name} peak RSS ${r.memory.peakRssMb} MB`,
   );
   say(
-    `at ${r.projection.watchers.toLocaleString('en')} watchers on one process, scaled from ${r.connected}: about ${r.projection.perFrameMs} ms of CPU a frame, so a frame every ${r.projection.frameEveryMs} ms at most; RSS about ${r.projection.rssMb} MB, heap in use about ${r.projection.heapUsedMb} MB (production's flags cap the API's old space at 144 MB, bin/terning.js). Not measured: it needs an open-files limit above ${r.projection.watchers.toLocaleString('en')} for the API, and this machine's is ${r.apiOpenFiles}`,
+    `at ${r.projection.watchers.toLocaleString('en')} watchers on one process, scaled from ${r.connected}: about ${r.projection.perFrameMs} ms of CPU a frame, so a frame every ${r.projection.frameEveryMs} ms at most; RSS about ${r.projection.rssMb} MB, heap in use about ${r.projection.heapUsedMb} MB (production's flags cap the ${name}'s old space at ${oldSpaceMb} MB, bin/terning.js). Not measured: it needs an open-files limit above ${r.projection.watchers.toLocaleString('en')} for the ${name}, and this machine's is ${r.apiOpenFiles}`,
   );
 }

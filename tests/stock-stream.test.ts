@@ -66,7 +66,7 @@ test('a watch reads once per turn whatever its watchers, writes each change once
     return { remaining, total: 5, soldOut: remaining === 0 };
   });
   const got: string[][] = [[], [], []];
-  const stops = got.map((g) => watch.watch('ev', (f) => g.push(f)));
+  const stops = got.map((g) => watch.watch('ev', (f) => g.push(f.toString())));
   await new Promise((r) => setTimeout(r, 30));
   t.is(reads, 1);
   remaining = 4;
@@ -89,4 +89,27 @@ test('a watch reads once per turn whatever its watchers, writes each change once
   );
   watch.close();
   t.true(ended, 'close ends every watcher');
+});
+
+test("a watch's heartbeat goes to each of its watchers from one timer per event, and stops with the last of them", async (t) => {
+  const watch = new StockWatch(
+    async () => ({ remaining: 1, total: 1, soldOut: false }),
+    () => {},
+    { heartbeatMs: 40 },
+  );
+  const got: string[][] = [[], []];
+  const stops = got.map((g) => watch.watch('ev', (f) => g.push(f.toString())));
+  await new Promise((r) => setTimeout(r, 130));
+  const beats = got.map((g) => g.filter((f) => f === ': heartbeat\n\n').length);
+  t.true(beats[0]! >= 2, JSON.stringify(got[0]));
+  t.is(beats[0], beats[1], 'one timer: every watcher has as many');
+  stops[0]!();
+  await new Promise((r) => setTimeout(r, 100));
+  const first = got[0]!.length;
+  t.true(got[1]!.length > beats[1]! + 1, 'the other watcher still gets them');
+  stops[1]!();
+  const second = got[1]!.length;
+  await new Promise((r) => setTimeout(r, 100));
+  t.deepEqual([got[0]!.length, got[1]!.length], [first, second], 'none after a watcher stops');
+  t.is(watch.watchers, 0);
 });

@@ -24,6 +24,23 @@ export function serverCommand(): Command {
   });
 }
 
+export function stockStreamCommand(): Command {
+  return new Command('stock-stream')
+    .description("serve the events' stock streams at scale (STOCK_STREAM_PORT, STOCK_STREAM_MAX_WATCHERS, REDIS_URL, MYSQL_URL)")
+    .action(async () => {
+      const { StockStreamServer } = await import('../../server/stock-stream/process.ts');
+      const config = loadConfig();
+      const { http, stockStream } = config;
+      const proc = new StockStreamServer(config, {
+        maxWatchers: stockStream.maxWatchers,
+        maxPerNetwork: http.maxConnectionsPerNetwork,
+        headersTimeoutMs: http.headersTimeoutMs,
+        maxHeaderSize: http.maxHeaderSize,
+      });
+      await runUntilSignal({ start: () => proc.start(stockStream.port), stop: () => proc.stop() });
+    });
+}
+
 export function consumerCommand(): Command {
   return new Command('consumer')
     .description('run a consumer: it persists the decided applications, sweeps stale reservations and sends the winner emails')

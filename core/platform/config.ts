@@ -33,6 +33,8 @@ export interface Config {
   metricsPort: number;
   /** Serve the admin routes on this port only (never the public one); undefined: on the public port. */
   adminPort: number | undefined;
+  /** The stock stream process (`terning stock-stream`, server/stock-stream/): its port, and the watchers it holds at most. */
+  stockStream: { port: number; maxWatchers: number };
   /** How long the API's HTTP servers wait on a client, and what they hold for clients at most (server/door.ts). */
   http: HttpLimits;
   /**
@@ -151,6 +153,8 @@ const schema = z.object({
   CODE_RESEND_SECONDS: int(60),
   DEFAULT_EVENT_ID: z.string().regex(EVENT_ID).default('default'),
   METRICS_PORT: int(9464),
+  STOCK_STREAM_PORT: int(3002),
+  STOCK_STREAM_MAX_WATCHERS: z.coerce.number().int().min(1).default(100_000),
   ADMIN_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1).default(5_000),
   HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1).default(10_000),
@@ -246,6 +250,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     metricsPort: e.METRICS_PORT,
     adminPort: e.ADMIN_PORT,
+    stockStream: { port: e.STOCK_STREAM_PORT, maxWatchers: e.STOCK_STREAM_MAX_WATCHERS },
     http: {
       headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
       requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,

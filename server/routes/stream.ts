@@ -11,8 +11,7 @@ import { eventIdOf } from './event-param.ts';
 import { TOKEN } from '../middleware/auth.ts';
 import { publicEvent } from '../../core/use-cases/participant/event-view.ts';
 import { ErrorCode } from '../../core/domain/errors.ts';
-
-export const HEARTBEAT_MS = 15_000;
+import { HEARTBEAT_MS } from '../../core/use-cases/participant/stock-watch.ts';
 
 /**
  * The token of a stream: EventSource can't send headers, so the page puts it in `?access_token=` on
@@ -77,8 +76,9 @@ export function streamRoutes({ applications, tokens, config, limits, feed, stock
 
   /**
    * The event's remaining stock, for anyone (no token): a frame at once, then each change, a few a
-   * second at most (core/use-cases/participant/stock-watch.ts). Written straight to the response: a
-   * frame is one string written to each watcher, nothing more. The server's stop ends them.
+   * second at most, and its heartbeat (core/use-cases/participant/stock-watch.ts). Written straight to
+   * the response: a frame is one buffer written to each watcher, nothing more. The server's stop ends
+   * them. At scale, the stock stream process serves them for far less (server/stock-stream/).
    */
   const stockStream = async (ctx: Context) => {
     const id = (await publicEvent(events, idOf(ctx))).id;
@@ -97,11 +97,7 @@ export function streamRoutes({ applications, tokens, config, limits, feed, stock
       (frame) => res.write(frame),
       () => res.end(),
     );
-    const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), HEARTBEAT_MS);
-    res.once('close', () => {
-      clearInterval(heartbeat);
-      stop();
-    });
+    res.once('close', stop);
   };
 
   r.get('/event/status/stream', stream);

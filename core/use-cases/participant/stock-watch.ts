@@ -7,26 +7,35 @@ export interface Stock {
 
 /** The fewest milliseconds between two reads of one event's stock: a few updates a second, at most. */
 export const STOCK_EVERY_MS = 250;
-/** Writing a frame to every watcher may take at most this share of the time between two frames. */
-const FAN_OUT_SHARE = 0.2;
+/**
+ * Writing a frame to every watcher may take at most this share of the time between two frames: in the
+ * API, which has applies to answer; the stock stream process, which has nothing else to do, gives it more.
+ */
+export const FAN_OUT_SHARE = 0.2;
+/** A comment to every watcher this often: proxies keep an idle stream open, and a dead client is found. */
+export const HEARTBEAT_MS = 15_000;
+const HEARTBEAT = Buffer.from(': heartbeat\n\n');
 
 interface Watcher {
-  send(frame: string): void;
+  send(frame: Buffer): void;
   end(): void;
 }
 
 interface Watched {
   watchers: Set<Watcher>;
-  frame?: string;
+  frame?: Buffer;
+  /** The JSON of the last frame, to tell a change. */
+  stock?: string;
   timer?: ReturnType<typeof setTimeout>;
+  heartbeat: ReturnType<typeof setInterval>;
 }
 
 /**
  * The remaining stock, pushed to everyone watching an event (the page's stock stream). Each process
  * reads an event's stock once per turn, whatever the number of watchers, and only while someone
- * watches; a changed stock becomes one frame, made once and written to each. The turn stretches when
- * the writing gets long (tens of thousands of watchers), so the fan-out takes at most a fifth of a
- * core.
+ * watches; a changed stock becomes one frame, made once (one buffer) and written to each. The turn
+ * stretches when the writing gets long (tens of thousands of watchers), so the fan-out takes at most
+ * `fanOutShare` of a core (a fifth in the API). One heartbeat timer per event, not per watcher: a watcher is its `send` and `end`.
  */
 export class StockWatch {
   private readonly events = new Map<string, Watched>();
@@ -36,16 +45,21 @@ export class StockWatch {
   constructor(
     private readonly read: (eventId: string) => Promise<Stock>,
     private readonly onError: (err: unknown, eventId: string) => void = () => {},
+    private readonly opts: { heartbeatMs?: number; fanOutShare?: number } = {},
   ) {}
 
   /**
    * `send` gets the current frame at once when known, then every change; `end` is called when the
    * watch closes (the server stops). The function returned stops it.
    */
-  watch(eventId: string, send: (frame: string) => void, end: () => void = () => {}): () => void {
+  watch(eventId: string, send: (frame: Buffer) => void, end: () => void = () => {}): () => void {
     let w = this.events.get(eventId);
     if (!w) {
-      this.events.set(eventId, (w = { watchers: new Set() }));
+      const watchers = new Set<Watcher>();
+      const heartbeat = setInterval(() => {
+        for (const watcher of watchers) watcher.send(HEARTBEAT);
+      }, this.opts.heartbeatMs ?? HEARTBEAT_MS);
+      this.events.set(eventId, (w = { watchers, heartbeat }));
       this.turn(eventId, w);
     }
     const watched = w;
@@ -56,6 +70,7 @@ export class StockWatch {
       watched.watchers.delete(watcher);
       if (watched.watchers.size === 0) {
         clearTimeout(watched.timer);
+        clearInterval(watched.heartbeat);
         if (this.events.get(eventId) === watched) this.events.delete(eventId);
       }
     };
@@ -73,6 +88,7 @@ export class StockWatch {
     this.events.clear();
     for (const w of all) {
       clearTimeout(w.timer);
+      clearInterval(w.heartbeat);
       for (const watcher of w.watchers) watcher.end();
     }
   }
@@ -81,8 +97,10 @@ export class StockWatch {
     void this.read(eventId)
       .then(
         (stock) => {
-          const frame = `event: stock\ndata: ${JSON.stringify(stock)}\n\n`;
-          if (frame === w.frame) return 0;
+          const json = JSON.stringify(stock);
+          if (json === w.stock) return 0;
+          const frame = Buffer.from(`event: stock\ndata: ${json}\n\n`);
+          w.stock = json;
           w.frame = frame;
           const started = performance.now();
           for (const watcher of w.watchers) watcher.send(frame);
@@ -97,7 +115,7 @@ export class StockWatch {
       )
       .then((ms) => {
         if (this.events.get(eventId) !== w) return;
-        w.timer = setTimeout(() => this.turn(eventId, w), Math.max(STOCK_EVERY_MS, ms / FAN_OUT_SHARE));
+        w.timer = setTimeout(() => this.turn(eventId, w), Math.max(STOCK_EVERY_MS, ms / (this.opts.fanOutShare ?? FAN_OUT_SHARE)));
       });
   }
 }
