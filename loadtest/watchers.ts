@@ -369,7 +369,7 @@ export async function watchersBench(o: BenchOptions): Promise<WatchersRun> {
 function print(r: WatchersRun, say: (s: string) => void) {
   const name = r.via === 'api' ? 'API' : 'stock stream process';
   // bin/terning.js: the old space each one has in production.
-  const oldSpaceMb = r.via === 'api' ? 144 : 384;
+  const oldSpaceMb = r.via === 'api' ? 144 : 256;
   const l = r.toLastWatcherMs;
   const f = r.toFirstWatcherMs;
   say(

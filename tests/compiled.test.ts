@@ -90,3 +90,25 @@ test("terning server runs within its memory budget, in the same process; an oper
   await consumer.waitFor(/consumer running/);
   t.false(commandLine(consumer.child.pid!).some((a) => a.startsWith('--max-old-space-size')));
 });
+
+test('terning stock-stream, compiled, streams an event within its own memory budget, and SIGTERM ends its streams', async (t) => {
+  const env = envFor(sys.config, { TERNING_COMPILED: '1', STOCK_STREAM_PORT: '0' });
+  const p = spawnTerning(['stock-stream'], env);
+  running.push(p);
+  const url = JSON.parse(await p.waitFor(/stock streams listening/)).url as string;
+  const args = commandLine(p.child.pid!);
+  t.true(args.includes('--max-old-space-size=256'), args.join(' '));
+  t.true(args.includes('--max-semi-space-size=4'), args.join(' '));
+  t.is(args.at(-1), 'stock-stream');
+
+  const eventId = await newEvent(sys, 2);
+  const res = await fetch(`${url}/api/events/${eventId}/stream`);
+  t.is(res.status, 200);
+  const text = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let got = '';
+  while (!got.includes('event: stock')) got += (await text.read()).value ?? '';
+  t.regex(got, /data: \{"remaining":2,"total":2,"soldOut":false\}/);
+  p.child.kill('SIGTERM');
+  for (let r = await text.read(); !r.done; r = await text.read());
+  t.is((await p.exited).code, 0);
+});

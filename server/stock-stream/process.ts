@@ -4,7 +4,7 @@ import type { Config } from '../../core/platform/config.ts';
 import { createLogger, type Logger } from '../../core/platform/log.ts';
 import { AppError, unavailable } from '../../core/platform/errors.ts';
 import { openStores, type Stores } from '../../core/stores.ts';
-import { StockWatch } from '../../core/use-cases/participant/stock-watch.ts';
+import { StockWatch, type Watcher } from '../../core/use-cases/participant/stock-watch.ts';
 import { publicEvent } from '../../core/use-cases/participant/event-view.ts';
 import { networkOf } from '../../core/use-cases/sign-in/network.ts';
 import { apiHeaderList } from '../middleware/security.ts';
@@ -17,6 +17,29 @@ const MAX_UNREAD_BYTES = 16 * 1024;
 export const STOCK_STREAM_FAN_OUT_SHARE = 0.8;
 /** How long stop() lets the watchers' last bytes go out before it cuts what is left. */
 const CLOSE_GRACE_MS = 2_000;
+
+/** One listener for every socket (not a closure each): an error, or bytes after the head, end the connection. */
+function destroyIt(this: Socket): void {
+  this.destroy();
+}
+
+/** A watcher: its socket, the event it watches, and nothing more. */
+class StockSocket implements Watcher {
+  constructor(
+    readonly socket: Socket,
+    readonly eventId: string,
+  ) {}
+
+  send(frame: Buffer): void {
+    // A client that reads nothing is let go; one that reads gets the frames (only the last one matters).
+    if (this.socket.writableLength > MAX_UNREAD_BYTES) this.socket.destroy();
+    else this.socket.write(frame);
+  }
+
+  end(): void {
+    this.socket.end();
+  }
+}
 
 export interface StockStreamLimits {
   /** Watchers at once in this process; past it 503 STREAMS_FULL (the page goes on re-reading the event). */
@@ -36,7 +59,7 @@ export interface StockStreamLimits {
  *
  * What makes it cheap is what it does not keep. The API holds each stream in Node's HTTP server and
  * Koa: a parser, a request, a response and a context, about 14 KB of heap. Here a watcher is its
- * socket and one entry in its event's set, about 1 KB: the request head is read once, checked
+ * socket and one entry in its event's set, about 1.4 KB: the request head is read once, checked
  * (request-head.ts), answered with a head written by hand, and then only frames go out, the same
  * buffer to every socket. The body ends with the connection (HTTP/1.1 allows it), so there is no
  * chunked framing to write per watcher either.
@@ -45,7 +68,8 @@ export class StockStreamServer {
   private server?: Server;
   private stores?: Stores;
   private stock?: StockWatch;
-  private readonly open = new Set<Socket>();
+  /** Every connection, and its watcher once it streams. */
+  private readonly open = new Map<Socket, StockSocket | null>();
   private readonly perNetwork = new Map<string, number>();
   private streaming = 0;
   private stopping = false;
@@ -100,17 +124,12 @@ export class StockStreamServer {
     this.stopping = true;
     const closed = new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     this.stock?.close();
-    for (const socket of this.open) if (socket.writableLength === 0 && !this.isStreaming(socket)) socket.destroy();
-    const cut = setTimeout(() => this.open.forEach((s) => s.destroy()), CLOSE_GRACE_MS);
+    for (const [socket, watcher] of this.open) if (socket.writableLength === 0 && !watcher) socket.destroy();
+    const cut = setTimeout(() => this.open.forEach((_, s) => s.destroy()), CLOSE_GRACE_MS);
     await closed;
     clearTimeout(cut);
     await this.stores?.close();
     this.log.info('stock streams stopped');
-  }
-
-  private readonly streams = new WeakSet<Socket>();
-  private isStreaming(socket: Socket): boolean {
-    return this.streams.has(socket);
   }
 
   private accept(socket: Socket): void {
@@ -119,44 +138,58 @@ export class StockStreamServer {
     const count = (this.perNetwork.get(network) ?? 0) + 1;
     if (network !== '' && count > this.limits.maxPerNetwork) return void socket.destroy();
     this.perNetwork.set(network, count);
-    this.open.add(socket);
+    this.open.set(socket, null);
     socket.once('close', () => {
+      const watcher = this.open.get(socket);
       this.open.delete(socket);
+      if (watcher) {
+        this.streaming--;
+        this.stock?.remove(watcher.eventId, watcher);
+      }
       const left = this.perNetwork.get(network)! - 1;
       if (left === 0) this.perNetwork.delete(network);
       else this.perNetwork.set(network, left);
     });
-    socket.on('error', () => socket.destroy());
+    socket.on('error', destroyIt);
+    this.readHeadOf(socket);
+  }
 
+  /**
+   * Reads the request head, then lets go of everything it used (its closures, the timer, the bytes):
+   * what a watcher keeps for hours is counted in bytes per 100,000.
+   */
+  private readHeadOf(socket: Socket): void {
     let head: Buffer | undefined;
-    const late = setTimeout(() => {
+    const done = () => {
+      clearTimeout(late);
       socket.off('data', onData);
+      socket.off('close', done);
+      head = undefined;
+    };
+    const late = setTimeout(() => {
+      done();
       this.refuse(socket, new AppError(408, 'REQUEST_TIMEOUT', 'the request took too long to arrive'));
     }, this.limits.headersTimeoutMs);
     const onData = (chunk: Buffer) => {
       const from = head ? Math.max(0, head.length - 3) : 0;
-      head = head ? Buffer.concat([head, chunk]) : chunk;
-      const end = head.indexOf('\r\n\r\n', from);
+      const all = (head = head ? Buffer.concat([head, chunk]) : chunk);
+      const end = all.indexOf('\r\n\r\n', from);
       if (end < 0 || end > this.limits.maxHeaderSize) {
-        if (head.length <= this.limits.maxHeaderSize) return;
-        clearTimeout(late);
-        socket.off('data', onData);
+        if (all.length <= this.limits.maxHeaderSize) return;
+        done();
         return this.refuse(socket, new AppError(431, 'HEADERS_TOO_LARGE', 'the request headers are too large'));
       }
-      clearTimeout(late);
-      socket.off('data', onData);
-      const bytes = head.subarray(0, end);
-      head = undefined;
+      done();
       let wanted: Wanted;
       try {
-        wanted = readHead(bytes);
+        wanted = readHead(all.subarray(0, end));
       } catch (e) {
         return this.refuse(socket, e as AppError);
       }
       void this.answer(socket, wanted);
     };
     socket.on('data', onData);
-    socket.once('close', () => clearTimeout(late));
+    socket.once('close', done);
   }
 
   private async answer(socket: Socket, wanted: Wanted): Promise<void> {
@@ -180,25 +213,15 @@ export class StockStreamServer {
         unavailable('STREAMS_FULL', 'this server holds all the stock streams it can; the page re-reads the event instead', 30),
       );
     this.streaming++;
-    this.streams.add(socket);
     socket.setKeepAlive(true, 60_000);
     // Reconnects after a restart are spread over a few seconds instead of landing all at once.
     socket.write(`${this.okHead}retry: ${2_000 + Math.floor(Math.random() * 3_000)}\n\n`);
-    const stop = this.stock!.watch(
-      id,
-      (frame) => {
-        if (socket.writableLength > MAX_UNREAD_BYTES) socket.destroy();
-        else socket.write(frame);
-      },
-      () => socket.end(),
-    );
-    socket.once('close', () => {
-      this.streaming--;
-      stop();
-    });
+    const watcher = new StockSocket(socket, id);
+    this.open.set(socket, watcher);
+    this.stock!.add(id, watcher);
     // A client's FIN ends the stream (the socket closes itself, allowHalfOpen being off): read on.
     socket.resume();
-    socket.on('data', () => socket.destroy());
+    socket.on('data', destroyIt);
   }
 
   private refuse(socket: Socket, err: AppError): void {

@@ -16,7 +16,7 @@ export const FAN_OUT_SHARE = 0.2;
 export const HEARTBEAT_MS = 15_000;
 const HEARTBEAT = Buffer.from(': heartbeat\n\n');
 
-interface Watcher {
+export interface Watcher {
   send(frame: Buffer): void;
   end(): void;
 }
@@ -53,27 +53,32 @@ export class StockWatch {
    * watch closes (the server stops). The function returned stops it.
    */
   watch(eventId: string, send: (frame: Buffer) => void, end: () => void = () => {}): () => void {
+    const watcher = { send, end };
+    this.add(eventId, watcher);
+    return () => this.remove(eventId, watcher);
+  }
+
+  /** watch() for a watcher that is an object already (the stock stream process's sockets): nothing more is made for it. */
+  add(eventId: string, watcher: Watcher): void {
     let w = this.events.get(eventId);
     if (!w) {
       const watchers = new Set<Watcher>();
       const heartbeat = setInterval(() => {
-        for (const watcher of watchers) watcher.send(HEARTBEAT);
+        for (const each of watchers) each.send(HEARTBEAT);
       }, this.opts.heartbeatMs ?? HEARTBEAT_MS);
       this.events.set(eventId, (w = { watchers, heartbeat }));
       this.turn(eventId, w);
     }
-    const watched = w;
-    const watcher = { send, end };
-    watched.watchers.add(watcher);
-    if (watched.frame) send(watched.frame);
-    return () => {
-      watched.watchers.delete(watcher);
-      if (watched.watchers.size === 0) {
-        clearTimeout(watched.timer);
-        clearInterval(watched.heartbeat);
-        if (this.events.get(eventId) === watched) this.events.delete(eventId);
-      }
-    };
+    w.watchers.add(watcher);
+    if (w.frame) watcher.send(w.frame);
+  }
+
+  remove(eventId: string, watcher: Watcher): void {
+    const w = this.events.get(eventId);
+    if (!w?.watchers.delete(watcher) || w.watchers.size > 0) return;
+    clearTimeout(w.timer);
+    clearInterval(w.heartbeat);
+    this.events.delete(eventId);
   }
 
   get watchers(): number {
