@@ -1,9 +1,9 @@
 import test from 'ava';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { startSystem, newEvent, randomEmail, testLog, type System } from './support/system.ts';
 import { http } from './support/http.ts';
 import { openStream, type EventStream } from './support/sse.ts';
-import { StockStreamServer, type StockStreamLimits } from '../server/stock-stream/process.ts';
+import { CONNECTING_HEADROOM, StockStreamServer, type StockStreamLimits } from '../server/stock-stream/process.ts';
 import { readHead } from '../server/stock-stream/request-head.ts';
 import { AppError } from '../core/platform/errors.ts';
 
@@ -201,6 +201,38 @@ test.serial(
       s.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
     });
     t.is(fourth, '', 'closed before a byte is read');
+  },
+);
+
+test.serial(
+  'connections on their way to a stream are bounded too: past the watchers and their headroom, a new one is closed at once',
+  async (t) => {
+    const small = new StockStreamServer(sys.config, { ...LIMITS, maxWatchers: 1, headersTimeoutMs: 30_000 }, testLog());
+    const { url: at } = await small.start(0);
+    const port = Number(new URL(at).port);
+    const held = await Promise.all(
+      Array.from(
+        { length: 1 + CONNECTING_HEADROOM },
+        () =>
+          new Promise<Socket>((resolve) => {
+            const s = connect(port, '127.0.0.1', () => resolve(s));
+            s.on('error', () => {});
+          }),
+      ),
+    );
+    t.teardown(() => {
+      held.forEach((s) => s.destroy());
+      return small.stop();
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    const closed = await new Promise<boolean>((resolve) => {
+      const s = connect(port, '127.0.0.1');
+      s.on('error', () => {});
+      s.on('close', () => resolve(true));
+      setTimeout(() => resolve(false), 2_000);
+    });
+    t.true(closed, 'the connection past the cap was closed');
+    t.true(held.every((s) => !s.destroyed));
   },
 );
 

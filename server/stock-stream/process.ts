@@ -15,6 +15,8 @@ import { readHead, type Wanted } from './request-head.ts';
 const MAX_UNREAD_BYTES = 16 * 1024;
 /** The share of a core the frames' writing may take: this process does nothing else (the API gives it a fifth). */
 export const STOCK_STREAM_FAN_OUT_SHARE = 0.8;
+/** Connections on their way to a stream (their head unread, their event being read) beyond the watchers: past them all, Node closes a new one at once. */
+export const CONNECTING_HEADROOM = 1_000;
 /** How long stop() lets the watchers' last bytes go out before it cuts what is left. */
 const CLOSE_GRACE_MS = 2_000;
 
@@ -109,11 +111,15 @@ export class StockStreamServer {
       { fanOutShare: STOCK_STREAM_FAN_OUT_SHARE },
     );
     const server = (this.server = createServer({ noDelay: true }, (socket) => this.accept(socket)));
+    // Bounded, whatever a crowd opens: what each connection holds is bounded by the head's size and time.
+    server.maxConnections = this.limits.maxWatchers + CONNECTING_HEADROOM;
     // The listen backlog of the API: a crowd opening its streams at once is not reset.
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen({ port, host: config.host, backlog: 8_192 }, () => resolve());
     });
+    // Out of file descriptors, a connection can't be accepted: that one is lost, not the process.
+    server.on('error', (err) => log.error({ err }, 'a connection could not be accepted'));
     const url = `http://${config.host}:${(server.address() as AddressInfo).port}`;
     log.info({ url, maxWatchers: this.limits.maxWatchers }, 'stock streams listening');
     return { url };
