@@ -12,7 +12,9 @@ import { envFor, spawnTerning } from './support/processes.ts';
 import { httpSource } from '../core/adapters/public-log/sources.ts';
 import { verify } from '../core/use-cases/proof/verify.ts';
 import { checkLog } from '../core/use-cases/proof/check-log.ts';
-import { verifyConsistency } from '../core/use-cases/proof/merkle.ts';
+import { leafHash, MerkleTree, verifyConsistency } from '../core/use-cases/proof/merkle.ts';
+import { leafBytes, type LogEntry } from '../core/use-cases/proof/entries.ts';
+import { JwsSigner } from '../core/adapters/keys/jws.ts';
 import { keyIdOf, signNote } from '../core/adapters/keys/signed-note.ts';
 import { loadProofKeys, newKeysFile, parseProofKeys } from '../core/adapters/keys/proof-keys.ts';
 import { checkpointText, originOf } from '../core/use-cases/proof/public-log.ts';
@@ -354,4 +356,147 @@ test("a loser checks the SOLD_OUT's statement with the terning command: signed, 
   const changed = await run('verify', `${h}.${Buffer.from(JSON.stringify({ ...claims, units: 4 })).toString('base64url')}.${s}`);
   t.is(changed.code, 1, changed.out);
   t.regex(changed.out, /✗ the sold-out statement's signature does not hold/);
+});
+
+/** The log's export, written by the terning command into a folder removed after the test. */
+const exported = async (t: { teardown: (fn: () => void) => void; is: (a: unknown, b: unknown) => void }) => {
+  const dir = mkdtempSync(join(tmpdir(), 'terning-log-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const p = spawnTerning(['log', 'export', '--event', eventId, '--out', dir], envFor(sys.config, { TERNING_URL: sys.url }));
+  t.is((await p.exited).code, 0);
+  return dir;
+};
+
+test("docs/verify-receipt.mjs checks a SOLD_OUT's statement: its signature, its fields, and the log that bears it out", async (t) => {
+  const statement = JSON.parse(soldOutAnswer).error.details.statement as string;
+  const ok = await script(statement, sys.url);
+  t.is(ok.code, 0, ok.out);
+  t.regex(
+    ok.out,
+    new RegExp(
+      [
+        `^✓ the sold-out statement is signed by published key \\S+: event ${eventId} sold its 3 units, the last to ticket 3, at \\S+Z`,
+        `✓ checkpoint terning/events/${eventId} \\(6 entries\\) is signed by a published key`,
+        `✓ the log's 6 entries hash to its root: tickets 1..3, each decided once, in order`,
+        `✓ its 3 units are the stock the log set then`,
+        `✓ tickets 1..3 are 3 winners: exactly the 3 units, filled`,
+        `the sold-out statement holds\\n$`,
+      ].join('\\n'),
+    ),
+  );
+  const dir = await exported(t);
+  const offline = await script(statement, dir);
+  t.is(offline.code, 0, offline.out);
+  t.regex(offline.out, /the sold-out statement holds/);
+  const person = await script(statement, dir, winners[0]!.email);
+  t.is(person.code, 1, person.out);
+  t.regex(person.out, /^✗ a sold-out statement names nobody: give PERSON with a receipt only/);
+});
+
+test('docs/verify-receipt.mjs fails a sold-out statement changed in any byte, signed by another key, or not borne out by the log', async (t) => {
+  const statement = JSON.parse(soldOutAnswer).error.details.statement as string;
+  const [h, p] = statement.split('.') as [string, string, string];
+  const claims = JSON.parse(Buffer.from(p, 'base64url').toString('utf8'));
+  const dir = await exported(t);
+  // Every character changed, each to the next one of base64url's alphabet (a dot to a letter), 8 at a time.
+  const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  const flip = (s: string, i: number) => s.slice(0, i) + B64URL[(B64URL.indexOf(s[i]!) + 1) % 64] + s.slice(i + 1);
+  const why = new Set<string>();
+  const positions = [...statement].map((_, i) => i);
+  while (positions.length) {
+    await Promise.all(
+      positions.splice(0, 8).map(async (i) => {
+        const bad = await script(flip(statement, i), dir);
+        t.is(bad.code, 1, `byte ${i}: ${bad.out}`);
+        t.regex(bad.out, /^✗ the (sold-out statement|receipt or statement)\b/, `byte ${i}`);
+        t.notRegex(bad.out, /^✓/m, `byte ${i}`);
+        why.add(bad.out.trim().replace(/key \S+/, 'key K'));
+      }),
+    );
+  }
+  t.log([...why]);
+
+  // Signed by another key: under the published key's kid, or under its own.
+  const { privateKey } = generateKeyPairSync('ed25519');
+  const payload = Buffer.from(JSON.stringify({ ...claims, units: 4 })).toString('base64url');
+  const sameKid = `${h}.${payload}.${sign(null, Buffer.from(`${h}.${payload}`), privateKey).toString('base64url')}`;
+  const other = await script(sameKid, sys.url);
+  t.is(other.code, 1, other.out);
+  t.regex(other.out, /^✗ the sold-out statement's signature does not hold: it was changed after signing, or signed by another key\n$/);
+  const foreign = await new JwsSigner(parseProofKeys(newKeysFile(), 'other')).sign('terning-sold-out+jws', claims);
+  const unknown = await script(foreign, sys.url);
+  t.is(unknown.code, 1, unknown.out);
+  t.regex(unknown.out, /^✗ the sold-out statement names key \S+, which is not published\n$/);
+
+  // Signed by the log's own key, but its fields are not a statement's, or the log does not bear them out.
+  const signer = new JwsSigner(loadProofKeys(sys.config.proof));
+  const signed = (c: object) => signer.sign('terning-sold-out+jws', c);
+  const cases: [string, object, RegExp][] = [
+    ['another version', { ...claims, v: 2 }, /^✗ the sold-out statement is signed, but its fields are not a statement of version 1/m],
+    ['no units', { ...claims, units: 0 }, /^✗ the sold-out statement is signed, but its fields are not a statement of version 1/m],
+    ['fewer units than the stock', { ...claims, units: 2 }, /^✗ it says 2 units, but the stock the log set then was 3$/m],
+    ['more units than tickets', { ...claims, lastTicket: 2 }, /^✗ it says 3 units were taken by ticket 2, but only 2 tickets/m],
+    ['a last ticket the log does not hold', { ...claims, units: 4, lastTicket: 4 }, /^✗ the statement's last ticket 4 is not in the log/m],
+    ['another event', { ...claims, event: 'ev-other' }, /^✗ the checkpoint is of terning\/events\/ev-.*, not of the statement's event/m],
+  ];
+  for (const [what, c, expected] of cases) {
+    const bad = await script(await signed(c), dir);
+    t.is(bad.code, 1, `${what}: ${bad.out}`);
+    t.regex(bad.out, expected, `${what}: ${bad.out}`);
+    t.notRegex(bad.out, /holds\n$/, what);
+  }
+
+  // The export changed: its checkpoint signed by another key, an entry changed.
+  const keep = (f: string) => readFileSync(join(dir, f), 'utf8');
+  const [checkpoint, entries] = [keep('checkpoint'), keep('entries.json')];
+  const text = checkpoint.slice(0, checkpoint.indexOf('\n\n') + 1);
+  writeFileSync(join(dir, 'checkpoint'), signNote(text, 'terning', parseProofKeys(newKeysFile(), 'other')));
+  t.regex((await script(statement, dir)).out, /^✗ the checkpoint is not signed by a published key/m);
+  writeFileSync(join(dir, 'checkpoint'), checkpoint);
+  writeFileSync(join(dir, 'entries.json'), entries.replace(/"total\\":3/, '"total\\":4'));
+  t.regex((await script(statement, dir)).out, /^✗ the log's entries do not hash to the checkpoint's root/m);
+  writeFileSync(join(dir, 'entries.json'), entries);
+  t.is((await script(statement, dir)).code, 0, 'the export as written');
+
+  // A log, signed by the log's key, that went on after the moment it sold: only a unit freed lets it.
+  type Kind = 'stock 2' | 'stock 3' | 'won' | 'released' | 'skipped';
+  const log = async (kinds: Kind[], units = 2, lastTicket = 2) => {
+    const lines: string[] = [];
+    let ticket = 0;
+    const at = claims.at as number;
+    const entry = (e: LogEntry) => lines.push(leafBytes(e).toString());
+    entry({ kind: 'open', event: eventId, at: at - 10_000, opensAt: at - 10_000 });
+    for (const k of kinds) {
+      if (k.startsWith('stock')) entry({ kind: 'stock', event: eventId, at: at + ticket, total: Number(k.slice(6)) });
+      else if (k === 'won') entry({ kind: 'won', event: eventId, ticket: ++ticket, at: at + ticket, commitment: '0'.repeat(64) });
+      else if (k === 'released') entry({ kind: 'released', event: eventId, ticket: ++ticket, at: at + ticket });
+      else ticket++;
+    }
+    const tree = new MerkleTree();
+    for (const l of lines) tree.append(leafHash(Buffer.from(l)));
+    writeFileSync(join(dir, 'entries.json'), JSON.stringify({ event: eventId, size: lines.length, entries: lines }));
+    writeFileSync(
+      join(dir, 'checkpoint'),
+      signNote(checkpointText(originOf('terning', eventId), lines.length, tree.root()), 'terning', loadProofKeys(sys.config.proof)),
+    );
+    return script(await signed({ v: 1, event: eventId, units, lastTicket, at: at + lastTicket }), dir);
+  };
+  const sold = await log(['stock 2', 'won', 'won']);
+  t.is(sold.code, 0, sold.out);
+  const over = await log(['stock 2', 'won', 'won', 'won']);
+  t.is(over.code, 1, over.out);
+  t.regex(over.out, /^✗ ticket 3 was handed out after the event sold out, with no unit given back and no stock raised$/m);
+  const raised = await log(['stock 2', 'won', 'won', 'stock 3', 'won']);
+  t.is(raised.code, 0, raised.out);
+  t.regex(raised.out, /^✓ the log goes on after ticket 2: a unit given back or the stock raised let more in$/m);
+  const back = await log(['stock 2', 'won', 'released', 'won']);
+  t.is(back.code, 0, back.out);
+  t.regex(back.out, /^✓ tickets 1..2: 1 winners and 1 given back, which fills 2 units/m);
+  t.regex(back.out, /^✓ the log goes on after ticket 2/m);
+  const moreWinners = await log(['stock 2', 'won', 'won', 'won'], 2, 3);
+  t.is(moreWinners.code, 1, moreWinners.out);
+  t.regex(moreWinners.out, /^✗ the log holds 3 winners among tickets 1..3, more than the statement's 2 units$/m);
+  const skipped = await log(['stock 2', 'won', 'skipped', 'won'], 2, 3);
+  t.is(skipped.code, 1, skipped.out);
+  t.regex(skipped.out, /^✗ the log's tickets are not 1..2 in order: ticket 3 where 2 belongs$/m);
 });
