@@ -9,6 +9,9 @@ import { Scripts } from '../core/adapters/redis/scripts.ts';
 import { RestoreScripts } from '../core/adapters/redis/restore-scripts.ts';
 import { Subscriber } from '../core/adapters/redis/subscriber.ts';
 import { SoldOutBoard } from '../core/adapters/redis/sold-out-board.ts';
+import { JwsSigner } from '../core/adapters/keys/jws.ts';
+import { newKeysFile, parseProofKeys } from '../core/adapters/keys/proof-keys.ts';
+import { Receipts } from '../core/use-cases/proof/receipts.ts';
 
 const HELP = `npm run board-memory -- [--winners N]
 
@@ -53,7 +56,9 @@ try {
       persons.map((person, i) => ({ person, ticket: gate[i]!.kind === 'new' ? (gate[i] as { ticket: number }).ticket : 0 })),
     );
   }
-  const board = new SoldOutBoard(redis, prefix, subscriber, log);
+  const keys = parseProofKeys(newKeysFile(), 'board-memory');
+  const receipts = new Receipts(new JwsSigner(keys), keys.nonceSecret);
+  const board = new SoldOutBoard(redis, prefix, subscriber, log, (facts) => receipts.soldOut(facts));
   await board.start();
   const before = heapMb();
   const started = performance.now();

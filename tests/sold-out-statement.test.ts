@@ -8,8 +8,7 @@ import { closeRedis, createRedis } from '../core/adapters/redis/client.ts';
 import { eventKeys } from '../core/adapters/redis/keys.ts';
 
 // Issue 22: every SOLD_OUT carries the event's one signed statement, also the gate's first ones while
-// an API process reads a big event's winners into its sold-out board (longer than the 100 ms a gate's
-// SOLD_OUT waits for the statement).
+// an API process reads a big event's winners into its sold-out board.
 let sys: System;
 let redis: Redis;
 let jwks: JSONWebKeySet;

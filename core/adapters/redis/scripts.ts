@@ -28,8 +28,7 @@ export type GateResult =
   | { kind: 'decided'; ticket: number; decidedAt: number }
   | { kind: 'no-event' }
   | { kind: 'not-open' }
-  /** statement: the event's signed sold-out statement, when this process made it (core/adapters/redis/sold-out-board.ts). */
-  | { kind: 'sold-out'; statement?: string }
+  | { kind: 'sold-out' }
   | { kind: 'restoring' }
   | { kind: 'draft' };
 

@@ -5,7 +5,7 @@ import { TurnBatch } from '../../adapters/redis/turn-batch.ts';
 import type { GroupCommitProducer } from '../../adapters/kafka/group-commit.ts';
 import type { ApplicationsRepo } from '../../adapters/mysql/applications-repo.ts';
 import type { Events } from '../operator/events.ts';
-import type { SoldOutBoard } from '../../adapters/redis/sold-out-board.ts';
+import type { SoldOutBoard, SoldOutResult } from '../../adapters/redis/sold-out-board.ts';
 import type { Receipts } from '../proof/receipts.ts';
 import type { Logger } from '../../platform/log.ts';
 import { maskEmail } from '../../platform/log.ts';
@@ -33,10 +33,7 @@ const standing = (status: Standing['status'], ticket: number, at: number): Stand
 
 // Most of a herd hears one of these: made once, not per request (an Error takes its stack when made).
 const SOLD_OUT_MESSAGE = 'all the gifts are gone';
-const SOLD_OUT = conflict(ErrorCode.SOLD_OUT, SOLD_OUT_MESSAGE);
 const NOT_OPEN = conflict(ErrorCode.EVENT_NOT_OPEN, 'the event is not open');
-/** How long a SOLD_OUT from the gate waits for the event's signed statement (the board being read). */
-const STATEMENT_WAIT_MS = 100;
 
 const tryAgain = (code: ErrorCode, seconds: number) =>
   unavailable(code, 'applications can not be taken right now; try again in a moment', seconds);
@@ -52,8 +49,8 @@ export class Applications {
   private readonly restoreOffered = new Map<string, number>();
   private readonly gate: TurnBatch<string, GateResult>;
   private readonly confirmations: TurnBatch<HeldUnit, boolean>;
-  /** One SOLD_OUT per sold-out board, its signed statement in it: rendered once, answered to the whole herd. */
-  private readonly refusals = new WeakMap<GateResult, AppError>();
+  /** One SOLD_OUT per signed statement: rendered once, answered to the whole herd. */
+  private readonly refusals = new WeakMap<SoldOutResult, AppError>();
 
   constructor(
     private readonly scripts: Scripts,
@@ -74,11 +71,10 @@ export class Applications {
    */
   soldOutFromMemory(eventId: string, person: string): AppError | undefined {
     const gate = this.soldOut.answer(eventId, person);
-    return gate?.kind === 'sold-out' ? this.refusalOf(gate) : undefined;
+    return gate === undefined ? undefined : this.refusalOf(gate);
   }
 
-  private refusalOf(gate: GateResult & { kind: 'sold-out' }): AppError {
-    if (gate.statement === undefined) return SOLD_OUT;
+  private refusalOf(gate: SoldOutResult): AppError {
     let refusal = this.refusals.get(gate);
     if (refusal === undefined)
       this.refusals.set(gate, (refusal = conflict(ErrorCode.SOLD_OUT, SOLD_OUT_MESSAGE, { statement: gate.statement })));
@@ -119,9 +115,14 @@ export class Applications {
         return { standing: await this.sealed(eventId, person, standing('WON', gate.ticket, gate.decidedAt)), accepted: false };
       case 'not-open':
         throw NOT_OPEN;
-      case 'sold-out':
+      case 'sold-out': {
+        // Every SOLD_OUT carries the event's signed statement. Without one (a unit came back since the
+        // gate's answer, the event is being restored, Redis could not be read), nothing is held and the
+        // person is told to try again.
         this.soldOut.noticed(eventId);
-        throw this.refusalOf((await this.soldOut.refusalSoon(eventId, STATEMENT_WAIT_MS)) ?? gate);
+        const refusal = await this.soldOut.refusal(eventId);
+        throw refusal === undefined ? tryAgain(ErrorCode.STATE_UNAVAILABLE, 1) : this.refusalOf(refusal);
+      }
       case 'draft':
         // Hidden from participants until scheduled or open, as GET /api/events/<id> hides it.
         throw eventNotFound(eventId);
