@@ -353,7 +353,7 @@ test.serial('the remaining stock falls live on the page as people win, and "sold
 });
 
 test.serial(
-  'a winner sees their signed receipt and checks it against the public log in the page; anyone sees the checkpoint',
+  'a winner\'s "Check it" is a link: it checks the receipt in the page, anyone who opens it sees the same, a tampered one fails',
   async (t) => {
     const eventId = await newEvent(sys, 2);
     // The log is built by consumers from what they persisted.
@@ -370,18 +370,83 @@ test.serial(
     await page.locator('#receipt').waitFor();
     const receipt = await page.locator('#receipt-text').inputValue();
     t.regex(receipt, /^[\w-]+\.[\w-]+\.[\w-]+$/);
+    const link = page.locator('a#receipt-check');
     t.is(await text(page, '#receipt-check'), 'Check it');
-    for (let i = 0; i < 40; i++) {
-      await page.click('#receipt-check');
-      await page.waitForFunction(() => ['ok', 'notYet', 'failed'].includes(document.getElementById('receipt-result')!.dataset.state!));
-      if (await page.locator('#receipt-result[data-state="ok"]').count()) break;
-      t.not(await page.locator('#receipt-result').getAttribute('data-state'), 'failed', await text(page, '#receipt-result'));
-      await page.waitForTimeout(500);
-    }
-    t.regex(await text(page, '#receipt-result'), /^Checked: the signature holds, and your win is entry 3 of 3 in the signed public log\.$/);
-    t.regex(await text(page, '#checkpoint'), /^Public log: 3 entries · root [A-Za-z0-9+/]{12}…$/);
+    t.is(await link.getAttribute('href'), `#receipt=${receipt}`);
+    await link.click();
+    t.is(page.url(), `${sys.url}/?event=${eventId}#receipt=${receipt}`);
+    const checked = async (p: Page) => {
+      for (let i = 0; i < 40; i++) {
+        await p.waitForFunction(() => ['ok', 'notYet', 'failed'].includes(document.getElementById('check-result')!.dataset.state!));
+        const state = await p.locator('#check-result').getAttribute('data-state');
+        if (state !== 'notYet') return state;
+        await p.waitForTimeout(500);
+        await p.click('#check-again');
+      }
+      return 'notYet';
+    };
+    t.is(await checked(page), 'ok', await text(page, '#check-result'));
+    const holds = /^Checked: the signature holds, and this win \(ticket 1\) is entry 3 of 3 in the signed public log\.$/;
+    t.regex(await text(page, '#check-result'), holds);
+    await page.waitForFunction(() => document.getElementById('checkpoint')!.dataset.holds === 'true');
+    t.regex(await text(page, '#checkpoint'), /^Public log: 3 entries · root [A-Za-z0-9+/]{12}… · signed by a published key$/);
     await shot(page, 'phone-receipt-checked');
     t.deepEqual(errors, []);
+
+    /** The link opened in a fresh browser context: nobody signed in, nothing kept. */
+    const opened = async (url: string, before?: (c: BrowserContext) => Promise<unknown>) => {
+      const context = await browser.newContext({ viewport: PHONE, locale: 'en-US', timezoneId: 'Asia/Seoul' });
+      contexts.push(context);
+      await context.addInitScript(() => localStorage.setItem('terning.lang', 'en'));
+      await before?.(context);
+      const fresh = await context.newPage();
+      const asked: string[] = [];
+      fresh.on('request', (r: Request) => asked.push(`${r.url()} ${r.headers().referer ?? ''} ${r.postData() ?? ''}`));
+      const pageErrors: string[] = [];
+      fresh.on('pageerror', (e) => pageErrors.push(e.message));
+      await fresh.goto(url);
+      return { fresh, asked, pageErrors };
+    };
+    const shared = `${sys.url}/?event=${eventId}#receipt=${receipt}`;
+    const other = await opened(shared);
+    t.is(await checked(other.fresh), 'ok', await text(other.fresh, '#check-result'));
+    t.regex(await text(other.fresh, '#check-result'), holds);
+    t.true(await other.fresh.locator('#step-email').isVisible(), 'nobody is signed in');
+    // The receipt travels in the fragment: no request of the page carries it (its signature) to a server.
+    const signature = receipt.split('.')[2]!;
+    t.true(other.asked.length > 0);
+    t.deepEqual(
+      other.asked.filter((r) => r.includes(signature)),
+      [],
+    );
+    await shot(other.fresh, 'phone-receipt-shared');
+    t.deepEqual(other.pageErrors, []);
+
+    // Tampered links: a character of its claims, or of its signature, changed.
+    const [h, c, sig] = receipt.split('.') as [string, string, string];
+    const flip = (x: string, i: number) => x.slice(0, i) + (x[i] === 'A' ? 'B' : 'A') + x.slice(i + 1);
+    for (const [what, bad] of [
+      ['claims', `${h}.${flip(c, 10)}.${sig}`],
+      ['signature', `${h}.${c}.${flip(sig, 5)}`],
+    ] as const) {
+      const tampered = await opened(`${sys.url}/?event=${eventId}#receipt=${bad}`);
+      t.is(await checked(tampered.fresh), 'failed', what);
+      t.regex(await text(tampered.fresh, '#check-result'), /^Does NOT check \((signature|receipt)\)/, what);
+      t.true(await tampered.fresh.locator('#check-result.error').isVisible(), what);
+      t.notRegex(await text(tampered.fresh, '#check-result'), /^Checked/, what);
+    }
+
+    // The checkpoint the page shows is said to hold only when its signature does: one changed on the
+    // way (another root) is told, clearly, not to be trusted.
+    const note = await (await fetch(`${sys.url}/api/events/${eventId}/log/checkpoint`)).text();
+    const root = note.split('\n')[2]!;
+    const forged = note.replace(`\n${root}\n`, `\n${Buffer.alloc(32, 7).toString('base64')}\n`);
+    const changed = await opened(`${sys.url}/?event=${eventId}`, (context) =>
+      context.route('**/log/checkpoint', (route) => route.fulfill({ status: 200, contentType: 'text/plain', body: forged })),
+    );
+    await changed.fresh.waitForFunction(() => document.getElementById('checkpoint')!.dataset.holds === 'false');
+    t.regex(await text(changed.fresh, '#checkpoint'), /^Public log: its checkpoint is NOT signed by a published key\. Do not trust it\.$/);
+    t.notRegex(await text(changed.fresh, '#checkpoint'), /entries/);
   },
 );
 

@@ -2,7 +2,7 @@
 import { eventApi, sendCode, verifyCode, type Answer, type EventInfo, type Heard } from './api.ts';
 import { ServerClock } from './clock.ts';
 import { watchResult } from './result.ts';
-import { checkReceipt } from './receipt.ts';
+import { checkCheckpoint, checkReceipt } from './receipt.ts';
 import {
   appliedAs,
   endSession,
@@ -124,11 +124,9 @@ function followStock(): void {
   });
 }
 
-/** The event's public log as anyone sees it: the size and root of its signed checkpoint. */
+/** The event's public log as anyone sees it: the size and root of its checkpoint, once its signature is checked. */
 async function readCheckpoint(): Promise<void> {
-  const note = await api.checkpoint();
-  const [, size, root] = note?.split('\n') ?? [];
-  state.checkpoint = note && size && root ? { size: Number(size), root } : null;
+  state.checkpoint = await checkCheckpoint(await api.checkpoint(), eventId ?? state.event?.id ?? null);
   show();
 }
 
@@ -337,15 +335,35 @@ function soldOut(): void {
   void refreshEvent();
 }
 
-$('receipt-check').addEventListener('click', async () => {
-  const r = state.result;
-  if (r?.status !== 'WON' || !r.receipt || state.check?.state === 'checking') return;
-  state.check = { state: 'checking' };
+/** The receipt a link carries after the # (`#receipt=…`): the browser never sends it to the server. */
+const receiptInAddress = () => new URLSearchParams(location.hash.slice(1)).get('receipt');
+
+/** Checks the receipt in the address, on load and whenever it changes ("Check it", a link opened, "Check again"). */
+async function checkFromAddress(): Promise<void> {
+  const receipt = receiptInAddress();
+  if (!receipt) {
+    state.check = null;
+    return show();
+  }
+  if (state.check?.receipt === receipt && state.check.result.state === 'checking') return;
+  const check: NonNullable<View['check']> = { receipt, result: { state: 'checking' } };
+  state.check = check;
   show();
-  state.check = await checkReceipt(api.base, r.receipt);
+  $('check').scrollIntoView({ block: 'nearest' });
+  const result = await checkReceipt(receipt);
+  // A newer receipt in the address meanwhile is checked by its own call.
+  if (state.check !== check) return;
+  state.check = { receipt, result };
   show();
   void readCheckpoint();
+}
+
+window.addEventListener('hashchange', () => void checkFromAddress());
+// "Check it" on a receipt already in the address changes nothing the browser would tell: check again.
+$('receipt-check').addEventListener('click', () => {
+  if ($<HTMLAnchorElement>('receipt-check').hash === location.hash) void checkFromAddress();
 });
+$('check-again').addEventListener('click', () => void checkFromAddress());
 
 $('sign-out').addEventListener('click', () => signOut());
 
@@ -370,6 +388,7 @@ function start(): void {
   show();
   void refreshEvent();
   void readCheckpoint();
+  void checkFromAddress();
   setInterval(tick, 250);
 }
 

@@ -74,13 +74,18 @@ const ko = {
   errOther: (p: Params) => `문제가 생겼어요. 다시 시도해 주세요. (${p.code})`,
   stockLeft: (p: Params) => `남은 선물 ${p.remaining} / ${p.total}개`,
   receiptTitle: '당첨 영수증',
-  receiptHelp: '서명된 당첨 증명이에요. 보관해 두면 누구나 공개 기록에서 확인할 수 있어요.',
+  receiptHelp: '서명된 당첨 증명이에요. 보관하거나 ‘확인하기’ 링크를 공유하세요: 링크를 연 사람 누구나 공개 기록에서 확인할 수 있어요.',
   receiptCheck: '확인하기',
+  checkTitle: '당첨 영수증 확인',
+  checkHelp: '이 링크에 담긴 영수증을 브라우저에서 서명된 공개 기록과 대조해요. 영수증은 링크의 # 뒤에만 있어 서버로 보내지 않아요.',
+  checkAgain: '다시 확인하기',
   receiptChecking: '확인하는 중…',
-  receiptChecked: (p: Params) => `확인됨: 서명이 맞고, 서명된 공개 기록의 ${p.size}개 항목 중 ${p.index}번째가 이 당첨이에요.`,
+  receiptChecked: (p: Params) =>
+    `확인됨: 서명이 맞고, 서명된 공개 기록의 ${p.size}개 항목 중 ${p.index}번째가 이 당첨(${p.ticket}번)이에요.`,
   receiptNotYet: '아직 공개 기록에 들어가지 않았어요(몇 초 걸려요). 잠시 후 다시 확인하세요.',
-  receiptFailed: (p: Params) => `확인되지 않았어요 (${p.why}).`,
-  checkpoint: (p: Params) => `공개 기록: ${p.size}개 항목 · 루트 ${p.root}`,
+  receiptFailed: (p: Params) => `확인되지 않았어요 (${p.why}): 이 영수증을 믿지 마세요.`,
+  checkpoint: (p: Params) => `공개 기록: ${p.size}개 항목 · 루트 ${p.root} · 공개 키의 서명 확인됨`,
+  checkpointBad: '공개 기록: 체크포인트가 공개된 키로 서명되지 않았어요. 믿지 마세요.',
 };
 
 const en: { [K in keyof typeof ko]: Entry } = {
@@ -152,13 +157,20 @@ const en: { [K in keyof typeof ko]: Entry } = {
   errOther: (p) => `Something went wrong. Please try again. (${p.code})`,
   stockLeft: (p) => `${p.remaining} of ${p.total} gifts left`,
   receiptTitle: 'Your receipt',
-  receiptHelp: 'Signed proof of your win. Keep it: anyone can check it against the public log.',
+  receiptHelp:
+    'Signed proof of your win. Keep it, or share the “Check it” link: anyone who opens it checks your win against the public log.',
   receiptCheck: 'Check it',
+  checkTitle: 'A receipt, checked',
+  checkHelp:
+    'The receipt in this link, checked in your browser against the signed public log. It stays in the link after the #: it is never sent to the server.',
+  checkAgain: 'Check again',
   receiptChecking: 'Checking…',
-  receiptChecked: (p) => `Checked: the signature holds, and your win is entry ${p.index} of ${p.size} in the signed public log.`,
+  receiptChecked: (p) =>
+    `Checked: the signature holds, and this win (ticket ${p.ticket}) is entry ${p.index} of ${p.size} in the signed public log.`,
   receiptNotYet: 'Not in the public log yet (it takes a few seconds). Check again in a moment.',
-  receiptFailed: (p) => `Does NOT check (${p.why}).`,
-  checkpoint: (p) => `Public log: ${p.size} entries · root ${p.root}`,
+  receiptFailed: (p) => `Does NOT check (${p.why}): do not trust this receipt.`,
+  checkpoint: (p) => `Public log: ${p.size} entries · root ${p.root} · signed by a published key`,
+  checkpointBad: 'Public log: its checkpoint is NOT signed by a published key. Do not trust it.',
 };
 
 export type TextKey = keyof typeof ko;

@@ -2,7 +2,7 @@ import type { EventInfo } from './api.ts';
 import { countdown } from './clock.ts';
 import type { Session } from './session.ts';
 import { text, type Lang, type Message, type TextKey } from './text.ts';
-import type { ReceiptCheck } from './receipt.ts';
+import type { CheckpointCheck, ReceiptCheck } from './receipt.ts';
 
 export type Step = 'email' | 'code' | 'apply' | 'result';
 /** What the result step shows: a win (PENDING while its hand-off is unconfirmed), or that nothing is held. */
@@ -38,10 +38,10 @@ export interface View {
   result: Result | null;
   /** The remaining stock, as the event's stream last pushed it. */
   stock: { remaining: number; total: number; soldOut: boolean } | null;
-  /** "Check it": the receipt's check, as far as it went. */
-  check: null | { state: 'checking' } | ReceiptCheck;
-  /** The event's public log: its size and root, from the signed checkpoint. */
-  checkpoint: { size: number; root: string } | null;
+  /** The receipt in the address (#receipt=…: the winner's "Check it", or a link they shared), and its check as far as it went. */
+  check: null | { receipt: string; result: { state: 'checking' } | ReceiptCheck };
+  /** The event's public log: its size and root, when its checkpoint's signature holds. */
+  checkpoint: CheckpointCheck | null;
   /** The server's clock. */
   now(): number;
 }
@@ -125,8 +125,11 @@ export function render(v: View): boolean {
     setText($('stock'), stock.soldOut ? t('stateSoldOut') : t('stockLeft', { remaining: stock.remaining, total: stock.total }));
     $('stock').dataset.soldOut = String(stock.soldOut);
   }
-  setHidden($('checkpoint'), !v.checkpoint);
-  if (v.checkpoint) setText($('checkpoint'), t('checkpoint', { size: v.checkpoint.size, root: `${v.checkpoint.root.slice(0, 12)}…` }));
+  const cp = v.checkpoint;
+  setHidden($('checkpoint'), !cp);
+  if (cp) setText($('checkpoint'), cp.holds ? t('checkpoint', { size: cp.size, root: `${cp.root.slice(0, 12)}…` }) : t('checkpointBad'));
+  $('checkpoint').classList.toggle('error', cp?.holds === false);
+  $('checkpoint').dataset.holds = cp ? String(cp.holds) : '';
   if (p === 'scheduled') setText($('countdown-value'), countdown(Date.parse(e!.opensAt!) - now, t('day')));
 
   setHidden($('step-email'), v.step !== 'email');
@@ -209,21 +212,25 @@ function renderResult(v: View, t: (key: TextKey, params?: Record<string, string 
   setHidden($('receipt'), !receipt);
   const area = $('receipt-text') as HTMLTextAreaElement;
   if (receipt && area.value !== receipt) area.value = receipt;
-  const c = v.check;
-  const button = $('receipt-check') as HTMLButtonElement;
-  button.disabled = c?.state === 'checking';
-  setText(button, t(c?.state === 'checking' ? 'receiptChecking' : 'receiptCheck'));
-  const said =
-    !c || c.state === 'checking'
-      ? ''
+  // A link anyone can open: the receipt rides in the fragment, which no browser sends to a server.
+  const href = receipt ? `#receipt=${receipt}` : '#';
+  if ($('receipt-check').getAttribute('href') !== href) $('receipt-check').setAttribute('href', href);
+
+  const c = v.check?.result;
+  setHidden($('check'), !c);
+  const said = !c
+    ? ''
+    : c.state === 'checking'
+      ? t('receiptChecking')
       : c.state === 'ok'
-        ? t('receiptChecked', { index: c.index, size: c.size })
+        ? t('receiptChecked', { ticket: c.ticket, index: c.index, size: c.size })
         : c.state === 'notYet'
           ? t('receiptNotYet')
           : t('receiptFailed', { why: c.why });
-  setText($('receipt-result'), said);
-  $('receipt-result').dataset.state = c?.state ?? '';
-  $('receipt-result').classList.toggle('error', c?.state === 'failed');
+  setText($('check-result'), said);
+  $('check-result').dataset.state = c?.state ?? '';
+  $('check-result').classList.toggle('error', c?.state === 'failed');
+  ($('check-again') as HTMLButtonElement).disabled = c?.state === 'checking';
 }
 
 const FOCUS: Record<Step, string> = { email: 'email', code: 'code', apply: 'apply', result: 'result-title' };
