@@ -17,6 +17,8 @@ import { buildProgram } from '../cli/main.ts';
 import { BODY_LIMIT } from '../server/app.ts';
 import { replicationFor } from '../core/adapters/kafka/client.ts';
 import { CLUSTER_SETTINGS } from '../infra/kafka.ts';
+import { HEARTBEAT_MS } from '../core/use-cases/participant/stock-watch.ts';
+import { CONNECTING_HEADROOM } from '../server/stock-stream/process.ts';
 
 // ---- reading the repo --------------------------------------------------------------------------
 
@@ -39,8 +41,10 @@ interface Service {
   networks?: string[] | Record<string, unknown>;
   healthcheck?: { test?: Words };
   init?: boolean;
+  restart?: string;
   stop_grace_period?: string;
   stop_signal?: string;
+  ulimits?: Record<string, number | { soft: number; hard: number }>;
 }
 
 interface Compose {
@@ -139,7 +143,8 @@ const subcommand = (name: string) => words(service(name).command)[0];
 const runs = (sub: string) => appServices.filter((n) => subcommand(n) === sub);
 const apis = runs('server');
 const consumers = runs('consumer');
-const longRunning = [...apis, ...consumers];
+const stockStreams = runs('stock-stream');
+const longRunning = [...apis, ...consumers, ...stockStreams];
 /** The Kafka brokers: the services running the apache/kafka image as a server (kafka-init only runs a script). */
 const brokers = Object.keys(services).filter((n) => service(n).image?.startsWith('apache/kafka:') && service(n).entrypoint === undefined);
 
@@ -242,14 +247,36 @@ const one = (ds: Directive[], name: string): Directive | undefined => all(ds, na
 const http = one(nginx, 'http')?.block ?? [];
 const server = one(http, 'server')?.block ?? [];
 const locations = all(server, 'location');
-/** The location block nginx picks for a path: `=` exact first, then the longest prefix (no regex locations here). */
+/**
+ * The location block nginx picks for a path, in nginx's documented order: an exact `=` match; else
+ * the longest prefix, taken at once if it is `^~`; else the first regex (`~`, or `~*` ignoring case)
+ * in the file's order that matches; else that longest prefix.
+ */
 function locationFor(path: string): Directive | undefined {
   const exact = locations.find((l) => l.args[0] === '=' && l.args[1] === path);
   if (exact) return exact;
-  return locations.filter((l) => l.args.length === 1 && path.startsWith(l.args[0])).sort((a, b) => b.args[0].length - a.args[0].length)[0];
+  const prefix = (l: Directive) => (l.args.length === 1 ? l.args[0] : l.args[0] === '^~' ? l.args[1] : undefined);
+  const longest = locations
+    .filter((l) => prefix(l)?.startsWith('/') && path.startsWith(prefix(l)!))
+    .sort((a, b) => prefix(b)!.length - prefix(a)!.length)[0];
+  if (longest?.args[0] === '^~') return longest;
+  const regex = locations.find((l) => ['~', '~*'].includes(l.args[0]) && new RegExp(l.args[1], l.args[0] === '~*' ? 'i' : '').test(path));
+  return regex ?? longest;
 }
 const proxied = (path: string) => Boolean(one(locationFor(path)?.block ?? [], 'proxy_pass'));
 const upstreamName = (pass: string) => new URL(pass).hostname;
+const upstreams = all(http, 'upstream');
+/** The upstream block a path is proxied to. */
+const upstreamFor = (path: string): Directive | undefined => {
+  const pass = one(locationFor(path)?.block ?? [], 'proxy_pass')?.args[0];
+  return pass ? upstreams.find((u) => u.args[0] === upstreamName(pass)) : undefined;
+};
+const apiUpstream = upstreamFor('/');
+/** A service's open-files limit: its hard and soft nofile ulimit, 0 when none is set (Docker's default then). */
+const nofile = (s: Service): { soft: number; hard: number } => {
+  const n = s.ulimits?.nofile;
+  return typeof n === 'number' ? { soft: n, hard: n } : { soft: Number(n?.soft ?? 0), hard: Number(n?.hard ?? 0) };
+};
 
 /** Sizes like 8k, 1m as bytes; seconds like 4s, 1m as seconds. */
 const bytes = (size: string) =>
@@ -448,7 +475,6 @@ test('mail: the SES emulator in a rehearsal, AWS SES when SES_ENDPOINT is unset'
 // ---- the APIs behind nginx ---------------------------------------------------------------------
 
 test('nginx balances over both APIs, on the port they listen on', (t) => {
-  const upstreams = all(http, 'upstream');
   const pass = one(locationFor('/api/event/apply')!.block!, 'proxy_pass')!.args[0];
   const upstream = upstreams.find((u) => u.args[0] === upstreamName(pass));
   t.truthy(upstream, `proxy_pass ${pass} names no upstream`);
@@ -462,7 +488,7 @@ test('nginx balances over both APIs, on the port they listen on', (t) => {
 });
 
 test('nginx keeps connections to the APIs alive, closing them before Node does', (t) => {
-  const upstream = all(http, 'upstream')[0].block!;
+  const upstream = apiUpstream!.block!;
   t.true(Number(one(upstream, 'keepalive')?.args[0]) > 0, 'no keepalive pool');
   const nginxKeepAlive = seconds(one(upstream, 'keepalive_timeout')?.args[0] ?? '60s');
   for (const api of apis) {
@@ -481,7 +507,7 @@ test('nginx keeps connections to the APIs alive, closing them before Node does',
 });
 
 test("a draining API answers on past nginx's keepalive, and drains within its stop grace period", (t) => {
-  const nginxKeepAlive = seconds(one(all(http, 'upstream')[0].block!, 'keepalive_timeout')?.args[0] ?? '60s');
+  const nginxKeepAlive = seconds(one(apiUpstream!.block!, 'keepalive_timeout')?.args[0] ?? '60s');
   t.true(
     all(locationFor('/')!.block!, 'proxy_next_upstream').some((d) => d.args.includes('error')),
     'a refused connection goes to the other API',
@@ -538,7 +564,7 @@ test('the admin API and /metrics never face the internet', (t) => {
     for (const p of (service(api).ports ?? []).map(published).filter((p) => p.target === adminPort)) {
       t.is(p.hostIp, '127.0.0.1', `${api}: admin port published on ${p.hostIp || 'every address'}`);
     }
-    const upstreamPorts = all(all(http, 'upstream')[0].block!, 'server').map((s) => Number(s.args[0].split(':')[1]));
+    const upstreamPorts = upstreams.flatMap((u) => all(u.block!, 'server')).map((s) => Number(s.args[0].split(':')[1]));
     t.false(upstreamPorts.includes(adminPort!), 'nginx proxies to the admin port');
   }
   for (const path of ['/api/admin/event', '/api/admin/events/x/stock', '/metrics', '/readyz']) {
@@ -571,16 +597,98 @@ test('nginx logs no query strings (result streams carry the token in ?access_tok
     );
 });
 
-test('the nginx image is new enough for `resolve` in the upstream', (t) => {
-  const usesResolve = all(all(http, 'upstream')[0].block!, 'server').some((s) => s.args.includes('resolve'));
-  if (!usesResolve) return t.pass();
+test('the nginx image is new enough for `resolve` in the upstreams', (t) => {
+  const resolving = upstreams.filter((u) => all(u.block!, 'server').some((s) => s.args.includes('resolve')));
+  if (!resolving.length) return t.pass();
   const [major, minor] = (service('nginx').image?.split(':')[1] ?? '').split(/[.-]/).map(Number);
   t.true(
     major > 1 || (major === 1 && minor >= 28) || (major === 1 && minor === 27),
     `${service('nginx').image}: \`resolve\` needs nginx 1.27.3+`,
   );
   t.truthy(one(http, 'resolver'), '`resolve` needs a resolver');
-  t.truthy(one(all(http, 'upstream')[0].block!, 'zone'), '`resolve` needs a zone');
+  for (const u of resolving) t.truthy(one(u.block!, 'zone'), `${u.args[0]}: \`resolve\` needs a zone`);
+});
+
+// ---- the stock streams behind nginx ------------------------------------------------------------
+
+/** The paths `terning stock-stream` serves (server/stock-stream/request-head.ts), and ones it must not be sent. */
+const STOCK_STREAM_PATHS = ['/api/events/x/stream', '/api/events/spring-gift_2026/stream', '/api/event/stream'];
+const API_PATHS = [
+  '/',
+  '/api/event',
+  '/api/events/x',
+  '/api/event/apply',
+  '/api/events/x/apply',
+  '/api/event/status/stream',
+  '/api/events/x/status/stream',
+  '/api/events/x/stream/',
+  '/api/events/x/y/stream',
+  '/api/events/x/log/checkpoint',
+];
+
+test('nginx sends the stock streams to the stock stream process, and everything else to the APIs', (t) => {
+  const stock = upstreamFor('/api/events/x/stream');
+  t.truthy(stock, 'the stock stream is not proxied');
+  t.not(stock, apiUpstream, 'the stock stream goes to the APIs');
+  for (const path of STOCK_STREAM_PATHS)
+    t.is(upstreamFor(path)?.args[0], stock?.args[0], `${path} does not go to the stock stream process`);
+  for (const path of API_PATHS) t.is(upstreamFor(path)?.args[0], apiUpstream?.args[0], `${path} does not go to the APIs`);
+  t.deepEqual(stockStreams, ['stock-stream'], 'no service runs `terning stock-stream`');
+  const servers = all(stock?.block ?? [], 'server').map((s) => s.args[0]);
+  t.deepEqual(
+    servers,
+    stockStreams.map((name) => `${name}:${configOf(name).stockStream.port}`),
+    'nginx proxies to the port the stock stream process listens on (STOCK_STREAM_PORT)',
+  );
+  for (const name of stockStreams) t.is(configOf(name).host, '0.0.0.0', `${name} listens on every interface`);
+  t.true(
+    networksOf(service('nginx')).every((n) => stockStreams.every((name) => networksOf(service(name)).includes(n))),
+    'nginx reaches it',
+  );
+  t.is(dependency(service('nginx'), 'stock-stream')?.condition, 'service_healthy', 'nginx waits for it');
+});
+
+test("the stock streams' location streams: HTTP/1.1, unbuffered, open past the heartbeats, logged without a query", (t) => {
+  for (const path of STOCK_STREAM_PATHS) {
+    const location = locationFor(path)?.block ?? [];
+    t.deepEqual(one(location, 'proxy_http_version')?.args, ['1.1'], path);
+    t.deepEqual(one(location, 'proxy_buffering')?.args, ['off'], `${path}: each frame goes out as it comes`);
+    const readTimeout = seconds(one(location, 'proxy_read_timeout')?.args[0] ?? '60s');
+    t.true(readTimeout * 1000 >= 3 * HEARTBEAT_MS, `${path}: proxy_read_timeout ${readTimeout} s, a heartbeat every ${HEARTBEAT_MS} ms`);
+    // The http block's access_log, whose format logs no query (checked below), and no other.
+    t.deepEqual(all(location, 'access_log'), [], path);
+  }
+});
+
+test('the stock stream service runs `terning stock-stream`, healthy on /healthz, restarted, with files for its watchers', (t) => {
+  t.deepEqual(stockStreams, ['stock-stream']);
+  for (const name of stockStreams) {
+    const s = service(name);
+    const config = configOf(name);
+    t.deepEqual(words(s.command), ['stock-stream'], name);
+    const health = healthcheckUrl(s);
+    t.is(health?.pathname, '/healthz', `${name}: no healthcheck on /healthz`);
+    t.is(Number(health?.port), config.stockStream.port, `${name}: the healthcheck asks the port nginx sends to`);
+    t.is(s.restart, 'unless-stopped', name);
+    // Each watcher is a socket, and so is each connection on its way to a stream (its head unread).
+    const files = nofile(s);
+    const sockets = config.stockStream.maxWatchers + CONNECTING_HEADROOM;
+    t.true(
+      files.soft >= 100_000 && files.soft > sockets && files.hard >= files.soft,
+      `${name}: nofile ${files.soft}/${files.hard}, for ${config.stockStream.maxWatchers} watchers (STOCK_STREAM_MAX_WATCHERS) and ${CONNECTING_HEADROOM} on their way`,
+    );
+    t.is(config.http.maxConnectionsPerNetwork, 0, `${name}: behind nginx every watcher comes from one address (TRUST_PROXY)`);
+    t.true(networksOf(s).includes('backend'), `${name} reaches Redis and MySQL`);
+  }
+});
+
+test("STOCK_STREAM_MAX_WATCHERS is taken from .env, defaulting to core/platform/config.ts's own", (t) => {
+  for (const name of stockStreams) {
+    t.is(configOf(name).stockStream.maxWatchers, loadConfig({}).stockStream.maxWatchers, `${name}: the default`);
+    const set = environmentOf(resolved({ ...exampleEnv(), STOCK_STREAM_MAX_WATCHERS: '7' }).services[name]!);
+    t.is(loadConfig(set).stockStream.maxWatchers, 7, `${name}: STOCK_STREAM_MAX_WATCHERS set in .env reaches it`);
+  }
+  t.true(stockStreams.length > 0);
 });
 
 // ---- health, shutdown --------------------------------------------------------------------------
