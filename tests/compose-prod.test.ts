@@ -45,6 +45,8 @@ interface Service {
   stop_grace_period?: string;
   stop_signal?: string;
   ulimits?: Record<string, number | { soft: number; hard: number }>;
+  sysctls?: Record<string, string | number>;
+  deploy?: { replicas?: number };
 }
 
 interface Compose {
@@ -689,6 +691,53 @@ test("STOCK_STREAM_MAX_WATCHERS is taken from .env, defaulting to core/platform/
     t.is(loadConfig(set).stockStream.maxWatchers, 7, `${name}: STOCK_STREAM_MAX_WATCHERS set in .env reaches it`);
   }
   t.true(stockStreams.length > 0);
+});
+
+/** What production is sized for: issue 22's 100,000 people watching an event's stock at once. */
+const WATCHERS = 100_000;
+/**
+ * nginx's connections for one watcher: the page's stream, nginx's own to the stock stream process,
+ * and, on the apply step, the page's keep-alive connection for its re-reads of the event every ~5 s.
+ */
+const NGINX_CONNECTIONS_PER_WATCHER = 3;
+
+test('nginx and the stock stream processes have room for 100,000 watchers', (t) => {
+  const processes = stockStreams.reduce((n, name) => n + (service(name).deploy?.replicas ?? 1), 0);
+  const perProcess = Math.min(...stockStreams.map((name) => configOf(name).stockStream.maxWatchers));
+  t.true(processes * perProcess >= WATCHERS, `${processes} stock stream processes of ${perProcess} watchers`);
+
+  // Linux gives each of nginx's connections to one address and port a local port of its own, from
+  // nginx's namespace's range (Linux's default: 32768-60999): that many per stock stream process.
+  const stock = upstreamFor('/api/events/x/stream')!.block!;
+  const [low, high] = String(service('nginx').sysctls?.['net.ipv4.ip_local_port_range'] ?? '32768 60999')
+    .split(/\s+/)
+    .map(Number);
+  t.true(
+    (high! - low! + 1) * processes >= WATCHERS,
+    `${high! - low! + 1} local ports toward each of ${processes} processes: nginx can't open ${WATCHERS} streams`,
+  );
+  t.true(
+    all(stock, 'server').every((s) => s.args.includes('resolve')),
+    'the upstream follows every process the name resolves to, as they are scaled or recreated',
+  );
+  t.truthy(one(stock, 'least_conn'), 'a new stream goes to the process holding fewest');
+
+  // worker_connections is per worker, and nothing makes the kernel share connections evenly between
+  // the workers: each has room for all. A worker allocates its slots up front, so their count is
+  // fixed, not one per core.
+  const workers = one(nginx, 'worker_processes')?.args[0] ?? '1';
+  t.regex(workers, /^\d+$/, `worker_processes ${workers}: a fixed count, each worker allocating every slot`);
+  const connections = Number(one(one(nginx, 'events')?.block ?? [], 'worker_connections')?.args[0] ?? 512);
+  const toApis = apis.reduce((n, api) => n + configOf(api).http.maxConnections, 0);
+  t.true(
+    connections >= NGINX_CONNECTIONS_PER_WATCHER * WATCHERS + 2 * toApis,
+    `worker_connections ${connections}: ${WATCHERS} watchers hold ${NGINX_CONNECTIONS_PER_WATCHER * WATCHERS}, and the APIs' requests (${toApis} at most) two each`,
+  );
+  const rlimit = Number(one(nginx, 'worker_rlimit_nofile')?.args[0] ?? 0);
+  t.true(rlimit > connections, `worker_rlimit_nofile ${rlimit}: a worker's connections are files, and so are its logs`);
+  // Without CAP_SYS_RESOURCE a worker can't raise its limit past the container's hard one.
+  const files = nofile(service('nginx'));
+  t.true(files.soft >= rlimit && files.hard >= rlimit, `nginx's nofile ${files.soft}/${files.hard} < worker_rlimit_nofile ${rlimit}`);
 });
 
 // ---- health, shutdown --------------------------------------------------------------------------
