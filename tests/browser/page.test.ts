@@ -353,6 +353,42 @@ test.serial('the remaining stock falls live on the page as people win, and "sold
 });
 
 test.serial(
+  'a stock stream the server refuses (503 STREAMS_FULL) is asked for again a few seconds later, and then falls live',
+  async (t) => {
+    const eventId = await newEvent(sys, 2);
+    const streamAsked: number[] = [];
+    const { page, errors } = await open(eventId, {
+      email: randomEmail('full'),
+      before: async (context) => {
+        await context.route(`**/api/events/${eventId}/stream`, (route) => {
+          streamAsked.push(Date.now());
+          return streamAsked.length === 1
+            ? route.fulfill({
+                status: 503,
+                headers: { 'Retry-After': '30' },
+                json: { error: { code: 'STREAMS_FULL', message: 'this server holds all the stock streams it can' } },
+              })
+            : route.continue();
+        });
+      },
+    });
+    await page.locator('#stock').waitFor({ timeout: 15_000 });
+    t.is(streamAsked.length, 2, 'refused once, asked once more');
+    const waited = streamAsked[1]! - streamAsked[0]!;
+    t.true(waited >= 3_000 && waited <= 8_000, `asked again after ${waited} ms`);
+    t.is(await text(page, '#stock'), '남은 선물 2 / 2개');
+    t.is(
+      (await http(sys.url, 'POST', `/api/events/${eventId}/apply`, { token: await sys.tokens.issue(randomEmail('winner')) })).status,
+      202,
+    );
+    await page.waitForFunction(() => document.getElementById('stock')!.textContent!.startsWith('남은 선물 1 '), undefined, {
+      timeout: 10_000,
+    });
+    t.deepEqual(errors, []);
+  },
+);
+
+test.serial(
   'a winner\'s "Check it" is a link: it checks the receipt in the page, anyone who opens it sees the same, a tampered one fails',
   async (t) => {
     const eventId = await newEvent(sys, 2);

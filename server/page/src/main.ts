@@ -102,9 +102,17 @@ async function refreshEvent(): Promise<void> {
 }
 
 let stockSource: EventSource | undefined;
+/** A refused stock stream is asked for again after this long, doubled at each refusal up to a minute. */
+const STOCK_RETRY_FIRST_MS = 5_000;
+const STOCK_RETRY_MAX_MS = 60_000;
+let stockRetryMs = STOCK_RETRY_FIRST_MS;
+let stockRetry: ReturnType<typeof setTimeout> | undefined;
 /**
  * The remaining stock, pushed while the event takes applicants (or is about to): it falls as people
- * win, and "sold out" shows the moment it is, without waiting for the next re-read.
+ * win, and "sold out" shows the moment it is, without waiting for the next re-read. A stream the
+ * server refuses (503 STREAMS_FULL when its stock stream processes are full, a restart) is closed
+ * for good by EventSource: the page asks again later, spread out and backing off, and re-reads the
+ * event meanwhile as it always does.
  */
 function followStock(): void {
   const p = state.event ? state.event.state : 'closed';
@@ -112,11 +120,26 @@ function followStock(): void {
   if (!wanted) {
     stockSource?.close();
     stockSource = undefined;
+    clearTimeout(stockRetry);
+    stockRetry = undefined;
     return;
   }
-  if (stockSource) return;
-  stockSource = new EventSource(api.stockUrl);
-  stockSource.addEventListener('stock', (e) => {
+  if (stockSource || stockRetry) return;
+  const source = (stockSource = new EventSource(api.stockUrl));
+  source.addEventListener('error', () => {
+    if (source.readyState !== EventSource.CLOSED || stockSource !== source) return;
+    stockSource = undefined;
+    stockRetry = setTimeout(
+      () => {
+        stockRetry = undefined;
+        followStock();
+      },
+      stockRetryMs * (0.75 + Math.random() / 2),
+    );
+    stockRetryMs = Math.min(stockRetryMs * 2, STOCK_RETRY_MAX_MS);
+  });
+  source.addEventListener('stock', (e) => {
+    stockRetryMs = STOCK_RETRY_FIRST_MS;
     state.stock = JSON.parse((e as MessageEvent<string>).data) as View['stock'];
     if (state.event && state.stock) state.event = { ...state.event, soldOut: state.stock.soldOut };
     show();
