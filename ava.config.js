@@ -28,6 +28,7 @@ export const UNIT_TESTS = [
   'tests/known-event-ids.test.ts',
   'tests/mail-winners.test.ts',
   'tests/run-report.test.ts',
+  'tests/sold-out-answer.test.ts',
   'tests/jws.test.ts',
   'tests/tokens.test.ts',
   'tests/network.test.ts',

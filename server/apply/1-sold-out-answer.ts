@@ -28,7 +28,8 @@ export function soldOutAnswer(deps: ServerDeps, next: RequestListener): RequestL
   const { applications, tokens, config, metrics } = deps;
   const done = applyCounter(metrics);
   const security = apiHeaderList({ production: config.env === 'production' }).flat();
-  const answers = new Map<unknown, { status: number; head: string[]; body: string }>();
+  // Weak: an event that sells out again (stock given back, then taken) has a new answer; the old one goes.
+  const answers = new WeakMap<object, { status: number; head: string[]; body: string }>();
   const answerFor = (refusal: NonNullable<ReturnType<typeof applications.soldOutFromMemory>>) => {
     let answer = answers.get(refusal);
     if (answer === undefined) {
