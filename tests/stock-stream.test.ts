@@ -4,6 +4,7 @@ import { http } from './support/http.ts';
 import { openStream, type EventStream } from './support/sse.ts';
 import { StockWatch } from '../core/use-cases/participant/stock-watch.ts';
 import { pino } from 'pino';
+import type { Stores } from '../core/stores.ts';
 
 let sys: System;
 /** What the API logged at level error or above. */
@@ -112,4 +113,51 @@ test("a watch's heartbeat goes to each of its watchers from one timer per event,
   await new Promise((r) => setTimeout(r, 100));
   t.deepEqual([got[0]!.length, got[1]!.length], [first, second], 'none after a watcher stops');
   t.is(watch.watchers, 0);
+});
+
+test('a stock read still under way when the API stops sends nothing after the end: the stop does not crash the process', async (t) => {
+  const one = await startSystem({ consumer: false });
+  const eventId = await newEvent(one, 5);
+  const s = await openStream(`${one.url}/api/events/${eventId}/stream`);
+  t.teardown(() => s.close());
+  t.deepEqual(await nextStock(s), { remaining: 5, total: 5, soldOut: false });
+  // The next read finds a new stock the moment the stop has closed the watch (a read was under way).
+  const { events } = (one.api as unknown as { stores: Stores }).stores;
+  const snapshot = events.snapshot.bind(events);
+  let closed!: () => void;
+  const closing = new Promise<void>((r) => (closed = r));
+  events.snapshot = async (id, settings) => {
+    const e = await snapshot(id, settings);
+    await closing;
+    return { ...e, remainingStock: e.remainingStock - 1 };
+  };
+  const { stock } = one.api as unknown as { stock: StockWatch };
+  const close = stock.close.bind(stock);
+  stock.close = () => {
+    close();
+    closed();
+  };
+  await new Promise((r) => setTimeout(r, 300));
+  const crashes: unknown[] = [];
+  const onCrash = (err: unknown) => void crashes.push(err);
+  process.prependListener('uncaughtException', onCrash);
+  t.teardown(() => void process.off('uncaughtException', onCrash));
+  await one.stop();
+  await new Promise((r) => setTimeout(r, 100));
+  t.deepEqual(crashes, [], 'no write after the end');
+  t.is(await nextStock(s), null, 'the stream ended');
+
+  // The watch itself: a watcher it ended gets nothing more.
+  let release!: () => void;
+  const watch = new StockWatch(() => new Promise((r) => (release = () => r({ remaining: 1, total: 1, soldOut: false }))));
+  const got: string[] = [];
+  watch.watch(
+    'ev',
+    (f) => got.push(f.toString()),
+    () => got.push('end'),
+  );
+  watch.close();
+  release();
+  await new Promise((r) => setTimeout(r, 10));
+  t.deepEqual(got, ['end']);
 });

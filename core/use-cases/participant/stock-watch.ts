@@ -102,6 +102,8 @@ export class StockWatch {
     void this.read(eventId)
       .then(
         (stock) => {
+          // Closed (or its last watcher gone) while the read was under way: an ended watcher gets nothing more.
+          if (this.events.get(eventId) !== w) return 0;
           const json = JSON.stringify(stock);
           if (json === w.stock) return 0;
           const frame = Buffer.from(`event: stock\ndata: ${json}\n\n`);
