@@ -161,3 +161,25 @@ test('a stock read still under way when the API stops sends nothing after the en
   await new Promise((r) => setTimeout(r, 10));
   t.deepEqual(got, ['end']);
 });
+
+test('a watch asked for after close() ends at once: no read, no timer, nothing held', async (t) => {
+  let reads = 0;
+  const watch = new StockWatch(async () => {
+    reads++;
+    return { remaining: 1, total: 1, soldOut: false };
+  });
+  watch.close();
+  let ended = false;
+  const frames: string[] = [];
+  const stop = watch.watch(
+    'ev',
+    (f) => frames.push(f.toString()),
+    () => (ended = true),
+  );
+  await new Promise((r) => setTimeout(r, 300));
+  t.true(ended, 'ended at once');
+  t.is(reads, 0, 'nothing read for it');
+  t.deepEqual(frames, []);
+  t.is(watch.watchers, 0);
+  stop();
+});

@@ -60,6 +60,8 @@ export class StockWatch {
 
   /** watch() for a watcher that is an object already (the stock stream process's sockets): nothing more is made for it. */
   add(eventId: string, watcher: Watcher): void {
+    // Closed (the server drains): a stream asked for now ends at once, with nothing started for it.
+    if (this.closed) return watcher.end();
     let w = this.events.get(eventId);
     if (!w) {
       const watchers = new Set<Watcher>();
@@ -87,8 +89,11 @@ export class StockWatch {
     return n;
   }
 
-  /** Ends every watch (the server stops): each watcher's `end`, and nothing more is sent. */
+  private closed = false;
+
+  /** Ends every watch (the server stops): each watcher's `end`, nothing more is sent, and no new watch starts. */
   close(): void {
+    this.closed = true;
     const all = [...this.events.values()];
     this.events.clear();
     for (const w of all) {
