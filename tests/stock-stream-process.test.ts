@@ -2,7 +2,7 @@ import test from 'ava';
 import { connect, type Socket } from 'node:net';
 import { startSystem, newEvent, randomEmail, testLog, type System } from './support/system.ts';
 import { http } from './support/http.ts';
-import { openStream, type EventStream } from './support/sse.ts';
+import { nextStock, openStream } from './support/sse.ts';
 import { CONNECTING_HEADROOM, StockStreamServer, type StockStreamLimits } from '../server/stock-stream/process.ts';
 import { readHead } from '../server/stock-stream/request-head.ts';
 import { AppError } from '../core/platform/errors.ts';
@@ -21,14 +21,6 @@ test.after.always(async () => {
   await streams?.stop();
   await sys?.stop();
 });
-
-async function nextStock(s: EventStream) {
-  for (;;) {
-    const f = await s.next(10_000);
-    if (f === null) return null;
-    if (f.event === 'stock') return JSON.parse(f.data!) as { remaining: number; total: number; soldOut: boolean };
-  }
-}
 
 /** Sends raw bytes and reads the answer until the server closes the connection (or `ms`). */
 function raw(bytes: string | Buffer, ms = 3_000): Promise<{ text: string; status: number; closed: boolean }> {

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { startSystem, newEvent, randomEmail, type System } from './support/system.ts';
 import { http } from './support/http.ts';
-import { openStream, type EventStream } from './support/sse.ts';
+import { nextStock, openStream } from './support/sse.ts';
 import { StockWatch } from '../core/use-cases/participant/stock-watch.ts';
 import { pino } from 'pino';
 import type { Stores } from '../core/stores.ts';
@@ -16,14 +16,6 @@ test.before(async () => {
 test.after.always(async () => {
   await sys?.stop();
 });
-
-async function nextStock(s: EventStream) {
-  for (;;) {
-    const f = await s.next(10_000);
-    if (f === null) return null;
-    if (f.event === 'stock') return JSON.parse(f.data!) as { remaining: number; total: number; soldOut: boolean };
-  }
-}
 
 test("the event's stream pushes the remaining stock to anyone, falling with each win, and sold out the moment it is", async (t) => {
   const eventId = await newEvent(sys, 3);

@@ -81,3 +81,15 @@ export async function nextStanding(s: EventStream, timeoutMs?: number): Promise<
     if (f.event === 'standing') return JSON.parse(f.data!);
   }
 }
+
+/** The next stock frame of an event's stock stream, comments and retry hints skipped; null once it ends. */
+export async function nextStock(
+  s: EventStream,
+  timeoutMs = 10_000,
+): Promise<{ remaining: number; total: number; soldOut: boolean } | null> {
+  for (;;) {
+    const f = await s.next(timeoutMs);
+    if (f === null) return null;
+    if (f.event === 'stock') return JSON.parse(f.data!) as { remaining: number; total: number; soldOut: boolean };
+  }
+}
