@@ -142,6 +142,25 @@ test('finish-restore.lua never sets a stock below 0 nor lowers the ticket sequen
   t.is(await redis.get(k.ticketSeq), '12');
 });
 
+test('set-stock.lua after a restore that found more winners than the stock counts every winner, and takes no new one', async (t) => {
+  // An oversold event (MySQL holds 3 winners of a stock of 2) is restored with no stock left; a stock
+  // then raised to 3 had 1 unit "left" when the winners were counted as total - remaining.
+  const { s, r } = both();
+  const begun = await r.beginRestore('e', ENDS, NOW);
+  if (begun.kind !== 'begun') return t.fail();
+  await r.restoreWinners(
+    'e',
+    begun.marker,
+    ['a', 'b', 'c'].map((person, i) => ({ person, ticket: i + 1, decidedAt: NOW })),
+  );
+  t.like(await r.finishRestore('e', begun.marker, { ...settings, total: 2, maxTicket: 3 }), { remaining: 0, winners: 3 });
+  t.deepEqual(await s.setStock('e', 2), { ok: false, winners: 3 }, 'below the 3 winners');
+  t.deepEqual(await s.setStock('e', 3), { ok: true, total: 3, remaining: 0 });
+  t.is((await s.apply('e', 'd', NOW)).kind, 'sold-out');
+  t.deepEqual(await s.setStock('e', 5), { ok: true, total: 5, remaining: 2 });
+  t.is((await s.apply('e', 'd', NOW)).kind, 'new');
+});
+
 test('owned-key.lua: a lease is renewed and given up only by its owner; a marker dropped only if unchanged', async (t) => {
   const { r, k } = both();
   t.true(await r.takeLease('e', 'one', 5_000));

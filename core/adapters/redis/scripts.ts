@@ -201,7 +201,16 @@ export class Scripts {
 
   async setStock(eventId: string, total: number): Promise<{ ok: true; total: number; remaining: number } | { ok: false; winners: number }> {
     const k = this.keys(eventId);
-    const [code, a, b] = (await this.call('set-stock', k.meta, k.remaining, total, gateChannel(this.prefix), eventId)) as number[];
+    const [code, a, b] = (await this.call(
+      'set-stock',
+      k.meta,
+      k.remaining,
+      k.decisions,
+      k.revoked,
+      total,
+      gateChannel(this.prefix),
+      eventId,
+    )) as number[];
     switch (code) {
       case SET_STOCK.SET:
         return { ok: true, total: a!, remaining: b! };

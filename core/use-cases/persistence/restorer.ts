@@ -161,6 +161,11 @@ export class Restorer {
       }
       const done = await this.scripts.finishRestore(eventId, marker, { ...event, maxTicket: await this.mysql.maxTicket(eventId) });
       if (!done.finished) return 'again';
+      if (done.winners > event.total)
+        this.log.error(
+          { eventId, winners: done.winners, total: event.total },
+          'MySQL holds more winners than the stock: the event was oversold; no unit is left for anyone else',
+        );
       const released = await this.releaseUnexplained(eventId, done.tickets);
       this.log.warn(
         { eventId, winners: done.winners, remaining: done.remaining, released, ms: Date.now() - marker.at },

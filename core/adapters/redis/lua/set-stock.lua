@@ -5,6 +5,12 @@
 
   KEYS[1] event meta hash    {total, server, soldAt, ...}: soldAt dropped (a sale apply.lua did not end)
   KEYS[2] remaining stock    integer
+  KEYS[3] decisions hash     every winner
+  KEYS[4] revoked hash       units taken back and not yet given back: still taken
+
+  The units taken are total - remaining, or the winners and revoked units held when there are more:
+  a restore that found more winners in MySQL than the stock (an oversell, logged there) leaves the
+  stock at 0, not below, and total - remaining would forget the winners above it.
 
   ARGV[1] new total stock (>= 0)
   ARGV[2] the gate channel
@@ -24,7 +30,7 @@ local total = tonumber(redis.call('HGET', KEYS[1], 'total') or '0')
 local remaining = redis.call('GET', KEYS[2])
 if not remaining or redis.call('HGET', KEYS[1], 'server') ~= server then return {-2, 0} end
 remaining = tonumber(remaining)
-local winners = total - remaining
+local winners = math.max(total - remaining, redis.call('HLEN', KEYS[3]) + redis.call('HLEN', KEYS[4]))
 local wanted = tonumber(ARGV[1])
 if wanted < winners then return {-1, winners} end
 redis.call('HSET', KEYS[1], 'total', wanted)
