@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
-import { mkdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig, type Config } from '../core/platform/config.ts';
 import { createLogger } from '../core/platform/log.ts';
@@ -83,6 +83,7 @@ export async function startTopology(o: {
     await Promise.allSettled([...apis, ...consumers].map((p) => p.stop(5_000)));
     for (const p of [...apis, ...consumers]) p.close();
     await stores.close();
+    keepRedisLogs(services.home, logs);
     await services.down();
   };
   try {
@@ -108,4 +109,14 @@ export async function startTopology(o: {
     throw e;
   }
   return { services, apis, consumers, urls, env, config, kafka, stores, logs, stop };
+}
+
+/**
+ * The Redis servers' and Sentinels' own logs (role changes, syncs, +switch-master, +fix-slave-config)
+ * kept beside the processes': which node took writes when is what a failed failover schedule turns on.
+ */
+function keepRedisLogs(home: string, logs: string): void {
+  const dir = join(home, 'logs');
+  if (!existsSync(dir)) return;
+  for (const f of readdirSync(dir)) if (f.startsWith('redis')) copyFileSync(join(dir, f), join(logs, f));
 }
