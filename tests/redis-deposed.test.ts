@@ -1,7 +1,10 @@
 import test from 'ava';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Scripts } from '../core/adapters/redis/scripts.ts';
 import { RestoreScripts } from '../core/adapters/redis/restore-scripts.ts';
-import { rand, randomEmail, randomEventId } from './support/system.ts';
+import { RedisRestarts } from '../core/adapters/redis/restarts.ts';
+import { serverSeenKey } from '../core/adapters/redis/keys.ts';
+import { rand, randomEmail, randomEventId, testLog } from './support/system.ts';
 import { replicate, startRedisNode, type RedisNode } from './support/redis-server.ts';
 import { until } from './support/wait.ts';
 
@@ -49,4 +52,36 @@ test('a primary whose replicas stopped acknowledging answers no apply and no sta
     /min_slaves_good_slaves:1/.test(await primary.redis.info('replication')) ? true : undefined,
   );
   t.is((await gate.apply(eventId, randomEmail('back'), Date.now())).kind, 'sold-out', 'and answers again once it does');
+});
+
+test('a process that reaches a new primary while it still refuses writes notices the failover once it takes them', async (t) => {
+  // After a failover, a process that connects to the promoted replica before its own replica follows it
+  // meets NOREPLICAS on the swap of the server it saw last: it must look again, or no process is told
+  // that every event may have lost its last writes.
+  t.timeout(60_000);
+  const primary = await startRedisNode('--min-replicas-to-write', '1', '--min-replicas-max-lag', '2');
+  const replica = await startRedisNode();
+  nodes.push(primary, replica);
+  await replicate(replica, primary);
+  const prefix = `test-deposed-${rand()}`;
+  await primary.redis.set(serverSeenKey(prefix), 'another-server/another-history');
+  replica.proc.kill('SIGSTOP');
+  await until('the primary counts no good replica', async () =>
+    /min_slaves_good_slaves:0/.test(await primary.redis.info('replication')) ? true : undefined,
+  );
+  let told = 0;
+  const restarts = new RedisRestarts(
+    primary.redis,
+    prefix,
+    async () => {
+      told++;
+    },
+    testLog(),
+  );
+  await sleep(1_000);
+  t.is(told, 0, 'not while the swap is refused');
+  replica.proc.kill('SIGCONT');
+  await until('the failover noticed', async () => (told > 0 ? true : undefined), 15_000).catch(() => {});
+  await restarts.stop();
+  t.is(told, 1, 'told once, when the new primary took the swap');
 });

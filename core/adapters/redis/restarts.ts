@@ -33,13 +33,19 @@ export class RedisRestarts {
   private async look(): Promise<void> {
     let server: string | undefined;
     let seen: string | null;
-    try {
-      server = await serverIdentity(this.redis);
-      if (!server) return;
-      seen = (await this.redis.set(serverSeenKey(this.prefix), server, 'GET')) as string | null;
-    } catch (e) {
-      this.log.warn({ err: e }, 'could not tell whether Redis restarted');
-      return;
+    // A promoted replica refuses writes (NOREPLICAS) until a replica follows it: the swap is tried
+    // again while this connection lasts, or no process may ever be told of the failover.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        server = await serverIdentity(this.redis);
+        if (!server) return;
+        seen = (await this.redis.set(serverSeenKey(this.prefix), server, 'GET')) as string | null;
+        break;
+      } catch (e) {
+        if (this.stopped || this.redis.status !== 'ready') return;
+        if (attempt === 0) this.log.warn({ err: e }, 'could not tell whether Redis restarted; trying again');
+        await sleep(Math.min(1_000, 50 * 2 ** attempt));
+      }
     }
     if (seen === null || seen === server) return;
     this.log.warn(
