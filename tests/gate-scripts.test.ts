@@ -30,12 +30,12 @@ test('apply.lua: unknown event, not open, scheduled, closed by time, sold out, r
   t.deepEqual(await s.apply('e', 'a@x.io', NOW), { kind: 'not-open' });
   await event(s, 1, { opensAt: NOW + 1 });
   t.deepEqual(await s.apply('e', 'a@x.io', NOW), { kind: 'not-open' });
-  t.deepEqual(await s.apply('e', 'a@x.io', NOW + 1), { kind: 'new', ticket: 1, decidedAt: NOW + 1 });
+  t.deepEqual(await s.apply('e', 'a@x.io', NOW + 1), { kind: 'new', ticket: 1, decidedAt: NOW + 1, gen: 0 });
   await event(s, 1, { closesAt: NOW + 5 });
   t.deepEqual(await s.apply('e', 'b@x.io', NOW + 5), { kind: 'not-open' });
   t.deepEqual(
     await s.apply('e', 'a@x.io', NOW + 5),
-    { kind: 'resend', ticket: 1, decidedAt: NOW + 1 },
+    { kind: 'resend', ticket: 1, decidedAt: NOW + 1, gen: 0 },
     'a winner gets their answer even after closing',
   );
   await event(s, 1);
@@ -55,12 +55,12 @@ test('apply.lua decides at arrival: the first S persons win in order, everyone a
   const persons = Array.from({ length: 6 }, () => randomEmail('fcfs'));
   const out = await s.applyMany('e', [persons[0]!, persons[1]!, persons[0]!, persons[2]!, persons[3]!, persons[1]!], NOW);
   t.deepEqual(out, [
-    { kind: 'new', ticket: 1, decidedAt: NOW },
-    { kind: 'new', ticket: 2, decidedAt: NOW },
-    { kind: 'resend', ticket: 1, decidedAt: NOW },
-    { kind: 'new', ticket: 3, decidedAt: NOW },
+    { kind: 'new', ticket: 1, decidedAt: NOW, gen: 0 },
+    { kind: 'new', ticket: 2, decidedAt: NOW, gen: 0 },
+    { kind: 'resend', ticket: 1, decidedAt: NOW, gen: 0 },
+    { kind: 'new', ticket: 3, decidedAt: NOW, gen: 0 },
     { kind: 'sold-out' },
-    { kind: 'resend', ticket: 2, decidedAt: NOW },
+    { kind: 'resend', ticket: 2, decidedAt: NOW, gen: 0 },
   ]);
   t.deepEqual(
     await s.confirm('e', [
@@ -72,7 +72,7 @@ test('apply.lua decides at arrival: the first S persons win in order, everyone a
   t.deepEqual(await s.applyMany('e', [persons[0]!, persons[4]!, persons[2]!], NOW + 1), [
     { kind: 'decided', ticket: 1, decidedAt: NOW },
     { kind: 'sold-out' },
-    { kind: 'resend', ticket: 3, decidedAt: NOW },
+    { kind: 'resend', ticket: 3, decidedAt: NOW, gen: 0 },
   ]);
   t.deepEqual(await s.counts('e'), { total: 3, remaining: 0, winners: 3, unconfirmed: 1 });
   t.deepEqual(await s.standing('e', persons[0]!), { kind: 'won', ticket: 1, decidedAt: NOW });
@@ -120,7 +120,7 @@ test("revoke.lua takes back only the caller's own unconfirmed, old enough reserv
   t.deepEqual(await s.counts('e'), { total: 2, remaining: 1, winners: 1, unconfirmed: 0 });
   t.deepEqual(
     await s.apply('e', 'a@x.io', NOW + 1),
-    { kind: 'new', ticket: 3, decidedAt: NOW + 1 },
+    { kind: 'new', ticket: 3, decidedAt: NOW + 1, gen: 0 },
     'the unit went to the next arrival, with the next ticket',
   );
   t.deepEqual(await s.apply('e', 'z@x.io', NOW + 2), { kind: 'sold-out' });
@@ -131,7 +131,7 @@ test('a person revoked twice leaves two units to give back, each by its ticket',
   await event(s, 2);
   await s.apply('e', 'a@x.io', NOW);
   t.true(await s.revoke('e', 'a@x.io', 1));
-  t.deepEqual(await s.apply('e', 'a@x.io', NOW + 1), { kind: 'new', ticket: 2, decidedAt: NOW + 1 });
+  t.deepEqual(await s.apply('e', 'a@x.io', NOW + 1), { kind: 'new', ticket: 2, decidedAt: NOW + 1, gen: 0 });
   t.true(await s.revoke('e', 'a@x.io', 2));
   t.deepEqual(await s.counts('e'), { total: 2, remaining: 0, winners: 0, unconfirmed: 0 });
   t.true(await s.release('e', 2));

@@ -38,7 +38,10 @@ test('begin-restore.lua: marks a missing event once, wiping what is left; a whol
   await redis.hset(k.decisions, 'a', `W|1|${NOW}`);
   await redis.hset(k.reserved, 'a', `1|${NOW}`);
   const begun = await r.beginRestore('e', ENDS, NOW);
-  t.deepEqual(begun, { kind: 'begun', marker: { raw: `{"ends":{"0":"7","1":"3"},"at":${NOW}}`, ends: { 0: '7', 1: '3' }, at: NOW } });
+  t.deepEqual(begun, {
+    kind: 'begun',
+    marker: { raw: `{"ends":{"0":"7","1":"3"},"at":${NOW},"gen":0}`, ends: { 0: '7', 1: '3' }, at: NOW, gen: 0 },
+  });
   t.deepEqual(await redis.exists(k.meta, k.remaining, k.decisions, k.reserved), 0, 'the restore rebuilds from MySQL alone');
   t.deepEqual(await r.beginRestore('e', { 0: '9', 1: '9' }, NOW + 1), { kind: 'restoring', marker: (begun as { marker: unknown }).marker });
   t.deepEqual((await r.marker('e'))?.ends, ENDS);
@@ -48,7 +51,7 @@ test('begin-restore.lua forced: a whole event is dropped for a begin with offset
   const { s, r, k } = both();
   await r.loadEvent('e', settings, true);
   t.is((await s.apply('e', 'a', NOW)).kind, 'new');
-  t.deepEqual(await r.beginRestore('e', ENDS, NOW, true), { kind: 'dropped' });
+  t.deepEqual(await r.beginRestore('e', ENDS, NOW, true), { kind: 'dropped', gen: 0 }, 'the state dropped was the first');
   t.deepEqual(
     await redis.exists(k.meta, k.remaining, k.decisions, k.reserved, k.restoring),
     0,
@@ -79,8 +82,13 @@ test('restore-winners.lua and finish-restore.lua: winners, stock = total - winne
   );
   t.true(await r.restoreWinners('e', begun.marker, [{ person: 'c', ticket: 6, decidedAt: NOW }]));
   await redis.hset(k.reserved, 'z', `5|${NOW}`);
-  t.deepEqual(await r.finishRestore('e', stale, { ...settings, maxTicket: 7 }), { finished: false, remaining: 0, winners: 0, tickets: 0 });
-  t.deepEqual(await r.finishRestore('e', begun.marker, { ...settings, closesAt: NOW + 60_000, maxTicket: 7 }), {
+  t.deepEqual(await r.finishRestore('e', stale, { ...settings, maxTicket: 7, gen: 1 }), {
+    finished: false,
+    remaining: 0,
+    winners: 0,
+    tickets: 0,
+  });
+  t.deepEqual(await r.finishRestore('e', begun.marker, { ...settings, closesAt: NOW + 60_000, maxTicket: 7, gen: 1 }), {
     finished: true,
     remaining: 2,
     winners: 3,
@@ -89,14 +97,14 @@ test('restore-winners.lua and finish-restore.lua: winners, stock = total - winne
   t.deepEqual(await redis.hgetall(k.decisions), { a: `W|2|${NOW - 2}`, b: `W|3|${NOW - 1}`, c: `W|6|${NOW}` });
   t.is(await redis.get(k.ticketSeq), '7', 'the sequence is past every ticket MySQL knows');
   t.deepEqual(await redis.exists(k.reserved, k.restoring), 0);
-  t.deepEqual(await redis.hgetall(k.meta), { state: 'open', total: '5', closesAt: String(NOW + 60_000), server: await server() });
+  t.deepEqual(await redis.hgetall(k.meta), { state: 'open', total: '5', closesAt: String(NOW + 60_000), server: await server(), gen: '1' });
   t.deepEqual(await s.apply('e', 'a', NOW), { kind: 'decided', ticket: 2, decidedAt: NOW - 2 });
-  t.deepEqual(await s.apply('e', 'd', NOW), { kind: 'new', ticket: 8, decidedAt: NOW });
+  t.deepEqual(await s.apply('e', 'd', NOW), { kind: 'new', ticket: 8, decidedAt: NOW, gen: 1 }, 'its decisions name the new state');
   t.false(
     await r.restoreWinners('e', begun.marker, [{ person: 'x', ticket: 9, decidedAt: NOW }]),
     'a late chunk of a finished restore is refused',
   );
-  t.deepEqual(await r.finishRestore('e', begun.marker, { ...settings, maxTicket: 0 }), {
+  t.deepEqual(await r.finishRestore('e', begun.marker, { ...settings, maxTicket: 0, gen: 1 }), {
     finished: false,
     remaining: 0,
     winners: 0,
@@ -133,7 +141,7 @@ test('finish-restore.lua never sets a stock below 0 nor lowers the ticket sequen
     { person: 'a', ticket: 1, decidedAt: NOW },
     { person: 'b', ticket: 2, decidedAt: NOW },
   ]);
-  t.deepEqual(await r.finishRestore('e', begun.marker, { ...settings, total: 1, maxTicket: 3 }), {
+  t.deepEqual(await r.finishRestore('e', begun.marker, { ...settings, total: 1, maxTicket: 3, gen: 1 }), {
     finished: true,
     remaining: 0,
     winners: 2,
@@ -153,7 +161,7 @@ test('set-stock.lua after a restore that found more winners than the stock count
     begun.marker,
     ['a', 'b', 'c'].map((person, i) => ({ person, ticket: i + 1, decidedAt: NOW })),
   );
-  t.like(await r.finishRestore('e', begun.marker, { ...settings, total: 2, maxTicket: 3 }), { remaining: 0, winners: 3 });
+  t.like(await r.finishRestore('e', begun.marker, { ...settings, total: 2, maxTicket: 3, gen: 1 }), { remaining: 0, winners: 3 });
   t.deepEqual(await s.setStock('e', 2), { ok: false, winners: 3 }, 'below the 3 winners');
   t.deepEqual(await s.setStock('e', 3), { ok: true, total: 3, remaining: 0 });
   t.is((await s.apply('e', 'd', NOW)).kind, 'sold-out');

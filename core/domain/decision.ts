@@ -13,6 +13,12 @@ export interface Decision {
   ticket: number;
   decidedAt: number;
   requestId?: string;
+  /**
+   * The generation of the Redis state that made it (0 before any restore; each restore's state takes
+   * the next): a restore keeps a decision below its offsets only if the state it replaces made it.
+   * Absent on decisions written before generations were kept.
+   */
+  gen?: number;
 }
 
 /** A winner, as a restore puts it back into Redis and as the result streams hear of it: who, which place, when. */

@@ -51,4 +51,6 @@ export interface RestoreMarker {
   raw: string;
   ends: EndOffsets;
   at: number;
+  /** The generation of the state it replaces, when known: only that state's decisions below the ends are kept. */
+  gen?: number;
 }

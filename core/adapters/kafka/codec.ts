@@ -19,6 +19,12 @@ const applicationMessage = z
     // Anything decodable must be storable: MySQL's DATETIME ends in 9999.
     decidedAt: z.number().int().positive().max(Date.UTC(9999, 0)),
     requestId: z.string().max(128).optional(),
+    gen: z
+      .number()
+      .int()
+      .nonnegative()
+      .max(2 ** 32 - 1)
+      .optional(),
   })
   .strict();
 

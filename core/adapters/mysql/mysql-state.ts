@@ -9,7 +9,7 @@ export interface StoredEvent extends EventSettings {
 
 const ms = (d: Date | string | null) => (d === null ? null : new Date(d).getTime());
 
-/** What MySQL, the source of truth, holds about events and their winners: read-only, in pages. */
+/** What MySQL, the source of truth, holds about events and their winners, in pages; read-only but for nextGeneration(). */
 export class MysqlState {
   constructor(private readonly sequelize: Sequelize) {}
 
@@ -59,6 +59,39 @@ export class MysqlState {
       { replacements: [eventId], type: QueryTypes.SELECT },
     );
     if (held.length) yield held.map((r) => ({ person: r.person, ticket: Number(r.ticket), decidedAt: ms(r.decided_at)! }));
+  }
+
+  /**
+   * The generation of the event's Redis state (migrations/009-event-generations.ts): the number of the
+   * newest state a restore built, 0 for one never restored. null: no such event.
+   */
+  async generation(eventId: string): Promise<number | null> {
+    const [r] = await this.sequelize.query<{ g: string | number }>('SELECT redis_generation AS g FROM events WHERE id = ?', {
+      replacements: [eventId],
+      type: QueryTypes.SELECT,
+    });
+    return r ? Number(r.g) : null;
+  }
+
+  /**
+   * The one write here: takes the next generation for a state a restore is about to build. Taken
+   * before the state goes live, so every state that ever took a decision has a number of its own; one
+   * taken by a restore that then lost its marker is simply never used.
+   */
+  async nextGeneration(eventId: string): Promise<number> {
+    return this.sequelize.transaction(async (transaction) => {
+      await this.sequelize.query('UPDATE events SET redis_generation = redis_generation + 1 WHERE id = ?', {
+        replacements: [eventId],
+        transaction,
+      });
+      const [r] = await this.sequelize.query<{ g: string | number }>('SELECT redis_generation AS g FROM events WHERE id = ?', {
+        replacements: [eventId],
+        type: QueryTypes.SELECT,
+        transaction,
+      });
+      if (!r) throw new Error(`no event ${eventId} to restore`);
+      return Number(r.g);
+    });
   }
 
   /** The highest ticket MySQL knows for the event, won, released or dead-lettered (0: none). */

@@ -16,13 +16,19 @@ const FINISH = results('finish-restore');
 const OWNED_KEY = results('owned-key');
 
 export function parseMarker(raw: string): RestoreMarker {
-  const m = JSON.parse(raw) as { ends: EndOffsets; at: number };
-  return { raw, ends: m.ends, at: m.at };
+  const m = JSON.parse(raw) as { ends: EndOffsets; at: number; gen?: number };
+  return m.gen === undefined ? { raw, ends: m.ends, at: m.at } : { raw, ends: m.ends, at: m.at, gen: m.gen };
 }
 
-/** begun: this call set the marker; restoring: one was in force; whole: the event's state is there; dropped: forced, begin again. */
+/**
+ * begun: this call set the marker; restoring: one was in force; whole: the event's state is there;
+ * dropped: forced, begin again (with the dropped state's generation, when it had one).
+ */
 export type BeginResult =
-  { kind: 'begun'; marker: RestoreMarker } | { kind: 'restoring'; marker: RestoreMarker } | { kind: 'whole' } | { kind: 'dropped' };
+  | { kind: 'begun'; marker: RestoreMarker }
+  | { kind: 'restoring'; marker: RestoreMarker }
+  | { kind: 'whole' }
+  | { kind: 'dropped'; gen?: number };
 
 export class RestoreScripts {
   constructor(
@@ -57,9 +63,10 @@ export class RestoreScripts {
     return r === PUT_EVENT.MISSING ? 'missing' : r === PUT_EVENT.RESTORING ? 'restoring' : r;
   }
 
-  async beginRestore(eventId: string, ends: EndOffsets, now: number, force = false): Promise<BeginResult> {
+  /** gen: the generation of the state replaced, should its meta be gone (a forced drop's, or MySQL's). */
+  async beginRestore(eventId: string, ends: EndOffsets, now: number, force = false, gen?: number): Promise<BeginResult> {
     const k = this.keys(eventId);
-    const [code, raw] = (await this.call(
+    const [code, raw, dropped] = (await this.call(
       'begin-restore',
       k.meta,
       k.remaining,
@@ -72,12 +79,13 @@ export class RestoreScripts {
       force ? 'force' : '',
       gateChannel(this.prefix),
       eventId,
-    )) as [number, string];
+      gen ?? '',
+    )) as [number, string, number?];
     switch (code) {
       case BEGIN.WHOLE:
         return { kind: 'whole' };
       case BEGIN.DROPPED:
-        return { kind: 'dropped' };
+        return dropped !== undefined && dropped >= 0 ? { kind: 'dropped', gen: dropped } : { kind: 'dropped' };
       case BEGIN.BEGUN:
         return { kind: 'begun', marker: parseMarker(raw) };
       case BEGIN.IN_FORCE:
@@ -102,7 +110,7 @@ export class RestoreScripts {
   async finishRestore(
     eventId: string,
     marker: RestoreMarker,
-    e: EventSettings & { maxTicket: number },
+    e: EventSettings & { maxTicket: number; gen: number },
   ): Promise<{ finished: boolean; remaining: number; winners: number; tickets: number }> {
     const k = this.keys(eventId);
     const [done, remaining, winners, tickets] = (await this.call(
@@ -122,6 +130,7 @@ export class RestoreScripts {
       e.maxTicket,
       gateChannel(this.prefix),
       eventId,
+      e.gen,
     )) as number[];
     return { finished: done === FINISH.FINISHED, remaining: remaining!, winners: winners!, tickets: tickets! };
   }

@@ -23,8 +23,8 @@ const CHECK = results('check-challenge');
 
 /** What the gate answered one applicant (apply.lua). */
 export type GateResult =
-  | { kind: 'new'; ticket: number; decidedAt: number }
-  | { kind: 'resend'; ticket: number; decidedAt: number }
+  | { kind: 'new'; ticket: number; decidedAt: number; gen: number }
+  | { kind: 'resend'; ticket: number; decidedAt: number; gen: number }
   | { kind: 'decided'; ticket: number; decidedAt: number }
   | { kind: 'no-event' }
   | { kind: 'not-open' }
@@ -68,13 +68,13 @@ const SOLD_OUT: GateResult = { kind: 'sold-out' };
 const RESTORING: GateResult = { kind: 'restoring' };
 const DRAFT: GateResult = { kind: 'draft' };
 
-function gateResult(flat: number[], at: number): GateResult {
+function gateResult(flat: number[], at: number, gen: number): GateResult {
   const code = flat[at]!;
   switch (code) {
     case GATE.NEW:
-      return { kind: 'new', ticket: flat[at + 1]!, decidedAt: flat[at + 2]! };
+      return { kind: 'new', ticket: flat[at + 1]!, decidedAt: flat[at + 2]!, gen };
     case GATE.RESEND:
-      return { kind: 'resend', ticket: flat[at + 1]!, decidedAt: flat[at + 2]! };
+      return { kind: 'resend', ticket: flat[at + 1]!, decidedAt: flat[at + 2]!, gen };
     case GATE.DECIDED:
       return { kind: 'decided', ticket: flat[at + 1]!, decidedAt: flat[at + 2]! };
     case GATE.NO_EVENT:
@@ -144,9 +144,11 @@ export class Scripts {
       eventId,
       ...persons,
     )) as number[];
-    if (flat.length !== persons.length * 3) throw new Error(`apply.lua answered ${flat.length} values for ${persons.length} applicants`);
+    if (flat.length !== persons.length * 3 + 1)
+      throw new Error(`apply.lua answered ${flat.length} values for ${persons.length} applicants`);
+    const gen = flat[flat.length - 1]!;
     const out: GateResult[] = new Array(persons.length);
-    for (let i = 0; i < persons.length; i++) out[i] = gateResult(flat, i * 3);
+    for (let i = 0; i < persons.length; i++) out[i] = gateResult(flat, i * 3, gen);
     return out;
   }
 

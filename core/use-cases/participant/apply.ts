@@ -141,7 +141,7 @@ export class Applications {
         throw eventNotFound(eventId);
       case 'new':
       case 'resend':
-        return this.handOff(eventId, person, email, requestId, gate.kind, gate.ticket, gate.decidedAt);
+        return this.handOff(eventId, person, email, requestId, gate);
     }
   }
 
@@ -156,13 +156,11 @@ export class Applications {
     person: string,
     email: string,
     requestId: string | undefined,
-    kind: 'new' | 'resend',
-    ticket: number,
-    decidedAt: number,
+    { kind, ticket, decidedAt, gen }: Extract<GateResult, { kind: 'new' | 'resend' }>,
   ): Promise<Applied> {
     await faultPoint('after-gate');
     try {
-      await this.producer.send({ eventId, person, email, ticket, decidedAt, requestId });
+      await this.producer.send({ eventId, person, email, ticket, decidedAt, requestId, gen });
     } catch (e) {
       await giveBack({ scripts: this.scripts, records: this.records }, eventId, { person, ticket, reservedAt: decidedAt }).catch((err) =>
         this.log.warn({ err, eventId, person: maskEmail(person), ticket }, 'the unit is left for the sweeper to give back'),

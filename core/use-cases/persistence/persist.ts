@@ -4,6 +4,7 @@ import { StockStateMissing } from '../../domain/errors.ts';
 import type { ApplicationsRepo } from '../../adapters/mysql/applications-repo.ts';
 import { faultPoint } from '../../platform/fault-point.ts';
 import { below } from '../../adapters/kafka/offsets.ts';
+import type { RestoreMarker } from '../../domain/event.ts';
 
 /** A decision as a consumer read it: where it sits in the applications topic decides it during a restore. */
 export interface ReadDecision {
@@ -18,17 +19,20 @@ export interface Persisted {
 }
 
 /**
- * While an event is restored: a decision below the marker's offsets was made by the lost Redis and is
- * kept; one above it is void, unless it is the replay of a winner dead-lettered after its 202 (held in
- * MySQL with that ticket), which no restore can void.
+ * While an event is restored: a decision below the marker's offsets made by the lost state is kept;
+ * one above them is void, and so is one an older state made (marker.gen: it reached Kafka after an
+ * earlier restore read its offsets, so its confirm met the rebuilt state and it was told 503; a later
+ * restore's offsets lie above it, but it is no more a win). Unless it is the replay of a winner
+ * dead-lettered after its 202 (held in MySQL with that ticket), which no restore can void.
  */
 async function judgedByMarker(
   records: Pick<ApplicationsRepo, 'deadLettered'>,
   eventId: string,
   list: ReadDecision[],
-  ends: Parameters<typeof below>[0],
+  marker: RestoreMarker,
 ): Promise<boolean[]> {
-  const keep = list.map((i) => below(ends, i.partition, i.offset));
+  const older = (d: Decision) => marker.gen !== undefined && d.gen !== undefined && d.gen < marker.gen;
+  const keep = list.map((i) => below(marker.ends, i.partition, i.offset) && !older(i.application));
   const above = list.filter((_, j) => !keep[j]).map((i) => i.application.person);
   if (above.length === 0) return keep;
   const held = await records.deadLettered(eventId, above);
@@ -69,7 +73,7 @@ export async function persistBatch(
     let keep: boolean[];
     if (s.kind === 'settled') keep = s.persist;
     else if (s.kind === 'missing') throw new StockStateMissing(eventId);
-    else keep = await judgedByMarker(records, eventId, list, s.marker.ends);
+    else keep = await judgedByMarker(records, eventId, list, s.marker);
     list.forEach((i, j) => (keep[j] ? out.persisted : out.void).push(i.application));
   }
   await faultPoint('after-settle');

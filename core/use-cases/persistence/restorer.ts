@@ -67,7 +67,11 @@ export class Restorer {
     const rest = eventIds.filter((eventId) => !begun.has(eventId) || begun.get(eventId)!.kind === 'dropped');
     if (rest.length) {
       const ends = await this.offsets.ends();
-      for (const eventId of rest) begun.set(eventId, await this.scripts.beginRestore(eventId, ends, Date.now()));
+      for (const eventId of rest) {
+        const dropped = begun.get(eventId);
+        const gen = dropped?.kind === 'dropped' && dropped.gen !== undefined ? dropped.gen : await this.replacedGeneration(eventId);
+        begun.set(eventId, await this.scripts.beginRestore(eventId, ends, Date.now(), false, gen));
+      }
     }
     return eventIds.map((eventId) => {
       const r = begun.get(eventId)!;
@@ -92,6 +96,15 @@ export class Restorer {
     const first = new Set(live);
     const rest = (await this.mysql.eventIds()).filter((id) => !first.has(id));
     await this.beginMany([...live, ...rest], { force: true });
+  }
+
+  /**
+   * The generation of the state a restore replaces when its meta is gone with it: MySQL's, the newest
+   * state a restore finished (a state goes live only after MySQL gave it its number, and no marker is
+   * in force then). Unknown (undefined) if MySQL can't say: every decision below the ends is kept.
+   */
+  private async replacedGeneration(eventId: string): Promise<number | undefined> {
+    return (await this.mysql.generation(eventId).catch(() => null)) ?? undefined;
   }
 
   async isRestoring(eventId: string): Promise<boolean> {
@@ -159,7 +172,10 @@ export class Restorer {
       for await (const page of this.mysql.winners(eventId, this.opts.chunkSize)) {
         if (!(await this.scripts.restoreWinners(eventId, marker, page))) return 'again';
       }
-      const done = await this.scripts.finishRestore(eventId, marker, { ...event, maxTicket: await this.mysql.maxTicket(eventId) });
+      const maxTicket = await this.mysql.maxTicket(eventId);
+      // A number of its own for the state about to go live: its decisions carry it (apply.lua).
+      const gen = await this.mysql.nextGeneration(eventId);
+      const done = await this.scripts.finishRestore(eventId, marker, { ...event, maxTicket, gen });
       if (!done.finished) return 'again';
       if (done.winners > event.total)
         this.log.error(

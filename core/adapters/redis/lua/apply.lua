@@ -5,7 +5,7 @@
   win, and everyone after gets SOLD_OUT at once. A winner's unit stays reserved until Kafka holds the
   decision (confirm.lua); if Kafka refuses it, release.lua gives it back.
 
-  KEYS[1] event meta hash    {state, opensAt, closesAt, total, soldAt: set to now when this call takes the last unit}
+  KEYS[1] event meta hash    {state, opensAt, closesAt, total, gen, soldAt: set to now when this call takes the last unit}
   KEYS[2] remaining stock    integer
   KEYS[3] reserved hash      person -> "ticket|decidedAtMs" (winners Kafka has not confirmed yet)
   KEYS[4] decisions hash     person -> "W|ticket|decidedAtMs"
@@ -20,7 +20,8 @@
   ARGV[3]    the event id
   ARGV[4..]  the applicants (canonical persons), in order of arrival
 
-  Returns, per person in order, three values {code, ticket, decidedAtMs}:
+  Returns, per person in order, three values {code, ticket, decidedAtMs}, then one more: the state's
+  generation (meta.gen, 0 when none; finish-restore.lua), which the decisions carry to Kafka:
      1  NEW        won now; the caller hands the decision to Kafka, then confirms it
      2  RESEND     won before, but Kafka's hold on it was never confirmed: the caller sends it again
      3  DECIDED    won before, and Kafka holds it
@@ -38,12 +39,14 @@ local server = this_server()
 -- Whether the event takes new applicants: read once, when the first newcomer needs it. Only the stock
 -- moves during the call (this script takes it).
 local gate
+local gen = 0
 local function open_now()
   if gate == nil then
     if redis.call('EXISTS', KEYS[6]) == 1 then
       gate = -4
     else
-      local meta = redis.call('HMGET', KEYS[1], 'state', 'opensAt', 'closesAt', 'server')
+      local meta = redis.call('HMGET', KEYS[1], 'state', 'opensAt', 'closesAt', 'server', 'gen')
+      gen = tonumber(meta[5] or '0')
       if not meta[1] or meta[4] ~= server then
         gate = -1
       else
@@ -98,4 +101,5 @@ for i = 4, #ARGV do
     end
   end
 end
+out[#out + 1] = gen
 return out

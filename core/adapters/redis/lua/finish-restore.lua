@@ -7,7 +7,7 @@
   the marker: the gate opens again, as the gate channel hears ("sold" when nothing is left, else
   "moved"; core/adapters/redis/sold-out-board.ts).
 
-  KEYS[1] event meta hash    {state, opensAt, closesAt, total, server}
+  KEYS[1] event meta hash    {state, opensAt, closesAt, total, server, gen}
   KEYS[2] remaining stock    integer
   KEYS[3] decisions hash     person -> "W|ticket|decidedAtMs"
   KEYS[4] reserved hash
@@ -23,6 +23,8 @@
   ARGV[6] highest ticket in MySQL
   ARGV[7] the gate channel
   ARGV[8] the event id
+  ARGV[9] the new state's generation, taken from MySQL for it (events.redis_generation): every
+          decision it makes carries it (apply.lua)
 
   Returns {code, remaining, winners, tickets}:
      1  FINISHED      finished (tickets: the ticket sequence as left, the last ticket the lost Redis or
@@ -32,7 +34,7 @@
 ]]
 --! include event-state.lua
 if redis.call('GET', KEYS[6]) ~= ARGV[1] then return {0, 0, 0, 0} end
-redis.call('HSET', KEYS[1], 'state', ARGV[2], 'total', ARGV[5], 'server', this_server())
+redis.call('HSET', KEYS[1], 'state', ARGV[2], 'total', ARGV[5], 'server', this_server(), 'gen', ARGV[9])
 if ARGV[3] == '' then redis.call('HDEL', KEYS[1], 'opensAt') else redis.call('HSET', KEYS[1], 'opensAt', ARGV[3]) end
 if ARGV[4] == '' then redis.call('HDEL', KEYS[1], 'closesAt') else redis.call('HSET', KEYS[1], 'closesAt', ARGV[4]) end
 local winners = redis.call('HLEN', KEYS[3])
