@@ -2,8 +2,8 @@ import { DataTypes } from 'sequelize';
 import type { MigrationContext } from '../core/adapters/mysql/migrator.ts';
 
 /**
- * How many times the event's Redis state has been rebuilt from MySQL: each restore takes the next
- * number for the state it builds, and every decision names the state that made it, so a restore can
+ * The generation of the event's newest Redis state rebuilt from MySQL (0: never restored): each
+ * restore numbers the state it builds one above it, and every decision names the state that made it, so a restore can
  * tell a decision of the state it replaces from a straggler of an older one that nobody confirmed
  * (core/use-cases/persistence/persist.ts).
  */

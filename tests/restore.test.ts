@@ -85,7 +85,8 @@ test.serial(
       decidedAt: decided[0]!.decidedAt,
     });
     const next = await stores.scripts.apply(eventId, randomEmail(), Date.now());
-    t.like(next, { kind: 'new', ticket: 4 }, 'tickets go on after the highest one');
+    t.like(next, { kind: 'new', ticket: 4, gen: 1 }, 'tickets go on after the highest one, from the first restored state');
+    t.is(await stores.mysql.generation(eventId), 1, "MySQL holds the live state's generation once it is live");
     t.is(await stores.events.ensureLoaded(eventId), 'loaded');
   },
 );

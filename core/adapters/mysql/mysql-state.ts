@@ -9,7 +9,7 @@ export interface StoredEvent extends EventSettings {
 
 const ms = (d: Date | string | null) => (d === null ? null : new Date(d).getTime());
 
-/** What MySQL, the source of truth, holds about events and their winners, in pages; read-only but for nextGeneration(). */
+/** What MySQL, the source of truth, holds about events and their winners, in pages; read-only but for recordGeneration(). */
 export class MysqlState {
   constructor(private readonly sequelize: Sequelize) {}
 
@@ -74,23 +74,14 @@ export class MysqlState {
   }
 
   /**
-   * The one write here: takes the next generation for a state a restore is about to build. Taken
-   * before the state goes live, so every state that ever took a decision has a number of its own; one
-   * taken by a restore that then lost its marker is simply never used.
+   * The one write here: the generation of a state that went live, once finish-restore.lua wrote it
+   * (never lowered). Written after, never before: MySQL's generation is then never above the live
+   * state's, and a restore that takes it for a lost state's (Restorer) voids no decision of it. A
+   * restore that dies between the two leaves it behind, which only keeps more below the next ends.
    */
-  async nextGeneration(eventId: string): Promise<number> {
-    return this.sequelize.transaction(async (transaction) => {
-      await this.sequelize.query('UPDATE events SET redis_generation = redis_generation + 1 WHERE id = ?', {
-        replacements: [eventId],
-        transaction,
-      });
-      const [r] = await this.sequelize.query<{ g: string | number }>('SELECT redis_generation AS g FROM events WHERE id = ?', {
-        replacements: [eventId],
-        type: QueryTypes.SELECT,
-        transaction,
-      });
-      if (!r) throw new Error(`no event ${eventId} to restore`);
-      return Number(r.g);
+  async recordGeneration(eventId: string, gen: number): Promise<void> {
+    await this.sequelize.query('UPDATE events SET redis_generation = GREATEST(redis_generation, ?) WHERE id = ?', {
+      replacements: [gen, eventId],
     });
   }
 

@@ -173,10 +173,19 @@ export class Restorer {
         if (!(await this.scripts.restoreWinners(eventId, marker, page))) return 'again';
       }
       const maxTicket = await this.mysql.maxTicket(eventId);
-      // A number of its own for the state about to go live: its decisions carry it (apply.lua).
-      const gen = await this.mysql.nextGeneration(eventId);
+      // A number of its own for the state about to go live (its decisions carry it: apply.lua), above
+      // every state that went live before it.
+      const gen = ((await this.mysql.generation(eventId)) ?? 0) + 1;
       const done = await this.scripts.finishRestore(eventId, marker, { ...event, maxTicket, gen });
       if (!done.finished) return 'again';
+      await this.mysql
+        .recordGeneration(eventId, gen)
+        .catch((err: unknown) =>
+          this.log.warn(
+            { err, eventId, gen },
+            "the restored state's generation is not in MySQL: a later restore keeps more of its decisions",
+          ),
+        );
       if (done.winners > event.total)
         this.log.error(
           { eventId, winners: done.winners, total: event.total },
