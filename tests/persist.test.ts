@@ -125,6 +125,28 @@ test("during a restore, below the marker's offsets is kept; above it is void unl
   t.deepEqual(f.stored, [[below0!, below1!, replayed!]]);
 });
 
+test("during a restore, a decision below the marker's offsets is kept only if the state it replaces made it", async (t) => {
+  const marker = { raw: 'm', ends: { 0: '100' }, at: 1, gen: 2 };
+  const [older, same, newer, unnamed, replayedOlder] = [1, 2, 3, 4, 5].map((i) => decision('ev-g', i));
+  const gens = [1, 2, 3, undefined, 1];
+  const f = fakes({ 'ev-g': { kind: 'restoring', marker } }, { [replayedOlder!.person]: replayedOlder!.ticket });
+  const items = [older, same, newer, unnamed, replayedOlder].map((d, i) => read(gens[i] === undefined ? d! : { ...d!, gen: gens[i] }, i));
+  const done = await persistBatch(f.scripts, f.records, items);
+  t.deepEqual(
+    done.persisted.map((d) => d.ticket),
+    [2, 3, 4, 5],
+    "its own generation, a later one, one written before generations, and a winner's dead-letter replay",
+  );
+  t.deepEqual(
+    done.void.map((d) => d.ticket),
+    [1],
+    'an older state made it: it reached Kafka after an earlier restore read its ends, and nobody confirmed it',
+  );
+  const none = fakes({ 'ev-g': { kind: 'restoring', marker: { raw: 'm', ends: { 0: '100' }, at: 1 } } });
+  const kept = await persistBatch(none.scripts, none.records, [read({ ...older!, gen: 0 }, 1)]);
+  t.is(kept.persisted.length, 1, 'a marker that does not know the state it replaces keeps by offset alone');
+});
+
 test('during a restore with every decision below the marker, MySQL is not asked', async (t) => {
   const f = fakes({ 'ev-r': { kind: 'restoring', marker: { raw: 'm', ends: { 0: '100' }, at: 1 } } });
   const ds = [1, 2].map((i) => decision('ev-r', i));
