@@ -3,6 +3,10 @@ import { luaScripts } from './support/lua.ts';
 import { RestoreScripts } from '../core/adapters/redis/restore-scripts.ts';
 import type { Scripts } from '../core/adapters/redis/scripts.ts';
 import type { EventSettings } from '../core/domain/event.ts';
+import { Restorer } from '../core/use-cases/persistence/restorer.ts';
+import type { MysqlState } from '../core/adapters/mysql/mysql-state.ts';
+import type { Winner } from '../core/domain/decision.ts';
+import { testLog } from './support/system.ts';
 
 // The Lua scripts that put events into Redis and restore them, against real Redis under random prefixes.
 const { redis, scripts, server } = luaScripts(test, 'restore');
@@ -82,13 +86,13 @@ test('restore-winners.lua and finish-restore.lua: winners, stock = total - winne
   );
   t.true(await r.restoreWinners('e', begun.marker, [{ person: 'c', ticket: 6, decidedAt: NOW }]));
   await redis.hset(k.reserved, 'z', `5|${NOW}`);
-  t.deepEqual(await r.finishRestore('e', stale, { ...settings, maxTicket: 7, gen: 1 }), {
+  t.deepEqual(await r.finishRestore('e', stale, { ...settings, maxTicket: 7, gen: 1, winners: 3 }), {
     finished: false,
     remaining: 0,
     winners: 0,
     tickets: 0,
   });
-  t.deepEqual(await r.finishRestore('e', begun.marker, { ...settings, closesAt: NOW + 60_000, maxTicket: 7, gen: 1 }), {
+  t.deepEqual(await r.finishRestore('e', begun.marker, { ...settings, closesAt: NOW + 60_000, maxTicket: 7, gen: 1, winners: 3 }), {
     finished: true,
     remaining: 2,
     winners: 3,
@@ -104,7 +108,7 @@ test('restore-winners.lua and finish-restore.lua: winners, stock = total - winne
     await r.restoreWinners('e', begun.marker, [{ person: 'x', ticket: 9, decidedAt: NOW }]),
     'a late chunk of a finished restore is refused',
   );
-  t.deepEqual(await r.finishRestore('e', begun.marker, { ...settings, maxTicket: 0, gen: 1 }), {
+  t.deepEqual(await r.finishRestore('e', begun.marker, { ...settings, maxTicket: 0, gen: 1, winners: 3 }), {
     finished: false,
     remaining: 0,
     winners: 0,
@@ -141,7 +145,7 @@ test('finish-restore.lua never sets a stock below 0 nor lowers the ticket sequen
     { person: 'a', ticket: 1, decidedAt: NOW },
     { person: 'b', ticket: 2, decidedAt: NOW },
   ]);
-  t.deepEqual(await r.finishRestore('e', begun.marker, { ...settings, total: 1, maxTicket: 3, gen: 1 }), {
+  t.deepEqual(await r.finishRestore('e', begun.marker, { ...settings, total: 1, maxTicket: 3, gen: 1, winners: 2 }), {
     finished: true,
     remaining: 0,
     winners: 2,
@@ -161,12 +165,75 @@ test('set-stock.lua after a restore that found more winners than the stock count
     begun.marker,
     ['a', 'b', 'c'].map((person, i) => ({ person, ticket: i + 1, decidedAt: NOW })),
   );
-  t.like(await r.finishRestore('e', begun.marker, { ...settings, total: 2, maxTicket: 3, gen: 1 }), { remaining: 0, winners: 3 });
+  t.like(await r.finishRestore('e', begun.marker, { ...settings, total: 2, maxTicket: 3, gen: 1, winners: 3 }), {
+    remaining: 0,
+    winners: 3,
+  });
   t.deepEqual(await s.setStock('e', 2), { ok: false, winners: 3 }, 'below the 3 winners');
   t.deepEqual(await s.setStock('e', 3), { ok: true, total: 3, remaining: 0 });
   t.is((await s.apply('e', 'd', NOW)).kind, 'sold-out');
   t.deepEqual(await s.setStock('e', 5), { ok: true, total: 5, remaining: 2 });
   t.is((await s.apply('e', 'd', NOW)).kind, 'new');
+});
+
+test('finish-restore.lua refuses a state that lost winners restore-winners.lua wrote, and the restore writes them again', async (t) => {
+  // The event's keys deleted between the two (an operator's DEL, an eviction), the marker kept: the
+  // decisions hash counted none of the winners, and the whole stock went back on sale (the random fault
+  // suite, seed 639318677: 0 winners restored of 30, then 37 told WON for 33).
+  const { r, k } = both();
+  const begun = await r.beginRestore('e', ENDS, NOW);
+  if (begun.kind !== 'begun') return t.fail();
+  const winners = ['a', 'b', 'c'].map((person, i) => ({ person, ticket: i + 1, decidedAt: NOW }));
+  await r.restoreWinners('e', begun.marker, winners);
+  t.is(await redis.del(k.meta, k.remaining, k.reserved, k.decisions, k.ticketSeq), 1, 'only the winners were there');
+  t.like(
+    await r.finishRestore('e', begun.marker, { ...settings, total: 5, maxTicket: 3, gen: 1, winners: 3 }),
+    { finished: false, incomplete: true, winners: 0 },
+    'three written, none left',
+  );
+  t.is((await r.marker('e'))?.raw, begun.marker.raw, 'the gate stays closed');
+  t.is(await redis.exists(k.remaining), 0, 'no stock is put on sale');
+  await r.restoreWinners('e', begun.marker, winners);
+  t.like(await r.finishRestore('e', begun.marker, { ...settings, total: 5, maxTicket: 3, gen: 1, winners: 3 }), {
+    finished: true,
+    remaining: 2,
+    winners: 3,
+  });
+});
+
+test('a restore whose winners are deleted before it finishes starts over and restores them all', async (t) => {
+  const { s, k } = both();
+  const prefix = k.meta.slice(0, k.meta.indexOf(':{'));
+  const winners: Winner[] = Array.from({ length: 30 }, (_, i) => ({ person: `p${i}@x.io`, ticket: i + 1, decidedAt: NOW + i }));
+  let deletions = 0;
+  const mysql = {
+    event: async () => ({ id: 'e', state: 'open' as const, opensAt: null, closesAt: null, total: 33 }),
+    winners: async function* () {
+      yield winners;
+    },
+    maxTicket: async () => {
+      // The fault, once: after the winners went back, before the finish.
+      if (deletions++ === 0) await redis.del(k.meta, k.remaining, k.reserved, k.decisions, k.ticketSeq);
+      return 30;
+    },
+    generation: async () => 0,
+    recordGeneration: async () => {},
+  } as unknown as MysqlState;
+  const restorer = new Restorer(
+    new RestoreScripts(redis, prefix),
+    mysql,
+    { releaseUnexplained: async () => 0 },
+    { ends: async () => ({ 0: '5' }), progress: async () => [{ partition: 0, committed: '5', high: '5', lag: 0 }] },
+    testLog(),
+    { pollMs: 10 },
+  );
+  t.teardown(() => restorer.stop());
+  await restorer.begin('e');
+  t.true(await restorer.waitRestored('e', 10_000));
+  t.is(deletions, 2, 'the first finish was refused; the second drive wrote them again');
+  t.is(await redis.hlen(k.decisions), 30);
+  t.is(await redis.get(k.remaining), '3', '33 units, 30 won: 3 left, not 33');
+  t.is((await s.apply('e', 'late@x.io', NOW + 99)).kind, 'new');
 });
 
 test('owned-key.lua: a lease is renewed and given up only by its owner; a marker dropped only if unchanged', async (t) => {

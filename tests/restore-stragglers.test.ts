@@ -41,7 +41,7 @@ test('a decision confirmed by nobody, judged only under a later restore, is void
   await redis.del(s.keys('e').meta, s.keys('e').remaining);
   const first = await r.beginRestore('e', { 0: '5' }, now + 1, false, 0);
   if (first.kind !== 'begun') return t.fail(first.kind);
-  t.like(await r.finishRestore('e', first.marker, { ...settings, maxTicket: 0, gen: 1 }), { finished: true, remaining: 1 });
+  t.like(await r.finishRestore('e', first.marker, { ...settings, maxTicket: 0, gen: 1, winners: 0 }), { finished: true, remaining: 1 });
 
   // x's record lands at offset 5, above that end: x's confirm meets the rebuilt state and is refused (503).
   const xRead: ReadDecision = { application: x, partition: 0, offset: '5' };

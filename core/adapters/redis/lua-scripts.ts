@@ -67,7 +67,7 @@ export const RESULT_NAMES = {
   'put-event': ['MISSING', 'RESTORING'],
   'begin-restore': ['BEGUN', 'IN_FORCE', 'WHOLE', 'DROPPED'],
   'restore-winners': ['WRONG_MARKER'],
-  'finish-restore': ['FINISHED', 'WRONG_MARKER'],
+  'finish-restore': ['FINISHED', 'WRONG_MARKER', 'INCOMPLETE'],
   'owned-key': ['OWNED', 'NOT_OWNED'],
 } as const;
 type Named = keyof typeof RESULT_NAMES;

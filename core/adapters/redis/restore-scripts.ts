@@ -110,8 +110,8 @@ export class RestoreScripts {
   async finishRestore(
     eventId: string,
     marker: RestoreMarker,
-    e: EventSettings & { maxTicket: number; gen: number },
-  ): Promise<{ finished: boolean; remaining: number; winners: number; tickets: number }> {
+    e: EventSettings & { maxTicket: number; gen: number; winners: number },
+  ): Promise<{ finished: boolean; incomplete?: true; remaining: number; winners: number; tickets: number }> {
     const k = this.keys(eventId);
     const [done, remaining, winners, tickets] = (await this.call(
       'finish-restore',
@@ -131,7 +131,9 @@ export class RestoreScripts {
       gateChannel(this.prefix),
       eventId,
       e.gen,
+      e.winners,
     )) as number[];
+    if (done === FINISH.INCOMPLETE) return { finished: false, incomplete: true, remaining: 0, winners: winners!, tickets: 0 };
     return { finished: done === FINISH.FINISHED, remaining: remaining!, winners: winners!, tickets: tickets! };
   }
 

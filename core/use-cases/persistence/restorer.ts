@@ -169,14 +169,21 @@ export class Restorer {
         this.log.warn({ eventId }, 'a restoring event is not in MySQL: its marker is dropped');
         return 'done';
       }
+      const written = new Set<string>();
       for await (const page of this.mysql.winners(eventId, this.opts.chunkSize)) {
         if (!(await this.scripts.restoreWinners(eventId, marker, page))) return 'again';
+        for (const w of page) written.add(w.person);
       }
       const maxTicket = await this.mysql.maxTicket(eventId);
       // A number of its own for the state about to go live (its decisions carry it: apply.lua), above
       // every state that went live before it.
       const gen = ((await this.mysql.generation(eventId)) ?? 0) + 1;
-      const done = await this.scripts.finishRestore(eventId, marker, { ...event, maxTicket, gen });
+      const done = await this.scripts.finishRestore(eventId, marker, { ...event, maxTicket, gen, winners: written.size });
+      if (done.incomplete)
+        this.log.warn(
+          { eventId, written: written.size, held: done.winners },
+          'the restored winners were deleted from Redis before the restore finished: it writes them again',
+        );
       if (!done.finished) return 'again';
       await this.mysql
         .recordGeneration(eventId, gen)

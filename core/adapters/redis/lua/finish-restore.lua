@@ -25,19 +25,25 @@
   ARGV[8] the event id
   ARGV[9] the new state's generation, taken from MySQL for it (events.redis_generation): every
           decision it makes carries it (apply.lua)
+  ARGV[10] how many winners (persons) restore-winners.lua wrote: the decisions hash must hold them all.
+          Keys deleted since (an operator's DEL, an eviction) while the marker stayed would otherwise
+          count fewer winners and put their units back on sale
 
   Returns {code, remaining, winners, tickets}:
      1  FINISHED      finished (tickets: the ticket sequence as left, the last ticket the lost Redis or
                       MySQL may have handed out; every ticket after it is new)
      0  WRONG_MARKER  {0, 0, 0, 0}: the marker is not the one given (started over, or finished by
                       another process)
+    -1  INCOMPLETE    {-1, 0, winners, 0}: the decisions hash holds fewer winners than were written;
+                      nothing is written, the marker stays: the caller writes them again
 ]]
 --! include event-state.lua
 if redis.call('GET', KEYS[6]) ~= ARGV[1] then return {0, 0, 0, 0} end
+local winners = redis.call('HLEN', KEYS[3])
+if winners < tonumber(ARGV[10]) then return {-1, 0, winners, 0} end
 redis.call('HSET', KEYS[1], 'state', ARGV[2], 'total', ARGV[5], 'server', this_server(), 'gen', ARGV[9])
 if ARGV[3] == '' then redis.call('HDEL', KEYS[1], 'opensAt') else redis.call('HSET', KEYS[1], 'opensAt', ARGV[3]) end
 if ARGV[4] == '' then redis.call('HDEL', KEYS[1], 'closesAt') else redis.call('HSET', KEYS[1], 'closesAt', ARGV[4]) end
-local winners = redis.call('HLEN', KEYS[3])
 local remaining = math.max(0, tonumber(ARGV[5]) - winners)
 redis.call('SET', KEYS[2], remaining)
 local tickets = tonumber(redis.call('GET', KEYS[5]) or '0')
