@@ -5,10 +5,33 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { freePort } from '../infra/net.ts';
-import { createTopics, randomEmail, randomEventId, testConfig, testLog } from './support/system.ts';
+import { createTopics, rand, randomEmail, randomEventId, testConfig, testLog } from './support/system.ts';
 import { until } from './support/wait.ts';
 import { openStores, type Stores } from '../core/stores.ts';
 import { RedisRestarts } from '../core/adapters/redis/restarts.ts';
+import { createSequelize, ensureDatabase } from '../core/adapters/mysql/sequelize.ts';
+import { createMigrator } from '../core/adapters/mysql/migrator.ts';
+import { loadConfig } from '../core/platform/config.ts';
+
+/**
+ * A database of its own: a restart restores every event MySQL knows, and restoring numbers each event's
+ * new state in MySQL (events.redis_generation), which the other test files' events must not see moved.
+ */
+async function ownDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const url = new URL(loadConfig().mysqlUrl);
+  const name = `terning_restart_${rand()}`;
+  url.pathname = `/${name}`;
+  await ensureDatabase(url.toString());
+  const db = createSequelize(url.toString(), { pool: 1 });
+  await createMigrator(db).up();
+  return {
+    url: url.toString(),
+    drop: async () => {
+      await db.query(`DROP DATABASE \`${name}\``);
+      await db.close();
+    },
+  };
+}
 
 function redisServer(port: number, dir: string): ChildProcess {
   return spawn(
@@ -27,7 +50,9 @@ test('a Redis that restarted (new run_id) has every event marked restoring once,
   const direct = new Redis(redisUrl, { maxRetriesPerRequest: null });
   direct.on('error', () => {});
   await until('redis up', async () => ((await direct.ping().catch(() => null)) === 'PONG' ? true : undefined));
-  const config = testConfig({ REDIS_URL: redisUrl });
+  const mysql = await ownDatabase();
+  t.teardown(mysql.drop);
+  const config = testConfig({ REDIS_URL: redisUrl, MYSQL_URL: mysql.url });
   await createTopics(config);
   const processes: { stores: Stores; restarts: RedisRestarts }[] = [];
   let marked = 0;
@@ -75,7 +100,7 @@ test('a Redis that restarted (new run_id) has every event marked restoring once,
     await processes[2]!.restarts.settled();
     t.is(marked, 1, 'a process started afterwards does not mark again');
 
-    // Every event in the (shared) test database is restored, one after another: allow for hundreds.
+    // Every event in the database is restored, one after another.
     await until(
       'both events restored',
       async () => ((await a.restorer.isRestoring(eventId)) || (await a.restorer.isRestoring(other)) ? undefined : true),
