@@ -2,10 +2,9 @@ import test from 'ava';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Scripts } from '../core/adapters/redis/scripts.ts';
 import { RestoreScripts } from '../core/adapters/redis/restore-scripts.ts';
-import { RedisRestarts } from '../core/adapters/redis/restarts.ts';
 import { serverSeenKey } from '../core/adapters/redis/keys.ts';
-import { rand, randomEmail, randomEventId, testLog } from './support/system.ts';
-import { replicate, startRedisNode, type RedisNode } from './support/redis-server.ts';
+import { rand, randomEmail, randomEventId } from './support/system.ts';
+import { countedRestarts, primaryWithReplica, type RedisNode } from './support/redis-server.ts';
 import { until } from './support/wait.ts';
 
 // A primary that its replicas stopped acknowledging is the one the Sentinels are about to depose (cut
@@ -21,10 +20,8 @@ test.after.always(() => {
 
 test('a primary whose replicas stopped acknowledging answers no apply and no status, not even SOLD_OUT', async (t) => {
   t.timeout(60_000);
-  const primary = await startRedisNode('--min-replicas-to-write', '1', '--min-replicas-max-lag', '2');
-  const replica = await startRedisNode();
+  const { primary, replica } = await primaryWithReplica();
   nodes.push(primary, replica);
-  await replicate(replica, primary);
   const prefix = `test-deposed-${rand()}`;
   const eventId = randomEventId();
   const gate = new Scripts(primary.redis, prefix);
@@ -59,29 +56,19 @@ test('a process that reaches a new primary while it still refuses writes notices
   // meets NOREPLICAS on the swap of the server it saw last: it must look again, or no process is told
   // that every event may have lost its last writes.
   t.timeout(60_000);
-  const primary = await startRedisNode('--min-replicas-to-write', '1', '--min-replicas-max-lag', '2');
-  const replica = await startRedisNode();
+  const { primary, replica } = await primaryWithReplica();
   nodes.push(primary, replica);
-  await replicate(replica, primary);
   const prefix = `test-deposed-${rand()}`;
   await primary.redis.set(serverSeenKey(prefix), 'another-server/another-history');
   replica.proc.kill('SIGSTOP');
   await until('the primary counts no good replica', async () =>
     /min_slaves_good_slaves:0/.test(await primary.redis.info('replication')) ? true : undefined,
   );
-  let told = 0;
-  const restarts = new RedisRestarts(
-    primary.redis,
-    prefix,
-    async () => {
-      told++;
-    },
-    testLog(),
-  );
+  const { restarts, told } = countedRestarts(primary.redis, prefix);
   await sleep(1_000);
-  t.is(told, 0, 'not while the swap is refused');
+  t.is(told(), 0, 'not while the swap is refused');
   replica.proc.kill('SIGCONT');
-  await until('the failover noticed', async () => (told > 0 ? true : undefined), 15_000).catch(() => {});
+  await until('the failover noticed', async () => (told() > 0 ? true : undefined), 15_000).catch(() => {});
   await restarts.stop();
-  t.is(told, 1, 'told once, when the new primary took the swap');
+  t.is(told(), 1, 'told once, when the new primary took the swap');
 });

@@ -1,9 +1,8 @@
 import test from 'ava';
 import { Scripts } from '../core/adapters/redis/scripts.ts';
 import { RestoreScripts } from '../core/adapters/redis/restore-scripts.ts';
-import { RedisRestarts } from '../core/adapters/redis/restarts.ts';
-import { rand, randomEmail, randomEventId, testLog } from './support/system.ts';
-import { replicate, startRedisNode, type RedisNode } from './support/redis-server.ts';
+import { rand, randomEmail, randomEventId } from './support/system.ts';
+import { countedRestarts, replicate, startRedisNode, type RedisNode } from './support/redis-server.ts';
 
 // Two real redis-server processes of its own, replication switched by hand (REPLICAOF) rather than by
 // Sentinels, so that every step happens in a known order.
@@ -20,18 +19,10 @@ test('a primary demoted, resynced from a replica that lacked its last writes and
   const eventId = randomEventId();
   const on = (n: RedisNode) => ({ gate: new Scripts(n.redis, prefix), restore: new RestoreScripts(n.redis, prefix) });
   const watch = async (n: RedisNode) => {
-    let told = 0;
-    const restarts = new RedisRestarts(
-      n.redis,
-      prefix,
-      async () => {
-        told++;
-      },
-      testLog(),
-    );
+    const { restarts, told } = countedRestarts(n.redis, prefix);
     await restarts.settled();
     await restarts.stop();
-    return told;
+    return told();
   };
 
   await replicate(r, m1);

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { freePort } from '../../infra/net.ts';
 import { until } from './wait.ts';
+import { testLog } from './system.ts';
+import { RedisRestarts } from '../../core/adapters/redis/restarts.ts';
 
 /** A redis-server process of a test's own (no persistence), and a client of it. */
 export interface RedisNode {
@@ -60,4 +62,26 @@ export async function replicate(replica: RedisNode, primary: RedisNode): Promise
     const info = await replica.redis.info('replication');
     return info.includes('master_link_status:up') && !info.includes('master_sync_in_progress:1') ? true : undefined;
   });
+}
+
+/** A primary that takes writes only while its one replica acknowledges (min-replicas-to-write 1), and that replica, in sync. */
+export async function primaryWithReplica(): Promise<{ primary: RedisNode; replica: RedisNode }> {
+  const primary = await startRedisNode('--min-replicas-to-write', '1', '--min-replicas-max-lag', '2');
+  const replica = await startRedisNode();
+  await replicate(replica, primary);
+  return { primary, replica };
+}
+
+/** A process's watch for Redis restarts (core/adapters/redis/restarts.ts), counting how often it was told. */
+export function countedRestarts(redis: Redis, prefix: string): { restarts: RedisRestarts; told: () => number } {
+  let told = 0;
+  const restarts = new RedisRestarts(
+    redis,
+    prefix,
+    async () => {
+      told++;
+    },
+    testLog(),
+  );
+  return { restarts, told: () => told };
 }
