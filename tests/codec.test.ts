@@ -34,6 +34,19 @@ test("the version is the wire's: written on encoding, dropped on decoding", (t) 
   const [decoded] = decodeApplications(Buffer.from(JSON.stringify([wire(3)])));
   t.deepEqual(decoded, app(3));
   t.false('v' in decoded!, 'a decision has no version');
+  t.deepEqual(
+    decodeApplications(
+      encodeApplications([
+        { ...app(4), gen: 0 },
+        { ...app(5), gen: 7 },
+      ]),
+    ),
+    [
+      { ...app(4), gen: 0 },
+      { ...app(5), gen: 7 },
+    ],
+    "the state's generation is carried, 0 too",
+  );
   t.regex(
     decodeRecord(Buffer.from(JSON.stringify([app(3)]))).bad[0]!.error,
     /not an application: v/,
@@ -62,6 +75,7 @@ test('an item that is not an application is set aside alone, with its error and 
   bad({ ...wire(2), person: undefined }, /person/);
   bad({ ...wire(2), person: 'no at sign' }, /person/);
   bad({ ...wire(2), email: 'john.@company.com' }, /email/);
+  for (const gen of [-1, 1.5, '1', null, 2 ** 32]) bad({ ...wire(2), gen }, /not an application: gen/);
   bad(42, /not an application/);
   const one = decodeRecord(Buffer.from('42'));
   t.deepEqual(one.applications, []);

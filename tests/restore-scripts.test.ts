@@ -236,6 +236,22 @@ test('a restore whose winners are deleted before it finishes starts over and res
   t.is((await s.apply('e', 'late@x.io', NOW + 99)).kind, 'new');
 });
 
+test("a restore's marker names the state it replaces: the one a forced restore dropped, else MySQL's", async (t) => {
+  const { r, k } = both();
+  const prefix = k.meta.slice(0, k.meta.indexOf(':{'));
+  const mysql = { generation: async () => 1 } as unknown as MysqlState;
+  const offsets = { ends: async () => ({ 0: '5' }), progress: async () => [] };
+  const restorer = new Restorer(new RestoreScripts(redis, prefix), mysql, { releaseUnexplained: async () => 0 }, offsets, testLog(), {
+    pollMs: 60_000,
+  });
+  await restorer.stop(); // markers only: nothing is driven
+  await r.loadEvent('e', settings, true);
+  await redis.hset(k.meta, 'gen', 3);
+  t.like(await restorer.begin('e', { force: true }), { ends: { 0: '5' }, gen: 3 }, 'the dropped state was the third');
+  await redis.del(k.restoring);
+  t.like(await restorer.begin('e'), { ends: { 0: '5' }, gen: 1 }, "its meta gone, MySQL's newest live state");
+});
+
 test('owned-key.lua: a lease is renewed and given up only by its owner; a marker dropped only if unchanged', async (t) => {
   const { r, k } = both();
   t.true(await r.takeLease('e', 'one', 5_000));
